@@ -1,0 +1,214 @@
+// The sandbox simulator page: plays a citizen writing to Meldeweg on WhatsApp.
+// Sends through /sandbox/api/* (the same storage path as the real webhook) and long-polls
+// /sandbox/api/chat for the conversation. The simulated number lives in localStorage only.
+"use strict";
+
+const KEY = "meldeweg.sandbox.citizen";
+const $ = (id) => document.getElementById(id);
+const STATE_LABEL = { queued: "wird gesendet …", sent: "✓ gesendet", delivered: "✓✓ zugestellt", read: "✓✓ gelesen",
+  failed: "⚠ fehlgeschlagen", undeliverable: "⚠ nicht zustellbar", suppressed: "⏸ nicht gesendet (STOP)" };
+
+let citizen = load();
+let known = null;
+let pollGeneration = 0;
+const localPhotos = [];
+
+function randomNumber() {
+  let digits = "49151";
+  for (let i = 0; i < 8; i++) digits += Math.floor(Math.random() * 10);
+  return digits;
+}
+
+function load() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(KEY));
+    if (saved && /^[0-9]{6,15}$/.test(saved.from) && saved.userId) return saved;
+  } catch (_) { /* start fresh */ }
+  return fresh();
+}
+
+function fresh() {
+  const c = { from: randomNumber(), userId: "DE.sandbox." + Math.random().toString(36).slice(2, 10), hide: false };
+  localStorage.setItem(KEY, JSON.stringify(c));
+  return c;
+}
+
+function identity() {
+  return citizen.hide ? { user_id: citizen.userId } : { from: citizen.from, user_id: citizen.userId };
+}
+
+function showIdentity() {
+  $("from").value = citizen.from;
+  $("from").disabled = citizen.hide;
+  $("hide-number").checked = citizen.hide;
+  $("who").textContent = citizen.hide ? "Sie schreiben ohne Nummer" : "Sie schreiben als +" + citizen.from;
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message || "";
+  box.hidden = !message;
+}
+
+async function post(url, body, headers) {
+  const response = await fetch(url, { method: "POST", headers, body });
+  if (!response.ok) {
+    let reason = response.statusText;
+    try { reason = (await response.json()).error || reason; } catch (_) { /* keep status text */ }
+    throw new Error(reason);
+  }
+  return response.json();
+}
+
+async function send(payload) {
+  showError("");
+  try {
+    await post("/sandbox/api/messages", JSON.stringify({ ...identity(), ...payload }), { "content-type": "application/json" });
+    restartPolling();
+  } catch (error) {
+    showError("Nicht gesendet: " + error.message);
+  }
+}
+
+function render(chat) {
+  const list = $("chat");
+  list.replaceChildren();
+  if (chat.items.length === 0) {
+    const empty = document.createElement("li");
+    empty.className = "empty";
+    empty.textContent = "Noch keine Nachrichten. Schreiben Sie, was kaputt ist.";
+    list.append(empty);
+  }
+  let photoIndex = 0;
+  for (const item of chat.items) {
+    const li = document.createElement("li");
+    li.className = `bubble ${item.direction} ${item.state || ""}`;
+    if (item.kind === "image" && localPhotos[photoIndex]) {
+      const img = document.createElement("img");
+      img.src = localPhotos[photoIndex];
+      img.alt = "Ihr Foto";
+      li.append(img);
+    }
+    if (item.kind === "image") photoIndex++;
+    li.append(document.createTextNode(item.text));
+    if (item.kind === "location_request") {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "action";
+      button.textContent = "📍 Standort senden";
+      button.addEventListener("click", openLocation);
+      li.append(button);
+    }
+    const meta = document.createElement("span");
+    meta.className = "meta";
+    meta.textContent = item.at.slice(-5) + (item.state ? " · " + (STATE_LABEL[item.state] || item.state) : "");
+    li.append(meta);
+    list.append(li);
+  }
+  list.scrollTop = list.scrollHeight;
+}
+
+function restartPolling() {
+  known = null;
+  poll(++pollGeneration);
+}
+
+async function poll(generation) {
+  while (generation === pollGeneration) {
+    try {
+      const chat = await post("/sandbox/api/chat", JSON.stringify({ ...identity(), known }), { "content-type": "application/json" });
+      if (generation !== pollGeneration) return;
+      if (chat.fingerprint !== known) {
+        known = chat.fingerprint;
+        render(chat);
+      }
+    } catch (error) {
+      showError("Verbindung zum Server unterbrochen: " + error.message);
+      await new Promise((resolve) => setTimeout(resolve, 2000));
+    }
+  }
+}
+
+function openLocation() {
+  $("location-form").hidden = false;
+  $("lat").focus();
+}
+
+function setup() {
+  showIdentity();
+  $("identity").addEventListener("submit", (e) => e.preventDefault());
+  $("from").addEventListener("change", () => {
+    if (!/^[0-9]{6,15}$/.test($("from").value)) {
+      showError("Die Nummer braucht 6 bis 15 Ziffern, z. B. 4915112345678.");
+      return;
+    }
+    citizen.from = $("from").value;
+    localStorage.setItem(KEY, JSON.stringify(citizen));
+    showIdentity();
+    restartPolling();
+  });
+  $("hide-number").addEventListener("change", () => {
+    citizen.hide = $("hide-number").checked;
+    localStorage.setItem(KEY, JSON.stringify(citizen));
+    showIdentity();
+    restartPolling();
+  });
+  $("new-person").addEventListener("click", () => {
+    citizen = fresh();
+    localPhotos.length = 0;
+    showIdentity();
+    restartPolling();
+  });
+  $("composer").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = $("text").value.trim();
+    if (!text) return;
+    $("text").value = "";
+    send({ kind: "text", text });
+  });
+  $("share-location").addEventListener("click", openLocation);
+  $("cancel-location").addEventListener("click", () => { $("location-form").hidden = true; });
+  for (const preset of document.querySelectorAll(".presets button[data-lat]")) {
+    preset.addEventListener("click", () => {
+      $("lat").value = preset.dataset.lat;
+      $("lon").value = preset.dataset.lon;
+      $("place-name").value = preset.dataset.name;
+    });
+  }
+  $("here").addEventListener("click", () => {
+    if (!navigator.geolocation) { showError("Dieser Browser kennt keinen Standort."); return; }
+    navigator.geolocation.getCurrentPosition(
+      (p) => { $("lat").value = p.coords.latitude.toFixed(6); $("lon").value = p.coords.longitude.toFixed(6); },
+      () => showError("Der Browser hat den Standort nicht freigegeben."));
+  });
+  $("location-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const lat = Number($("lat").value), lon = Number($("lon").value);
+    $("location-form").hidden = true;
+    send({ kind: "location", lat, lon, name: $("place-name").value || null });
+  });
+  $("attach").addEventListener("click", () => $("photo").click());
+  $("photo").addEventListener("change", async () => {
+    const file = $("photo").files[0];
+    $("photo").value = "";
+    if (!file) return;
+    if (file.size > 5 * 1024 * 1024) { showError("Fotos dürfen höchstens 5 MB groß sein (wie bei WhatsApp)."); return; }
+    const caption = $("text").value.trim();
+    $("text").value = "";
+    const headers = { "content-type": file.type || "application/octet-stream" };
+    if (citizen.hide) headers["x-sandbox-user-id"] = citizen.userId;
+    else { headers["x-sandbox-from"] = citizen.from; headers["x-sandbox-user-id"] = citizen.userId; }
+    if (caption) headers["x-sandbox-caption"] = btoa(String.fromCharCode(...new TextEncoder().encode(caption)));
+    try {
+      showError("");
+      await post("/sandbox/api/photo", file, headers);
+      localPhotos.push(URL.createObjectURL(file));
+      restartPolling();
+    } catch (error) {
+      showError("Foto nicht gesendet: " + error.message);
+    }
+  });
+  restartPolling();
+}
+
+document.addEventListener("DOMContentLoaded", setup);

@@ -1,0 +1,192 @@
+//! The Cloud API client: POSTs a message and sorts failures into retry-later, window-closed
+//! and give-up, by HTTP status and Graph error code (DESIGN.md "Errors when sending").
+//!
+//! Base URL, path and auth header come from configuration so an EU provider can sit in
+//! between (P1). The token is never logged; error details are Meta's text, not message text.
+
+use std::time::Duration;
+
+use reqwest::header::{HeaderName, HeaderValue, RETRY_AFTER};
+use secrecy::ExposeSecret;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::config::WhatsAppSettings;
+
+/// Graph error codes worth retrying: throttling, temporary errors, per-user pair limit.
+const TRANSIENT_CODES: &[i64] = &[1, 2, 4, 80007, 130429, 131000, 131016, 131056, 133004];
+/// Codes that mean the token or permissions are wrong: retried so an admin can fix the
+/// configuration before the messages are given up.
+const CONFIGURATION_CODES: &[i64] = &[10, 190, 200];
+/// The 24-hour customer service window has closed.
+pub const WINDOW_CLOSED: i64 = 131047;
+/// Too many messages to the same user in a short time: back off 4^n seconds.
+pub const PAIR_RATE_LIMIT: i64 = 131056;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("whatsapp client: {0}")]
+    Setup(String),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("temporary failure ({}): {detail}", code.map_or("no code".to_string(), |c| c.to_string()))]
+    Transient { code: Option<i64>, detail: String, retry_after: Option<Duration> },
+    #[error("the 24-hour window is closed: {detail}")]
+    WindowClosed { detail: String },
+    #[error("refused ({}): {detail}", code.map_or("no code".to_string(), |c| c.to_string()))]
+    Permanent { code: Option<i64>, detail: String },
+}
+
+pub struct CloudClient {
+    http: reqwest::Client,
+    messages_url: reqwest::Url,
+    auth_header: HeaderName,
+    auth_value: HeaderValue,
+}
+
+#[derive(Deserialize)]
+struct SendResponse {
+    #[serde(default)]
+    messages: Vec<SentMessage>,
+}
+
+#[derive(Deserialize)]
+struct SentMessage {
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct GraphErrorBody {
+    error: GraphError,
+}
+
+#[derive(Deserialize)]
+struct GraphError {
+    #[serde(default)]
+    message: String,
+    code: Option<i64>,
+    #[serde(default)]
+    is_transient: bool,
+}
+
+impl CloudClient {
+    pub fn new(settings: &WhatsAppSettings) -> Result<Self, ClientError> {
+        let path = settings
+            .messages_path
+            .replace("{version}", &settings.api_version)
+            .replace("{phone_number_id}", &settings.phone_number_id);
+        let base = settings.api_base_url.trim_end_matches('/');
+        let messages_url = reqwest::Url::parse(&format!("{base}{path}"))
+            .map_err(|e| ClientError::Setup(format!("messages URL: {e}")))?;
+        let token = settings.access_token.expose_secret();
+        let value = match settings.auth_scheme.as_str() {
+            "" => token.to_string(),
+            scheme => format!("{scheme} {token}"),
+        };
+        let mut auth_value = HeaderValue::from_str(&value)
+            .map_err(|_| ClientError::Setup("the access token is not a valid header value".into()))?;
+        auth_value.set_sensitive(true);
+        let auth_header = settings
+            .auth_header
+            .parse()
+            .map_err(|_| ClientError::Setup("auth_header is not a header name".into()))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(settings.timeout_seconds))
+            .connect_timeout(Duration::from_secs(settings.timeout_seconds.min(5)))
+            .build()
+            .map_err(|e| ClientError::Setup(e.to_string()))?;
+        Ok(Self { http, messages_url, auth_header, auth_value })
+    }
+
+    /// Sends one message; returns WhatsApp's message id if it gave one.
+    pub async fn send(&self, message: &Value) -> Result<Option<String>, SendError> {
+        let response = self
+            .http
+            .post(self.messages_url.clone())
+            .header(self.auth_header.clone(), self.auth_value.clone())
+            .json(message)
+            .send()
+            .await
+            .map_err(|e| SendError::Transient {
+                code: None,
+                detail: format!("request failed: {}", without_url(e)),
+                retry_after: None,
+            })?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = response.bytes().await.map_err(|e| SendError::Transient {
+            code: None,
+            detail: format!("reading the response failed: {}", without_url(e)),
+            retry_after,
+        })?;
+        if status.is_success() {
+            let sent: Option<SendResponse> = serde_json::from_slice(&body).ok();
+            return Ok(sent.and_then(|s| s.messages.into_iter().next()).map(|m| m.id));
+        }
+        let graph = serde_json::from_slice::<GraphErrorBody>(&body).ok().map(|b| b.error);
+        Err(classify(status.as_u16(), graph, retry_after))
+    }
+}
+
+fn classify(status: u16, graph: Option<GraphError>, retry_after: Option<Duration>) -> SendError {
+    let code = graph.as_ref().and_then(|g| g.code);
+    let detail = match &graph {
+        Some(g) if !g.message.is_empty() => format!("HTTP {status}: {}", g.message),
+        _ => format!("HTTP {status}"),
+    };
+    let transient_flag = graph.as_ref().is_some_and(|g| g.is_transient);
+    match code {
+        Some(WINDOW_CLOSED) => SendError::WindowClosed { detail },
+        Some(c) if TRANSIENT_CODES.contains(&c) || CONFIGURATION_CODES.contains(&c) || transient_flag => {
+            SendError::Transient { code, detail, retry_after }
+        }
+        // A Graph error code says more than the HTTP status: any other code is final.
+        Some(_) => SendError::Permanent { code, detail },
+        None if status == 429 || status >= 500 || status == 401 || status == 403 => {
+            SendError::Transient { code, detail, retry_after }
+        }
+        None => SendError::Permanent { code, detail },
+    }
+}
+
+/// reqwest errors include the URL; ours carries no secret, but keep logs short and uniform.
+fn without_url(error: reqwest::Error) -> String {
+    error.without_url().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(code: i64) -> Option<GraphError> {
+        Some(GraphError { message: "m".into(), code: Some(code), is_transient: false })
+    }
+
+    #[test]
+    fn errors_are_sorted_by_code_before_status() {
+        assert!(matches!(classify(400, graph(131047), None), SendError::WindowClosed { .. }));
+        assert!(matches!(classify(400, graph(131056), None), SendError::Transient { .. }));
+        assert!(matches!(classify(400, graph(130429), None), SendError::Transient { .. }));
+        assert!(matches!(classify(400, graph(131026), None), SendError::Permanent { .. }));
+        assert!(matches!(classify(400, graph(132001), None), SendError::Permanent { .. }));
+        assert!(matches!(classify(400, graph(131008), None), SendError::Permanent { .. }));
+        assert!(matches!(classify(500, graph(131026), None), SendError::Permanent { .. }));
+    }
+
+    #[test]
+    fn status_codes_decide_when_there_is_no_graph_error() {
+        assert!(matches!(classify(500, None, None), SendError::Transient { .. }));
+        assert!(matches!(classify(503, None, None), SendError::Transient { .. }));
+        assert!(matches!(classify(429, None, None), SendError::Transient { .. }));
+        assert!(matches!(classify(400, None, None), SendError::Permanent { .. }));
+        let flagged = Some(GraphError { message: String::new(), code: Some(9), is_transient: true });
+        assert!(matches!(classify(400, flagged, None), SendError::Transient { .. }));
+    }
+}

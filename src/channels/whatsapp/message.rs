@@ -1,0 +1,130 @@
+//! Messages Meldeweg sends, as stored in the outbox and as put on the wire.
+//!
+//! The outbox keeps a `Body` without its recipient; `to_cloud_json` adds the address when the
+//! message is sent. The JSON follows Meta's send API (`POST /{version}/{phone-number-id}/messages`)
+//! as described in shared/reference: a text, a location request (interactive), or a template.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// How long after a citizen's last message free-form replies are allowed.
+pub const SERVICE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Body {
+    Text { text: String },
+    /// Shows the text with a "Send location" button.
+    LocationRequest { text: String },
+    /// An approved template, the only thing allowed outside the 24-hour window.
+    Template { name: String, language: String, params: Vec<String> },
+}
+
+/// Where a message goes: the number, or the business-scoped user id of a citizen who hides it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Address {
+    Phone(String),
+    UserId(String),
+}
+
+impl Body {
+    pub fn is_template(&self) -> bool {
+        matches!(self, Body::Template { .. })
+    }
+
+    /// The text a person would read (templates show their name and parameters).
+    pub fn display_text(&self) -> String {
+        match self {
+            Body::Text { text } | Body::LocationRequest { text } => text.clone(),
+            Body::Template { name, params, .. } => format!("[{name}] {}", params.join(" · ")),
+        }
+    }
+
+    pub fn to_cloud_json(&self, address: &Address) -> Value {
+        let mut message = json!({
+            "messaging_product": "whatsapp",
+            "recipient_type": "individual",
+        });
+        match address {
+            Address::Phone(number) => message["to"] = json!(number),
+            Address::UserId(user_id) => message["recipient"] = json!(user_id),
+        }
+        match self {
+            Body::Text { text } => {
+                message["type"] = json!("text");
+                message["text"] = json!({ "body": text, "preview_url": false });
+            }
+            Body::LocationRequest { text } => {
+                message["type"] = json!("interactive");
+                message["interactive"] = json!({
+                    "type": "location_request_message",
+                    "body": { "text": text },
+                    "action": { "name": "send_location" },
+                });
+            }
+            Body::Template { name, language, params } => {
+                let mut template = json!({
+                    "name": name,
+                    "language": { "policy": "deterministic", "code": language },
+                });
+                if !params.is_empty() {
+                    let parameters: Vec<Value> =
+                        params.iter().map(|p| json!({ "type": "text", "text": p })).collect();
+                    template["components"] = json!([{ "type": "body", "parameters": parameters }]);
+                }
+                message["type"] = json!("template");
+                message["template"] = template;
+            }
+        }
+        message
+    }
+}
+
+/// Whether a free-form message may still be sent (the citizen wrote within 24 hours).
+pub fn window_open(last_inbound_ms: i64, now_ms: i64) -> bool {
+    now_ms - last_inbound_ms < SERVICE_WINDOW_MS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_text_has_the_envelope_meta_requires() {
+        let json = Body::Text { text: "Hallo".into() }.to_cloud_json(&Address::Phone("4915".into()));
+        assert_eq!(
+            json,
+            json!({"messaging_product":"whatsapp","recipient_type":"individual","to":"4915",
+                   "type":"text","text":{"body":"Hallo","preview_url":false}})
+        );
+    }
+
+    #[test]
+    fn a_citizen_without_a_number_is_addressed_by_user_id() {
+        let json = Body::Text { text: "x".into() }.to_cloud_json(&Address::UserId("US.1".into()));
+        assert_eq!(json["recipient"], "US.1");
+        assert!(json.get("to").is_none());
+    }
+
+    #[test]
+    fn location_requests_and_templates_have_their_shapes() {
+        let json = Body::LocationRequest { text: "Wo?".into() }
+            .to_cloud_json(&Address::Phone("1".into()));
+        assert_eq!(json["interactive"]["type"], "location_request_message");
+        assert_eq!(json["interactive"]["action"]["name"], "send_location");
+
+        let template =
+            Body::Template { name: "t".into(), language: "de".into(), params: vec!["M-1".into()] };
+        let json = template.to_cloud_json(&Address::Phone("1".into()));
+        assert_eq!(json["template"]["language"], json!({"policy":"deterministic","code":"de"}));
+        assert_eq!(json["template"]["components"][0]["parameters"][0]["text"], "M-1");
+        let bare = Body::Template { name: "t".into(), language: "de".into(), params: vec![] };
+        assert!(bare.to_cloud_json(&Address::Phone("1".into()))["template"].get("components").is_none());
+    }
+
+    #[test]
+    fn the_window_closes_after_24_hours() {
+        assert!(window_open(0, SERVICE_WINDOW_MS - 1));
+        assert!(!window_open(0, SERVICE_WINDOW_MS));
+    }
+}

@@ -1,0 +1,391 @@
+//! Typed configuration: `config/default.toml` (compiled in), optionally overlaid by a file given
+//! with `--config`, then by `MELDEWEG_*` environment variables.
+//!
+//! Every key of the default file has an environment name: `MELDEWEG_<SECTION>_<KEY>` for keys
+//! in a section, `MELDEWEG_<KEY>` at the top level (`MELDEWEG_WHATSAPP_API_BASE_URL`,
+//! `MELDEWEG_LISTEN`). Secrets are `SecretString`, so `Debug` output of the settings is safe to log.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use config::{Config, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+const ENV_PREFIX: &str = "MELDEWEG";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration: {key}: {reason}")]
+    Invalid { key: &'static str, reason: String },
+    #[error(
+        "configuration: whatsapp.mode = \"cloud\" needs these secrets in the environment: {0}"
+    )]
+    MissingSecrets(String),
+}
+
+fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid { key, reason: reason.into() }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    database_url: SecretString,
+    pub encryption_key: SecretString,
+    pub messages_dir: PathBuf,
+    pub municipality: Municipality,
+    pub database: DatabaseSettings,
+    pub whatsapp: WhatsAppSettings,
+    pub conversation: ConversationSettings,
+    pub queue: QueueSettings,
+    pub http: HttpSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Municipality {
+    pub name: String,
+    pub privacy_url: String,
+    pub web_form_url: String,
+    pub phone: String,
+    pub email: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    Normal,
+    Full,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub max_connections: u32,
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WhatsAppMode {
+    /// Nothing leaves the machine; replies are shown on /sandbox.
+    Sandbox,
+    /// Messages go to the Cloud API (or an EU provider) at `api_base_url`.
+    Cloud,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookAuth {
+    /// Meta's `X-Hub-Signature-256` HMAC of the body with the app secret.
+    Signature,
+    /// A provider that sends the app secret in `webhook_auth_header`.
+    Header,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatsAppSettings {
+    pub mode: WhatsAppMode,
+    pub api_base_url: String,
+    pub api_version: String,
+    pub phone_number_id: String,
+    pub messages_path: String,
+    pub auth_header: String,
+    pub auth_scheme: String,
+    pub webhook_auth: WebhookAuth,
+    pub webhook_auth_header: String,
+    pub timeout_seconds: u64,
+    pub app_secret: SecretString,
+    pub access_token: SecretString,
+    pub verify_token: SecretString,
+    #[serde(default)]
+    pub templates: BTreeMap<String, TemplateSettings>,
+}
+
+/// An approved template message that stands in for a reply outside the 24-hour window.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplateSettings {
+    pub name: String,
+    pub language: String,
+    #[serde(default)]
+    pub params: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConversationSettings {
+    pub draft_ttl_hours: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSettings {
+    pub concurrency: usize,
+    pub lease_seconds: u64,
+    pub retry_base_ms: u64,
+    pub retry_max_seconds: u64,
+    pub max_attempts: u32,
+    pub poll_seconds: u64,
+    pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    pub max_body_bytes: usize,
+}
+
+/// A secret that counts as unset when it is empty.
+pub fn secret(value: &SecretString) -> Option<&str> {
+    Some(value.expose_secret()).filter(|s| !s.is_empty())
+}
+
+impl Settings {
+    /// Loads the defaults, then `file` if given, then the process environment.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_with_env(file, |name| std::env::var(name).ok())
+    }
+
+    /// Like `load`, reading environment variables through `env` (tests pass their own).
+    pub fn load_with_env(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let defaults = File::from_str(DEFAULT_TOML, FileFormat::Toml);
+        let mut builder = Config::builder().add_source(defaults);
+        if let Some(path) = file {
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
+        }
+        let default_tree: toml::Table =
+            toml::from_str(DEFAULT_TOML).expect("the built-in default.toml is valid TOML");
+        for (key, name) in env_names(&default_tree) {
+            if let Some(value) = env(&name) {
+                builder = builder.set_override(key, value)?;
+            }
+        }
+        let settings: Settings = builder.build()?.try_deserialize()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The database URL; a SQLite file in `data_dir` unless one is configured.
+    pub fn database_url(&self) -> String {
+        match secret(&self.database_url) {
+            Some(url) => url.to_string(),
+            None => format!("sqlite://{}?mode=rwc", self.data_dir.join("meldeweg.db").display()),
+        }
+    }
+
+    pub fn with_database_url(mut self, url: &str) -> Self {
+        self.database_url = SecretString::from(url);
+        self
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.database_url();
+        if !["sqlite:", "postgres:", "postgresql:"].iter().any(|s| url.starts_with(s)) {
+            return Err(invalid("database_url", "must start with sqlite:// or postgres://"));
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        self.whatsapp.validate()?;
+        let queue = &self.queue;
+        for (key, value) in [
+            ("queue.concurrency", queue.concurrency as u64),
+            ("queue.lease_seconds", queue.lease_seconds),
+            ("queue.retry_base_ms", queue.retry_base_ms),
+            ("queue.retry_max_seconds", queue.retry_max_seconds),
+            ("queue.max_attempts", u64::from(queue.max_attempts)),
+            ("queue.poll_seconds", queue.poll_seconds),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        if self.http.max_body_bytes < 1024 {
+            return Err(invalid("http.max_body_bytes", "must be at least 1024"));
+        }
+        if self.conversation.draft_ttl_hours == 0 {
+            return Err(invalid("conversation.draft_ttl_hours", "must be greater than 0"));
+        }
+        if self.whatsapp.mode == WhatsAppMode::Cloud && secret(&self.encryption_key).is_none() {
+            return Err(ConfigError::MissingSecrets("MELDEWEG_ENCRYPTION_KEY".into()));
+        }
+        Ok(())
+    }
+}
+
+impl WhatsAppSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let base = reqwest::Url::parse(&self.api_base_url)
+            .map_err(|e| invalid("whatsapp.api_base_url", e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(invalid("whatsapp.api_base_url", "must be an http(s) URL"));
+        }
+        if !self.messages_path.starts_with('/') {
+            return Err(invalid("whatsapp.messages_path", "must start with /"));
+        }
+        if self.auth_header.parse::<axum::http::HeaderName>().is_err() {
+            return Err(invalid("whatsapp.auth_header", "is not a valid HTTP header name"));
+        }
+        if self.webhook_auth == WebhookAuth::Header
+            && self.webhook_auth_header.parse::<axum::http::HeaderName>().is_err()
+        {
+            return Err(invalid(
+                "whatsapp.webhook_auth_header",
+                "must name the header when webhook_auth = \"header\"",
+            ));
+        }
+        if self.timeout_seconds == 0 {
+            return Err(invalid("whatsapp.timeout_seconds", "must be greater than 0"));
+        }
+        for template in self.templates.values() {
+            if template.name.is_empty() || template.language.is_empty() {
+                return Err(invalid("whatsapp.templates", "every template needs name and language"));
+            }
+        }
+        if self.mode == WhatsAppMode::Cloud {
+            let needs_phone_number_id = self.messages_path.contains("{phone_number_id}");
+            if needs_phone_number_id && !is_digits(&self.phone_number_id) {
+                return Err(invalid(
+                    "whatsapp.phone_number_id",
+                    "cloud mode needs the numeric phone number id (MELDEWEG_WHATSAPP_PHONE_NUMBER_ID)",
+                ));
+            }
+            let missing: Vec<&str> = [
+                ("MELDEWEG_WHATSAPP_APP_SECRET", &self.app_secret),
+                ("MELDEWEG_WHATSAPP_ACCESS_TOKEN", &self.access_token),
+                ("MELDEWEG_WHATSAPP_VERIFY_TOKEN", &self.verify_token),
+            ]
+            .into_iter()
+            .filter(|(_, value)| secret(value).is_none())
+            .map(|(name, _)| name)
+            .collect();
+            if !missing.is_empty() {
+                return Err(ConfigError::MissingSecrets(missing.join(", ")));
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_digits(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// The environment variable name of every leaf key in the default configuration.
+fn env_names(tree: &toml::Table) -> Vec<(String, String)> {
+    let mut names = Vec::new();
+    for (key, value) in tree {
+        match value {
+            toml::Value::Table(section) => {
+                for (sub, sub_value) in section {
+                    if !sub_value.is_table() {
+                        let name = format!("{ENV_PREFIX}_{key}_{sub}").to_uppercase();
+                        names.push((format!("{key}.{sub}"), name));
+                    }
+                }
+            }
+            _ => names.push((key.clone(), format!("{ENV_PREFIX}_{key}").to_uppercase())),
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let env: HashMap<String, String> =
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        Settings::load_with_env(None, |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn the_defaults_run_out_of_the_box_in_sandbox_mode() {
+        let settings = load(&[]).unwrap();
+        assert_eq!(settings.whatsapp.mode, WhatsAppMode::Sandbox);
+        assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.database_url(), "sqlite://data/meldeweg.db?mode=rwc");
+    }
+
+    #[test]
+    fn the_documented_environment_names_override_settings() {
+        let settings = load(&[
+            ("MELDEWEG_LISTEN", "0.0.0.0:9000"),
+            ("MELDEWEG_DATABASE_URL", "postgres://u@db/meldeweg"),
+            ("MELDEWEG_DATA_DIR", "/var/lib/meldeweg"),
+            ("MELDEWEG_WHATSAPP_API_BASE_URL", "http://127.0.0.1:9999"),
+            ("MELDEWEG_WHATSAPP_API_VERSION", "v24.0"),
+            ("MELDEWEG_WHATSAPP_PHONE_NUMBER_ID", "1234"),
+            ("MELDEWEG_QUEUE_LEASE_SECONDS", "7"),
+        ])
+        .unwrap();
+        assert_eq!(settings.listen.port(), 9000);
+        assert_eq!(settings.database_url(), "postgres://u@db/meldeweg");
+        assert_eq!(settings.data_dir, PathBuf::from("/var/lib/meldeweg"));
+        assert_eq!(settings.whatsapp.api_base_url, "http://127.0.0.1:9999");
+        assert_eq!(settings.whatsapp.api_version, "v24.0");
+        assert_eq!(settings.whatsapp.phone_number_id, "1234");
+        assert_eq!(settings.queue.lease_seconds, 7);
+    }
+
+    #[test]
+    fn cloud_mode_refuses_to_start_without_its_secrets_and_names_them() {
+        let error = load(&[
+            ("MELDEWEG_WHATSAPP_MODE", "cloud"),
+            ("MELDEWEG_WHATSAPP_PHONE_NUMBER_ID", "1234"),
+            ("MELDEWEG_WHATSAPP_ACCESS_TOKEN", "token"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("MELDEWEG_WHATSAPP_APP_SECRET"), "{error}");
+        assert!(error.contains("MELDEWEG_WHATSAPP_VERIFY_TOKEN"), "{error}");
+        assert!(!error.contains("ACCESS_TOKEN"), "{error}");
+
+        let all = [
+            ("MELDEWEG_WHATSAPP_MODE", "cloud"),
+            ("MELDEWEG_WHATSAPP_PHONE_NUMBER_ID", "1234"),
+            ("MELDEWEG_WHATSAPP_ACCESS_TOKEN", "token"),
+            ("MELDEWEG_WHATSAPP_APP_SECRET", "secret"),
+            ("MELDEWEG_WHATSAPP_VERIFY_TOKEN", "verify"),
+        ];
+        let error = load(&all).unwrap_err().to_string();
+        assert!(error.contains("MELDEWEG_ENCRYPTION_KEY"), "{error}");
+        let mut with_key = all.to_vec();
+        with_key.push(("MELDEWEG_ENCRYPTION_KEY", "a-key"));
+        assert!(load(&with_key).is_ok());
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_the_key_that_is_wrong() {
+        let error = load(&[("MELDEWEG_WHATSAPP_MODE", "clod")]).unwrap_err().to_string();
+        assert!(error.contains("clod"), "{error}");
+        let error = load(&[("MELDEWEG_LISTEN", "localhost")]).unwrap_err().to_string();
+        assert!(error.contains("listen"), "{error}");
+        let error = load(&[("MELDEWEG_QUEUE_CONCURRENCY", "0")]).unwrap_err().to_string();
+        assert!(error.contains("queue.concurrency"), "{error}");
+        let error = load(&[("MELDEWEG_DATABASE_URL", "mysql://x")]).unwrap_err().to_string();
+        assert!(error.contains("database_url"), "{error}");
+        let error = load(&[("MELDEWEG_WHATSAPP_API_BASE_URL", "not a url")]).unwrap_err();
+        assert!(error.to_string().contains("whatsapp.api_base_url"), "{error}");
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let settings = load(&[("MELDEWEG_WHATSAPP_ACCESS_TOKEN", "super-secret-token")]).unwrap();
+        assert!(!format!("{settings:?}").contains("super-secret-token"));
+    }
+}

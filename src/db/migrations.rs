@@ -1,0 +1,48 @@
+//! The schema migrations, compiled into the binary: `migrations/sqlite/` and
+//! `migrations/postgres/` hold one numbered file per change with the same meaning in both.
+//! A new migration is a new file in both folders and a new line in each list below.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use super::Backend;
+
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "intake spine",
+    include_str!("../../migrations/sqlite/0001_intake_spine.sql"),
+)];
+
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "intake spine",
+    include_str!("../../migrations/postgres/0001_intake_spine.sql"),
+)];
+
+fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {
+    match backend {
+        Backend::Sqlite => SQLITE,
+        Backend::Postgres => POSTGRES,
+    }
+}
+
+pub fn migrator(backend: Backend) -> Migrator {
+    let migrations = list(backend)
+        .iter()
+        .map(|&(version, description, sql)| {
+            Migration::new(
+                version,
+                Cow::Borrowed(description),
+                MigrationType::Simple,
+                Cow::Borrowed(sql),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT }
+}
+
+pub fn latest_version(backend: Backend) -> i64 {
+    list(backend).iter().map(|m| m.0).max().unwrap_or(0)
+}

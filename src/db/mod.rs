@@ -1,0 +1,180 @@
+//! The database: one `Db` handle over SQLite (embedded default) or PostgreSQL (production).
+//!
+//! Queries are plain SQL with `$N` placeholders, which both backends accept, run through sqlx's
+//! `Any` driver; the few statements that must differ are marked per backend where they live.
+//! Times are stored as Unix milliseconds (UTC) in BIGINT columns. SQLite runs with WAL and a
+//! single writer connection: one writer never waits on SQLite's sleeping busy handler.
+
+pub mod conversations;
+pub mod inbound_events;
+mod migrations;
+pub mod outbox;
+pub mod photos;
+pub mod reporters;
+pub mod reports;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+use sqlx::any::{AnyPoolOptions, AnyQueryResult};
+use sqlx::{AnyConnection, AnyPool, Executor};
+use tokio::sync::Notify;
+
+use crate::config::{DatabaseSettings, SqliteSynchronous};
+
+pub use sqlx::Error as SqlError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("cannot connect to the database: {0}")]
+    Connect(#[source] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A pool plus what the queue needs to know about it. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: AnyPool,
+    backend: Backend,
+    /// Signalled after a transaction that enqueued jobs commits: wakes this process's workers.
+    jobs_committed: Arc<Notify>,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file and its directory if needed). Does not migrate.
+    pub async fn connect(url: &str, settings: &DatabaseSettings) -> Result<Self, DbError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") { Backend::Sqlite } else { Backend::Postgres };
+        if backend == Backend::Sqlite {
+            create_sqlite_dir(url)?;
+        }
+        let synchronous = match settings.sqlite_synchronous {
+            SqliteSynchronous::Normal => "NORMAL",
+            SqliteSynchronous::Full => "FULL",
+        };
+        let options = match backend {
+            Backend::Sqlite => AnyPoolOptions::new().max_connections(1).min_connections(1),
+            Backend::Postgres => AnyPoolOptions::new().max_connections(settings.max_connections),
+        };
+        let pool = options
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _| -> BoxFuture<'_, Result<(), sqlx::Error>> {
+                Box::pin(async move {
+                    if conn.backend_name() == "SQLite" {
+                        let pragmas = format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = {synchronous}; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;"
+                        );
+                        conn.execute(pragmas.as_str()).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(url)
+            .await
+            .map_err(DbError::Connect)?;
+        Ok(Self { pool, backend, jobs_committed: Arc::new(Notify::new()) })
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        migrations::migrator(self.backend).run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Whether every migration this build knows has been applied (for /readyz).
+    pub async fn is_migrated(&self) -> Result<bool, DbError> {
+        let latest = migrations::latest_version(self.backend);
+        let applied: Option<i64> = sqlx::query_scalar(
+            "SELECT MAX(version) FROM _sqlx_migrations WHERE success = $1",
+        )
+        .bind(true)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(applied == Some(latest))
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn begin(&self) -> Result<Tx, DbError> {
+        Ok(Tx { inner: self.pool.begin().await?, db: self.clone(), enqueued: false })
+    }
+
+    /// Resolves when a transaction that enqueued jobs has committed in this process.
+    pub fn jobs_committed(&self) -> &Arc<Notify> {
+        &self.jobs_committed
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A transaction that knows whether it enqueued jobs, so committing it wakes the workers.
+pub struct Tx {
+    inner: sqlx::Transaction<'static, sqlx::Any>,
+    db: Db,
+    enqueued: bool,
+}
+
+impl Tx {
+    pub fn conn(&mut self) -> &mut AnyConnection {
+        &mut self.inner
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.db.backend
+    }
+
+    /// Called by the queue when a job is inserted in this transaction. Returns whether this is
+    /// the first job of the transaction.
+    pub(crate) fn mark_enqueued(&mut self) -> bool {
+        !std::mem::replace(&mut self.enqueued, true)
+    }
+
+    pub async fn commit(self) -> Result<(), DbError> {
+        self.inner.commit().await?;
+        if self.enqueued {
+            self.db.jobs_committed.notify_one();
+        }
+        Ok(())
+    }
+}
+
+/// Fails with `RowNotFound` unless exactly one row changed (guards updates by id).
+pub fn expect_one(result: AnyQueryResult) -> Result<(), sqlx::Error> {
+    match result.rows_affected() {
+        1 => Ok(()),
+        _ => Err(sqlx::Error::RowNotFound),
+    }
+}
+
+fn create_sqlite_dir(url: &str) -> Result<(), DbError> {
+    let path = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = path.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Ok(());
+    }
+    if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| DbError::DataDir { path: dir.display().to_string(), source })?;
+    }
+    Ok(())
+}

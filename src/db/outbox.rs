@@ -1,0 +1,259 @@
+//! The outbox: every message to a reporter, from the moment it is decided until WhatsApp
+//! reports it delivered, read or failed.
+//!
+//! A row holds the message body without its recipient; the sender resolves the recipient at
+//! send time, so numbers never sit here. Delivery statuses arrive out of order and more than
+//! once: each sets its own timestamp once, and the state only moves forward.
+
+use sqlx::{AnyConnection, Row};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutboxState {
+    /// Waiting for the notify job.
+    Queued,
+    Sent,
+    Delivered,
+    Read,
+    /// WhatsApp refused it or reported it failed.
+    Failed,
+    /// Could not be sent: outside the 24-hour window with no template, or no address.
+    Undeliverable,
+    /// Not sent because the reporter sent STOP (P10).
+    Suppressed,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Queued => "queued",
+            OutboxState::Sent => "sent",
+            OutboxState::Delivered => "delivered",
+            OutboxState::Read => "read",
+            OutboxState::Failed => "failed",
+            OutboxState::Undeliverable => "undeliverable",
+            OutboxState::Suppressed => "suppressed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            OutboxState::Queued,
+            OutboxState::Sent,
+            OutboxState::Delivered,
+            OutboxState::Read,
+            OutboxState::Failed,
+            OutboxState::Undeliverable,
+            OutboxState::Suppressed,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+    }
+}
+
+pub struct NewMessage<'a> {
+    pub reporter_id: i64,
+    pub report_id: Option<i64>,
+    /// Which text this is (the key in messages.*.toml).
+    pub name: &'a str,
+    /// JSON of the message body.
+    pub body: String,
+    /// JSON of the template to send instead outside the 24-hour window.
+    pub template: Option<String>,
+}
+
+pub async fn insert(conn: &mut AnyConnection, message: NewMessage<'_>, now_ms: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO outbox (reporter_id, report_id, name, body, template, state, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+    )
+    .bind(message.reporter_id)
+    .bind(message.report_id)
+    .bind(message.name)
+    .bind(message.body)
+    .bind(message.template)
+    .bind(OutboxState::Queued.as_str())
+    .bind(now_ms)
+    .fetch_one(conn)
+    .await
+}
+
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub id: i64,
+    pub reporter_id: i64,
+    pub name: String,
+    pub body: String,
+    pub template: Option<String>,
+    pub state: OutboxState,
+    pub created_at: i64,
+}
+
+fn message_from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<Message> {
+    let state: String = row.try_get("state")?;
+    Ok(Message {
+        id: row.try_get("id")?,
+        reporter_id: row.try_get("reporter_id")?,
+        name: row.try_get("name")?,
+        body: row.try_get("body")?,
+        template: row.try_get("template")?,
+        state: OutboxState::parse(&state).ok_or_else(|| {
+            sqlx::Error::Decode(format!("unknown outbox state {state:?}").into())
+        })?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+const COLUMNS: &str = "id, reporter_id, name, body, template, state, created_at";
+
+pub async fn load(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Message>> {
+    sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(message_from_row)
+        .transpose()
+}
+
+/// The reporter's most recent messages, oldest first (the sandbox chat).
+pub async fn recent_for_reporter(
+    conn: &mut AnyConnection,
+    reporter_id: i64,
+    limit: i64,
+) -> sqlx::Result<Vec<Message>> {
+    let mut messages = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM outbox WHERE reporter_id = $1 ORDER BY id DESC LIMIT $2"
+    ))
+    .bind(reporter_id)
+    .bind(limit)
+    .fetch_all(conn)
+    .await?
+    .iter()
+    .map(message_from_row)
+    .collect::<sqlx::Result<Vec<_>>>()?;
+    messages.reverse();
+    Ok(messages)
+}
+
+pub async fn mark_sent(
+    conn: &mut AnyConnection,
+    id: i64,
+    provider_message_id: &str,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = $1, provider_message_id = $2, sent_at = $3,
+                           error_code = NULL, error_detail = NULL
+         WHERE id = $4 AND state = $5",
+    )
+    .bind(OutboxState::Sent.as_str())
+    .bind(provider_message_id)
+    .bind(now_ms)
+    .bind(id)
+    .bind(OutboxState::Queued.as_str())
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Ends a queued message without sending it, or records that sending failed for good.
+pub async fn mark_unsent(
+    conn: &mut AnyConnection,
+    id: i64,
+    state: OutboxState,
+    error_code: Option<i64>,
+    detail: &str,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET state = $1, error_code = $2, error_detail = $3, failed_at = $4
+         WHERE id = $5 AND state = $6",
+    )
+    .bind(state.as_str())
+    .bind(error_code)
+    .bind(detail)
+    .bind(now_ms)
+    .bind(id)
+    .bind(OutboxState::Queued.as_str())
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// Notes a passing error (the job retries); the message stays queued.
+pub async fn record_error(
+    conn: &mut AnyConnection,
+    id: i64,
+    error_code: Option<i64>,
+    detail: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE outbox SET error_code = $1, error_detail = $2 WHERE id = $3")
+        .bind(error_code)
+        .bind(detail)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Replaces the body by its template and queues it again (the 24-hour window has closed).
+/// Returns `false` if the message has no template.
+pub async fn switch_to_template(conn: &mut AnyConnection, id: i64) -> sqlx::Result<bool> {
+    let result = sqlx::query(
+        "UPDATE outbox SET body = template, template = NULL, state = $1, provider_message_id = NULL,
+                           failed_at = NULL
+         WHERE id = $2 AND template IS NOT NULL",
+    )
+    .bind(OutboxState::Queued.as_str())
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(result.rows_affected() == 1)
+}
+
+/// A delivery status reported by WhatsApp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+/// Applies a delivery status to the message WhatsApp knows by `provider_message_id`. Returns
+/// the outbox id when this status was new for a known message.
+pub async fn apply_status(
+    conn: &mut AnyConnection,
+    provider_message_id: &str,
+    status: DeliveryStatus,
+    at_ms: i64,
+    error: Option<(i64, &str)>,
+) -> sqlx::Result<Option<i64>> {
+    let (column, from_states, to_state) = match status {
+        DeliveryStatus::Sent => ("sent_at", "''", OutboxState::Sent),
+        DeliveryStatus::Delivered => ("delivered_at", "'sent'", OutboxState::Delivered),
+        DeliveryStatus::Read => ("read_at", "'sent', 'delivered'", OutboxState::Read),
+        DeliveryStatus::Failed => {
+            ("failed_at", "'sent', 'delivered', 'read'", OutboxState::Failed)
+        }
+    };
+    let (code, detail) = match error {
+        Some((code, detail)) => (Some(code), Some(detail)),
+        None => (None, None),
+    };
+    sqlx::query_scalar(&format!(
+        "UPDATE outbox SET {column} = $1,
+             state = CASE WHEN state IN ({from_states}) THEN $2 ELSE state END,
+             error_code = COALESCE($3, error_code),
+             error_detail = COALESCE($4, error_detail)
+         WHERE provider_message_id = $5 AND {column} IS NULL
+         RETURNING id"
+    ))
+    .bind(at_ms)
+    .bind(to_state.as_str())
+    .bind(code)
+    .bind(detail)
+    .bind(provider_message_id)
+    .fetch_optional(conn)
+    .await
+}

@@ -1,0 +1,167 @@
+//! Reporters: citizens who wrote to us. Their number and WhatsApp user id are stored only
+//! sealed and are found by a keyed hash (PRIVACY.md P6); nothing here returns them except
+//! `recipient`, which the sender uses to address a message.
+
+use meldeweg_workers::conversation::Lang;
+use sqlx::{AnyConnection, Row};
+
+use crate::crypto::{CryptoError, Vault};
+
+/// How a channel identifies the sender. WhatsApp sends a business-scoped user id and, unless
+/// the citizen hides it, the phone number; the user id is the stable key when present.
+#[derive(Debug, Clone, Copy)]
+pub struct Identity<'a> {
+    pub phone: Option<&'a str>,
+    pub user_id: Option<&'a str>,
+}
+
+impl Identity<'_> {
+    /// The lookup hash, or `None` when the identity is empty.
+    pub fn key_hash(&self, vault: &Vault) -> Option<String> {
+        match (self.user_id, self.phone) {
+            (Some(user_id), _) => Some(vault.lookup_hash("user", user_id)),
+            (None, Some(phone)) => Some(vault.lookup_hash("wa", phone)),
+            (None, None) => None,
+        }
+    }
+}
+
+/// What the conversation needs to know about a reporter.
+#[derive(Debug, Clone)]
+pub struct Reporter {
+    pub id: i64,
+    pub lang: Lang,
+    pub notice_version: Option<String>,
+    pub opted_out_at: Option<i64>,
+}
+
+/// Where and whether a message may be sent.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub phone: Option<String>,
+    pub user_id: Option<String>,
+    pub opted_out_at: Option<i64>,
+    pub last_inbound_at: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReporterError {
+    #[error("the sender has neither a number nor a user id")]
+    NoIdentity,
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+/// Finds or creates the reporter and records when they last wrote. On PostgreSQL the upsert
+/// locks the reporter's row until the transaction ends, which serialises concurrent messages
+/// from the same citizen; SQLite has a single writer anyway.
+pub async fn upsert(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    identity: Identity<'_>,
+    message_at_ms: i64,
+    now_ms: i64,
+) -> Result<Reporter, ReporterError> {
+    let key_hash = identity.key_hash(vault).ok_or(ReporterError::NoIdentity)?;
+    let row = sqlx::query(
+        "INSERT INTO reporters (key_hash, phone_enc, user_id_enc, last_inbound_at, created_at)
+         VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (key_hash) DO UPDATE SET
+             phone_enc = COALESCE(excluded.phone_enc, reporters.phone_enc),
+             user_id_enc = COALESCE(excluded.user_id_enc, reporters.user_id_enc),
+             last_inbound_at = CASE WHEN excluded.last_inbound_at > reporters.last_inbound_at
+                                    THEN excluded.last_inbound_at
+                                    ELSE reporters.last_inbound_at END
+         RETURNING id, lang, notice_version, opted_out_at",
+    )
+    .bind(key_hash)
+    .bind(identity.phone.map(|p| vault.seal(p.as_bytes())))
+    .bind(identity.user_id.map(|u| vault.seal(u.as_bytes())))
+    .bind(message_at_ms)
+    .bind(now_ms)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(Reporter {
+        id: row.try_get("id")?,
+        lang: Lang::from_code(row.try_get("lang")?).unwrap_or(Lang::De),
+        notice_version: row.try_get("notice_version")?,
+        opted_out_at: row.try_get("opted_out_at")?,
+    })
+}
+
+/// The reporter's id, if this identity has written before.
+pub async fn find_id(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    identity: Identity<'_>,
+) -> Result<Option<i64>, ReporterError> {
+    let key_hash = identity.key_hash(vault).ok_or(ReporterError::NoIdentity)?;
+    Ok(sqlx::query_scalar("SELECT id FROM reporters WHERE key_hash = $1")
+        .bind(key_hash)
+        .fetch_optional(conn)
+        .await?)
+}
+
+pub async fn set_language(conn: &mut AnyConnection, id: i64, lang: Lang) -> sqlx::Result<()> {
+    sqlx::query("UPDATE reporters SET lang = $1 WHERE id = $2")
+        .bind(lang.code())
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Records a STOP (`Some(time)`) or lifts it (`None`).
+pub async fn set_opted_out(
+    conn: &mut AnyConnection,
+    id: i64,
+    at_ms: Option<i64>,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE reporters SET opted_out_at = $1 WHERE id = $2")
+        .bind(at_ms)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Records which version of the first-contact notice the reporter was sent, and when (P3, P4).
+pub async fn record_notice(
+    conn: &mut AnyConnection,
+    id: i64,
+    version: &str,
+    at_ms: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("UPDATE reporters SET notice_version = $1, notice_sent_at = $2 WHERE id = $3")
+        .bind(version)
+        .bind(at_ms)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+pub async fn recipient(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    id: i64,
+) -> Result<Recipient, ReporterError> {
+    let row = sqlx::query(
+        "SELECT phone_enc, user_id_enc, opted_out_at, last_inbound_at FROM reporters WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
+    let open = |column: &str| -> Result<Option<String>, ReporterError> {
+        let sealed: Option<Vec<u8>> = row.try_get(column)?;
+        Ok(sealed.map(|s| vault.open_string(&s)).transpose()?)
+    };
+    Ok(Recipient {
+        phone: open("phone_enc")?,
+        user_id: open("user_id_enc")?,
+        opted_out_at: row.try_get("opted_out_at")?,
+        last_inbound_at: row.try_get("last_inbound_at")?,
+    })
+}

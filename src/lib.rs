@@ -1,0 +1,16 @@
+//! Meldeweg: citizens' problem reports over WhatsApp for German municipalities.
+//!
+//! The imperative shell around the pure stages in `meldeweg-workers`. Data flows
+//! channels (ingress) → queue → pipeline (intake, notify) → outbox; `web` serves the HTTP side
+//! and `startup` wires it all from `config`. See DESIGN.md for the whole picture.
+
+pub mod channels;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod pipeline;
+pub mod queue;
+pub mod startup;
+pub mod texts;
+pub mod time;
+pub mod web;

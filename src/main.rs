@@ -1,0 +1,132 @@
+//! The `meldeweg` command line: parses arguments, sets up logging and signals, and calls into
+//! the library. `serve` (the default) runs HTTP and workers in one process.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use meldeweg::config::Settings;
+use meldeweg::db::{reports, Db};
+use meldeweg::startup::{run_worker, Application};
+use tokio_util::sync::CancellationToken;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "meldeweg", version, about = "Citizens' problem reports over WhatsApp")]
+struct Cli {
+    /// A TOML file overlaid on the built-in defaults (environment variables still win).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve HTTP and run the workers (the default).
+    Serve,
+    /// Run only the workers (add processes against one PostgreSQL to scale out).
+    Worker,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Look at reports.
+    Reports {
+        #[command(subcommand)]
+        command: ReportsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum ReportsCommand {
+    /// List the most recent reports.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// How many reports to list.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+    },
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("meldeweg: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref())?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let app = Application::build(settings).await?;
+            stop_on_signal(app.shutdown_token());
+            app.run_until_stopped().await?;
+        }
+        Command::Worker => {
+            let shutdown = CancellationToken::new();
+            stop_on_signal(shutdown.clone());
+            run_worker(settings, shutdown).await?;
+        }
+        Command::Migrate => {
+            let db = Db::connect(&settings.database_url(), &settings.database).await?;
+            db.migrate().await?;
+            db.close().await;
+            println!("migrations applied");
+        }
+        Command::Reports { command: ReportsCommand::List { json, limit } } => {
+            let db = Db::connect(&settings.database_url(), &settings.database).await?;
+            db.migrate().await?;
+            let mut conn = db.pool().acquire().await.context("database")?;
+            let listing = reports::list(&mut conn, limit.clamp(1, 100_000)).await?;
+            drop(conn);
+            db.close().await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&listing)?);
+            } else {
+                for report in &listing {
+                    println!(
+                        "{}  {:<10} {:>9.5} {:>10.5}  {}",
+                        report.reference,
+                        report.status,
+                        report.lat,
+                        report.lon,
+                        report.description.as_deref().unwrap_or("").lines().next().unwrap_or("")
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Cancels `token` on SIGTERM or SIGINT, so running work finishes before the process exits.
+fn stop_on_signal(token: CancellationToken) {
+    tokio::spawn(async move {
+        let interrupt = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut terminate =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("installing a SIGTERM handler");
+            tokio::select! {
+                _ = interrupt => {}
+                _ = terminate.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = interrupt.await;
+        tracing::info!("shutdown requested");
+        token.cancel();
+    });
+}

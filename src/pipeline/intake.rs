@@ -1,0 +1,269 @@
+//! The intake job: one inbound message through the conversation with its reporter.
+//!
+//! Loads the sealed message, finds or creates the reporter (which also serialises concurrent
+//! messages of one citizen), runs `workers::conversation::step`, and writes everything it
+//! decided — reporter changes, photos, the report, replies and their notify job — together with
+//! the job's completion in one transaction. Running it twice changes nothing the second time.
+
+use meldeweg_workers::conversation::{self, Action, Context, Inbound, Reply, Unsupported};
+use meldeweg_workers::{LatLon, Reference};
+use serde::{Deserialize, Serialize};
+
+use super::outgoing::{Form, Outgoing};
+use super::Pipeline;
+use crate::channels::whatsapp::webhook::{Media, Message};
+use crate::db::reporters::{self, Identity};
+use crate::db::reports::{self, Channel, LocationSource, NewReport};
+use crate::db::{conversations, inbound_events, photos, Tx};
+use crate::queue::{ClaimedJob, JobFailure};
+use crate::texts::TextKey;
+use crate::time::{berlin_date, berlin_year, now_ms};
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct IntakeJob {
+    pub event_id: i64,
+}
+
+/// How many reports `STATUS` lists.
+const STATUS_LIST_LENGTH: i64 = 5;
+/// Longest place name or address kept from a shared location.
+const MAX_LABEL_CHARS: usize = 300;
+
+pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
+    let IntakeJob { event_id } =
+        job.payload().map_err(|e| JobFailure::Fatal(format!("bad intake payload: {e}")))?;
+    let now = now_ms();
+    let mut tx = pipeline.db.begin().await?;
+    let event = inbound_events::load(tx.conn(), event_id)
+        .await?
+        .ok_or_else(|| JobFailure::Fatal(format!("inbound event {event_id} does not exist")))?;
+    if event.processed_at.is_some() {
+        pipeline.queue.complete_in(&mut tx, job).await?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    let message: Message = pipeline
+        .vault
+        .open(&event.payload_enc)
+        .map_err(|e| JobFailure::Fatal(e.to_string()))
+        .and_then(|json| {
+            serde_json::from_slice(&json).map_err(|e| JobFailure::Fatal(format!("stored message unreadable: {e}")))
+        })?;
+
+    let identity = Identity { phone: message.from.as_deref(), user_id: message.from_user_id.as_deref() };
+    // WhatsApp's timestamp starts the 24-hour window; a clock ahead of ours is not trusted.
+    let sent_at = message.timestamp.saturating_mul(1000).min(now);
+    let reporter = reporters::upsert(tx.conn(), &pipeline.vault, identity, sent_at, now)
+        .await
+        .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+    inbound_events::mark_processed(tx.conn(), event.id, reporter.id, now).await?;
+
+    let input = match read_input(&message) {
+        Input::Ready(input) => input,
+        Input::Photo(media) => {
+            let photo = photos::NewPhoto {
+                reporter_id: reporter.id,
+                media_id: &media.id,
+                mime_type: media.mime_type.as_deref().unwrap_or("application/octet-stream"),
+                sha256: media.sha256.as_deref(),
+            };
+            let photo_id = photos::insert(tx.conn(), photo, now).await?;
+            Inbound::Photo { photo_id, caption: media.caption.clone() }
+        }
+    };
+    let draft = conversations::load(tx.conn(), reporter.id)
+        .await
+        .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+    let context = Context {
+        notice_due: reporter.notice_version.as_deref() != Some(pipeline.texts.notice_version()),
+        opted_out: reporter.opted_out_at.is_some(),
+        now_ms: now,
+        draft_ttl_ms: pipeline.draft_ttl_ms,
+    };
+    let outcome = conversation::step(draft, &context, input);
+
+    let mut out = Outgoing::new(pipeline, reporter.id, reporter.lang, now);
+    for action in outcome.actions {
+        apply(pipeline, &mut tx, &mut out, reporter.id, action, now).await?;
+    }
+    conversations::save(tx.conn(), reporter.id, &outcome.draft, now)
+        .await
+        .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+    out.finish(&mut tx).await?;
+    pipeline.queue.complete_in(&mut tx, job).await?;
+    tx.commit().await?;
+    pipeline.chat_changed();
+    Ok(())
+}
+
+async fn apply(
+    pipeline: &Pipeline,
+    tx: &mut Tx,
+    out: &mut Outgoing<'_>,
+    reporter_id: i64,
+    action: Action,
+    now: i64,
+) -> Result<(), JobFailure> {
+    match action {
+        Action::SetLanguage(lang) => {
+            reporters::set_language(tx.conn(), reporter_id, lang).await?;
+            out.lang = lang;
+        }
+        Action::OptIn => reporters::set_opted_out(tx.conn(), reporter_id, None).await?,
+        Action::OptOut => reporters::set_opted_out(tx.conn(), reporter_id, Some(now)).await?,
+        Action::SendNotice => {
+            out.text(tx, TextKey::Notice, &[], None).await?;
+            reporters::record_notice(tx.conn(), reporter_id, pipeline.texts.notice_version(), now).await?;
+        }
+        Action::Reply(Reply::LocationRequest) => {
+            let text = pipeline.texts.render(out.lang, TextKey::LocationRequest, &[]);
+            out.compose(tx, TextKey::LocationRequest, Form::LocationRequest, text, &[], None).await?;
+        }
+        Action::Reply(reply) => out.text(tx, reply_key(reply), &[], None).await?,
+        Action::StatusQuery(reference) => status_reply(pipeline, tx, out, reporter_id, reference).await?,
+        Action::CreateReport(draft) => {
+            let report = NewReport {
+                reporter_id: Some(reporter_id),
+                channel: Channel::Whatsapp,
+                description: draft.description.as_deref(),
+                location: draft.location.point,
+                location_source: LocationSource::WhatsappLocation,
+                location_label: draft.location.label.as_deref(),
+            };
+            let (report_id, reference) = reports::insert(tx.conn(), report, berlin_year(now), now)
+                .await
+                .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+            photos::attach_to_report(tx.conn(), report_id, reporter_id, &draft.photo_ids).await?;
+            tracing::info!(report = %reference, photos = draft.photo_ids.len(), "report created");
+            let reference = reference.to_string();
+            out.text(tx, TextKey::ReportCreated, &[("reference", &reference)], Some(report_id)).await?;
+        }
+    }
+    Ok(())
+}
+
+fn reply_key(reply: Reply) -> TextKey {
+    match reply {
+        Reply::Help => TextKey::Help,
+        Reply::LocationRequest => TextKey::LocationRequest,
+        Reply::AskDescription => TextKey::AskDescription,
+        Reply::PhotoLimit => TextKey::PhotoLimit,
+        Reply::StatusFormat => TextKey::StatusFormat,
+        Reply::Stopped => TextKey::Stopped,
+        Reply::Started => TextKey::Started,
+        Reply::LanguageChanged => TextKey::LanguageChanged,
+        Reply::Unsupported(Unsupported::Audio) => TextKey::UnsupportedAudio,
+        Reply::Unsupported(Unsupported::Video) => TextKey::UnsupportedVideo,
+        Reply::Unsupported(Unsupported::Document) => TextKey::UnsupportedDocument,
+        Reply::Unsupported(Unsupported::Contacts) => TextKey::UnsupportedContacts,
+        Reply::Unsupported(Unsupported::Other) => TextKey::UnsupportedOther,
+    }
+}
+
+/// Answers STATUS: one of the reporter's own reports, or a list of the latest. Someone else's
+/// reference gets the same answer as one that does not exist (P13).
+async fn status_reply(
+    pipeline: &Pipeline,
+    tx: &mut Tx,
+    out: &mut Outgoing<'_>,
+    reporter_id: i64,
+    reference: Option<Reference>,
+) -> Result<(), JobFailure> {
+    let summaries = match reference {
+        Some(reference) => reports::find_for_reporter(tx.conn(), reporter_id, reference)
+            .await
+            .map(|found| found.into_iter().collect()),
+        None => reports::recent_for_reporter(tx.conn(), reporter_id, STATUS_LIST_LENGTH).await,
+    }
+    .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+    if summaries.is_empty() {
+        let key = if reference.is_some() { TextKey::StatusNotFound } else { TextKey::StatusNone };
+        return Ok(out.text(tx, key, &[], None).await?);
+    }
+    let labels = pipeline.texts.status_labels(out.lang);
+    let lines: Vec<String> = summaries
+        .iter()
+        .map(|summary| {
+            let status = match summary.status {
+                reports::ReportStatus::Received => labels.received.as_str(),
+            };
+            let reference = summary.reference.to_string();
+            let date = berlin_date(summary.created_at_ms);
+            let params = [("reference", reference.as_str()), ("date", date.as_str()), ("status", status)];
+            pipeline.texts.render(out.lang, TextKey::StatusLine, &params)
+        })
+        .collect();
+    let text = match reference {
+        Some(_) => lines.join("\n"),
+        None => {
+            let header = pipeline.texts.render(out.lang, TextKey::StatusListHeader, &[]);
+            format!("{header}\n{}", lines.join("\n"))
+        }
+    };
+    out.compose(tx, TextKey::StatusLine, Form::Text, text, &[], None).await?;
+    Ok(())
+}
+
+/// What a stored message means to the conversation. Photos need a row first.
+enum Input<'a> {
+    Ready(Inbound),
+    Photo(&'a Media),
+}
+
+fn read_input(message: &Message) -> Input<'_> {
+    let unsupported = |kind| Input::Ready(Inbound::Unsupported(kind));
+    match message.kind.as_str() {
+        "text" => match &message.text {
+            Some(text) => Input::Ready(Inbound::Text(text.body.clone())),
+            None => unsupported(Unsupported::Other),
+        },
+        "image" => match &message.image {
+            Some(media) if media_is_sane(media) => Input::Photo(media),
+            _ => unsupported(Unsupported::Other),
+        },
+        "document" => match &message.document {
+            Some(media)
+                if media_is_sane(media)
+                    && media.mime_type.as_deref().is_some_and(|m| m.starts_with("image/")) =>
+            {
+                Input::Photo(media)
+            }
+            _ => unsupported(Unsupported::Document),
+        },
+        "location" => match &message.location {
+            Some(location) => match LatLon::new(location.latitude, location.longitude) {
+                Ok(point) => {
+                    let parts = [location.name.as_deref(), location.address.as_deref()];
+                    let label: Vec<&str> = parts.into_iter().flatten().filter(|s| !s.trim().is_empty()).collect();
+                    let label = (!label.is_empty())
+                        .then(|| label.join(", ").chars().take(MAX_LABEL_CHARS).collect());
+                    Input::Ready(Inbound::Location { point, label })
+                }
+                Err(_) => unsupported(Unsupported::Other),
+            },
+            None => unsupported(Unsupported::Other),
+        },
+        "interactive" => {
+            let choice = message.interactive.as_ref().and_then(|i| i.button_reply.as_ref().or(i.list_reply.as_ref()));
+            match choice {
+                Some(choice) => Input::Ready(Inbound::Choice { id: choice.id.clone(), title: choice.title.clone() }),
+                None => unsupported(Unsupported::Other),
+            }
+        }
+        "button" => match &message.button {
+            Some(button) => Input::Ready(Inbound::Choice { id: button.payload.clone(), title: button.text.clone() }),
+            None => unsupported(Unsupported::Other),
+        },
+        "audio" => unsupported(Unsupported::Audio),
+        "video" => unsupported(Unsupported::Video),
+        "contacts" => unsupported(Unsupported::Contacts),
+        "reaction" | "sticker" | "system" => Input::Ready(Inbound::Ignored),
+        _ => unsupported(Unsupported::Other),
+    }
+}
+
+/// Media ids and metadata are bounded before they are stored.
+fn media_is_sane(media: &Media) -> bool {
+    let short = |s: &Option<String>, max: usize| s.as_ref().is_none_or(|s| s.len() <= max);
+    !media.id.is_empty() && media.id.len() <= 256 && short(&media.mime_type, 100) && short(&media.sha256, 100)
+}

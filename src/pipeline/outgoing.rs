@@ -1,0 +1,97 @@
+//! Composing replies: a text in the reporter's language becomes an outbox row (with its
+//! template stand-in, if one is configured), and all rows of one step go to one notify job so
+//! they are sent in order.
+
+use meldeweg_workers::conversation::Lang;
+
+use super::notify::NotifyJob;
+use super::Pipeline;
+use crate::channels::whatsapp::message::Body;
+use crate::db::{outbox, Tx};
+use crate::queue::{JobKind, QueueError};
+use crate::texts::TextKey;
+
+/// The form a text takes on the wire.
+#[derive(Clone, Copy)]
+pub enum Form {
+    Text,
+    /// The text with WhatsApp's "Send location" button.
+    LocationRequest,
+}
+
+/// The replies of one conversation step to one reporter.
+pub struct Outgoing<'a> {
+    pipeline: &'a Pipeline,
+    reporter_id: i64,
+    pub lang: Lang,
+    now_ms: i64,
+    outbox_ids: Vec<i64>,
+}
+
+impl<'a> Outgoing<'a> {
+    pub fn new(pipeline: &'a Pipeline, reporter_id: i64, lang: Lang, now_ms: i64) -> Self {
+        Self { pipeline, reporter_id, lang, now_ms, outbox_ids: Vec::new() }
+    }
+
+    /// Queues the text `key` rendered with `params`.
+    pub async fn text(
+        &mut self,
+        tx: &mut Tx,
+        key: TextKey,
+        params: &[(&str, &str)],
+        report_id: Option<i64>,
+    ) -> sqlx::Result<()> {
+        let text = self.pipeline.texts.render(self.lang, key, params);
+        self.compose(tx, key, Form::Text, text, params, report_id).await
+    }
+
+    /// Queues `text` (already composed) under the name `key`, in the given form.
+    pub async fn compose(
+        &mut self,
+        tx: &mut Tx,
+        key: TextKey,
+        form: Form,
+        text: String,
+        params: &[(&str, &str)],
+        report_id: Option<i64>,
+    ) -> sqlx::Result<()> {
+        let body = match form {
+            Form::Text => Body::Text { text },
+            Form::LocationRequest => Body::LocationRequest { text },
+        };
+        let template = self.pipeline.templates.get(key.as_str()).map(|t| Body::Template {
+            name: t.name.clone(),
+            language: t.language.clone(),
+            params: t
+                .params
+                .iter()
+                .map(|name| {
+                    let value = params.iter().find(|(n, _)| n == name).map(|(_, v)| *v);
+                    value.unwrap_or_default().to_string()
+                })
+                .collect(),
+        });
+        let message = outbox::NewMessage {
+            reporter_id: self.reporter_id,
+            report_id,
+            name: key.as_str(),
+            body: to_json(&body),
+            template: template.as_ref().map(to_json),
+        };
+        self.outbox_ids.push(outbox::insert(tx.conn(), message, self.now_ms).await?);
+        Ok(())
+    }
+
+    /// Enqueues one notify job for everything queued, in order.
+    pub async fn finish(self, tx: &mut Tx) -> Result<(), QueueError> {
+        if !self.outbox_ids.is_empty() {
+            let job = NotifyJob { outbox_ids: self.outbox_ids };
+            self.pipeline.queue.enqueue(tx, JobKind::Notify, &job, self.now_ms).await?;
+        }
+        Ok(())
+    }
+}
+
+fn to_json(body: &Body) -> String {
+    serde_json::to_string(body).expect("serialising a message body cannot fail")
+}

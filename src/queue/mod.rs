@@ -1,0 +1,330 @@
+//! The durable job queue: one `jobs` table in the application's own database.
+//!
+//! Jobs are enqueued inside the caller's transaction, so a job exists exactly when the data it
+//! refers to was committed. Workers claim due jobs with a lease (PostgreSQL: `FOR UPDATE SKIP
+//! LOCKED`, so concurrent workers never claim the same row; SQLite: its single writer), renew the
+//! lease while they work, and delete the job when done. A failed job is retried with exponential
+//! backoff and jitter; after `max_attempts` it is dead-lettered and kept for admins. A job whose
+//! worker died is claimed again once its lease has expired.
+
+mod wake;
+mod worker;
+
+use std::time::Duration;
+
+use rand::Rng;
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::config::QueueSettings;
+use crate::db::{Backend, Db, DbError, Tx};
+
+pub use wake::spawn_postgres_listener;
+pub use worker::{JobFailure, JobHandler, Worker};
+
+/// The PostgreSQL NOTIFY channel that wakes workers in other processes.
+const NOTIFY_CHANNEL: &str = "meldeweg_jobs";
+
+/// What a job does; stored as text in `jobs.kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Run one inbound message through the conversation.
+    Intake,
+    /// Send queued outbox messages to a reporter.
+    Notify,
+}
+
+impl JobKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobKind::Intake => "intake",
+            JobKind::Notify => "notify",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "intake" => Some(JobKind::Intake),
+            "notify" => Some(JobKind::Notify),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("job payload cannot be serialised: {0}")]
+    Payload(#[from] serde_json::Error),
+    #[error("the job's lease was lost to another worker")]
+    LeaseLost,
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for QueueError {
+    fn from(error: sqlx::Error) -> Self {
+        QueueError::Db(DbError::Sql(error))
+    }
+}
+
+/// A job this worker holds the lease on.
+#[derive(Debug, Clone)]
+pub struct ClaimedJob {
+    pub id: i64,
+    pub kind: JobKind,
+    pub payload: String,
+    /// 1 on the first run.
+    pub attempt: u32,
+    pub max_attempts: u32,
+    lease_token: String,
+}
+
+impl ClaimedJob {
+    pub fn is_last_attempt(&self) -> bool {
+        self.attempt >= self.max_attempts
+    }
+
+    pub fn payload<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.payload)
+    }
+}
+
+/// Queue operations for one process. Cheap to clone.
+#[derive(Clone)]
+pub struct Queue {
+    db: Db,
+    settings: QueueSettings,
+    worker_name: String,
+}
+
+/// Counts for health checks and operators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCounts {
+    pub waiting: i64,
+    pub dead: i64,
+}
+
+impl Queue {
+    pub fn new(db: Db, settings: QueueSettings, worker_name: String) -> Self {
+        Self { db, settings, worker_name }
+    }
+
+    pub fn settings(&self) -> &QueueSettings {
+        &self.settings
+    }
+
+    fn lease(&self) -> Duration {
+        Duration::from_secs(self.settings.lease_seconds)
+    }
+
+    /// Adds a job inside `tx`; it becomes visible, and wakes workers, when `tx` commits.
+    pub async fn enqueue(
+        &self,
+        tx: &mut Tx,
+        kind: JobKind,
+        payload: &impl Serialize,
+        now_ms: i64,
+    ) -> Result<i64, QueueError> {
+        let id = sqlx::query_scalar(
+            "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at)
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(kind.as_str())
+        .bind(serde_json::to_string(payload)?)
+        .bind(now_ms)
+        .bind(i64::from(self.settings.max_attempts))
+        .bind(now_ms)
+        .fetch_one(tx.conn())
+        .await?;
+        if tx.mark_enqueued() && tx.backend() == Backend::Postgres {
+            // Delivered at commit to every process LISTENing; repeated payloads collapse.
+            sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(tx.conn()).await?;
+        }
+        Ok(id)
+    }
+
+    /// Claims up to `limit` due jobs, oldest first, leasing them to this worker.
+    pub async fn claim(&self, limit: usize, now_ms: i64) -> Result<Vec<ClaimedJob>, QueueError> {
+        let lock = match self.db.backend() {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let token = lease_token();
+        let rows = sqlx::query(&format!(
+            "UPDATE jobs SET attempts = attempts + 1, locked_until = $1, locked_by = $2,
+                             lease_token = $3
+             WHERE id IN (
+                 SELECT id FROM jobs
+                 WHERE dead_at IS NULL AND run_at <= $4 AND attempts < max_attempts
+                   AND (locked_until IS NULL OR locked_until <= $4)
+                 ORDER BY run_at, id LIMIT $5 {lock})
+             RETURNING id, kind, payload, attempts, max_attempts"
+        ))
+        .bind(now_ms + self.lease().as_millis() as i64)
+        .bind(&self.worker_name)
+        .bind(&token)
+        .bind(now_ms)
+        .bind(limit as i64)
+        .fetch_all(self.db.pool())
+        .await?;
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            let kind: String = row.try_get("kind")?;
+            let attempts: i64 = row.try_get("attempts")?;
+            let max_attempts: i64 = row.try_get("max_attempts")?;
+            let Some(kind) = JobKind::parse(&kind) else {
+                self.bury(id, &token, &format!("unknown job kind {kind:?}"), now_ms).await?;
+                continue;
+            };
+            jobs.push(ClaimedJob {
+                id,
+                kind,
+                payload: row.try_get("payload")?,
+                attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
+                max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
+                lease_token: token.clone(),
+            });
+        }
+        jobs.sort_by_key(|job| job.id);
+        Ok(jobs)
+    }
+
+    /// Deletes a finished job inside the handler's transaction, so its effects and its
+    /// completion commit together. Fails with `LeaseLost` if another worker took it over.
+    pub async fn complete_in(&self, tx: &mut Tx, job: &ClaimedJob) -> Result<(), QueueError> {
+        let result = sqlx::query("DELETE FROM jobs WHERE id = $1 AND lease_token = $2")
+            .bind(job.id)
+            .bind(&job.lease_token)
+            .execute(tx.conn())
+            .await?;
+        match result.rows_affected() {
+            1 => Ok(()),
+            _ => Err(QueueError::LeaseLost),
+        }
+    }
+
+    /// Deletes a finished job (a no-op if the handler already completed it in its transaction).
+    pub async fn complete(&self, job: &ClaimedJob) -> Result<(), QueueError> {
+        sqlx::query("DELETE FROM jobs WHERE id = $1 AND lease_token = $2")
+            .bind(job.id)
+            .bind(&job.lease_token)
+            .execute(self.db.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Schedules a retry after `after` (or the backoff for this attempt), or dead-letters the
+    /// job when it has used all its attempts.
+    pub async fn fail(
+        &self,
+        job: &ClaimedJob,
+        error: &str,
+        after: Option<Duration>,
+        now_ms: i64,
+    ) -> Result<(), QueueError> {
+        if job.is_last_attempt() {
+            return self.bury(job.id, &job.lease_token, error, now_ms).await;
+        }
+        let delay = after.unwrap_or_else(|| self.backoff(job.attempt));
+        sqlx::query(
+            "UPDATE jobs SET run_at = $1, last_error = $2, locked_until = NULL, lease_token = NULL
+             WHERE id = $3 AND lease_token = $4",
+        )
+        .bind(now_ms + delay.as_millis() as i64)
+        .bind(truncate(error))
+        .bind(job.id)
+        .bind(&job.lease_token)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Dead-letters a job at once: it will not run again, and stays visible to admins.
+    pub async fn dead_letter(
+        &self,
+        job: &ClaimedJob,
+        error: &str,
+        now_ms: i64,
+    ) -> Result<(), QueueError> {
+        self.bury(job.id, &job.lease_token, error, now_ms).await
+    }
+
+    async fn bury(&self, id: i64, token: &str, error: &str, now_ms: i64) -> Result<(), QueueError> {
+        sqlx::query(
+            "UPDATE jobs SET dead_at = $1, last_error = $2, locked_until = NULL, lease_token = NULL
+             WHERE id = $3 AND lease_token = $4",
+        )
+        .bind(now_ms)
+        .bind(truncate(error))
+        .bind(id)
+        .bind(token)
+        .execute(self.db.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Renews the lease of a running job; `false` if the job is no longer this worker's.
+    pub async fn extend_lease(&self, job: &ClaimedJob, now_ms: i64) -> Result<bool, QueueError> {
+        let result =
+            sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2 AND lease_token = $3")
+                .bind(now_ms + self.lease().as_millis() as i64)
+                .bind(job.id)
+                .bind(&job.lease_token)
+                .execute(self.db.pool())
+                .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    /// Dead-letters jobs whose worker died during their last allowed attempt.
+    pub async fn bury_abandoned(&self, now_ms: i64) -> Result<u64, QueueError> {
+        let result = sqlx::query(
+            "UPDATE jobs SET dead_at = $1, locked_until = NULL, lease_token = NULL,
+                             last_error = COALESCE(last_error, 'the worker stopped during the last attempt')
+             WHERE dead_at IS NULL AND attempts >= max_attempts AND locked_until <= $1",
+        )
+        .bind(now_ms)
+        .execute(self.db.pool())
+        .await?;
+        Ok(result.rows_affected())
+    }
+
+    /// When the next waiting job becomes due (or its lease expires), if any.
+    pub async fn next_due(&self) -> Result<Option<i64>, QueueError> {
+        Ok(sqlx::query_scalar(
+            "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > run_at
+                             THEN locked_until ELSE run_at END)
+             FROM jobs WHERE dead_at IS NULL AND attempts < max_attempts",
+        )
+        .fetch_one(self.db.pool())
+        .await?)
+    }
+
+    pub async fn counts(&self) -> Result<QueueCounts, QueueError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) - COUNT(dead_at) AS waiting, COUNT(dead_at) AS dead FROM jobs",
+        )
+        .fetch_one(self.db.pool())
+        .await?;
+        Ok(QueueCounts { waiting: row.try_get("waiting")?, dead: row.try_get("dead")? })
+    }
+
+    /// Exponential backoff with "equal jitter": half the delay fixed, half random.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.settings.retry_base_ms;
+        let cap = self.settings.retry_max_seconds.saturating_mul(1000);
+        let exponential = base.saturating_mul(1u64 << attempt.saturating_sub(1).min(40)).min(cap);
+        let half = exponential / 2;
+        Duration::from_millis(half + rand::rng().random_range(0..=half))
+    }
+}
+
+fn lease_token() -> String {
+    let bytes: [u8; 16] = rand::rng().random();
+    hex::encode(bytes)
+}
+
+/// Errors are stored for admins; a bounded length keeps a runaway message out of the table.
+fn truncate(error: &str) -> String {
+    error.chars().take(2000).collect()
+}

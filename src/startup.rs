@@ -1,0 +1,175 @@
+//! Building and running Meldeweg from its typed configuration.
+//!
+//! `Application::build` binds the listener first (port 0 in tests, so the real address is known
+//! before anything runs), connects and migrates the database, and wires the pipeline;
+//! `run_until_stopped` serves HTTP and runs the workers until the shutdown token is cancelled,
+//! then drains both. `run_worker` is the same without HTTP, for scaling out on PostgreSQL.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::channels::whatsapp::client::{ClientError, CloudClient};
+use crate::channels::whatsapp::ingress::{Ingress, WebhookAuth};
+use crate::config::{secret, Settings, WebhookAuth as WebhookAuthSetting, WhatsAppMode};
+use crate::crypto::{CryptoError, Vault};
+use crate::db::{Backend, Db, DbError};
+use crate::pipeline::{Pipeline, Sender};
+use crate::queue::{self, Queue, Worker};
+use crate::texts::{Texts, TextsError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind { addr: SocketAddr, source: std::io::Error },
+    #[error("cannot create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Crypto(#[from] CryptoError),
+    #[error("messages: {0}")]
+    Texts(#[from] TextsError),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("the HTTP server failed: {0}")]
+    Serve(std::io::Error),
+}
+
+/// The parts every process needs: database, queue, keys and the pipeline.
+pub struct Services {
+    pub db: Db,
+    pub pipeline: Arc<Pipeline>,
+    pub ingress: Arc<Ingress>,
+    database_url: String,
+    chat_updates: watch::Receiver<u64>,
+}
+
+impl Services {
+    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
+            path: settings.data_dir.display().to_string(),
+            source,
+        })?;
+        let vault = match secret(&settings.encryption_key) {
+            Some(key) => Vault::from_key_text(key)?,
+            None => Vault::from_key_file(&settings.data_dir.join("secret.key"))?,
+        };
+        let texts = Texts::load(&settings.messages_dir, &settings.municipality)?;
+        let database_url = settings.database_url();
+        let db = Db::connect(&database_url, &settings.database).await?;
+        db.migrate().await?;
+        let worker_name = format!("{}-{}", std::process::id(), short_random());
+        let queue = Queue::new(db.clone(), settings.queue.clone(), worker_name);
+        let sender = match settings.whatsapp.mode {
+            WhatsAppMode::Sandbox => Sender::Sandbox,
+            WhatsAppMode::Cloud => Sender::Cloud(CloudClient::new(&settings.whatsapp)?),
+        };
+        let (chat_tx, chat_updates) = watch::channel(0);
+        let pipeline = Arc::new(Pipeline {
+            db: db.clone(),
+            queue: queue.clone(),
+            vault: vault.clone(),
+            texts,
+            sender,
+            templates: settings.whatsapp.templates.clone(),
+            draft_ttl_ms: i64::from(settings.conversation.draft_ttl_hours) * 3_600_000,
+            chat_updates: chat_tx,
+        });
+        let ingress = Arc::new(Ingress { db: db.clone(), queue, vault });
+        Ok(Self { db, pipeline, ingress, database_url, chat_updates })
+    }
+
+    /// Starts the worker (and, on PostgreSQL, the NOTIFY listener); both stop with `shutdown`.
+    pub fn spawn_worker(&self, shutdown: &CancellationToken) -> tokio::task::JoinHandle<()> {
+        let wake = self.db.jobs_committed().clone();
+        if self.db.backend() == Backend::Postgres {
+            queue::spawn_postgres_listener(self.database_url.clone(), wake.clone(), shutdown.clone());
+        }
+        let worker = Worker::new(self.pipeline.queue.clone(), self.pipeline.clone(), shutdown.clone());
+        tokio::spawn(worker.run(wake))
+    }
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+    services: Services,
+    shutdown: CancellationToken,
+}
+
+impl Application {
+    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+        let listener = TcpListener::bind(settings.listen)
+            .await
+            .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
+        let services = Services::build(&settings).await?;
+        let auth = webhook_auth(&settings);
+        if matches!(auth, WebhookAuth::Open) {
+            tracing::warn!("sandbox mode without an app secret: webhook POSTs are not authenticated");
+        }
+        let router = crate::web::router(
+            &settings,
+            services.ingress.clone(),
+            auth,
+            services.chat_updates.clone(),
+        );
+        Ok(Self { listener, router, services, shutdown: CancellationToken::new() })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// Cancelling this token stops the application gracefully.
+    pub fn shutdown_token(&self) -> CancellationToken {
+        self.shutdown.clone()
+    }
+
+    pub fn db(&self) -> &Db {
+        &self.services.db
+    }
+
+    pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        let worker = self.services.spawn_worker(&self.shutdown);
+        tracing::info!(addr = %self.local_addr(), "listening");
+        let served = axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(self.shutdown.clone().cancelled_owned())
+            .await;
+        // The server stops on cancellation, or on its own error: stop the worker either way.
+        self.shutdown.cancel();
+        let _ = worker.await;
+        self.services.db.close().await;
+        served.map_err(StartupError::Serve)
+    }
+}
+
+/// Runs only the workers until `shutdown` is cancelled.
+pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Result<(), StartupError> {
+    let services = Services::build(&settings).await?;
+    let _ = services.spawn_worker(&shutdown).await;
+    services.db.close().await;
+    Ok(())
+}
+
+fn webhook_auth(settings: &Settings) -> WebhookAuth {
+    let whatsapp = &settings.whatsapp;
+    match (secret(&whatsapp.app_secret), whatsapp.webhook_auth) {
+        (None, _) => WebhookAuth::Open,
+        (Some(secret), WebhookAuthSetting::Signature) => {
+            WebhookAuth::Signature { app_secret: secret.to_string() }
+        }
+        (Some(secret), WebhookAuthSetting::Header) => WebhookAuth::Header {
+            name: whatsapp.webhook_auth_header.clone(),
+            secret: secret.to_string(),
+        },
+    }
+}
+
+fn short_random() -> String {
+    use rand::Rng;
+    format!("{:06x}", rand::rng().random_range(0..0x1000000))
+}

@@ -1,0 +1,282 @@
+//! The texts Meldeweg sends, from `messages.de.toml` and `messages.en.toml`.
+//!
+//! Files in `messages_dir` win over the copies compiled into the binary, so a municipality edits
+//! wording without rebuilding. Loading checks that every text is present and that every
+//! `{placeholder}` is one Meldeweg fills in, so a typo fails at start-up, not in a citizen's chat.
+//! The notice version is derived from the notice texts: changing them gives a new version.
+
+use std::path::Path;
+
+use meldeweg_workers::conversation::Lang;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::Municipality;
+
+const BUILT_IN_DE: &str = include_str!("../config/messages.de.toml");
+const BUILT_IN_EN: &str = include_str!("../config/messages.en.toml");
+
+/// Placeholders filled in per message; the municipality's are filled in at load time.
+const MESSAGE_PLACEHOLDERS: &[&str] = &["reference", "date", "status"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum TextsError {
+    #[error("cannot read {file}: {source}")]
+    Read { file: String, source: std::io::Error },
+    #[error("{file}: {source}")]
+    Parse { file: String, source: toml::de::Error },
+    #[error("{file}: text `{key}` uses the unknown placeholder {{{placeholder}}}")]
+    Placeholder { file: String, key: &'static str, placeholder: String },
+    #[error("{file}: the text `{key}` is missing (or not a string)")]
+    Missing { file: String, key: &'static str },
+    #[error("{file}: `{key}` is not a text Meldeweg knows")]
+    Unknown { file: String, key: String },
+}
+
+/// Every text a reporter can be sent, by name. The names are the keys in the TOML files and
+/// the `name` of outbox rows (and of templates in the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(usize)]
+pub enum TextKey {
+    Notice,
+    Help,
+    LocationRequest,
+    AskDescription,
+    ReportCreated,
+    PhotoLimit,
+    StatusFormat,
+    StatusLine,
+    StatusListHeader,
+    StatusNone,
+    StatusNotFound,
+    Stopped,
+    Started,
+    LanguageChanged,
+    UnsupportedAudio,
+    UnsupportedVideo,
+    UnsupportedDocument,
+    UnsupportedContacts,
+    UnsupportedOther,
+}
+
+impl TextKey {
+    const ALL: [TextKey; 19] = [
+        TextKey::Notice,
+        TextKey::Help,
+        TextKey::LocationRequest,
+        TextKey::AskDescription,
+        TextKey::ReportCreated,
+        TextKey::PhotoLimit,
+        TextKey::StatusFormat,
+        TextKey::StatusLine,
+        TextKey::StatusListHeader,
+        TextKey::StatusNone,
+        TextKey::StatusNotFound,
+        TextKey::Stopped,
+        TextKey::Started,
+        TextKey::LanguageChanged,
+        TextKey::UnsupportedAudio,
+        TextKey::UnsupportedVideo,
+        TextKey::UnsupportedDocument,
+        TextKey::UnsupportedContacts,
+        TextKey::UnsupportedOther,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TextKey::Notice => "notice",
+            TextKey::Help => "help",
+            TextKey::LocationRequest => "location_request",
+            TextKey::AskDescription => "ask_description",
+            TextKey::ReportCreated => "report_created",
+            TextKey::PhotoLimit => "photo_limit",
+            TextKey::StatusFormat => "status_format",
+            TextKey::StatusLine => "status_line",
+            TextKey::StatusListHeader => "status_list_header",
+            TextKey::StatusNone => "status_none",
+            TextKey::StatusNotFound => "status_not_found",
+            TextKey::Stopped => "stopped",
+            TextKey::Started => "started",
+            TextKey::LanguageChanged => "language_changed",
+            TextKey::UnsupportedAudio => "unsupported_audio",
+            TextKey::UnsupportedVideo => "unsupported_video",
+            TextKey::UnsupportedDocument => "unsupported_document",
+            TextKey::UnsupportedContacts => "unsupported_contacts",
+            TextKey::UnsupportedOther => "unsupported_other",
+        }
+    }
+}
+
+/// How report statuses are named to citizens.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatusLabels {
+    pub received: String,
+}
+
+/// One language's texts, indexed by `TextKey`.
+#[derive(Debug, Clone)]
+struct Catalog {
+    texts: Vec<String>,
+    status: StatusLabels,
+}
+
+impl Catalog {
+    fn get(&self, key: TextKey) -> &str {
+        &self.texts[key as usize]
+    }
+}
+
+/// The texts in both languages, with the municipality's details filled in.
+#[derive(Debug, Clone)]
+pub struct Texts {
+    de: Catalog,
+    en: Catalog,
+    notice_version: String,
+}
+
+impl Texts {
+    pub fn load(dir: &Path, municipality: &Municipality) -> Result<Self, TextsError> {
+        let de = load_catalog(&dir.join("messages.de.toml"), BUILT_IN_DE, municipality)?;
+        let en = load_catalog(&dir.join("messages.en.toml"), BUILT_IN_EN, municipality)?;
+        let digest = Sha256::new()
+            .chain_update(de.get(TextKey::Notice))
+            .chain_update([0])
+            .chain_update(en.get(TextKey::Notice));
+        let notice_version = hex::encode(&digest.finalize()[..6]);
+        Ok(Self { de, en, notice_version })
+    }
+
+    fn catalog(&self, lang: Lang) -> &Catalog {
+        match lang {
+            Lang::De => &self.de,
+            Lang::En => &self.en,
+        }
+    }
+
+    /// The text with its `{placeholders}` filled in from `params`.
+    pub fn render(&self, lang: Lang, key: TextKey, params: &[(&str, &str)]) -> String {
+        fill(self.catalog(lang).get(key), params)
+    }
+
+    pub fn status_labels(&self, lang: Lang) -> &StatusLabels {
+        &self.catalog(lang).status
+    }
+
+    /// Identifies the current first-contact notice (P3, P4): stored per reporter.
+    pub fn notice_version(&self) -> &str {
+        &self.notice_version
+    }
+}
+
+fn load_catalog(path: &Path, built_in: &str, municipality: &Municipality) -> Result<Catalog, TextsError> {
+    let file = path.display().to_string();
+    let source = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => built_in.to_string(),
+        Err(source) => return Err(TextsError::Read { file, source }),
+    };
+    let mut table: toml::Table =
+        toml::from_str(&source).map_err(|source| TextsError::Parse { file: file.clone(), source })?;
+    let status = table.remove("status").ok_or_else(|| TextsError::Missing { file: file.clone(), key: "status" })?;
+    let status: StatusLabels =
+        status.try_into().map_err(|source| TextsError::Parse { file: file.clone(), source })?;
+    let municipal = [
+        ("municipality", municipality.name.as_str()),
+        ("privacy_url", municipality.privacy_url.as_str()),
+        ("web_form_url", municipality.web_form_url.as_str()),
+        ("phone", municipality.phone.as_str()),
+        ("email", municipality.email.as_str()),
+    ];
+    let mut texts = Vec::with_capacity(TextKey::ALL.len());
+    for key in TextKey::ALL {
+        let Some(toml::Value::String(text)) = table.remove(key.as_str()) else {
+            return Err(TextsError::Missing { file, key: key.as_str() });
+        };
+        let text = fill(text.trim(), &municipal);
+        if let Some(placeholder) =
+            placeholders(&text).find(|p| !MESSAGE_PLACEHOLDERS.contains(&p.as_str()))
+        {
+            return Err(TextsError::Placeholder { file, key: key.as_str(), placeholder });
+        }
+        texts.push(text);
+    }
+    if let Some(unknown) = table.keys().next() {
+        return Err(TextsError::Unknown { file, key: unknown.clone() });
+    }
+    Ok(Catalog { texts, status })
+}
+
+/// The `{name}` placeholders in a text.
+fn placeholders(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split('{').skip(1).filter_map(|part| {
+        let name = part.split_once('}')?.0;
+        (!name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+            .then(|| name.to_string())
+    })
+}
+
+fn fill(text: &str, params: &[(&str, &str)]) -> String {
+    params.iter().fold(text.to_string(), |text, (name, value)| text.replace(&format!("{{{name}}}"), value))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn municipality() -> Municipality {
+        Municipality {
+            name: "Teststadt".into(),
+            privacy_url: "https://teststadt.de/ds".into(),
+            web_form_url: "https://teststadt.de/melden".into(),
+            phone: "0123".into(),
+            email: "bauhof@teststadt.de".into(),
+        }
+    }
+
+    fn built_in() -> Texts {
+        Texts::load(Path::new("/nonexistent"), &municipality()).unwrap()
+    }
+
+    #[test]
+    fn the_built_in_texts_load_with_the_municipality_filled_in() {
+        let texts = built_in();
+        let notice = texts.render(Lang::De, TextKey::Notice, &[]);
+        assert!(notice.contains("Teststadt"));
+        assert!(notice.contains("https://teststadt.de/ds"), "privacy statement (P3)");
+        assert!(notice.contains("110 oder 112"), "emergency numbers (P3)");
+        assert!(notice.contains("https://teststadt.de/melden"), "other channels (P3, P12)");
+        assert!(texts.render(Lang::En, TextKey::Notice, &[]).contains("110 or 112"));
+        let created = texts.render(Lang::De, TextKey::ReportCreated, &[("reference", "M-2026-000001")]);
+        assert!(created.contains("M-2026-000001"));
+        assert!(!created.contains('{'));
+    }
+
+    #[test]
+    fn a_changed_notice_gets_a_new_version() {
+        let dir = std::env::temp_dir().join(format!("meldeweg-texts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let changed = BUILT_IN_DE.replace("Willkommen", "Hallo und willkommen");
+        std::fs::write(dir.join("messages.de.toml"), changed).unwrap();
+        let edited = Texts::load(&dir, &municipality()).unwrap();
+        assert_ne!(edited.notice_version(), built_in().notice_version());
+        assert!(edited.render(Lang::De, TextKey::Notice, &[]).starts_with("Hallo und willkommen"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_placeholder_or_missing_text_is_refused_with_its_name() {
+        let dir = std::env::temp_dir().join(format!("meldeweg-texts-bad-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let typo = BUILT_IN_DE.replace("{reference}. Wir", "{referenz}. Wir");
+        std::fs::write(dir.join("messages.de.toml"), typo).unwrap();
+        let error = Texts::load(&dir, &municipality()).unwrap_err().to_string();
+        assert!(error.contains("report_created") && error.contains("{referenz}"), "{error}");
+
+        let missing = BUILT_IN_DE.replace("photo_limit =", "photo_limits =");
+        std::fs::write(dir.join("messages.de.toml"), missing).unwrap();
+        let error = Texts::load(&dir, &municipality()).unwrap_err().to_string();
+        assert!(error.contains("photo_limit"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

@@ -1,0 +1,64 @@
+//! Time as Meldeweg keeps and shows it: Unix milliseconds (UTC) in the database, Europe/Berlin
+//! for people. Code that decides something by time takes `now` as an argument; only the shell
+//! reads the clock, through `now_ms`.
+
+use std::sync::OnceLock;
+
+use jiff::tz::TimeZone;
+use jiff::Timestamp;
+
+pub fn now_ms() -> i64 {
+    Timestamp::now().as_millisecond()
+}
+
+fn berlin() -> &'static TimeZone {
+    static BERLIN: OnceLock<TimeZone> = OnceLock::new();
+    // The tz database is compiled in (jiff's bundled copy), so the zone is always there.
+    BERLIN.get_or_init(|| TimeZone::get("Europe/Berlin").unwrap_or(TimeZone::UTC))
+}
+
+fn timestamp(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+/// RFC 3339 in UTC, for machine-readable output.
+pub fn rfc3339(ms: i64) -> String {
+    timestamp(ms).to_string()
+}
+
+/// The calendar year in Germany at that instant (reference numbers count per German year).
+pub fn berlin_year(ms: i64) -> u16 {
+    let year = timestamp(ms).to_zoned(berlin().clone()).year();
+    u16::try_from(year).unwrap_or(2000)
+}
+
+/// "23.11.2026" in Europe/Berlin.
+pub fn berlin_date(ms: i64) -> String {
+    timestamp(ms).to_zoned(berlin().clone()).strftime("%d.%m.%Y").to_string()
+}
+
+/// "23.11.2026 14:05" in Europe/Berlin.
+pub fn berlin_date_time(ms: i64) -> String {
+    timestamp(ms).to_zoned(berlin().clone()).strftime("%d.%m.%Y %H:%M").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_year_and_date_follow_german_time_not_utc() {
+        // 2026-12-31T23:30:00Z is already 2027 in Berlin.
+        let new_year = 1_798_759_800_000;
+        assert_eq!(rfc3339(new_year), "2026-12-31T23:30:00Z");
+        assert_eq!(berlin_year(new_year), 2027);
+        assert_eq!(berlin_date(new_year), "01.01.2027");
+        assert_eq!(berlin_date_time(new_year), "01.01.2027 00:30");
+    }
+
+    #[test]
+    fn summer_time_is_applied() {
+        // 2026-07-01T10:00:00Z is 12:00 in Berlin (CEST).
+        assert_eq!(berlin_date_time(1_782_900_000_000), "01.07.2026 12:00");
+    }
+}

@@ -1,0 +1,407 @@
+//! The sandbox simulator (`whatsapp.mode = "sandbox"` only): a page where a person plays a
+//! citizen on WhatsApp and sees Meldeweg's replies as a chat, before the municipality has a
+//! WhatsApp account.
+//!
+//! What the page sends is wrapped into a delivery exactly as Meta would POST it and stored by
+//! `ingress::store`, the same code path as `/webhooks/whatsapp`; replies are read back from the
+//! outbox. The citizen's number travels in request bodies and headers, never in URLs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use base64::Engine;
+use meldeweg_workers::LatLon;
+use rand::Rng;
+use rust_embed::RustEmbed;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use tokio::sync::watch;
+
+use crate::channels::whatsapp::ingress::{self, Ingress, Received};
+use crate::channels::whatsapp::message::Body;
+use crate::channels::whatsapp::webhook::{Delivery, Message};
+use crate::db::reporters::{self, Identity};
+use crate::db::{inbound_events, outbox};
+use crate::time::{berlin_date_time, now_ms};
+use crate::web::error::AppError;
+
+/// WhatsApp's own limit for images.
+const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
+const MAX_TEXT_CHARS: usize = 4096;
+const MAX_LABEL_CHARS: usize = 200;
+/// How many recent messages of each direction the chat shows.
+const CHAT_LENGTH: i64 = 100;
+/// Longest a chat request waits for something new.
+const LONG_POLL: Duration = Duration::from_secs(25);
+
+#[derive(RustEmbed)]
+#[folder = "assets/"]
+struct Assets;
+
+#[derive(Clone)]
+struct SandboxState {
+    ingress: Arc<Ingress>,
+    chat_updates: watch::Receiver<u64>,
+    municipality: String,
+}
+
+pub fn router(ingress: Arc<Ingress>, chat_updates: watch::Receiver<u64>, municipality: String) -> Router {
+    Router::new()
+        .route("/sandbox", get(page))
+        .route("/sandbox/api/messages", post(send_message))
+        .route(
+            "/sandbox/api/photo",
+            post(send_photo).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)),
+        )
+        .route("/sandbox/api/chat", post(chat))
+        .route("/sandbox/assets/{file}", get(asset))
+        .with_state(SandboxState { ingress, chat_updates, municipality })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "sandbox.html")]
+struct SandboxPage {
+    municipality: String,
+}
+
+async fn page(State(state): State<SandboxState>) -> impl IntoResponse {
+    (
+        [(header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' blob: data:")],
+        SandboxPage { municipality: state.municipality },
+    )
+}
+
+async fn asset(Path(file): Path<String>) -> Response {
+    let Some(content) = Assets::get(&file) else {
+        return (StatusCode::NOT_FOUND, "no such asset").into_response();
+    };
+    let content_type = match file.rsplit('.').next() {
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("svg") => "image/svg+xml",
+        _ => "application/octet-stream",
+    };
+    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], content.data.into_owned())
+        .into_response()
+}
+
+/// The simulated citizen: a number, a business-scoped user id, or both.
+#[derive(Debug, Clone, Deserialize)]
+struct Citizen {
+    #[serde(default)]
+    from: Option<String>,
+    #[serde(default)]
+    user_id: Option<String>,
+}
+
+impl Citizen {
+    fn validate(self) -> Result<Self, AppError> {
+        let from = self.from.filter(|s| !s.is_empty());
+        let user_id = self.user_id.filter(|s| !s.is_empty());
+        if let Some(number) = &from {
+            if !(6..=15).contains(&number.len()) || !number.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(AppError::BadRequest(
+                    "the number must be 6 to 15 digits in international form without + (e.g. 4915112345678)".into(),
+                ));
+            }
+        }
+        if let Some(id) = &user_id {
+            let ok = (1..=64).contains(&id.len())
+                && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
+            if !ok {
+                return Err(AppError::BadRequest("the user id may hold up to 64 letters, digits, '.', '-' and '_'".into()));
+            }
+        }
+        if from.is_none() && user_id.is_none() {
+            return Err(AppError::BadRequest("give the citizen a number or a user id".into()));
+        }
+        Ok(Self { from, user_id })
+    }
+
+    fn identity(&self) -> Identity<'_> {
+        Identity { phone: self.from.as_deref(), user_id: self.user_id.as_deref() }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Input {
+    Text { text: String },
+    Location { lat: f64, lon: f64, #[serde(default)] name: Option<String>, #[serde(default)] address: Option<String> },
+}
+
+#[derive(Debug, Deserialize)]
+struct SendRequest {
+    #[serde(flatten)]
+    citizen: Citizen,
+    #[serde(flatten)]
+    input: Input,
+}
+
+async fn send_message(
+    State(state): State<SandboxState>,
+    Json(request): Json<SendRequest>,
+) -> Result<Json<Received>, AppError> {
+    let citizen = request.citizen.validate()?;
+    let content = match request.input {
+        Input::Text { text } => {
+            let text = text.trim();
+            if text.is_empty() || text.chars().count() > MAX_TEXT_CHARS {
+                return Err(AppError::BadRequest(format!("a message holds 1 to {MAX_TEXT_CHARS} characters")));
+            }
+            json!({ "type": "text", "text": { "body": text } })
+        }
+        Input::Location { lat, lon, name, address } => {
+            let point = LatLon::new(lat, lon).map_err(|e| AppError::BadRequest(e.to_string()))?;
+            let bounded = |s: Option<String>| s.map(|s| s.trim().chars().take(MAX_LABEL_CHARS).collect::<String>()).filter(|s| !s.is_empty());
+            let mut location = json!({ "latitude": point.lat(), "longitude": point.lon() });
+            if let Some(name) = bounded(name) {
+                location["name"] = json!(name);
+            }
+            if let Some(address) = bounded(address) {
+                location["address"] = json!(address);
+            }
+            json!({ "type": "location", "location": location })
+        }
+    };
+    inject(&state, &citizen, content).await
+}
+
+async fn send_photo(
+    State(state): State<SandboxState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Received>, AppError> {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
+    let citizen = Citizen { from: header("x-sandbox-from"), user_id: header("x-sandbox-user-id") }.validate()?;
+    let mime_type = sniff_image(&body).ok_or_else(|| {
+        AppError::UnsupportedMediaType("please choose a JPEG, PNG or WebP photo".into())
+    })?;
+    let caption = match header("x-sandbox-caption") {
+        Some(encoded) => {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(encoded)
+                .map_err(|_| AppError::BadRequest("x-sandbox-caption must be base64 of UTF-8 text".into()))?;
+            let text = String::from_utf8(bytes)
+                .map_err(|_| AppError::BadRequest("x-sandbox-caption must be base64 of UTF-8 text".into()))?;
+            Some(text.trim().chars().take(MAX_TEXT_CHARS).collect::<String>()).filter(|c| !c.is_empty())
+        }
+        None => None,
+    };
+    // The bytes are only hashed: the sandbox keeps no uncleaned photo (P5).
+    let mut image = json!({
+        "id": format!("sandbox-media-{}", random_hex(12)),
+        "mime_type": mime_type,
+        "sha256": hex::encode(Sha256::digest(&body)),
+    });
+    if let Some(caption) = caption {
+        image["caption"] = json!(caption);
+    }
+    inject(&state, &citizen, json!({ "type": "image", "image": image })).await
+}
+
+/// Wraps a message into a delivery as Meta sends it and stores it like the webhook does.
+async fn inject(state: &SandboxState, citizen: &Citizen, content: Value) -> Result<Json<Received>, AppError> {
+    let mut message = json!({
+        "id": format!("wamid.sandbox.{}", random_hex(16)),
+        "timestamp": (now_ms() / 1000).to_string(),
+    });
+    let mut contact = json!({ "profile": { "name": "Sandbox" } });
+    if let Some(from) = &citizen.from {
+        message["from"] = json!(from);
+        contact["wa_id"] = json!(from);
+    }
+    if let Some(user_id) = &citizen.user_id {
+        message["from_user_id"] = json!(user_id);
+        contact["user_id"] = json!(user_id);
+    }
+    if let (Some(target), Value::Object(fields)) = (message.as_object_mut(), content) {
+        target.extend(fields);
+    }
+    let delivery = json!({
+        "object": "whatsapp_business_account",
+        "entry": [{ "id": "sandbox", "changes": [{ "field": "messages", "value": {
+            "messaging_product": "whatsapp",
+            "metadata": { "display_phone_number": "sandbox", "phone_number_id": "sandbox" },
+            "contacts": [contact],
+            "messages": [message],
+        }}]}],
+    });
+    let delivery: Delivery = serde_json::from_value(delivery)
+        .map_err(|e| AppError::BadRequest(format!("cannot build the delivery: {e}")))?;
+    Ok(Json(ingress::store(&state.ingress, delivery).await?))
+}
+
+fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
+    match bytes {
+        [0xFF, 0xD8, 0xFF, ..] => Some("image/jpeg"),
+        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some("image/png"),
+        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
+        _ => None,
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut rng = rand::rng();
+    (0..bytes).map(|_| format!("{:02x}", rng.random::<u8>())).collect()
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatRequest {
+    #[serde(flatten)]
+    citizen: Citizen,
+    /// The fingerprint of what the page shows; the answer waits until there is something else.
+    #[serde(default)]
+    known: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Chat {
+    fingerprint: String,
+    items: Vec<ChatItem>,
+}
+
+#[derive(Debug, Serialize)]
+struct ChatItem {
+    direction: &'static str,
+    at: String,
+    #[serde(skip)]
+    at_ms: i64,
+    kind: String,
+    text: String,
+    /// For replies: queued, sent, undeliverable, ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<Value>,
+}
+
+async fn chat(
+    State(state): State<SandboxState>,
+    Json(request): Json<ChatRequest>,
+) -> Result<Json<Chat>, AppError> {
+    let citizen = request.citizen.validate()?;
+    let mut updates = state.chat_updates.clone();
+    let deadline = tokio::time::Instant::now() + LONG_POLL;
+    loop {
+        updates.borrow_and_update();
+        let chat = load_chat(&state.ingress, &citizen).await?;
+        if request.known.as_deref() != Some(chat.fingerprint.as_str()) {
+            return Ok(Json(chat));
+        }
+        // Wake on a change in this process; look again every second for other processes.
+        let wait = tokio::time::timeout(Duration::from_secs(1), updates.changed());
+        if tokio::time::timeout_at(deadline, wait).await.is_err() {
+            return Ok(Json(chat));
+        }
+    }
+}
+
+async fn load_chat(ingress: &Ingress, citizen: &Citizen) -> Result<Chat, AppError> {
+    let mut conn = ingress.db.pool().acquire().await?;
+    let reporter = reporters::find_id(&mut conn, &ingress.vault, citizen.identity())
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let mut items = Vec::new();
+    if let Some(reporter_id) = reporter {
+        for event in inbound_events::recent_for_reporter(&mut conn, reporter_id, CHAT_LENGTH).await? {
+            let message = ingress
+                .vault
+                .open(&event.payload_enc)
+                .ok()
+                .and_then(|json| serde_json::from_slice::<Message>(&json).ok());
+            if let Some(message) = message {
+                items.push(inbound_item(&message, event.received_at));
+            }
+        }
+        for message in outbox::recent_for_reporter(&mut conn, reporter_id, CHAT_LENGTH).await? {
+            let body: Option<Body> = serde_json::from_str(&message.body).ok();
+            let (kind, text) = match &body {
+                Some(Body::LocationRequest { .. }) => ("location_request", body.as_ref().map(Body::display_text)),
+                Some(Body::Template { .. }) => ("template", body.as_ref().map(Body::display_text)),
+                _ => ("text", body.as_ref().map(Body::display_text)),
+            };
+            items.push(ChatItem {
+                direction: "out",
+                at: berlin_date_time(message.created_at),
+                at_ms: message.created_at,
+                kind: kind.to_string(),
+                text: text.unwrap_or_default(),
+                state: Some(message.state.as_str()),
+                location: None,
+            });
+        }
+    }
+    items.sort_by_key(|item| item.at_ms);
+    let mut digest = Sha256::new();
+    for item in &items {
+        digest.update(format!("{}|{}|{}|{:?}\n", item.at_ms, item.direction, item.text, item.state));
+    }
+    Ok(Chat { fingerprint: hex::encode(&digest.finalize()[..8]), items })
+}
+
+fn inbound_item(message: &Message, received_at: i64) -> ChatItem {
+    let (text, location) = match message.kind.as_str() {
+        "text" => (message.text.as_ref().map(|t| t.body.clone()).unwrap_or_default(), None),
+        "image" => (
+            format!("📷 {}", message.image.as_ref().and_then(|m| m.caption.clone()).unwrap_or_else(|| "Foto".into())),
+            None,
+        ),
+        "location" => match &message.location {
+            Some(l) => {
+                let label = [l.name.as_deref(), l.address.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+                (
+                    format!("📍 {}", if label.is_empty() { format!("{:.5}, {:.5}", l.latitude, l.longitude) } else { label }),
+                    Some(json!({ "lat": l.latitude, "lon": l.longitude })),
+                )
+            }
+            None => (String::new(), None),
+        },
+        other => (format!("[{other}]"), None),
+    };
+    ChatItem {
+        direction: "in",
+        at: berlin_date_time(received_at),
+        at_ms: received_at,
+        kind: message.kind.clone(),
+        text,
+        state: None,
+        location,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_recognised_by_their_bytes() {
+        assert_eq!(sniff_image(&[0xFF, 0xD8, 0xFF, 0xE0, 0]), Some("image/jpeg"));
+        assert_eq!(sniff_image(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
+        assert_eq!(sniff_image(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
+        assert_eq!(sniff_image(b"%PDF-1.7"), None);
+        assert_eq!(sniff_image(b""), None);
+    }
+
+    #[test]
+    fn sandbox_citizens_are_validated() {
+        let citizen = |from: Option<&str>, user_id: Option<&str>| {
+            Citizen { from: from.map(Into::into), user_id: user_id.map(Into::into) }.validate()
+        };
+        assert!(citizen(Some("4915112345678"), None).is_ok());
+        assert!(citizen(None, Some("US.1349")).is_ok());
+        assert!(citizen(Some("+4915112345678"), None).is_err());
+        assert!(citizen(Some("123"), None).is_err());
+        assert!(citizen(None, Some("a b")).is_err());
+        assert!(citizen(Some(""), Some("")).is_err());
+    }
+}

@@ -1,0 +1,129 @@
+//! Chat commands a citizen can type, in German and English, case-insensitive.
+//!
+//! A message is a command only when the whole message is the command (punctuation aside):
+//! "Stop" is a command, "Stop, hier liegt Müll" is a description. `STATUS` takes an optional
+//! reference number.
+
+use super::Lang;
+use crate::Reference;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// `HILFE` / `HELP`: how the channel works. Carries the language the word was in.
+    Help(Lang),
+    /// `STATUS` alone (list own reports) or `STATUS <reference>`.
+    Status(Option<Reference>),
+    /// `STATUS <something short that is not a reference>`: answered with the expected format.
+    StatusUnrecognised,
+    /// `STOP`: no further messages until the citizen writes again (PRIVACY.md P10).
+    Stop,
+    /// `START`: messages resume.
+    Start,
+    /// `DEUTSCH` / `ENGLISH`: switch the reply language.
+    Language(Lang),
+}
+
+/// Longest argument after `STATUS` still read as a (mistyped) reference rather than prose.
+const MAX_STATUS_ARGUMENT: usize = 24;
+
+/// Reads a whole chat message as a command, or `None` when it is ordinary text.
+pub fn parse(text: &str) -> Option<Command> {
+    let text = text.trim().trim_end_matches(['.', '!', '?', ' ']);
+    let (word, rest) = match text.split_once(char::is_whitespace) {
+        Some((word, rest)) => (word, rest.trim()),
+        None => (text, ""),
+    };
+    let word = word.trim_end_matches([':', ',']).to_uppercase();
+    match (word.as_str(), rest.is_empty()) {
+        ("HILFE", true) => Some(Command::Help(Lang::De)),
+        ("HELP", true) => Some(Command::Help(Lang::En)),
+        ("STOP" | "STOPP" | "ABMELDEN" | "UNSUBSCRIBE", true) => Some(Command::Stop),
+        ("START" | "ANMELDEN", true) => Some(Command::Start),
+        ("DEUTSCH", true) => Some(Command::Language(Lang::De)),
+        ("ENGLISH" | "ENGLISCH", true) => Some(Command::Language(Lang::En)),
+        ("STATUS", true) => Some(Command::Status(None)),
+        ("STATUS", false) => match rest.parse::<Reference>() {
+            Ok(reference) => Some(Command::Status(Some(reference))),
+            Err(_) if rest.chars().count() <= MAX_STATUS_ARGUMENT => {
+                Some(Command::StatusUnrecognised)
+            }
+            Err(_) => None,
+        },
+        _ => None,
+    }
+}
+
+/// Whether a message only says hello, so it should not become a report's description.
+pub fn is_greeting(text: &str) -> bool {
+    const GREETINGS: &[&str] = &[
+        "hallo",
+        "hallo zusammen",
+        "hi",
+        "hey",
+        "moin",
+        "moin moin",
+        "servus",
+        "guten tag",
+        "guten morgen",
+        "guten abend",
+        "grüß gott",
+        "grüss gott",
+        "hello",
+        "good morning",
+    ];
+    let cleaned: String = text
+        .chars()
+        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
+        .collect::<String>()
+        .to_lowercase();
+    let words: Vec<&str> = cleaned.split_whitespace().collect();
+    !words.is_empty() && GREETINGS.contains(&words.join(" ").as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_commands_in_any_case_and_with_punctuation() {
+        assert_eq!(parse("stop"), Some(Command::Stop));
+        assert_eq!(parse("  Stopp! "), Some(Command::Stop));
+        assert_eq!(parse("START"), Some(Command::Start));
+        assert_eq!(parse("Hilfe?"), Some(Command::Help(Lang::De)));
+        assert_eq!(parse("help"), Some(Command::Help(Lang::En)));
+        assert_eq!(parse("English"), Some(Command::Language(Lang::En)));
+        assert_eq!(parse("deutsch"), Some(Command::Language(Lang::De)));
+    }
+
+    #[test]
+    fn status_takes_an_optional_reference() {
+        let reference = Reference::new(2026, 42).unwrap();
+        assert_eq!(parse("status"), Some(Command::Status(None)));
+        assert_eq!(parse("STATUS M-2026-000042"), Some(Command::Status(Some(reference))));
+        assert_eq!(parse("Status: m 2026 42"), Some(Command::Status(Some(reference))));
+        assert_eq!(parse("status M-2026-XYZ"), Some(Command::StatusUnrecognised));
+    }
+
+    #[test]
+    fn prose_that_starts_like_a_command_is_not_one() {
+        assert_eq!(parse("Stop, hier liegt Müll"), None);
+        assert_eq!(parse("Hilfe, ein Schlagloch in der Lindenstraße"), None);
+        assert_eq!(
+            parse("Status der Ampel an der Schule ist seit Tagen unverändert kaputt"),
+            None
+        );
+        assert_eq!(parse("Schlagloch"), None);
+        assert_eq!(parse(""), None);
+    }
+
+    #[test]
+    fn greetings_are_recognised_but_descriptions_are_not() {
+        assert!(is_greeting("Hallo"));
+        assert!(is_greeting("Moin moin!"));
+        assert!(is_greeting("Guten Tag,"));
+        assert!(is_greeting("👋 hi"));
+        assert!(!is_greeting("Hallo, hier ist ein Schlagloch"));
+        assert!(!is_greeting(""));
+        assert!(!is_greeting("😀"));
+    }
+}

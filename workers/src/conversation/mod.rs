@@ -1,0 +1,356 @@
+//! The dialogue with one citizen as a pure state machine.
+//!
+//! `step` takes the conversation's draft, what the shell knows about the reporter, and one
+//! incoming message, and returns the new draft plus the actions to carry out (replies to send,
+//! a report to create, an opt-out to record). It never does I/O: the intake job in the service
+//! loads the state, calls `step`, and writes the outcome in one transaction.
+
+pub mod command;
+pub mod draft;
+
+use serde::{Deserialize, Serialize};
+
+use crate::{LatLon, Reference};
+use command::Command;
+pub use draft::{Draft, DraftLocation, ReportDraft};
+
+/// The language replies are written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    De,
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::De => "de",
+            Lang::En => "en",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<Self> {
+        match code {
+            "de" => Some(Lang::De),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// One incoming message, reduced to what the dialogue needs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Inbound {
+    Text(String),
+    /// A photo the shell has already recorded (as an image or an image document).
+    Photo { photo_id: i64, caption: Option<String> },
+    Location { point: LatLon, label: Option<String> },
+    /// A tap on a reply button or list row.
+    Choice { id: String, title: String },
+    /// Something the dialogue cannot use; the citizen is told what to send instead.
+    Unsupported(Unsupported),
+    /// Needs no answer (reactions, stickers).
+    Ignored,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsupported {
+    Audio,
+    Video,
+    /// A document that is not an image (PDF, office files, ...).
+    Document,
+    /// A shared contact card: never stored, it is someone else's personal data.
+    Contacts,
+    /// Any other message type, including ones WhatsApp adds in future.
+    Other,
+}
+
+/// What the shell knows about the reporter when the message arrives.
+#[derive(Debug, Clone, Copy)]
+pub struct Context {
+    /// The first-contact notice (PRIVACY.md P3) has not been sent in its current version.
+    pub notice_due: bool,
+    /// The reporter sent STOP and has not written since.
+    pub opted_out: bool,
+    /// Current time, Unix milliseconds.
+    pub now_ms: i64,
+    /// A draft untouched for longer than this is discarded when the next message arrives.
+    pub draft_ttl_ms: i64,
+}
+
+/// A reply with a fixed text (the shell looks the text up in the reporter's language).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    Help,
+    /// An interactive message asking the citizen to share a location.
+    LocationRequest,
+    /// Only a place was sent: ask what is wrong there.
+    AskDescription,
+    PhotoLimit,
+    StatusFormat,
+    Stopped,
+    Started,
+    LanguageChanged,
+    Unsupported(Unsupported),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    SetLanguage(Lang),
+    /// Lift a STOP: the citizen wrote again.
+    OptIn,
+    /// Record a STOP: nothing more is sent until the citizen writes again.
+    OptOut,
+    SendNotice,
+    Reply(Reply),
+    /// Answer a STATUS command: one report of the reporter's, or all recent ones.
+    StatusQuery(Option<Reference>),
+    /// Create the report and tell the citizen its reference.
+    CreateReport(ReportDraft),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub draft: Draft,
+    pub actions: Vec<Action>,
+}
+
+/// Advances the dialogue by one incoming message.
+pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
+    let command = match &input {
+        Inbound::Text(text) => command::parse(text),
+        Inbound::Choice { id, title } => command::parse(id).or_else(|| command::parse(title)),
+        _ => None,
+    };
+    let is_stop = command == Some(Command::Stop);
+    let mut actions = Vec::new();
+
+    match command {
+        Some(Command::Help(lang)) | Some(Command::Language(lang)) => {
+            actions.push(Action::SetLanguage(lang))
+        }
+        _ => {}
+    }
+    if context.opted_out && !is_stop {
+        actions.push(Action::OptIn);
+    }
+    // A first message of STOP gets only the confirmation; the notice waits for the next contact.
+    if context.notice_due && !is_stop {
+        actions.push(Action::SendNotice);
+    }
+
+    if let Some(command) = command {
+        actions.extend(match command {
+            Command::Help(_) => vec![Action::Reply(Reply::Help)],
+            Command::Language(_) => vec![Action::Reply(Reply::LanguageChanged)],
+            Command::Status(reference) => vec![Action::StatusQuery(reference)],
+            Command::StatusUnrecognised => vec![Action::Reply(Reply::StatusFormat)],
+            Command::Stop => vec![Action::OptOut, Action::Reply(Reply::Stopped)],
+            Command::Start => vec![Action::Reply(Reply::Started)],
+        });
+        return Outcome { draft, actions };
+    }
+
+    if let Some(updated) = draft.updated_at_ms {
+        if context.now_ms.saturating_sub(updated) > context.draft_ttl_ms {
+            draft = Draft::default();
+        }
+    }
+
+    match input {
+        Inbound::Text(text) if command::is_greeting(&text) => {
+            if !context.notice_due {
+                actions.push(Action::Reply(Reply::Help));
+            }
+            return Outcome { draft, actions };
+        }
+        Inbound::Text(text) | Inbound::Choice { title: text, .. } => draft.add_text(&text),
+        Inbound::Photo { photo_id, caption } => {
+            if draft.photo_ids.len() >= draft::MAX_PHOTOS {
+                actions.push(Action::Reply(Reply::PhotoLimit));
+                return Outcome { draft, actions };
+            }
+            draft.photo_ids.push(photo_id);
+            if let Some(caption) = caption {
+                draft.add_text(&caption);
+            }
+        }
+        Inbound::Location { point, label } => draft.location = Some(DraftLocation { point, label }),
+        Inbound::Unsupported(kind) => {
+            actions.push(Action::Reply(Reply::Unsupported(kind)));
+            return Outcome { draft, actions };
+        }
+        Inbound::Ignored => return Outcome { draft, actions },
+    }
+    draft.updated_at_ms = Some(context.now_ms);
+
+    if let Some(report) = draft.take_report() {
+        actions.push(Action::CreateReport(report));
+    } else if draft.location.is_none() && !draft.location_requested {
+        draft.location_requested = true;
+        actions.push(Action::Reply(Reply::LocationRequest));
+    } else if !draft.has_content() && !draft.description_requested {
+        draft.description_requested = true;
+        actions.push(Action::Reply(Reply::AskDescription));
+    }
+    Outcome { draft, actions }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HOUR_MS: i64 = 3_600_000;
+
+    fn context() -> Context {
+        Context { notice_due: false, opted_out: false, now_ms: 10 * HOUR_MS, draft_ttl_ms: 24 * HOUR_MS }
+    }
+
+    fn text(t: &str) -> Inbound {
+        Inbound::Text(t.to_string())
+    }
+
+    fn location() -> Inbound {
+        Inbound::Location { point: LatLon::new(51.5, 7.4).unwrap(), label: Some("Markt".into()) }
+    }
+
+    fn run(messages: Vec<Inbound>, context: &Context) -> (Draft, Vec<Vec<Action>>) {
+        let mut draft = Draft::default();
+        let mut all = Vec::new();
+        for message in messages {
+            let outcome = step(draft, context, message);
+            draft = outcome.draft;
+            all.push(outcome.actions);
+        }
+        (draft, all)
+    }
+
+    fn created(actions: &[Action]) -> Option<&ReportDraft> {
+        actions.iter().find_map(|a| match a {
+            Action::CreateReport(report) => Some(report),
+            _ => None,
+        })
+    }
+
+    #[test]
+    fn text_then_location_asks_once_and_then_creates_the_report() {
+        let (draft, actions) =
+            run(vec![text("Schlagloch"), text("ziemlich tief"), location()], &context());
+        assert_eq!(actions[0], vec![Action::Reply(Reply::LocationRequest)]);
+        assert_eq!(actions[1], vec![], "the location is asked for only once");
+        let report = created(&actions[2]).expect("report created");
+        assert_eq!(report.description.as_deref(), Some("Schlagloch\nziemlich tief"));
+        assert_eq!(report.location.label.as_deref(), Some("Markt"));
+        assert!(draft.is_empty());
+    }
+
+    #[test]
+    fn location_first_then_text_asks_for_a_description_then_creates() {
+        let (_, actions) = run(vec![location(), text("Laterne aus")], &context());
+        assert_eq!(actions[0], vec![Action::Reply(Reply::AskDescription)]);
+        assert!(created(&actions[1]).is_some());
+    }
+
+    #[test]
+    fn photo_with_caption_then_location() {
+        let photo = Inbound::Photo { photo_id: 3, caption: Some("Müll am Spielplatz".into()) };
+        let (_, actions) = run(vec![photo, location()], &context());
+        let report = created(&actions[1]).unwrap();
+        assert_eq!(report.photo_ids, vec![3]);
+        assert_eq!(report.description.as_deref(), Some("Müll am Spielplatz"));
+    }
+
+    #[test]
+    fn the_first_contact_gets_the_notice_before_anything_else() {
+        let first = Context { notice_due: true, ..context() };
+        let outcome = step(Draft::default(), &first, text("Schlagloch"));
+        assert_eq!(
+            outcome.actions,
+            vec![Action::SendNotice, Action::Reply(Reply::LocationRequest)]
+        );
+    }
+
+    #[test]
+    fn a_greeting_is_not_a_description() {
+        let outcome = step(Draft::default(), &context(), text("Hallo!"));
+        assert_eq!(outcome.actions, vec![Action::Reply(Reply::Help)]);
+        assert!(outcome.draft.is_empty());
+        let first = Context { notice_due: true, ..context() };
+        let outcome = step(Draft::default(), &first, text("Moin"));
+        assert_eq!(outcome.actions, vec![Action::SendNotice], "the notice already explains");
+    }
+
+    #[test]
+    fn stop_records_the_opt_out_and_confirms_without_the_notice() {
+        let first = Context { notice_due: true, ..context() };
+        let outcome = step(Draft::default(), &first, text("STOP"));
+        assert_eq!(outcome.actions, vec![Action::OptOut, Action::Reply(Reply::Stopped)]);
+    }
+
+    #[test]
+    fn writing_again_after_stop_lifts_the_opt_out() {
+        let stopped = Context { opted_out: true, ..context() };
+        let outcome = step(Draft::default(), &stopped, text("Baum umgestürzt"));
+        assert_eq!(outcome.actions[0], Action::OptIn);
+        let outcome = step(Draft::default(), &stopped, text("start"));
+        assert_eq!(outcome.actions, vec![Action::OptIn, Action::Reply(Reply::Started)]);
+    }
+
+    #[test]
+    fn commands_do_not_touch_the_draft() {
+        let (draft, actions) = run(vec![text("Schlagloch"), text("STATUS")], &context());
+        assert_eq!(actions[1], vec![Action::StatusQuery(None)]);
+        assert_eq!(draft.texts, vec!["Schlagloch"]);
+    }
+
+    #[test]
+    fn help_in_english_switches_the_language_first() {
+        let first = Context { notice_due: true, ..context() };
+        let outcome = step(Draft::default(), &first, text("help"));
+        assert_eq!(
+            outcome.actions,
+            vec![Action::SetLanguage(Lang::En), Action::SendNotice, Action::Reply(Reply::Help)]
+        );
+    }
+
+    #[test]
+    fn unsupported_messages_get_an_explanation_and_change_nothing() {
+        let outcome =
+            step(Draft::default(), &context(), Inbound::Unsupported(Unsupported::Audio));
+        assert_eq!(outcome.actions, vec![Action::Reply(Reply::Unsupported(Unsupported::Audio))]);
+        assert!(outcome.draft.is_empty());
+        let outcome = step(Draft::default(), &context(), Inbound::Ignored);
+        assert!(outcome.actions.is_empty());
+    }
+
+    #[test]
+    fn photos_beyond_the_limit_are_refused() {
+        let mut draft = Draft::default();
+        for id in 0..draft::MAX_PHOTOS as i64 {
+            draft = step(draft, &context(), Inbound::Photo { photo_id: id, caption: None }).draft;
+        }
+        let outcome = step(draft, &context(), Inbound::Photo { photo_id: 99, caption: None });
+        assert_eq!(outcome.actions, vec![Action::Reply(Reply::PhotoLimit)]);
+        assert_eq!(outcome.draft.photo_ids.len(), draft::MAX_PHOTOS);
+    }
+
+    #[test]
+    fn a_stale_draft_is_discarded() {
+        let (draft, _) = run(vec![text("alte Sache")], &context());
+        let next_day = Context { now_ms: context().now_ms + 25 * HOUR_MS, ..context() };
+        let outcome = step(draft, &next_day, location());
+        assert_eq!(outcome.actions, vec![Action::Reply(Reply::AskDescription)]);
+        assert!(outcome.draft.texts.is_empty());
+    }
+
+    #[test]
+    fn a_button_reply_is_read_as_a_command_or_as_text() {
+        let choice = Inbound::Choice { id: "STOP".into(), title: "Abmelden".into() };
+        let outcome = step(Draft::default(), &context(), choice);
+        assert_eq!(outcome.actions, vec![Action::OptOut, Action::Reply(Reply::Stopped)]);
+        let choice = Inbound::Choice { id: "x1".into(), title: "Gehweg".into() };
+        let outcome = step(Draft::default(), &context(), choice);
+        assert_eq!(outcome.draft.texts, vec!["Gehweg"]);
+    }
+}

@@ -1,0 +1,13 @@
+//! `meldeweg-workers`: the pure processing stages of Meldeweg.
+//!
+//! Everything here is a function from values to values: no `async`, no database, no network,
+//! no clock (the current time is an argument). The service shell in the `meldeweg` package loads
+//! what a stage needs, calls it, and writes the result; that split keeps the decisions easy to
+//! test, benchmark and fuzz.
+
+pub mod conversation;
+pub mod latlon;
+pub mod reference;
+
+pub use latlon::LatLon;
+pub use reference::Reference;
