@@ -129,6 +129,7 @@ pub struct ConversationSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct QueueSettings {
+    pub in_process: bool,
     pub concurrency: usize,
     pub lease_seconds: u64,
     pub retry_base_ms: u64,

@@ -1,6 +1,7 @@
 //! The `meldeweg` command line: parses arguments, sets up logging and signals, and calls into
 //! the library. `serve` (the default) runs HTTP and workers in one process.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -55,6 +56,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,

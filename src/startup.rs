@@ -99,6 +99,7 @@ pub struct Application {
     router: axum::Router,
     services: Services,
     shutdown: CancellationToken,
+    run_workers: bool,
 }
 
 impl Application {
@@ -117,7 +118,8 @@ impl Application {
             auth,
             services.chat_updates.clone(),
         );
-        Ok(Self { listener, router, services, shutdown: CancellationToken::new() })
+        let run_workers = settings.queue.in_process;
+        Ok(Self { listener, router, services, shutdown: CancellationToken::new(), run_workers })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -134,14 +136,16 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
-        let worker = self.services.spawn_worker(&self.shutdown);
+        let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         tracing::info!(addr = %self.local_addr(), "listening");
         let served = axum::serve(self.listener, self.router)
             .with_graceful_shutdown(self.shutdown.clone().cancelled_owned())
             .await;
         // The server stops on cancellation, or on its own error: stop the worker either way.
         self.shutdown.cancel();
-        let _ = worker.await;
+        if let Some(worker) = worker {
+            let _ = worker.await;
+        }
         self.services.db.close().await;
         served.map_err(StartupError::Serve)
     }

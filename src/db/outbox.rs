@@ -221,14 +221,14 @@ pub enum DeliveryStatus {
 }
 
 /// Applies a delivery status to the message WhatsApp knows by `provider_message_id`. Returns
-/// the outbox id when this status was new for a known message.
+/// the outbox id and reporter id when this status was new for a known message.
 pub async fn apply_status(
     conn: &mut AnyConnection,
     provider_message_id: &str,
     status: DeliveryStatus,
     at_ms: i64,
     error: Option<(i64, &str)>,
-) -> sqlx::Result<Option<i64>> {
+) -> sqlx::Result<Option<(i64, i64)>> {
     let (column, from_states, to_state) = match status {
         DeliveryStatus::Sent => ("sent_at", "''", OutboxState::Sent),
         DeliveryStatus::Delivered => ("delivered_at", "'sent'", OutboxState::Delivered),
@@ -241,13 +241,13 @@ pub async fn apply_status(
         Some((code, detail)) => (Some(code), Some(detail)),
         None => (None, None),
     };
-    sqlx::query_scalar(&format!(
+    let row = sqlx::query(&format!(
         "UPDATE outbox SET {column} = $1,
              state = CASE WHEN state IN ({from_states}) THEN $2 ELSE state END,
              error_code = COALESCE($3, error_code),
              error_detail = COALESCE($4, error_detail)
          WHERE provider_message_id = $5 AND {column} IS NULL
-         RETURNING id"
+         RETURNING id, reporter_id"
     ))
     .bind(at_ms)
     .bind(to_state.as_str())
@@ -255,5 +255,6 @@ pub async fn apply_status(
     .bind(detail)
     .bind(provider_message_id)
     .fetch_optional(conn)
-    .await
+    .await?;
+    row.map(|row| Ok((row.try_get("id")?, row.try_get("reporter_id")?))).transpose()
 }

@@ -15,13 +15,28 @@ use crate::channels::whatsapp::client::{SendError, PAIR_RATE_LIMIT, WINDOW_CLOSE
 use crate::channels::whatsapp::message::{window_open, Address, Body};
 use crate::db::outbox::{self, OutboxState};
 use crate::db::reporters;
-use crate::queue::{ClaimedJob, JobFailure};
+use crate::db::Tx;
+use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
 use crate::texts::TextKey;
 use crate::time::now_ms;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct NotifyJob {
     pub outbox_ids: Vec<i64>,
+}
+
+impl NotifyJob {
+    /// Enqueues the job in the reporter's series, so replies go out in the order decided.
+    pub async fn enqueue(
+        &self,
+        queue: &Queue,
+        tx: &mut Tx,
+        reporter_id: i64,
+        now_ms: i64,
+    ) -> Result<i64, QueueError> {
+        let series = format!("out:{reporter_id}");
+        queue.enqueue(tx, JobKind::Notify, Some(&series), self, now_ms).await
+    }
 }
 
 pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {

@@ -8,7 +8,7 @@ use super::notify::NotifyJob;
 use super::Pipeline;
 use crate::channels::whatsapp::message::Body;
 use crate::db::{outbox, Tx};
-use crate::queue::{JobKind, QueueError};
+use crate::queue::QueueError;
 use crate::texts::TextKey;
 
 /// The form a text takes on the wire.
@@ -86,7 +86,7 @@ impl<'a> Outgoing<'a> {
     pub async fn finish(self, tx: &mut Tx) -> Result<(), QueueError> {
         if !self.outbox_ids.is_empty() {
             let job = NotifyJob { outbox_ids: self.outbox_ids };
-            self.pipeline.queue.enqueue(tx, JobKind::Notify, &job, self.now_ms).await?;
+            job.enqueue(&self.pipeline.queue, tx, self.reporter_id, self.now_ms).await?;
         }
         Ok(())
     }

@@ -6,6 +6,11 @@
 //! lease while they work, and delete the job when done. A failed job is retried with exponential
 //! backoff and jitter; after `max_attempts` it is dead-lettered and kept for admins. A job whose
 //! worker died is claimed again once its lease has expired.
+//!
+//! Jobs may carry a serial key (one citizen's messages, one reporter's replies): such a job is
+//! claimable only when no earlier job with the same key is still in the table, so they run one
+//! at a time and in order. Because the earlier job's row exists until it completes, this holds
+//! across processes without any lock beyond the claim itself.
 
 mod wake;
 mod worker;
@@ -21,6 +26,10 @@ use crate::db::{Backend, Db, DbError, Tx};
 
 pub use wake::spawn_postgres_listener;
 pub use worker::{JobFailure, JobHandler, Worker};
+
+/// SQL condition on a job `j`: no earlier job of its series is still waiting or running.
+const FIRST_IN_SERIES: &str = "(j.serial_key IS NULL OR NOT EXISTS (
+    SELECT 1 FROM jobs e WHERE e.serial_key = j.serial_key AND e.id < j.id AND e.dead_at IS NULL))";
 
 /// The PostgreSQL NOTIFY channel that wakes workers in other processes.
 const NOTIFY_CHANNEL: &str = "meldeweg_jobs";
@@ -118,18 +127,21 @@ impl Queue {
     }
 
     /// Adds a job inside `tx`; it becomes visible, and wakes workers, when `tx` commits.
+    /// Jobs with the same `serial_key` run one after another in the order they were enqueued.
     pub async fn enqueue(
         &self,
         tx: &mut Tx,
         kind: JobKind,
+        serial_key: Option<&str>,
         payload: &impl Serialize,
         now_ms: i64,
     ) -> Result<i64, QueueError> {
         let id = sqlx::query_scalar(
-            "INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at)
-             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+            "INSERT INTO jobs (kind, serial_key, payload, run_at, max_attempts, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(kind.as_str())
+        .bind(serial_key)
         .bind(serde_json::to_string(payload)?)
         .bind(now_ms)
         .bind(i64::from(self.settings.max_attempts))
@@ -154,10 +166,11 @@ impl Queue {
             "UPDATE jobs SET attempts = attempts + 1, locked_until = $1, locked_by = $2,
                              lease_token = $3
              WHERE id IN (
-                 SELECT id FROM jobs
-                 WHERE dead_at IS NULL AND run_at <= $4 AND attempts < max_attempts
-                   AND (locked_until IS NULL OR locked_until <= $4)
-                 ORDER BY run_at, id LIMIT $5 {lock})
+                 SELECT j.id FROM jobs j
+                 WHERE j.dead_at IS NULL AND j.run_at <= $4 AND j.attempts < j.max_attempts
+                   AND (j.locked_until IS NULL OR j.locked_until <= $4)
+                   AND {FIRST_IN_SERIES}
+                 ORDER BY j.run_at, j.id LIMIT $5 {lock})
              RETURNING id, kind, payload, attempts, max_attempts"
         ))
         .bind(now_ms + self.lease().as_millis() as i64)
@@ -289,13 +302,14 @@ impl Queue {
         Ok(result.rows_affected())
     }
 
-    /// When the next waiting job becomes due (or its lease expires), if any.
+    /// When the next waiting job becomes due (or its lease expires), if any. Jobs waiting for
+    /// an earlier job of their series are not counted: that job's time is what matters.
     pub async fn next_due(&self) -> Result<Option<i64>, QueueError> {
-        Ok(sqlx::query_scalar(
-            "SELECT MIN(CASE WHEN locked_until IS NOT NULL AND locked_until > run_at
-                             THEN locked_until ELSE run_at END)
-             FROM jobs WHERE dead_at IS NULL AND attempts < max_attempts",
-        )
+        Ok(sqlx::query_scalar(&format!(
+            "SELECT MIN(CASE WHEN j.locked_until IS NOT NULL AND j.locked_until > j.run_at
+                             THEN j.locked_until ELSE j.run_at END)
+             FROM jobs j WHERE j.dead_at IS NULL AND j.attempts < j.max_attempts AND {FIRST_IN_SERIES}"
+        ))
         .fetch_one(self.db.pool())
         .await?)
     }

@@ -1,1 +1,12 @@
+//! Integration tests: the real service over HTTP against a real database (SQLite, or
+//! PostgreSQL when MELDEWEG_TEST_DATABASE_URL is set) with a fake WhatsApp Cloud API.
+//! One test binary, so it links once.
 
+mod cli;
+mod conversation;
+mod fake_graph;
+mod helpers;
+mod outbound;
+mod queue;
+mod sandbox;
+mod webhook;

@@ -21,6 +21,7 @@ use super::signature::{self, SIGNATURE_HEADER};
 use super::webhook::{Contact, Delivery, Message, MessagesValue, Status};
 use crate::crypto::Vault;
 use crate::db::outbox::{self, DeliveryStatus};
+use crate::db::reporters::Identity;
 use crate::db::{inbound_events, Db, DbError};
 use crate::pipeline::intake::IntakeJob;
 use crate::pipeline::notify::NotifyJob;
@@ -192,14 +193,18 @@ pub async fn store(ingress: &Ingress, delivery: Delivery) -> Result<Received, In
             tracing::warn!(code = error.code, title = %error.title, "WhatsApp reported an error in a delivery");
         }
         for raw in &value.messages {
-            let (provider_id, kind, payload, error) = match read_message(raw.get(), &value.contacts) {
+            let (provider_id, kind, payload, series, error) = match read_message(raw.get(), &value.contacts) {
                 Ok(message) => {
                     let json = serde_json::to_vec(&message).expect("serialising a Message cannot fail");
-                    (message.id.clone(), message.kind.clone(), json, None)
+                    // One citizen's messages go through the conversation one at a time, in order.
+                    let identity = Identity { phone: message.from.as_deref(), user_id: message.from_user_id.as_deref() };
+                    let series = identity.key_hash(&ingress.vault).map(|hash| format!("in:{hash}"));
+                    (message.id.clone(), message.kind.clone(), json, series, None)
                 }
                 Err(reason) => {
                     let digest = hex::encode(Sha256::digest(raw.get().as_bytes()));
-                    (format!("invalid:{digest}"), "invalid".to_string(), raw.get().as_bytes().to_vec(), Some(reason))
+                    let raw_bytes = raw.get().as_bytes().to_vec();
+                    (format!("invalid:{digest}"), "invalid".to_string(), raw_bytes, None, Some(reason))
                 }
             };
             let event = inbound_events::NewEvent {
@@ -216,7 +221,8 @@ pub async fn store(ingress: &Ingress, delivery: Delivery) -> Result<Received, In
                     received.invalid += 1;
                 }
                 Some(event_id) => {
-                    ingress.queue.enqueue(&mut tx, JobKind::Intake, &IntakeJob { event_id }, now).await?;
+                    let job = IntakeJob { event_id };
+                    ingress.queue.enqueue(&mut tx, JobKind::Intake, series.as_deref(), &job, now).await?;
                     received.messages += 1;
                 }
             }
@@ -280,7 +286,7 @@ async fn apply_status(
     };
     let error = status.errors.first().map(|e| (e.code, e.title.as_str()));
     let at = status.timestamp.saturating_mul(1000).min(now);
-    let Some(outbox_id) =
+    let Some((outbox_id, reporter_id)) =
         outbox::apply_status(tx.conn(), &status.id, delivery_status, at, error).await?
     else {
         return Ok(());
@@ -291,7 +297,7 @@ async fn apply_status(
         // The window closed before the message arrived: send the template instead, if any.
         if code == Some(WINDOW_CLOSED) && outbox::switch_to_template(tx.conn(), outbox_id).await? {
             let job = NotifyJob { outbox_ids: vec![outbox_id] };
-            ingress.queue.enqueue(tx, JobKind::Notify, &job, now).await?;
+            job.enqueue(&ingress.queue, tx, reporter_id, now).await?;
         }
     }
     Ok(())

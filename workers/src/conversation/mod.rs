@@ -118,6 +118,10 @@ pub struct Outcome {
 
 /// Advances the dialogue by one incoming message.
 pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
+    // A reaction or sticker is not writing to us: no notice, and a STOP stays in force.
+    if input == Inbound::Ignored {
+        return Outcome { draft, actions: Vec::new() };
+    }
     let command = match &input {
         Inbound::Text(text) => command::parse(text),
         Inbound::Choice { id, title } => command::parse(id).or_else(|| command::parse(title)),
@@ -320,7 +324,12 @@ mod tests {
             step(Draft::default(), &context(), Inbound::Unsupported(Unsupported::Audio));
         assert_eq!(outcome.actions, vec![Action::Reply(Reply::Unsupported(Unsupported::Audio))]);
         assert!(outcome.draft.is_empty());
-        let outcome = step(Draft::default(), &context(), Inbound::Ignored);
+    }
+
+    #[test]
+    fn reactions_neither_trigger_the_notice_nor_lift_a_stop() {
+        let context = Context { notice_due: true, opted_out: true, ..context() };
+        let outcome = step(Draft::default(), &context, Inbound::Ignored);
         assert!(outcome.actions.is_empty());
     }
 

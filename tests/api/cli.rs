@@ -1,0 +1,79 @@
+//! The `meldeweg` command line as an operator uses it.
+
+use std::process::Stdio;
+
+use serde_json::Value;
+use tokio::io::AsyncReadExt;
+
+use crate::helpers::*;
+
+async fn run(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut child = app.start_process(args, env);
+    let mut stdout = String::new();
+    let mut stderr = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).await.unwrap();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
+    (child.wait().await.unwrap().success(), stdout, stderr)
+}
+
+#[tokio::test]
+async fn cloud_mode_without_its_secrets_refuses_to_start_and_says_which_are_missing() {
+    let app = spawn_app().await;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_meldeweg"))
+        .arg("serve")
+        .env_clear()
+        .env("MELDEWEG_WHATSAPP_MODE", "cloud")
+        .env("MELDEWEG_WHATSAPP_PHONE_NUMBER_ID", "123")
+        .env("MELDEWEG_DATA_DIR", app.dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
+    assert!(!child.wait().await.unwrap().success());
+    for secret in ["MELDEWEG_WHATSAPP_APP_SECRET", "MELDEWEG_WHATSAPP_ACCESS_TOKEN", "MELDEWEG_WHATSAPP_VERIFY_TOKEN"] {
+        assert!(stderr.contains(secret), "{stderr}");
+    }
+}
+
+#[tokio::test]
+async fn reports_list_json_shows_reports_without_personal_data() {
+    let app = spawn_app().await;
+    let citizen = Citizen::new();
+    app.send(&citizen, text("Spielplatz: Rutsche hat scharfe Kante")).await;
+    app.send(&citizen, location(51.96, 7.62)).await;
+    app.replies(&citizen, 3).await;
+    let (ok, stdout, stderr) = run(&app, &["reports", "list", "--json"], &[]).await;
+    assert!(ok, "{stderr}");
+    let reports: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    let report = &reports[0];
+    assert!(report["reference"].as_str().unwrap().starts_with("M-"));
+    assert_eq!(report["description"], "Spielplatz: Rutsche hat scharfe Kante");
+    assert_eq!(report["status"], "received");
+    assert!(!stdout.contains(citizen.phone.as_deref().unwrap()));
+    assert!(!stdout.contains(citizen.user_id.as_deref().unwrap()));
+}
+
+#[tokio::test]
+async fn migrate_applies_the_schema_and_serve_reads_another_config_file() {
+    let app = spawn_app().await;
+    let (ok, stdout, stderr) = run(&app, &["migrate"], &[]).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("migrations applied"));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = app.dir.path().join("other.toml");
+    std::fs::write(&config, format!("listen = \"127.0.0.1:{port}\"\n[municipality]\nname = \"Beispielheim\"\nprivacy_url = \"https://beispielheim.de/ds\"\nweb_form_url = \"https://beispielheim.de/melden\"\nphone = \"1\"\nemail = \"a@b.de\"\n")).unwrap();
+    let server = app.start_process(&["serve", "--config", config.to_str().unwrap()], &[]);
+    let home = format!("http://127.0.0.1:{port}/");
+    eventually("the server from the other config to answer", || async {
+        match reqwest::get(&home).await {
+            Ok(response) => response.text().await.unwrap_or_default().contains("Beispielheim"),
+            Err(_) => false,
+        }
+    })
+    .await;
+    terminate(&server);
+    let mut server = server;
+    assert!(server.wait().await.unwrap().success(), "serve exits 0 on SIGTERM");
+}

@@ -1,0 +1,260 @@
+//! A fake WhatsApp Cloud API (Graph API) on a random local port.
+//!
+//! It accepts `POST /{version}/{phone-number-id}/messages` as Meta does: checks the bearer token,
+//! checks the request's shape against the send API (shared/reference), records it, and answers
+//! with a `wamid` or with the failure a test scripted (HTTP status and Graph error code), after
+//! an optional delay. Shared by the integration tests and the benchmarks.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use serde_json::{json, Value};
+
+pub const API_VERSION: &str = "v23.0";
+pub const PHONE_NUMBER_ID: &str = "106540352242922";
+pub const ACCESS_TOKEN: &str = "test-access-token";
+
+/// One request as the fake received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub body: Value,
+    /// The HTTP status the fake answered with.
+    pub status: u16,
+    /// What was wrong with the request's shape, if anything.
+    pub invalid: Option<String>,
+}
+
+impl Recorded {
+    /// The number or user id the message was addressed to.
+    pub fn recipient(&self) -> Option<&str> {
+        self.body.get("to").or_else(|| self.body.get("recipient")).and_then(Value::as_str)
+    }
+
+    /// The text a person would read: text body, interactive body, or "template:<name>:<params>".
+    pub fn text(&self) -> String {
+        let body = &self.body;
+        match body["type"].as_str() {
+            Some("text") => body["text"]["body"].as_str().unwrap_or_default().to_string(),
+            Some("interactive") => body["interactive"]["body"]["text"].as_str().unwrap_or_default().to_string(),
+            Some("template") => {
+                let params: Vec<&str> = body["template"]["components"][0]["parameters"]
+                    .as_array()
+                    .map(|ps| ps.iter().filter_map(|p| p["text"].as_str()).collect())
+                    .unwrap_or_default();
+                format!("template:{}:{}", body["template"]["name"].as_str().unwrap_or_default(), params.join(","))
+            }
+            _ => String::new(),
+        }
+    }
+
+    pub fn succeeded(&self) -> bool {
+        self.status == 200
+    }
+}
+
+/// A scripted answer to the next request.
+#[derive(Debug, Clone)]
+pub enum Answer {
+    /// HTTP status with an empty body.
+    Status(u16),
+    /// A Graph error body: `{"error": {"code": .., "is_transient": ..}}`.
+    GraphError { status: u16, code: i64 },
+    /// Never answer (the caller's timeout or death ends the request).
+    Hang,
+}
+
+#[derive(Default)]
+struct GraphState {
+    requests: Vec<Recorded>,
+    script: VecDeque<Answer>,
+    delay: Duration,
+    next_id: u64,
+}
+
+#[derive(Clone)]
+pub struct FakeGraph {
+    pub url: String,
+    state: Arc<Mutex<GraphState>>,
+}
+
+impl FakeGraph {
+    pub async fn start() -> Self {
+        let state = Arc::new(Mutex::new(GraphState::default()));
+        let router = Router::new()
+            .route("/{version}/{phone_number_id}/messages", post(messages))
+            .route("/messages", post(provider_messages))
+            .with_state(state.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake graph");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        tokio::spawn(async move { axum::serve(listener, router).await.expect("fake graph serves") });
+        Self { url, state }
+    }
+
+    /// Answers the next requests with these, in order; then normally again.
+    pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
+        self.state.lock().unwrap().script.extend(answers);
+    }
+
+    /// Forgets answers scripted but not yet given.
+    pub fn clear_script(&self) {
+        self.state.lock().unwrap().script.clear();
+    }
+
+    /// Waits this long before every answer.
+    pub fn set_delay(&self, delay: Duration) {
+        self.state.lock().unwrap().delay = delay;
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.lock().unwrap().requests.clone()
+    }
+
+    /// Successfully answered requests to one recipient.
+    pub fn delivered_to(&self, recipient: &str) -> Vec<Recorded> {
+        self.requests().into_iter().filter(|r| r.succeeded() && r.recipient() == Some(recipient)).collect()
+    }
+
+    /// Texts successfully delivered to one recipient, in order.
+    pub fn texts_to(&self, recipient: &str) -> Vec<String> {
+        self.delivered_to(recipient).iter().map(Recorded::text).collect()
+    }
+
+    pub fn invalid_requests(&self) -> Vec<Recorded> {
+        self.requests().into_iter().filter(|r| r.invalid.is_some()).collect()
+    }
+}
+
+async fn messages(
+    State(state): State<Arc<Mutex<GraphState>>>,
+    Path((version, phone_number_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    if version != API_VERSION || phone_number_id != PHONE_NUMBER_ID {
+        return graph_error(StatusCode::NOT_FOUND, 100, "Unknown path components");
+    }
+    let authorised = headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some(format!("Bearer {ACCESS_TOKEN}").as_str());
+    answer(&state, authorised, &body).await
+}
+
+/// An EU provider in the style of 360dialog: `POST /messages` with a `D360-API-KEY` header.
+async fn provider_messages(
+    State(state): State<Arc<Mutex<GraphState>>>,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let authorised = headers.get("d360-api-key").and_then(|v| v.to_str().ok()) == Some(ACCESS_TOKEN);
+    answer(&state, authorised, &body).await
+}
+
+async fn answer(state: &Mutex<GraphState>, authorised: bool, body: &str) -> Response {
+    if !authorised {
+        return graph_error(StatusCode::UNAUTHORIZED, 190, "Invalid OAuth access token");
+    }
+    let parsed: Result<Value, _> = serde_json::from_str(body);
+    let (body, invalid) = match parsed {
+        Ok(value) => {
+            let invalid = check_shape(&value).err();
+            (value, invalid)
+        }
+        Err(e) => (Value::Null, Some(format!("not JSON: {e}"))),
+    };
+    let (answer, delay, id) = {
+        let mut state = state.lock().unwrap();
+        state.next_id += 1;
+        let answer = if invalid.is_some() { None } else { state.script.pop_front() };
+        (answer, state.delay, state.next_id)
+    };
+    let status = match (&invalid, &answer) {
+        (Some(_), _) => 400,
+        (None, Some(Answer::Status(s))) | (None, Some(Answer::GraphError { status: s, .. })) => *s,
+        (None, Some(Answer::Hang)) => 0,
+        (None, None) => 200,
+    };
+    state.lock().unwrap().requests.push(Recorded { body: body.clone(), status, invalid: invalid.clone() });
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    if let Some(reason) = invalid {
+        return graph_error(StatusCode::BAD_REQUEST, 100, &reason);
+    }
+    match answer {
+        Some(Answer::Hang) => {
+            std::future::pending::<()>().await;
+            unreachable!()
+        }
+        Some(Answer::Status(status)) => StatusCode::from_u16(status).expect("status").into_response(),
+        Some(Answer::GraphError { status, code }) => {
+            graph_error(StatusCode::from_u16(status).expect("status"), code, "scripted failure")
+        }
+        None => {
+            let input = body.get("to").or_else(|| body.get("recipient")).cloned().unwrap_or(Value::Null);
+            Json(json!({
+                "messaging_product": "whatsapp",
+                "contacts": [{ "input": input, "wa_id": input }],
+                "messages": [{ "id": format!("wamid.fake.{id}"), "message_status": "accepted" }],
+            }))
+            .into_response()
+        }
+    }
+}
+
+fn graph_error(status: StatusCode, code: i64, message: &str) -> Response {
+    let body = json!({ "error": {
+        "message": message, "type": "OAuthException", "code": code,
+        "fbtrace_id": "fake", "is_transient": false,
+    }});
+    (status, Json(body)).into_response()
+}
+
+/// The checks Meta's send API applies to the messages Meldeweg sends.
+fn check_shape(message: &Value) -> Result<(), String> {
+    let field = |name: &str| message.get(name).and_then(Value::as_str);
+    if field("messaging_product") != Some("whatsapp") {
+        return Err("messaging_product must be \"whatsapp\"".into());
+    }
+    if field("recipient_type") != Some("individual") {
+        return Err("recipient_type must be \"individual\"".into());
+    }
+    match (field("to"), field("recipient")) {
+        (Some(to), None) if !to.is_empty() && to.bytes().all(|b| b.is_ascii_digit()) => {}
+        (None, Some(user_id)) if !user_id.is_empty() => {}
+        _ => return Err("exactly one of `to` (digits) or `recipient` is required".into()),
+    }
+    let chars = |v: &Value| v.as_str().map(|s| s.chars().count());
+    match field("type") {
+        Some("text") => match chars(&message["text"]["body"]) {
+            Some(1..=4096) => Ok(()),
+            _ => Err("text.body must hold 1 to 4096 characters".into()),
+        },
+        Some("interactive") => {
+            let interactive = &message["interactive"];
+            let body_ok = matches!(chars(&interactive["body"]["text"]), Some(1..=1024));
+            match interactive["type"].as_str() {
+                Some("location_request_message")
+                    if body_ok && interactive["action"]["name"] == "send_location" =>
+                {
+                    Ok(())
+                }
+                _ => Err("unsupported or malformed interactive message".into()),
+            }
+        }
+        Some("template") => {
+            let template = &message["template"];
+            let named = template["name"].as_str().is_some_and(|n| !n.is_empty());
+            let language = &template["language"];
+            if !named || language["code"].as_str().is_none() || language["policy"] != "deterministic" {
+                return Err("template needs name and language {policy, code}".into());
+            }
+            Ok(())
+        }
+        other => Err(format!("unsupported message type {other:?}")),
+    }
+}

@@ -1,0 +1,342 @@
+//! `spawn_app()` and friends: the real service on port 0 against a fresh database (a SQLite file,
+//! or a fresh PostgreSQL schema when `MELDEWEG_TEST_DATABASE_URL` is set) and a fake Graph API;
+//! builders for webhook deliveries as Meta sends them; and waiting on conditions with a deadline.
+
+use std::future::Future;
+use std::path::Path;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Once;
+use std::time::Duration;
+
+use meldeweg::channels::whatsapp::signature::sign;
+use meldeweg::config::{Settings, WhatsAppMode};
+use meldeweg::db::Db;
+use meldeweg::startup::Application;
+use rand::Rng;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use sqlx::{Connection, Executor};
+use tokio_util::sync::CancellationToken;
+
+use crate::fake_graph::{FakeGraph, ACCESS_TOKEN, API_VERSION, PHONE_NUMBER_ID};
+
+pub const APP_SECRET: &str = "test-app-secret";
+pub const VERIFY_TOKEN: &str = "test-verify-token";
+pub const ENCRYPTION_KEY: &str = "6d656c64657765676d656c64657765676d656c64657765676d656c6465776567";
+/// How long a test waits for something to happen before it fails.
+pub const DEADLINE: Duration = Duration::from_secs(20);
+
+static LOGGING: Once = Once::new();
+
+/// Set TEST_LOG=debug to see the service's logs while a test runs.
+fn init_logging() {
+    LOGGING.call_once(|| {
+        if let Ok(filter) = std::env::var("TEST_LOG") {
+            tracing_subscriber::fmt().with_env_filter(filter).with_test_writer().init();
+        }
+    });
+}
+
+/// A database nobody else uses: a new SQLite file in `dir`, or a new PostgreSQL schema.
+pub async fn fresh_database(dir: &Path) -> String {
+    match std::env::var("MELDEWEG_TEST_DATABASE_URL") {
+        Ok(base) if !base.is_empty() => {
+            let schema = format!("t_{}", hex::encode(rand::rng().random::<[u8; 8]>()));
+            let mut conn = sqlx::PgConnection::connect(&base)
+                .await
+                .expect("MELDEWEG_TEST_DATABASE_URL must point at a reachable PostgreSQL");
+            conn.execute(format!("CREATE SCHEMA {schema}").as_str()).await.expect("create schema");
+            conn.close().await.expect("close");
+            let separator = if base.contains('?') { '&' } else { '?' };
+            format!("{base}{separator}options=-c%20search_path%3D{schema}")
+        }
+        _ => format!("sqlite://{}?mode=rwc", dir.join("meldeweg.db").display()),
+    }
+}
+
+/// Cloud-mode settings pointing at the fake Graph API, with short retry delays.
+pub fn test_settings(dir: &Path, database_url: &str, graph_url: &str) -> Settings {
+    let mut settings = Settings::load_with_env(None, |_| None).expect("defaults load").with_database_url(database_url);
+    settings.listen = "127.0.0.1:0".parse().unwrap();
+    settings.data_dir = dir.to_path_buf();
+    settings.messages_dir = dir.join("built-in-texts");
+    settings.encryption_key = SecretString::from(ENCRYPTION_KEY);
+    let whatsapp = &mut settings.whatsapp;
+    whatsapp.mode = WhatsAppMode::Cloud;
+    whatsapp.api_base_url = graph_url.to_string();
+    whatsapp.api_version = API_VERSION.to_string();
+    whatsapp.phone_number_id = PHONE_NUMBER_ID.to_string();
+    whatsapp.app_secret = SecretString::from(APP_SECRET);
+    whatsapp.access_token = SecretString::from(ACCESS_TOKEN);
+    whatsapp.verify_token = SecretString::from(VERIFY_TOKEN);
+    whatsapp.timeout_seconds = 5;
+    let queue = &mut settings.queue;
+    queue.retry_base_ms = 20;
+    queue.retry_max_seconds = 1;
+    queue.poll_seconds = 1;
+    queue.lease_seconds = 5;
+    settings
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    pub graph: FakeGraph,
+    pub db: Db,
+    pub database_url: String,
+    pub settings: Settings,
+    pub dir: tempfile::TempDir,
+    shutdown: CancellationToken,
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the service with test settings changed by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    init_logging();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let graph = FakeGraph::start().await;
+    let database_url = fresh_database(dir.path()).await;
+    let mut settings = test_settings(dir.path(), &database_url, &graph.url);
+    configure(&mut settings);
+    let app = Application::build(settings.clone()).await.expect("the service starts");
+    let address = format!("http://{}", app.local_addr());
+    let db = app.db().clone();
+    let shutdown = app.shutdown_token();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { address, http: reqwest::Client::new(), graph, db, database_url, settings, dir, shutdown }
+}
+
+static MESSAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A simulated citizen on WhatsApp.
+#[derive(Debug, Clone)]
+pub struct Citizen {
+    pub phone: Option<String>,
+    pub user_id: Option<String>,
+}
+
+impl Citizen {
+    /// A citizen with a random German mobile number and a business-scoped user id.
+    pub fn new() -> Self {
+        let mut rng = rand::rng();
+        let phone = format!("49151{:08}", rng.random_range(0..100_000_000u32));
+        let user_id = format!("DE.{}", rng.random_range(10_u64.pow(15)..10_u64.pow(16)));
+        Self { phone: Some(phone), user_id: Some(user_id) }
+    }
+
+    /// A citizen who adopted a username and hides the number.
+    pub fn without_number() -> Self {
+        Self { phone: None, ..Self::new() }
+    }
+
+    /// Where replies to this citizen go: the number, else the user id.
+    pub fn address(&self) -> &str {
+        self.phone.as_deref().or(self.user_id.as_deref()).expect("an identity")
+    }
+
+    /// A message from this citizen with a fresh id, sent `seconds_ago`.
+    pub fn message_at(&self, content: Value, seconds_ago: i64) -> Value {
+        let n = MESSAGE_COUNTER.fetch_add(1, Ordering::Relaxed);
+        let id = format!("wamid.test.{}.{n}", hex::encode(rand::rng().random::<[u8; 6]>()));
+        let timestamp = (meldeweg::time::now_ms() / 1000 - seconds_ago).to_string();
+        let mut message = json!({ "id": id, "timestamp": timestamp });
+        if let Some(phone) = &self.phone {
+            message["from"] = json!(phone);
+        }
+        if let Some(user_id) = &self.user_id {
+            message["from_user_id"] = json!(user_id);
+        }
+        for (key, value) in content.as_object().expect("content is an object") {
+            message[key] = value.clone();
+        }
+        message
+    }
+
+    pub fn message(&self, content: Value) -> Value {
+        self.message_at(content, 0)
+    }
+
+    pub fn contact(&self) -> Value {
+        let mut contact = json!({ "profile": { "name": "Erika Mustermann" } });
+        if let Some(phone) = &self.phone {
+            contact["wa_id"] = json!(phone);
+        }
+        if let Some(user_id) = &self.user_id {
+            contact["user_id"] = json!(user_id);
+        }
+        contact
+    }
+}
+
+pub fn text(body: &str) -> Value {
+    json!({ "type": "text", "text": { "body": body } })
+}
+
+pub fn location(lat: f64, lon: f64) -> Value {
+    json!({ "type": "location", "location": {
+        "latitude": lat, "longitude": lon, "name": "Grundschule am Park", "address": "Parkstraße 3" } })
+}
+
+/// A webhook delivery as Meta POSTs it, with these contacts, messages and statuses.
+pub fn delivery(contacts: Vec<Value>, messages: Vec<Value>, statuses: Vec<Value>) -> Value {
+    let mut value = json!({
+        "messaging_product": "whatsapp",
+        "metadata": { "display_phone_number": "15550783881", "phone_number_id": PHONE_NUMBER_ID },
+    });
+    if !contacts.is_empty() {
+        value["contacts"] = json!(contacts);
+    }
+    if !messages.is_empty() {
+        value["messages"] = json!(messages);
+    }
+    if !statuses.is_empty() {
+        value["statuses"] = json!(statuses);
+    }
+    json!({ "object": "whatsapp_business_account",
+            "entry": [{ "id": "419561257915477", "changes": [{ "field": "messages", "value": value }] }] })
+}
+
+/// A status webhook for a message Meldeweg sent.
+pub fn status(wamid: &str, status: &str, recipient: &str, error_code: Option<i64>) -> Value {
+    let mut value = json!({
+        "id": wamid, "status": status, "timestamp": (meldeweg::time::now_ms() / 1000).to_string(),
+        "recipient_id": recipient,
+    });
+    if let Some(code) = error_code {
+        value["errors"] = json!([{ "code": code, "title": "Re-engagement message",
+                                   "message": "Re-engagement message", "error_data": { "details": "window" } }]);
+    }
+    value
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// POSTs raw bytes to the webhook with the given signature header (if any).
+    pub async fn post_webhook_bytes(&self, body: Vec<u8>, signature: Option<String>) -> reqwest::Response {
+        let mut request =
+            self.http.post(self.url("/webhooks/whatsapp")).header("content-type", "application/json");
+        if let Some(signature) = signature {
+            request = request.header("x-hub-signature-256", signature);
+        }
+        request.body(body).send().await.expect("webhook request")
+    }
+
+    /// POSTs a delivery signed with the app secret, as Meta does.
+    pub async fn post_webhook(&self, delivery: &Value) -> reqwest::Response {
+        let body = serde_json::to_vec(delivery).unwrap();
+        let signature = sign(APP_SECRET.as_bytes(), &body);
+        self.post_webhook_bytes(body, Some(signature)).await
+    }
+
+    /// The citizen sends one message; asserts the webhook accepted it.
+    pub async fn send(&self, citizen: &Citizen, content: Value) {
+        self.send_at(citizen, content, 0).await
+    }
+
+    pub async fn send_at(&self, citizen: &Citizen, content: Value, seconds_ago: i64) {
+        let delivery = delivery(vec![citizen.contact()], vec![citizen.message_at(content, seconds_ago)], vec![]);
+        let response = self.post_webhook(&delivery).await;
+        assert_eq!(response.status(), 200, "webhook refused: {}", response.text().await.unwrap_or_default());
+    }
+
+    /// Waits until `count` texts were delivered to the citizen, and returns them.
+    pub async fn replies(&self, citizen: &Citizen, count: usize) -> Vec<String> {
+        let address = citizen.address().to_string();
+        eventually(&format!("{count} replies to the citizen"), || {
+            let graph = self.graph.clone();
+            let address = address.clone();
+            async move { graph.texts_to(&address).len() >= count }
+        })
+        .await;
+        self.graph.texts_to(citizen.address())
+    }
+
+    /// A number from the database.
+    pub async fn count(&self, sql: &str) -> i64 {
+        sqlx::query_scalar(sql).fetch_one(self.db.pool()).await.expect(sql)
+    }
+
+    /// Waits until the queue holds no job that can still run.
+    pub async fn queue_drained(&self) {
+        eventually("the queue to drain", || async {
+            self.count("SELECT COUNT(*) FROM jobs WHERE dead_at IS NULL").await == 0
+        })
+        .await;
+    }
+
+    /// The environment a `meldeweg` process needs to join this test's service.
+    pub fn process_env(&self) -> Vec<(String, String)> {
+        let s = &self.settings;
+        [
+            ("MELDEWEG_DATABASE_URL", self.database_url.clone()),
+            ("MELDEWEG_DATA_DIR", s.data_dir.display().to_string()),
+            ("MELDEWEG_MESSAGES_DIR", s.messages_dir.display().to_string()),
+            ("MELDEWEG_ENCRYPTION_KEY", ENCRYPTION_KEY.to_string()),
+            ("MELDEWEG_WHATSAPP_MODE", "cloud".to_string()),
+            ("MELDEWEG_WHATSAPP_API_BASE_URL", self.graph.url.clone()),
+            ("MELDEWEG_WHATSAPP_API_VERSION", API_VERSION.to_string()),
+            ("MELDEWEG_WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID.to_string()),
+            ("MELDEWEG_WHATSAPP_APP_SECRET", APP_SECRET.to_string()),
+            ("MELDEWEG_WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN.to_string()),
+            ("MELDEWEG_WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN.to_string()),
+            ("MELDEWEG_WHATSAPP_TIMEOUT_SECONDS", s.whatsapp.timeout_seconds.to_string()),
+            ("MELDEWEG_QUEUE_RETRY_BASE_MS", s.queue.retry_base_ms.to_string()),
+            ("MELDEWEG_QUEUE_RETRY_MAX_SECONDS", s.queue.retry_max_seconds.to_string()),
+            ("MELDEWEG_QUEUE_POLL_SECONDS", s.queue.poll_seconds.to_string()),
+            ("MELDEWEG_QUEUE_LEASE_SECONDS", s.queue.lease_seconds.to_string()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// Starts a `meldeweg` process with `args` against this test's database and fake API.
+    pub fn start_process(&self, args: &[&str], extra_env: &[(&str, &str)]) -> tokio::process::Child {
+        let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_meldeweg"));
+        command
+            .args(args)
+            .env_clear()
+            .envs(self.process_env())
+            .envs(extra_env.iter().copied())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        command.spawn().expect("start meldeweg")
+    }
+}
+
+/// Waits until `condition` holds, failing the test after `DEADLINE`.
+pub async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while !condition().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Sends SIGTERM (a graceful stop request) to a child process.
+pub fn terminate(child: &tokio::process::Child) {
+    let pid = child.id().expect("the process is running") as i32;
+    // SAFETY: kill(2) with a pid we own and a valid signal number has no memory effects.
+    let result = unsafe { libc::kill(pid, libc::SIGTERM) };
+    assert_eq!(result, 0, "sending SIGTERM failed");
+}

@@ -1,0 +1,135 @@
+//! The sandbox simulator: a municipality tries Meldeweg without a WhatsApp account.
+
+use meldeweg::config::WhatsAppMode;
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+async fn spawn_sandbox() -> TestApp {
+    spawn_app_with(|s| {
+        s.whatsapp.mode = WhatsAppMode::Sandbox;
+    })
+    .await
+}
+
+async fn chat(app: &TestApp, from: &str) -> Value {
+    let response = app.http.post(app.url("/sandbox/api/chat")).json(&json!({ "from": from })).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+async fn say(app: &TestApp, message: Value) -> reqwest::Response {
+    app.http.post(app.url("/sandbox/api/messages")).json(&message).send().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_sandbox_page_and_its_assets_are_served() {
+    let app = spawn_sandbox().await;
+    let page = app.http.get(app.url("/sandbox")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
+    let html = page.text().await.unwrap();
+    assert!(html.contains("WhatsApp-Sandbox") && html.contains("Musterstadt"));
+    for asset in ["sandbox.js", "sandbox.css"] {
+        let response = app.http.get(app.url(&format!("/sandbox/assets/{asset}"))).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{asset}");
+    }
+    let missing = app.http.get(app.url("/sandbox/assets/nope.js")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let home = app.http.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("/sandbox"));
+}
+
+#[tokio::test]
+async fn a_pothole_reported_in_the_sandbox_gets_a_reference_and_nothing_leaves_the_machine() {
+    let app = spawn_sandbox().await;
+    let from = "4917612345678";
+    assert_eq!(say(&app, json!({ "from": from, "kind": "text", "text": "Schlagloch in der Lindenstraße" })).await.status(), 200);
+    eventually("the location request", || async { chat(&app, from).await["items"].as_array().unwrap().len() >= 3 }).await;
+    let location = json!({ "from": from, "kind": "location", "lat": 51.9607, "lon": 7.6261, "name": "Rathaus" });
+    assert_eq!(say(&app, location).await.status(), 200);
+    eventually("the reference number", || async {
+        chat(&app, from).await["items"].as_array().unwrap().iter().any(|i| i["text"].as_str().unwrap().contains("M-"))
+    })
+    .await;
+    let items = chat(&app, from).await["items"].as_array().unwrap().clone();
+    let kinds: Vec<(&str, &str)> =
+        items.iter().map(|i| (i["direction"].as_str().unwrap(), i["kind"].as_str().unwrap())).collect();
+    assert_eq!(
+        kinds,
+        vec![("in", "text"), ("out", "text"), ("out", "location_request"), ("in", "location"), ("out", "text")]
+    );
+    assert!(items.iter().filter(|i| i["direction"] == "out").all(|i| i["state"] == "sent"));
+    assert!(app.graph.requests().is_empty(), "sandbox mode sends nothing to WhatsApp");
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 1);
+}
+
+#[tokio::test]
+async fn the_chat_long_poll_answers_when_something_changes() {
+    let app = spawn_sandbox().await;
+    let from = "4917600000001";
+    let first = chat(&app, from).await;
+    assert_eq!(first["items"].as_array().unwrap().len(), 0);
+    let known = first["fingerprint"].clone();
+    let waiting = app.http.post(app.url("/sandbox/api/chat")).json(&json!({ "from": from, "known": known })).send();
+    let (answer, _) = tokio::join!(waiting, async {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        say(&app, json!({ "from": from, "kind": "text", "text": "Hallo" })).await
+    });
+    let answer: Value = answer.unwrap().json().await.unwrap();
+    assert_ne!(answer["fingerprint"], known);
+    assert!(!answer["items"].as_array().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn sandbox_photos_are_sniffed_from_their_bytes_and_never_stored() {
+    let app = spawn_sandbox().await;
+    let post = |bytes: Vec<u8>, from: &str| {
+        app.http
+            .post(app.url("/sandbox/api/photo"))
+            .header("x-sandbox-from", from)
+            .header("x-sandbox-caption", "R2zDpHNzY2hlcmJlbg==") // base64 of "Glässcherben"
+            .header("content-type", "image/jpeg")
+            .body(bytes)
+            .send()
+    };
+    let pdf = post(b"%PDF-1.7 not a photo".to_vec(), "4917600000002").await.unwrap();
+    assert_eq!(pdf.status(), 415);
+    let jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F'];
+    assert_eq!(post(jpeg.clone(), "4917600000002").await.unwrap().status(), 200);
+    assert_eq!(post(jpeg, "12").await.unwrap().status(), 400, "a bad number is refused");
+    let too_big = vec![0xFF; 5 * 1024 * 1024 + 1];
+    assert_eq!(post(too_big, "4917600000002").await.unwrap().status(), 413);
+    app.queue_drained().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM photos WHERE mime_type = 'image/jpeg'").await, 1);
+    let draft: String = sqlx::query_scalar("SELECT draft FROM conversations").fetch_one(app.db.pool()).await.unwrap();
+    assert!(draft.contains("Glässcherben"), "the caption becomes the description: {draft}");
+}
+
+#[tokio::test]
+async fn bad_sandbox_input_gets_a_clear_400() {
+    let app = spawn_sandbox().await;
+    for (message, reason) in [
+        (json!({ "from": "+49 176", "kind": "text", "text": "x" }), "6 to 15 digits"),
+        (json!({ "kind": "text", "text": "x" }), "number or a user id"),
+        (json!({ "from": "4917600000003", "kind": "text", "text": "   " }), "1 to 4096"),
+        (json!({ "from": "4917600000003", "kind": "text", "text": "x".repeat(4097) }), "1 to 4096"),
+        (json!({ "from": "4917600000003", "kind": "location", "lat": 95.0, "lon": 7.0 }), "latitude"),
+    ] {
+        let response = say(&app, message).await;
+        assert_eq!(response.status(), 400);
+        let error: Value = response.json().await.unwrap();
+        assert!(error["error"].as_str().unwrap().contains(reason), "{error} should say {reason:?}");
+    }
+    let unknown_kind = say(&app, json!({ "from": "4917600000003", "kind": "hologram" })).await;
+    assert_eq!(unknown_kind.status(), 422);
+    assert_eq!(app.count("SELECT COUNT(*) FROM inbound_events").await, 0);
+}
+
+#[tokio::test]
+async fn there_is_no_sandbox_in_cloud_mode() {
+    let app = spawn_app().await;
+    assert_eq!(app.http.get(app.url("/sandbox")).send().await.unwrap().status(), 404);
+    let injected = say(&app, json!({ "from": "4917600000004", "kind": "text", "text": "x" })).await;
+    assert_eq!(injected.status(), 404);
+}
