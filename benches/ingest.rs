@@ -1,1 +1,186 @@
-fn main() {}
+//! Ingest benchmark: signed webhook deliveries (one text message each, every one from another
+//! citizen) POSTed over loopback by `--connections` concurrent clients for `--seconds`, against
+//! a `meldeweg serve` process (its workers busy with the conversations meanwhile). Prints
+//! deliveries/s and latency percentiles, and, in the same run, two references: the same server
+//! answering `/healthz` (the HTTP ceiling), and what a straightforward webhook handler gets from
+//! the same database: a delivery's two INSERTs in one transaction per request, from as many
+//! clients.
+//!
+//!     cargo bench --bench ingest -- --backend sqlite --seconds 20
+//!     cargo bench --bench ingest -- --backend postgres --seconds 20
+
+mod support;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use support::{fresh_database, percentile_ms, signed_delivery, Options, Server, TEXT};
+
+struct Run {
+    label: &'static str,
+    count: usize,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+    errors: u64,
+}
+
+impl Run {
+    fn print(&self) {
+        println!(
+            "{:<34} {:>9.0}/s   p50 {:>6.2} ms   p90 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms   errors {}",
+            self.label,
+            self.count as f64 / self.elapsed.as_secs_f64(),
+            percentile_ms(&self.latencies, 50.0),
+            percentile_ms(&self.latencies, 90.0),
+            percentile_ms(&self.latencies, 99.0),
+            percentile_ms(&self.latencies, 100.0),
+            self.errors,
+        );
+    }
+}
+
+/// Runs `connections` loops of `request` for `seconds` (after a short warm-up).
+async fn load<F, Fut>(label: &'static str, connections: usize, seconds: u64, request: F) -> Run
+where
+    F: Fn(u64) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    let request = Arc::new(request);
+    let counter = Arc::new(AtomicU64::new(0));
+    let warm_up = Duration::from_secs(2);
+    let start = Instant::now();
+    let measure_from = start + warm_up;
+    let end = measure_from + Duration::from_secs(seconds);
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let request = request.clone();
+        let counter = counter.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            loop {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let sent = Instant::now();
+                if sent >= end {
+                    return (latencies, errors);
+                }
+                let ok = request(n).await;
+                if sent >= measure_from {
+                    latencies.push(sent.elapsed());
+                    if !ok {
+                        errors += 1;
+                    }
+                }
+            }
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (l, e) = task.await.unwrap();
+        latencies.extend(l);
+        errors += e;
+    }
+    latencies.sort_unstable();
+    Run { label, count: latencies.len(), elapsed: Duration::from_secs(seconds), latencies, errors }
+}
+
+fn client(connections: usize) -> reqwest::Client {
+    reqwest::Client::builder().pool_max_idle_per_host(connections).build().unwrap()
+}
+
+#[tokio::main]
+async fn main() {
+    let options = Options::parse(20);
+    let dir = tempfile::tempdir().unwrap();
+    let graph = support::fake_graph::FakeGraph::start().await;
+    let database_url = fresh_database(&options.backend, dir.path()).await;
+    let server = Server::start(&database_url, dir.path(), &graph).await;
+    println!(
+        "backend {}, {} connections, {} s per run, {} cores",
+        options.backend,
+        options.connections,
+        options.seconds,
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    );
+
+    let http = client(options.connections);
+    let url = format!("{}/webhooks/whatsapp", server.base);
+    let run_id = std::process::id();
+    let ingest = load("meldeweg webhook ingest", options.connections, options.seconds, move |n| {
+        let (body, signature) = signed_delivery(&format!("49151{:08}", n), &format!("wamid.bench.{run_id}.{n}"), TEXT);
+        let request = http.post(&url).header("x-hub-signature-256", signature).header("content-type", "application/json").body(body);
+        async move { matches!(request.send().await, Ok(r) if r.status().is_success()) }
+    })
+    .await;
+
+    let http = client(options.connections);
+    let url = format!("{}/healthz", server.base);
+    let healthz = load("same server, GET /healthz", options.connections, options.seconds, move |_| {
+        let request = http.get(&url);
+        async move { matches!(request.send().await, Ok(r) if r.status().is_success()) }
+    })
+    .await;
+    server.stop().await;
+
+    let database = database_floor(&options, &database_url).await;
+    ingest.print();
+    healthz.print();
+    database.print();
+
+    let (stored, jobs) = count_stored(&database_url).await;
+    println!("stored inbound events: {stored} (every accepted delivery: {}), intake jobs waiting: {jobs}", stored >= ingest.count as i64);
+}
+
+/// The database alone doing an ingest's writes: insert the event, insert its job, commit.
+async fn database_floor(options: &Options, database_url: &str) -> Run {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new()
+        .max_connections(if options.backend == "sqlite" { 1 } else { options.connections as u32 })
+        .after_connect(|conn, _| {
+            Box::pin(async move {
+                use sqlx::Executor;
+                if conn.backend_name() == "SQLite" {
+                    // The same settings as the service: WAL, no fsync per commit.
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;").await?;
+                }
+                Ok(())
+            })
+        })
+        .connect(database_url)
+        .await
+        .unwrap();
+    let payload = vec![7u8; 400];
+    load("one transaction per webhook", options.connections, options.seconds, move |n| {
+        let pool = pool.clone();
+        let payload = payload.clone();
+        async move {
+            let work = async {
+                let mut tx = pool.begin().await?;
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO inbound_events (channel, provider_id, kind, payload_enc, received_at)
+                     VALUES ('floor', $1, 'text', $2, 0) RETURNING id",
+                )
+                .bind(format!("floor.{n}"))
+                .bind(payload)
+                .fetch_one(&mut *tx)
+                .await?;
+                sqlx::query("INSERT INTO jobs (kind, payload, run_at, max_attempts, created_at, dead_at) VALUES ('intake', $1, 0, 1, 0, 0)")
+                    .bind(format!("{{\"event_id\":{id}}}"))
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await
+            };
+            work.await.is_ok()
+        }
+    })
+    .await
+}
+
+async fn count_stored(database_url: &str) -> (i64, i64) {
+    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+    let stored = sqlx::query_scalar("SELECT COUNT(*) FROM inbound_events WHERE channel = 'whatsapp'").fetch_one(&pool).await.unwrap();
+    let jobs = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE dead_at IS NULL").fetch_one(&pool).await.unwrap();
+    (stored, jobs)
+}

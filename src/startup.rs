@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::channels::whatsapp::client::{ClientError, CloudClient};
 use crate::channels::whatsapp::ingress::{Ingress, WebhookAuth};
+use crate::channels::whatsapp::store::Store;
 use crate::config::{secret, Settings, WebhookAuth as WebhookAuthSetting, WhatsAppMode};
 use crate::crypto::{CryptoError, Vault};
 use crate::db::{Backend, Db, DbError};
@@ -79,8 +80,18 @@ impl Services {
             draft_ttl_ms: i64::from(settings.conversation.draft_ttl_hours) * 3_600_000,
             chat_updates: chat_tx,
         });
-        let ingress = Arc::new(Ingress { db: db.clone(), queue, vault });
+        let writers = (settings.database.max_connections as usize / 2).clamp(1, 8);
+        let store = Store::start(db.clone(), queue, writers);
+        let ingress = Arc::new(Ingress { db: db.clone(), vault, store });
         Ok(Self { db, pipeline, ingress, database_url, chat_updates })
+    }
+
+    /// On PostgreSQL, tells other processes about jobs this one commits, until `shutdown`.
+    pub fn spawn_announcer(&self, shutdown: &CancellationToken) {
+        if self.db.backend() == Backend::Postgres {
+            let announce = self.db.jobs_to_announce().clone();
+            queue::spawn_postgres_notifier(self.db.pool().clone(), announce, shutdown.clone());
+        }
     }
 
     /// Starts the worker (and, on PostgreSQL, the NOTIFY listener); both stop with `shutdown`.
@@ -136,6 +147,7 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
+        self.services.spawn_announcer(&self.shutdown);
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         tracing::info!(addr = %self.local_addr(), "listening");
         let served = axum::serve(self.listener, self.router)
@@ -154,6 +166,7 @@ impl Application {
 /// Runs only the workers until `shutdown` is cancelled.
 pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Result<(), StartupError> {
     let services = Services::build(&settings).await?;
+    services.spawn_announcer(&shutdown);
     let _ = services.spawn_worker(&shutdown).await;
     services.db.close().await;
     Ok(())

@@ -50,6 +50,8 @@ pub struct Db {
     backend: Backend,
     /// Signalled after a transaction that enqueued jobs commits: wakes this process's workers.
     jobs_committed: Arc<Notify>,
+    /// Signalled at the same time for the PostgreSQL notifier, which tells other processes.
+    jobs_to_announce: Arc<Notify>,
 }
 
 impl Db {
@@ -85,7 +87,12 @@ impl Db {
             .connect(url)
             .await
             .map_err(DbError::Connect)?;
-        Ok(Self { pool, backend, jobs_committed: Arc::new(Notify::new()) })
+        Ok(Self {
+            pool,
+            backend,
+            jobs_committed: Arc::new(Notify::new()),
+            jobs_to_announce: Arc::new(Notify::new()),
+        })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -117,9 +124,14 @@ impl Db {
         Ok(Tx { inner: self.pool.begin().await?, db: self.clone(), enqueued: false })
     }
 
-    /// Resolves when a transaction that enqueued jobs has committed in this process.
+    /// Signalled when a transaction that enqueued jobs has committed in this process.
     pub fn jobs_committed(&self) -> &Arc<Notify> {
         &self.jobs_committed
+    }
+
+    /// Like `jobs_committed`, for the task that announces new jobs to other processes.
+    pub fn jobs_to_announce(&self) -> &Arc<Notify> {
+        &self.jobs_to_announce
     }
 
     pub async fn close(&self) {
@@ -139,20 +151,16 @@ impl Tx {
         &mut self.inner
     }
 
-    pub fn backend(&self) -> Backend {
-        self.db.backend
-    }
-
-    /// Called by the queue when a job is inserted in this transaction. Returns whether this is
-    /// the first job of the transaction.
-    pub(crate) fn mark_enqueued(&mut self) -> bool {
-        !std::mem::replace(&mut self.enqueued, true)
+    /// Called by the queue when a job is inserted in this transaction.
+    pub(crate) fn mark_enqueued(&mut self) {
+        self.enqueued = true;
     }
 
     pub async fn commit(self) -> Result<(), DbError> {
         self.inner.commit().await?;
         if self.enqueued {
             self.db.jobs_committed.notify_one();
+            self.db.jobs_to_announce.notify_one();
         }
         Ok(())
     }

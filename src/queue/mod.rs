@@ -24,7 +24,7 @@ use sqlx::Row;
 use crate::config::QueueSettings;
 use crate::db::{Backend, Db, DbError, Tx};
 
-pub use wake::spawn_postgres_listener;
+pub use wake::{spawn_postgres_listener, spawn_postgres_notifier};
 pub use worker::{JobFailure, JobHandler, Worker};
 
 /// SQL condition on a job `j`: no earlier job of its series is still waiting or running.
@@ -148,10 +148,7 @@ impl Queue {
         .bind(now_ms)
         .fetch_one(tx.conn())
         .await?;
-        if tx.mark_enqueued() && tx.backend() == Backend::Postgres {
-            // Delivered at commit to every process LISTENing; repeated payloads collapse.
-            sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(tx.conn()).await?;
-        }
+        tx.mark_enqueued();
         Ok(id)
     }
 

@@ -1,11 +1,17 @@
-//! Cross-process wake-up on PostgreSQL: a LISTEN connection that turns every NOTIFY on the jobs
-//! channel into a local wake-up of this process's worker. Without it workers still find new
-//! jobs within `poll_seconds`; with it they start within milliseconds.
+//! Cross-process wake-up on PostgreSQL. The notifier sends a NOTIFY after this process commits
+//! new jobs; the listener turns every NOTIFY into a wake-up of this process's worker. Without
+//! them workers still find new jobs within `poll_seconds`; with them within milliseconds.
+//!
+//! The NOTIFY is sent on its own, after the commit, never inside the transaction: PostgreSQL
+//! takes a database-wide lock to commit a transaction that notified, which would make every
+//! enqueueing commit wait for the others. One NOTIFY also stands for all commits made while the
+//! previous one was being sent.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::PgListener;
+use sqlx::AnyPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
@@ -46,4 +52,24 @@ async fn listen(url: &str, wake: &Notify, shutdown: &CancellationToken) -> sqlx:
             }
         }
     }
+}
+
+/// Sends one NOTIFY whenever this process has committed new jobs since the last one.
+pub fn spawn_postgres_notifier(
+    pool: AnyPool,
+    announce: Arc<Notify>,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = announce.notified() => {}
+            }
+            let sent = sqlx::query("SELECT pg_notify($1, '')").bind(NOTIFY_CHANNEL).execute(&pool).await;
+            if let Err(error) = sent {
+                tracing::warn!(%error, "announcing new jobs failed; other workers find them by polling");
+            }
+        }
+    })
 }

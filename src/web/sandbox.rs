@@ -26,7 +26,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
-use crate::channels::whatsapp::ingress::{self, Ingress, Received};
+use crate::channels::whatsapp::ingress::Ingress;
+use crate::channels::whatsapp::store::Received;
 use crate::channels::whatsapp::message::Body;
 use crate::channels::whatsapp::webhook::{Delivery, Message};
 use crate::db::reporters::{self, Identity};
@@ -238,7 +239,7 @@ async fn inject(state: &SandboxState, citizen: &Citizen, content: Value) -> Resu
     });
     let delivery: Delivery = serde_json::from_value(delivery)
         .map_err(|e| AppError::BadRequest(format!("cannot build the delivery: {e}")))?;
-    Ok(Json(ingress::store(&state.ingress, delivery).await?))
+    Ok(Json(state.ingress.accept(delivery).await?))
 }
 
 fn sniff_image(bytes: &[u8]) -> Option<&'static str> {

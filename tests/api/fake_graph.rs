@@ -28,6 +28,9 @@ pub struct Recorded {
     pub status: u16,
     /// What was wrong with the request's shape, if anything.
     pub invalid: Option<String>,
+    /// When the request arrived; the end-to-end benchmark, which includes this file, reads it.
+    #[cfg_attr(test, allow(dead_code))]
+    pub at: std::time::Instant,
 }
 
 impl Recorded {
@@ -178,7 +181,8 @@ async fn answer(state: &Mutex<GraphState>, authorised: bool, body: &str) -> Resp
         (None, Some(Answer::Hang)) => 0,
         (None, None) => 200,
     };
-    state.lock().unwrap().requests.push(Recorded { body: body.clone(), status, invalid: invalid.clone() });
+    let at = std::time::Instant::now();
+    state.lock().unwrap().requests.push(Recorded { body: body.clone(), status, invalid: invalid.clone(), at });
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }

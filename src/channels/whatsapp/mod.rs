@@ -5,4 +5,5 @@ pub mod client;
 pub mod ingress;
 pub mod message;
 pub mod signature;
+pub mod store;
 pub mod webhook;

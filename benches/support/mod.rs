@@ -1,0 +1,140 @@
+//! What both load benchmarks share: the fake Graph API from the tests, a `meldeweg serve`
+//! process (the release binary) against a fresh database, signed deliveries, and percentiles.
+
+#[allow(dead_code)]
+#[path = "../../tests/api/fake_graph.rs"]
+pub mod fake_graph;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use fake_graph::{FakeGraph, ACCESS_TOKEN, API_VERSION, PHONE_NUMBER_ID};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+pub const APP_SECRET: &str = "bench-app-secret";
+const ENCRYPTION_KEY: &str = "6d656c64657765676d656c64657765676d656c64657765676d656c6465776567";
+
+/// Command-line options after `cargo bench --bench NAME --`.
+pub struct Options {
+    /// `sqlite`, or `postgres` (uses MELDEWEG_BENCH_DATABASE_URL, default the local server).
+    pub backend: String,
+    pub seconds: u64,
+    pub connections: usize,
+    pub rate: u64,
+}
+
+impl Options {
+    pub fn parse(default_seconds: u64) -> Self {
+        let mut options = Options { backend: "sqlite".into(), seconds: default_seconds, connections: 32, rate: 100 };
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let mut i = 0;
+        while i < args.len() {
+            let value = args.get(i + 1).cloned().unwrap_or_default();
+            match args[i].as_str() {
+                "--backend" => options.backend = value,
+                "--seconds" => options.seconds = value.parse().expect("--seconds N"),
+                "--connections" => options.connections = value.parse().expect("--connections N"),
+                "--rate" => options.rate = value.parse().expect("--rate N"),
+                _ => {
+                    i += 1; // `--bench` and other flags cargo passes
+                    continue;
+                }
+            }
+            i += 2;
+        }
+        options
+    }
+}
+
+/// A database for one benchmark run: a fresh SQLite file or a fresh PostgreSQL database.
+pub async fn fresh_database(backend: &str, dir: &std::path::Path) -> String {
+    match backend {
+        "sqlite" => format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
+        "postgres" => {
+            use sqlx::{Connection, Executor};
+            let admin = std::env::var("MELDEWEG_BENCH_DATABASE_URL")
+                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+            let name = format!("meldeweg_bench_{}", std::process::id());
+            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL reachable");
+            conn.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await.unwrap();
+            conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+            let base = admin.rsplit_once('/').expect("URL with a database").0;
+            format!("{base}/{name}")
+        }
+        other => panic!("unknown backend {other:?}: use sqlite or postgres"),
+    }
+}
+
+pub struct Server {
+    pub base: String,
+    child: tokio::process::Child,
+}
+
+impl Server {
+    /// Starts `meldeweg serve` in cloud mode against `graph`, and waits until it is ready.
+    pub async fn start(database_url: &str, dir: &std::path::Path, graph: &FakeGraph) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_meldeweg"))
+            .arg("serve")
+            .env("MELDEWEG_LISTEN", format!("127.0.0.1:{port}"))
+            .env("MELDEWEG_DATA_DIR", dir)
+            .env("MELDEWEG_DATABASE_URL", database_url)
+            .env("MELDEWEG_ENCRYPTION_KEY", ENCRYPTION_KEY)
+            .env("MELDEWEG_WHATSAPP_MODE", "cloud")
+            .env("MELDEWEG_WHATSAPP_API_BASE_URL", &graph.url)
+            .env("MELDEWEG_WHATSAPP_API_VERSION", API_VERSION)
+            .env("MELDEWEG_WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)
+            .env("MELDEWEG_WHATSAPP_APP_SECRET", APP_SECRET)
+            .env("MELDEWEG_WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN)
+            .env("MELDEWEG_WHATSAPP_VERIFY_TOKEN", "bench")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("start meldeweg");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Ok(response) = reqwest::get(format!("{base}/readyz")).await {
+                if response.status().is_success() {
+                    break;
+                }
+            }
+            assert!(Instant::now() < deadline, "meldeweg did not become ready");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self { base, child }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(pid) = self.child.id() {
+            // SAFETY: kill(2) on our own child with SIGTERM has no memory effects.
+            unsafe { libc::kill(pid as i32, libc::SIGTERM) };
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
+    }
+}
+
+/// A delivery with one message from `from`, as Meta sends it, and its signature header.
+pub fn signed_delivery(from: &str, message_id: &str, content: &str) -> (String, String) {
+    let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let body = format!(
+        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"419561257915477","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550783881","phone_number_id":"{PHONE_NUMBER_ID}"}},"contacts":[{{"profile":{{"name":"Bench"}},"wa_id":"{from}","user_id":"DE.{from}"}}],"messages":[{{"from":"{from}","from_user_id":"DE.{from}","id":"{message_id}","timestamp":"{timestamp}",{content}}}]}}}}]}}]}}"#
+    );
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    (body, signature)
+}
+
+pub const TEXT: &str = r#""type":"text","text":{"body":"Tiefes Schlagloch vor der Grundschule, bitte schnell reparieren"}"#;
+
+/// p-th percentile (0..=100) of sorted durations, in milliseconds.
+pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
+    sorted[rank].as_secs_f64() * 1000.0
+}
