@@ -14,16 +14,16 @@ use std::time::{Duration, Instant};
 
 use support::{fresh_database, percentile_ms, signed_delivery, Options, Server, TEXT};
 
-const LOCATION: &str =
-    r#""type":"location","location":{"latitude":51.5136,"longitude":7.4653,"name":"Grundschule","address":"Parkstraße 3"}"#;
+const LOCATION: &str = r#""type":"location","location":{"latitude":51.5136,"longitude":7.4653,"name":"Grundschule","address":"Parkstraße 3"}"#;
 
 #[tokio::main]
 async fn main() {
     let options = Options::parse(60);
+    assert!(options.workers_in_process, "the end-to-end benchmark needs the server's workers");
     let dir = tempfile::tempdir().unwrap();
     let graph = support::fake_graph::FakeGraph::start().await;
     let database_url = fresh_database(&options.backend, dir.path()).await;
-    let server = Server::start(&database_url, dir.path(), &graph).await;
+    let server = Server::start(&database_url, dir.path(), &graph, options.workers_in_process).await;
     let http = reqwest::Client::new();
     let url = format!("{}/webhooks/whatsapp", server.base);
     let reports = (options.rate * options.seconds) as usize;

@@ -6,8 +6,11 @@
 //! the same database: a delivery's two INSERTs in one transaction per request, from as many
 //! clients.
 //!
+//! With `--workers off` the server only stores (as when `meldeweg worker` processes run on
+//! other machines), which shows what ingest alone costs.
+//!
 //!     cargo bench --bench ingest -- --backend sqlite --seconds 20
-//!     cargo bench --bench ingest -- --backend postgres --seconds 20
+//!     cargo bench --bench ingest -- --backend postgres --seconds 20 [--workers off]
 
 mod support;
 
@@ -96,10 +99,11 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let graph = support::fake_graph::FakeGraph::start().await;
     let database_url = fresh_database(&options.backend, dir.path()).await;
-    let server = Server::start(&database_url, dir.path(), &graph).await;
+    let server = Server::start(&database_url, dir.path(), &graph, options.workers_in_process).await;
     println!(
-        "backend {}, {} connections, {} s per run, {} cores",
+        "backend {}, workers {}, {} connections, {} s per run, {} cores",
         options.backend,
+        if options.workers_in_process { "in process" } else { "off" },
         options.connections,
         options.seconds,
         std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
@@ -110,7 +114,11 @@ async fn main() {
     let run_id = std::process::id();
     let ingest = load("meldeweg webhook ingest", options.connections, options.seconds, move |n| {
         let (body, signature) = signed_delivery(&format!("49151{:08}", n), &format!("wamid.bench.{run_id}.{n}"), TEXT);
-        let request = http.post(&url).header("x-hub-signature-256", signature).header("content-type", "application/json").body(body);
+        let request = http
+            .post(&url)
+            .header("x-hub-signature-256", signature)
+            .header("content-type", "application/json")
+            .body(body);
         async move { matches!(request.send().await, Ok(r) if r.status().is_success()) }
     })
     .await;
@@ -130,7 +138,10 @@ async fn main() {
     database.print();
 
     let (stored, jobs) = count_stored(&database_url).await;
-    println!("stored inbound events: {stored} (every accepted delivery: {}), intake jobs waiting: {jobs}", stored >= ingest.count as i64);
+    println!(
+        "stored inbound events: {stored} (every accepted delivery: {}), intake jobs waiting: {jobs}",
+        stored >= ingest.count as i64
+    );
 }
 
 /// The database alone doing an ingest's writes: insert the event, insert its job, commit.
@@ -143,7 +154,8 @@ async fn database_floor(options: &Options, database_url: &str) -> Run {
                 use sqlx::Executor;
                 if conn.backend_name() == "SQLite" {
                     // The same settings as the service: WAL, no fsync per commit.
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;").await?;
+                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;")
+                        .await?;
                 }
                 Ok(())
             })
@@ -180,7 +192,10 @@ async fn database_floor(options: &Options, database_url: &str) -> Run {
 
 async fn count_stored(database_url: &str) -> (i64, i64) {
     let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
-    let stored = sqlx::query_scalar("SELECT COUNT(*) FROM inbound_events WHERE channel = 'whatsapp'").fetch_one(&pool).await.unwrap();
+    let stored = sqlx::query_scalar("SELECT COUNT(*) FROM inbound_events WHERE channel = 'whatsapp'")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
     let jobs = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE dead_at IS NULL").fetch_one(&pool).await.unwrap();
     (stored, jobs)
 }

@@ -22,9 +22,7 @@ pub enum ConfigError {
     Load(#[from] config::ConfigError),
     #[error("configuration: {key}: {reason}")]
     Invalid { key: &'static str, reason: String },
-    #[error(
-        "configuration: whatsapp.mode = \"cloud\" needs these secrets in the environment: {0}"
-    )]
+    #[error("configuration: whatsapp.mode = \"cloud\" needs these secrets in the environment: {0}")]
     MissingSecrets(String),
 }
 
@@ -157,17 +155,13 @@ impl Settings {
     }
 
     /// Like `load`, reading environment variables through `env` (tests pass their own).
-    pub fn load_with_env(
-        file: Option<&Path>,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Self, ConfigError> {
+    pub fn load_with_env(file: Option<&Path>, env: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let defaults = File::from_str(DEFAULT_TOML, FileFormat::Toml);
         let mut builder = Config::builder().add_source(defaults);
         if let Some(path) = file {
             builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
         }
-        let default_tree: toml::Table =
-            toml::from_str(DEFAULT_TOML).expect("the built-in default.toml is valid TOML");
+        let default_tree: toml::Table = toml::from_str(DEFAULT_TOML).expect("the built-in default.toml is valid TOML");
         for (key, name) in env_names(&default_tree) {
             if let Some(value) = env(&name) {
                 builder = builder.set_override(key, value)?;
@@ -228,8 +222,8 @@ impl Settings {
 
 impl WhatsAppSettings {
     fn validate(&self) -> Result<(), ConfigError> {
-        let base = reqwest::Url::parse(&self.api_base_url)
-            .map_err(|e| invalid("whatsapp.api_base_url", e.to_string()))?;
+        let base =
+            reqwest::Url::parse(&self.api_base_url).map_err(|e| invalid("whatsapp.api_base_url", e.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") {
             return Err(invalid("whatsapp.api_base_url", "must be an http(s) URL"));
         }
@@ -242,10 +236,7 @@ impl WhatsAppSettings {
         if self.webhook_auth == WebhookAuth::Header
             && self.webhook_auth_header.parse::<axum::http::HeaderName>().is_err()
         {
-            return Err(invalid(
-                "whatsapp.webhook_auth_header",
-                "must name the header when webhook_auth = \"header\"",
-            ));
+            return Err(invalid("whatsapp.webhook_auth_header", "must name the header when webhook_auth = \"header\""));
         }
         if self.timeout_seconds == 0 {
             return Err(invalid("whatsapp.timeout_seconds", "must be greater than 0"));
@@ -309,8 +300,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
-        let env: HashMap<String, String> =
-            env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::load_with_env(None, |name| env.get(name).cloned())
     }
 

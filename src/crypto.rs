@@ -49,9 +49,7 @@ impl Vault {
         let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
             hex::decode(text).map_err(|_| CryptoError::BadKey)?
         } else {
-            base64::engine::general_purpose::STANDARD
-                .decode(text)
-                .map_err(|_| CryptoError::BadKey)?
+            base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| CryptoError::BadKey)?
         };
         let master: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::BadKey)?;
         Ok(Self::from_master(&master))
@@ -115,8 +113,7 @@ impl Vault {
 
     /// A keyed hash for finding a sealed value again (hex HMAC-SHA256 of `namespace:value`).
     pub fn lookup_hash(&self, namespace: &str, value: &str) -> String {
-        let mut mac =
-            <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup_key).expect("any key length");
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup_key).expect("any key length");
         mac.update(namespace.as_bytes());
         mac.update(b":");
         mac.update(value.as_bytes());

@@ -118,9 +118,8 @@ fn stop_on_signal(token: CancellationToken) {
         let interrupt = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut terminate =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-                    .expect("installing a SIGTERM handler");
+            let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                .expect("installing a SIGTERM handler");
             tokio::select! {
                 _ = interrupt => {}
                 _ = terminate.recv() => {}

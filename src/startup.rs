@@ -51,10 +51,8 @@ pub struct Services {
 
 impl Services {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        std::fs::create_dir_all(&settings.data_dir).map_err(|source| StartupError::DataDir {
-            path: settings.data_dir.display().to_string(),
-            source,
-        })?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
         let vault = match secret(&settings.encryption_key) {
             Some(key) => Vault::from_key_text(key)?,
             None => Vault::from_key_file(&settings.data_dir.join("secret.key"))?,
@@ -123,12 +121,7 @@ impl Application {
         if matches!(auth, WebhookAuth::Open) {
             tracing::warn!("sandbox mode without an app secret: webhook POSTs are not authenticated");
         }
-        let router = crate::web::router(
-            &settings,
-            services.ingress.clone(),
-            auth,
-            services.chat_updates.clone(),
-        );
+        let router = crate::web::router(&settings, services.ingress.clone(), auth, services.chat_updates.clone());
         let run_workers = settings.queue.in_process;
         Ok(Self { listener, router, services, shutdown: CancellationToken::new(), run_workers })
     }
@@ -176,13 +169,10 @@ fn webhook_auth(settings: &Settings) -> WebhookAuth {
     let whatsapp = &settings.whatsapp;
     match (secret(&whatsapp.app_secret), whatsapp.webhook_auth) {
         (None, _) => WebhookAuth::Open,
-        (Some(secret), WebhookAuthSetting::Signature) => {
-            WebhookAuth::Signature { app_secret: secret.to_string() }
+        (Some(secret), WebhookAuthSetting::Signature) => WebhookAuth::Signature { app_secret: secret.to_string() },
+        (Some(secret), WebhookAuthSetting::Header) => {
+            WebhookAuth::Header { name: whatsapp.webhook_auth_header.clone(), secret: secret.to_string() }
         }
-        (Some(secret), WebhookAuthSetting::Header) => WebhookAuth::Header {
-            name: whatsapp.webhook_auth_header.clone(),
-            secret: secret.to_string(),
-        },
     }
 }
 

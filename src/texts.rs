@@ -139,10 +139,8 @@ impl Texts {
     pub fn load(dir: &Path, municipality: &Municipality) -> Result<Self, TextsError> {
         let de = load_catalog(&dir.join("messages.de.toml"), BUILT_IN_DE, municipality)?;
         let en = load_catalog(&dir.join("messages.en.toml"), BUILT_IN_EN, municipality)?;
-        let digest = Sha256::new()
-            .chain_update(de.get(TextKey::Notice))
-            .chain_update([0])
-            .chain_update(en.get(TextKey::Notice));
+        let digest =
+            Sha256::new().chain_update(de.get(TextKey::Notice)).chain_update([0]).chain_update(en.get(TextKey::Notice));
         let notice_version = hex::encode(&digest.finalize()[..6]);
         Ok(Self { de, en, notice_version })
     }
@@ -179,8 +177,7 @@ fn load_catalog(path: &Path, built_in: &str, municipality: &Municipality) -> Res
     let mut table: toml::Table =
         toml::from_str(&source).map_err(|source| TextsError::Parse { file: file.clone(), source })?;
     let status = table.remove("status").ok_or_else(|| TextsError::Missing { file: file.clone(), key: "status" })?;
-    let status: StatusLabels =
-        status.try_into().map_err(|source| TextsError::Parse { file: file.clone(), source })?;
+    let status: StatusLabels = status.try_into().map_err(|source| TextsError::Parse { file: file.clone(), source })?;
     let municipal = [
         ("municipality", municipality.name.as_str()),
         ("privacy_url", municipality.privacy_url.as_str()),
@@ -194,9 +191,7 @@ fn load_catalog(path: &Path, built_in: &str, municipality: &Municipality) -> Res
             return Err(TextsError::Missing { file, key: key.as_str() });
         };
         let text = fill(text.trim(), &municipal);
-        if let Some(placeholder) =
-            placeholders(&text).find(|p| !MESSAGE_PLACEHOLDERS.contains(&p.as_str()))
-        {
+        if let Some(placeholder) = placeholders(&text).find(|p| !MESSAGE_PLACEHOLDERS.contains(&p.as_str())) {
             return Err(TextsError::Placeholder { file, key: key.as_str(), placeholder });
         }
         texts.push(text);
@@ -211,8 +206,7 @@ fn load_catalog(path: &Path, built_in: &str, municipality: &Municipality) -> Res
 fn placeholders(text: &str) -> impl Iterator<Item = String> + '_ {
     text.split('{').skip(1).filter_map(|part| {
         let name = part.split_once('}')?.0;
-        (!name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
-            .then(|| name.to_string())
+        (!name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c == '_')).then(|| name.to_string())
     })
 }
 

@@ -22,11 +22,20 @@ pub struct Options {
     pub seconds: u64,
     pub connections: usize,
     pub rate: u64,
+    /// Whether the server's own workers run the conversations during the load (`in-process`)
+    /// or the queue only fills (`off`, as when `meldeweg worker` runs on another machine).
+    pub workers_in_process: bool,
 }
 
 impl Options {
     pub fn parse(default_seconds: u64) -> Self {
-        let mut options = Options { backend: "sqlite".into(), seconds: default_seconds, connections: 32, rate: 100 };
+        let mut options = Options {
+            backend: "sqlite".into(),
+            seconds: default_seconds,
+            connections: 32,
+            rate: 100,
+            workers_in_process: true,
+        };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
         while i < args.len() {
@@ -36,6 +45,13 @@ impl Options {
                 "--seconds" => options.seconds = value.parse().expect("--seconds N"),
                 "--connections" => options.connections = value.parse().expect("--connections N"),
                 "--rate" => options.rate = value.parse().expect("--rate N"),
+                "--workers" => {
+                    options.workers_in_process = match value.as_str() {
+                        "in-process" => true,
+                        "off" => false,
+                        other => panic!("--workers in-process|off, not {other:?}"),
+                    }
+                }
                 _ => {
                     i += 1; // `--bench` and other flags cargo passes
                     continue;
@@ -73,7 +89,7 @@ pub struct Server {
 
 impl Server {
     /// Starts `meldeweg serve` in cloud mode against `graph`, and waits until it is ready.
-    pub async fn start(database_url: &str, dir: &std::path::Path, graph: &FakeGraph) -> Self {
+    pub async fn start(database_url: &str, dir: &std::path::Path, graph: &FakeGraph, workers_in_process: bool) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_meldeweg"))
             .arg("serve")
@@ -88,6 +104,7 @@ impl Server {
             .env("MELDEWEG_WHATSAPP_APP_SECRET", APP_SECRET)
             .env("MELDEWEG_WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN)
             .env("MELDEWEG_WHATSAPP_VERIFY_TOKEN", "bench")
+            .env("MELDEWEG_QUEUE_IN_PROCESS", workers_in_process.to_string())
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .kill_on_drop(true)
@@ -128,7 +145,8 @@ pub fn signed_delivery(from: &str, message_id: &str, content: &str) -> (String, 
     (body, signature)
 }
 
-pub const TEXT: &str = r#""type":"text","text":{"body":"Tiefes Schlagloch vor der Grundschule, bitte schnell reparieren"}"#;
+pub const TEXT: &str =
+    r#""type":"text","text":{"body":"Tiefes Schlagloch vor der Grundschule, bitte schnell reparieren"}"#;
 
 /// p-th percentile (0..=100) of sorted durations, in milliseconds.
 pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {

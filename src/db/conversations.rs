@@ -13,11 +13,10 @@ pub enum ConversationError {
 
 /// The reporter's draft, empty if there is none yet.
 pub async fn load(conn: &mut AnyConnection, reporter_id: i64) -> Result<Draft, ConversationError> {
-    let draft: Option<String> =
-        sqlx::query_scalar("SELECT draft FROM conversations WHERE reporter_id = $1")
-            .bind(reporter_id)
-            .fetch_optional(conn)
-            .await?;
+    let draft: Option<String> = sqlx::query_scalar("SELECT draft FROM conversations WHERE reporter_id = $1")
+        .bind(reporter_id)
+        .fetch_optional(conn)
+        .await?;
     Ok(match draft {
         Some(json) => serde_json::from_str(&json)?,
         None => Draft::default(),

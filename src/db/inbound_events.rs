@@ -23,11 +23,7 @@ pub struct Event {
 }
 
 /// Stores the event unless the channel delivered it before; returns the new id or `None`.
-pub async fn insert(
-    conn: &mut AnyConnection,
-    event: NewEvent<'_>,
-    now_ms: i64,
-) -> sqlx::Result<Option<i64>> {
+pub async fn insert(conn: &mut AnyConnection, event: NewEvent<'_>, now_ms: i64) -> sqlx::Result<Option<i64>> {
     sqlx::query_scalar(
         "INSERT INTO inbound_events (channel, provider_id, kind, payload_enc, error, received_at)
          VALUES ($1, $2, $3, $4, $5, $6)
@@ -55,23 +51,16 @@ fn event_from_row(row: sqlx::any::AnyRow) -> sqlx::Result<Event> {
 }
 
 pub async fn load(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Event>> {
-    sqlx::query(
-        "SELECT id, kind, payload_enc, received_at, processed_at FROM inbound_events WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_optional(conn)
-    .await?
-    .map(event_from_row)
-    .transpose()
+    sqlx::query("SELECT id, kind, payload_enc, received_at, processed_at FROM inbound_events WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .map(event_from_row)
+        .transpose()
 }
 
 /// Marks the event handled by the conversation; `false` if it already was.
-pub async fn mark_processed(
-    conn: &mut AnyConnection,
-    id: i64,
-    reporter_id: i64,
-    now_ms: i64,
-) -> sqlx::Result<bool> {
+pub async fn mark_processed(conn: &mut AnyConnection, id: i64, reporter_id: i64, now_ms: i64) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE inbound_events SET processed_at = $1, reporter_id = $2
          WHERE id = $3 AND processed_at IS NULL",
@@ -85,11 +74,7 @@ pub async fn mark_processed(
 }
 
 /// The reporter's most recent events, oldest first (the sandbox shows them as a chat).
-pub async fn recent_for_reporter(
-    conn: &mut AnyConnection,
-    reporter_id: i64,
-    limit: i64,
-) -> sqlx::Result<Vec<Event>> {
+pub async fn recent_for_reporter(conn: &mut AnyConnection, reporter_id: i64, limit: i64) -> sqlx::Result<Vec<Event>> {
     let mut events: Vec<Event> = sqlx::query(
         "SELECT id, kind, payload_enc, received_at, processed_at FROM inbound_events
          WHERE reporter_id = $1 ORDER BY id DESC LIMIT $2",

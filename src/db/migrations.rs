@@ -8,17 +8,15 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use super::Backend;
 
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "intake spine",
-    include_str!("../../migrations/sqlite/0001_intake_spine.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "intake spine", include_str!("../../migrations/sqlite/0001_intake_spine.sql")),
+    (2, "jobs lease index", include_str!("../../migrations/sqlite/0002_jobs_lease_index.sql")),
+];
 
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "intake spine",
-    include_str!("../../migrations/postgres/0001_intake_spine.sql"),
-)];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "intake spine", include_str!("../../migrations/postgres/0001_intake_spine.sql")),
+    (2, "jobs lease index", include_str!("../../migrations/postgres/0002_jobs_lease_index.sql")),
+];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {
     match backend {
@@ -31,13 +29,7 @@ pub fn migrator(backend: Backend) -> Migrator {
     let migrations = list(backend)
         .iter()
         .map(|&(version, description, sql)| {
-            Migration::new(
-                version,
-                Cow::Borrowed(description),
-                MigrationType::Simple,
-                Cow::Borrowed(sql),
-                false,
-            )
+            Migration::new(version, Cow::Borrowed(description), MigrationType::Simple, Cow::Borrowed(sql), false)
         })
         .collect::<Vec<_>>();
     Migrator { migrations: Cow::Owned(migrations), ..Migrator::DEFAULT }

@@ -87,12 +87,7 @@ impl Db {
             .connect(url)
             .await
             .map_err(DbError::Connect)?;
-        Ok(Self {
-            pool,
-            backend,
-            jobs_committed: Arc::new(Notify::new()),
-            jobs_to_announce: Arc::new(Notify::new()),
-        })
+        Ok(Self { pool, backend, jobs_committed: Arc::new(Notify::new()), jobs_to_announce: Arc::new(Notify::new()) })
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -103,12 +98,10 @@ impl Db {
     /// Whether every migration this build knows has been applied (for /readyz).
     pub async fn is_migrated(&self) -> Result<bool, DbError> {
         let latest = migrations::latest_version(self.backend);
-        let applied: Option<i64> = sqlx::query_scalar(
-            "SELECT MAX(version) FROM _sqlx_migrations WHERE success = $1",
-        )
-        .bind(true)
-        .fetch_one(&self.pool)
-        .await?;
+        let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = $1")
+            .bind(true)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(applied == Some(latest))
     }
 
@@ -181,8 +174,7 @@ fn create_sqlite_dir(url: &str) -> Result<(), DbError> {
         return Ok(());
     }
     if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| DbError::DataDir { path: dir.display().to_string(), source })?;
+        std::fs::create_dir_all(dir).map_err(|source| DbError::DataDir { path: dir.display().to_string(), source })?;
     }
     Ok(())
 }

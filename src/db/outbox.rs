@@ -96,9 +96,8 @@ fn message_from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<Message> {
         name: row.try_get("name")?,
         body: row.try_get("body")?,
         template: row.try_get("template")?,
-        state: OutboxState::parse(&state).ok_or_else(|| {
-            sqlx::Error::Decode(format!("unknown outbox state {state:?}").into())
-        })?,
+        state: OutboxState::parse(&state)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown outbox state {state:?}").into()))?,
         created_at: row.try_get("created_at")?,
     })
 }
@@ -116,31 +115,21 @@ pub async fn load(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Mess
 }
 
 /// The reporter's most recent messages, oldest first (the sandbox chat).
-pub async fn recent_for_reporter(
-    conn: &mut AnyConnection,
-    reporter_id: i64,
-    limit: i64,
-) -> sqlx::Result<Vec<Message>> {
-    let mut messages = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE reporter_id = $1 ORDER BY id DESC LIMIT $2"
-    ))
-    .bind(reporter_id)
-    .bind(limit)
-    .fetch_all(conn)
-    .await?
-    .iter()
-    .map(message_from_row)
-    .collect::<sqlx::Result<Vec<_>>>()?;
+pub async fn recent_for_reporter(conn: &mut AnyConnection, reporter_id: i64, limit: i64) -> sqlx::Result<Vec<Message>> {
+    let mut messages =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE reporter_id = $1 ORDER BY id DESC LIMIT $2"))
+            .bind(reporter_id)
+            .bind(limit)
+            .fetch_all(conn)
+            .await?
+            .iter()
+            .map(message_from_row)
+            .collect::<sqlx::Result<Vec<_>>>()?;
     messages.reverse();
     Ok(messages)
 }
 
-pub async fn mark_sent(
-    conn: &mut AnyConnection,
-    id: i64,
-    provider_message_id: &str,
-    now_ms: i64,
-) -> sqlx::Result<()> {
+pub async fn mark_sent(conn: &mut AnyConnection, id: i64, provider_message_id: &str, now_ms: i64) -> sqlx::Result<()> {
     sqlx::query(
         "UPDATE outbox SET state = $1, provider_message_id = $2, sent_at = $3,
                            error_code = NULL, error_detail = NULL
@@ -233,9 +222,7 @@ pub async fn apply_status(
         DeliveryStatus::Sent => ("sent_at", "''", OutboxState::Sent),
         DeliveryStatus::Delivered => ("delivered_at", "'sent'", OutboxState::Delivered),
         DeliveryStatus::Read => ("read_at", "'sent', 'delivered'", OutboxState::Read),
-        DeliveryStatus::Failed => {
-            ("failed_at", "'sent', 'delivered', 'read'", OutboxState::Failed)
-        }
+        DeliveryStatus::Failed => ("failed_at", "'sent', 'delivered', 'read'", OutboxState::Failed),
     };
     let (code, detail) = match error {
         Some((code, detail)) => (Some(code), Some(detail)),

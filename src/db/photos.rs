@@ -32,14 +32,12 @@ pub async fn attach_to_report(
     photo_ids: &[i64],
 ) -> sqlx::Result<()> {
     for photo_id in photo_ids {
-        sqlx::query(
-            "UPDATE photos SET report_id = $1 WHERE id = $2 AND reporter_id = $3 AND report_id IS NULL",
-        )
-        .bind(report_id)
-        .bind(photo_id)
-        .bind(reporter_id)
-        .execute(&mut *conn)
-        .await?;
+        sqlx::query("UPDATE photos SET report_id = $1 WHERE id = $2 AND reporter_id = $3 AND report_id IS NULL")
+            .bind(report_id)
+            .bind(photo_id)
+            .bind(reporter_id)
+            .execute(&mut *conn)
+            .await?;
     }
     Ok(())
 }

@@ -98,27 +98,15 @@ pub async fn find_id(
     identity: Identity<'_>,
 ) -> Result<Option<i64>, ReporterError> {
     let key_hash = identity.key_hash(vault).ok_or(ReporterError::NoIdentity)?;
-    Ok(sqlx::query_scalar("SELECT id FROM reporters WHERE key_hash = $1")
-        .bind(key_hash)
-        .fetch_optional(conn)
-        .await?)
+    Ok(sqlx::query_scalar("SELECT id FROM reporters WHERE key_hash = $1").bind(key_hash).fetch_optional(conn).await?)
 }
 
 pub async fn set_language(conn: &mut AnyConnection, id: i64, lang: Lang) -> sqlx::Result<()> {
-    sqlx::query("UPDATE reporters SET lang = $1 WHERE id = $2")
-        .bind(lang.code())
-        .bind(id)
-        .execute(conn)
-        .await
-        .map(drop)
+    sqlx::query("UPDATE reporters SET lang = $1 WHERE id = $2").bind(lang.code()).bind(id).execute(conn).await.map(drop)
 }
 
 /// Records a STOP (`Some(time)`) or lifts it (`None`).
-pub async fn set_opted_out(
-    conn: &mut AnyConnection,
-    id: i64,
-    at_ms: Option<i64>,
-) -> sqlx::Result<()> {
+pub async fn set_opted_out(conn: &mut AnyConnection, id: i64, at_ms: Option<i64>) -> sqlx::Result<()> {
     sqlx::query("UPDATE reporters SET opted_out_at = $1 WHERE id = $2")
         .bind(at_ms)
         .bind(id)
@@ -128,12 +116,7 @@ pub async fn set_opted_out(
 }
 
 /// Records which version of the first-contact notice the reporter was sent, and when (P3, P4).
-pub async fn record_notice(
-    conn: &mut AnyConnection,
-    id: i64,
-    version: &str,
-    at_ms: i64,
-) -> sqlx::Result<()> {
+pub async fn record_notice(conn: &mut AnyConnection, id: i64, version: &str, at_ms: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE reporters SET notice_version = $1, notice_sent_at = $2 WHERE id = $3")
         .bind(version)
         .bind(at_ms)
@@ -143,17 +126,11 @@ pub async fn record_notice(
         .map(drop)
 }
 
-pub async fn recipient(
-    conn: &mut AnyConnection,
-    vault: &Vault,
-    id: i64,
-) -> Result<Recipient, ReporterError> {
-    let row = sqlx::query(
-        "SELECT phone_enc, user_id_enc, opted_out_at, last_inbound_at FROM reporters WHERE id = $1",
-    )
-    .bind(id)
-    .fetch_one(conn)
-    .await?;
+pub async fn recipient(conn: &mut AnyConnection, vault: &Vault, id: i64) -> Result<Recipient, ReporterError> {
+    let row = sqlx::query("SELECT phone_enc, user_id_enc, opted_out_at, last_inbound_at FROM reporters WHERE id = $1")
+        .bind(id)
+        .fetch_one(conn)
+        .await?;
     let open = |column: &str| -> Result<Option<String>, ReporterError> {
         let sealed: Option<Vec<u8>> = row.try_get(column)?;
         Ok(sealed.map(|s| vault.open_string(&s)).transpose()?)

@@ -132,10 +132,8 @@ fn summary_from_row(row: &sqlx::any::AnyRow) -> Result<Summary, ReportError> {
     let reference: String = row.try_get("reference")?;
     let status: String = row.try_get("status")?;
     Ok(Summary {
-        status: ReportStatus::parse(&status).ok_or_else(|| ReportError::UnknownStatus {
-            reference: reference.clone(),
-            status,
-        })?,
+        status: ReportStatus::parse(&status)
+            .ok_or_else(|| ReportError::UnknownStatus { reference: reference.clone(), status })?,
         reference: reference.parse().map_err(|_| ReportError::BadReference(reference))?,
         created_at_ms: row.try_get("created_at")?,
     })
@@ -147,16 +145,14 @@ pub async fn find_for_reporter(
     reporter_id: i64,
     reference: Reference,
 ) -> Result<Option<Summary>, ReportError> {
-    sqlx::query(
-        "SELECT reference, status, created_at FROM reports WHERE reference = $1 AND reporter_id = $2",
-    )
-    .bind(reference.to_string())
-    .bind(reporter_id)
-    .fetch_optional(conn)
-    .await?
-    .as_ref()
-    .map(summary_from_row)
-    .transpose()
+    sqlx::query("SELECT reference, status, created_at FROM reports WHERE reference = $1 AND reporter_id = $2")
+        .bind(reference.to_string())
+        .bind(reporter_id)
+        .fetch_optional(conn)
+        .await?
+        .as_ref()
+        .map(summary_from_row)
+        .transpose()
 }
 
 /// The reporter's most recent reports, newest first.

@@ -30,8 +30,7 @@ const STATUS_LIST_LENGTH: i64 = 5;
 const MAX_LABEL_CHARS: usize = 300;
 
 pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
-    let IntakeJob { event_id } =
-        job.payload().map_err(|e| JobFailure::Fatal(format!("bad intake payload: {e}")))?;
+    let IntakeJob { event_id } = job.payload().map_err(|e| JobFailure::Fatal(format!("bad intake payload: {e}")))?;
     let now = now_ms();
     let mut tx = pipeline.db.begin().await?;
     let event = inbound_events::load(tx.conn(), event_id)
@@ -42,11 +41,8 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         tx.commit().await?;
         return Ok(());
     }
-    let message: Message = pipeline
-        .vault
-        .open(&event.payload_enc)
-        .map_err(|e| JobFailure::Fatal(e.to_string()))
-        .and_then(|json| {
+    let message: Message =
+        pipeline.vault.open(&event.payload_enc).map_err(|e| JobFailure::Fatal(e.to_string())).and_then(|json| {
             serde_json::from_slice(&json).map_err(|e| JobFailure::Fatal(format!("stored message unreadable: {e}")))
         })?;
 
@@ -170,9 +166,9 @@ async fn status_reply(
     reference: Option<Reference>,
 ) -> Result<(), JobFailure> {
     let summaries = match reference {
-        Some(reference) => reports::find_for_reporter(tx.conn(), reporter_id, reference)
-            .await
-            .map(|found| found.into_iter().collect()),
+        Some(reference) => {
+            reports::find_for_reporter(tx.conn(), reporter_id, reference).await.map(|found| found.into_iter().collect())
+        }
         None => reports::recent_for_reporter(tx.conn(), reporter_id, STATUS_LIST_LENGTH).await,
     }
     .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
@@ -223,8 +219,7 @@ fn read_input(message: &Message) -> Input<'_> {
         },
         "document" => match &message.document {
             Some(media)
-                if media_is_sane(media)
-                    && media.mime_type.as_deref().is_some_and(|m| m.starts_with("image/")) =>
+                if media_is_sane(media) && media.mime_type.as_deref().is_some_and(|m| m.starts_with("image/")) =>
             {
                 Input::Photo(media)
             }
@@ -235,8 +230,7 @@ fn read_input(message: &Message) -> Input<'_> {
                 Ok(point) => {
                     let parts = [location.name.as_deref(), location.address.as_deref()];
                     let label: Vec<&str> = parts.into_iter().flatten().filter(|s| !s.trim().is_empty()).collect();
-                    let label = (!label.is_empty())
-                        .then(|| label.join(", ").chars().take(MAX_LABEL_CHARS).collect());
+                    let label = (!label.is_empty()).then(|| label.join(", ").chars().take(MAX_LABEL_CHARS).collect());
                     Input::Ready(Inbound::Location { point, label })
                 }
                 Err(_) => unsupported(Unsupported::Other),

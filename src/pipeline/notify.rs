@@ -27,21 +27,14 @@ pub struct NotifyJob {
 
 impl NotifyJob {
     /// Enqueues the job in the reporter's series, so replies go out in the order decided.
-    pub async fn enqueue(
-        &self,
-        queue: &Queue,
-        tx: &mut Tx,
-        reporter_id: i64,
-        now_ms: i64,
-    ) -> Result<i64, QueueError> {
+    pub async fn enqueue(&self, queue: &Queue, tx: &mut Tx, reporter_id: i64, now_ms: i64) -> Result<i64, QueueError> {
         let series = format!("out:{reporter_id}");
         queue.enqueue(tx, JobKind::Notify, Some(&series), self, now_ms).await
     }
 }
 
 pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
-    let NotifyJob { outbox_ids } =
-        job.payload().map_err(|e| JobFailure::Fatal(format!("bad notify payload: {e}")))?;
+    let NotifyJob { outbox_ids } = job.payload().map_err(|e| JobFailure::Fatal(format!("bad notify payload: {e}")))?;
     for id in outbox_ids {
         send_one(pipeline, job, id).await?;
     }
@@ -139,11 +132,7 @@ async fn use_template(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Option<
     Ok(Some(body))
 }
 
-async fn undeliverable_outside_window(
-    conn: &mut sqlx::AnyConnection,
-    id: i64,
-    now: i64,
-) -> sqlx::Result<()> {
+async fn undeliverable_outside_window(conn: &mut sqlx::AnyConnection, id: i64, now: i64) -> sqlx::Result<()> {
     let detail = "outside the 24-hour window and no template is configured for this message";
     outbox::mark_unsent(conn, id, OutboxState::Undeliverable, Some(WINDOW_CLOSED), detail, now).await
 }

@@ -251,12 +251,7 @@ impl Queue {
     }
 
     /// Dead-letters a job at once: it will not run again, and stays visible to admins.
-    pub async fn dead_letter(
-        &self,
-        job: &ClaimedJob,
-        error: &str,
-        now_ms: i64,
-    ) -> Result<(), QueueError> {
+    pub async fn dead_letter(&self, job: &ClaimedJob, error: &str, now_ms: i64) -> Result<(), QueueError> {
         self.bury(job.id, &job.lease_token, error, now_ms).await
     }
 
@@ -276,13 +271,12 @@ impl Queue {
 
     /// Renews the lease of a running job; `false` if the job is no longer this worker's.
     pub async fn extend_lease(&self, job: &ClaimedJob, now_ms: i64) -> Result<bool, QueueError> {
-        let result =
-            sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2 AND lease_token = $3")
-                .bind(now_ms + self.lease().as_millis() as i64)
-                .bind(job.id)
-                .bind(&job.lease_token)
-                .execute(self.db.pool())
-                .await?;
+        let result = sqlx::query("UPDATE jobs SET locked_until = $1 WHERE id = $2 AND lease_token = $3")
+            .bind(now_ms + self.lease().as_millis() as i64)
+            .bind(job.id)
+            .bind(&job.lease_token)
+            .execute(self.db.pool())
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
@@ -299,24 +293,28 @@ impl Queue {
         Ok(result.rows_affected())
     }
 
-    /// When the next waiting job becomes due (or its lease expires), if any. Jobs waiting for
-    /// an earlier job of their series are not counted: that job's time is what matters.
-    pub async fn next_due(&self) -> Result<Option<i64>, QueueError> {
-        Ok(sqlx::query_scalar(&format!(
-            "SELECT MIN(CASE WHEN j.locked_until IS NOT NULL AND j.locked_until > j.run_at
-                             THEN j.locked_until ELSE j.run_at END)
-             FROM jobs j WHERE j.dead_at IS NULL AND j.attempts < j.max_attempts AND {FIRST_IN_SERIES}"
-        ))
+    /// When something in the queue next changes by itself: the earliest future `run_at` (a
+    /// retry or delayed job becomes due) or lease end (a job whose worker died becomes
+    /// claimable again). Both come from an index, so a long queue costs nothing here; a job
+    /// waiting behind an earlier one of its series may wake a worker early, which is harmless.
+    pub async fn next_due(&self, now_ms: i64) -> Result<Option<i64>, QueueError> {
+        let row = sqlx::query(
+            "SELECT (SELECT MIN(run_at) FROM jobs WHERE dead_at IS NULL AND run_at > $1) AS next_run,
+                    (SELECT MIN(locked_until) FROM jobs
+                      WHERE dead_at IS NULL AND locked_until IS NOT NULL AND locked_until > $1) AS lease_end",
+        )
+        .bind(now_ms)
         .fetch_one(self.db.pool())
-        .await?)
+        .await?;
+        let next_run: Option<i64> = row.try_get("next_run")?;
+        let lease_end: Option<i64> = row.try_get("lease_end")?;
+        Ok(next_run.into_iter().chain(lease_end).min())
     }
 
     pub async fn counts(&self) -> Result<QueueCounts, QueueError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) - COUNT(dead_at) AS waiting, COUNT(dead_at) AS dead FROM jobs",
-        )
-        .fetch_one(self.db.pool())
-        .await?;
+        let row = sqlx::query("SELECT COUNT(*) - COUNT(dead_at) AS waiting, COUNT(dead_at) AS dead FROM jobs")
+            .fetch_one(self.db.pool())
+            .await?;
         Ok(QueueCounts { waiting: row.try_get("waiting")?, dead: row.try_get("dead")? })
     }
 

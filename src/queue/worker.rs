@@ -71,11 +71,7 @@ impl<H: JobHandler> Worker<H> {
             if free > 0 && claimed == free {
                 continue; // every free slot got a job: there may be more waiting
             }
-            let wait = if running.len() >= settings.concurrency {
-                poll
-            } else {
-                self.idle_wait(poll).await
-            };
+            let wait = if running.len() >= settings.concurrency { poll } else { self.idle_wait(poll).await };
             tokio::select! {
                 _ = self.shutdown.cancelled() => break,
                 Some(_) = running.join_next(), if !running.is_empty() => {}
@@ -89,10 +85,7 @@ impl<H: JobHandler> Worker<H> {
         }
         let grace = Duration::from_secs(settings.shutdown_grace_seconds);
         tracing::info!(in_flight = running.len(), "worker stopping: finishing jobs in hand");
-        let drained = tokio::time::timeout(grace, async {
-            while running.join_next().await.is_some() {}
-        })
-        .await;
+        let drained = tokio::time::timeout(grace, async { while running.join_next().await.is_some() {} }).await;
         if drained.is_err() {
             tracing::warn!(
                 cut_off = running.len(),
@@ -105,7 +98,7 @@ impl<H: JobHandler> Worker<H> {
 
     /// How long to sleep when the queue has nothing due: until the next due job, at most `poll`.
     async fn idle_wait(&self, poll: Duration) -> Duration {
-        match self.queue.next_due().await {
+        match self.queue.next_due(now_ms()).await {
             Ok(Some(due)) => {
                 let until = u64::try_from(due - now_ms()).unwrap_or(0);
                 Duration::from_millis(until).clamp(Duration::from_millis(1), poll)
@@ -119,12 +112,7 @@ impl<H: JobHandler> Worker<H> {
     }
 }
 
-async fn run_job<H: JobHandler>(
-    queue: Queue,
-    handler: Arc<H>,
-    job: ClaimedJob,
-    completed: Arc<AtomicU64>,
-) {
+async fn run_job<H: JobHandler>(queue: Queue, handler: Arc<H>, job: ClaimedJob, completed: Arc<AtomicU64>) {
     let kind = job.kind.as_str();
     let started = std::time::Instant::now();
     let outcome = tokio::select! {

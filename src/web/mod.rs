@@ -38,5 +38,7 @@ pub fn router(
     if sandbox {
         router = router.merge(sandbox::router(ingress, chat_updates, settings.municipality.name.clone()));
     }
-    router.layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT)).layer(TraceLayer::new_for_http())
+    router
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(TraceLayer::new_for_http())
 }

@@ -27,8 +27,8 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use crate::channels::whatsapp::ingress::Ingress;
-use crate::channels::whatsapp::store::Received;
 use crate::channels::whatsapp::message::Body;
+use crate::channels::whatsapp::store::Received;
 use crate::channels::whatsapp::webhook::{Delivery, Message};
 use crate::db::reporters::{self, Identity};
 use crate::db::{inbound_events, outbox};
@@ -59,10 +59,7 @@ pub fn router(ingress: Arc<Ingress>, chat_updates: watch::Receiver<u64>, municip
     Router::new()
         .route("/sandbox", get(page))
         .route("/sandbox/api/messages", post(send_message))
-        .route(
-            "/sandbox/api/photo",
-            post(send_photo).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)),
-        )
+        .route("/sandbox/api/photo", post(send_photo).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)))
         .route("/sandbox/api/chat", post(chat))
         .route("/sandbox/assets/{file}", get(asset))
         .with_state(SandboxState { ingress, chat_updates, municipality })
@@ -119,7 +116,9 @@ impl Citizen {
             let ok = (1..=64).contains(&id.len())
                 && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'));
             if !ok {
-                return Err(AppError::BadRequest("the user id may hold up to 64 letters, digits, '.', '-' and '_'".into()));
+                return Err(AppError::BadRequest(
+                    "the user id may hold up to 64 letters, digits, '.', '-' and '_'".into(),
+                ));
             }
         }
         if from.is_none() && user_id.is_none() {
@@ -136,8 +135,17 @@ impl Citizen {
 #[derive(Debug, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum Input {
-    Text { text: String },
-    Location { lat: f64, lon: f64, #[serde(default)] name: Option<String>, #[serde(default)] address: Option<String> },
+    Text {
+        text: String,
+    },
+    Location {
+        lat: f64,
+        lon: f64,
+        #[serde(default)]
+        name: Option<String>,
+        #[serde(default)]
+        address: Option<String>,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -163,7 +171,9 @@ async fn send_message(
         }
         Input::Location { lat, lon, name, address } => {
             let point = LatLon::new(lat, lon).map_err(|e| AppError::BadRequest(e.to_string()))?;
-            let bounded = |s: Option<String>| s.map(|s| s.trim().chars().take(MAX_LABEL_CHARS).collect::<String>()).filter(|s| !s.is_empty());
+            let bounded = |s: Option<String>| {
+                s.map(|s| s.trim().chars().take(MAX_LABEL_CHARS).collect::<String>()).filter(|s| !s.is_empty())
+            };
             let mut location = json!({ "latitude": point.lat(), "longitude": point.lon() });
             if let Some(name) = bounded(name) {
                 location["name"] = json!(name);
@@ -184,9 +194,8 @@ async fn send_photo(
 ) -> Result<Json<Received>, AppError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let citizen = Citizen { from: header("x-sandbox-from"), user_id: header("x-sandbox-user-id") }.validate()?;
-    let mime_type = sniff_image(&body).ok_or_else(|| {
-        AppError::UnsupportedMediaType("please choose a JPEG, PNG or WebP photo".into())
-    })?;
+    let mime_type = sniff_image(&body)
+        .ok_or_else(|| AppError::UnsupportedMediaType("please choose a JPEG, PNG or WebP photo".into()))?;
     let caption = match header("x-sandbox-caption") {
         Some(encoded) => {
             let bytes = base64::engine::general_purpose::STANDARD
@@ -286,10 +295,7 @@ struct ChatItem {
     location: Option<Value>,
 }
 
-async fn chat(
-    State(state): State<SandboxState>,
-    Json(request): Json<ChatRequest>,
-) -> Result<Json<Chat>, AppError> {
+async fn chat(State(state): State<SandboxState>, Json(request): Json<ChatRequest>) -> Result<Json<Chat>, AppError> {
     let citizen = request.citizen.validate()?;
     let mut updates = state.chat_updates.clone();
     let deadline = tokio::time::Instant::now() + LONG_POLL;
@@ -359,9 +365,13 @@ fn inbound_item(message: &Message, received_at: i64) -> ChatItem {
         ),
         "location" => match &message.location {
             Some(l) => {
-                let label = [l.name.as_deref(), l.address.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ");
+                let label =
+                    [l.name.as_deref(), l.address.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(", ");
                 (
-                    format!("📍 {}", if label.is_empty() { format!("{:.5}, {:.5}", l.latitude, l.longitude) } else { label }),
+                    format!(
+                        "📍 {}",
+                        if label.is_empty() { format!("{:.5}, {:.5}", l.latitude, l.longitude) } else { label }
+                    ),
                     Some(json!({ "lat": l.latitude, "lon": l.longitude })),
                 )
             }

@@ -94,7 +94,8 @@ async fn the_notice_is_sent_once_and_reference_numbers_count_up() {
     let references: Vec<String> = replies.iter().filter(|r| r.contains("M-")).map(|r| reference_in(r)).collect();
     assert_eq!(references.len(), 2);
     assert!(references[0].ends_with("000001") && references[1].ends_with("000002"), "{references:?}");
-    let version: String = sqlx::query_scalar("SELECT notice_version FROM reporters").fetch_one(app.db.pool()).await.unwrap();
+    let version: String =
+        sqlx::query_scalar("SELECT notice_version FROM reporters").fetch_one(app.db.pool()).await.unwrap();
     let texts = Texts::load(&app.settings.messages_dir, &app.settings.municipality).unwrap();
     assert_eq!(version, texts.notice_version(), "the notice version sent is recorded (P3, P4)");
 }
@@ -197,7 +198,8 @@ async fn messages_from_one_new_citizen_arriving_together_make_one_reporter_and_o
     assert_eq!(replies.len(), 2, "one notice and one location request: {replies:?}");
     app.send(&citizen, location(51.5, 7.4)).await;
     app.replies(&citizen, 3).await;
-    let description: String = sqlx::query_scalar("SELECT description FROM reports").fetch_one(app.db.pool()).await.unwrap();
+    let description: String =
+        sqlx::query_scalar("SELECT description FROM reports").fetch_one(app.db.pool()).await.unwrap();
     for part in ["Graffiti an der Unterführung", "ziemlich groß", "seit gestern"] {
         assert!(description.contains(part), "{description:?} lacks {part:?}");
     }

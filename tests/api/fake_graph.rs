@@ -142,17 +142,13 @@ async fn messages(
     if version != API_VERSION || phone_number_id != PHONE_NUMBER_ID {
         return graph_error(StatusCode::NOT_FOUND, 100, "Unknown path components");
     }
-    let authorised = headers.get("authorization").and_then(|v| v.to_str().ok())
-        == Some(format!("Bearer {ACCESS_TOKEN}").as_str());
+    let authorised =
+        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(format!("Bearer {ACCESS_TOKEN}").as_str());
     answer(&state, authorised, &body).await
 }
 
 /// An EU provider in the style of 360dialog: `POST /messages` with a `D360-API-KEY` header.
-async fn provider_messages(
-    State(state): State<Arc<Mutex<GraphState>>>,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
+async fn provider_messages(State(state): State<Arc<Mutex<GraphState>>>, headers: HeaderMap, body: String) -> Response {
     let authorised = headers.get("d360-api-key").and_then(|v| v.to_str().ok()) == Some(ACCESS_TOKEN);
     answer(&state, authorised, &body).await
 }
@@ -242,9 +238,7 @@ fn check_shape(message: &Value) -> Result<(), String> {
             let interactive = &message["interactive"];
             let body_ok = matches!(chars(&interactive["body"]["text"]), Some(1..=1024));
             match interactive["type"].as_str() {
-                Some("location_request_message")
-                    if body_ok && interactive["action"]["name"] == "send_location" =>
-                {
+                Some("location_request_message") if body_ok && interactive["action"]["name"] == "send_location" => {
                     Ok(())
                 }
                 _ => Err("unsupported or malformed interactive message".into()),

@@ -226,8 +226,7 @@ impl TestApp {
 
     /// POSTs raw bytes to the webhook with the given signature header (if any).
     pub async fn post_webhook_bytes(&self, body: Vec<u8>, signature: Option<String>) -> reqwest::Response {
-        let mut request =
-            self.http.post(self.url("/webhooks/whatsapp")).header("content-type", "application/json");
+        let mut request = self.http.post(self.url("/webhooks/whatsapp")).header("content-type", "application/json");
         if let Some(signature) = signature {
             request = request.header("x-hub-signature-256", signature);
         }

@@ -114,8 +114,7 @@ async fn a_job_that_keeps_failing_is_dead_lettered_and_its_message_marked_failed
     })
     .await;
     assert_eq!(app.graph.requests().len(), 3);
-    let last_error: String =
-        sqlx::query_scalar("SELECT last_error FROM jobs").fetch_one(app.db.pool()).await.unwrap();
+    let last_error: String = sqlx::query_scalar("SELECT last_error FROM jobs").fetch_one(app.db.pool()).await.unwrap();
     assert!(last_error.contains("503"), "{last_error}");
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE state = 'failed'").await, 1);
     assert_eq!(app.count("SELECT COUNT(*) FROM outbox WHERE state = 'queued'").await, 1);
@@ -166,7 +165,8 @@ async fn jobs_of_one_series_are_handed_out_one_at_a_time_in_order() {
         let payload = serde_json::json!({ "outbox_ids": [n] });
         series.push(queue.enqueue(&mut tx, JobKind::Notify, Some("out:7"), &payload, now).await.unwrap());
     }
-    let loner = queue.enqueue(&mut tx, JobKind::Notify, None, &serde_json::json!({ "outbox_ids": [] }), now).await.unwrap();
+    let loner =
+        queue.enqueue(&mut tx, JobKind::Notify, None, &serde_json::json!({ "outbox_ids": [] }), now).await.unwrap();
     tx.commit().await.unwrap();
 
     let claimed: Vec<i64> = queue.claim(10, now).await.unwrap().iter().map(|j| j.id).collect();

@@ -44,8 +44,12 @@ async fn the_sandbox_page_and_its_assets_are_served() {
 async fn a_pothole_reported_in_the_sandbox_gets_a_reference_and_nothing_leaves_the_machine() {
     let app = spawn_sandbox().await;
     let from = "4917612345678";
-    assert_eq!(say(&app, json!({ "from": from, "kind": "text", "text": "Schlagloch in der Lindenstraße" })).await.status(), 200);
-    eventually("the location request", || async { chat(&app, from).await["items"].as_array().unwrap().len() >= 3 }).await;
+    assert_eq!(
+        say(&app, json!({ "from": from, "kind": "text", "text": "Schlagloch in der Lindenstraße" })).await.status(),
+        200
+    );
+    eventually("the location request", || async { chat(&app, from).await["items"].as_array().unwrap().len() >= 3 })
+        .await;
     let location = json!({ "from": from, "kind": "location", "lat": 51.9607, "lon": 7.6261, "name": "Rathaus" });
     assert_eq!(say(&app, location).await.status(), 200);
     eventually("the reference number, sent", || async {

@@ -39,9 +39,8 @@ async fn the_handshake_is_refused_for_a_wrong_or_missing_token_or_mode() {
         let response = app.http.get(app.url(&format!("/webhooks/whatsapp?{query}"))).send().await.unwrap();
         assert_eq!(response.status(), 403, "query {query:?}");
     }
-    let script = format!(
-        "/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=%3Cscript%3E"
-    );
+    let script =
+        format!("/webhooks/whatsapp?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=%3Cscript%3E");
     let response = app.http.get(app.url(&script)).send().await.unwrap();
     assert_eq!(response.status(), 400, "a challenge that is not a plain token is not echoed");
 }
@@ -50,8 +49,8 @@ async fn the_handshake_is_refused_for_a_wrong_or_missing_token_or_mode() {
 async fn deliveries_without_a_valid_signature_are_refused_and_nothing_is_stored() {
     let app = spawn_app().await;
     let citizen = Citizen::new();
-    let body = serde_json::to_vec(&delivery(vec![citizen.contact()], vec![citizen.message(text("Müll"))], vec![]))
-        .unwrap();
+    let body =
+        serde_json::to_vec(&delivery(vec![citizen.contact()], vec![citizen.message(text("Müll"))], vec![])).unwrap();
 
     let missing = app.post_webhook_bytes(body.clone(), None).await;
     assert_eq!(missing.status(), 401);
@@ -98,8 +97,8 @@ async fn a_body_over_the_limit_is_refused_with_413() {
     let app = spawn_app_with(|s| s.http.max_body_bytes = 64 * 1024).await;
     let citizen = Citizen::new();
     let long = "x".repeat(70 * 1024);
-    let body = serde_json::to_vec(&delivery(vec![citizen.contact()], vec![citizen.message(text(&long))], vec![]))
-        .unwrap();
+    let body =
+        serde_json::to_vec(&delivery(vec![citizen.contact()], vec![citizen.message(text(&long))], vec![])).unwrap();
     let signature = sign(APP_SECRET.as_bytes(), &body);
     assert_eq!(app.post_webhook_bytes(body, Some(signature)).await.status(), 413);
     assert_eq!(app.count("SELECT COUNT(*) FROM inbound_events").await, 0);
@@ -120,9 +119,15 @@ fn every_message_type() -> Vec<(Citizen, Value, Vec<TextKey>)> {
     let cases = vec![
         (text("Die Laterne vor Nr. 4 ist aus"), vec![Notice, LocationRequest]),
         (media("image", json!({ "caption": "Schlagloch" })), vec![Notice, LocationRequest]),
-        (media("document", json!({ "mime_type": "application/pdf", "filename": "a.pdf" })), vec![Notice, UnsupportedDocument]),
+        (
+            media("document", json!({ "mime_type": "application/pdf", "filename": "a.pdf" })),
+            vec![Notice, UnsupportedDocument],
+        ),
         (media("document", json!({ "filename": "IMG_0001.JPG" })), vec![Notice, LocationRequest]),
-        (media("audio", json!({ "mime_type": "audio/ogg; codecs=opus", "voice": true })), vec![Notice, UnsupportedAudio]),
+        (
+            media("audio", json!({ "mime_type": "audio/ogg; codecs=opus", "voice": true })),
+            vec![Notice, UnsupportedAudio],
+        ),
         (media("video", json!({ "mime_type": "video/mp4" })), vec![Notice, UnsupportedVideo]),
         (media("sticker", json!({ "mime_type": "image/webp", "animated": false })), vec![]),
         (location(51.5136, 7.4653), vec![Notice, AskDescription]),
@@ -142,7 +147,10 @@ fn every_message_type() -> Vec<(Citizen, Value, Vec<TextKey>)> {
                                      "list_reply": { "id": "r1", "title": "Müll", "description": "wilder Müll" } } }),
             vec![Notice, LocationRequest],
         ),
-        (json!({ "type": "button", "context": context, "button": { "payload": "STOP", "text": "Abmelden" } }), vec![Stopped]),
+        (
+            json!({ "type": "button", "context": context, "button": { "payload": "STOP", "text": "Abmelden" } }),
+            vec![Stopped],
+        ),
         (json!({ "type": "reaction", "reaction": { "message_id": "wamid.X", "emoji": "👍" } }), vec![]),
         (
             json!({ "type": "order", "order": { "catalog_id": "1", "text": "", "product_items": [] } }),
@@ -157,7 +165,10 @@ fn every_message_type() -> Vec<(Citizen, Value, Vec<TextKey>)> {
                     "message": "Message type unknown", "error_data": { "details": "Message type is currently not supported." } }] }),
             vec![Notice, UnsupportedOther],
         ),
-        (json!({ "type": "hologram", "hologram": { "depth": 3 }, "brand_new_field": [1, 2] }), vec![Notice, UnsupportedOther]),
+        (
+            json!({ "type": "hologram", "hologram": { "depth": 3 }, "brand_new_field": [1, 2] }),
+            vec![Notice, UnsupportedOther],
+        ),
     ];
     cases.into_iter().map(|(content, expected)| (Citizen::new(), content, expected)).collect()
 }
@@ -213,7 +224,8 @@ async fn an_unreadable_message_is_kept_as_invalid_and_the_others_are_answered() 
     let good = Citizen::new();
     let broken = json!({ "from": "4915199999999", "type": "text", "text": { "body": "no id, no timestamp" } });
     let bad_location = Citizen::new().message(json!({ "type": "location", "location": { "latitude": "north" } }));
-    let body = delivery(vec![good.contact()], vec![broken, bad_location, good.message(text("Baum umgestürzt"))], vec![]);
+    let body =
+        delivery(vec![good.contact()], vec![broken, bad_location, good.message(text("Baum umgestürzt"))], vec![]);
     let response = app.post_webhook(&body).await;
     assert_eq!(response.status(), 200);
     let received: Value = response.json().await.unwrap();
@@ -230,8 +242,8 @@ async fn an_eu_provider_can_authenticate_webhooks_with_a_header_instead_of_a_sig
     })
     .await;
     let citizen = Citizen::new();
-    let body = serde_json::to_vec(&delivery(vec![citizen.contact()], vec![citizen.message(text("Müll"))], vec![]))
-        .unwrap();
+    let body =
+        serde_json::to_vec(&delivery(vec![citizen.contact()], vec![citizen.message(text("Müll"))], vec![])).unwrap();
     let post = |secret: Option<&'static str>| {
         let mut request = app.http.post(app.url("/webhooks/whatsapp")).body(body.clone());
         if let Some(secret) = secret {

@@ -55,9 +55,7 @@ impl FromStr for Reference {
         let (year, number) = match (groups.next(), groups.next(), groups.next()) {
             (Some(year), Some(number), None) => (year, number),
             // "M2026000123": year and number written together.
-            (Some(joined), None, None) if joined.len() > 4 && joined.is_char_boundary(4) => {
-                joined.split_at(4)
-            }
+            (Some(joined), None, None) if joined.len() > 4 && joined.is_char_boundary(4) => joined.split_at(4),
             _ => return Err(ReferenceError),
         };
         let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());

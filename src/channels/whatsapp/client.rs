@@ -88,10 +88,8 @@ impl CloudClient {
         let mut auth_value = HeaderValue::from_str(&value)
             .map_err(|_| ClientError::Setup("the access token is not a valid header value".into()))?;
         auth_value.set_sensitive(true);
-        let auth_header = settings
-            .auth_header
-            .parse()
-            .map_err(|_| ClientError::Setup("auth_header is not a header name".into()))?;
+        let auth_header =
+            settings.auth_header.parse().map_err(|_| ClientError::Setup("auth_header is not a header name".into()))?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(settings.timeout_seconds))
             .connect_timeout(Duration::from_secs(settings.timeout_seconds.min(5)))

@@ -56,12 +56,7 @@ struct WebhookState {
     verify_token: Option<String>,
 }
 
-pub fn router(
-    ingress: Arc<Ingress>,
-    auth: WebhookAuth,
-    verify_token: Option<String>,
-    max_body_bytes: usize,
-) -> Router {
+pub fn router(ingress: Arc<Ingress>, auth: WebhookAuth, verify_token: Option<String>, max_body_bytes: usize) -> Router {
     Router::new()
         .route("/webhooks/whatsapp", get(handshake).post(receive))
         .layer(DefaultBodyLimit::max(max_body_bytes))
@@ -79,18 +74,10 @@ struct Handshake {
 }
 
 /// Meta's subscription check: echo the challenge if the verify token is ours.
-async fn handshake(
-    State(state): State<WebhookState>,
-    Query(query): Query<Handshake>,
-) -> Result<String, AppError> {
-    let expected = state
-        .verify_token
-        .as_deref()
-        .ok_or_else(|| AppError::Forbidden("no verify token is configured".into()))?;
-    let token_ok = query
-        .verify_token
-        .as_deref()
-        .is_some_and(|presented| signature::secrets_match(presented, expected));
+async fn handshake(State(state): State<WebhookState>, Query(query): Query<Handshake>) -> Result<String, AppError> {
+    let expected =
+        state.verify_token.as_deref().ok_or_else(|| AppError::Forbidden("no verify token is configured".into()))?;
+    let token_ok = query.verify_token.as_deref().is_some_and(|presented| signature::secrets_match(presented, expected));
     if query.mode.as_deref() != Some("subscribe") || !token_ok {
         return Err(AppError::Forbidden("hub.mode or hub.verify_token is wrong".into()));
     }
@@ -129,8 +116,7 @@ fn authenticate(auth: &WebhookAuth, headers: &HeaderMap, body: &[u8]) -> Result<
     match auth {
         WebhookAuth::Signature { app_secret } => {
             let header = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
-            signature::verify(app_secret.as_bytes(), body, header)
-                .map_err(|e| AppError::Unauthorized(e.to_string()))
+            signature::verify(app_secret.as_bytes(), body, header).map_err(|e| AppError::Unauthorized(e.to_string()))
         }
         WebhookAuth::Header { name, secret } => {
             let presented = headers.get(name.as_str()).and_then(|v| v.to_str().ok());

@@ -13,11 +13,19 @@ pub const SERVICE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Body {
-    Text { text: String },
+    Text {
+        text: String,
+    },
     /// Shows the text with a "Send location" button.
-    LocationRequest { text: String },
+    LocationRequest {
+        text: String,
+    },
     /// An approved template, the only thing allowed outside the 24-hour window.
-    Template { name: String, language: String, params: Vec<String> },
+    Template {
+        name: String,
+        language: String,
+        params: Vec<String>,
+    },
 }
 
 /// Where a message goes: the number, or the business-scoped user id of a citizen who hides it.
@@ -68,8 +76,7 @@ impl Body {
                     "language": { "policy": "deterministic", "code": language },
                 });
                 if !params.is_empty() {
-                    let parameters: Vec<Value> =
-                        params.iter().map(|p| json!({ "type": "text", "text": p })).collect();
+                    let parameters: Vec<Value> = params.iter().map(|p| json!({ "type": "text", "text": p })).collect();
                     template["components"] = json!([{ "type": "body", "parameters": parameters }]);
                 }
                 message["type"] = json!("template");
@@ -108,13 +115,11 @@ mod tests {
 
     #[test]
     fn location_requests_and_templates_have_their_shapes() {
-        let json = Body::LocationRequest { text: "Wo?".into() }
-            .to_cloud_json(&Address::Phone("1".into()));
+        let json = Body::LocationRequest { text: "Wo?".into() }.to_cloud_json(&Address::Phone("1".into()));
         assert_eq!(json["interactive"]["type"], "location_request_message");
         assert_eq!(json["interactive"]["action"]["name"], "send_location");
 
-        let template =
-            Body::Template { name: "t".into(), language: "de".into(), params: vec!["M-1".into()] };
+        let template = Body::Template { name: "t".into(), language: "de".into(), params: vec!["M-1".into()] };
         let json = template.to_cloud_json(&Address::Phone("1".into()));
         assert_eq!(json["template"]["language"], json!({"policy":"deterministic","code":"de"}));
         assert_eq!(json["template"]["components"][0]["parameters"][0]["text"], "M-1");

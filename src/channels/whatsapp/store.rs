@@ -189,7 +189,9 @@ async fn write_batches(db: Db, queue: Queue, inbox: Arc<Mutex<mpsc::Receiver<Pen
     loop {
         let batch = {
             let mut inbox = inbox.lock().await;
-            let Some(first) = inbox.recv().await else { return };
+            let Some(first) = inbox.recv().await else {
+                return;
+            };
             let mut batch = vec![first];
             while batch.len() < MAX_BATCH {
                 match inbox.try_recv() {
@@ -248,7 +250,10 @@ async fn write_one(tx: &mut Tx, queue: &Queue, prepared: &Prepared, now: i64) ->
         match inbound_events::insert(tx.conn(), new, now).await? {
             None => received.duplicates += 1,
             Some(_) if event.error.is_some() => {
-                tracing::warn!(reason = event.error.as_deref().unwrap_or_default(), "kept an unreadable message as an invalid event");
+                tracing::warn!(
+                    reason = event.error.as_deref().unwrap_or_default(),
+                    "kept an unreadable message as an invalid event"
+                );
                 received.invalid += 1;
             }
             Some(event_id) => {

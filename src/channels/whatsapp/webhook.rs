@@ -202,9 +202,7 @@ mod tests {
     #[test]
     fn timestamps_may_be_numbers_or_strings_but_not_words() {
         let with = |ts: &str| {
-            serde_json::from_str::<Message>(&format!(
-                r#"{{"from":"1","id":"x","timestamp":{ts},"type":"text"}}"#
-            ))
+            serde_json::from_str::<Message>(&format!(r#"{{"from":"1","id":"x","timestamp":{ts},"type":"text"}}"#))
         };
         assert_eq!(with("1700000000").unwrap().timestamp, 1_700_000_000);
         assert_eq!(with("\"1700000000\"").unwrap().timestamp, 1_700_000_000);
@@ -216,10 +214,8 @@ mod tests {
         let message = |json: &str| serde_json::from_str::<Message>(json).unwrap();
         let no_sender = message(r#"{"id":"x","timestamp":"1","type":"text"}"#);
         assert!(no_sender.validate().is_err());
-        let long_id = message(&format!(
-            r#"{{"from":"1","id":"{}","timestamp":"1","type":"text"}}"#,
-            "x".repeat(MAX_ID_LEN + 1)
-        ));
+        let long_id =
+            message(&format!(r#"{{"from":"1","id":"{}","timestamp":"1","type":"text"}}"#, "x".repeat(MAX_ID_LEN + 1)));
         assert!(long_id.validate().is_err());
         let user_only = message(r#"{"from_user_id":"US.1","id":"x","timestamp":"1","type":"text"}"#);
         assert!(user_only.validate().is_ok());

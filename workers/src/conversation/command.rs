@@ -44,9 +44,7 @@ pub fn parse(text: &str) -> Option<Command> {
         ("STATUS", true) => Some(Command::Status(None)),
         ("STATUS", false) => match rest.parse::<Reference>() {
             Ok(reference) => Some(Command::Status(Some(reference))),
-            Err(_) if rest.chars().count() <= MAX_STATUS_ARGUMENT => {
-                Some(Command::StatusUnrecognised)
-            }
+            Err(_) if rest.chars().count() <= MAX_STATUS_ARGUMENT => Some(Command::StatusUnrecognised),
             Err(_) => None,
         },
         _ => None,
@@ -71,11 +69,8 @@ pub fn is_greeting(text: &str) -> bool {
         "hello",
         "good morning",
     ];
-    let cleaned: String = text
-        .chars()
-        .filter(|c| c.is_alphanumeric() || c.is_whitespace())
-        .collect::<String>()
-        .to_lowercase();
+    let cleaned: String =
+        text.chars().filter(|c| c.is_alphanumeric() || c.is_whitespace()).collect::<String>().to_lowercase();
     let words: Vec<&str> = cleaned.split_whitespace().collect();
     !words.is_empty() && GREETINGS.contains(&words.join(" ").as_str())
 }
@@ -108,10 +103,7 @@ mod tests {
     fn prose_that_starts_like_a_command_is_not_one() {
         assert_eq!(parse("Stop, hier liegt Müll"), None);
         assert_eq!(parse("Hilfe, ein Schlagloch in der Lindenstraße"), None);
-        assert_eq!(
-            parse("Status der Ampel an der Schule ist seit Tagen unverändert kaputt"),
-            None
-        );
+        assert_eq!(parse("Status der Ampel an der Schule ist seit Tagen unverändert kaputt"), None);
         assert_eq!(parse("Schlagloch"), None);
         assert_eq!(parse(""), None);
     }

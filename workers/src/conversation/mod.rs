@@ -44,10 +44,19 @@ impl Lang {
 pub enum Inbound {
     Text(String),
     /// A photo the shell has already recorded (as an image or an image document).
-    Photo { photo_id: i64, caption: Option<String> },
-    Location { point: LatLon, label: Option<String> },
+    Photo {
+        photo_id: i64,
+        caption: Option<String>,
+    },
+    Location {
+        point: LatLon,
+        label: Option<String>,
+    },
     /// A tap on a reply button or list row.
-    Choice { id: String, title: String },
+    Choice {
+        id: String,
+        title: String,
+    },
     /// Something the dialogue cannot use; the citizen is told what to send instead.
     Unsupported(Unsupported),
     /// Needs no answer (reactions, stickers).
@@ -131,9 +140,7 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
     let mut actions = Vec::new();
 
     match command {
-        Some(Command::Help(lang)) | Some(Command::Language(lang)) => {
-            actions.push(Action::SetLanguage(lang))
-        }
+        Some(Command::Help(lang)) | Some(Command::Language(lang)) => actions.push(Action::SetLanguage(lang)),
         _ => {}
     }
     if context.opted_out && !is_stop {
@@ -239,8 +246,7 @@ mod tests {
 
     #[test]
     fn text_then_location_asks_once_and_then_creates_the_report() {
-        let (draft, actions) =
-            run(vec![text("Schlagloch"), text("ziemlich tief"), location()], &context());
+        let (draft, actions) = run(vec![text("Schlagloch"), text("ziemlich tief"), location()], &context());
         assert_eq!(actions[0], vec![Action::Reply(Reply::LocationRequest)]);
         assert_eq!(actions[1], vec![], "the location is asked for only once");
         let report = created(&actions[2]).expect("report created");
@@ -269,10 +275,7 @@ mod tests {
     fn the_first_contact_gets_the_notice_before_anything_else() {
         let first = Context { notice_due: true, ..context() };
         let outcome = step(Draft::default(), &first, text("Schlagloch"));
-        assert_eq!(
-            outcome.actions,
-            vec![Action::SendNotice, Action::Reply(Reply::LocationRequest)]
-        );
+        assert_eq!(outcome.actions, vec![Action::SendNotice, Action::Reply(Reply::LocationRequest)]);
     }
 
     #[test]
@@ -320,8 +323,7 @@ mod tests {
 
     #[test]
     fn unsupported_messages_get_an_explanation_and_change_nothing() {
-        let outcome =
-            step(Draft::default(), &context(), Inbound::Unsupported(Unsupported::Audio));
+        let outcome = step(Draft::default(), &context(), Inbound::Unsupported(Unsupported::Audio));
         assert_eq!(outcome.actions, vec![Action::Reply(Reply::Unsupported(Unsupported::Audio))]);
         assert!(outcome.draft.is_empty());
     }
