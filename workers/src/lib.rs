@@ -7,6 +7,7 @@
 
 pub mod conversation;
 pub mod latlon;
+pub mod photo;
 pub mod reference;
 
 pub use latlon::LatLon;
