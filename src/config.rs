@@ -44,6 +44,7 @@ pub struct Settings {
     pub conversation: ConversationSettings,
     pub queue: QueueSettings,
     pub http: HttpSettings,
+    pub photos: PhotoSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -96,6 +97,7 @@ pub struct WhatsAppSettings {
     pub api_version: String,
     pub phone_number_id: String,
     pub messages_path: String,
+    pub media_path: String,
     pub auth_header: String,
     pub auth_scheme: String,
     pub webhook_auth: WebhookAuth,
@@ -141,6 +143,61 @@ pub struct QueueSettings {
 #[serde(deny_unknown_fields)]
 pub struct HttpSettings {
     pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhotoSettings {
+    pub max_input_mib: u32,
+    pub max_megapixels: u32,
+    pub max_decoder_mib: u32,
+    pub max_side: u32,
+    pub thumb_side: u32,
+    pub quality: u8,
+    /// Photos cleaned at once per process; 0 means one per core.
+    pub concurrency: usize,
+}
+
+impl PhotoSettings {
+    pub fn limits(&self) -> meldeweg_workers::photo::Limits {
+        meldeweg_workers::photo::Limits {
+            max_input_bytes: self.max_input_mib as usize * 1024 * 1024,
+            max_pixels: u64::from(self.max_megapixels) * 1_000_000,
+            max_decoder_bytes: u64::from(self.max_decoder_mib) * 1024 * 1024,
+            max_side: self.max_side,
+            thumb_side: self.thumb_side,
+            quality: self.quality,
+        }
+    }
+
+    pub fn concurrency(&self) -> usize {
+        match self.concurrency {
+            0 => std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1),
+            n => n,
+        }
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if !(1..=256).contains(&self.max_input_mib) {
+            return Err(invalid("photos.max_input_mib", "must be between 1 and 256"));
+        }
+        if !(1..=500).contains(&self.max_megapixels) {
+            return Err(invalid("photos.max_megapixels", "must be between 1 and 500"));
+        }
+        if self.max_decoder_mib < 16 {
+            return Err(invalid("photos.max_decoder_mib", "must be at least 16"));
+        }
+        if !(64..=8192).contains(&self.max_side) {
+            return Err(invalid("photos.max_side", "must be between 64 and 8192"));
+        }
+        if !(16..=self.max_side).contains(&self.thumb_side) {
+            return Err(invalid("photos.thumb_side", "must be between 16 and photos.max_side"));
+        }
+        if !(1..=100).contains(&self.quality) {
+            return Err(invalid("photos.quality", "must be between 1 and 100"));
+        }
+        Ok(())
+    }
 }
 
 /// A secret that counts as unset when it is empty.
@@ -194,6 +251,7 @@ impl Settings {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
         self.whatsapp.validate()?;
+        self.photos.validate()?;
         let queue = &self.queue;
         for (key, value) in [
             ("queue.concurrency", queue.concurrency as u64),
@@ -229,6 +287,9 @@ impl WhatsAppSettings {
         }
         if !self.messages_path.starts_with('/') {
             return Err(invalid("whatsapp.messages_path", "must start with /"));
+        }
+        if !self.media_path.starts_with('/') || !self.media_path.contains("{media_id}") {
+            return Err(invalid("whatsapp.media_path", "must start with / and contain {media_id}"));
         }
         if self.auth_header.parse::<axum::http::HeaderName>().is_err() {
             return Err(invalid("whatsapp.auth_header", "is not a valid HTTP header name"));

@@ -11,6 +11,7 @@ pub mod db;
 pub mod pipeline;
 pub mod queue;
 pub mod startup;
+pub mod storage;
 pub mod texts;
 pub mod time;
 pub mod web;

@@ -36,6 +36,26 @@ enum Command {
         #[command(subcommand)]
         command: ReportsCommand,
     },
+    /// Work with photos.
+    Photo {
+        #[command(subcommand)]
+        command: PhotoCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PhotoCommand {
+    /// Write a copy of a photo without any metadata (as Meldeweg stores it) and print what was
+    /// read from it as JSON: width, height, gps, taken_at, sha256.
+    Clean {
+        /// A JPEG, PNG or WebP file.
+        input: PathBuf,
+        /// Where to write the cleaned JPEG.
+        output: PathBuf,
+        /// Also write the thumbnail here.
+        #[arg(long, value_name = "THUMB.jpg")]
+        thumb: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -85,6 +105,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.migrate().await?;
             db.close().await;
             println!("migrations applied");
+        }
+        Command::Photo { command: PhotoCommand::Clean { input, output, thumb } } => {
+            let bytes = std::fs::read(&input).with_context(|| format!("reading {}", input.display()))?;
+            let cleaned = meldeweg_workers::photo::clean(&bytes, &settings.photos.limits())
+                .with_context(|| format!("{} was not cleaned", input.display()))?;
+            std::fs::write(&output, &cleaned.jpeg).with_context(|| format!("writing {}", output.display()))?;
+            if let Some(thumb) = thumb {
+                std::fs::write(&thumb, &cleaned.thumbnail).with_context(|| format!("writing {}", thumb.display()))?;
+            }
+            let gps = cleaned.gps.map(|p| serde_json::json!({ "lat": p.lat(), "lon": p.lon() }));
+            let summary = serde_json::json!({
+                "width": cleaned.width,
+                "height": cleaned.height,
+                "gps": gps,
+                "taken_at": cleaned.taken_at,
+                "sha256": cleaned.sha256,
+            });
+            println!("{summary}");
         }
         Command::Reports { command: ReportsCommand::List { json, limit } } => {
             let db = Db::connect(&settings.database_url(), &settings.database).await?;

@@ -14,12 +14,15 @@ use tokio_util::sync::CancellationToken;
 
 use crate::channels::whatsapp::client::{ClientError, CloudClient};
 use crate::channels::whatsapp::ingress::{Ingress, WebhookAuth};
+use crate::channels::whatsapp::media::{MediaSource, SandboxMedia};
 use crate::channels::whatsapp::store::Store;
 use crate::config::{secret, Settings, WebhookAuth as WebhookAuthSetting, WhatsAppMode};
 use crate::crypto::{CryptoError, Vault};
 use crate::db::{Backend, Db, DbError};
+use crate::pipeline::photo::PhotoStage;
 use crate::pipeline::{Pipeline, Sender};
 use crate::queue::{self, Queue, Worker};
+use crate::storage::{PhotoStore, StorageError};
 use crate::texts::{Texts, TextsError};
 
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +39,8 @@ pub enum StartupError {
     Texts(#[from] TextsError),
     #[error(transparent)]
     Client(#[from] ClientError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
 }
@@ -47,6 +52,8 @@ pub struct Services {
     pub ingress: Arc<Ingress>,
     database_url: String,
     chat_updates: watch::Receiver<u64>,
+    photo_store: PhotoStore,
+    sandbox_media: SandboxMedia,
 }
 
 impl Services {
@@ -63,9 +70,20 @@ impl Services {
         db.migrate().await?;
         let worker_name = format!("{}-{}", std::process::id(), short_random());
         let queue = Queue::new(db.clone(), settings.queue.clone(), worker_name);
-        let sender = match settings.whatsapp.mode {
-            WhatsAppMode::Sandbox => Sender::Sandbox,
-            WhatsAppMode::Cloud => Sender::Cloud(CloudClient::new(&settings.whatsapp)?),
+        let sandbox_media = SandboxMedia::default();
+        let (sender, media) = match settings.whatsapp.mode {
+            WhatsAppMode::Sandbox => (Sender::Sandbox, MediaSource::Sandbox(sandbox_media.clone())),
+            WhatsAppMode::Cloud => {
+                let client = CloudClient::new(&settings.whatsapp)?;
+                (Sender::Cloud(client.clone()), MediaSource::Cloud(client))
+            }
+        };
+        let photo_store = PhotoStore::local(&settings.data_dir.join("photos"))?;
+        let photos = PhotoStage {
+            media,
+            store: photo_store.clone(),
+            limits: settings.photos.limits(),
+            permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.concurrency())),
         };
         let (chat_tx, chat_updates) = watch::channel(0);
         let pipeline = Arc::new(Pipeline {
@@ -74,6 +92,7 @@ impl Services {
             vault: vault.clone(),
             texts,
             sender,
+            photos,
             templates: settings.whatsapp.templates.clone(),
             draft_ttl_ms: i64::from(settings.conversation.draft_ttl_hours) * 3_600_000,
             chat_updates: chat_tx,
@@ -81,7 +100,7 @@ impl Services {
         let writers = (settings.database.max_connections as usize / 2).clamp(1, 8);
         let store = Store::start(db.clone(), queue, writers);
         let ingress = Arc::new(Ingress { db: db.clone(), vault, store });
-        Ok(Self { db, pipeline, ingress, database_url, chat_updates })
+        Ok(Self { db, pipeline, ingress, database_url, chat_updates, photo_store, sandbox_media })
     }
 
     /// On PostgreSQL, tells other processes about jobs this one commits, until `shutdown`.
@@ -121,7 +140,16 @@ impl Application {
         if matches!(auth, WebhookAuth::Open) {
             tracing::warn!("sandbox mode without an app secret: webhook POSTs are not authenticated");
         }
-        let router = crate::web::router(&settings, services.ingress.clone(), auth, services.chat_updates.clone());
+        let router = crate::web::router(
+            &settings,
+            crate::web::Parts {
+                ingress: services.ingress.clone(),
+                auth,
+                chat_updates: services.chat_updates.clone(),
+                photos: services.photo_store.clone(),
+                sandbox_media: services.sandbox_media.clone(),
+            },
+        );
         let run_workers = settings.queue.in_process;
         Ok(Self { listener, router, services, shutdown: CancellationToken::new(), run_workers })
     }

@@ -44,6 +44,9 @@ pub enum TextKey {
     AskDescription,
     ReportCreated,
     PhotoLimit,
+    PhotoUnreadable,
+    PhotoTooLarge,
+    PhotoUnavailable,
     StatusFormat,
     StatusLine,
     StatusListHeader,
@@ -60,13 +63,16 @@ pub enum TextKey {
 }
 
 impl TextKey {
-    const ALL: [TextKey; 19] = [
+    const ALL: [TextKey; 22] = [
         TextKey::Notice,
         TextKey::Help,
         TextKey::LocationRequest,
         TextKey::AskDescription,
         TextKey::ReportCreated,
         TextKey::PhotoLimit,
+        TextKey::PhotoUnreadable,
+        TextKey::PhotoTooLarge,
+        TextKey::PhotoUnavailable,
         TextKey::StatusFormat,
         TextKey::StatusLine,
         TextKey::StatusListHeader,
@@ -90,6 +96,9 @@ impl TextKey {
             TextKey::AskDescription => "ask_description",
             TextKey::ReportCreated => "report_created",
             TextKey::PhotoLimit => "photo_limit",
+            TextKey::PhotoUnreadable => "photo_unreadable",
+            TextKey::PhotoTooLarge => "photo_too_large",
+            TextKey::PhotoUnavailable => "photo_unavailable",
             TextKey::StatusFormat => "status_format",
             TextKey::StatusLine => "status_line",
             TextKey::StatusListHeader => "status_list_header",

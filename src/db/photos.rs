@@ -1,24 +1,51 @@
-//! Photos as a channel announced them: media id, declared type and checksum. They belong to
+//! Cleaned photos: the token their files are stored under, their size and checksum, and what
+//! was read from the original before it was discarded (position, capture time). They belong to
 //! the reporter's draft until the report is created, then to the report.
 
+use meldeweg_workers::LatLon;
 use sqlx::AnyConnection;
 
 pub struct NewPhoto<'a> {
     pub reporter_id: i64,
     pub media_id: &'a str,
+    /// What the channel declared; the stored file is always JPEG.
     pub mime_type: &'a str,
+    /// The checksum the channel announced for the original, if any.
     pub sha256: Option<&'a str>,
+    pub token: &'a str,
+    pub width: u32,
+    pub height: u32,
+    pub clean_sha256: &'a str,
+    pub gps: Option<LatLon>,
+    pub taken_at: Option<&'a str>,
 }
 
+/// Records a cleaned photo; a photo already recorded under `token` (the job ran before) keeps
+/// its row and id.
 pub async fn insert(conn: &mut AnyConnection, photo: NewPhoto<'_>, now_ms: i64) -> sqlx::Result<i64> {
+    if let Some(id) = sqlx::query_scalar("SELECT id FROM photos WHERE token = $1")
+        .bind(photo.token)
+        .fetch_optional(&mut *conn)
+        .await?
+    {
+        return Ok(id);
+    }
     sqlx::query_scalar(
-        "INSERT INTO photos (reporter_id, media_id, mime_type, sha256, received_at)
-         VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO photos (reporter_id, media_id, mime_type, sha256, token, width, height, clean_sha256,
+                             gps_lat, gps_lon, taken_at, received_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
     .bind(photo.reporter_id)
     .bind(photo.media_id)
     .bind(photo.mime_type)
     .bind(photo.sha256)
+    .bind(photo.token)
+    .bind(i64::from(photo.width))
+    .bind(i64::from(photo.height))
+    .bind(photo.clean_sha256)
+    .bind(photo.gps.map(|p| p.lat()))
+    .bind(photo.gps.map(|p| p.lon()))
+    .bind(photo.taken_at)
     .bind(now_ms)
     .fetch_one(conn)
     .await

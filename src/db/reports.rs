@@ -27,12 +27,15 @@ impl Channel {
 pub enum LocationSource {
     /// A location the citizen shared in WhatsApp.
     WhatsappLocation,
+    /// The GPS position in the metadata of one of the report's photos.
+    PhotoExif,
 }
 
 impl LocationSource {
     pub fn as_str(self) -> &'static str {
         match self {
             LocationSource::WhatsappLocation => "whatsapp_location",
+            LocationSource::PhotoExif => "photo_exif",
         }
     }
 }

@@ -5,11 +5,12 @@
 //! decided — reporter changes, photos, the report, replies and their notify job — together with
 //! the job's completion in one transaction. Running it twice changes nothing the second time.
 
-use meldeweg_workers::conversation::{self, Action, Context, Inbound, Reply, Unsupported};
+use meldeweg_workers::conversation::{self, Action, Context, Inbound, PhotoProblem, PlaceSource, Reply, Unsupported};
 use meldeweg_workers::{LatLon, Reference};
 use serde::{Deserialize, Serialize};
 
 use super::outgoing::{Form, Outgoing};
+use super::photo::PhotoOutcome;
 use super::Pipeline;
 use crate::channels::whatsapp::webhook::{Media, Message};
 use crate::db::reporters::{self, Identity};
@@ -32,39 +33,58 @@ const MAX_LABEL_CHARS: usize = 300;
 pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
     let IntakeJob { event_id } = job.payload().map_err(|e| JobFailure::Fatal(format!("bad intake payload: {e}")))?;
     let now = now_ms();
-    let mut tx = pipeline.db.begin().await?;
-    let event = inbound_events::load(tx.conn(), event_id)
-        .await?
-        .ok_or_else(|| JobFailure::Fatal(format!("inbound event {event_id} does not exist")))?;
+    let event = {
+        let mut conn = pipeline.db.pool().acquire().await?;
+        inbound_events::load(&mut conn, event_id).await?
+    }
+    .ok_or_else(|| JobFailure::Fatal(format!("inbound event {event_id} does not exist")))?;
     if event.processed_at.is_some() {
-        pipeline.queue.complete_in(&mut tx, job).await?;
-        tx.commit().await?;
-        return Ok(());
+        return complete(pipeline, job).await;
     }
     let message: Message =
         pipeline.vault.open(&event.payload_enc).map_err(|e| JobFailure::Fatal(e.to_string())).and_then(|json| {
             serde_json::from_slice(&json).map_err(|e| JobFailure::Fatal(format!("stored message unreadable: {e}")))
         })?;
+    // A photo is fetched and cleaned before the transaction, so no connection waits on it.
+    let input = match read_input(&message) {
+        Input::Ready(input) => Prepared::Ready(input),
+        Input::Photo(media) => {
+            Prepared::Photo(media, pipeline.photos.process(&pipeline.vault, &message.id, media).await?)
+        }
+    };
 
+    let mut tx = pipeline.db.begin().await?;
     let identity = Identity { phone: message.from.as_deref(), user_id: message.from_user_id.as_deref() };
     // WhatsApp's timestamp starts the 24-hour window; a clock ahead of ours is not trusted.
     let sent_at = message.timestamp.saturating_mul(1000).min(now);
     let reporter = reporters::upsert(tx.conn(), &pipeline.vault, identity, sent_at, now)
         .await
         .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
-    inbound_events::mark_processed(tx.conn(), event.id, reporter.id, now).await?;
+    if !inbound_events::mark_processed(tx.conn(), event.id, reporter.id, now).await? {
+        drop(tx);
+        return complete(pipeline, job).await; // another run got there first
+    }
 
-    let input = match read_input(&message) {
-        Input::Ready(input) => input,
-        Input::Photo(media) => {
+    let input = match input {
+        Prepared::Ready(input) => input,
+        Prepared::Photo(media, PhotoOutcome::Stored(stored)) => {
             let photo = photos::NewPhoto {
                 reporter_id: reporter.id,
                 media_id: &media.id,
                 mime_type: media.mime_type.as_deref().unwrap_or("application/octet-stream"),
                 sha256: media.sha256.as_deref(),
+                token: &stored.token,
+                width: stored.width,
+                height: stored.height,
+                clean_sha256: &stored.sha256,
+                gps: stored.gps,
+                taken_at: stored.taken_at.as_deref(),
             };
             let photo_id = photos::insert(tx.conn(), photo, now).await?;
-            Inbound::Photo { photo_id, caption: media.caption.clone() }
+            Inbound::Photo { photo_id, caption: media.caption.clone(), gps: stored.gps }
+        }
+        Prepared::Photo(media, PhotoOutcome::Refused(problem)) => {
+            Inbound::PhotoRefused { problem, caption: media.caption.clone() }
         }
     };
     let draft = conversations::load(tx.conn(), reporter.id)
@@ -89,6 +109,14 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     pipeline.queue.complete_in(&mut tx, job).await?;
     tx.commit().await?;
     pipeline.chat_changed();
+    Ok(())
+}
+
+/// Finishes a job whose message was already handled.
+async fn complete(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
+    let mut tx = pipeline.db.begin().await?;
+    pipeline.queue.complete_in(&mut tx, job).await?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -123,7 +151,10 @@ async fn apply(
                 channel: Channel::Whatsapp,
                 description: draft.description.as_deref(),
                 location: draft.location.point,
-                location_source: LocationSource::WhatsappLocation,
+                location_source: match draft.location.source {
+                    PlaceSource::Shared => LocationSource::WhatsappLocation,
+                    PlaceSource::PhotoGps => LocationSource::PhotoExif,
+                },
                 location_label: draft.location.label.as_deref(),
             };
             let (report_id, reference) = reports::insert(tx.conn(), report, berlin_year(now), now)
@@ -144,6 +175,9 @@ fn reply_key(reply: Reply) -> TextKey {
         Reply::LocationRequest => TextKey::LocationRequest,
         Reply::AskDescription => TextKey::AskDescription,
         Reply::PhotoLimit => TextKey::PhotoLimit,
+        Reply::Photo(PhotoProblem::Unreadable) => TextKey::PhotoUnreadable,
+        Reply::Photo(PhotoProblem::TooLarge) => TextKey::PhotoTooLarge,
+        Reply::Photo(PhotoProblem::Unavailable) => TextKey::PhotoUnavailable,
         Reply::StatusFormat => TextKey::StatusFormat,
         Reply::Stopped => TextKey::Stopped,
         Reply::Started => TextKey::Started,
@@ -200,7 +234,13 @@ async fn status_reply(
     Ok(())
 }
 
-/// What a stored message means to the conversation. Photos need a row first.
+/// A message with its photo, if any, fetched and cleaned.
+enum Prepared<'a> {
+    Ready(Inbound),
+    Photo(&'a Media, PhotoOutcome),
+}
+
+/// What a stored message means to the conversation. Photos are cleaned and recorded first.
 enum Input<'a> {
     Ready(Inbound),
     Photo(&'a Media),

@@ -2,11 +2,14 @@
 //! `meldeweg-workers`, and write the result in one transaction.
 //!
 //! intake — one inbound message through the conversation (workers::conversation)
+//! photo — a photo message: fetched, cleaned (workers::photo), stored, then the same
+//!         conversation step as intake
 //! notify — queued outbox messages to WhatsApp (or the sandbox)
 
 pub mod intake;
 pub mod notify;
 mod outgoing;
+pub mod photo;
 
 use std::collections::BTreeMap;
 
@@ -33,6 +36,7 @@ pub struct Pipeline {
     pub vault: Vault,
     pub texts: Texts,
     pub sender: Sender,
+    pub photos: photo::PhotoStage,
     pub templates: BTreeMap<String, TemplateSettings>,
     pub draft_ttl_ms: i64,
     /// Bumped whenever a conversation changes, so the sandbox chat can refresh at once.
@@ -48,7 +52,7 @@ impl Pipeline {
 impl JobHandler for Pipeline {
     async fn run(&self, job: &ClaimedJob) -> Result<(), JobFailure> {
         match job.kind {
-            JobKind::Intake => intake::run(self, job).await,
+            JobKind::Intake | JobKind::Photo => intake::run(self, job).await,
             JobKind::Notify => notify::run(self, job).await,
         }
     }

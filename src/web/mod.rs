@@ -1,11 +1,12 @@
 //! The HTTP side: one router assembled from the features' own routers.
 //!
 //! health — /healthz, /readyz · whatsapp ingress — /webhooks/whatsapp (in channels/) ·
-//! sandbox — /sandbox (sandbox mode only) · home — /
+//! photos — /photos/{token} · sandbox — /sandbox (sandbox mode only) · home — /
 
 pub mod error;
 mod health;
 mod home;
+mod photos;
 mod sandbox;
 
 use std::sync::Arc;
@@ -18,25 +19,40 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::channels::whatsapp::ingress::{self, Ingress, WebhookAuth};
+use crate::channels::whatsapp::media::SandboxMedia;
 use crate::config::{Settings, WhatsAppMode};
+use crate::storage::PhotoStore;
 
 /// Longest any request may take (the sandbox chat's long poll stays below it).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn router(
-    settings: &Settings,
-    ingress: Arc<Ingress>,
-    auth: WebhookAuth,
-    chat_updates: watch::Receiver<u64>,
-) -> Router {
+/// What the routes serve from, built at start-up.
+pub struct Parts {
+    pub ingress: Arc<Ingress>,
+    pub auth: WebhookAuth,
+    pub chat_updates: watch::Receiver<u64>,
+    pub photos: PhotoStore,
+    pub sandbox_media: SandboxMedia,
+}
+
+pub fn router(settings: &Settings, parts: Parts) -> Router {
+    let Parts { ingress, auth, chat_updates, photos, sandbox_media } = parts;
     let sandbox = settings.whatsapp.mode == WhatsAppMode::Sandbox;
     let verify_token = crate::config::secret(&settings.whatsapp.verify_token).map(str::to_string);
     let mut router = Router::new()
         .merge(health::router(ingress.db.clone()))
         .merge(home::router(settings.municipality.name.clone(), sandbox))
-        .merge(ingress::router(ingress.clone(), auth, verify_token, settings.http.max_body_bytes));
+        .merge(ingress::router(ingress.clone(), auth, verify_token, settings.http.max_body_bytes))
+        .merge(photos::router(photos));
     if sandbox {
-        router = router.merge(sandbox::router(ingress, chat_updates, settings.municipality.name.clone()));
+        let max_photo_bytes = settings.photos.limits().max_input_bytes;
+        router = router.merge(sandbox::router(
+            ingress,
+            chat_updates,
+            settings.municipality.name.clone(),
+            sandbox_media,
+            max_photo_bytes,
+        ));
     }
     router
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))

@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use crate::channels::whatsapp::ingress::Ingress;
+use crate::channels::whatsapp::media::SandboxMedia;
 use crate::channels::whatsapp::message::Body;
 use crate::channels::whatsapp::store::Received;
 use crate::channels::whatsapp::webhook::{Delivery, Message};
@@ -35,8 +36,6 @@ use crate::db::{inbound_events, outbox};
 use crate::time::{berlin_date_time, now_ms};
 use crate::web::error::AppError;
 
-/// WhatsApp's own limit for images.
-const MAX_PHOTO_BYTES: usize = 5 * 1024 * 1024;
 const MAX_TEXT_CHARS: usize = 4096;
 const MAX_LABEL_CHARS: usize = 200;
 /// How many recent messages of each direction the chat shows.
@@ -53,16 +52,25 @@ struct SandboxState {
     ingress: Arc<Ingress>,
     chat_updates: watch::Receiver<u64>,
     municipality: String,
+    /// Uploads waiting for the photo job, as WhatsApp's media servers would hold them.
+    media: SandboxMedia,
 }
 
-pub fn router(ingress: Arc<Ingress>, chat_updates: watch::Receiver<u64>, municipality: String) -> Router {
+/// `max_photo_bytes` is the photo cleaning's input limit: a larger upload gets 413.
+pub fn router(
+    ingress: Arc<Ingress>,
+    chat_updates: watch::Receiver<u64>,
+    municipality: String,
+    media: SandboxMedia,
+    max_photo_bytes: usize,
+) -> Router {
     Router::new()
         .route("/sandbox", get(page))
         .route("/sandbox/api/messages", post(send_message))
-        .route("/sandbox/api/photo", post(send_photo).layer(DefaultBodyLimit::max(MAX_PHOTO_BYTES)))
+        .route("/sandbox/api/photo", post(send_photo).layer(DefaultBodyLimit::max(max_photo_bytes)))
         .route("/sandbox/api/chat", post(chat))
         .route("/sandbox/assets/{file}", get(asset))
-        .with_state(SandboxState { ingress, chat_updates, municipality })
+        .with_state(SandboxState { ingress, chat_updates, municipality, media })
 }
 
 #[derive(Template, WebTemplate)]
@@ -207,12 +215,14 @@ async fn send_photo(
         }
         None => None,
     };
-    // The bytes are only hashed: the sandbox keeps no uncleaned photo (P5).
+    // Held in memory only, until the photo job has cleaned it (P5); announced like Meta does.
+    let media_id = format!("sandbox-media-{}", random_hex(12));
     let mut image = json!({
-        "id": format!("sandbox-media-{}", random_hex(12)),
+        "id": media_id,
         "mime_type": mime_type,
-        "sha256": hex::encode(Sha256::digest(&body)),
+        "sha256": base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body)),
     });
+    state.media.put(media_id, body.to_vec());
     if let Some(caption) = caption {
         image["caption"] = json!(caption);
     }

@@ -3,16 +3,18 @@
 //! It accepts `POST /{version}/{phone-number-id}/messages` as Meta does: checks the bearer token,
 //! checks the request's shape against the send API (shared/reference), records it, and answers
 //! with a `wamid` or with the failure a test scripted (HTTP status and Graph error code), after
-//! an optional delay. Shared by the integration tests and the benchmarks.
+//! an optional delay. It also serves media as Meta does: `GET /{version}/{media-id}` answers
+//! with a short-lived URL, which serves the bytes with the same token. Shared by the
+//! integration tests and the benchmarks.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
@@ -74,10 +76,16 @@ pub enum Answer {
 
 #[derive(Default)]
 struct GraphState {
+    url: String,
     requests: Vec<Recorded>,
     script: VecDeque<Answer>,
     delay: Duration,
     next_id: u64,
+    media: HashMap<String, Vec<u8>>,
+    /// HTTP statuses for the next media requests, in order.
+    media_script: VecDeque<u16>,
+    /// Media requests answered with the file or its URL.
+    media_served: usize,
 }
 
 #[derive(Clone)]
@@ -92,9 +100,12 @@ impl FakeGraph {
         let router = Router::new()
             .route("/{version}/{phone_number_id}/messages", post(messages))
             .route("/messages", post(provider_messages))
+            .route("/{version}/{media_id}", get(media_object))
+            .route("/media-files/{media_id}", get(media_file))
             .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind fake graph");
         let url = format!("http://{}", listener.local_addr().expect("address"));
+        state.lock().unwrap().url = url.clone();
         tokio::spawn(async move { axum::serve(listener, router).await.expect("fake graph serves") });
         Self { url, state }
     }
@@ -102,6 +113,21 @@ impl FakeGraph {
     /// Answers the next requests with these, in order; then normally again.
     pub fn script(&self, answers: impl IntoIterator<Item = Answer>) {
         self.state.lock().unwrap().script.extend(answers);
+    }
+
+    /// Holds a media file under `media_id`, as if a citizen had sent it.
+    pub fn add_media(&self, media_id: &str, bytes: Vec<u8>) {
+        self.state.lock().unwrap().media.insert(media_id.to_string(), bytes);
+    }
+
+    /// Answers the next media requests with these statuses instead.
+    pub fn script_media(&self, statuses: impl IntoIterator<Item = u16>) {
+        self.state.lock().unwrap().media_script.extend(statuses);
+    }
+
+    /// How many media requests were answered successfully.
+    pub fn media_served(&self) -> usize {
+        self.state.lock().unwrap().media_served
     }
 
     /// Forgets answers scripted but not yet given.
@@ -142,9 +168,7 @@ async fn messages(
     if version != API_VERSION || phone_number_id != PHONE_NUMBER_ID {
         return graph_error(StatusCode::NOT_FOUND, 100, "Unknown path components");
     }
-    let authorised =
-        headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(format!("Bearer {ACCESS_TOKEN}").as_str());
-    answer(&state, authorised, &body).await
+    answer(&state, bearer_ok(&headers), &body).await
 }
 
 /// An EU provider in the style of 360dialog: `POST /messages` with a `D360-API-KEY` header.
@@ -203,6 +227,66 @@ async fn answer(state: &Mutex<GraphState>, authorised: bool, body: &str) -> Resp
             }))
             .into_response()
         }
+    }
+}
+
+fn bearer_ok(headers: &HeaderMap) -> bool {
+    headers.get("authorization").and_then(|v| v.to_str().ok()) == Some(format!("Bearer {ACCESS_TOKEN}").as_str())
+}
+
+/// Checks auth and the media script; on success returns the file and the fake's URL.
+fn media_request(
+    state: &Mutex<GraphState>,
+    headers: &HeaderMap,
+    media_id: &str,
+) -> Result<(Vec<u8>, String), Response> {
+    if !bearer_ok(headers) {
+        return Err(Box::new(graph_error(StatusCode::UNAUTHORIZED, 190, "Invalid OAuth access token")));
+    }
+    let mut state = state.lock().unwrap();
+    if let Some(status) = state.media_script.pop_front() {
+        return Err(Box::new(graph_error(StatusCode::from_u16(status).expect("status"), 2, "scripted media failure")));
+    }
+    let Some(bytes) = state.media.get(media_id).cloned() else {
+        return Err(Box::new(graph_error(StatusCode::NOT_FOUND, 100, "Unsupported get request")));
+    };
+    state.media_served += 1;
+    Ok((bytes, state.url.clone()))
+}
+
+async fn media_object(
+    State(state): State<Arc<Mutex<GraphState>>>,
+    Path((version, media_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    if version != API_VERSION {
+        return graph_error(StatusCode::NOT_FOUND, 100, "Unknown version");
+    }
+    match media_request(&state, &headers, &media_id) {
+        Ok((bytes, url)) => {
+            use sha2::Digest;
+            Json(json!({
+                "messaging_product": "whatsapp",
+                "url": format!("{url}/media-files/{media_id}"),
+                "mime_type": "image/jpeg",
+                "sha256": hex::encode(sha2::Sha256::digest(&bytes)),
+                "file_size": bytes.len().to_string(),
+                "id": media_id,
+            }))
+            .into_response()
+        }
+        Err(response) => *response,
+    }
+}
+
+async fn media_file(
+    State(state): State<Arc<Mutex<GraphState>>>,
+    Path(media_id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    match media_request(&state, &headers, &media_id) {
+        Ok((bytes, _)) => bytes.into_response(),
+        Err(response) => *response,
     }
 }
 

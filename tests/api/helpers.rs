@@ -339,3 +339,16 @@ pub fn terminate(child: &tokio::process::Child) {
     let result = unsafe { libc::kill(pid, libc::SIGTERM) };
     assert_eq!(result, 0, "sending SIGTERM failed");
 }
+
+/// A photo from ../shared/fixtures/photos.
+pub fn fixture_photo(name: &str) -> Vec<u8> {
+    let path = format!("{}/../shared/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The SHA-256 of `bytes` as the webhook announces it (base64).
+pub fn announced_sha256(bytes: &[u8]) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
+}

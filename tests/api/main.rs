@@ -7,6 +7,7 @@ mod conversation;
 mod fake_graph;
 mod helpers;
 mod outbound;
+mod photos;
 mod queue;
 mod sandbox;
 mod webhook;

@@ -2,6 +2,7 @@
 
 use meldeweg::config::WhatsAppMode;
 use serde_json::{json, Value};
+use sqlx::Row;
 
 use crate::helpers::*;
 
@@ -88,7 +89,7 @@ async fn the_chat_long_poll_answers_when_something_changes() {
 }
 
 #[tokio::test]
-async fn sandbox_photos_are_sniffed_from_their_bytes_and_never_stored() {
+async fn sandbox_photos_go_through_cleaning_and_a_photo_with_gps_is_a_whole_report() {
     let app = spawn_sandbox().await;
     let post = |bytes: Vec<u8>, from: &str| {
         app.http
@@ -101,15 +102,17 @@ async fn sandbox_photos_are_sniffed_from_their_bytes_and_never_stored() {
     };
     let pdf = post(b"%PDF-1.7 not a photo".to_vec(), "4917600000002").await.unwrap();
     assert_eq!(pdf.status(), 415);
-    let jpeg = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F'];
-    assert_eq!(post(jpeg.clone(), "4917600000002").await.unwrap().status(), 200);
-    assert_eq!(post(jpeg, "12").await.unwrap().status(), 400, "a bad number is refused");
-    let too_big = vec![0xFF; 5 * 1024 * 1024 + 1];
+    let photo =
+        std::fs::read(format!("{}/../shared/fixtures/photos/phone_o6_gps.jpg", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    assert_eq!(post(photo.clone(), "12").await.unwrap().status(), 400, "a bad number is refused");
+    let too_big = vec![0xFF; app.settings.photos.max_input_mib as usize * 1024 * 1024 + 1];
     assert_eq!(post(too_big, "4917600000002").await.unwrap().status(), 413);
+    assert_eq!(post(photo, "4917600000002").await.unwrap().status(), 200);
     app.queue_drained().await;
-    assert_eq!(app.count("SELECT COUNT(*) FROM photos WHERE mime_type = 'image/jpeg'").await, 1);
-    let draft: String = sqlx::query_scalar("SELECT draft FROM conversations").fetch_one(app.db.pool()).await.unwrap();
-    assert!(draft.contains("Glässcherben"), "the caption becomes the description: {draft}");
+    let row = sqlx::query("SELECT description, location_source FROM reports").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(row.get::<Option<String>, _>("description").as_deref(), Some("Glässcherben"));
+    assert_eq!(row.get::<String, _>("location_source"), "photo_exif");
+    assert_eq!(app.count("SELECT COUNT(*) FROM photos WHERE report_id IS NOT NULL AND token IS NOT NULL").await, 1);
 }
 
 #[tokio::test]

@@ -205,7 +205,8 @@ fn bad_inputs_get_typed_errors() {
     let png = fixture("screenshot_gps.png");
     let webp = fixture("camera_o1_gps.webp");
     let defaults = Limits::default();
-    let cases: Vec<(&str, Vec<u8>, fn(&PhotoError) -> bool)> = vec![
+    type Expectation = fn(&PhotoError) -> bool;
+    let cases: Vec<(&str, Vec<u8>, Expectation)> = vec![
         ("truncated JPEG", jpeg[..jpeg.len() / 2].to_vec(), |e| matches!(e, PhotoError::Truncated)),
         ("JPEG cut in its header", jpeg[..200].to_vec(), |e| matches!(e, PhotoError::Truncated)),
         ("truncated PNG", png[..png.len() / 2].to_vec(), |e| matches!(e, PhotoError::Corrupt(_))),

@@ -1,5 +1,6 @@
 //! The Cloud API client: POSTs a message and sorts failures into retry-later, window-closed
-//! and give-up, by HTTP status and Graph error code (DESIGN.md "Errors when sending").
+//! and give-up, by HTTP status and Graph error code (DESIGN.md "Errors when sending"); and
+//! downloads media (GET the media object, then its short-lived URL, with a size cap).
 //!
 //! Base URL, path and auth header come from configuration so an EU provider can sit in
 //! between (P1). The token is never logged; error details are Meta's text, not message text.
@@ -29,6 +30,26 @@ pub enum ClientError {
     Setup(String),
 }
 
+/// Why a media download did not produce the file.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("temporary failure: {0}")]
+    Transient(String),
+    /// WhatsApp no longer has it (media expire), or refuses it for good.
+    #[error("not available: {0}")]
+    Gone(String),
+    #[error("larger than {max} bytes")]
+    TooLarge { max: usize },
+}
+
+#[derive(Debug, Deserialize)]
+struct MediaObject {
+    url: String,
+    /// Meta sends the size as a string; some providers as a number.
+    #[serde(default)]
+    file_size: Option<Value>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SendError {
     #[error("temporary failure ({}): {detail}", code.map_or("no code".to_string(), |c| c.to_string()))]
@@ -39,9 +60,12 @@ pub enum SendError {
     Permanent { code: Option<i64>, detail: String },
 }
 
+#[derive(Clone)]
 pub struct CloudClient {
     http: reqwest::Client,
     messages_url: reqwest::Url,
+    /// The media object URL with `{media_id}` still in it.
+    media_url: String,
     auth_header: HeaderName,
     auth_value: HeaderValue,
 }
@@ -80,6 +104,7 @@ impl CloudClient {
         let base = settings.api_base_url.trim_end_matches('/');
         let messages_url = reqwest::Url::parse(&format!("{base}{path}"))
             .map_err(|e| ClientError::Setup(format!("messages URL: {e}")))?;
+        let media_url = format!("{base}{}", settings.media_path.replace("{version}", &settings.api_version));
         let token = settings.access_token.expose_secret();
         let value = match settings.auth_scheme.as_str() {
             "" => token.to_string(),
@@ -95,7 +120,7 @@ impl CloudClient {
             .connect_timeout(Duration::from_secs(settings.timeout_seconds.min(5)))
             .build()
             .map_err(|e| ClientError::Setup(e.to_string()))?;
-        Ok(Self { http, messages_url, auth_header, auth_value })
+        Ok(Self { http, messages_url, media_url, auth_header, auth_value })
     }
 
     /// Sends one message; returns WhatsApp's message id if it gave one.
@@ -131,6 +156,68 @@ impl CloudClient {
         let graph = serde_json::from_slice::<GraphErrorBody>(&body).ok().map(|b| b.error);
         Err(classify(status.as_u16(), graph, retry_after))
     }
+}
+
+impl CloudClient {
+    /// Downloads a media file by id: the media object names a short-lived URL, which is
+    /// fetched with the same token. Stops reading once `max_bytes` is exceeded.
+    pub async fn download_media(&self, media_id: &str, max_bytes: usize) -> Result<Vec<u8>, MediaError> {
+        let object_url = reqwest::Url::parse(&self.media_url.replace("{media_id}", media_id))
+            .map_err(|e| MediaError::Gone(format!("media id gives no URL: {e}")))?;
+        let response = self.get(object_url).await?;
+        let body = read_capped(response, 64 * 1024).await?;
+        let object: MediaObject = serde_json::from_slice(&body)
+            .map_err(|e| MediaError::Transient(format!("unreadable media object: {e}")))?;
+        let announced = object.file_size.as_ref().and_then(|v| match v {
+            Value::String(s) => s.parse::<u64>().ok(),
+            other => other.as_u64(),
+        });
+        if announced.is_some_and(|size| size > max_bytes as u64) {
+            return Err(MediaError::TooLarge { max: max_bytes });
+        }
+        let file_url = reqwest::Url::parse(&object.url)
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https"))
+            .ok_or_else(|| MediaError::Transient("the media object has no usable URL".into()))?;
+        let response = self.get(file_url).await?;
+        read_capped(response, max_bytes).await
+    }
+
+    async fn get(&self, url: reqwest::Url) -> Result<reqwest::Response, MediaError> {
+        let response = self
+            .http
+            .get(url)
+            .header(self.auth_header.clone(), self.auth_value.clone())
+            .send()
+            .await
+            .map_err(|e| MediaError::Transient(format!("request failed: {}", without_url(e))))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        if status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 401 || status.as_u16() == 403 {
+            // Throttling, Meta's trouble, or a token an admin can still fix.
+            return Err(MediaError::Transient(format!("HTTP {status}")));
+        }
+        Err(MediaError::Gone(format!("HTTP {status}")))
+    }
+}
+
+/// Reads a response body, giving up as soon as it grows past `max_bytes`.
+async fn read_capped(mut response: reqwest::Response, max_bytes: usize) -> Result<Vec<u8>, MediaError> {
+    if response.content_length().is_some_and(|length| length > max_bytes as u64) {
+        return Err(MediaError::TooLarge { max: max_bytes });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) =
+        response.chunk().await.map_err(|e| MediaError::Transient(format!("download broke off: {}", without_url(e))))?
+    {
+        if body.len() + chunk.len() > max_bytes {
+            return Err(MediaError::TooLarge { max: max_bytes });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn classify(status: u16, graph: Option<GraphError>, retry_after: Option<Duration>) -> SendError {

@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod ingress;
+pub mod media;
 pub mod message;
 pub mod signature;
 pub mod store;

@@ -13,12 +13,26 @@ pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 /// Most photos one report collects.
 pub const MAX_PHOTOS: usize = 10;
 
-/// Where the citizen says the problem is.
+/// Where the problem is.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DraftLocation {
     pub point: LatLon,
     /// Name and address WhatsApp attaches to a shared place, if any.
     pub label: Option<String>,
+    #[serde(default)]
+    pub source: PlaceSource,
+}
+
+/// How the place became known. A place the citizen shares always replaces one read from a
+/// photo.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceSource {
+    /// Shared in the chat (a WhatsApp location).
+    #[default]
+    Shared,
+    /// The GPS position in a photo's metadata.
+    PhotoGps,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -81,7 +95,7 @@ mod tests {
     use super::*;
 
     fn here() -> DraftLocation {
-        DraftLocation { point: LatLon::new(51.0, 7.0).unwrap(), label: None }
+        DraftLocation { point: LatLon::new(51.0, 7.0).unwrap(), label: None, source: PlaceSource::Shared }
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::{LatLon, Reference};
 use command::Command;
-pub use draft::{Draft, DraftLocation, ReportDraft};
+pub use draft::{Draft, DraftLocation, PlaceSource, ReportDraft};
 
 /// The language replies are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -43,9 +43,16 @@ impl Lang {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Inbound {
     Text(String),
-    /// A photo the shell has already recorded (as an image or an image document).
+    /// A photo the shell has already cleaned and recorded (sent as an image or an image
+    /// document), with the position read from it, if any.
     Photo {
         photo_id: i64,
+        caption: Option<String>,
+        gps: Option<LatLon>,
+    },
+    /// A photo that could not be used; the citizen is asked to send it again.
+    PhotoRefused {
+        problem: PhotoProblem,
         caption: Option<String>,
     },
     Location {
@@ -75,6 +82,17 @@ pub enum Unsupported {
     Other,
 }
 
+/// Why a photo could not be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhotoProblem {
+    /// Not a JPEG, PNG or WebP picture, or a broken one.
+    Unreadable,
+    /// Larger than the configured limits.
+    TooLarge,
+    /// WhatsApp no longer had it, or it arrived damaged.
+    Unavailable,
+}
+
 /// What the shell knows about the reporter when the message arrives.
 #[derive(Debug, Clone, Copy)]
 pub struct Context {
@@ -97,6 +115,7 @@ pub enum Reply {
     /// Only a place was sent: ask what is wrong there.
     AskDescription,
     PhotoLimit,
+    Photo(PhotoProblem),
     StatusFormat,
     Stopped,
     Started,
@@ -177,7 +196,7 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
             return Outcome { draft, actions };
         }
         Inbound::Text(text) | Inbound::Choice { title: text, .. } => draft.add_text(&text),
-        Inbound::Photo { photo_id, caption } => {
+        Inbound::Photo { photo_id, caption, gps } => {
             if draft.photo_ids.len() >= draft::MAX_PHOTOS {
                 actions.push(Action::Reply(Reply::PhotoLimit));
                 return Outcome { draft, actions };
@@ -186,8 +205,22 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
             if let Some(caption) = caption {
                 draft.add_text(&caption);
             }
+            if let (None, Some(point)) = (&draft.location, gps) {
+                draft.location = Some(DraftLocation { point, label: None, source: PlaceSource::PhotoGps });
+            }
         }
-        Inbound::Location { point, label } => draft.location = Some(DraftLocation { point, label }),
+        Inbound::PhotoRefused { problem, caption } => {
+            // The words still count; the photo is asked for again.
+            if let Some(caption) = caption {
+                draft.add_text(&caption);
+                draft.updated_at_ms = Some(context.now_ms);
+            }
+            actions.push(Action::Reply(Reply::Photo(problem)));
+            return Outcome { draft, actions };
+        }
+        Inbound::Location { point, label } => {
+            draft.location = Some(DraftLocation { point, label, source: PlaceSource::Shared })
+        }
         Inbound::Unsupported(kind) => {
             actions.push(Action::Reply(Reply::Unsupported(kind)));
             return Outcome { draft, actions };
@@ -264,7 +297,7 @@ mod tests {
 
     #[test]
     fn photo_with_caption_then_location() {
-        let photo = Inbound::Photo { photo_id: 3, caption: Some("Müll am Spielplatz".into()) };
+        let photo = Inbound::Photo { photo_id: 3, caption: Some("Müll am Spielplatz".into()), gps: None };
         let (_, actions) = run(vec![photo, location()], &context());
         let report = created(&actions[1]).unwrap();
         assert_eq!(report.photo_ids, vec![3]);
@@ -336,12 +369,41 @@ mod tests {
     }
 
     #[test]
+    fn a_photo_with_a_position_completes_the_report_without_asking_for_the_place() {
+        let gps = LatLon::new(51.9063, 10.4292).unwrap();
+        let photo = Inbound::Photo { photo_id: 5, caption: Some("Schlagloch".into()), gps: Some(gps) };
+        let (_, actions) = run(vec![photo], &context());
+        let report = created(&actions[0]).expect("report created");
+        assert_eq!((report.location.point, report.location.source), (gps, PlaceSource::PhotoGps));
+        assert!(!actions[0].contains(&Action::Reply(Reply::LocationRequest)));
+    }
+
+    #[test]
+    fn a_shared_place_wins_over_a_photo_position() {
+        let shared = Inbound::Location { point: LatLon::new(51.5, 7.4).unwrap(), label: None };
+        let gps = LatLon::new(51.9, 10.4).unwrap();
+        let photo = Inbound::Photo { photo_id: 5, caption: None, gps: Some(gps) };
+        let (_, actions) = run(vec![shared, photo], &context());
+        let report = created(&actions[1]).expect("report created");
+        assert_eq!(report.location.source, PlaceSource::Shared);
+        assert_eq!(report.location.point, LatLon::new(51.5, 7.4).unwrap());
+    }
+
+    #[test]
+    fn a_refused_photo_is_asked_for_again_and_its_caption_is_kept() {
+        let refused = Inbound::PhotoRefused { problem: PhotoProblem::Unreadable, caption: Some("Ampel".into()) };
+        let (draft, actions) = run(vec![refused], &context());
+        assert_eq!(actions[0], vec![Action::Reply(Reply::Photo(PhotoProblem::Unreadable))]);
+        assert_eq!(draft.texts, vec!["Ampel".to_string()]);
+    }
+
+    #[test]
     fn photos_beyond_the_limit_are_refused() {
         let mut draft = Draft::default();
         for id in 0..draft::MAX_PHOTOS as i64 {
-            draft = step(draft, &context(), Inbound::Photo { photo_id: id, caption: None }).draft;
+            draft = step(draft, &context(), Inbound::Photo { photo_id: id, caption: None, gps: None }).draft;
         }
-        let outcome = step(draft, &context(), Inbound::Photo { photo_id: 99, caption: None });
+        let outcome = step(draft, &context(), Inbound::Photo { photo_id: 99, caption: None, gps: None });
         assert_eq!(outcome.actions, vec![Action::Reply(Reply::PhotoLimit)]);
         assert_eq!(outcome.draft.photo_ids.len(), draft::MAX_PHOTOS);
     }

@@ -36,7 +36,7 @@ pub fn sniff(bytes: &[u8]) -> Result<Format, PhotoError> {
         [b'I', b'I', 0x2A, 0x00, ..] | [b'M', b'M', 0x00, 0x2A, ..] => unsupported("TIFF"),
         [b'B', b'M', ..] => unsupported("BMP"),
         [] => Err(PhotoError::Empty),
-        _ => unsupported("unknown"),
+        _ => unsupported("unrecognised"),
     }
 }
 
@@ -78,7 +78,7 @@ mod tests {
         assert!(matches!(sniff(b"\0\0\0\x18ftypavif\0\0"), Err(PhotoError::Unsupported("AVIF"))));
         assert!(matches!(sniff(b"GIF89a"), Err(PhotoError::Unsupported("GIF"))));
         assert!(matches!(sniff(b"%PDF-1.7"), Err(PhotoError::Unsupported("PDF"))));
-        assert!(matches!(sniff(b"RIFF\0\0\0\0WAVE"), Err(PhotoError::Unsupported("unknown"))));
+        assert!(matches!(sniff(b"RIFF\0\0\0\0WAVE"), Err(PhotoError::Unsupported("unrecognised"))));
         assert!(matches!(sniff(b""), Err(PhotoError::Empty)));
     }
 

@@ -1,0 +1,80 @@
+//! Where a photo's bytes come from: the Cloud API (or EU provider) by media id, or, in sandbox
+//! mode, the uploads the simulator holds in memory for a few minutes as WhatsApp's servers do.
+//! Neither is written to disk: only the cleaned image is ever stored (P5).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+use super::client::{CloudClient, MediaError};
+
+/// How long the sandbox keeps an upload (WhatsApp's media URLs expire after 5 minutes).
+const SANDBOX_TTL: Duration = Duration::from_secs(300);
+/// Most uploads the sandbox holds at once.
+const SANDBOX_CAPACITY: usize = 32;
+
+pub enum MediaSource {
+    Cloud(CloudClient),
+    Sandbox(SandboxMedia),
+}
+
+impl MediaSource {
+    /// The file's bytes, checked against the SHA-256 the channel announced (hex or base64).
+    pub async fn fetch(
+        &self,
+        media_id: &str,
+        announced_sha256: Option<&str>,
+        max_bytes: usize,
+    ) -> Result<Vec<u8>, MediaError> {
+        let bytes = match self {
+            MediaSource::Cloud(client) => client.download_media(media_id, max_bytes).await?,
+            MediaSource::Sandbox(media) => {
+                let bytes = media.get(media_id).ok_or_else(|| MediaError::Gone("the upload has expired".into()))?;
+                if bytes.len() > max_bytes {
+                    return Err(MediaError::TooLarge { max: max_bytes });
+                }
+                bytes
+            }
+        };
+        if let Some(announced) = announced_sha256 {
+            let digest = Sha256::digest(&bytes);
+            let matches = announced.eq_ignore_ascii_case(&hex::encode(digest))
+                || announced == base64::engine::general_purpose::STANDARD.encode(digest);
+            if !matches {
+                return Err(MediaError::Gone("the file does not match its announced SHA-256".into()));
+            }
+        }
+        Ok(bytes)
+    }
+}
+
+/// An upload and when it arrived.
+type Upload = (Instant, Arc<Vec<u8>>);
+
+/// Uploads from the sandbox page, by media id, until they expire.
+#[derive(Clone, Default)]
+pub struct SandboxMedia {
+    uploads: Arc<Mutex<HashMap<String, Upload>>>,
+}
+
+impl SandboxMedia {
+    pub fn put(&self, media_id: String, bytes: Vec<u8>) {
+        let mut uploads = self.uploads.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        uploads.retain(|_, (at, _)| at.elapsed() < SANDBOX_TTL);
+        if uploads.len() >= SANDBOX_CAPACITY {
+            let oldest = uploads.iter().min_by_key(|(_, (at, _))| *at).map(|(id, _)| id.clone());
+            if let Some(oldest) = oldest {
+                uploads.remove(&oldest);
+            }
+        }
+        uploads.insert(media_id, (Instant::now(), Arc::new(bytes)));
+    }
+
+    fn get(&self, media_id: &str) -> Option<Vec<u8>> {
+        let uploads = self.uploads.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        uploads.get(media_id).filter(|(at, _)| at.elapsed() < SANDBOX_TTL).map(|(_, bytes)| bytes.as_ref().clone())
+    }
+}

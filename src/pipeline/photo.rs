@@ -1,0 +1,100 @@
+//! The photo stage of the `photo` job: fetch the citizen's photo, clean it on the blocking pool
+//! (`workers::photo::clean`, a bounded number at a time), and store the cleaned image and
+//! thumbnail. The original exists only in memory while this runs (P5).
+//!
+//! The conversation step that follows is the intake job's (`intake::run`), so a citizen's
+//! photo and the messages around it go through the dialogue in the order they were sent.
+//! Storing is idempotent: the token is a keyed hash of the WhatsApp message id, so a job that
+//! runs again overwrites the same two files.
+
+use std::sync::Arc;
+
+use meldeweg_workers::conversation::PhotoProblem;
+use meldeweg_workers::photo::{self, Limits, PhotoError};
+use meldeweg_workers::LatLon;
+use tokio::sync::Semaphore;
+
+use crate::channels::whatsapp::client::MediaError;
+use crate::channels::whatsapp::media::MediaSource;
+use crate::channels::whatsapp::webhook::Media;
+use crate::crypto::Vault;
+use crate::queue::JobFailure;
+use crate::storage::PhotoStore;
+
+/// What the photo stage needs; built once at start-up.
+pub struct PhotoStage {
+    pub media: MediaSource,
+    pub store: PhotoStore,
+    pub limits: Limits,
+    /// Photos being cleaned at once in this process.
+    pub permits: Arc<Semaphore>,
+}
+
+/// A photo cleaned and stored.
+pub struct StoredPhoto {
+    pub token: String,
+    pub width: u32,
+    pub height: u32,
+    pub sha256: String,
+    pub gps: Option<LatLon>,
+    pub taken_at: Option<String>,
+}
+
+pub enum PhotoOutcome {
+    Stored(StoredPhoto),
+    /// The citizen is asked to send the photo again.
+    Refused(PhotoProblem),
+}
+
+impl PhotoStage {
+    /// Fetches, cleans and stores the photo of message `message_id`. Passing trouble (network,
+    /// storage) fails the job for a retry; a photo that cannot be used is `Refused`.
+    pub async fn process(&self, vault: &Vault, message_id: &str, media: &Media) -> Result<PhotoOutcome, JobFailure> {
+        let bytes = match self.media.fetch(&media.id, media.sha256.as_deref(), self.limits.max_input_bytes).await {
+            Ok(bytes) => bytes,
+            Err(MediaError::Transient(reason)) => return Err(JobFailure::Retry { reason, after: None }),
+            Err(MediaError::Gone(reason)) => {
+                tracing::warn!(%reason, "a photo could not be fetched");
+                return Ok(PhotoOutcome::Refused(PhotoProblem::Unavailable));
+            }
+            Err(MediaError::TooLarge { max }) => {
+                tracing::info!(max, "a photo was larger than allowed");
+                return Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge));
+            }
+        };
+        let cleaned = {
+            let _permit =
+                self.permits.acquire().await.map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+            let limits = self.limits.clone();
+            tokio::task::spawn_blocking(move || photo::clean(&bytes, &limits))
+                .await
+                .map_err(|e| JobFailure::Retry { reason: format!("cleaning stopped: {e}"), after: None })?
+        };
+        let cleaned = match cleaned {
+            Ok(cleaned) => cleaned,
+            Err(error) => {
+                tracing::info!(%error, "a photo was refused");
+                let problem = match error {
+                    PhotoError::TooLarge { .. } | PhotoError::TooManyPixels { .. } | PhotoError::TooMuchMemory => {
+                        PhotoProblem::TooLarge
+                    }
+                    _ => PhotoProblem::Unreadable,
+                };
+                return Ok(PhotoOutcome::Refused(problem));
+            }
+        };
+        let token = vault.lookup_hash("photo", message_id)[..32].to_string();
+        self.store
+            .put(&token, cleaned.jpeg, cleaned.thumbnail)
+            .await
+            .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+        Ok(PhotoOutcome::Stored(StoredPhoto {
+            token,
+            width: cleaned.width,
+            height: cleaned.height,
+            sha256: cleaned.sha256,
+            gps: cleaned.gps,
+            taken_at: cleaned.taken_at,
+        }))
+    }
+}

@@ -1,0 +1,65 @@
+//! Where cleaned photos live: an `object_store` (the local filesystem under the data directory
+//! by default; an S3-compatible store can take its place). Only cleaned JPEGs are ever written
+//! here; each photo is two objects named by its unguessable token.
+
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StorageError {
+    #[error("photo storage: {0}")]
+    Store(#[from] object_store::Error),
+    #[error("photo storage directory {path}: {source}")]
+    Directory { path: String, source: std::io::Error },
+}
+
+/// Which file of a photo.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    Image,
+    Thumbnail,
+}
+
+#[derive(Clone)]
+pub struct PhotoStore {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl PhotoStore {
+    /// A store in `dir` (created if missing).
+    pub fn local(dir: &FsPath) -> Result<Self, StorageError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| StorageError::Directory { path: dir.display().to_string(), source })?;
+        Ok(Self { store: Arc::new(LocalFileSystem::new_with_prefix(dir)?) })
+    }
+
+    /// Writes both files of a photo. Writing the same token again replaces them.
+    pub async fn put(&self, token: &str, image: Vec<u8>, thumbnail: Vec<u8>) -> Result<(), StorageError> {
+        self.store.put(&key(token, Variant::Image), PutPayload::from(image)).await?;
+        self.store.put(&key(token, Variant::Thumbnail), PutPayload::from(thumbnail)).await?;
+        Ok(())
+    }
+
+    /// One file of a photo; `None` if there is no such photo.
+    pub async fn get(&self, token: &str, variant: Variant) -> Result<Option<Bytes>, StorageError> {
+        match self.store.get(&key(token, variant)).await {
+            Ok(found) => Ok(Some(found.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(error) => Err(error.into()),
+        }
+    }
+}
+
+/// Objects are spread over 256 folders by the token's first two characters.
+fn key(token: &str, variant: Variant) -> Path {
+    let name = match variant {
+        Variant::Image => format!("{token}.jpg"),
+        Variant::Thumbnail => format!("{token}.thumb.jpg"),
+    };
+    Path::from(format!("{}/{name}", &token[..2.min(token.len())]))
+}

@@ -1,0 +1,226 @@
+//! Photos end to end: downloaded from the (fake) Cloud API, cleaned, stored without any
+//! metadata, their GPS used as the report's place, served at unguessable URLs; and every way a
+//! photo can fail ending in a polite reply, not a lost message.
+
+use meldeweg::texts::{TextKey, Texts};
+use meldeweg_workers::conversation::Lang;
+use serde_json::{json, Value};
+use sqlx::Row;
+
+use crate::helpers::*;
+
+fn render(app: &TestApp, key: TextKey) -> String {
+    Texts::load(&app.settings.messages_dir, &app.settings.municipality).unwrap().render(Lang::De, key, &[])
+}
+
+/// An image message for media the fake Graph API holds, announcing the bytes' SHA-256.
+fn image(app: &TestApp, media_id: &str, bytes: Vec<u8>, caption: Option<&str>) -> Value {
+    let sha256 = announced_sha256(&bytes);
+    app.graph.add_media(media_id, bytes);
+    let mut image = json!({ "id": media_id, "mime_type": "image/jpeg", "sha256": sha256 });
+    if let Some(caption) = caption {
+        image["caption"] = json!(caption);
+    }
+    json!({ "type": "image", "image": image })
+}
+
+struct StoredPhoto {
+    token: String,
+    width: i64,
+    height: i64,
+    gps: Option<(f64, f64)>,
+}
+
+async fn photos(app: &TestApp) -> Vec<StoredPhoto> {
+    let rows = sqlx::query("SELECT token, width, height, gps_lat, gps_lon FROM photos ORDER BY id")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    rows.iter()
+        .map(|row| {
+            let lat: Option<f64> = row.get("gps_lat");
+            let lon: Option<f64> = row.get("gps_lon");
+            StoredPhoto {
+                token: row.get("token"),
+                width: row.get("width"),
+                height: row.get("height"),
+                gps: lat.zip(lon),
+            }
+        })
+        .collect()
+}
+
+/// Every file under the data directory, for checking that no original was written.
+fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(files_under(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn a_phone_photo_with_gps_becomes_a_report_at_the_photos_place_and_is_served_clean() {
+    let app = spawn_app().await;
+    let citizen = Citizen::new();
+    let original = fixture_photo("phone_o6_gps.jpg");
+    assert!(contains(&original, b"Mustermann"), "the fixture names its owner");
+    app.send(&citizen, image(&app, "media-phone", original, Some("Schlagloch vor der Schule"))).await;
+    let replies = app.replies(&citizen, 2).await;
+    assert!(replies[1].contains("M-20"), "the reference follows at once, no location request: {replies:?}");
+    app.queue_drained().await;
+
+    let row = sqlx::query("SELECT location_source, lat, lon, description FROM reports")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(row.get::<String, _>("location_source"), "photo_exif");
+    assert!((row.get::<f64, _>("lat") - 51.906312).abs() < 1e-5);
+    assert!((row.get::<f64, _>("lon") - 10.429187).abs() < 1e-5);
+    assert_eq!(row.get::<Option<String>, _>("description").as_deref(), Some("Schlagloch vor der Schule"));
+
+    let stored = photos(&app).await;
+    assert_eq!(stored.len(), 1);
+    let photo = &stored[0];
+    assert_eq!((photo.width, photo.height), (1536, 2048), "turned upright and scaled");
+    assert_eq!(photo.token.len(), 32);
+
+    let response = app.http.get(app.url(&format!("/photos/{}", photo.token))).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["content-type"], "image/jpeg");
+    assert_eq!(response.headers()["cache-control"], "private, max-age=31536000, immutable");
+    assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+    let served = response.bytes().await.unwrap();
+    let decoded = image::load_from_memory(&served).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (1536, 2048));
+    assert!(!contains(&served, b"Exif") && !contains(&served, b"Mustermann"));
+    let thumb = app.http.get(app.url(&format!("/photos/{}/thumb", photo.token))).send().await.unwrap();
+    assert_eq!(thumb.status(), 200);
+    let thumb = image::load_from_memory(&thumb.bytes().await.unwrap()).unwrap();
+    assert_eq!((thumb.width(), thumb.height()), (240, 320));
+
+    for file in files_under(app.dir.path()) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(!contains(&bytes, b"Mustermann"), "{} holds the original's metadata", file.display());
+    }
+}
+
+#[tokio::test]
+async fn photo_urls_cannot_be_guessed() {
+    let app = spawn_app().await;
+    for path in
+        ["/photos/00000000000000000000000000000000", "/photos/1", "/photos/..%2F..%2Fsecret.key", "/photos/1/thumb"]
+    {
+        let response = app.http.get(app.url(path)).send().await.unwrap();
+        assert_eq!(response.status(), 404, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn a_shared_location_wins_over_the_photos_gps() {
+    let app = spawn_app().await;
+    let citizen = Citizen::new();
+    app.send(&citizen, location(51.5136, 7.4653)).await;
+    app.replies(&citizen, 2).await; // notice, and what is the problem?
+    app.send(&citizen, image(&app, "media-webp", fixture_photo("camera_o1_gps.webp"), None)).await;
+    let replies = app.replies(&citizen, 3).await;
+    assert!(replies[2].contains("M-20"), "{replies:?}");
+    let row = sqlx::query("SELECT location_source, lat FROM reports").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(row.get::<String, _>("location_source"), "whatsapp_location");
+    assert!((row.get::<f64, _>("lat") - 51.5136).abs() < 1e-9);
+    let stored = photos(&app).await;
+    let (lat, lon) = stored[0].gps.expect("the photo's own position is kept with it");
+    assert!((lat - 51.9042).abs() < 1e-5 && (lon - 10.4301).abs() < 1e-5);
+}
+
+#[tokio::test]
+async fn a_screenshot_sent_as_a_document_uses_its_xmp_position() {
+    let app = spawn_app().await;
+    let citizen = Citizen::new();
+    let bytes = fixture_photo("screenshot_gps.png");
+    let sha256 = announced_sha256(&bytes);
+    app.graph.add_media("media-png", bytes);
+    let document = json!({ "type": "document", "document": {
+        "id": "media-png", "mime_type": "image/png", "sha256": sha256, "filename": "Bildschirmfoto.png",
+        "caption": "Müll am Spielplatz",
+    }});
+    app.send(&citizen, document).await;
+    let replies = app.replies(&citizen, 2).await;
+    assert!(replies[1].contains("M-20"), "{replies:?}");
+    let source: String =
+        sqlx::query_scalar("SELECT location_source FROM reports").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(source, "photo_exif");
+}
+
+#[tokio::test]
+async fn a_photo_without_gps_asks_for_the_place() {
+    let app = spawn_app().await;
+    let citizen = Citizen::new();
+    app.send(&citizen, image(&app, "media-plain", fixture_photo("whatsapp_nometa.jpg"), None)).await;
+    let replies = app.replies(&citizen, 2).await;
+    assert_eq!(replies[1], render(&app, TextKey::LocationRequest));
+    app.send(&citizen, location(51.5, 7.4)).await;
+    assert!(app.replies(&citizen, 3).await[2].contains("M-20"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM photos WHERE report_id IS NOT NULL").await, 1);
+}
+
+#[tokio::test]
+async fn photos_that_cannot_be_used_get_a_polite_reply_and_nothing_is_stored() {
+    let app = spawn_app_with(|s| s.photos.max_input_mib = 1).await;
+    let phone = fixture_photo("phone_o6_gps.jpg");
+    let truncated = phone[..phone.len() / 3].to_vec();
+    let plain = fixture_photo("whatsapp_nometa.jpg");
+    let mut wrong_hash = image(&app, "media-tampered", plain.clone(), None);
+    wrong_hash["image"]["sha256"] = json!(announced_sha256(b"other"));
+    let cases = [
+        ("a truncated photo", image(&app, "media-truncated", truncated, Some("Ampel")), TextKey::PhotoUnreadable),
+        (
+            "a GIF",
+            image(&app, "media-gif", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(), None),
+            TextKey::PhotoUnreadable,
+        ),
+        ("a photo over the size limit", image(&app, "media-big", phone, None), TextKey::PhotoTooLarge),
+        ("a photo whose bytes do not match", wrong_hash, TextKey::PhotoUnavailable),
+        (
+            "media WhatsApp no longer has",
+            json!({ "type": "image", "image": { "id": "media-expired", "mime_type": "image/jpeg" } }),
+            TextKey::PhotoUnavailable,
+        ),
+    ];
+    for (what, message, expected) in cases {
+        let citizen = Citizen::new();
+        app.send(&citizen, message).await;
+        let replies = app.replies(&citizen, 2).await;
+        assert_eq!(replies[1], render(&app, expected), "{what}");
+    }
+    app.queue_drained().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM photos").await, 0);
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs WHERE dead_at IS NOT NULL").await, 0);
+    assert!(!app.dir.path().join("photos").read_dir().unwrap().any(|_| true), "no file was stored");
+    let draft: String = sqlx::query_scalar("SELECT draft FROM conversations WHERE draft LIKE '%Ampel%'")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(draft.contains("Ampel"), "the caption of a refused photo is kept");
+}
+
+#[tokio::test]
+async fn a_media_server_failure_is_retried_and_the_photo_still_arrives() {
+    let app = spawn_app().await;
+    app.graph.script_media([500, 503]);
+    let citizen = Citizen::new();
+    app.send(&citizen, image(&app, "media-flaky", fixture_photo("whatsapp_nometa.jpg"), None)).await;
+    let replies = app.replies(&citizen, 2).await;
+    assert_eq!(replies[1], render(&app, TextKey::LocationRequest));
+    assert_eq!(photos(&app).await.len(), 1);
+    assert_eq!(app.graph.media_served(), 2, "after two failures: the media object, then the file");
+}
