@@ -239,7 +239,7 @@ fn media_request(
     state: &Mutex<GraphState>,
     headers: &HeaderMap,
     media_id: &str,
-) -> Result<(Vec<u8>, String), Response> {
+) -> Result<(Vec<u8>, String), Box<Response>> {
     if !bearer_ok(headers) {
         return Err(Box::new(graph_error(StatusCode::UNAUTHORIZED, 190, "Invalid OAuth access token")));
     }
