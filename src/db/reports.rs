@@ -189,22 +189,36 @@ pub struct Listing {
     pub lon: f64,
     pub location_source: String,
     pub location_label: Option<String>,
-    pub photos: i64,
+    /// Paths of the report's cleaned photos (`/photos/{token}`), in the order they arrived.
+    pub photos: Vec<String>,
 }
 
 /// The most recent reports, newest first.
 pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Listing>, ReportError> {
     let rows = sqlx::query(
-        "SELECT r.reference, r.status, r.channel, r.created_at, r.description, r.lat, r.lon,
-                r.location_source, r.location_label,
-                (SELECT COUNT(*) FROM photos p WHERE p.report_id = r.id) AS photos
+        "SELECT r.id, r.reference, r.status, r.channel, r.created_at, r.description, r.lat, r.lon,
+                r.location_source, r.location_label
          FROM reports r ORDER BY r.created_at DESC, r.id DESC LIMIT $1",
     )
     .bind(limit)
-    .fetch_all(conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let photo_rows = sqlx::query(
+        "SELECT p.report_id, p.token FROM photos p
+         JOIN (SELECT id FROM reports ORDER BY created_at DESC, id DESC LIMIT $1) r ON r.id = p.report_id
+         WHERE p.token IS NOT NULL ORDER BY p.id",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut photos: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
+    for row in &photo_rows {
+        let token: String = row.try_get("token")?;
+        photos.entry(row.try_get("report_id")?).or_default().push(format!("/photos/{token}"));
+    }
     rows.iter()
         .map(|row| {
+            let id: i64 = row.try_get("id")?;
             let created_at_ms: i64 = row.try_get("created_at")?;
             Ok(Listing {
                 reference: row.try_get("reference")?,
@@ -216,7 +230,7 @@ pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Listing>, 
                 lon: row.try_get("lon")?,
                 location_source: row.try_get("location_source")?,
                 location_label: row.try_get("location_label")?,
-                photos: row.try_get("photos")?,
+                photos: photos.remove(&id).unwrap_or_default(),
             })
         })
         .collect()

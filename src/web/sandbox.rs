@@ -202,8 +202,9 @@ async fn send_photo(
 ) -> Result<Json<Received>, AppError> {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string);
     let citizen = Citizen { from: header("x-sandbox-from"), user_id: header("x-sandbox-user-id") }.validate()?;
-    let mime_type = sniff_image(&body)
-        .ok_or_else(|| AppError::UnsupportedMediaType("please choose a JPEG, PNG or WebP photo".into()))?;
+    let mime_type = meldeweg_workers::photo::sniff(&body)
+        .map_err(|_| AppError::UnsupportedMediaType("please choose a JPEG, PNG or WebP photo".into()))?
+        .mime_type();
     let caption = match header("x-sandbox-caption") {
         Some(encoded) => {
             let bytes = base64::engine::general_purpose::STANDARD
@@ -259,15 +260,6 @@ async fn inject(state: &SandboxState, citizen: &Citizen, content: Value) -> Resu
     let delivery: Delivery = serde_json::from_value(delivery)
         .map_err(|e| AppError::BadRequest(format!("cannot build the delivery: {e}")))?;
     Ok(Json(state.ingress.accept(delivery).await?))
-}
-
-fn sniff_image(bytes: &[u8]) -> Option<&'static str> {
-    match bytes {
-        [0xFF, 0xD8, 0xFF, ..] => Some("image/jpeg"),
-        [0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, ..] => Some("image/png"),
-        [b'R', b'I', b'F', b'F', _, _, _, _, b'W', b'E', b'B', b'P', ..] => Some("image/webp"),
-        _ => None,
-    }
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -403,15 +395,6 @@ fn inbound_item(message: &Message, received_at: i64) -> ChatItem {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn images_are_recognised_by_their_bytes() {
-        assert_eq!(sniff_image(&[0xFF, 0xD8, 0xFF, 0xE0, 0]), Some("image/jpeg"));
-        assert_eq!(sniff_image(b"\x89PNG\r\n\x1a\n...."), Some("image/png"));
-        assert_eq!(sniff_image(b"RIFF\0\0\0\0WEBPVP8 "), Some("image/webp"));
-        assert_eq!(sniff_image(b"%PDF-1.7"), None);
-        assert_eq!(sniff_image(b""), None);
-    }
 
     #[test]
     fn sandbox_citizens_are_validated() {

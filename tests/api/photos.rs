@@ -93,6 +93,10 @@ async fn a_phone_photo_with_gps_becomes_a_report_at_the_photos_place_and_is_serv
     let photo = &stored[0];
     assert_eq!((photo.width, photo.height), (1536, 2048), "turned upright and scaled");
     assert_eq!(photo.token.len(), 32);
+    let mut conn = app.db.pool().acquire().await.unwrap();
+    let listing = meldeweg::db::reports::list(&mut conn, 10).await.unwrap();
+    assert_eq!(listing[0].photos, vec![format!("/photos/{}", photo.token)]);
+    drop(conn);
 
     let response = app.http.get(app.url(&format!("/photos/{}", photo.token))).send().await.unwrap();
     assert_eq!(response.status(), 200);

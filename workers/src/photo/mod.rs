@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::LatLon;
-pub use sniff::Format;
+pub use sniff::{sniff, Format};
 
 /// Bounds on what one upload may cost.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -13,6 +13,14 @@ pub enum Format {
 }
 
 impl Format {
+    pub fn mime_type(self) -> &'static str {
+        match self {
+            Format::Jpeg => "image/jpeg",
+            Format::Png => "image/png",
+            Format::WebP => "image/webp",
+        }
+    }
+
     pub fn image_format(self) -> image::ImageFormat {
         match self {
             Format::Jpeg => image::ImageFormat::Jpeg,
