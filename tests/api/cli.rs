@@ -77,3 +77,37 @@ async fn migrate_applies_the_schema_and_serve_reads_another_config_file() {
     let mut server = server;
     assert!(server.wait().await.unwrap().success(), "serve exits 0 on SIGTERM");
 }
+
+#[tokio::test]
+async fn photo_clean_writes_a_clean_copy_and_prints_what_it_read() {
+    let app = spawn_app().await;
+    let dir = app.dir.path();
+    let input = dir.join("in.png");
+    std::fs::write(&input, fixture_photo("screenshot_gps.png")).unwrap();
+    let (output, thumb) = (dir.join("out.jpg"), dir.join("thumb.jpg"));
+    let args =
+        ["photo", "clean", input.to_str().unwrap(), output.to_str().unwrap(), "--thumb", thumb.to_str().unwrap()];
+    let (ok, stdout, stderr) = run(&app, &args, &[]).await;
+    assert!(ok, "{stderr}");
+    let summary: Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!((summary["width"].as_u64(), summary["height"].as_u64()), (Some(1600), Some(1067)));
+    assert!((summary["gps"]["lat"].as_f64().unwrap() - 51.9).abs() < 1e-5);
+    assert!((summary["gps"]["lon"].as_f64().unwrap() - 10.43).abs() < 1e-5);
+    assert_eq!(summary["taken_at"], Value::Null);
+    let written = std::fs::read(&output).unwrap();
+    use sha2::Digest;
+    assert_eq!(summary["sha256"].as_str().unwrap(), hex::encode(sha2::Sha256::digest(&written)));
+    assert!(!written.windows(4).any(|w| w == b"0160"), "the PNG comment's phone number is gone");
+    assert!(std::fs::metadata(&thumb).unwrap().len() > 0);
+
+    let bad = dir.join("bad.jpg");
+    std::fs::write(&bad, b"GIF89a not really a photo").unwrap();
+    let not_written = dir.join("never.jpg");
+    let (ok, stdout, stderr) =
+        run(&app, &["photo", "clean", bad.to_str().unwrap(), not_written.to_str().unwrap()], &[]).await;
+    assert!(!ok);
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("GIF files are not accepted"), "{stderr}");
+    assert_eq!(stderr.trim().lines().filter(|l| l.starts_with("meldeweg:")).count(), 1, "one line: {stderr}");
+    assert!(!not_written.exists());
+}

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 mod support;
 
 use meldeweg_workers::photo::{clean, Limits, PhotoError};
-use support::bomb_png;
+use support::{bomb_png, webp_with_huge_chunk};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/photos").join(name);
@@ -210,7 +210,8 @@ fn bad_inputs_get_typed_errors() {
         ("truncated JPEG", jpeg[..jpeg.len() / 2].to_vec(), |e| matches!(e, PhotoError::Truncated)),
         ("JPEG cut in its header", jpeg[..200].to_vec(), |e| matches!(e, PhotoError::Truncated)),
         ("truncated PNG", png[..png.len() / 2].to_vec(), |e| matches!(e, PhotoError::Corrupt(_))),
-        ("truncated WebP", webp[..webp.len() / 2].to_vec(), |e| matches!(e, PhotoError::Corrupt(_))),
+        ("truncated WebP", webp[..webp.len() / 2].to_vec(), |e| matches!(e, PhotoError::Truncated)),
+        ("WebP declaring a 4 GB chunk", webp_with_huge_chunk(), |e| matches!(e, PhotoError::Truncated)),
         ("GIF", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(), |e| matches!(e, PhotoError::Unsupported("GIF"))),
         ("PDF", b"%PDF-1.7\n%\xe2\xe3".to_vec(), |e| matches!(e, PhotoError::Unsupported("PDF"))),
         ("HEIC", b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(), |e| matches!(e, PhotoError::Unsupported("HEIC"))),

@@ -49,6 +49,11 @@ fn memory_stays_bounded() {
     assert!(matches!(result, Err(PhotoError::TooManyPixels { .. })));
     assert!(peak < 1024 * 1024, "refusing a bomb allocated {peak} bytes");
 
+    let huge_chunk = support::webp_with_huge_chunk();
+    let (result, peak) = peak_during(|| clean(&huge_chunk, &Limits::default()));
+    assert!(peak < 1024 * 1024, "refusing a WebP with a 4 GB chunk allocated {peak} bytes");
+    assert!(matches!(result, Err(PhotoError::Truncated)), "{:?}", result.err());
+
     let photo =
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos/phone_o6_gps.jpg")).unwrap();
     let (result, peak) = peak_during(|| clean(&photo, &Limits::default()));

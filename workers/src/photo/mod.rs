@@ -104,7 +104,12 @@ pub fn clean(bytes: &[u8], limits: &Limits) -> Result<Cleaned, PhotoError> {
         return Err(PhotoError::TooLarge { bytes: bytes.len(), max: limits.max_input_bytes });
     }
     let format = sniff::sniff(bytes)?;
-    if format == Format::Jpeg && !sniff::jpeg_is_complete(bytes) {
+    let whole = match format {
+        Format::Jpeg => sniff::jpeg_is_complete(bytes),
+        Format::WebP => sniff::webp_chunks_fit(bytes),
+        Format::Png => true, // the PNG decoder reads chunks as they come and checks their CRCs
+    };
+    if !whole {
         return Err(PhotoError::Truncated);
     }
 

@@ -73,6 +73,23 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
     }
 }
 
+/// Checks that every chunk of a WebP file fits inside the file. A decoder allocates what a
+/// chunk header declares before reading it, so an 800-byte file declaring a 4 GB EXIF chunk
+/// would otherwise cost 4 GB (found by fuzzing).
+pub fn webp_chunks_fit(bytes: &[u8]) -> bool {
+    let mut at = 12; // after "RIFF", the RIFF size and "WEBP"
+    while at < bytes.len() {
+        let Some(header) = bytes.get(at..at + 8) else { return false };
+        let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
+        let padded = size + (size & 1);
+        if bytes.len() - at - 8 < size {
+            return false;
+        }
+        at = at.saturating_add(8).saturating_add(padded);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +105,16 @@ mod tests {
         assert!(matches!(sniff(b"%PDF-1.7"), Err(PhotoError::Unsupported("PDF"))));
         assert!(matches!(sniff(b"RIFF\0\0\0\0WAVE"), Err(PhotoError::Unsupported("unrecognised"))));
         assert!(matches!(sniff(b""), Err(PhotoError::Empty)));
+    }
+
+    #[test]
+    fn a_webp_chunk_larger_than_the_file_is_caught() {
+        let whole = b"RIFF\x1a\0\0\0WEBPVP8L\x02\0\0\0abEXIF\x04\0\0\0abcd".to_vec();
+        assert!(webp_chunks_fit(&whole));
+        assert!(!webp_chunks_fit(&whole[..24]), "a chunk header cut off");
+        let mut huge = whole;
+        huge[26..30].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
+        assert!(!webp_chunks_fit(&huge));
     }
 
     #[test]

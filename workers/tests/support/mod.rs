@@ -30,3 +30,13 @@ pub fn bomb_png(width: u32, height: u32) -> Vec<u8> {
     chunk(&mut out, b"IEND", &[]);
     out
 }
+
+/// The camera WebP fixture with its EXIF chunk declaring 4 GB (the shape of a crash the
+/// fuzzer found: the WebP decoder allocates a chunk's declared size before reading it).
+pub fn webp_with_huge_chunk() -> Vec<u8> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos/camera_o1_gps.webp");
+    let mut webp = std::fs::read(path).unwrap();
+    let exif = webp.windows(4).rposition(|w| w == b"EXIF").expect("the fixture has an EXIF chunk");
+    webp[exif + 4..exif + 8].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes());
+    webp
+}
