@@ -192,7 +192,11 @@ function setup() {
     const file = $("photo").files[0];
     $("photo").value = "";
     if (!file) return;
-    if (file.size > 5 * 1024 * 1024) { showError("Fotos dürfen höchstens 5 MB groß sein (wie bei WhatsApp)."); return; }
+    const maxBytes = Number(document.body.dataset.maxPhotoBytes);
+    if (file.size > maxBytes) {
+      showError(`Fotos dürfen höchstens ${Math.floor(maxBytes / 1048576)} MB groß sein.`);
+      return;
+    }
     const caption = $("text").value.trim();
     $("text").value = "";
     const headers = { "content-type": file.type || "application/octet-stream" };

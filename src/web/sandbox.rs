@@ -54,6 +54,7 @@ struct SandboxState {
     municipality: String,
     /// Uploads waiting for the photo job, as WhatsApp's media servers would hold them.
     media: SandboxMedia,
+    max_photo_bytes: usize,
 }
 
 /// `max_photo_bytes` is the photo cleaning's input limit: a larger upload gets 413.
@@ -70,19 +71,20 @@ pub fn router(
         .route("/sandbox/api/photo", post(send_photo).layer(DefaultBodyLimit::max(max_photo_bytes)))
         .route("/sandbox/api/chat", post(chat))
         .route("/sandbox/assets/{file}", get(asset))
-        .with_state(SandboxState { ingress, chat_updates, municipality, media })
+        .with_state(SandboxState { ingress, chat_updates, municipality, media, max_photo_bytes })
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "sandbox.html")]
 struct SandboxPage {
     municipality: String,
+    max_photo_bytes: usize,
 }
 
 async fn page(State(state): State<SandboxState>) -> impl IntoResponse {
     (
         [(header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' blob: data:")],
-        SandboxPage { municipality: state.municipality },
+        SandboxPage { municipality: state.municipality, max_photo_bytes: state.max_photo_bytes },
     )
 }
 

@@ -31,6 +31,8 @@ async fn the_sandbox_page_and_its_assets_are_served() {
     assert!(page.headers()["content-security-policy"].to_str().unwrap().contains("default-src 'self'"));
     let html = page.text().await.unwrap();
     assert!(html.contains("WhatsApp-Sandbox") && html.contains("Musterstadt"));
+    let limit = app.settings.photos.max_input_mib as usize * 1024 * 1024;
+    assert!(html.contains(&format!("data-max-photo-bytes=\"{limit}\"")), "the page knows the photo limit");
     for asset in ["sandbox.js", "sandbox.css"] {
         let response = app.http.get(app.url(&format!("/sandbox/assets/{asset}"))).send().await.unwrap();
         assert_eq!(response.status(), 200, "{asset}");
