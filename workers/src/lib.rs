@@ -6,6 +6,7 @@
 //! test, benchmark and fuzz.
 
 pub mod conversation;
+pub mod geotag;
 pub mod latlon;
 pub mod photo;
 pub mod reference;
