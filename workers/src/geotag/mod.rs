@@ -1,8 +1,11 @@
-//! Placing reports: which district a point is in (`area`), and which open work order a new
-//! report duplicates (`nearby`). Routing and the street gazetteer build on these.
+//! Placing and routing reports: which district a point is in (`area`), which depot handles a
+//! category there or whom it is forwarded to (`routing`), and which open work order a new
+//! report duplicates (`nearby`). The street gazetteer builds on these.
 
 pub mod area;
 pub mod nearby;
+pub mod routing;
 
 pub use area::{Area, AreaError, District, Placement};
 pub use nearby::{OpenOrder, OrderIndex};
+pub use routing::{Depot, Route, Routing, RoutingError};
