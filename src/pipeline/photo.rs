@@ -62,13 +62,28 @@ impl PhotoStage {
                 return Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge));
             }
         };
-        let cleaned = {
-            let _permit =
-                self.permits.acquire().await.map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
-            let limits = self.limits.clone();
-            tokio::task::spawn_blocking(move || photo::clean(&bytes, &limits))
-                .await
-                .map_err(|e| JobFailure::Retry { reason: format!("cleaning stopped: {e}"), after: None })?
+        // The permit travels with the blocking task, so a job abandoned mid-clean still counts
+        // until its cleaning has really stopped.
+        let permit = self
+            .permits
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+        let limits = self.limits.clone();
+        let cleaned = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            photo::clean(&bytes, &limits)
+        })
+        .await;
+        let cleaned = match cleaned {
+            Ok(cleaned) => cleaned,
+            // A decoder that panics on this file will panic again: the photo is unusable.
+            Err(error) if error.is_panic() => {
+                tracing::warn!("cleaning a photo panicked; it is refused");
+                return Ok(PhotoOutcome::Refused(PhotoProblem::Unreadable));
+            }
+            Err(error) => return Err(JobFailure::Retry { reason: format!("cleaning stopped: {error}"), after: None }),
         };
         let cleaned = match cleaned {
             Ok(cleaned) => cleaned,

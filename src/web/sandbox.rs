@@ -219,11 +219,15 @@ async fn send_photo(
         None => None,
     };
     // Held in memory only, until the photo job has cleaned it (P5); announced like Meta does.
+    let hashed = body.clone();
+    let digest = tokio::task::spawn_blocking(move || Sha256::digest(&hashed))
+        .await
+        .map_err(|e| AppError::Unavailable(format!("hashing the upload stopped: {e}")))?;
     let media_id = format!("sandbox-media-{}", random_hex(12));
     let mut image = json!({
         "id": media_id,
         "mime_type": mime_type,
-        "sha256": base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&body)),
+        "sha256": base64::engine::general_purpose::STANDARD.encode(digest),
     });
     state.media.put(media_id, body.to_vec());
     if let Some(caption) = caption {

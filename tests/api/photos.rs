@@ -195,6 +195,11 @@ async fn photos_that_cannot_be_used_get_a_polite_reply_and_nothing_is_stored() {
         ("a photo over the size limit", image(&app, "media-big", phone, None), TextKey::PhotoTooLarge),
         ("a photo whose bytes do not match", wrong_hash, TextKey::PhotoUnavailable),
         (
+            "a media id that is not a Graph id",
+            json!({ "type": "image", "image": { "id": "../v23.0/me?fields=x", "mime_type": "image/jpeg" } }),
+            TextKey::PhotoUnavailable,
+        ),
+        (
             "media WhatsApp no longer has",
             json!({ "type": "image", "image": { "id": "media-expired", "mime_type": "image/jpeg" } }),
             TextKey::PhotoUnavailable,

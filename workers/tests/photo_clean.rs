@@ -183,6 +183,24 @@ fn every_kind_of_png_is_accepted_and_transparency_becomes_white() {
 }
 
 #[test]
+fn orientation_is_applied_when_the_exif_chunk_keeps_the_jpeg_prefix() {
+    // "Exif\0\0" + a big-endian TIFF with one entry: Orientation (0x0112) = 6.
+    let mut exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01".to_vec();
+    exif.extend_from_slice(&[0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00]);
+    exif.extend_from_slice(&[0, 0, 0, 0]);
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, 40, 20);
+        encoder.set_color(png::ColorType::Rgb);
+        let mut writer = encoder.write_header().unwrap();
+        writer.write_chunk(png::chunk::ChunkType(*b"eXIf"), &exif).unwrap();
+        writer.write_image_data(&gradient(40, 20, 3)).unwrap();
+    }
+    let cleaned = clean(&out, &Limits::default()).unwrap();
+    assert_eq!((cleaned.width, cleaned.height), (20, 40), "turned upright");
+}
+
+#[test]
 fn lossless_webp_with_alpha_is_accepted() {
     let mut out = Vec::new();
     let rgba = image::RgbaImage::from_raw(40, 30, gradient(40, 30, 4)).unwrap();
@@ -209,7 +227,7 @@ fn bad_inputs_get_typed_errors() {
     let cases: Vec<(&str, Vec<u8>, Expectation)> = vec![
         ("truncated JPEG", jpeg[..jpeg.len() / 2].to_vec(), |e| matches!(e, PhotoError::Truncated)),
         ("JPEG cut in its header", jpeg[..200].to_vec(), |e| matches!(e, PhotoError::Truncated)),
-        ("truncated PNG", png[..png.len() / 2].to_vec(), |e| matches!(e, PhotoError::Corrupt(_))),
+        ("truncated PNG", png[..png.len() / 2].to_vec(), |e| matches!(e, PhotoError::Truncated)),
         ("truncated WebP", webp[..webp.len() / 2].to_vec(), |e| matches!(e, PhotoError::Truncated)),
         ("WebP declaring a 4 GB chunk", webp_with_huge_chunk(), |e| matches!(e, PhotoError::Truncated)),
         ("GIF", b"GIF89a\x01\x00\x01\x00\x00\x00\x00;".to_vec(), |e| matches!(e, PhotoError::Unsupported("GIF"))),

@@ -115,7 +115,18 @@ impl CloudClient {
         auth_value.set_sensitive(true);
         let auth_header =
             settings.auth_header.parse().map_err(|_| ClientError::Setup("auth_header is not a header name".into()))?;
+        // Redirects stay on the host they start from: the auth header must not travel further.
+        let redirects = reqwest::redirect::Policy::custom(|attempt| {
+            let same_host =
+                attempt.previous().first().is_some_and(|first| first.host_str() == attempt.url().host_str());
+            if attempt.previous().len() > 3 || !same_host {
+                attempt.stop()
+            } else {
+                attempt.follow()
+            }
+        });
         let http = reqwest::Client::builder()
+            .redirect(redirects)
             .timeout(Duration::from_secs(settings.timeout_seconds))
             .connect_timeout(Duration::from_secs(settings.timeout_seconds.min(5)))
             .build()
@@ -162,6 +173,10 @@ impl CloudClient {
     /// Downloads a media file by id: the media object names a short-lived URL, which is
     /// fetched with the same token. Stops reading once `max_bytes` is exceeded.
     pub async fn download_media(&self, media_id: &str, max_bytes: usize) -> Result<Vec<u8>, MediaError> {
+        // Media ids are Graph ids; anything else must not reach other API paths with our token.
+        if media_id.is_empty() || !media_id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+            return Err(MediaError::Gone("the media id is not a Graph id".into()));
+        }
         let object_url = reqwest::Url::parse(&self.media_url.replace("{media_id}", media_id))
             .map_err(|e| MediaError::Gone(format!("media id gives no URL: {e}")))?;
         let response = self.get(object_url).await?;
@@ -175,10 +190,13 @@ impl CloudClient {
         if announced.is_some_and(|size| size > max_bytes as u64) {
             return Err(MediaError::TooLarge { max: max_bytes });
         }
+        // The token goes with the download: only over HTTPS, or to the configured API itself.
+        let api = reqwest::Url::parse(&self.media_url).ok();
+        let same_origin = |u: &reqwest::Url| api.as_ref().is_some_and(|a| a.origin() == u.origin());
         let file_url = reqwest::Url::parse(&object.url)
             .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https"))
-            .ok_or_else(|| MediaError::Transient("the media object has no usable URL".into()))?;
+            .filter(|u| u.scheme() == "https" || same_origin(u))
+            .ok_or_else(|| MediaError::Gone("the media object's URL is neither HTTPS nor the API's".into()))?;
         let response = self.get(file_url).await?;
         read_capped(response, max_bytes).await
     }

@@ -14,7 +14,7 @@ use super::client::{CloudClient, MediaError};
 /// How long the sandbox keeps an upload (WhatsApp's media URLs expire after 5 minutes).
 const SANDBOX_TTL: Duration = Duration::from_secs(300);
 /// Most uploads the sandbox holds at once.
-const SANDBOX_CAPACITY: usize = 32;
+const SANDBOX_CAPACITY: usize = 64;
 
 pub enum MediaSource {
     Cloud(CloudClient),
@@ -28,9 +28,9 @@ impl MediaSource {
         media_id: &str,
         announced_sha256: Option<&str>,
         max_bytes: usize,
-    ) -> Result<Vec<u8>, MediaError> {
+    ) -> Result<Arc<Vec<u8>>, MediaError> {
         let bytes = match self {
-            MediaSource::Cloud(client) => client.download_media(media_id, max_bytes).await?,
+            MediaSource::Cloud(client) => Arc::new(client.download_media(media_id, max_bytes).await?),
             MediaSource::Sandbox(media) => {
                 let bytes = media.get(media_id).ok_or_else(|| MediaError::Gone("the upload has expired".into()))?;
                 if bytes.len() > max_bytes {
@@ -40,7 +40,11 @@ impl MediaSource {
             }
         };
         if let Some(announced) = announced_sha256 {
-            let digest = Sha256::digest(&bytes);
+            // Hashing megabytes is CPU work: off the async runtime.
+            let hashed = bytes.clone();
+            let digest = tokio::task::spawn_blocking(move || Sha256::digest(hashed.as_slice()))
+                .await
+                .map_err(|e| MediaError::Transient(format!("hashing stopped: {e}")))?;
             let matches = announced.eq_ignore_ascii_case(&hex::encode(digest))
                 || announced == base64::engine::general_purpose::STANDARD.encode(digest);
             if !matches {
@@ -73,8 +77,8 @@ impl SandboxMedia {
         uploads.insert(media_id, (Instant::now(), Arc::new(bytes)));
     }
 
-    fn get(&self, media_id: &str) -> Option<Vec<u8>> {
+    fn get(&self, media_id: &str) -> Option<Arc<Vec<u8>>> {
         let uploads = self.uploads.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        uploads.get(media_id).filter(|(at, _)| at.elapsed() < SANDBOX_TTL).map(|(_, bytes)| bytes.as_ref().clone())
+        uploads.get(media_id).filter(|(at, _)| at.elapsed() < SANDBOX_TTL).map(|(_, bytes)| bytes.clone())
     }
 }

@@ -15,15 +15,18 @@ pub struct Found {
     pub taken_at: Option<String>,
 }
 
+/// The EXIF block as a TIFF structure: some writers keep JPEG's "Exif\0\0" prefix in PNG and
+/// WebP EXIF chunks, which neither the orientation nor the GPS reader expects.
+pub fn without_exif_prefix(mut blob: Vec<u8>) -> Vec<u8> {
+    if blob.starts_with(b"Exif\0\0") {
+        blob.drain(..6);
+    }
+    blob
+}
+
 /// Reads from the raw EXIF (TIFF) block and the XMP packet, either of which may be absent.
 pub fn read(exif_blob: Option<Vec<u8>>, xmp: Option<&[u8]>) -> Found {
-    let exif = exif_blob.and_then(|mut blob| {
-        // Some writers keep JPEG's "Exif\0\0" prefix in PNG and WebP EXIF chunks.
-        if blob.starts_with(b"Exif\0\0") {
-            blob.drain(..6);
-        }
-        exif::Reader::new().read_raw(blob).ok()
-    });
+    let exif = exif_blob.and_then(|blob| exif::Reader::new().read_raw(blob).ok());
     let xmp = xmp.and_then(|bytes| std::str::from_utf8(bytes).ok());
     let gps = exif.as_ref().and_then(exif_gps).or_else(|| xmp.and_then(xmp_gps));
     let taken_at = exif.as_ref().and_then(exif_taken_at).or_else(|| xmp.and_then(xmp_taken_at));

@@ -104,13 +104,11 @@ pub fn clean(bytes: &[u8], limits: &Limits) -> Result<Cleaned, PhotoError> {
         return Err(PhotoError::TooLarge { bytes: bytes.len(), max: limits.max_input_bytes });
     }
     let format = sniff::sniff(bytes)?;
-    let whole = match format {
-        Format::Jpeg => sniff::jpeg_is_complete(bytes),
-        Format::WebP => sniff::webp_chunks_fit(bytes),
-        Format::Png => true, // the PNG decoder reads chunks as they come and checks their CRCs
-    };
-    if !whole {
-        return Err(PhotoError::Truncated);
+    match format {
+        Format::Jpeg if !sniff::jpeg_is_complete(bytes) => return Err(PhotoError::Truncated),
+        Format::WebP => sniff::webp_is_still(bytes)?,
+        Format::Png => sniff::png_chunks_are_bounded(bytes)?,
+        Format::Jpeg => {}
     }
 
     let mut decoder_limits = image::Limits::default();
@@ -129,9 +127,12 @@ pub fn clean(bytes: &[u8], limits: &Limits) -> Result<Cleaned, PhotoError> {
     decoder_limits.reserve(decoder.total_bytes())?;
 
     // Broken metadata never costs the photo: it is simply not used.
-    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
     let icc = decoder.icc_profile().ok().flatten();
-    let exif = decoder.exif_metadata().ok().flatten();
+    let exif = decoder.exif_metadata().ok().flatten().map(metadata::without_exif_prefix);
+    let orientation = exif
+        .as_deref()
+        .and_then(image::metadata::Orientation::from_exif_chunk)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
     let xmp = decoder.xmp_metadata().ok().flatten();
     let found = metadata::read(exif, xmp.as_deref());
 

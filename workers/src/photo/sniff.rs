@@ -73,21 +73,53 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
     }
 }
 
-/// Checks that every chunk of a WebP file fits inside the file. A decoder allocates what a
+/// Largest compressed colour profile accepted in a PNG. Real profiles are a few KB; the PNG
+/// decoder inflates `iCCP` while reading the header, before any size check.
+const MAX_PNG_ICC_BYTES: usize = 64 * 1024;
+
+/// Checks a WebP before decoding: every chunk fits inside the file (a decoder allocates what a
 /// chunk header declares before reading it, so an 800-byte file declaring a 4 GB EXIF chunk
-/// would otherwise cost 4 GB (found by fuzzing).
-pub fn webp_chunks_fit(bytes: &[u8]) -> bool {
+/// would otherwise cost 4 GB; found by fuzzing), and it is not animated (frames nest chunks
+/// the walk above cannot see, and a photo is never an animation).
+pub fn webp_is_still(bytes: &[u8]) -> Result<(), PhotoError> {
     let mut at = 12; // after "RIFF", the RIFF size and "WEBP"
     while at < bytes.len() {
-        let Some(header) = bytes.get(at..at + 8) else { return false };
+        let Some(header) = bytes.get(at..at + 8) else { return Err(PhotoError::Truncated) };
         let size = u32::from_le_bytes([header[4], header[5], header[6], header[7]]) as usize;
-        let padded = size + (size & 1);
         if bytes.len() - at - 8 < size {
-            return false;
+            return Err(PhotoError::Truncated);
         }
-        at = at.saturating_add(8).saturating_add(padded);
+        let animated = &header[..4] == b"ANIM" || &header[..4] == b"ANMF";
+        let animation_flag = &header[..4] == b"VP8X" && bytes.get(at + 8).is_some_and(|flags| flags & 0x02 != 0);
+        if animated || animation_flag {
+            return Err(PhotoError::Unsupported("animated WebP"));
+        }
+        at = at.saturating_add(8).saturating_add(size + (size & 1));
     }
-    true
+    Ok(())
+}
+
+/// Checks a PNG's chunks before decoding: each fits inside the file, and a colour profile
+/// (`iCCP`) is small, since the decoder inflates it while reading the header.
+pub fn png_chunks_are_bounded(bytes: &[u8]) -> Result<(), PhotoError> {
+    let mut at = 8; // after the signature
+    while at < bytes.len() {
+        let Some(header) = bytes.get(at..at + 8) else { return Err(PhotoError::Truncated) };
+        let size = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        if bytes.len() - at - 8 < size {
+            return Err(PhotoError::Truncated);
+        }
+        if &header[4..] == b"iCCP" && size > MAX_PNG_ICC_BYTES {
+            return Err(PhotoError::Corrupt(format!(
+                "the colour profile has {size} bytes; at most {MAX_PNG_ICC_BYTES}"
+            )));
+        }
+        if &header[4..] == b"IEND" {
+            return Ok(());
+        }
+        at = at.saturating_add(12).saturating_add(size); // length, type, data, CRC
+    }
+    Err(PhotoError::Truncated)
 }
 
 #[cfg(test)]
@@ -108,13 +140,41 @@ mod tests {
     }
 
     #[test]
-    fn a_webp_chunk_larger_than_the_file_is_caught() {
+    fn a_webp_chunk_larger_than_the_file_or_an_animation_is_refused() {
         let whole = b"RIFF\x1a\0\0\0WEBPVP8L\x02\0\0\0abEXIF\x04\0\0\0abcd".to_vec();
-        assert!(webp_chunks_fit(&whole));
-        assert!(!webp_chunks_fit(&whole[..24]), "a chunk header cut off");
-        let mut huge = whole;
+        assert!(webp_is_still(&whole).is_ok());
+        assert!(matches!(webp_is_still(&whole[..24]), Err(PhotoError::Truncated)), "a chunk header cut off");
+        let mut huge = whole.clone();
         huge[26..30].copy_from_slice(&0xFFFF_FFF0u32.to_le_bytes());
-        assert!(!webp_chunks_fit(&huge));
+        assert!(matches!(webp_is_still(&huge), Err(PhotoError::Truncated)));
+        let animated = b"RIFF\x1e\0\0\0WEBPVP8X\x0a\0\0\0\x02\0\0\0\0\0\0\0\0\0".to_vec();
+        assert!(matches!(webp_is_still(&animated), Err(PhotoError::Unsupported("animated WebP"))));
+        let frame = b"RIFF\x14\0\0\0WEBPANMF\x08\0\0\0EXIF\xf0\xff\xff\xff".to_vec();
+        assert!(matches!(webp_is_still(&frame), Err(PhotoError::Unsupported("animated WebP"))));
+    }
+
+    #[test]
+    fn a_png_with_a_huge_colour_profile_or_a_chunk_past_the_end_is_refused() {
+        let chunk = |kind: &[u8; 4], size: u32, data: &[u8]| {
+            let mut c = size.to_be_bytes().to_vec();
+            c.extend_from_slice(kind);
+            c.extend_from_slice(data);
+            c.extend_from_slice(&[0, 0, 0, 0]);
+            c
+        };
+        let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+        png.extend(chunk(b"IHDR", 13, &[0; 13]));
+        let mut with_end = png.clone();
+        with_end.extend(chunk(b"IEND", 0, &[]));
+        assert!(png_chunks_are_bounded(&with_end).is_ok());
+        assert!(matches!(png_chunks_are_bounded(&png), Err(PhotoError::Truncated)), "no IEND");
+        let mut icc = png.clone();
+        icc.extend(chunk(b"iCCP", 70_000, &vec![0; 70_000]));
+        icc.extend(chunk(b"IEND", 0, &[]));
+        assert!(matches!(png_chunks_are_bounded(&icc), Err(PhotoError::Corrupt(_))));
+        let mut past_end = png;
+        past_end.extend(chunk(b"tEXt", 1_000_000, b"short"));
+        assert!(matches!(png_chunks_are_bounded(&past_end), Err(PhotoError::Truncated)));
     }
 
     #[test]
