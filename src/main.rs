@@ -36,6 +36,14 @@ enum Command {
         #[command(subcommand)]
         command: ReportsCommand,
     },
+    /// Build the street gazetteer (streets.csv) from an OpenStreetMap extract exported as
+    /// GeoJSON, e.g. `osmium export town.osm.pbf -o town.geojson`.
+    ImportStreets {
+        /// The GeoJSON export.
+        input: PathBuf,
+        /// Where to write the gazetteer, e.g. config/streets.csv.
+        output: PathBuf,
+    },
     /// Work with photos.
     Photo {
         #[command(subcommand)]
@@ -105,6 +113,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             db.migrate().await?;
             db.close().await;
             println!("migrations applied");
+        }
+        Command::ImportStreets { input, output } => {
+            use meldeweg_workers::geotag::streets;
+            let text = std::fs::read_to_string(&input).with_context(|| format!("reading {}", input.display()))?;
+            let (points, skipped) = streets::address_points_from_osm_geojson(&text)
+                .with_context(|| format!("{} was not imported", input.display()))?;
+            let csv = streets::to_csv(&points);
+            let gazetteer =
+                meldeweg_workers::geotag::Gazetteer::from_csv(&csv).context("the gazetteer did not load")?;
+            std::fs::write(&output, csv).with_context(|| format!("writing {}", output.display()))?;
+            println!(
+                "{} address points on {} streets written to {} ({skipped} features without a usable address skipped)",
+                points.len(),
+                gazetteer.street_count(),
+                output.display()
+            );
         }
         Command::Photo { command: PhotoCommand::Clean { input, output, thumb } } => {
             let bytes = std::fs::read(&input).with_context(|| format!("reading {}", input.display()))?;

@@ -111,3 +111,30 @@ async fn photo_clean_writes_a_clean_copy_and_prints_what_it_read() {
     assert_eq!(stderr.trim().lines().filter(|l| l.starts_with("meldeweg:")).count(), 1, "one line: {stderr}");
     assert!(!not_written.exists());
 }
+
+#[tokio::test]
+async fn import_streets_turns_an_osm_export_into_a_gazetteer() {
+    let app = spawn_app().await;
+    let dir = app.dir.path();
+    let export = dir.join("town.geojson");
+    std::fs::write(
+        &export,
+        r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"addr:street":"Lindenweg","addr:housenumber":"4"},"geometry":{"type":"Point","coordinates":[7.6101,51.9702]}},
+            {"type":"Feature","properties":{"addr:street":"Schulstraße","addr:housenumber":"1"},"geometry":{"type":"Point","coordinates":[7.62,51.96]}},
+            {"type":"Feature","properties":{"highway":"bus_stop"},"geometry":{"type":"Point","coordinates":[7.6,51.9]}}]}"#,
+    )
+    .unwrap();
+    let output = dir.join("streets.csv");
+    let (ok, stdout, stderr) =
+        run(&app, &["import-streets", export.to_str().unwrap(), output.to_str().unwrap()], &[]).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("2 address points on 2 streets"), "{stdout}");
+    let csv = std::fs::read_to_string(&output).unwrap();
+    assert!(csv.starts_with("street,number,lat,lon\n") && csv.contains("Lindenweg,4,51.9702000,7.6101000"), "{csv}");
+
+    std::fs::write(&export, r#"{"type":"FeatureCollection","features":[]}"#).unwrap();
+    let (ok, _, stderr) = run(&app, &["import-streets", export.to_str().unwrap(), output.to_str().unwrap()], &[]).await;
+    assert!(!ok);
+    assert!(stderr.contains("no address points"), "{stderr}");
+}

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use geo::Centroid;
+use geojson::{GeoJson, GeometryValue};
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
@@ -21,6 +23,58 @@ pub enum StreetsError {
     Line { line: usize, reason: String },
     #[error("streets: the file has no address points")]
     Empty,
+    #[error("streets: not a GeoJSON FeatureCollection: {0}")]
+    GeoJson(String),
+}
+
+/// Address points from an OpenStreetMap extract exported as GeoJSON (e.g. `osmium export
+/// FILE.osm.pbf -o FILE.geojson`): every feature with `addr:street` and `addr:housenumber`;
+/// buildings count at their centroid. Returns the points and how many features were skipped
+/// (no address, no usable geometry, or a comma in a name, which the CSV cannot hold).
+pub fn address_points_from_osm_geojson(text: &str) -> Result<(Vec<AddressPoint>, usize), StreetsError> {
+    let geojson: GeoJson = text.parse().map_err(|e: geojson::Error| StreetsError::GeoJson(e.to_string()))?;
+    let GeoJson::FeatureCollection(collection) = geojson else {
+        return Err(StreetsError::GeoJson("the top level is not a FeatureCollection".into()));
+    };
+    let mut points = Vec::new();
+    let mut skipped = 0;
+    for feature in &collection.features {
+        let tag = |name: &str| feature.property(name).and_then(|v| v.as_str()).map(str::trim).filter(|v| !v.is_empty());
+        let (Some(street), Some(number)) = (tag("addr:street"), tag("addr:housenumber")) else {
+            skipped += 1;
+            continue;
+        };
+        let at = feature.geometry.as_ref().and_then(|g| match &g.value {
+            GeometryValue::Point { coordinates } => {
+                let c = coordinates.as_slice();
+                (c.len() >= 2).then(|| (c[0], c[1]))
+            }
+            other => {
+                let shape: geo::Geometry<f64> = other.clone().try_into().ok()?;
+                shape.centroid().map(|p| (p.x(), p.y()))
+            }
+        });
+        match at.and_then(|(lon, lat)| LatLon::new(lat, lon).ok()) {
+            Some(at) if !street.contains(',') && !number.contains(',') => {
+                points.push(AddressPoint { street: street.into(), number: number.into(), at })
+            }
+            _ => skipped += 1,
+        }
+    }
+    if points.is_empty() {
+        return Err(StreetsError::Empty);
+    }
+    points.sort_by(|a, b| (&a.street, &a.number).cmp(&(&b.street, &b.number)));
+    Ok((points, skipped))
+}
+
+/// The gazetteer file for `points`, readable by `Gazetteer::from_csv`.
+pub fn to_csv(points: &[AddressPoint]) -> String {
+    let mut out = String::from("street,number,lat,lon\n");
+    for p in points {
+        out.push_str(&format!("{},{},{:.7},{:.7}\n", p.street, p.number, p.at.lat(), p.at.lon()));
+    }
+    out
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -105,6 +159,11 @@ impl Gazetteer {
         }
         let tree = RTree::bulk_load(points.iter().enumerate().map(|(i, p)| Entry::new(unit(p.at), i)).collect());
         Ok(Self { points, streets, tree })
+    }
+
+    /// How many distinct streets the gazetteer knows.
+    pub fn street_count(&self) -> usize {
+        self.streets.len()
     }
 
     /// The address point nearest to `at`, with its distance in metres.
@@ -251,6 +310,28 @@ mod tests {
         let lindenweg_4 = g.find_in_text("Lindenweg 4").unwrap();
         let (point, distance) = g.nearest(lindenweg_4.at).unwrap();
         assert_eq!((point.street.as_str(), point.number.as_str(), distance < 0.01), ("Lindenweg", "4", true));
+    }
+
+    #[test]
+    fn an_osm_export_becomes_a_gazetteer() {
+        let export = r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"addr:street":"Lindenweg","addr:housenumber":"4"},
+             "geometry":{"type":"Point","coordinates":[7.6101,51.9702]}},
+            {"type":"Feature","properties":{"addr:street":"Lindenweg","addr:housenumber":"6a","building":"yes"},
+             "geometry":{"type":"Polygon","coordinates":[[[7.6110,51.9700],[7.6112,51.9700],[7.6112,51.9702],[7.6110,51.9702],[7.6110,51.9700]]]}},
+            {"type":"Feature","properties":{"amenity":"bench"},"geometry":{"type":"Point","coordinates":[7.6,51.9]}},
+            {"type":"Feature","properties":{"addr:street":"Weg, Nord","addr:housenumber":"1"},"geometry":{"type":"Point","coordinates":[7.6,51.9]}}
+        ]}"#;
+        let (points, skipped) = address_points_from_osm_geojson(export).unwrap();
+        assert_eq!((points.len(), skipped), (2, 2));
+        let gazetteer = Gazetteer::from_csv(&to_csv(&points)).unwrap();
+        let found = gazetteer.find_in_text("Lindenweg 6a").unwrap();
+        assert_eq!(found.number.as_deref(), Some("6a"));
+        assert!(
+            (found.at.lat() - 51.9701).abs() < 1e-6 && (found.at.lon() - 7.6111).abs() < 1e-6,
+            "a building's centroid"
+        );
+        assert!(matches!(address_points_from_osm_geojson("[]"), Err(StreetsError::GeoJson(_))));
     }
 
     #[test]
