@@ -10,6 +10,22 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 
+use crate::crypto::Vault;
+
+/// Length of a photo token: 128 bits in hex.
+const TOKEN_LEN: usize = 32;
+
+/// The token a message's photo is stored under: a keyed hash of the message id, so it cannot
+/// be guessed or enumerated, and a job that runs again writes the same files.
+pub fn token_for(vault: &Vault, message_id: &str) -> String {
+    vault.lookup_hash("photo", message_id)[..TOKEN_LEN].to_string()
+}
+
+/// Whether `text` has the shape of a token (anything else cannot name a photo).
+pub fn is_token(text: &str) -> bool {
+    text.len() == TOKEN_LEN && text.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StorageError {
     #[error("photo storage: {0}")]
@@ -61,5 +77,5 @@ fn key(token: &str, variant: Variant) -> Path {
         Variant::Image => format!("{token}.jpg"),
         Variant::Thumbnail => format!("{token}.thumb.jpg"),
     };
-    Path::from(format!("{}/{name}", &token[..2.min(token.len())]))
+    Path::from(format!("{}/{name}", token.get(..2).unwrap_or(token)))
 }

@@ -30,7 +30,6 @@ CREATE TABLE inbound_events (
     channel      TEXT    NOT NULL,
     provider_id  TEXT    NOT NULL,
     kind         TEXT    NOT NULL,
-    serial_key   TEXT,
     payload_enc  BYTEA   NOT NULL,
     error        TEXT,
     reporter_id  BIGINT REFERENCES reporters (id),
@@ -97,11 +96,10 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_reporter ON outbox (reporter_id, id);
 
 -- The durable job queue (src/queue): claimed with a lease, retried with backoff,
--- dead-lettered after max_attempts. Jobs sharing a serial_key run one at a time, in id order.
+-- dead-lettered after max_attempts.
 CREATE TABLE jobs (
     id           BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     kind         TEXT    NOT NULL,
-    serial_key   TEXT,
     payload      TEXT    NOT NULL,
     run_at       BIGINT NOT NULL,
     attempts     BIGINT NOT NULL DEFAULT 0,
@@ -114,4 +112,3 @@ CREATE TABLE jobs (
     created_at   BIGINT NOT NULL
 );
 CREATE INDEX jobs_due ON jobs (run_at, id) WHERE dead_at IS NULL;
-CREATE INDEX jobs_serial ON jobs (serial_key, id) WHERE serial_key IS NOT NULL;

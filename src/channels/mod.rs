@@ -1,4 +1,4 @@
-//! The channels reports arrive on. Each turns its wire format into stored inbound events and
-//! jobs; nothing channel-specific goes further into the pipeline than `StoredMessage`.
+//! The channels reports arrive on. Each turns its wire format into stored inbound events with
+//! their intake jobs, and sends replies in its own format.
 
 pub mod whatsapp;

@@ -9,7 +9,7 @@ pub struct NewEvent<'a> {
     pub channel: &'a str,
     pub provider_id: &'a str,
     pub kind: &'a str,
-    pub payload_enc: Vec<u8>,
+    pub payload_enc: &'a [u8],
     /// Why the message could not be read (kind `invalid`); such events get no job.
     pub error: Option<&'a str>,
 }

@@ -10,13 +10,13 @@ use super::Backend;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "intake spine", include_str!("../../migrations/sqlite/0001_intake_spine.sql")),
-    (2, "jobs lease index", include_str!("../../migrations/sqlite/0002_jobs_lease_index.sql")),
+    (2, "job series", include_str!("../../migrations/sqlite/0002_job_series.sql")),
     (3, "cleaned photos", include_str!("../../migrations/sqlite/0003_cleaned_photos.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "intake spine", include_str!("../../migrations/postgres/0001_intake_spine.sql")),
-    (2, "jobs lease index", include_str!("../../migrations/postgres/0002_jobs_lease_index.sql")),
+    (2, "job series", include_str!("../../migrations/postgres/0002_job_series.sql")),
     (3, "cleaned photos", include_str!("../../migrations/postgres/0003_cleaned_photos.sql")),
 ];
 

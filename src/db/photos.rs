@@ -20,16 +20,8 @@ pub struct NewPhoto<'a> {
     pub taken_at: Option<&'a str>,
 }
 
-/// Records a cleaned photo; a photo already recorded under `token` (the job ran before) keeps
-/// its row and id.
+/// Records a cleaned photo.
 pub async fn insert(conn: &mut AnyConnection, photo: NewPhoto<'_>, now_ms: i64) -> sqlx::Result<i64> {
-    if let Some(id) = sqlx::query_scalar("SELECT id FROM photos WHERE token = $1")
-        .bind(photo.token)
-        .fetch_optional(&mut *conn)
-        .await?
-    {
-        return Ok(id);
-    }
     sqlx::query_scalar(
         "INSERT INTO photos (reporter_id, media_id, mime_type, sha256, token, width, height, clean_sha256,
                              gps_lat, gps_lon, taken_at, received_at)

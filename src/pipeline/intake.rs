@@ -1,16 +1,19 @@
 //! The intake job: one inbound message through the conversation with its reporter.
 //!
-//! Loads the sealed message, finds or creates the reporter (which also serialises concurrent
-//! messages of one citizen), runs `workers::conversation::step`, and writes everything it
-//! decided — reporter changes, photos, the report, replies and their notify job — together with
-//! the job's completion in one transaction. Running it twice changes nothing the second time.
+//! Loads the sealed message, runs a photo through the photo stage first (outside the
+//! transaction), finds or creates the reporter, runs `workers::conversation::step`, and writes
+//! everything it decided — reporter changes, photos, the report, replies and their notify job —
+//! together with the job's completion in one transaction. One citizen's intake jobs form a
+//! queue series, so they run one at a time, in order. Running a job twice changes nothing the
+//! second time.
 
 use meldeweg_workers::conversation::{self, Action, Context, Inbound, PhotoProblem, PlaceSource, Reply, Unsupported};
 use meldeweg_workers::{LatLon, Reference};
 use serde::{Deserialize, Serialize};
 
 use super::outgoing::{Form, Outgoing};
-use super::photo::PhotoOutcome;
+use super::photo::{PhotoOutcome, StoredPhoto};
+use super::retry;
 use super::Pipeline;
 use crate::channels::whatsapp::webhook::{Media, Message};
 use crate::db::reporters::{self, Identity};
@@ -48,18 +51,14 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     // A photo is fetched and cleaned before the transaction, so no connection waits on it.
     let input = match read_input(&message) {
         Input::Ready(input) => Prepared::Ready(input),
-        Input::Photo(media) => {
-            Prepared::Photo(media, pipeline.photos.process(&pipeline.vault, &message.id, media).await?)
-        }
+        Input::Photo(media) => prepare_photo(pipeline, &message, media, now).await?,
     };
 
     let mut tx = pipeline.db.begin().await?;
-    let identity = Identity { phone: message.from.as_deref(), user_id: message.from_user_id.as_deref() };
     // WhatsApp's timestamp starts the 24-hour window; a clock ahead of ours is not trusted.
     let sent_at = message.timestamp.saturating_mul(1000).min(now);
-    let reporter = reporters::upsert(tx.conn(), &pipeline.vault, identity, sent_at, now)
-        .await
-        .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+    let reporter =
+        reporters::upsert(tx.conn(), &pipeline.vault, identity(&message), sent_at, now).await.map_err(retry)?;
     if !inbound_events::mark_processed(tx.conn(), event.id, reporter.id, now).await? {
         drop(tx);
         return complete(pipeline, job).await; // another run got there first
@@ -67,7 +66,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
 
     let input = match input {
         Prepared::Ready(input) => input,
-        Prepared::Photo(media, PhotoOutcome::Stored(stored)) => {
+        Prepared::Stored(media, stored) => {
             let photo = photos::NewPhoto {
                 reporter_id: reporter.id,
                 media_id: &media.id,
@@ -83,13 +82,8 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
             let photo_id = photos::insert(tx.conn(), photo, now).await?;
             Inbound::Photo { photo_id, caption: media.caption.clone(), gps: stored.gps }
         }
-        Prepared::Photo(media, PhotoOutcome::Refused(problem)) => {
-            Inbound::PhotoRefused { problem, caption: media.caption.clone() }
-        }
     };
-    let draft = conversations::load(tx.conn(), reporter.id)
-        .await
-        .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+    let draft = conversations::load(tx.conn(), reporter.id).await.map_err(retry)?;
     let context = Context {
         notice_due: reporter.notice_version.as_deref() != Some(pipeline.texts.notice_version()),
         opted_out: reporter.opted_out_at.is_some(),
@@ -102,14 +96,44 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     for action in outcome.actions {
         apply(pipeline, &mut tx, &mut out, reporter.id, action, now).await?;
     }
-    conversations::save(tx.conn(), reporter.id, &outcome.draft, now)
-        .await
-        .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+    conversations::save(tx.conn(), reporter.id, &outcome.draft, now).await.map_err(retry)?;
     out.finish(&mut tx).await?;
     pipeline.queue.complete_in(&mut tx, job).await?;
     tx.commit().await?;
     pipeline.chat_changed();
     Ok(())
+}
+
+fn identity(message: &Message) -> Identity<'_> {
+    Identity { phone: message.from.as_deref(), user_id: message.from_user_id.as_deref() }
+}
+
+/// Fetches, cleans and stores a photo, unless the citizen's draft has no room for it (then
+/// nothing is fetched and the conversation says why).
+async fn prepare_photo<'a>(
+    pipeline: &Pipeline,
+    message: &Message,
+    media: &'a Media,
+    now: i64,
+) -> Result<Prepared<'a>, JobFailure> {
+    let refused = |problem| Prepared::Ready(Inbound::PhotoRefused { problem, caption: media.caption.clone() });
+    let has_room = {
+        let mut conn = pipeline.db.pool().acquire().await?;
+        match reporters::find_id(&mut conn, &pipeline.vault, identity(message)).await.map_err(retry)? {
+            Some(reporter_id) => conversations::load(&mut conn, reporter_id)
+                .await
+                .map_err(retry)?
+                .has_room_for_photo(now, pipeline.draft_ttl_ms),
+            None => true,
+        }
+    };
+    if !has_room {
+        return Ok(refused(PhotoProblem::TooMany));
+    }
+    Ok(match pipeline.photos.process(&pipeline.vault, &message.id, media).await? {
+        PhotoOutcome::Stored(stored) => Prepared::Stored(media, stored),
+        PhotoOutcome::Refused(problem) => refused(problem),
+    })
 }
 
 /// Finishes a job whose message was already handled.
@@ -157,9 +181,8 @@ async fn apply(
                 },
                 location_label: draft.location.label.as_deref(),
             };
-            let (report_id, reference) = reports::insert(tx.conn(), report, berlin_year(now), now)
-                .await
-                .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+            let (report_id, reference) =
+                reports::insert(tx.conn(), report, berlin_year(now), now).await.map_err(retry)?;
             photos::attach_to_report(tx.conn(), report_id, reporter_id, &draft.photo_ids).await?;
             tracing::info!(report = %reference, photos = draft.photo_ids.len(), "report created");
             let reference = reference.to_string();
@@ -174,10 +197,10 @@ fn reply_key(reply: Reply) -> TextKey {
         Reply::Help => TextKey::Help,
         Reply::LocationRequest => TextKey::LocationRequest,
         Reply::AskDescription => TextKey::AskDescription,
-        Reply::PhotoLimit => TextKey::PhotoLimit,
         Reply::Photo(PhotoProblem::Unreadable) => TextKey::PhotoUnreadable,
         Reply::Photo(PhotoProblem::TooLarge) => TextKey::PhotoTooLarge,
         Reply::Photo(PhotoProblem::Unavailable) => TextKey::PhotoUnavailable,
+        Reply::Photo(PhotoProblem::TooMany) => TextKey::PhotoLimit,
         Reply::StatusFormat => TextKey::StatusFormat,
         Reply::Stopped => TextKey::Stopped,
         Reply::Started => TextKey::Started,
@@ -205,7 +228,7 @@ async fn status_reply(
         }
         None => reports::recent_for_reporter(tx.conn(), reporter_id, STATUS_LIST_LENGTH).await,
     }
-    .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+    .map_err(retry)?;
     if summaries.is_empty() {
         let key = if reference.is_some() { TextKey::StatusNotFound } else { TextKey::StatusNone };
         return Ok(out.text(tx, key, &[], None).await?);
@@ -234,10 +257,10 @@ async fn status_reply(
     Ok(())
 }
 
-/// A message with its photo, if any, fetched and cleaned.
+/// A message ready for the conversation; a photo is stored already but still needs its row.
 enum Prepared<'a> {
     Ready(Inbound),
-    Photo(&'a Media, PhotoOutcome),
+    Stored(&'a Media, StoredPhoto),
 }
 
 /// What a stored message means to the conversation. Photos are cleaned and recorded first.

@@ -1,9 +1,8 @@
 //! The job handlers: thin steps that load what they need, call a pure stage in
 //! `meldeweg-workers`, and write the result in one transaction.
 //!
-//! intake — one inbound message through the conversation (workers::conversation)
-//! photo — a photo message: fetched, cleaned (workers::photo), stored, then the same
-//!         conversation step as intake
+//! intake — one inbound message through the conversation (workers::conversation); a photo
+//!          message first goes through the photo stage (`photo`: fetched, cleaned, stored)
 //! notify — queued outbox messages to WhatsApp (or the sandbox)
 
 pub mod intake;
@@ -52,7 +51,7 @@ impl Pipeline {
 impl JobHandler for Pipeline {
     async fn run(&self, job: &ClaimedJob) -> Result<(), JobFailure> {
         match job.kind {
-            JobKind::Intake | JobKind::Photo => intake::run(self, job).await,
+            JobKind::Intake => intake::run(self, job).await,
             JobKind::Notify => notify::run(self, job).await,
         }
     }

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Pipeline, Sender};
+use super::{retry, Pipeline, Sender};
 use crate::channels::whatsapp::client::{SendError, PAIR_RATE_LIMIT, WINDOW_CLOSED};
 use crate::channels::whatsapp::message::{window_open, Address, Body};
 use crate::db::outbox::{self, OutboxState};
@@ -50,9 +50,7 @@ async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<(), 
     if message.state != OutboxState::Queued {
         return Ok(()); // already handled by an earlier run of this job
     }
-    let recipient = reporters::recipient(&mut conn, &pipeline.vault, message.reporter_id)
-        .await
-        .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+    let recipient = reporters::recipient(&mut conn, &pipeline.vault, message.reporter_id).await.map_err(retry)?;
     let now = now_ms();
     if recipient.opted_out_at.is_some() && message.name != TextKey::Stopped.as_str() {
         let detail = "the reporter sent STOP";

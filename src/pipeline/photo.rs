@@ -1,11 +1,11 @@
-//! The photo stage of the `photo` job: fetch the citizen's photo, clean it on the blocking pool
+//! The photo stage of the intake job: fetch the citizen's photo, clean it on the blocking pool
 //! (`workers::photo::clean`, a bounded number at a time), and store the cleaned image and
 //! thumbnail. The original exists only in memory while this runs (P5).
 //!
-//! The conversation step that follows is the intake job's (`intake::run`), so a citizen's
-//! photo and the messages around it go through the dialogue in the order they were sent.
-//! Storing is idempotent: the token is a keyed hash of the WhatsApp message id, so a job that
-//! runs again overwrites the same two files.
+//! It runs inside the intake job of the photo's message, so a citizen's photo and the messages
+//! around it go through the dialogue in the order they were sent. Storing is idempotent: the
+//! token is a keyed hash of the WhatsApp message id, so a job that runs again overwrites the
+//! same two files.
 
 use std::sync::Arc;
 
@@ -14,12 +14,13 @@ use meldeweg_workers::photo::{self, Limits, PhotoError};
 use meldeweg_workers::LatLon;
 use tokio::sync::Semaphore;
 
+use super::retry;
 use crate::channels::whatsapp::client::MediaError;
 use crate::channels::whatsapp::media::MediaSource;
 use crate::channels::whatsapp::webhook::Media;
 use crate::crypto::Vault;
 use crate::queue::JobFailure;
-use crate::storage::PhotoStore;
+use crate::storage::{self, PhotoStore};
 
 /// What the photo stage needs; built once at start-up.
 pub struct PhotoStage {
@@ -52,7 +53,7 @@ impl PhotoStage {
     pub async fn process(&self, vault: &Vault, message_id: &str, media: &Media) -> Result<PhotoOutcome, JobFailure> {
         let bytes = match self.media.fetch(&media.id, media.sha256.as_deref(), self.limits.max_input_bytes).await {
             Ok(bytes) => bytes,
-            Err(MediaError::Transient(reason)) => return Err(JobFailure::Retry { reason, after: None }),
+            Err(MediaError::Transient(reason)) => return Err(retry(reason)),
             Err(MediaError::Gone(reason)) => {
                 tracing::warn!(%reason, "a photo could not be fetched");
                 return Ok(PhotoOutcome::Refused(PhotoProblem::Unavailable));
@@ -64,12 +65,7 @@ impl PhotoStage {
         };
         // The permit travels with the blocking task, so a job abandoned mid-clean still counts
         // until its cleaning has really stopped.
-        let permit = self
-            .permits
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(retry)?;
         let limits = self.limits.clone();
         let cleaned = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -83,7 +79,7 @@ impl PhotoStage {
                 tracing::warn!("cleaning a photo panicked; it is refused");
                 return Ok(PhotoOutcome::Refused(PhotoProblem::Unreadable));
             }
-            Err(error) => return Err(JobFailure::Retry { reason: format!("cleaning stopped: {error}"), after: None }),
+            Err(error) => return Err(retry(format!("cleaning stopped: {error}"))),
         };
         let cleaned = match cleaned {
             Ok(cleaned) => cleaned,
@@ -98,11 +94,8 @@ impl PhotoStage {
                 return Ok(PhotoOutcome::Refused(problem));
             }
         };
-        let token = vault.lookup_hash("photo", message_id)[..32].to_string();
-        self.store
-            .put(&token, cleaned.jpeg, cleaned.thumbnail)
-            .await
-            .map_err(|e| JobFailure::Retry { reason: e.to_string(), after: None })?;
+        let token = storage::token_for(vault, message_id);
+        self.store.put(&token, cleaned.jpeg, cleaned.thumbnail).await.map_err(retry)?;
         Ok(PhotoOutcome::Stored(StoredPhoto {
             token,
             width: cleaned.width,

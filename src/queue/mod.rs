@@ -39,8 +39,6 @@ const NOTIFY_CHANNEL: &str = "meldeweg_jobs";
 pub enum JobKind {
     /// Run one inbound message through the conversation.
     Intake,
-    /// Fetch, clean and store a photo, then run its message through the conversation.
-    Photo,
     /// Send queued outbox messages to a reporter.
     Notify,
 }
@@ -49,7 +47,6 @@ impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Intake => "intake",
-            JobKind::Photo => "photo",
             JobKind::Notify => "notify",
         }
     }
@@ -57,7 +54,6 @@ impl JobKind {
     fn parse(s: &str) -> Option<Self> {
         match s {
             "intake" => Some(JobKind::Intake),
-            "photo" => Some(JobKind::Photo),
             "notify" => Some(JobKind::Notify),
             _ => None,
         }

@@ -17,11 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::NOTIFY_CHANNEL;
 
-pub fn spawn_postgres_listener(
-    url: String,
-    wake: Arc<Notify>,
-    shutdown: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
+pub fn spawn_postgres_listener(url: String, wake: Arc<Notify>, shutdown: CancellationToken) {
     tokio::spawn(async move {
         while !shutdown.is_cancelled() {
             match listen(&url, &wake, &shutdown).await {
@@ -35,7 +31,7 @@ pub fn spawn_postgres_listener(
                 }
             }
         }
-    })
+    });
 }
 
 async fn listen(url: &str, wake: &Notify, shutdown: &CancellationToken) -> sqlx::Result<()> {
@@ -55,11 +51,7 @@ async fn listen(url: &str, wake: &Notify, shutdown: &CancellationToken) -> sqlx:
 }
 
 /// Sends one NOTIFY whenever this process has committed new jobs since the last one.
-pub fn spawn_postgres_notifier(
-    pool: AnyPool,
-    announce: Arc<Notify>,
-    shutdown: CancellationToken,
-) -> tokio::task::JoinHandle<()> {
+pub fn spawn_postgres_notifier(pool: AnyPool, announce: Arc<Notify>, shutdown: CancellationToken) {
     tokio::spawn(async move {
         loop {
             tokio::select! {
@@ -71,5 +63,5 @@ pub fn spawn_postgres_notifier(
                 tracing::warn!(%error, "announcing new jobs failed; other workers find them by polling");
             }
         }
-    })
+    });
 }

@@ -11,9 +11,7 @@ use axum::routing::get;
 use axum::Router;
 
 use super::error::AppError;
-use crate::storage::{PhotoStore, Variant};
-
-const TOKEN_LEN: usize = 32;
+use crate::storage::{self, PhotoStore, Variant};
 
 pub fn router(store: PhotoStore) -> Router {
     Router::new().route("/photos/{token}", get(image)).route("/photos/{token}/thumb", get(thumbnail)).with_state(store)
@@ -28,8 +26,7 @@ async fn thumbnail(State(store): State<PhotoStore>, Path(token): Path<String>) -
 }
 
 async fn serve(store: &PhotoStore, token: &str, variant: Variant) -> Result<Response, AppError> {
-    let well_formed = token.len() == TOKEN_LEN && token.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if !well_formed {
+    if !storage::is_token(token) {
         return Ok(StatusCode::NOT_FOUND.into_response());
     }
     let Some(bytes) = store.get(token, variant).await.map_err(|e| AppError::Unavailable(e.to_string()))? else {

@@ -229,7 +229,7 @@ async fn send_photo(
         "mime_type": mime_type,
         "sha256": base64::engine::general_purpose::STANDARD.encode(digest),
     });
-    state.media.put(media_id, body.to_vec());
+    state.media.put(media_id, body);
     if let Some(caption) = caption {
         image["caption"] = json!(caption);
     }

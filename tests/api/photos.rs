@@ -233,3 +233,22 @@ async fn a_media_server_failure_is_retried_and_the_photo_still_arrives() {
     assert_eq!(photos(&app).await.len(), 1);
     assert_eq!(app.graph.media_served(), 2, "after two failures: the media object, then the file");
 }
+
+#[tokio::test]
+async fn a_photo_beyond_the_reports_limit_is_not_even_downloaded() {
+    let app = spawn_app().await;
+    let citizen = Citizen::new();
+    let mut small = Vec::new();
+    image::RgbImage::from_pixel(16, 16, image::Rgb([90, 90, 90]))
+        .write_to(&mut std::io::Cursor::new(&mut small), image::ImageFormat::Jpeg)
+        .unwrap();
+    let limit = meldeweg_workers::conversation::draft::MAX_PHOTOS;
+    for n in 0..=limit {
+        app.send(&citizen, image(&app, &format!("media-{n}"), small.clone(), None)).await;
+    }
+    app.queue_drained().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM photos").await, limit as i64);
+    assert_eq!(app.graph.media_served(), 2 * limit, "the last photo's media object and file were never fetched");
+    let replies = app.graph.texts_to(citizen.address());
+    assert_eq!(replies.last().unwrap(), &render(&app, TextKey::PhotoLimit));
+}

@@ -7,6 +7,8 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+
 use reqwest::header::{HeaderName, HeaderValue, RETRY_AFTER};
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -66,6 +68,8 @@ pub struct CloudClient {
     messages_url: reqwest::Url,
     /// The media object URL with `{media_id}` still in it.
     media_url: String,
+    /// The API's own address: a media file may be fetched from it over plain HTTP.
+    api_base: reqwest::Url,
     auth_header: HeaderName,
     auth_value: HeaderValue,
 }
@@ -105,6 +109,7 @@ impl CloudClient {
         let messages_url = reqwest::Url::parse(&format!("{base}{path}"))
             .map_err(|e| ClientError::Setup(format!("messages URL: {e}")))?;
         let media_url = format!("{base}{}", settings.media_path.replace("{version}", &settings.api_version));
+        let api_base = reqwest::Url::parse(base).map_err(|e| ClientError::Setup(format!("API base URL: {e}")))?;
         let token = settings.access_token.expose_secret();
         let value = match settings.auth_scheme.as_str() {
             "" => token.to_string(),
@@ -131,7 +136,7 @@ impl CloudClient {
             .connect_timeout(Duration::from_secs(settings.timeout_seconds.min(5)))
             .build()
             .map_err(|e| ClientError::Setup(e.to_string()))?;
-        Ok(Self { http, messages_url, media_url, auth_header, auth_value })
+        Ok(Self { http, messages_url, media_url, api_base, auth_header, auth_value })
     }
 
     /// Sends one message; returns WhatsApp's message id if it gave one.
@@ -172,7 +177,7 @@ impl CloudClient {
 impl CloudClient {
     /// Downloads a media file by id: the media object names a short-lived URL, which is
     /// fetched with the same token. Stops reading once `max_bytes` is exceeded.
-    pub async fn download_media(&self, media_id: &str, max_bytes: usize) -> Result<Vec<u8>, MediaError> {
+    pub async fn download_media(&self, media_id: &str, max_bytes: usize) -> Result<Bytes, MediaError> {
         // Media ids are Graph ids; anything else must not reach other API paths with our token.
         if media_id.is_empty() || !media_id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
             return Err(MediaError::Gone("the media id is not a Graph id".into()));
@@ -191,8 +196,7 @@ impl CloudClient {
             return Err(MediaError::TooLarge { max: max_bytes });
         }
         // The token goes with the download: only over HTTPS, or to the configured API itself.
-        let api = reqwest::Url::parse(&self.media_url).ok();
-        let same_origin = |u: &reqwest::Url| api.as_ref().is_some_and(|a| a.origin() == u.origin());
+        let same_origin = |u: &reqwest::Url| u.origin() == self.api_base.origin();
         let file_url = reqwest::Url::parse(&object.url)
             .ok()
             .filter(|u| u.scheme() == "https" || same_origin(u))
@@ -222,11 +226,11 @@ impl CloudClient {
 }
 
 /// Reads a response body, giving up as soon as it grows past `max_bytes`.
-async fn read_capped(mut response: reqwest::Response, max_bytes: usize) -> Result<Vec<u8>, MediaError> {
+async fn read_capped(mut response: reqwest::Response, max_bytes: usize) -> Result<Bytes, MediaError> {
     if response.content_length().is_some_and(|length| length > max_bytes as u64) {
         return Err(MediaError::TooLarge { max: max_bytes });
     }
-    let mut body = Vec::new();
+    let mut body = bytes::BytesMut::new();
     while let Some(chunk) =
         response.chunk().await.map_err(|e| MediaError::Transient(format!("download broke off: {}", without_url(e))))?
     {
@@ -235,7 +239,7 @@ async fn read_capped(mut response: reqwest::Response, max_bytes: usize) -> Resul
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(body)
+    Ok(body.freeze())
 }
 
 fn classify(status: u16, graph: Option<GraphError>, retry_after: Option<Duration>) -> SendError {

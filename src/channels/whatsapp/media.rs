@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine;
+use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
 use super::client::{CloudClient, MediaError};
@@ -28,9 +29,9 @@ impl MediaSource {
         media_id: &str,
         announced_sha256: Option<&str>,
         max_bytes: usize,
-    ) -> Result<Arc<Vec<u8>>, MediaError> {
+    ) -> Result<Bytes, MediaError> {
         let bytes = match self {
-            MediaSource::Cloud(client) => Arc::new(client.download_media(media_id, max_bytes).await?),
+            MediaSource::Cloud(client) => client.download_media(media_id, max_bytes).await?,
             MediaSource::Sandbox(media) => {
                 let bytes = media.get(media_id).ok_or_else(|| MediaError::Gone("the upload has expired".into()))?;
                 if bytes.len() > max_bytes {
@@ -42,7 +43,7 @@ impl MediaSource {
         if let Some(announced) = announced_sha256 {
             // Hashing megabytes is CPU work: off the async runtime.
             let hashed = bytes.clone();
-            let digest = tokio::task::spawn_blocking(move || Sha256::digest(hashed.as_slice()))
+            let digest = tokio::task::spawn_blocking(move || Sha256::digest(&hashed))
                 .await
                 .map_err(|e| MediaError::Transient(format!("hashing stopped: {e}")))?;
             let matches = announced.eq_ignore_ascii_case(&hex::encode(digest))
@@ -56,7 +57,7 @@ impl MediaSource {
 }
 
 /// An upload and when it arrived.
-type Upload = (Instant, Arc<Vec<u8>>);
+type Upload = (Instant, Bytes);
 
 /// Uploads from the sandbox page, by media id, until they expire.
 #[derive(Clone, Default)]
@@ -65,7 +66,7 @@ pub struct SandboxMedia {
 }
 
 impl SandboxMedia {
-    pub fn put(&self, media_id: String, bytes: Vec<u8>) {
+    pub fn put(&self, media_id: String, bytes: Bytes) {
         let mut uploads = self.uploads.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         uploads.retain(|_, (at, _)| at.elapsed() < SANDBOX_TTL);
         if uploads.len() >= SANDBOX_CAPACITY {
@@ -74,10 +75,10 @@ impl SandboxMedia {
                 uploads.remove(&oldest);
             }
         }
-        uploads.insert(media_id, (Instant::now(), Arc::new(bytes)));
+        uploads.insert(media_id, (Instant::now(), bytes));
     }
 
-    fn get(&self, media_id: &str) -> Option<Arc<Vec<u8>>> {
+    fn get(&self, media_id: &str) -> Option<Bytes> {
         let uploads = self.uploads.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         uploads.get(media_id).filter(|(at, _)| at.elapsed() < SANDBOX_TTL).map(|(_, bytes)| bytes.clone())
     }

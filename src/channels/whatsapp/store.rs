@@ -67,8 +67,6 @@ struct PreparedEvent {
     payload_enc: Vec<u8>,
     /// The sender's series: one citizen's messages go through the conversation in order.
     series: Option<String>,
-    /// `photo` for pictures (sent as images or image documents), else `intake`.
-    job: JobKind,
     /// Why the message could not be read; such events are kept but get no job.
     error: Option<String>,
 }
@@ -101,7 +99,6 @@ pub fn prepare(delivery: Delivery, vault: &Vault) -> Result<Prepared, IngressErr
                         Identity { phone: message.from.as_deref(), user_id: message.from_user_id.as_deref() };
                     PreparedEvent {
                         series: identity.key_hash(vault).map(|hash| format!("in:{hash}")),
-                        job: if message.is_photo() { JobKind::Photo } else { JobKind::Intake },
                         provider_id: message.id,
                         kind: message.kind,
                         payload_enc: vault.seal(&json),
@@ -113,7 +110,6 @@ pub fn prepare(delivery: Delivery, vault: &Vault) -> Result<Prepared, IngressErr
                     kind: "invalid".into(),
                     payload_enc: vault.seal(raw.get().as_bytes()),
                     series: None,
-                    job: JobKind::Intake,
                     error: Some(reason),
                 },
             });
@@ -248,7 +244,7 @@ async fn write_one(tx: &mut Tx, queue: &Queue, prepared: &Prepared, now: i64) ->
             channel: CHANNEL,
             provider_id: &event.provider_id,
             kind: &event.kind,
-            payload_enc: event.payload_enc.clone(),
+            payload_enc: &event.payload_enc,
             error: event.error.as_deref(),
         };
         match inbound_events::insert(tx.conn(), new, now).await? {
@@ -262,7 +258,7 @@ async fn write_one(tx: &mut Tx, queue: &Queue, prepared: &Prepared, now: i64) ->
             }
             Some(event_id) => {
                 let job = IntakeJob { event_id };
-                queue.enqueue(tx, event.job, event.series.as_deref(), &job, now).await?;
+                queue.enqueue(tx, JobKind::Intake, event.series.as_deref(), &job, now).await?;
                 received.messages += 1;
             }
         }

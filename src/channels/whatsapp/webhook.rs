@@ -151,17 +151,6 @@ pub struct Status {
 pub const MAX_ID_LEN: usize = 256;
 
 impl Message {
-    /// A picture: an image, or a document that declares an image type.
-    pub fn is_photo(&self) -> bool {
-        match self.kind.as_str() {
-            "image" => self.image.is_some(),
-            "document" => {
-                self.document.as_ref().and_then(|d| d.mime_type.as_deref()).is_some_and(|m| m.starts_with("image/"))
-            }
-            _ => false,
-        }
-    }
-
     /// Checks what storage and the conversation rely on; the reason is kept with the event.
     pub fn validate(&self) -> Result<(), &'static str> {
         if self.id.is_empty() || self.id.len() > MAX_ID_LEN {

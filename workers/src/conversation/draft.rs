@@ -63,6 +63,17 @@ impl Draft {
         self.texts.is_empty() && self.photo_ids.is_empty() && self.location.is_none()
     }
 
+    /// Untouched for longer than `ttl_ms`: the next message starts afresh.
+    pub fn is_stale(&self, now_ms: i64, ttl_ms: i64) -> bool {
+        self.updated_at_ms.is_some_and(|updated| now_ms.saturating_sub(updated) > ttl_ms)
+    }
+
+    /// Whether a photo arriving now would be taken (a stale draft starts empty). The shell asks
+    /// before fetching and cleaning one.
+    pub fn has_room_for_photo(&self, now_ms: i64, ttl_ms: i64) -> bool {
+        self.is_stale(now_ms, ttl_ms) || self.photo_ids.len() < MAX_PHOTOS
+    }
+
     pub fn has_content(&self) -> bool {
         !self.texts.is_empty() || !self.photo_ids.is_empty()
     }

@@ -91,6 +91,8 @@ pub enum PhotoProblem {
     TooLarge,
     /// WhatsApp no longer had it, or it arrived damaged.
     Unavailable,
+    /// The report already has the most photos it can hold.
+    TooMany,
 }
 
 /// What the shell knows about the reporter when the message arrives.
@@ -114,7 +116,6 @@ pub enum Reply {
     LocationRequest,
     /// Only a place was sent: ask what is wrong there.
     AskDescription,
-    PhotoLimit,
     Photo(PhotoProblem),
     StatusFormat,
     Stopped,
@@ -142,6 +143,22 @@ pub enum Action {
 pub struct Outcome {
     pub draft: Draft,
     pub actions: Vec<Action>,
+}
+
+/// A photo that is not taken: its caption still counts, and the citizen hears why.
+fn refuse_photo(
+    mut draft: Draft,
+    context: &Context,
+    problem: PhotoProblem,
+    caption: Option<String>,
+    mut actions: Vec<Action>,
+) -> Outcome {
+    if let Some(caption) = caption {
+        draft.add_text(&caption);
+        draft.updated_at_ms = Some(context.now_ms);
+    }
+    actions.push(Action::Reply(Reply::Photo(problem)));
+    Outcome { draft, actions }
 }
 
 /// Advances the dialogue by one incoming message.
@@ -182,10 +199,8 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
         return Outcome { draft, actions };
     }
 
-    if let Some(updated) = draft.updated_at_ms {
-        if context.now_ms.saturating_sub(updated) > context.draft_ttl_ms {
-            draft = Draft::default();
-        }
+    if draft.is_stale(context.now_ms, context.draft_ttl_ms) {
+        draft = Draft::default();
     }
 
     match input {
@@ -196,11 +211,7 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
             return Outcome { draft, actions };
         }
         Inbound::Text(text) | Inbound::Choice { title: text, .. } => draft.add_text(&text),
-        Inbound::Photo { photo_id, caption, gps } => {
-            if draft.photo_ids.len() >= draft::MAX_PHOTOS {
-                actions.push(Action::Reply(Reply::PhotoLimit));
-                return Outcome { draft, actions };
-            }
+        Inbound::Photo { photo_id, caption, gps } if draft.photo_ids.len() < draft::MAX_PHOTOS => {
             draft.photo_ids.push(photo_id);
             if let Some(caption) = caption {
                 draft.add_text(&caption);
@@ -209,15 +220,8 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
                 draft.location = Some(DraftLocation { point, label: None, source: PlaceSource::PhotoGps });
             }
         }
-        Inbound::PhotoRefused { problem, caption } => {
-            // The words still count; the photo is asked for again.
-            if let Some(caption) = caption {
-                draft.add_text(&caption);
-                draft.updated_at_ms = Some(context.now_ms);
-            }
-            actions.push(Action::Reply(Reply::Photo(problem)));
-            return Outcome { draft, actions };
-        }
+        Inbound::Photo { caption, .. } => return refuse_photo(draft, context, PhotoProblem::TooMany, caption, actions),
+        Inbound::PhotoRefused { problem, caption } => return refuse_photo(draft, context, problem, caption, actions),
         Inbound::Location { point, label } => {
             draft.location = Some(DraftLocation { point, label, source: PlaceSource::Shared })
         }
@@ -404,7 +408,7 @@ mod tests {
             draft = step(draft, &context(), Inbound::Photo { photo_id: id, caption: None, gps: None }).draft;
         }
         let outcome = step(draft, &context(), Inbound::Photo { photo_id: 99, caption: None, gps: None });
-        assert_eq!(outcome.actions, vec![Action::Reply(Reply::PhotoLimit)]);
+        assert_eq!(outcome.actions, vec![Action::Reply(Reply::Photo(PhotoProblem::TooMany))]);
         assert_eq!(outcome.draft.photo_ids.len(), draft::MAX_PHOTOS);
     }
 
