@@ -12,7 +12,7 @@ mod support;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use support::{fresh_database, percentile_ms, signed_delivery, Options, Server, TEXT};
+use support::{drop_database, fresh_database, percentile_ms, signed_delivery, Options, Server, TEXT};
 
 const LOCATION: &str = r#""type":"location","location":{"latitude":51.5136,"longitude":7.4653,"name":"Grundschule","address":"Parkstraße 3"}"#;
 
@@ -76,6 +76,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     server.stop().await;
+    drop_database(&database_url).await;
 
     let mut latencies = Vec::with_capacity(reports);
     for request in graph.requests() {

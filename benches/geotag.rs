@@ -6,32 +6,26 @@
 //!
 //!     taskset -c 0 cargo bench --bench geotag
 //!
-//! PostGIS: uses MELDEWEG_BENCH_DATABASE_URL's server (default the local one) and creates a
-//! fresh database with the `postgis` extension (Debian: postgresql-15-postgis-3).
+//! PostGIS: uses MELDEWEG_BENCH_DATABASE_URL's server (default the local one) and a fresh
+//! database with the `postgis` extension (Debian: postgresql-15-postgis-3), dropped afterwards.
 
 use std::time::{Duration, Instant};
 
+use meldeweg_workers::category::Category;
 use meldeweg_workers::geotag::{Area, OpenOrder, OrderIndex, Placement};
 use meldeweg_workers::LatLon;
 use rand::{Rng, SeedableRng};
 use sqlx::{Connection, Executor, Row};
 
+#[path = "support/database.rs"]
+mod database;
+#[path = "support/stats.rs"]
+mod stats;
+
 const COLUMNS: usize = 25;
 const ROWS: usize = 20;
 const VERTICES_PER_SIDE: usize = 50;
 const ORDERS: usize = 200_000;
-const CATEGORIES: [&str; 10] = [
-    "strassenschaden",
-    "beleuchtung",
-    "muell",
-    "graffiti",
-    "verkehrszeichen",
-    "gruen",
-    "spielplatz",
-    "kanal",
-    "winterdienst",
-    "sonstiges",
-];
 const WEST: f64 = 7.0;
 const SOUTH: f64 = 51.5;
 const CELL_LON: f64 = 0.04;
@@ -83,9 +77,8 @@ fn random_point(rng: &mut rand::rngs::StdRng) -> LatLon {
     LatLon::new(lat, lon).unwrap()
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let index = ((sorted.len() as f64 * p / 100.0).ceil() as usize).clamp(1, sorted.len()) - 1;
-    sorted[index].as_secs_f64() * 1e6
+fn micros(sorted: &[Duration], p: f64) -> f64 {
+    stats::percentile_ms(sorted, p) * 1000.0
 }
 
 fn report(label: &str, mut latencies: Vec<Duration>, total: Duration) -> f64 {
@@ -93,11 +86,11 @@ fn report(label: &str, mut latencies: Vec<Duration>, total: Duration) -> f64 {
     let per_second = latencies.len() as f64 / total.as_secs_f64();
     println!(
         "{label:<44} {per_second:>12.0}/s   p50 {:>9.2} µs   p99 {:>9.2} µs   max {:>9.2} µs",
-        percentile(&latencies, 50.0),
-        percentile(&latencies, 99.0),
-        percentile(&latencies, 100.0)
+        micros(&latencies, 50.0),
+        micros(&latencies, 99.0),
+        micros(&latencies, 100.0)
     );
-    percentile(&latencies, 50.0)
+    micros(&latencies, 50.0)
 }
 
 fn geojson(rings: &[Vec<[f64; 2]>]) -> String {
@@ -132,12 +125,12 @@ async fn main() {
     let orders: Vec<OpenOrder> = (0..ORDERS)
         .map(|i| OpenOrder {
             id: i as i64,
-            category: CATEGORIES[i % CATEGORIES.len()].into(),
+            category: Category::ALL[i % Category::ALL.len()],
             at: random_point(&mut rng),
         })
         .collect();
-    let queries: Vec<(LatLon, &str)> =
-        (0..LOOKUPS).map(|i| (random_point(&mut rng), CATEGORIES[i % CATEGORIES.len()])).collect();
+    let queries: Vec<(LatLon, Category)> =
+        (0..LOOKUPS).map(|i| (random_point(&mut rng), Category::ALL[i % Category::ALL.len()])).collect();
     println!(
         "{} districts × {} vertices, {} open orders, radius {RADIUS_M} m, {} queries each",
         rings.len(),
@@ -170,7 +163,7 @@ async fn main() {
     let started = Instant::now();
     for (point, category) in &queries {
         let t = Instant::now();
-        if index.duplicate_of(*point, category, RADIUS_M).is_some() {
+        if index.duplicate_of(*point, *category, RADIUS_M).is_some() {
             duplicates += 1;
         }
         latencies.push(t.elapsed());
@@ -178,12 +171,7 @@ async fn main() {
     let ours_dwithin = report("meldeweg: duplicate within 50 m", latencies, started.elapsed());
     println!("  ({found} of {LOOKUPS} points in a district, {duplicates} with a duplicate)\n");
 
-    let admin = std::env::var("MELDEWEG_BENCH_DATABASE_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL reachable");
-    conn.execute("DROP DATABASE IF EXISTS meldeweg_geobench").await.unwrap();
-    conn.execute("CREATE DATABASE meldeweg_geobench").await.unwrap();
-    let url = format!("{}/meldeweg_geobench", admin.rsplit_once('/').unwrap().0);
+    let url = database::fresh_database("postgres", std::path::Path::new(".")).await;
     let mut pg = sqlx::PgConnection::connect(&url).await.unwrap();
     pg.execute("CREATE EXTENSION postgis").await.expect("PostGIS installed (postgresql-15-postgis-3)");
     pg.execute(
@@ -202,7 +190,7 @@ async fn main() {
     }
     for chunk in orders.chunks(10_000) {
         let ids: Vec<i64> = chunk.iter().map(|o| o.id).collect();
-        let categories: Vec<String> = chunk.iter().map(|o| o.category.clone()).collect();
+        let categories: Vec<&str> = chunk.iter().map(|o| o.category.id()).collect();
         let lons: Vec<f64> = chunk.iter().map(|o| o.at.lon()).collect();
         let lats: Vec<f64> = chunk.iter().map(|o| o.at.lat()).collect();
         sqlx::query(
@@ -246,7 +234,7 @@ async fn main() {
         let row = sqlx::query(dwithin)
             .bind(point.lon())
             .bind(point.lat())
-            .bind(*category)
+            .bind(category.id())
             .bind(RADIUS_M)
             .fetch_optional(&mut pg)
             .await
@@ -262,7 +250,7 @@ async fn main() {
         .filter(|(p, _)| matches!(area.locate(*p), Placement::Inside(Some(_))))
         .count();
     let ours_duplicates =
-        queries[..POSTGIS_QUERIES].iter().filter(|(p, c)| index.duplicate_of(*p, c, RADIUS_M).is_some()).count();
+        queries[..POSTGIS_QUERIES].iter().filter(|(p, c)| index.duplicate_of(*p, *c, RADIUS_M).is_some()).count();
     println!("  (agreement on the first {POSTGIS_QUERIES}: districts {ours_found} vs {pg_found}, duplicates {ours_duplicates} vs {pg_duplicates})");
     println!(
         "\nmedian speed-up over PostGIS: point in district {:.0}×, duplicate search {:.0}×",
@@ -270,5 +258,5 @@ async fn main() {
         postgis_dwithin / ours_dwithin
     );
     drop(pg);
-    conn.execute("DROP DATABASE meldeweg_geobench").await.unwrap();
+    database::drop_database(&url).await;
 }

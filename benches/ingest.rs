@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use support::{fresh_database, percentile_ms, signed_delivery, Options, Server, TEXT};
+use support::{drop_database, fresh_database, percentile_ms, signed_delivery, Options, Server, TEXT};
 
 struct Run {
     label: &'static str,
@@ -142,6 +142,7 @@ async fn main() {
         "stored inbound events: {stored} (every accepted delivery: {}), intake jobs waiting: {jobs}",
         stored >= ingest.count as i64
     );
+    drop_database(&database_url).await;
 }
 
 /// The database alone doing an ingest's writes: insert the event, insert its job, commit.

@@ -1,16 +1,21 @@
-//! What both load benchmarks share: the fake Graph API from the tests, a `meldeweg serve`
+//! What the load benchmarks share: the fake Graph API from the tests, a `meldeweg serve`
 //! process (the release binary) against a fresh database, signed deliveries, and percentiles.
+//! `database` and `stats` stand alone, so benchmarks without a server include just those.
 
+pub mod database;
 #[allow(dead_code)]
 #[path = "../../tests/api/fake_graph.rs"]
 pub mod fake_graph;
+pub mod stats;
+
+pub use database::{drop_database, fresh_database};
+pub use stats::percentile_ms;
 
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fake_graph::{FakeGraph, ACCESS_TOKEN, API_VERSION, PHONE_NUMBER_ID};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use meldeweg::channels::whatsapp::signature::sign;
 
 pub const APP_SECRET: &str = "bench-app-secret";
 const ENCRYPTION_KEY: &str = "6d656c64657765676d656c64657765676d656c64657765676d656c6465776567";
@@ -60,25 +65,6 @@ impl Options {
             i += 2;
         }
         options
-    }
-}
-
-/// A database for one benchmark run: a fresh SQLite file or a fresh PostgreSQL database.
-pub async fn fresh_database(backend: &str, dir: &std::path::Path) -> String {
-    match backend {
-        "sqlite" => format!("sqlite://{}?mode=rwc", dir.join("bench.db").display()),
-        "postgres" => {
-            use sqlx::{Connection, Executor};
-            let admin = std::env::var("MELDEWEG_BENCH_DATABASE_URL")
-                .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
-            let name = format!("meldeweg_bench_{}", std::process::id());
-            let mut conn = sqlx::PgConnection::connect(&admin).await.expect("PostgreSQL reachable");
-            conn.execute(format!("DROP DATABASE IF EXISTS {name}").as_str()).await.unwrap();
-            conn.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
-            let base = admin.rsplit_once('/').expect("URL with a database").0;
-            format!("{base}/{name}")
-        }
-        other => panic!("unknown backend {other:?}: use sqlite or postgres"),
     }
 }
 
@@ -139,20 +125,9 @@ pub fn signed_delivery(from: &str, message_id: &str, content: &str) -> (String, 
     let body = format!(
         r#"{{"object":"whatsapp_business_account","entry":[{{"id":"419561257915477","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550783881","phone_number_id":"{PHONE_NUMBER_ID}"}},"contacts":[{{"profile":{{"name":"Bench"}},"wa_id":"{from}","user_id":"DE.{from}"}}],"messages":[{{"from":"{from}","from_user_id":"DE.{from}","id":"{message_id}","timestamp":"{timestamp}",{content}}}]}}}}]}}]}}"#
     );
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(APP_SECRET.as_bytes()).unwrap();
-    mac.update(body.as_bytes());
-    let signature = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+    let signature = sign(APP_SECRET.as_bytes(), body.as_bytes());
     (body, signature)
 }
 
 pub const TEXT: &str =
     r#""type":"text","text":{"body":"Tiefes Schlagloch vor der Grundschule, bitte schnell reparieren"}"#;
-
-/// p-th percentile (0..=100) of sorted durations, in milliseconds.
-pub fn percentile_ms(sorted: &[Duration], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let rank = ((p / 100.0) * (sorted.len() - 1) as f64).round() as usize;
-    sorted[rank].as_secs_f64() * 1000.0
-}

@@ -39,6 +39,14 @@ impl LatLon {
     pub fn lon(&self) -> f64 {
         self.lon
     }
+
+    /// Great-circle distance in metres (haversine on the mean earth radius).
+    pub fn distance_m(&self, other: LatLon) -> f64 {
+        let (p1, p2) = (self.lat.to_radians(), other.lat.to_radians());
+        let (dp, dl) = (p2 - p1, (other.lon - self.lon).to_radians());
+        let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
+        2.0 * 6_371_008.8 * a.sqrt().min(1.0).asin()
+    }
 }
 
 #[derive(Deserialize)]

@@ -31,6 +31,8 @@ pub struct District {
     pub id: String,
     pub name: String,
     shape: MultiPolygon<f64>,
+    /// Its place in the file, for error messages.
+    feature: usize,
 }
 
 /// Where a point lies.
@@ -92,7 +94,7 @@ impl Area {
                     if districts.iter().any(|d| d.id == id) {
                         return Err(fail("the id is used twice".into()));
                     }
-                    districts.push(District { id: id.clone(), name, shape });
+                    districts.push(District { id: id.clone(), name, shape, feature: index });
                 }
                 other => return Err(fail(format!("kind must be \"boundary\" or \"district\", not {other:?}"))),
             }
@@ -104,16 +106,10 @@ impl Area {
         if districts.is_empty() {
             return Err(AreaError::NoDistricts);
         }
-        let first_district = collection.features.len() - districts.len();
-        for (offset, district) in districts.iter().enumerate() {
+        for district in &districts {
             if !boundary.contains(&district.shape) {
-                let index = collection
-                    .features
-                    .iter()
-                    .position(|f| f.property("id").and_then(|v| v.as_str()) == Some(&district.id))
-                    .unwrap_or(first_district + offset);
                 return Err(AreaError::Feature {
-                    index,
+                    index: district.feature,
                     id: district.id.clone(),
                     reason: "the district is not inside the boundary".into(),
                 });
@@ -146,10 +142,7 @@ impl Area {
                 return Placement::Inside(Some(district));
             }
             if district.shape.intersects(&point) {
-                on_border = match on_border {
-                    Some(index) if index < candidate.index => Some(index),
-                    _ => Some(candidate.index),
-                };
+                on_border = Some(on_border.map_or(candidate.index, |first: usize| first.min(candidate.index)));
             }
         }
         match on_border {

@@ -5,6 +5,7 @@
 use rstar::primitives::GeomWithData;
 use rstar::RTree;
 
+use crate::category::Category;
 use crate::LatLon;
 
 /// Metres per degree of latitude (WGS 84 mean).
@@ -14,11 +15,11 @@ const METRES_PER_DEGREE: f64 = 111_320.0;
 #[derive(Debug, Clone, PartialEq)]
 pub struct OpenOrder {
     pub id: i64,
-    pub category: String,
+    pub category: Category,
     pub at: LatLon,
 }
 
-type Entry = GeomWithData<[f64; 2], (i64, String)>;
+type Entry = GeomWithData<[f64; 2], (i64, Category)>;
 
 pub struct OrderIndex {
     origin: LatLon,
@@ -56,13 +57,13 @@ impl OrderIndex {
 
     /// Forgets an order (it was resolved); `false` if it was not there.
     pub fn remove(&mut self, order: &OpenOrder) -> bool {
-        let entry = Entry::new(self.project(order.at), (order.id, order.category.clone()));
+        let entry = Entry::new(self.project(order.at), (order.id, order.category));
         self.tree.remove(&entry).is_some()
     }
 
     /// The nearest open order of `category` within `radius_m` metres of `at`, with its
     /// distance in metres.
-    pub fn duplicate_of(&self, at: LatLon, category: &str, radius_m: f64) -> Option<(i64, f64)> {
+    pub fn duplicate_of(&self, at: LatLon, category: Category, radius_m: f64) -> Option<(i64, f64)> {
         let point = self.project(at);
         self.tree
             .locate_within_distance(point, radius_m * radius_m)
@@ -88,33 +89,36 @@ mod tests {
         at(from.lat() + metres / METRES_PER_DEGREE, from.lon())
     }
 
-    fn order(id: i64, category: &str, place: LatLon) -> OpenOrder {
-        OpenOrder { id, category: category.into(), at: place }
+    fn order(id: i64, category: Category, place: LatLon) -> OpenOrder {
+        OpenOrder { id, category, at: place }
     }
 
     #[test]
     fn a_report_within_the_radius_of_the_same_category_is_a_duplicate() {
         let school = at(51.9620, 7.6260);
-        let index = OrderIndex::new(school, [order(1, "strassenschaden", school), order(2, "beleuchtung", school)]);
-        let (id, distance) = index.duplicate_of(north(school, 20.0), "strassenschaden", 25.0).unwrap();
+        let index = OrderIndex::new(
+            school,
+            [order(1, Category::Strassenschaden, school), order(2, Category::Beleuchtung, school)],
+        );
+        let (id, distance) = index.duplicate_of(north(school, 20.0), Category::Strassenschaden, 25.0).unwrap();
         assert_eq!(id, 1);
         assert!((distance - 20.0).abs() < 0.05, "{distance}");
-        assert_eq!(index.duplicate_of(north(school, 26.0), "strassenschaden", 25.0), None, "just outside");
-        assert_eq!(index.duplicate_of(school, "muell", 100.0), None, "another category at the same spot");
+        assert_eq!(index.duplicate_of(north(school, 26.0), Category::Strassenschaden, 25.0), None, "just outside");
+        assert_eq!(index.duplicate_of(school, Category::Muell, 100.0), None, "another category at the same spot");
     }
 
     #[test]
     fn the_nearest_order_wins_and_a_removed_order_is_no_target() {
         let here = at(51.95, 7.60);
-        let far = order(1, "muell", north(here, 80.0));
-        let near = order(2, "muell", north(here, 30.0));
+        let far = order(1, Category::Muell, north(here, 80.0));
+        let near = order(2, Category::Muell, north(here, 30.0));
         let mut index = OrderIndex::new(here, [far.clone(), near.clone()]);
-        assert_eq!(index.duplicate_of(here, "muell", 100.0).map(|d| d.0), Some(2));
+        assert_eq!(index.duplicate_of(here, Category::Muell, 100.0).map(|d| d.0), Some(2));
         assert!(index.remove(&near));
         assert!(!index.remove(&near));
-        assert_eq!(index.duplicate_of(here, "muell", 100.0).map(|d| d.0), Some(1));
-        index.insert(order(3, "muell", here));
-        assert_eq!(index.duplicate_of(here, "muell", 100.0).map(|d| d.0), Some(3));
+        assert_eq!(index.duplicate_of(here, Category::Muell, 100.0).map(|d| d.0), Some(1));
+        index.insert(order(3, Category::Muell, here));
+        assert_eq!(index.duplicate_of(here, Category::Muell, 100.0).map(|d| d.0), Some(3));
         assert_eq!(index.len(), 2);
     }
 
@@ -124,14 +128,9 @@ mod tests {
         let origin = at(51.962, 7.626);
         let lon_per_metre = 1.0 / (METRES_PER_DEGREE * origin.lat().to_radians().cos());
         let target = at(origin.lat() + 2000.0 / METRES_PER_DEGREE, origin.lon() + 3000.0 * lon_per_metre);
-        let index = OrderIndex::new(origin, [order(1, "gruen", target)]);
-        let (_, projected) = index.duplicate_of(origin, "gruen", 5000.0).unwrap();
-        let haversine = {
-            let (p1, p2) = (origin.lat().to_radians(), target.lat().to_radians());
-            let (dp, dl) = (p2 - p1, (target.lon() - origin.lon()).to_radians());
-            let a = (dp / 2.0).sin().powi(2) + p1.cos() * p2.cos() * (dl / 2.0).sin().powi(2);
-            2.0 * 6_371_008.8 * a.sqrt().asin()
-        };
+        let index = OrderIndex::new(origin, [order(1, Category::Gruen, target)]);
+        let (_, projected) = index.duplicate_of(origin, Category::Gruen, 5000.0).unwrap();
+        let haversine = origin.distance_m(target);
         assert!((projected - haversine).abs() < 5.0, "projected {projected}, haversine {haversine}");
     }
 }

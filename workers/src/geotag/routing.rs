@@ -169,10 +169,6 @@ impl Routing {
         Ok(Self { depots, targets, table })
     }
 
-    pub fn depots(&self) -> &[Depot] {
-        &self.depots
-    }
-
     /// Where a report of `category` in `district` goes; `None` only for a district the
     /// routing was not loaded with.
     pub fn route(&self, category: Category, district: &str) -> Option<Route<'_>> {

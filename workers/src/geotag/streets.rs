@@ -168,11 +168,8 @@ impl Gazetteer {
 
     /// The address point nearest to `at`, with its distance in metres.
     pub fn nearest(&self, at: LatLon) -> Option<(&AddressPoint, f64)> {
-        let found = self.tree.nearest_neighbor(&unit(at))?;
-        let [x, y, z] = unit(at);
-        let [a, b, c] = *found.geom();
-        let chord = ((x - a).powi(2) + (y - b).powi(2) + (z - c).powi(2)).sqrt();
-        Some((&self.points[found.data], 2.0 * 6_371_008.8 * (chord / 2.0).asin()))
+        let point = &self.points[self.tree.nearest_neighbor(&unit(at))?.data];
+        Some((point, at.distance_m(point.at)))
     }
 
     /// The known street a written name means, if one is close enough.
@@ -181,8 +178,17 @@ impl Gazetteer {
         if written.len() < 4 {
             return None;
         }
+        if let Some((known, _)) = self.streets.get_key_value(&written) {
+            return Some(known);
+        }
+        // Names of very different length cannot reach the similarity needed.
+        let length = written.chars().count() as f64;
         self.streets
             .keys()
+            .filter(|known| {
+                let ratio = known.chars().count() as f64 / length;
+                (0.6..=1.0 / 0.6).contains(&ratio)
+            })
             .map(|known| (known, strsim::jaro_winkler(&written, known)))
             .filter(|(_, score)| *score >= MIN_SIMILARITY)
             .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -241,16 +247,12 @@ impl Gazetteer {
 
     /// Where two streets meet: the closest pair of their address points, halfway between.
     fn corner(&self, a: &str, b: &str) -> Option<Found> {
-        let (pa, pb) = self.streets[a].iter().flat_map(|&i| self.streets[b].iter().map(move |&j| (i, j))).min_by(
-            |&(i, j), &(k, l)| {
-                let d = |x: usize, y: usize| {
-                    let (p, q) = (unit(self.points[x].at), unit(self.points[y].at));
-                    (p[0] - q[0]).powi(2) + (p[1] - q[1]).powi(2) + (p[2] - q[2]).powi(2)
-                };
-                d(i, j).total_cmp(&d(k, l))
-            },
-        )?;
-        let (p, q) = (&self.points[pa], &self.points[pb]);
+        let (p, q) = self.streets[a]
+            .iter()
+            .flat_map(|&i| self.streets[b].iter().map(move |&j| (&self.points[i], &self.points[j])))
+            .map(|(p, q)| (p, q, p.at.distance_m(q.at)))
+            .min_by(|x, y| x.2.total_cmp(&y.2))
+            .map(|(p, q, _)| (p, q))?;
         let at = LatLon::new((p.at.lat() + q.at.lat()) / 2.0, (p.at.lon() + q.at.lon()) / 2.0).ok()?;
         Some(Found { street: format!("{} / {}", p.street, q.street), number: None, at })
     }

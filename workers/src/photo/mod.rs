@@ -14,14 +14,13 @@ mod sniff;
 use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::LatLon;
 pub use sniff::{sniff, Format};
 
 /// Bounds on what one upload may cost.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Limits {
     /// Largest upload accepted, in bytes.
     pub max_input_bytes: usize,
@@ -138,13 +137,14 @@ pub fn clean(bytes: &[u8], limits: &Limits) -> Result<Cleaned, PhotoError> {
 
     let pixels = DynamicImage::from_decoder(decoder)?;
     let rgb = render::flatten(pixels);
-    let upright = render::scale_and_orient(&rgb, limits.max_side, orientation)?;
-    let upright = render::to_srgb(upright, icc.as_deref());
-    let thumbnail = render::scale_and_orient(&upright, limits.thumb_side, image::metadata::Orientation::NoTransforms)?;
-
+    let scaled = render::scale(&rgb, limits.max_side)?.unwrap_or(rgb);
+    let upright = render::to_srgb(render::orient(scaled, orientation), icc.as_deref());
     let jpeg = render::encode(&upright, limits.quality)?;
-    let thumbnail = render::encode(&thumbnail, limits.quality)?;
-    let sha256 = hex(&Sha256::digest(&jpeg));
+    let thumbnail = match render::scale(&upright, limits.thumb_side)? {
+        Some(small) => render::encode(&small, limits.quality)?,
+        None => jpeg.clone(),
+    };
+    let sha256 = format!("{:x}", Sha256::digest(&jpeg));
     Ok(Cleaned {
         jpeg,
         thumbnail,
@@ -154,8 +154,4 @@ pub fn clean(bytes: &[u8], limits: &Limits) -> Result<Cleaned, PhotoError> {
         taken_at: found.taken_at,
         sha256,
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

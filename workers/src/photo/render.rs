@@ -1,6 +1,7 @@
 //! Pixels to a clean JPEG: flatten onto white, scale, turn upright, convert to sRGB, encode.
 //!
 //! Scaling comes before rotation and colour conversion, so those touch the small image only.
+//! A picture already small enough is neither copied nor scaled.
 
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{PixelType, ResizeOptions, Resizer};
@@ -28,31 +29,34 @@ pub fn flatten(pixels: DynamicImage) -> RgbImage {
     RgbImage::from_raw(width, height, rgb).expect("buffer sized for the image")
 }
 
-/// Scales `image` so its long side is at most `max_side` (never enlarging), then applies
-/// `orientation`.
-pub fn scale_and_orient(image: &RgbImage, max_side: u32, orientation: Orientation) -> Result<RgbImage, PhotoError> {
+/// `image` scaled so its long side is `max_side`; `None` when it is that small already
+/// (pictures are never enlarged).
+pub fn scale(image: &RgbImage, max_side: u32) -> Result<Option<RgbImage>, PhotoError> {
     let (width, height) = image.dimensions();
     let long = width.max(height);
-    let scaled = if long <= max_side {
-        image.clone()
-    } else {
-        let scale = f64::from(max_side) / f64::from(long);
-        let target = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, max_side);
-        let (to_width, to_height) = (target(width), target(height));
-        let source = ImageRef::new(width, height, image.as_raw(), PixelType::U8x3)
-            .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
-        let mut destination = Image::new(to_width, to_height, PixelType::U8x3);
-        Resizer::new()
-            .resize(&source, &mut destination, &ResizeOptions::new())
-            .map_err(|e| PhotoError::Encode(e.to_string()))?;
-        RgbImage::from_raw(to_width, to_height, destination.into_vec()).expect("buffer sized for the image")
-    };
-    if orientation == Orientation::NoTransforms {
-        return Ok(scaled);
+    if long <= max_side {
+        return Ok(None);
     }
-    let mut oriented = DynamicImage::ImageRgb8(scaled);
+    let scale = f64::from(max_side) / f64::from(long);
+    let target = |side: u32| ((f64::from(side) * scale).round() as u32).clamp(1, max_side);
+    let (to_width, to_height) = (target(width), target(height));
+    let source = ImageRef::new(width, height, image.as_raw(), PixelType::U8x3)
+        .map_err(|e| PhotoError::Corrupt(e.to_string()))?;
+    let mut destination = Image::new(to_width, to_height, PixelType::U8x3);
+    Resizer::new()
+        .resize(&source, &mut destination, &ResizeOptions::new())
+        .map_err(|e| PhotoError::Encode(e.to_string()))?;
+    Ok(Some(RgbImage::from_raw(to_width, to_height, destination.into_vec()).expect("buffer sized for the image")))
+}
+
+/// Applies an EXIF orientation to the pixels.
+pub fn orient(image: RgbImage, orientation: Orientation) -> RgbImage {
+    if orientation == Orientation::NoTransforms {
+        return image;
+    }
+    let mut oriented = DynamicImage::ImageRgb8(image);
     oriented.apply_orientation(orientation);
-    Ok(oriented.into_rgb8())
+    oriented.into_rgb8()
 }
 
 /// Converts from an embedded RGB ICC profile to sRGB, so the file can go without it. Pixels
@@ -103,9 +107,9 @@ mod tests {
     #[test]
     fn scaling_keeps_the_aspect_and_never_enlarges() {
         let image = RgbImage::new(4000, 3000);
-        let scaled = scale_and_orient(&image, 2048, Orientation::Rotate90).unwrap();
+        let scaled = orient(scale(&image, 2048).unwrap().unwrap(), Orientation::Rotate90);
         assert_eq!(scaled.dimensions(), (1536, 2048));
         let small = RgbImage::new(100, 50);
-        assert_eq!(scale_and_orient(&small, 2048, Orientation::NoTransforms).unwrap().dimensions(), (100, 50));
+        assert_eq!(scale(&small, 2048).unwrap().map(|s| s.dimensions()), None, "(100, 50) stays as it is");
     }
 }

@@ -21,7 +21,7 @@ impl Format {
         }
     }
 
-    pub fn image_format(self) -> image::ImageFormat {
+    pub(crate) fn image_format(self) -> image::ImageFormat {
         match self {
             Format::Jpeg => image::ImageFormat::Jpeg,
             Format::Png => image::ImageFormat::Png,
