@@ -8,12 +8,9 @@ use tokio::io::AsyncReadExt;
 use crate::helpers::*;
 
 async fn run(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
-    let mut child = app.start_process(args, env);
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut stdout).await.unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
-    (child.wait().await.unwrap().success(), stdout, stderr)
+    let output = app.start_process(args, env).wait_with_output().await.unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    (output.status.success(), text(output.stdout), text(output.stderr))
 }
 
 #[tokio::test]

@@ -1,16 +1,12 @@
 //! The conversation as a citizen lives it: from the first message to a reference number, the
 //! commands, and what is stored about them.
 
-use meldeweg::texts::{TextKey, Texts};
+use meldeweg::texts::TextKey;
 use meldeweg_workers::conversation::Lang;
 use serde_json::{json, Value};
 use sqlx::Row;
 
 use crate::helpers::*;
-
-fn render(app: &TestApp, lang: Lang, key: TextKey, params: &[(&str, &str)]) -> String {
-    Texts::load(&app.settings.messages_dir, &app.settings.municipality).unwrap().render(lang, key, params)
-}
 
 /// The reference number in an acknowledgement.
 fn reference_in(reply: &str) -> String {
@@ -24,8 +20,8 @@ async fn a_text_then_a_location_gets_a_reference_number() {
     let citizen = Citizen::new();
     app.send(&citizen, text("Tiefes Schlagloch vor der Grundschule")).await;
     let replies = app.replies(&citizen, 2).await;
-    assert_eq!(replies[0], render(&app, Lang::De, TextKey::Notice, &[]));
-    assert_eq!(replies[1], render(&app, Lang::De, TextKey::LocationRequest, &[]));
+    assert_eq!(replies[0], app.render_in(Lang::De, TextKey::Notice, &[]));
+    assert_eq!(replies[1], app.render_in(Lang::De, TextKey::LocationRequest, &[]));
     let request = &app.graph.delivered_to(citizen.address())[1];
     assert_eq!(request.body["interactive"]["type"], "location_request_message");
 
@@ -34,7 +30,7 @@ async fn a_text_then_a_location_gets_a_reference_number() {
     let reference = reference_in(&replies[2]);
     let year = meldeweg::time::berlin_year(meldeweg::time::now_ms());
     assert_eq!(reference, format!("M-{year}-000001"));
-    assert_eq!(replies[2], render(&app, Lang::De, TextKey::ReportCreated, &[("reference", &reference)]));
+    assert_eq!(replies[2], app.render_in(Lang::De, TextKey::ReportCreated, &[("reference", &reference)]));
 
     let row = sqlx::query("SELECT description, lat, lon, location_source, location_label, status FROM reports")
         .fetch_one(app.db.pool())
@@ -54,7 +50,7 @@ async fn location_first_then_a_description_also_makes_a_report() {
     let citizen = Citizen::new();
     app.send(&citizen, location(51.5, 7.4)).await;
     let replies = app.replies(&citizen, 2).await;
-    assert_eq!(replies[1], render(&app, Lang::De, TextKey::AskDescription, &[]));
+    assert_eq!(replies[1], app.render_in(Lang::De, TextKey::AskDescription, &[]));
     app.send(&citizen, text("Laterne brennt auch tagsüber")).await;
     let replies = app.replies(&citizen, 3).await;
     assert!(replies[2].contains("M-"), "{replies:?}");
@@ -92,15 +88,14 @@ async fn the_notice_is_sent_once_and_reference_numbers_count_up() {
     }
     app.queue_drained().await;
     let replies = app.graph.texts_to(citizen.address());
-    let notices = replies.iter().filter(|r| **r == render(&app, Lang::De, TextKey::Notice, &[])).count();
+    let notices = replies.iter().filter(|r| **r == app.render_in(Lang::De, TextKey::Notice, &[])).count();
     assert_eq!(notices, 1, "{replies:?}");
     let references: Vec<String> = replies.iter().filter(|r| r.contains("M-")).map(|r| reference_in(r)).collect();
     assert_eq!(references.len(), 2);
     assert!(references[0].ends_with("000001") && references[1].ends_with("000002"), "{references:?}");
     let version: String =
         sqlx::query_scalar("SELECT notice_version FROM reporters").fetch_one(app.db.pool()).await.unwrap();
-    let texts = Texts::load(&app.settings.messages_dir, &app.settings.municipality).unwrap();
-    assert_eq!(version, texts.notice_version(), "the notice version sent is recorded (P3, P4)");
+    assert_eq!(version, app.texts.notice_version(), "the notice version sent is recorded (P3, P4)");
 }
 
 #[tokio::test]
@@ -118,14 +113,14 @@ async fn status_answers_for_own_reports_and_not_for_someone_elses() {
 
     app.send(&alice, text("STATUS")).await;
     let list = app.replies(&alice, 5).await[4].clone();
-    assert!(list.starts_with(&render(&app, Lang::De, TextKey::StatusListHeader, &[])) && list.contains(&reference));
+    assert!(list.starts_with(&app.render_in(Lang::De, TextKey::StatusListHeader, &[])) && list.contains(&reference));
 
     app.send(&bob, text(&format!("STATUS {reference}"))).await;
     let replies = app.replies(&bob, 2).await;
-    assert_eq!(replies[1], render(&app, Lang::De, TextKey::StatusNotFound, &[]), "no hint that it exists (P13)");
+    assert_eq!(replies[1], app.render_in(Lang::De, TextKey::StatusNotFound, &[]), "no hint that it exists (P13)");
 
     app.send(&bob, text("STATUS M-2026-ABC")).await;
-    assert_eq!(app.replies(&bob, 3).await[2], render(&app, Lang::De, TextKey::StatusFormat, &[]));
+    assert_eq!(app.replies(&bob, 3).await[2], app.render_in(Lang::De, TextKey::StatusFormat, &[]));
 }
 
 #[tokio::test]
@@ -148,7 +143,7 @@ async fn stop_suppresses_a_reply_still_waiting_and_writing_again_resumes() {
     app.queue_drained().await;
 
     let replies = app.graph.texts_to(citizen.address());
-    assert_eq!(replies.last().unwrap(), &render(&app, Lang::De, TextKey::Stopped, &[]));
+    assert_eq!(replies.last().unwrap(), &app.render_in(Lang::De, TextKey::Stopped, &[]));
     assert!(!replies.iter().any(|r| r.contains("M-")), "the acknowledgement must not arrive after STOP");
     let state: String = sqlx::query_scalar("SELECT state FROM outbox WHERE name = 'report_created'")
         .fetch_one(app.db.pool())
@@ -158,7 +153,7 @@ async fn stop_suppresses_a_reply_still_waiting_and_writing_again_resumes() {
 
     app.send(&citizen, text("START")).await;
     let replies = app.replies(&citizen, 4).await;
-    assert_eq!(replies[3], render(&app, Lang::De, TextKey::Started, &[]));
+    assert_eq!(replies[3], app.render_in(Lang::De, TextKey::Started, &[]));
     assert_eq!(app.count("SELECT COUNT(*) FROM reporters WHERE opted_out_at IS NOT NULL").await, 0);
 }
 
@@ -168,10 +163,10 @@ async fn help_in_english_switches_the_replies_to_english() {
     let citizen = Citizen::new();
     app.send(&citizen, text("help")).await;
     let replies = app.replies(&citizen, 2).await;
-    assert_eq!(replies[0], render(&app, Lang::En, TextKey::Notice, &[]));
-    assert_eq!(replies[1], render(&app, Lang::En, TextKey::Help, &[]));
+    assert_eq!(replies[0], app.render_in(Lang::En, TextKey::Notice, &[]));
+    assert_eq!(replies[1], app.render_in(Lang::En, TextKey::Help, &[]));
     app.send(&citizen, text("Broken street light")).await;
-    assert_eq!(app.replies(&citizen, 3).await[2], render(&app, Lang::En, TextKey::LocationRequest, &[]));
+    assert_eq!(app.replies(&citizen, 3).await[2], app.render_in(Lang::En, TextKey::LocationRequest, &[]));
 }
 
 #[tokio::test]

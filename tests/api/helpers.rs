@@ -13,6 +13,8 @@ use meldeweg::channels::whatsapp::signature::sign;
 use meldeweg::config::{Settings, WhatsAppMode};
 use meldeweg::db::Db;
 use meldeweg::startup::Application;
+use meldeweg::texts::{TextKey, Texts};
+use meldeweg_workers::conversation::Lang;
 use rand::Rng;
 use secrecy::SecretString;
 use serde_json::{json, Value};
@@ -87,6 +89,8 @@ pub struct TestApp {
     pub database_url: String,
     pub settings: Settings,
     pub dir: tempfile::TempDir,
+    /// The reply texts the service was started with.
+    pub texts: Texts,
     shutdown: CancellationToken,
 }
 
@@ -113,7 +117,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let db = app.db().clone();
     let shutdown = app.shutdown_token();
     tokio::spawn(app.run_until_stopped());
-    TestApp { address, http: reqwest::Client::new(), graph, db, database_url, settings, dir, shutdown }
+    let texts = Texts::load(&settings.messages_dir, &settings.municipality).expect("the message files load");
+    TestApp { address, http: reqwest::Client::new(), graph, db, database_url, settings, dir, texts, shutdown }
 }
 
 static MESSAGE_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -220,6 +225,15 @@ pub fn status(wamid: &str, status: &str, recipient: &str, error_code: Option<i64
 }
 
 impl TestApp {
+    /// A reply as Meldeweg words it, in German, without parameters.
+    pub fn render(&self, key: TextKey) -> String {
+        self.render_in(Lang::De, key, &[])
+    }
+
+    pub fn render_in(&self, lang: Lang, key: TextKey, params: &[(&str, &str)]) -> String {
+        self.texts.render(lang, key, params)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.address)
     }

@@ -2,16 +2,11 @@
 //! templates, delivery statuses, and EU providers with their own path and auth header.
 
 use meldeweg::config::TemplateSettings;
-use meldeweg::texts::{TextKey, Texts};
-use meldeweg_workers::conversation::Lang;
+use meldeweg::texts::TextKey;
 use sqlx::Row;
 
 use crate::fake_graph::Answer;
 use crate::helpers::*;
-
-fn render(app: &TestApp, key: TextKey) -> String {
-    Texts::load(&app.settings.messages_dir, &app.settings.municipality).unwrap().render(Lang::De, key, &[])
-}
 
 fn template(name: &str, params: &[&str]) -> TemplateSettings {
     TemplateSettings {
@@ -38,7 +33,7 @@ async fn answers_500_and_429_twice_then_200_deliver_the_reply_exactly_once() {
     app.send(&citizen, text("Ampel defekt")).await;
     app.queue_drained().await;
     let delivered = app.graph.texts_to(citizen.address());
-    assert_eq!(delivered, vec![render(&app, TextKey::Notice), render(&app, TextKey::LocationRequest)]);
+    assert_eq!(delivered, vec![app.render(TextKey::Notice), app.render(TextKey::LocationRequest)]);
     assert_eq!(app.graph.requests().len(), 6, "four failures, then each message once");
     assert_eq!(outbox_row(&app, "notice").await.0, "sent");
     assert!(outbox_row(&app, "notice").await.2.unwrap().starts_with("wamid.fake."));
@@ -54,7 +49,7 @@ async fn a_permanent_error_is_recorded_not_retried_and_the_next_message_still_go
     assert_eq!(app.graph.requests().len(), 2);
     assert_eq!(outbox_row(&app, "notice").await.0, "failed");
     assert_eq!(outbox_row(&app, "notice").await.1, Some(131026));
-    assert_eq!(app.graph.texts_to(citizen.address()), vec![render(&app, TextKey::LocationRequest)]);
+    assert_eq!(app.graph.texts_to(citizen.address()), vec![app.render(TextKey::LocationRequest)]);
 }
 
 #[tokio::test]
@@ -88,7 +83,7 @@ async fn error_131047_from_the_api_switches_to_the_template() {
     app.queue_drained().await;
     assert_eq!(
         app.graph.texts_to(citizen.address()),
-        vec!["template:meldeweg_hinweis:".to_string(), render(&app, TextKey::LocationRequest)]
+        vec!["template:meldeweg_hinweis:".to_string(), app.render(TextKey::LocationRequest)]
     );
     assert_eq!(outbox_row(&app, "notice").await.0, "sent");
 }
@@ -155,5 +150,5 @@ async fn an_eu_provider_gets_the_same_messages_at_its_own_path_and_auth_header()
     let citizen = Citizen::new();
     app.send(&citizen, text("Straßenschild verdreht")).await;
     let replies = app.replies(&citizen, 2).await;
-    assert_eq!(replies, vec![render(&app, TextKey::Notice), render(&app, TextKey::LocationRequest)]);
+    assert_eq!(replies, vec![app.render(TextKey::Notice), app.render(TextKey::LocationRequest)]);
 }

@@ -2,16 +2,11 @@
 //! metadata, their GPS used as the report's place, served at unguessable URLs; and every way a
 //! photo can fail ending in a polite reply, not a lost message.
 
-use meldeweg::texts::{TextKey, Texts};
-use meldeweg_workers::conversation::Lang;
+use meldeweg::texts::TextKey;
 use serde_json::{json, Value};
 use sqlx::Row;
 
 use crate::helpers::*;
-
-fn render(app: &TestApp, key: TextKey) -> String {
-    Texts::load(&app.settings.messages_dir, &app.settings.municipality).unwrap().render(Lang::De, key, &[])
-}
 
 /// An image message for media the fake Graph API holds, announcing the bytes' SHA-256.
 fn image(app: &TestApp, media_id: &str, bytes: Vec<u8>, caption: Option<&str>) -> Value {
@@ -171,7 +166,7 @@ async fn a_photo_without_gps_asks_for_the_place() {
     let citizen = Citizen::new();
     app.send(&citizen, image(&app, "media-plain", fixture_photo("whatsapp_nometa.jpg"), None)).await;
     let replies = app.replies(&citizen, 2).await;
-    assert_eq!(replies[1], render(&app, TextKey::LocationRequest));
+    assert_eq!(replies[1], app.render(TextKey::LocationRequest));
     app.send(&citizen, location(51.5, 7.4)).await;
     assert!(app.replies(&citizen, 3).await[2].contains("M-20"));
     assert_eq!(app.count("SELECT COUNT(*) FROM photos WHERE report_id IS NOT NULL").await, 1);
@@ -209,7 +204,7 @@ async fn photos_that_cannot_be_used_get_a_polite_reply_and_nothing_is_stored() {
         let citizen = Citizen::new();
         app.send(&citizen, message).await;
         let replies = app.replies(&citizen, 2).await;
-        assert_eq!(replies[1], render(&app, expected), "{what}");
+        assert_eq!(replies[1], app.render(expected), "{what}");
     }
     app.queue_drained().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM photos").await, 0);
@@ -229,7 +224,7 @@ async fn a_media_server_failure_is_retried_and_the_photo_still_arrives() {
     let citizen = Citizen::new();
     app.send(&citizen, image(&app, "media-flaky", fixture_photo("whatsapp_nometa.jpg"), None)).await;
     let replies = app.replies(&citizen, 2).await;
-    assert_eq!(replies[1], render(&app, TextKey::LocationRequest));
+    assert_eq!(replies[1], app.render(TextKey::LocationRequest));
     assert_eq!(photos(&app).await.len(), 1);
     assert_eq!(app.graph.media_served(), 2, "after two failures: the media object, then the file");
 }
@@ -250,5 +245,5 @@ async fn a_photo_beyond_the_reports_limit_is_not_even_downloaded() {
     assert_eq!(app.count("SELECT COUNT(*) FROM photos").await, limit as i64);
     assert_eq!(app.graph.media_served(), 2 * limit, "the last photo's media object and file were never fetched");
     let replies = app.graph.texts_to(citizen.address());
-    assert_eq!(replies.last().unwrap(), &render(&app, TextKey::PhotoLimit));
+    assert_eq!(replies.last().unwrap(), &app.render(TextKey::PhotoLimit));
 }

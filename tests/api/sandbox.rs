@@ -104,8 +104,7 @@ async fn sandbox_photos_go_through_cleaning_and_a_photo_with_gps_is_a_whole_repo
     };
     let pdf = post(b"%PDF-1.7 not a photo".to_vec(), "4917600000002").await.unwrap();
     assert_eq!(pdf.status(), 415);
-    let photo =
-        std::fs::read(format!("{}/../shared/fixtures/photos/phone_o6_gps.jpg", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let photo = fixture_photo("phone_o6_gps.jpg");
     assert_eq!(post(photo.clone(), "12").await.unwrap().status(), 400, "a bad number is refused");
     let too_big = vec![0xFF; app.settings.photos.max_input_mib as usize * 1024 * 1024 + 1];
     assert_eq!(post(too_big, "4917600000002").await.unwrap().status(), 413);

@@ -3,18 +3,10 @@
 
 use meldeweg::channels::whatsapp::signature::sign;
 use meldeweg::config::WebhookAuth;
-use meldeweg::texts::{TextKey, Texts};
+use meldeweg::texts::TextKey;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
-
-fn texts(app: &TestApp) -> Texts {
-    Texts::load(&app.settings.messages_dir, &app.settings.municipality).unwrap()
-}
-
-fn de(app: &TestApp, key: TextKey) -> String {
-    texts(app).render(meldeweg_workers::conversation::Lang::De, key, &[])
-}
 
 #[tokio::test]
 async fn the_handshake_echoes_the_challenge_for_the_right_verify_token() {
@@ -196,7 +188,7 @@ async fn a_delivery_with_every_message_type_is_stored_and_each_gets_the_right_an
 
     app.queue_drained().await;
     for (citizen, content, expected) in &cases {
-        let expected: Vec<String> = expected.iter().map(|key| de(&app, *key)).collect();
+        let expected: Vec<String> = expected.iter().map(|key| app.render(*key)).collect();
         assert_eq!(app.graph.texts_to(citizen.address()), expected, "answer to a {} message", content["type"]);
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM photos").await, 2, "the image and the image document");

@@ -1,17 +1,10 @@
 //! Cleaning real phone photos (../shared/fixtures/photos) and generated inputs of every
 //! accepted kind, and refusing bad ones. The cleaned output is checked segment by segment.
 
-use std::path::PathBuf;
-
 mod support;
 
 use meldeweg_workers::photo::{clean, Limits, PhotoError};
-use support::{bomb_png, webp_with_huge_chunk};
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/photos").join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+use support::{bomb_png, fixture, webp_with_huge_chunk};
 
 /// The markers of a JPEG, in order, checking that nothing follows the end-of-image marker.
 fn segments(jpeg: &[u8]) -> Vec<u8> {

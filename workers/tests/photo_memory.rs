@@ -54,8 +54,7 @@ fn memory_stays_bounded() {
     assert!(peak < 1024 * 1024, "refusing a WebP with a 4 GB chunk allocated {peak} bytes");
     assert!(matches!(result, Err(PhotoError::Truncated)), "{:?}", result.err());
 
-    let photo =
-        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos/phone_o6_gps.jpg")).unwrap();
+    let photo = support::fixture("phone_o6_gps.jpg");
     let (result, peak) = peak_during(|| clean(&photo, &Limits::default()));
     result.unwrap();
     assert!(peak < 150 * 1024 * 1024, "cleaning a 12 MP photo peaked at {} MB", peak / 1024 / 1024);

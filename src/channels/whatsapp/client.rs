@@ -5,6 +5,7 @@
 //! Base URL, path and auth header come from configuration so an EU provider can sit in
 //! between (P1). The token is never logged; error details are Meta's text, not message text.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -62,14 +63,19 @@ pub enum SendError {
     Permanent { code: Option<i64>, detail: String },
 }
 
+/// Cheap to clone: the HTTP client and the addresses are shared.
 #[derive(Clone)]
 pub struct CloudClient {
     http: reqwest::Client,
+    endpoints: Arc<Endpoints>,
+}
+
+struct Endpoints {
     messages_url: reqwest::Url,
     /// The media object URL with `{media_id}` still in it.
     media_url: String,
-    /// The API's own address: a media file may be fetched from it over plain HTTP.
-    api_base: reqwest::Url,
+    /// The API's own origin (`scheme://host:port`): media may come from it over plain HTTP.
+    api_origin: String,
     auth_header: HeaderName,
     auth_value: HeaderValue,
 }
@@ -109,7 +115,10 @@ impl CloudClient {
         let messages_url = reqwest::Url::parse(&format!("{base}{path}"))
             .map_err(|e| ClientError::Setup(format!("messages URL: {e}")))?;
         let media_url = format!("{base}{}", settings.media_path.replace("{version}", &settings.api_version));
-        let api_base = reqwest::Url::parse(base).map_err(|e| ClientError::Setup(format!("API base URL: {e}")))?;
+        let api_origin = reqwest::Url::parse(base)
+            .map_err(|e| ClientError::Setup(format!("API base URL: {e}")))?
+            .origin()
+            .ascii_serialization();
         let token = settings.access_token.expose_secret();
         let value = match settings.auth_scheme.as_str() {
             "" => token.to_string(),
@@ -136,15 +145,18 @@ impl CloudClient {
             .connect_timeout(Duration::from_secs(settings.timeout_seconds.min(5)))
             .build()
             .map_err(|e| ClientError::Setup(e.to_string()))?;
-        Ok(Self { http, messages_url, media_url, api_base, auth_header, auth_value })
+        Ok(Self {
+            http,
+            endpoints: Arc::new(Endpoints { messages_url, media_url, api_origin, auth_header, auth_value }),
+        })
     }
 
     /// Sends one message; returns WhatsApp's message id if it gave one.
     pub async fn send(&self, message: &Value) -> Result<Option<String>, SendError> {
         let response = self
             .http
-            .post(self.messages_url.clone())
-            .header(self.auth_header.clone(), self.auth_value.clone())
+            .post(self.endpoints.messages_url.clone())
+            .header(self.endpoints.auth_header.clone(), self.endpoints.auth_value.clone())
             .json(message)
             .send()
             .await
@@ -182,7 +194,7 @@ impl CloudClient {
         if media_id.is_empty() || !media_id.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
             return Err(MediaError::Gone("the media id is not a Graph id".into()));
         }
-        let object_url = reqwest::Url::parse(&self.media_url.replace("{media_id}", media_id))
+        let object_url = reqwest::Url::parse(&self.endpoints.media_url.replace("{media_id}", media_id))
             .map_err(|e| MediaError::Gone(format!("media id gives no URL: {e}")))?;
         let response = self.get(object_url).await?;
         let body = read_capped(response, 64 * 1024).await?;
@@ -196,7 +208,7 @@ impl CloudClient {
             return Err(MediaError::TooLarge { max: max_bytes });
         }
         // The token goes with the download: only over HTTPS, or to the configured API itself.
-        let same_origin = |u: &reqwest::Url| u.origin() == self.api_base.origin();
+        let same_origin = |u: &reqwest::Url| u.origin().ascii_serialization() == self.endpoints.api_origin;
         let file_url = reqwest::Url::parse(&object.url)
             .ok()
             .filter(|u| u.scheme() == "https" || same_origin(u))
@@ -209,7 +221,7 @@ impl CloudClient {
         let response = self
             .http
             .get(url)
-            .header(self.auth_header.clone(), self.auth_value.clone())
+            .header(self.endpoints.auth_header.clone(), self.endpoints.auth_value.clone())
             .send()
             .await
             .map_err(|e| MediaError::Transient(format!("request failed: {}", without_url(e))))?;

@@ -1,4 +1,10 @@
-//! Inputs the photo tests build themselves.
+//! Inputs the photo tests read (the fixture photos in ../shared) or build themselves.
+
+/// A photo from ../shared/fixtures/photos.
+pub fn fixture(name: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/photos").join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
 
 /// A PNG whose header declares `width`×`height` but which carries almost no data.
 pub fn bomb_png(width: u32, height: u32) -> Vec<u8> {
@@ -34,8 +40,7 @@ pub fn bomb_png(width: u32, height: u32) -> Vec<u8> {
 /// The camera WebP fixture with its EXIF chunk declaring 4 GB (the shape of a crash the
 /// fuzzer found: the WebP decoder allocates a chunk's declared size before reading it).
 pub fn webp_with_huge_chunk() -> Vec<u8> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/photos/camera_o1_gps.webp");
-    let mut webp = std::fs::read(path).unwrap();
+    let mut webp = fixture("camera_o1_gps.webp");
     let exif = webp.windows(4).rposition(|w| w == b"EXIF").expect("the fixture has an EXIF chunk");
     webp[exif + 4..exif + 8].copy_from_slice(&0xFFFF_FF00u32.to_le_bytes());
     webp
