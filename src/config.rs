@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use config::{Config, File, FileFormat};
+use meldeweg_workers::category::Category;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -45,6 +46,29 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub http: HttpSettings,
     pub photos: PhotoSettings,
+    pub geo: GeoSettings,
+    pub classify: ClassifySettings,
+    /// Radius in metres per category id within which a report joins an open work order.
+    pub duplicates: BTreeMap<String, f64>,
+}
+
+/// The municipality's data files (paths relative to the working directory).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GeoSettings {
+    pub districts_file: PathBuf,
+    pub routing_file: PathBuf,
+    pub streets_file: PathBuf,
+    /// Farthest an address point may be from a report to name it in the work order header.
+    pub max_address_distance_m: f64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifySettings {
+    pub categories_file: PathBuf,
+    pub training_dir: PathBuf,
+    pub min_confidence: f64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -271,10 +295,36 @@ impl Settings {
         if self.conversation.draft_ttl_hours == 0 {
             return Err(invalid("conversation.draft_ttl_hours", "must be greater than 0"));
         }
+        if !(0.0..=1.0).contains(&self.classify.min_confidence) {
+            return Err(invalid("classify.min_confidence", "must be between 0 and 1"));
+        }
+        if !(0.0..=5000.0).contains(&self.geo.max_address_distance_m) {
+            return Err(invalid("geo.max_address_distance_m", "must be between 0 and 5000"));
+        }
+        self.duplicate_radii()?;
         if self.whatsapp.mode == WhatsAppMode::Cloud && secret(&self.encryption_key).is_none() {
             return Err(ConfigError::MissingSecrets("MELDEWEG_ENCRYPTION_KEY".into()));
         }
         Ok(())
+    }
+}
+
+impl Settings {
+    /// The duplicate radius of every category, checked: each category once, 1 to 1000 m.
+    pub fn duplicate_radii(&self) -> Result<BTreeMap<Category, f64>, ConfigError> {
+        let mut radii = BTreeMap::new();
+        for (id, &radius) in &self.duplicates {
+            let category =
+                Category::from_id(id).ok_or_else(|| invalid("duplicates", format!("{id:?} is not a category id")))?;
+            if !(1.0..=1000.0).contains(&radius) {
+                return Err(invalid("duplicates", format!("{id} = {radius}: the radius must be 1 to 1000 metres")));
+            }
+            radii.insert(category, radius);
+        }
+        match Category::ALL.into_iter().find(|c| !radii.contains_key(c)) {
+            Some(missing) => Err(invalid("duplicates", format!("no radius for {}", missing.id()))),
+            None => Ok(radii),
+        }
     }
 }
 
@@ -433,6 +483,17 @@ mod tests {
         assert!(error.contains("database_url"), "{error}");
         let error = load(&[("MELDEWEG_WHATSAPP_API_BASE_URL", "not a url")]).unwrap_err();
         assert!(error.to_string().contains("whatsapp.api_base_url"), "{error}");
+    }
+
+    #[test]
+    fn duplicate_radii_cover_every_category_and_are_bounded() {
+        let radii = load(&[]).unwrap().duplicate_radii().unwrap();
+        assert_eq!(radii[&Category::Strassenschaden], 25.0);
+        assert_eq!(radii.len(), Category::ALL.len());
+        let error = load(&[("MELDEWEG_DUPLICATES_MUELL", "0")]).unwrap_err().to_string();
+        assert!(error.contains("muell = 0"), "{error}");
+        let error = load(&[("MELDEWEG_CLASSIFY_MIN_CONFIDENCE", "1.5")]).unwrap_err().to_string();
+        assert!(error.contains("classify.min_confidence"), "{error}");
     }
 
     #[test]

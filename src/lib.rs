@@ -14,4 +14,5 @@ pub mod startup;
 pub mod storage;
 pub mod texts;
 pub mod time;
+pub mod town;
 pub mod web;

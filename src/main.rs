@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use meldeweg::config::Settings;
-use meldeweg::db::{reports, Db};
+use meldeweg::db::{reports, work_orders, Db};
 use meldeweg::startup::{run_worker, Application};
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
@@ -44,6 +44,19 @@ enum Command {
         /// Where to write the gazetteer, e.g. config/streets.csv.
         output: PathBuf,
     },
+    /// Look at work orders.
+    Orders {
+        #[command(subcommand)]
+        command: OrdersCommand,
+    },
+    /// Classify texts read from stdin, one per line, printing one JSON object per line; with
+    /// --eval, measure the classifier on a labelled file instead.
+    Classify {
+        /// A TSV file with the header `category<TAB>text`: prints accuracy, macro-F1 and the
+        /// confusion matrix.
+        #[arg(long, value_name = "FILE.tsv")]
+        eval: Option<PathBuf>,
+    },
     /// Work with photos.
     Photo {
         #[command(subcommand)]
@@ -63,6 +76,19 @@ enum PhotoCommand {
         /// Also write the thumbnail here.
         #[arg(long, value_name = "THUMB.jpg")]
         thumb: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum OrdersCommand {
+    /// List the most recent work orders with their reports.
+    List {
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// How many orders to list.
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
     },
 }
 
@@ -147,6 +173,51 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 "sha256": cleaned.sha256,
             });
             println!("{summary}");
+        }
+        Command::Classify { eval } => {
+            let classifier = meldeweg::town::load_classifier(&settings)?;
+            match eval {
+                Some(path) => {
+                    use meldeweg_workers::classify::evaluate;
+                    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+                    let examples = evaluate::parse_tsv(&text).with_context(|| format!("{}", path.display()))?;
+                    print!("{}", evaluate::evaluate(&classifier, &examples));
+                }
+                None => {
+                    use std::io::{BufRead, Write};
+                    let mut out = std::io::stdout().lock();
+                    for line in std::io::stdin().lock().lines() {
+                        let line = line.context("reading stdin")?;
+                        let classification = classifier.classify(&line);
+                        writeln!(out, "{}", serde_json::to_string(&classification)?)?;
+                    }
+                }
+            }
+        }
+        Command::Orders { command: OrdersCommand::List { json, limit } } => {
+            let db = Db::connect(&settings.database_url(), &settings.database).await?;
+            db.migrate().await?;
+            let mut conn = db.pool().acquire().await.context("database")?;
+            let orders = work_orders::list(&mut conn, limit.clamp(1, 100_000)).await?;
+            drop(conn);
+            db.close().await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&orders)?);
+            } else {
+                for order in &orders {
+                    println!(
+                        "{}  {:<6} {:<8} {:<16} {:<18} {:<14} {}  [{}]",
+                        order.number,
+                        order.status,
+                        order.priority,
+                        order.category,
+                        order.depot,
+                        order.district,
+                        order.address.as_deref().unwrap_or("-"),
+                        order.reports.join(", ")
+                    );
+                }
+            }
         }
         Command::Reports { command: ReportsCommand::List { json, limit } } => {
             let db = Db::connect(&settings.database_url(), &settings.database).await?;

@@ -20,7 +20,7 @@ use crate::config::{secret, Settings, WebhookAuth as WebhookAuthSetting, WhatsAp
 use crate::crypto::{CryptoError, Vault};
 use crate::db::{Backend, Db, DbError};
 use crate::pipeline::photo::PhotoStage;
-use crate::pipeline::{Pipeline, Sender};
+use crate::pipeline::{OpenOrders, Pipeline, Sender};
 use crate::queue::{self, Queue, Worker};
 use crate::storage::{PhotoStore, StorageError};
 use crate::texts::{Texts, TextsError};
@@ -37,6 +37,8 @@ pub enum StartupError {
     Crypto(#[from] CryptoError),
     #[error("messages: {0}")]
     Texts(#[from] TextsError),
+    #[error(transparent)]
+    Town(#[from] crate::town::TownError),
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error(transparent)]
@@ -85,6 +87,8 @@ impl Services {
             limits: settings.photos.limits(),
             permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.concurrency())),
         };
+        let municipality = crate::town::load(settings)?;
+        let open_orders = tokio::sync::Mutex::new(OpenOrders::new(municipality.town.area.centre()));
         let (chat_tx, chat_updates) = watch::channel(0);
         let pipeline = Arc::new(Pipeline {
             db: db.clone(),
@@ -93,6 +97,8 @@ impl Services {
             texts,
             sender,
             photos,
+            municipality,
+            open_orders,
             templates: settings.whatsapp.templates.clone(),
             draft_ttl_ms: i64::from(settings.conversation.draft_ttl_hours) * 3_600_000,
             chat_updates: chat_tx,

@@ -17,7 +17,7 @@ const BUILT_IN_DE: &str = include_str!("../config/messages.de.toml");
 const BUILT_IN_EN: &str = include_str!("../config/messages.en.toml");
 
 /// Placeholders filled in per message; the municipality's are filled in at load time.
-const MESSAGE_PLACEHOLDERS: &[&str] = &["reference", "date", "status"];
+const MESSAGE_PLACEHOLDERS: &[&str] = &["reference", "date", "status", "address", "reply"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextsError {
@@ -29,6 +29,8 @@ pub enum TextsError {
     Placeholder { file: String, key: &'static str, placeholder: String },
     #[error("{file}: the text `{key}` is missing (or not a string)")]
     Missing { file: String, key: &'static str },
+    #[error("{file}: `{key}` is a button label and may have at most {max} characters")]
+    TooLong { file: String, key: &'static str, max: usize },
     #[error("{file}: `{key}` is not a text Meldeweg knows")]
     Unknown { file: String, key: String },
 }
@@ -43,6 +45,15 @@ pub enum TextKey {
     LocationRequest,
     AskDescription,
     ReportCreated,
+    ConfirmPlace,
+    ButtonHere,
+    ButtonElsewhere,
+    AskCategory,
+    CategoryButton,
+    ReportKnown,
+    ReportOutside,
+    ReportForwarded,
+    EmergencyHint,
     PhotoLimit,
     PhotoUnreadable,
     PhotoTooLarge,
@@ -63,12 +74,21 @@ pub enum TextKey {
 }
 
 impl TextKey {
-    const ALL: [TextKey; 22] = [
+    const ALL: [TextKey; 31] = [
         TextKey::Notice,
         TextKey::Help,
         TextKey::LocationRequest,
         TextKey::AskDescription,
         TextKey::ReportCreated,
+        TextKey::ConfirmPlace,
+        TextKey::ButtonHere,
+        TextKey::ButtonElsewhere,
+        TextKey::AskCategory,
+        TextKey::CategoryButton,
+        TextKey::ReportKnown,
+        TextKey::ReportOutside,
+        TextKey::ReportForwarded,
+        TextKey::EmergencyHint,
         TextKey::PhotoLimit,
         TextKey::PhotoUnreadable,
         TextKey::PhotoTooLarge,
@@ -95,6 +115,15 @@ impl TextKey {
             TextKey::LocationRequest => "location_request",
             TextKey::AskDescription => "ask_description",
             TextKey::ReportCreated => "report_created",
+            TextKey::ConfirmPlace => "confirm_place",
+            TextKey::ButtonHere => "button_here",
+            TextKey::ButtonElsewhere => "button_elsewhere",
+            TextKey::AskCategory => "ask_category",
+            TextKey::CategoryButton => "category_button",
+            TextKey::ReportKnown => "report_known",
+            TextKey::ReportOutside => "report_outside",
+            TextKey::ReportForwarded => "report_forwarded",
+            TextKey::EmergencyHint => "emergency_hint",
             TextKey::PhotoLimit => "photo_limit",
             TextKey::PhotoUnreadable => "photo_unreadable",
             TextKey::PhotoTooLarge => "photo_too_large",
@@ -116,11 +145,23 @@ impl TextKey {
     }
 }
 
+/// WhatsApp's limit for reply-button titles and the list button.
+const MAX_BUTTON_CHARS: usize = 20;
+
+impl TextKey {
+    fn is_button(self) -> bool {
+        matches!(self, TextKey::ButtonHere | TextKey::ButtonElsewhere | TextKey::CategoryButton)
+    }
+}
+
 /// How report statuses are named to citizens.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusLabels {
     pub received: String,
+    pub open: String,
+    pub outside_area: String,
+    pub forwarded: String,
 }
 
 /// One language's texts, indexed by `TextKey`.
@@ -203,6 +244,9 @@ fn load_catalog(path: &Path, built_in: &str, municipality: &Municipality) -> Res
         if let Some(placeholder) = placeholders(&text).find(|p| !MESSAGE_PLACEHOLDERS.contains(&p.as_str())) {
             return Err(TextsError::Placeholder { file, key: key.as_str(), placeholder });
         }
+        if key.is_button() && (text.is_empty() || text.chars().count() > MAX_BUTTON_CHARS) {
+            return Err(TextsError::TooLong { file, key: key.as_str(), max: MAX_BUTTON_CHARS });
+        }
         texts.push(text);
     }
     if let Some(unknown) = table.keys().next() {
@@ -275,6 +319,12 @@ mod tests {
         std::fs::write(dir.join("messages.de.toml"), typo).unwrap();
         let error = Texts::load(&dir, &municipality()).unwrap_err().to_string();
         assert!(error.contains("report_created") && error.contains("{referenz}"), "{error}");
+
+        let long =
+            BUILT_IN_DE.replace("button_here = \"Ja, hier\"", "button_here = \"Ja, genau hier an dieser Stelle\"");
+        std::fs::write(dir.join("messages.de.toml"), long).unwrap();
+        let error = Texts::load(&dir, &municipality()).unwrap_err().to_string();
+        assert!(error.contains("button_here") && error.contains("20"), "{error}");
 
         let missing = BUILT_IN_DE.replace("photo_limit =", "photo_limits =");
         std::fs::write(dir.join("messages.de.toml"), missing).unwrap();

@@ -12,12 +12,14 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (1, "intake spine", include_str!("../../migrations/sqlite/0001_intake_spine.sql")),
     (2, "job series", include_str!("../../migrations/sqlite/0002_job_series.sql")),
     (3, "cleaned photos", include_str!("../../migrations/sqlite/0003_cleaned_photos.sql")),
+    (4, "work orders", include_str!("../../migrations/sqlite/0004_work_orders.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "intake spine", include_str!("../../migrations/postgres/0001_intake_spine.sql")),
     (2, "job series", include_str!("../../migrations/postgres/0002_job_series.sql")),
     (3, "cleaned photos", include_str!("../../migrations/postgres/0003_cleaned_photos.sql")),
+    (4, "work orders", include_str!("../../migrations/postgres/0004_work_orders.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -12,6 +12,7 @@ pub mod outbox;
 pub mod photos;
 pub mod reporters;
 pub mod reports;
+pub mod work_orders;
 
 use std::sync::Arc;
 use std::time::Duration;

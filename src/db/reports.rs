@@ -2,6 +2,9 @@
 //! `M-<year>-<number>` counted per year. Nothing here holds the reporter's identity beyond the
 //! internal reporter id.
 
+use meldeweg_workers::category::Category;
+use meldeweg_workers::classify::{Classification, Priority};
+use meldeweg_workers::conversation::CategorySource;
 use meldeweg_workers::{LatLon, Reference};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -27,8 +30,10 @@ impl Channel {
 pub enum LocationSource {
     /// A location the citizen shared in WhatsApp.
     WhatsappLocation,
-    /// The GPS position in the metadata of one of the report's photos.
+    /// The GPS position in the metadata of one of the report's photos, confirmed by the citizen.
     PhotoExif,
+    /// An address written in the text, found in the street gazetteer.
+    Address,
 }
 
 impl LocationSource {
@@ -36,30 +41,40 @@ impl LocationSource {
         match self {
             LocationSource::WhatsappLocation => "whatsapp_location",
             LocationSource::PhotoExif => "photo_exif",
+            LocationSource::Address => "address",
         }
     }
 }
 
-/// How far a report has got. Later stages (triage, work orders) add their states here.
+/// How far a report has got. The staff workflow adds the states of its work order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
-    /// Received and acknowledged with its reference.
+    /// Created; triage has not placed it yet.
     Received,
+    /// Linked to an open work order (its own or one it duplicates).
+    Open,
+    /// Outside the municipality: kept, but no work order.
+    OutsideArea,
+    /// Passed on to another body (routing's `forward_to`).
+    Forwarded,
 }
 
 impl ReportStatus {
+    const ALL: [ReportStatus; 4] =
+        [ReportStatus::Received, ReportStatus::Open, ReportStatus::OutsideArea, ReportStatus::Forwarded];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ReportStatus::Received => "received",
+            ReportStatus::Open => "open",
+            ReportStatus::OutsideArea => "outside_area",
+            ReportStatus::Forwarded => "forwarded",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "received" => Some(ReportStatus::Received),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
     }
 }
 
@@ -67,6 +82,8 @@ impl ReportStatus {
 pub enum ReportError {
     #[error("report {reference} has an unknown status {status:?}")]
     UnknownStatus { reference: String, status: String },
+    #[error("report {reference} has an unreadable {field}: {value:?}")]
+    Corrupt { reference: String, field: &'static str, value: String },
     #[error("stored reference {0:?} is malformed")]
     BadReference(String),
     #[error("the reference counter for {0} is exhausted")]
@@ -82,6 +99,8 @@ pub struct NewReport<'a> {
     pub location: LatLon,
     pub location_source: LocationSource,
     pub location_label: Option<&'a str>,
+    pub classification: &'a Classification,
+    pub category_source: CategorySource,
 }
 
 /// Creates the report with the next reference of `year`.
@@ -105,8 +124,9 @@ pub async fn insert(
         .ok_or(ReportError::CounterExhausted(year))?;
     let id = sqlx::query_scalar(
         "INSERT INTO reports (reference, reporter_id, channel, description, lat, lon,
-                              location_source, location_label, status, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+                              location_source, location_label, status, created_at,
+                              category, confidence, category_source, priority, danger)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
     )
     .bind(reference.to_string())
     .bind(report.reporter_id)
@@ -118,9 +138,90 @@ pub async fn insert(
     .bind(report.location_label)
     .bind(ReportStatus::Received.as_str())
     .bind(now_ms)
+    .bind(report.classification.category.id())
+    .bind(report.classification.confidence)
+    .bind(match report.category_source {
+        CategorySource::Classifier => "classifier",
+        CategorySource::Reporter => "reporter",
+    })
+    .bind(report.classification.priority.as_str())
+    .bind(serde_json::to_string(&report.classification.danger).expect("a list of strings serialises"))
     .fetch_one(&mut *conn)
     .await?;
     Ok((id, reference))
+}
+
+/// What triage needs to know about a report.
+#[derive(Debug, Clone)]
+pub struct ForTriage {
+    pub reporter_id: Option<i64>,
+    pub reference: String,
+    pub at: LatLon,
+    pub category: Category,
+    pub priority: Priority,
+    pub triaged: bool,
+}
+
+pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option<ForTriage>, ReportError> {
+    let Some(row) = sqlx::query(
+        "SELECT reporter_id, reference, lat, lon, category, priority, triaged_at FROM reports WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let reference: String = row.try_get("reference")?;
+    let corrupt =
+        |field: &'static str, value: String| ReportError::Corrupt { reference: reference.clone(), field, value };
+    let (lat, lon): (f64, f64) = (row.try_get("lat")?, row.try_get("lon")?);
+    let category: Option<String> = row.try_get("category")?;
+    let category = category.unwrap_or_default();
+    let priority: Option<String> = row.try_get("priority")?;
+    let priority = priority.unwrap_or_default();
+    Ok(Some(ForTriage {
+        reporter_id: row.try_get("reporter_id")?,
+        at: LatLon::new(lat, lon).map_err(|_| corrupt("position", format!("{lat},{lon}")))?,
+        category: Category::from_id(&category).ok_or_else(|| corrupt("category", category.clone()))?,
+        priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", priority.clone()))?,
+        triaged: row.try_get::<Option<i64>, _>("triaged_at")?.is_some(),
+        reference,
+    }))
+}
+
+/// What triage decided for a report.
+pub struct Triaged<'a> {
+    pub status: ReportStatus,
+    pub district: Option<&'a str>,
+    pub address: Option<&'a str>,
+    pub forwarded_to: Option<&'a str>,
+    /// The work order and whether this report opened it (`opened`) or joined it (`duplicate`).
+    pub order: Option<(i64, &'static str)>,
+}
+
+pub async fn record_triage(
+    conn: &mut AnyConnection,
+    id: i64,
+    triaged: Triaged<'_>,
+    now_ms: i64,
+) -> Result<(), ReportError> {
+    sqlx::query(
+        "UPDATE reports SET status = $1, district = $2, address = $3, forwarded_to = $4, work_order_id = $5,
+                            order_link = $6, triaged_at = $7
+         WHERE id = $8",
+    )
+    .bind(triaged.status.as_str())
+    .bind(triaged.district)
+    .bind(triaged.address)
+    .bind(triaged.forwarded_to)
+    .bind(triaged.order.map(|(id, _)| id))
+    .bind(triaged.order.map(|(_, link)| link))
+    .bind(now_ms)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// A report as its reporter may see it in the chat.
@@ -189,6 +290,17 @@ pub struct Listing {
     pub lon: f64,
     pub location_source: String,
     pub location_label: Option<String>,
+    pub category: Option<String>,
+    pub confidence: Option<f64>,
+    pub category_source: Option<String>,
+    pub priority: Option<String>,
+    pub district: Option<String>,
+    /// The nearest address point, for the work order header.
+    pub address: Option<String>,
+    pub forwarded_to: Option<String>,
+    /// The work order's number, and whether this report opened it or joined it as a duplicate.
+    pub work_order: Option<String>,
+    pub order_link: Option<String>,
     /// Paths of the report's cleaned photos (`/photos/{token}`), in the order they arrived.
     pub photos: Vec<String>,
 }
@@ -197,8 +309,9 @@ pub struct Listing {
 pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Listing>, ReportError> {
     let rows = sqlx::query(
         "SELECT r.id, r.reference, r.status, r.channel, r.created_at, r.description, r.lat, r.lon,
-                r.location_source, r.location_label
-         FROM reports r ORDER BY r.created_at DESC, r.id DESC LIMIT $1",
+                r.location_source, r.location_label, r.category, r.confidence, r.category_source, r.priority,
+                r.district, r.address, r.forwarded_to, r.order_link, o.number
+         FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id ORDER BY r.created_at DESC, r.id DESC LIMIT $1",
     )
     .bind(limit)
     .fetch_all(&mut *conn)
@@ -230,6 +343,15 @@ pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Listing>, 
                 lon: row.try_get("lon")?,
                 location_source: row.try_get("location_source")?,
                 location_label: row.try_get("location_label")?,
+                category: row.try_get("category")?,
+                confidence: row.try_get("confidence")?,
+                category_source: row.try_get("category_source")?,
+                priority: row.try_get("priority")?,
+                district: row.try_get("district")?,
+                address: row.try_get("address")?,
+                forwarded_to: row.try_get("forwarded_to")?,
+                work_order: row.try_get("number")?,
+                order_link: row.try_get("order_link")?,
                 photos: photos.remove(&id).unwrap_or_default(),
             })
         })

@@ -7,14 +7,17 @@
 //! queue series, so they run one at a time, in order. Running a job twice changes nothing the
 //! second time.
 
-use meldeweg_workers::conversation::{self, Action, Context, Inbound, PhotoProblem, PlaceSource, Reply, Unsupported};
+use meldeweg_workers::conversation::{
+    self, Action, Context, Inbound, Lang, PhotoProblem, PlaceSource, Reply, Unsupported,
+};
 use meldeweg_workers::{LatLon, Reference};
 use serde::{Deserialize, Serialize};
 
 use super::outgoing::{Form, Outgoing};
 use super::photo::{PhotoOutcome, StoredPhoto};
-use super::retry;
-use super::Pipeline;
+use super::triage::TriageJob;
+use super::{complete, retry, Pipeline};
+use crate::channels::whatsapp::message::Choice;
 use crate::channels::whatsapp::webhook::{Media, Message};
 use crate::db::reporters::{self, Identity};
 use crate::db::reports::{self, Channel, LocationSource, NewReport};
@@ -85,6 +88,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     };
     let draft = conversations::load(tx.conn(), reporter.id).await.map_err(retry)?;
     let context = Context {
+        town: &pipeline.municipality.town,
         notice_due: reporter.notice_version.as_deref() != Some(pipeline.texts.notice_version()),
         opted_out: reporter.opted_out_at.is_some(),
         now_ms: now,
@@ -136,14 +140,6 @@ async fn prepare_photo<'a>(
     })
 }
 
-/// Finishes a job whose message was already handled.
-async fn complete(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
-    let mut tx = pipeline.db.begin().await?;
-    pipeline.queue.complete_in(&mut tx, job).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 async fn apply(
     pipeline: &Pipeline,
     tx: &mut Tx,
@@ -167,6 +163,46 @@ async fn apply(
             let text = pipeline.texts.render(out.lang, TextKey::LocationRequest, &[]);
             out.compose(tx, TextKey::LocationRequest, Form::LocationRequest, text, &[], None).await?;
         }
+        Action::Reply(Reply::ConfirmPlace(point)) => {
+            let municipality = &pipeline.municipality;
+            let address = match municipality.town.streets.nearest(point) {
+                Some((near, distance)) if distance <= municipality.max_address_distance_m => {
+                    format!("{} {}", near.street, near.number).trim().to_string()
+                }
+                _ => format!("{:.5}, {:.5}", point.lat(), point.lon()),
+            };
+            let text = pipeline.texts.render(out.lang, TextKey::ConfirmPlace, &[("address", &address)]);
+            let button = |id: &str, key| Choice {
+                id: id.to_string(),
+                title: pipeline.texts.render(out.lang, key, &[]),
+                description: None,
+            };
+            let buttons = vec![
+                button(conversation::CHOICE_PLACE_YES, TextKey::ButtonHere),
+                button(conversation::CHOICE_PLACE_OTHER, TextKey::ButtonElsewhere),
+            ];
+            out.compose(tx, TextKey::ConfirmPlace, Form::Buttons(buttons), text, &[], None).await?;
+        }
+        Action::Reply(Reply::AskCategory) => {
+            let categories = pipeline.municipality.town.classifier.categories();
+            let rows = categories
+                .iter()
+                .map(|(category, entry)| {
+                    let (title, description) = match out.lang {
+                        Lang::De => (&entry.label_de, &entry.description_de),
+                        Lang::En => (&entry.label_en, &entry.description_en),
+                    };
+                    Choice {
+                        id: conversation::category_choice_id(category),
+                        title: title.clone(),
+                        description: Some(description.clone()),
+                    }
+                })
+                .collect();
+            let text = pipeline.texts.render(out.lang, TextKey::AskCategory, &[]);
+            let button = pipeline.texts.render(out.lang, TextKey::CategoryButton, &[]);
+            out.compose(tx, TextKey::AskCategory, Form::List { button, rows }, text, &[], None).await?;
+        }
         Action::Reply(reply) => out.text(tx, reply_key(reply), &[], None).await?,
         Action::StatusQuery(reference) => status_reply(pipeline, tx, out, reporter_id, reference).await?,
         Action::CreateReport(draft) => {
@@ -178,15 +214,18 @@ async fn apply(
                 location_source: match draft.location.source {
                     PlaceSource::Shared => LocationSource::WhatsappLocation,
                     PlaceSource::PhotoGps => LocationSource::PhotoExif,
+                    PlaceSource::Address => LocationSource::Address,
                 },
                 location_label: draft.location.label.as_deref(),
+                classification: &draft.classification,
+                category_source: draft.category_source,
             };
             let (report_id, reference) =
                 reports::insert(tx.conn(), report, berlin_year(now), now).await.map_err(retry)?;
             photos::attach_to_report(tx.conn(), report_id, reporter_id, &draft.photo_ids).await?;
+            // Triage answers the citizen with the reference once it knows where the report goes.
+            TriageJob { report_id }.enqueue(&pipeline.queue, tx, now).await?;
             tracing::info!(report = %reference, photos = draft.photo_ids.len(), "report created");
-            let reference = reference.to_string();
-            out.text(tx, TextKey::ReportCreated, &[("reference", &reference)], Some(report_id)).await?;
         }
     }
     Ok(())
@@ -196,6 +235,8 @@ fn reply_key(reply: Reply) -> TextKey {
     match reply {
         Reply::Help => TextKey::Help,
         Reply::LocationRequest => TextKey::LocationRequest,
+        Reply::ConfirmPlace(_) => TextKey::ConfirmPlace,
+        Reply::AskCategory => TextKey::AskCategory,
         Reply::AskDescription => TextKey::AskDescription,
         Reply::Photo(PhotoProblem::Unreadable) => TextKey::PhotoUnreadable,
         Reply::Photo(PhotoProblem::TooLarge) => TextKey::PhotoTooLarge,
@@ -239,6 +280,9 @@ async fn status_reply(
         .map(|summary| {
             let status = match summary.status {
                 reports::ReportStatus::Received => labels.received.as_str(),
+                reports::ReportStatus::Open => labels.open.as_str(),
+                reports::ReportStatus::OutsideArea => labels.outside_area.as_str(),
+                reports::ReportStatus::Forwarded => labels.forwarded.as_str(),
             };
             let reference = summary.reference.to_string();
             let date = berlin_date(summary.created_at_ms);

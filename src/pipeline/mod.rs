@@ -3,16 +3,20 @@
 //!
 //! intake — one inbound message through the conversation (workers::conversation); a photo
 //!          message first goes through the photo stage (`photo`: fetched, cleaned, stored)
+//! triage — a new report placed, routed, and opened as a work order or joined to one
+//!          (workers::geotag; `open_orders` keeps the duplicate index current)
 //! notify — queued outbox messages to WhatsApp (or the sandbox)
 
 pub mod intake;
 pub mod notify;
+mod open_orders;
 mod outgoing;
 pub mod photo;
+pub mod triage;
 
 use std::collections::BTreeMap;
 
-use tokio::sync::watch;
+use tokio::sync::{watch, Mutex};
 
 use crate::channels::whatsapp::client::CloudClient;
 use crate::config::TemplateSettings;
@@ -20,6 +24,8 @@ use crate::crypto::Vault;
 use crate::db::{Db, DbError};
 use crate::queue::{ClaimedJob, JobFailure, JobHandler, JobKind, Queue, QueueError};
 use crate::texts::Texts;
+use crate::town::Municipality;
+pub use open_orders::OpenOrders;
 
 /// Where outbound messages go.
 pub enum Sender {
@@ -36,6 +42,8 @@ pub struct Pipeline {
     pub texts: Texts,
     pub sender: Sender,
     pub photos: photo::PhotoStage,
+    pub municipality: Municipality,
+    pub open_orders: Mutex<OpenOrders>,
     pub templates: BTreeMap<String, TemplateSettings>,
     pub draft_ttl_ms: i64,
     /// Bumped whenever a conversation changes, so the sandbox chat can refresh at once.
@@ -52,9 +60,18 @@ impl JobHandler for Pipeline {
     async fn run(&self, job: &ClaimedJob) -> Result<(), JobFailure> {
         match job.kind {
             JobKind::Intake => intake::run(self, job).await,
+            JobKind::Triage => triage::run(self, job).await,
             JobKind::Notify => notify::run(self, job).await,
         }
     }
+}
+
+/// Finishes a job whose work was already done.
+async fn complete(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
+    let mut tx = pipeline.db.begin().await?;
+    pipeline.queue.complete_in(&mut tx, job).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Database and queue trouble is passing: the job runs again after backoff.

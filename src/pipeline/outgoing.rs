@@ -6,17 +6,23 @@ use meldeweg_workers::conversation::Lang;
 
 use super::notify::NotifyJob;
 use super::Pipeline;
-use crate::channels::whatsapp::message::Body;
+use crate::channels::whatsapp::message::{Body, Choice};
 use crate::db::{outbox, Tx};
 use crate::queue::QueueError;
 use crate::texts::TextKey;
 
 /// The form a text takes on the wire.
-#[derive(Clone, Copy)]
 pub enum Form {
     Text,
     /// The text with WhatsApp's "Send location" button.
     LocationRequest,
+    /// The text with reply buttons.
+    Buttons(Vec<Choice>),
+    /// The text with a button that opens a list.
+    List {
+        button: String,
+        rows: Vec<Choice>,
+    },
 }
 
 /// The replies of one conversation step to one reporter.
@@ -58,6 +64,8 @@ impl<'a> Outgoing<'a> {
         let body = match form {
             Form::Text => Body::Text { text },
             Form::LocationRequest => Body::LocationRequest { text },
+            Form::Buttons(buttons) => Body::Buttons { text, buttons },
+            Form::List { button, rows } => Body::List { text, button, rows },
         };
         let template = self.pipeline.templates.get(key.as_str()).map(|t| Body::Template {
             name: t.name.clone(),

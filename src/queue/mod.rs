@@ -39,6 +39,8 @@ const NOTIFY_CHANNEL: &str = "meldeweg_jobs";
 pub enum JobKind {
     /// Run one inbound message through the conversation.
     Intake,
+    /// Place, route and dispatch a new report.
+    Triage,
     /// Send queued outbox messages to a reporter.
     Notify,
 }
@@ -47,6 +49,7 @@ impl JobKind {
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Intake => "intake",
+            JobKind::Triage => "triage",
             JobKind::Notify => "notify",
         }
     }
@@ -54,6 +57,7 @@ impl JobKind {
     fn parse(s: &str) -> Option<Self> {
         match s {
             "intake" => Some(JobKind::Intake),
+            "triage" => Some(JobKind::Triage),
             "notify" => Some(JobKind::Notify),
             _ => None,
         }

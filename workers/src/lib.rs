@@ -6,11 +6,13 @@
 //! test, benchmark and fuzz.
 
 pub mod category;
+pub mod classify;
 pub mod conversation;
 pub mod geotag;
 pub mod latlon;
 pub mod photo;
 pub mod reference;
+pub mod town;
 
 pub use latlon::LatLon;
 pub use reference::Reference;

@@ -2,7 +2,8 @@
 //!
 //! The outbox keeps a `Body` without its recipient; `to_cloud_json` adds the address when the
 //! message is sent. The JSON follows Meta's send API (`POST /{version}/{phone-number-id}/messages`)
-//! as described in shared/reference: a text, a location request (interactive), or a template.
+//! as described in shared/reference: a text, a location request, reply buttons or a list (the
+//! interactive kinds), or a template.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -20,12 +21,32 @@ pub enum Body {
     LocationRequest {
         text: String,
     },
+    /// The text with up to three reply buttons (titles ≤ 20 characters).
+    Buttons {
+        text: String,
+        buttons: Vec<Choice>,
+    },
+    /// The text with a button (≤ 20 characters) that opens a list of up to ten rows.
+    List {
+        text: String,
+        button: String,
+        rows: Vec<Choice>,
+    },
     /// An approved template, the only thing allowed outside the 24-hour window.
     Template {
         name: String,
         language: String,
         params: Vec<String>,
     },
+}
+
+/// A reply button or list row: the id comes back in the citizen's answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Choice {
+    pub id: String,
+    pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// Where a message goes: the number, or the business-scoped user id of a citizen who hides it.
@@ -44,6 +65,10 @@ impl Body {
     pub fn display_text(&self) -> String {
         match self {
             Body::Text { text } | Body::LocationRequest { text } => text.clone(),
+            Body::Buttons { text, buttons: choices } | Body::List { text, rows: choices, .. } => {
+                let titles: Vec<&str> = choices.iter().map(|c| c.title.as_str()).collect();
+                format!("{text}\n[{}]", titles.join(" | "))
+            }
             Body::Template { name, params, .. } => format!("[{name}] {}", params.join(" · ")),
         }
     }
@@ -68,6 +93,33 @@ impl Body {
                     "type": "location_request_message",
                     "body": { "text": text },
                     "action": { "name": "send_location" },
+                });
+            }
+            Body::Buttons { text, buttons } => {
+                let buttons: Vec<Value> = buttons
+                    .iter()
+                    .map(|b| json!({ "type": "reply", "reply": { "id": b.id, "title": b.title } }))
+                    .collect();
+                message["type"] = json!("interactive");
+                message["interactive"] =
+                    json!({ "type": "button", "body": { "text": text }, "action": { "buttons": buttons } });
+            }
+            Body::List { text, button, rows } => {
+                let rows: Vec<Value> = rows
+                    .iter()
+                    .map(|row| {
+                        let mut value = json!({ "id": row.id, "title": row.title });
+                        if let Some(description) = &row.description {
+                            value["description"] = json!(description);
+                        }
+                        value
+                    })
+                    .collect();
+                message["type"] = json!("interactive");
+                message["interactive"] = json!({
+                    "type": "list",
+                    "body": { "text": text },
+                    "action": { "button": button, "sections": [{ "title": button, "rows": rows }] },
                 });
             }
             Body::Template { name, language, params } => {
@@ -125,6 +177,25 @@ mod tests {
         assert_eq!(json["template"]["components"][0]["parameters"][0]["text"], "M-1");
         let bare = Body::Template { name: "t".into(), language: "de".into(), params: vec![] };
         assert!(bare.to_cloud_json(&Address::Phone("1".into()))["template"].get("components").is_none());
+    }
+
+    #[test]
+    fn buttons_and_lists_have_the_interactive_shapes() {
+        let yes = Choice { id: "place:yes".into(), title: "Ja, hier".into(), description: None };
+        let body = Body::Buttons { text: "Hier?".into(), buttons: vec![yes.clone()] };
+        let json = body.to_cloud_json(&Address::Phone("1".into()));
+        assert_eq!(json["interactive"]["type"], "button");
+        assert_eq!(
+            json["interactive"]["action"]["buttons"][0],
+            json!({"type":"reply","reply":{"id":"place:yes","title":"Ja, hier"}})
+        );
+        let row = Choice { description: Some("Schlaglöcher".into()), ..yes };
+        let body = Body::List { text: "Worum geht es?".into(), button: "Auswählen".into(), rows: vec![row] };
+        let json = body.to_cloud_json(&Address::Phone("1".into()));
+        assert_eq!(json["interactive"]["type"], "list");
+        assert_eq!(json["interactive"]["action"]["button"], "Auswählen");
+        let row = &json["interactive"]["action"]["sections"][0]["rows"][0];
+        assert_eq!(row, &json!({"id":"place:yes","title":"Ja, hier","description":"Schlaglöcher"}));
     }
 
     #[test]

@@ -69,15 +69,43 @@ pub fn is_greeting(text: &str) -> bool {
         "hello",
         "good morning",
     ];
+    let words = plain_words(text);
+    !words.is_empty() && GREETINGS.contains(&words.as_str())
+}
+
+/// Lower-case words without punctuation, separated by single spaces.
+fn plain_words(text: &str) -> String {
     let cleaned: String =
         text.chars().filter(|c| c.is_alphanumeric() || c.is_whitespace()).collect::<String>().to_lowercase();
-    let words: Vec<&str> = cleaned.split_whitespace().collect();
-    !words.is_empty() && GREETINGS.contains(&words.join(" ").as_str())
+    cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// A typed answer to "is this the place?": `Some(true)` for yes, `Some(false)` for no.
+pub fn yes_or_no(text: &str) -> Option<bool> {
+    const YES: &[&str] = &["ja", "ja hier", "ja genau", "jo", "jep", "genau", "stimmt", "richtig", "korrekt", "yes"];
+    const NO: &[&str] = &["nein", "anderer ort", "nein anderer ort", "woanders", "falsch", "no", "other place"];
+    let words = plain_words(text);
+    if YES.contains(&words.as_str()) {
+        Some(true)
+    } else if NO.contains(&words.as_str()) {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn typed_answers_to_the_place_question() {
+        assert_eq!(yes_or_no("Ja, hier!"), Some(true));
+        assert_eq!(yes_or_no("genau"), Some(true));
+        assert_eq!(yes_or_no("Nein."), Some(false));
+        assert_eq!(yes_or_no("anderer Ort"), Some(false));
+        assert_eq!(yes_or_no("ja, aber die Laterne daneben auch"), None);
+    }
 
     #[test]
     fn recognises_commands_in_any_case_and_with_punctuation() {

@@ -1,11 +1,16 @@
 //! The report a citizen is putting together, message by message, before it is complete.
 //!
-//! A report needs something to look at (a description or a photo) and a place. Citizens send
-//! these in any order and in bursts, so the draft simply collects; `step` decides when it is
-//! complete. The draft is stored as JSON with the conversation.
+//! A report needs something to look at (a description or a photo), a place and a category.
+//! Citizens send these in any order and in bursts, so the draft simply collects; `step` decides
+//! what is still missing. The draft is stored as JSON with the conversation.
+//!
+//! Places come from three sources, in this order of precedence: a location shared in WhatsApp,
+//! a photo's GPS position once the citizen confirmed it, and an address written in the text.
 
 use serde::{Deserialize, Serialize};
 
+use crate::category::Category;
+use crate::classify::Classification;
 use crate::LatLon;
 
 /// Longest description kept for one report, in characters (WhatsApp's own text limit is 4096).
@@ -23,16 +28,45 @@ pub struct DraftLocation {
     pub source: PlaceSource,
 }
 
-/// How the place became known. A place the citizen shares always replaces one read from a
-/// photo.
+/// How the place became known.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaceSource {
     /// Shared in the chat (a WhatsApp location).
     #[default]
     Shared,
-    /// The GPS position in a photo's metadata.
+    /// The GPS position in a photo's metadata, confirmed by the citizen.
     PhotoGps,
+    /// An address written in the text, found in the street gazetteer.
+    Address,
+}
+
+/// A photo's GPS position and what the citizen said when asked whether it is the place.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PhotoPlace {
+    pub point: crate::LatLon,
+    /// `None` until the citizen answers the question.
+    pub confirmed: Option<bool>,
+    /// The question was sent.
+    pub asked: bool,
+}
+
+/// Where the draft stands on its place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Place {
+    Known(DraftLocation),
+    /// A photo's position waits for the citizen's "Ja, hier" / "Anderer Ort".
+    Unconfirmed(PhotoPlace),
+    Missing,
+}
+
+/// Who chose the category.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CategorySource {
+    Classifier,
+    /// Picked from the list by the citizen (confidence 1).
+    Reporter,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -41,7 +75,17 @@ pub struct Draft {
     pub texts: Vec<String>,
     /// Ids of photo rows the shell recorded for this draft.
     pub photo_ids: Vec<i64>,
+    /// A place shared or written by the citizen (a shared one replaces a written one).
     pub location: Option<DraftLocation>,
+    /// The GPS position of the first photo that had one.
+    #[serde(default)]
+    pub photo_place: Option<PhotoPlace>,
+    /// The category the citizen picked from the list.
+    #[serde(default)]
+    pub category: Option<Category>,
+    /// The list of categories was sent.
+    #[serde(default)]
+    pub category_requested: bool,
     /// The location request was sent for this draft (ask once, not after every message).
     pub location_requested: bool,
     /// A description or photo was asked for (the citizen sent only a place).
@@ -56,11 +100,33 @@ pub struct ReportDraft {
     pub description: Option<String>,
     pub photo_ids: Vec<i64>,
     pub location: DraftLocation,
+    /// The classifier's reading of the description; its category is replaced by the citizen's
+    /// choice when there was one.
+    pub classification: Classification,
+    pub category_source: CategorySource,
 }
 
 impl Draft {
     pub fn is_empty(&self) -> bool {
-        self.texts.is_empty() && self.photo_ids.is_empty() && self.location.is_none()
+        self.texts.is_empty() && self.photo_ids.is_empty() && self.location.is_none() && self.photo_place.is_none()
+    }
+
+    /// The place by precedence: shared, confirmed photo position, written address.
+    pub fn place(&self) -> Place {
+        let shared = self.location.as_ref().filter(|l| l.source == PlaceSource::Shared);
+        match (shared, self.photo_place) {
+            (Some(location), _) => Place::Known(location.clone()),
+            (None, Some(PhotoPlace { point, confirmed: Some(true), .. })) => {
+                Place::Known(DraftLocation { point, label: None, source: PlaceSource::PhotoGps })
+            }
+            (None, Some(photo @ PhotoPlace { confirmed: None, .. })) => Place::Unconfirmed(photo),
+            _ => self.location.clone().map_or(Place::Missing, Place::Known),
+        }
+    }
+
+    /// The citizen's words as one description.
+    pub fn description(&self) -> Option<String> {
+        Some(self.texts.join("\n")).filter(|d| !d.is_empty())
     }
 
     /// Untouched for longer than `ttl_ms`: the next message starts afresh.
@@ -90,14 +156,20 @@ impl Draft {
     }
 
     /// Takes the finished report out of the draft, leaving the draft empty.
-    pub fn take_report(&mut self) -> Option<ReportDraft> {
-        if !self.has_content() {
-            return None;
-        }
-        let location = self.location.take()?;
+    pub fn take_report(
+        &mut self,
+        location: DraftLocation,
+        classification: Classification,
+        category_source: CategorySource,
+    ) -> ReportDraft {
         let taken = std::mem::take(self);
-        let description = Some(taken.texts.join("\n")).filter(|d| !d.is_empty());
-        Some(ReportDraft { description, photo_ids: taken.photo_ids, location })
+        ReportDraft {
+            description: taken.description(),
+            photo_ids: taken.photo_ids,
+            location,
+            classification,
+            category_source,
+        }
     }
 }
 
@@ -105,40 +177,38 @@ impl Draft {
 mod tests {
     use super::*;
 
-    fn here() -> DraftLocation {
-        DraftLocation { point: LatLon::new(51.0, 7.0).unwrap(), label: None, source: PlaceSource::Shared }
+    fn at(lat: f64, lon: f64) -> DraftLocation {
+        DraftLocation { point: LatLon::new(lat, lon).unwrap(), label: None, source: PlaceSource::Shared }
     }
 
     #[test]
-    fn a_draft_is_complete_with_content_and_a_place() {
+    fn places_follow_their_precedence() {
         let mut draft = Draft::default();
-        assert_eq!(draft.take_report(), None);
-        draft.add_text("Schlagloch");
-        assert_eq!(draft.take_report(), None, "no place yet");
-        draft.location = Some(here());
-        let report = draft.take_report().expect("complete");
-        assert_eq!(report.description.as_deref(), Some("Schlagloch"));
-        assert!(draft.is_empty(), "taking the report empties the draft");
-    }
-
-    #[test]
-    fn a_photo_alone_is_enough_content() {
-        let mut draft = Draft { photo_ids: vec![7], location: Some(here()), ..Draft::default() };
-        let report = draft.take_report().expect("complete");
-        assert_eq!(report.description, None);
-        assert_eq!(report.photo_ids, vec![7]);
+        assert_eq!(draft.place(), Place::Missing);
+        let written = DraftLocation { source: PlaceSource::Address, ..at(51.96, 7.62) };
+        draft.location = Some(written.clone());
+        assert_eq!(draft.place(), Place::Known(written.clone()));
+        let photo = PhotoPlace { point: LatLon::new(51.95, 7.63).unwrap(), confirmed: None, asked: false };
+        draft.photo_place = Some(photo);
+        assert_eq!(draft.place(), Place::Unconfirmed(photo), "a photo position outranks a written address");
+        draft.photo_place = Some(PhotoPlace { confirmed: Some(false), ..photo });
+        assert_eq!(draft.place(), Place::Known(written), "rejected: back to the written address");
+        draft.photo_place = Some(PhotoPlace { confirmed: Some(true), ..photo });
+        assert!(matches!(draft.place(), Place::Known(DraftLocation { source: PlaceSource::PhotoGps, .. })));
+        draft.location = Some(at(51.97, 7.61));
+        assert_eq!(draft.place(), Place::Known(at(51.97, 7.61)), "a shared place outranks everything");
     }
 
     #[test]
     fn descriptions_are_joined_and_bounded() {
         let mut draft = Draft::default();
+        assert_eq!(draft.description(), None);
         draft.add_text("  erste Zeile ");
         draft.add_text("   ");
         draft.add_text("zweite Zeile");
         assert_eq!(draft.texts, vec!["erste Zeile", "zweite Zeile"]);
+        assert_eq!(draft.description().as_deref(), Some("erste Zeile\nzweite Zeile"));
         draft.add_text(&"ä".repeat(MAX_DESCRIPTION_CHARS * 2));
-        draft.location = Some(here());
-        let description = draft.take_report().unwrap().description.unwrap();
-        assert_eq!(description.chars().count(), MAX_DESCRIPTION_CHARS);
+        assert_eq!(draft.description().unwrap().chars().count(), MAX_DESCRIPTION_CHARS);
     }
 }

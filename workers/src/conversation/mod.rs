@@ -1,18 +1,37 @@
 //! The dialogue with one citizen as a pure state machine.
 //!
-//! `step` takes the conversation's draft, what the shell knows about the reporter, and one
-//! incoming message, and returns the new draft plus the actions to carry out (replies to send,
-//! a report to create, an opt-out to record). It never does I/O: the intake job in the service
-//! loads the state, calls `step`, and writes the outcome in one transaction.
+//! `step` takes the conversation's draft, what the shell knows about the reporter and the town,
+//! and one incoming message, and returns the new draft plus the actions to carry out (replies
+//! to send, a report to create, an opt-out to record). It never does I/O: the intake job in the
+//! service loads the state, calls `step`, and writes the outcome in one transaction.
+//!
+//! A report is complete with content (text or photo), a place and a category. What is missing
+//! is asked for once each: the place (location request), whether a photo's GPS position is the
+//! place (two buttons), and, when the classifier is unsure and the place is ours, the category
+//! (a list).
 
 pub mod command;
 pub mod draft;
 
 use serde::{Deserialize, Serialize};
 
+use crate::category::Category;
+use crate::classify::Classification;
+use crate::geotag::Placement;
+use crate::town::Town;
 use crate::{LatLon, Reference};
 use command::Command;
-pub use draft::{Draft, DraftLocation, PlaceSource, ReportDraft};
+pub use draft::{CategorySource, Draft, DraftLocation, PhotoPlace, Place, PlaceSource, ReportDraft};
+
+/// Reply-button and list-row ids the dialogue sends and understands.
+pub const CHOICE_PLACE_YES: &str = "place:yes";
+pub const CHOICE_PLACE_OTHER: &str = "place:other";
+const CHOICE_CATEGORY_PREFIX: &str = "category:";
+
+/// The list-row id for a category.
+pub fn category_choice_id(category: Category) -> String {
+    format!("{CHOICE_CATEGORY_PREFIX}{}", category.id())
+}
 
 /// The language replies are written in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -95,9 +114,10 @@ pub enum PhotoProblem {
     TooMany,
 }
 
-/// What the shell knows about the reporter when the message arrives.
+/// What the shell knows about the reporter and the town when the message arrives.
 #[derive(Debug, Clone, Copy)]
-pub struct Context {
+pub struct Context<'a> {
+    pub town: &'a Town,
     /// The first-contact notice (PRIVACY.md P3) has not been sent in its current version.
     pub notice_due: bool,
     /// The reporter sent STOP and has not written since.
@@ -109,7 +129,7 @@ pub struct Context {
 }
 
 /// A reply with a fixed text (the shell looks the text up in the reporter's language).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reply {
     Help,
     /// An interactive message asking the citizen to share a location.
@@ -117,6 +137,10 @@ pub enum Reply {
     /// Only a place was sent: ask what is wrong there.
     AskDescription,
     Photo(PhotoProblem),
+    /// Two buttons: is the photo's position the place? ("Ja, hier" / "Anderer Ort")
+    ConfirmPlace(LatLon),
+    /// A list of the categories: "Worum geht es?"
+    AskCategory,
     StatusFormat,
     Stopped,
     Started,
@@ -210,14 +234,29 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
             }
             return Outcome { draft, actions };
         }
-        Inbound::Text(text) | Inbound::Choice { title: text, .. } => draft.add_text(&text),
+        Inbound::Text(text) => match awaiting_place_answer(&draft).then(|| command::yes_or_no(&text)).flatten() {
+            Some(yes) => answer_place(&mut draft, yes),
+            None => {
+                draft.add_text(&text);
+                place_from_text(&mut draft, context.town, &text);
+            }
+        },
+        Inbound::Choice { id, title } => match id.as_str() {
+            CHOICE_PLACE_YES => answer_place(&mut draft, true),
+            CHOICE_PLACE_OTHER => answer_place(&mut draft, false),
+            _ => match id.strip_prefix(CHOICE_CATEGORY_PREFIX).and_then(Category::from_id) {
+                Some(category) => draft.category = Some(category),
+                None => draft.add_text(&title),
+            },
+        },
         Inbound::Photo { photo_id, caption, gps } if draft.photo_ids.len() < draft::MAX_PHOTOS => {
             draft.photo_ids.push(photo_id);
             if let Some(caption) = caption {
                 draft.add_text(&caption);
+                place_from_text(&mut draft, context.town, &caption);
             }
-            if let (None, Some(point)) = (&draft.location, gps) {
-                draft.location = Some(DraftLocation { point, label: None, source: PlaceSource::PhotoGps });
+            if let (None, Some(point)) = (draft.photo_place, gps) {
+                draft.photo_place = Some(PhotoPlace { point, confirmed: None, asked: false });
             }
         }
         Inbound::Photo { caption, .. } => return refuse_photo(draft, context, PhotoProblem::TooMany, caption, actions),
@@ -232,35 +271,126 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
         Inbound::Ignored => return Outcome { draft, actions },
     }
     draft.updated_at_ms = Some(context.now_ms);
+    advance(draft, context, actions)
+}
 
-    if let Some(report) = draft.take_report() {
-        actions.push(Action::CreateReport(report));
-    } else if draft.location.is_none() && !draft.location_requested {
-        draft.location_requested = true;
-        actions.push(Action::Reply(Reply::LocationRequest));
-    } else if !draft.has_content() && !draft.description_requested {
-        draft.description_requested = true;
-        actions.push(Action::Reply(Reply::AskDescription));
+/// The photo's position was put to the citizen and is not answered yet.
+fn awaiting_place_answer(draft: &Draft) -> bool {
+    matches!(draft.place(), Place::Unconfirmed(PhotoPlace { asked: true, .. }))
+}
+
+/// "Ja, hier" takes the photo's position; "Anderer Ort" drops it and asks for the place again.
+fn answer_place(draft: &mut Draft, yes: bool) {
+    if let Some(photo) = draft.photo_place.as_mut().filter(|p| p.confirmed.is_none()) {
+        photo.confirmed = Some(yes);
+        if !yes {
+            draft.location_requested = false;
+        }
     }
+}
+
+/// An address in the text becomes the place unless one was shared; written while the photo's
+/// position waits for an answer, it is the answer "somewhere else".
+fn place_from_text(draft: &mut Draft, town: &Town, text: &str) {
+    if draft.location.as_ref().is_some_and(|l| l.source == PlaceSource::Shared) {
+        return;
+    }
+    let Some(found) = town.streets.find_in_text(text) else { return };
+    let label = match &found.number {
+        Some(number) => format!("{} {number}", found.street),
+        None => found.street.clone(),
+    };
+    draft.location = Some(DraftLocation { point: found.at, label: Some(label), source: PlaceSource::Address });
+    if awaiting_place_answer(draft) {
+        answer_place(draft, false);
+    }
+}
+
+/// Asks for what the draft still lacks, or creates the report.
+fn advance(mut draft: Draft, context: &Context, mut actions: Vec<Action>) -> Outcome {
+    let location = match draft.place() {
+        Place::Missing => {
+            if !draft.location_requested {
+                draft.location_requested = true;
+                actions.push(Action::Reply(Reply::LocationRequest));
+            }
+            return Outcome { draft, actions };
+        }
+        Place::Unconfirmed(photo) => {
+            if !photo.asked {
+                draft.photo_place = Some(PhotoPlace { asked: true, ..photo });
+                actions.push(Action::Reply(Reply::ConfirmPlace(photo.point)));
+            }
+            return Outcome { draft, actions };
+        }
+        Place::Known(location) => location,
+    };
+    if !draft.has_content() {
+        if !draft.description_requested {
+            draft.description_requested = true;
+            actions.push(Action::Reply(Reply::AskDescription));
+        }
+        return Outcome { draft, actions };
+    }
+    let classification = context.town.classifier.classify(&draft.description().unwrap_or_default());
+    let ours = context.town.area.locate(location.point) != Placement::Outside;
+    let (classification, source) = match draft.category {
+        Some(category) => (chosen(classification, category), CategorySource::Reporter),
+        // Asked once; if the citizen writes instead of choosing, the best reading stands.
+        None if ours && classification.confidence < context.town.min_confidence && !draft.category_requested => {
+            draft.category_requested = true;
+            actions.push(Action::Reply(Reply::AskCategory));
+            return Outcome { draft, actions };
+        }
+        None => (classification, CategorySource::Classifier),
+    };
+    actions.push(Action::CreateReport(draft.take_report(location, classification, source)));
     Outcome { draft, actions }
+}
+
+/// The citizen's choice replaces the classifier's category; priority and danger stay.
+fn chosen(classification: Classification, category: Category) -> Classification {
+    let runner_up =
+        if classification.category == category { classification.runner_up } else { classification.category };
+    Classification { category, confidence: 1.0, runner_up, ..classification }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::sync::OnceLock;
+
     use super::*;
 
     const HOUR_MS: i64 = 3_600_000;
 
-    fn context() -> Context {
-        Context { notice_due: false, opted_out: false, now_ms: 10 * HOUR_MS, draft_ttl_ms: 24 * HOUR_MS }
+    fn town() -> &'static Town {
+        static TOWN: OnceLock<Town> = OnceLock::new();
+        TOWN.get_or_init(crate::town::demo::town)
+    }
+
+    fn context() -> Context<'static> {
+        Context { town: town(), notice_due: false, opted_out: false, now_ms: 10 * HOUR_MS, draft_ttl_ms: 24 * HOUR_MS }
     }
 
     fn text(t: &str) -> Inbound {
         Inbound::Text(t.to_string())
     }
 
+    /// A place in the demo town's district Nord.
+    fn inside() -> LatLon {
+        LatLon::new(51.9607, 7.6261).unwrap()
+    }
+
     fn location() -> Inbound {
-        Inbound::Location { point: LatLon::new(51.5, 7.4).unwrap(), label: Some("Markt".into()) }
+        Inbound::Location { point: inside(), label: Some("Markt".into()) }
+    }
+
+    fn photo(photo_id: i64, caption: Option<&str>, gps: Option<LatLon>) -> Inbound {
+        Inbound::Photo { photo_id, caption: caption.map(String::from), gps }
+    }
+
+    fn choice(id: &str, title: &str) -> Inbound {
+        Inbound::Choice { id: id.into(), title: title.into() }
     }
 
     fn run(messages: Vec<Inbound>, context: &Context) -> (Draft, Vec<Vec<Action>>) {
@@ -289,6 +419,8 @@ mod tests {
         let report = created(&actions[2]).expect("report created");
         assert_eq!(report.description.as_deref(), Some("Schlagloch\nziemlich tief"));
         assert_eq!(report.location.label.as_deref(), Some("Markt"));
+        assert_eq!(report.classification.category, Category::Strassenschaden);
+        assert_eq!(report.category_source, CategorySource::Classifier);
         assert!(draft.is_empty());
     }
 
@@ -296,16 +428,15 @@ mod tests {
     fn location_first_then_text_asks_for_a_description_then_creates() {
         let (_, actions) = run(vec![location(), text("Laterne aus")], &context());
         assert_eq!(actions[0], vec![Action::Reply(Reply::AskDescription)]);
-        assert!(created(&actions[1]).is_some());
+        assert_eq!(created(&actions[1]).unwrap().classification.category, Category::Beleuchtung);
     }
 
     #[test]
     fn photo_with_caption_then_location() {
-        let photo = Inbound::Photo { photo_id: 3, caption: Some("Müll am Spielplatz".into()), gps: None };
-        let (_, actions) = run(vec![photo, location()], &context());
+        let (_, actions) = run(vec![photo(3, Some("Sperrmüll abgeladen"), None), location()], &context());
         let report = created(&actions[1]).unwrap();
         assert_eq!(report.photo_ids, vec![3]);
-        assert_eq!(report.description.as_deref(), Some("Müll am Spielplatz"));
+        assert_eq!(report.description.as_deref(), Some("Sperrmüll abgeladen"));
     }
 
     #[test]
@@ -373,24 +504,77 @@ mod tests {
     }
 
     #[test]
-    fn a_photo_with_a_position_completes_the_report_without_asking_for_the_place() {
-        let gps = LatLon::new(51.9063, 10.4292).unwrap();
-        let photo = Inbound::Photo { photo_id: 5, caption: Some("Schlagloch".into()), gps: Some(gps) };
-        let (_, actions) = run(vec![photo], &context());
-        let report = created(&actions[0]).expect("report created");
+    fn a_photo_position_is_confirmed_with_two_buttons_before_it_is_used() {
+        let gps = LatLon::new(51.9575, 7.6310).unwrap();
+        let (_, actions) =
+            run(vec![photo(5, Some("Schlagloch"), Some(gps)), choice(CHOICE_PLACE_YES, "Ja, hier")], &context());
+        assert_eq!(actions[0], vec![Action::Reply(Reply::ConfirmPlace(gps))]);
+        let report = created(&actions[1]).expect("report created after the yes");
         assert_eq!((report.location.point, report.location.source), (gps, PlaceSource::PhotoGps));
-        assert!(!actions[0].contains(&Action::Reply(Reply::LocationRequest)));
     }
 
     #[test]
-    fn a_shared_place_wins_over_a_photo_position() {
-        let shared = Inbound::Location { point: LatLon::new(51.5, 7.4).unwrap(), label: None };
-        let gps = LatLon::new(51.9, 10.4).unwrap();
-        let photo = Inbound::Photo { photo_id: 5, caption: None, gps: Some(gps) };
-        let (_, actions) = run(vec![shared, photo], &context());
-        let report = created(&actions[1]).expect("report created");
-        assert_eq!(report.location.source, PlaceSource::Shared);
-        assert_eq!(report.location.point, LatLon::new(51.5, 7.4).unwrap());
+    fn another_place_drops_the_photo_position_and_asks_for_the_place() {
+        let gps = LatLon::new(51.9575, 7.6310).unwrap();
+        let messages = vec![photo(5, Some("Graffiti an der Mauer"), Some(gps)), text("nein"), location()];
+        let (_, actions) = run(messages, &context());
+        assert_eq!(actions[1], vec![Action::Reply(Reply::LocationRequest)]);
+        let report = created(&actions[2]).expect("report created at the shared place");
+        assert_eq!((report.location.point, report.location.source), (inside(), PlaceSource::Shared));
+    }
+
+    #[test]
+    fn a_written_address_answers_the_place_question_and_places_the_report() {
+        let gps = LatLon::new(51.9575, 7.6310).unwrap();
+        let messages = vec![photo(5, Some("Laterne flackert"), Some(gps)), text("Nein, das ist Lindenweg 4")];
+        let (_, actions) = run(messages, &context());
+        let report = created(&actions[1]).expect("placed at the address");
+        assert_eq!(report.location.source, PlaceSource::Address);
+        assert_eq!(report.location.label.as_deref(), Some("Lindenweg 4"));
+    }
+
+    #[test]
+    fn an_address_in_the_text_is_a_place_when_nothing_better_is_known() {
+        let (_, actions) = run(vec![text("Schlagloch vor der Bahnhofstr. 3")], &context());
+        let report = created(&actions[0]).expect("the text alone is enough");
+        assert_eq!(report.location.source, PlaceSource::Address);
+        assert_eq!(report.location.label.as_deref(), Some("Bahnhofstraße 3"));
+    }
+
+    #[test]
+    fn a_shared_place_wins_over_a_photo_position_and_an_address() {
+        let gps = LatLon::new(51.9575, 7.6310).unwrap();
+        let messages = vec![location(), photo(5, Some("Müll liegt am Lindenweg 4"), Some(gps))];
+        let (_, actions) = run(messages, &context());
+        let report = created(&actions[1]).expect("report created without questions");
+        assert_eq!((report.location.point, report.location.source), (inside(), PlaceSource::Shared));
+    }
+
+    #[test]
+    fn a_photo_without_words_asks_for_the_category_and_takes_the_choice() {
+        let photo_only = photo(5, None, None);
+        let category = choice(&category_choice_id(Category::Spielplatz), "Spielplatz");
+        let (_, actions) = run(vec![photo_only, location(), category], &context());
+        assert_eq!(actions[1], vec![Action::Reply(Reply::AskCategory)]);
+        let report = created(&actions[2]).expect("report created after the choice");
+        assert_eq!(report.classification.category, Category::Spielplatz);
+        assert_eq!(report.classification.confidence, 1.0);
+        assert_eq!(report.category_source, CategorySource::Reporter);
+    }
+
+    #[test]
+    fn writing_instead_of_choosing_takes_the_best_reading() {
+        let (_, actions) = run(vec![photo(5, None, None), location(), text("hier")], &context());
+        assert_eq!(actions[1], vec![Action::Reply(Reply::AskCategory)]);
+        let report = created(&actions[2]).expect("asked once, then created");
+        assert_eq!(report.category_source, CategorySource::Classifier);
+    }
+
+    #[test]
+    fn outside_the_town_the_category_is_not_asked_for() {
+        let far = Inbound::Location { point: LatLon::new(51.5, 7.4).unwrap(), label: None };
+        let (_, actions) = run(vec![photo(5, None, None), far], &context());
+        assert!(created(&actions[1]).is_some(), "triage answers who is responsible");
     }
 
     #[test]
@@ -405,9 +589,9 @@ mod tests {
     fn photos_beyond_the_limit_are_refused() {
         let mut draft = Draft::default();
         for id in 0..draft::MAX_PHOTOS as i64 {
-            draft = step(draft, &context(), Inbound::Photo { photo_id: id, caption: None, gps: None }).draft;
+            draft = step(draft, &context(), photo(id, None, None)).draft;
         }
-        let outcome = step(draft, &context(), Inbound::Photo { photo_id: 99, caption: None, gps: None });
+        let outcome = step(draft, &context(), photo(99, None, None));
         assert_eq!(outcome.actions, vec![Action::Reply(Reply::Photo(PhotoProblem::TooMany))]);
         assert_eq!(outcome.draft.photo_ids.len(), draft::MAX_PHOTOS);
     }
@@ -423,11 +607,9 @@ mod tests {
 
     #[test]
     fn a_button_reply_is_read_as_a_command_or_as_text() {
-        let choice = Inbound::Choice { id: "STOP".into(), title: "Abmelden".into() };
-        let outcome = step(Draft::default(), &context(), choice);
+        let outcome = step(Draft::default(), &context(), choice("STOP", "Abmelden"));
         assert_eq!(outcome.actions, vec![Action::OptOut, Action::Reply(Reply::Stopped)]);
-        let choice = Inbound::Choice { id: "x1".into(), title: "Gehweg".into() };
-        let outcome = step(Draft::default(), &context(), choice);
+        let outcome = step(Draft::default(), &context(), choice("x1", "Gehweg"));
         assert_eq!(outcome.draft.texts, vec!["Gehweg"]);
     }
 }

@@ -5,7 +5,7 @@
 //! The file is a FeatureCollection of Polygon/MultiPolygon features with the properties
 //! `kind` (`"boundary"`, exactly once, or `"district"`), `id` (unique) and `name`.
 
-use geo::{BoundingRect, Contains, Coord, Intersects, MultiPolygon, Point, Validation};
+use geo::{BoundingRect, Contains, Coord, Distance, Euclidean, Intersects, MultiPolygon, Point, Validation};
 use geojson::{GeoJson, GeometryValue, PolygonType};
 use rstar::{RTree, RTreeObject, AABB};
 
@@ -129,6 +129,25 @@ impl Area {
 
     pub fn districts(&self) -> &[District] {
         &self.districts
+    }
+
+    /// The middle of the boundary's bounding box.
+    pub fn centre(&self) -> LatLon {
+        let rect = self.boundary.bounding_rect().expect("a validated boundary has a bounding box");
+        let centre = rect.center();
+        LatLon::new(centre.y, centre.x).expect("the centre of valid coordinates is valid")
+    }
+
+    /// The district nearest to a point, for a point inside the boundary that the districts
+    /// leave uncovered.
+    pub fn nearest_district(&self, at: LatLon) -> &District {
+        let point = Point::new(at.lon(), at.lat());
+        self.districts
+            .iter()
+            .map(|d| (d, Euclidean.distance(&point, &d.shape)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(d, _)| d)
+            .expect("a validated area has districts")
     }
 
     /// The district a point lies in. A point on a shared border belongs to the district listed

@@ -118,6 +118,12 @@ fn unit(at: LatLon) -> [f64; 3] {
     [lat.cos() * lon.cos(), lat.cos() * lon.sin(), lat.sin()]
 }
 
+impl std::fmt::Debug for Gazetteer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gazetteer").field("points", &self.points.len()).field("streets", &self.streets.len()).finish()
+    }
+}
+
 impl Gazetteer {
     pub fn from_csv(text: &str) -> Result<Self, StreetsError> {
         let mut points = Vec::new();

@@ -1,0 +1,202 @@
+//! Work orders: one problem for one depot, with every report of it linked. Numbers are
+//! `A-<year>-<number>`, counted per year. Each change to the set of open orders bumps the
+//! `work_orders.revision` counter and stamps the order with it, so `OpenOrders` in each process
+//! can catch up by reading only what changed.
+
+use meldeweg_workers::category::Category;
+use meldeweg_workers::classify::Priority;
+use meldeweg_workers::geotag::OpenOrder;
+use meldeweg_workers::LatLon;
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use super::Backend;
+
+const REVISION: &str = "work_orders.revision";
+
+/// Where an order stands. The staff workflow adds the later states.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    Open,
+}
+
+impl OrderStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::Open => "open",
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error("work order {id} has an unreadable {field}: {value:?}")]
+    Corrupt { id: i64, field: &'static str, value: String },
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+pub struct NewOrder<'a> {
+    pub depot: &'a str,
+    pub category: Category,
+    pub district: &'a str,
+    pub at: LatLon,
+    pub address: Option<&'a str>,
+    pub priority: Priority,
+}
+
+/// Reads the revision of the open-order set. On PostgreSQL the row stays locked until the
+/// transaction ends, so duplicate searches and new orders happen one at a time across processes
+/// (SQLite has a single writer anyway).
+pub async fn lock_revision(conn: &mut AnyConnection, backend: Backend) -> Result<i64, OrderError> {
+    let sql = match backend {
+        Backend::Postgres => "SELECT value FROM counters WHERE name = $1 FOR UPDATE",
+        Backend::Sqlite => "SELECT value FROM counters WHERE name = $1",
+    };
+    Ok(sqlx::query_scalar(sql).bind(REVISION).fetch_one(conn).await?)
+}
+
+fn category(id: i64, value: String) -> Result<Category, OrderError> {
+    Category::from_id(&value).ok_or(OrderError::Corrupt { id, field: "category", value })
+}
+
+fn open_order(row: &sqlx::any::AnyRow) -> Result<OpenOrder, OrderError> {
+    let id: i64 = row.try_get("id")?;
+    let (lat, lon): (f64, f64) = (row.try_get("lat")?, row.try_get("lon")?);
+    let at = LatLon::new(lat, lon).map_err(|_| OrderError::Corrupt {
+        id,
+        field: "position",
+        value: format!("{lat},{lon}"),
+    })?;
+    Ok(OpenOrder { id, category: category(id, row.try_get("category")?)?, at })
+}
+
+/// All open orders.
+pub async fn all_open(conn: &mut AnyConnection) -> Result<Vec<OpenOrder>, OrderError> {
+    let rows = sqlx::query("SELECT id, category, lat, lon FROM work_orders WHERE status = $1")
+        .bind(OrderStatus::Open.as_str())
+        .fetch_all(conn)
+        .await?;
+    rows.iter().map(open_order).collect()
+}
+
+/// Orders changed after `revision`, each with whether it is still open.
+pub async fn changed_since(conn: &mut AnyConnection, revision: i64) -> Result<Vec<(OpenOrder, bool)>, OrderError> {
+    let rows = sqlx::query("SELECT id, category, lat, lon, status FROM work_orders WHERE revision > $1")
+        .bind(revision)
+        .fetch_all(conn)
+        .await?;
+    rows.iter()
+        .map(|row| Ok((open_order(row)?, row.try_get::<String, _>("status")? == OrderStatus::Open.as_str())))
+        .collect()
+}
+
+/// Opens an order with the next number of `year`, as revision `revision`; returns id and number.
+pub async fn insert(
+    conn: &mut AnyConnection,
+    order: NewOrder<'_>,
+    revision: i64,
+    year: u16,
+    now_ms: i64,
+) -> Result<(i64, String), OrderError> {
+    let counter: i64 = sqlx::query_scalar(
+        "INSERT INTO counters (name, value) VALUES ($1, 1)
+         ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value",
+    )
+    .bind(format!("work_orders.number.{year}"))
+    .fetch_one(&mut *conn)
+    .await?;
+    let number = format!("A-{year}-{counter:06}");
+    let id = sqlx::query_scalar(
+        "INSERT INTO work_orders (number, depot, category, district, lat, lon, address, status, priority,
+                                  created_at, updated_at, revision)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
+    )
+    .bind(&number)
+    .bind(order.depot)
+    .bind(order.category.id())
+    .bind(order.district)
+    .bind(order.at.lat())
+    .bind(order.at.lon())
+    .bind(order.address)
+    .bind(OrderStatus::Open.as_str())
+    .bind(order.priority.as_str())
+    .bind(now_ms)
+    .bind(revision)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE counters SET value = $1 WHERE name = $2").bind(revision).bind(REVISION).execute(conn).await?;
+    Ok((id, number))
+}
+
+/// Raises an order's priority to `priority` if that is higher.
+pub async fn raise_priority(
+    conn: &mut AnyConnection,
+    id: i64,
+    priority: Priority,
+    now_ms: i64,
+) -> Result<(), OrderError> {
+    let current: String =
+        sqlx::query_scalar("SELECT priority FROM work_orders WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+    let current = Priority::parse(&current).ok_or(OrderError::Corrupt { id, field: "priority", value: current })?;
+    if priority > current {
+        sqlx::query("UPDATE work_orders SET priority = $1, updated_at = $2 WHERE id = $3")
+            .bind(priority.as_str())
+            .bind(now_ms)
+            .bind(id)
+            .execute(conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// An order as `meldeweg orders list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    pub number: String,
+    pub depot: String,
+    pub category: String,
+    pub district: String,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: Option<String>,
+    pub status: String,
+    pub priority: String,
+    pub created_at: i64,
+    /// References of the linked reports, oldest first.
+    pub reports: Vec<String>,
+}
+
+/// The most recent orders, newest first, with their reports.
+pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Listing>, OrderError> {
+    let rows = sqlx::query(
+        "SELECT id, number, depot, category, district, lat, lon, address, status, priority, created_at
+         FROM work_orders ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut orders = Vec::with_capacity(rows.len());
+    for row in rows {
+        let id: i64 = row.try_get("id")?;
+        let reports = sqlx::query_scalar("SELECT reference FROM reports WHERE work_order_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(&mut *conn)
+            .await?;
+        orders.push(Listing {
+            number: row.try_get("number")?,
+            depot: row.try_get("depot")?,
+            category: row.try_get("category")?,
+            district: row.try_get("district")?,
+            lat: row.try_get("lat")?,
+            lon: row.try_get("lon")?,
+            address: row.try_get("address")?,
+            status: row.try_get("status")?,
+            priority: row.try_get("priority")?,
+            created_at: row.try_get("created_at")?,
+            reports,
+        });
+    }
+    Ok(orders)
+}

@@ -1,0 +1,72 @@
+//! Loading the municipality's data at start-up: the districts, routing and street files named
+//! in `[geo]`, and the categories and training texts named in `[classify]`. Every problem is
+//! reported with the file it is in, and nothing starts with bad data.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use meldeweg_workers::category::Category;
+use meldeweg_workers::classify::{corpus_lines, Categories, Classifier};
+use meldeweg_workers::geotag::{Area, Gazetteer, Routing};
+use meldeweg_workers::town::Town;
+
+use crate::config::{ConfigError, Settings};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TownError {
+    #[error("cannot read {file}: {source}")]
+    Read { file: String, source: std::io::Error },
+    #[error("{file}: {reason}")]
+    Invalid { file: String, reason: String },
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+}
+
+/// The municipality as triage sees it.
+#[derive(Debug)]
+pub struct Municipality {
+    pub town: Town,
+    pub routing: Routing,
+    /// Duplicate radius per category, metres.
+    pub radii: BTreeMap<Category, f64>,
+    pub max_address_distance_m: f64,
+}
+
+fn read(path: &Path) -> Result<String, TownError> {
+    std::fs::read_to_string(path).map_err(|source| TownError::Read { file: path.display().to_string(), source })
+}
+
+fn invalid(path: &Path) -> impl Fn(String) -> TownError + '_ {
+    move |reason| TownError::Invalid { file: path.display().to_string(), reason }
+}
+
+/// The categories and the classifier trained on the texts in the training directory.
+pub fn load_classifier(settings: &Settings) -> Result<Classifier, TownError> {
+    let path = &settings.classify.categories_file;
+    let categories = Categories::from_toml(&read(path)?).map_err(|e| invalid(path)(e.to_string()))?;
+    let mut corpus = Vec::new();
+    for category in Category::ALL {
+        let path = settings.classify.training_dir.join(format!("{}.txt", category.id()));
+        corpus.push((category, read(&path)?));
+    }
+    let examples = corpus.iter().flat_map(|(category, text)| corpus_lines(text).map(move |line| (*category, line)));
+    Ok(Classifier::train(categories, examples))
+}
+
+pub fn load(settings: &Settings) -> Result<Municipality, TownError> {
+    let geo = &settings.geo;
+    let area =
+        Area::from_geojson(&read(&geo.districts_file)?).map_err(|e| invalid(&geo.districts_file)(e.to_string()))?;
+    let district_ids: Vec<&str> = area.districts().iter().map(|d| d.id.as_str()).collect();
+    let routing = Routing::from_toml(&read(&geo.routing_file)?, &district_ids)
+        .map_err(|e| invalid(&geo.routing_file)(e.to_string()))?;
+    let streets =
+        Gazetteer::from_csv(&read(&geo.streets_file)?).map_err(|e| invalid(&geo.streets_file)(e.to_string()))?;
+    let classifier = load_classifier(settings)?;
+    Ok(Municipality {
+        town: Town { area, streets, classifier, min_confidence: settings.classify.min_confidence },
+        routing,
+        radii: settings.duplicate_radii()?,
+        max_address_distance_m: geo.max_address_distance_m,
+    })
+}
