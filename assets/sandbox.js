@@ -91,6 +91,21 @@ function render(chat) {
     }
     if (item.kind === "image") photoIndex++;
     li.append(document.createTextNode(item.text));
+    if (item.kind === "buttons" || item.kind === "list") {
+      const choices = document.createElement("div");
+      choices.className = "choices";
+      for (const choice of item.choices || []) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "action";
+        button.textContent = choice.title;
+        if (choice.description) button.title = choice.description;
+        button.addEventListener("click", () =>
+          send({ kind: "choice", id: choice.id, title: choice.title, list: item.kind === "list" }));
+        choices.append(button);
+      }
+      li.append(choices);
+    }
     if (item.kind === "location_request") {
       const button = document.createElement("button");
       button.type = "button";

@@ -28,7 +28,7 @@ use tokio::sync::watch;
 
 use crate::channels::whatsapp::ingress::Ingress;
 use crate::channels::whatsapp::media::SandboxMedia;
-use crate::channels::whatsapp::message::Body;
+use crate::channels::whatsapp::message::{Body, Choice};
 use crate::channels::whatsapp::store::Received;
 use crate::channels::whatsapp::webhook::{Delivery, Message};
 use crate::db::reporters::{self, Identity};
@@ -38,6 +38,9 @@ use crate::web::error::AppError;
 
 const MAX_TEXT_CHARS: usize = 4096;
 const MAX_LABEL_CHARS: usize = 200;
+/// WhatsApp's limits for what a button or list row carries.
+const MAX_CHOICE_ID_CHARS: usize = 256;
+const MAX_CHOICE_TITLE_CHARS: usize = 24;
 /// How many recent messages of each direction the chat shows.
 const CHAT_LENGTH: i64 = 100;
 /// Longest a chat request waits for something new.
@@ -156,6 +159,13 @@ enum Input {
         #[serde(default)]
         address: Option<String>,
     },
+    /// A tap on a reply button (`list: false`) or a list row (`list: true`).
+    Choice {
+        id: String,
+        title: String,
+        #[serde(default)]
+        list: bool,
+    },
 }
 
 #[derive(Debug, Deserialize)]
@@ -192,6 +202,16 @@ async fn send_message(
                 location["address"] = json!(address);
             }
             json!({ "type": "location", "location": location })
+        }
+        Input::Choice { id, title, list } => {
+            let bounded = |s: &str, max: usize| !s.trim().is_empty() && s.chars().count() <= max;
+            if !bounded(&id, MAX_CHOICE_ID_CHARS) || !bounded(&title, MAX_CHOICE_TITLE_CHARS) {
+                return Err(AppError::BadRequest(format!(
+                    "a choice needs an id of 1 to {MAX_CHOICE_ID_CHARS} and a title of 1 to {MAX_CHOICE_TITLE_CHARS} characters"
+                )));
+            }
+            let kind = if list { "list_reply" } else { "button_reply" };
+            json!({ "type": "interactive", "interactive": { "type": kind, kind: { "id": id, "title": title } } })
         }
     };
     inject(&state, &citizen, content).await
@@ -301,6 +321,9 @@ struct ChatItem {
     state: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     location: Option<Value>,
+    /// For buttons and lists: what the citizen can tap.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    choices: Vec<Choice>,
 }
 
 async fn chat(State(state): State<SandboxState>, Json(request): Json<ChatRequest>) -> Result<Json<Chat>, AppError> {
@@ -340,19 +363,23 @@ async fn load_chat(ingress: &Ingress, citizen: &Citizen) -> Result<Chat, AppErro
         }
         for message in outbox::recent_for_reporter(&mut conn, reporter_id, CHAT_LENGTH).await? {
             let body: Option<Body> = serde_json::from_str(&message.body).ok();
-            let (kind, text) = match &body {
-                Some(Body::LocationRequest { .. }) => ("location_request", body.as_ref().map(Body::display_text)),
-                Some(Body::Template { .. }) => ("template", body.as_ref().map(Body::display_text)),
-                _ => ("text", body.as_ref().map(Body::display_text)),
+            let (kind, text, choices) = match body {
+                Some(Body::LocationRequest { text }) => ("location_request", text, Vec::new()),
+                Some(Body::Buttons { text, buttons }) => ("buttons", text, buttons),
+                Some(Body::List { text, rows, .. }) => ("list", text, rows),
+                Some(template @ Body::Template { .. }) => ("template", template.display_text(), Vec::new()),
+                Some(Body::Text { text }) => ("text", text, Vec::new()),
+                None => ("text", String::new(), Vec::new()),
             };
             items.push(ChatItem {
                 direction: "out",
                 at: berlin_date_time(message.created_at),
                 at_ms: message.created_at,
                 kind: kind.to_string(),
-                text: text.unwrap_or_default(),
+                text,
                 state: Some(message.state.as_str()),
                 location: None,
+                choices,
             });
         }
     }
@@ -385,6 +412,10 @@ fn inbound_item(message: &Message, received_at: i64) -> ChatItem {
             }
             None => (String::new(), None),
         },
+        "interactive" => {
+            let choice = message.interactive.as_ref().and_then(|i| i.button_reply.as_ref().or(i.list_reply.as_ref()));
+            (format!("↩ {}", choice.map(|c| c.title.as_str()).unwrap_or("?")), None)
+        }
         other => (format!("[{other}]"), None),
     };
     ChatItem {
@@ -395,6 +426,7 @@ fn inbound_item(message: &Message, received_at: i64) -> ChatItem {
         text,
         state: None,
         location,
+        choices: Vec::new(),
     }
 }
 

@@ -7,7 +7,8 @@ use tokio::io::AsyncReadExt;
 
 use crate::helpers::*;
 
-async fn run(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+/// Runs `meldeweg ARGS` against the test's service: (success, stdout, stderr).
+pub async fn run(app: &TestApp, args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let output = app.start_process(args, env).wait_with_output().await.unwrap();
     let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
     (output.status.success(), text(output.stdout), text(output.stderr))
@@ -46,7 +47,8 @@ async fn reports_list_json_shows_reports_without_personal_data() {
     let report = &reports[0];
     assert!(report["reference"].as_str().unwrap().starts_with("M-"));
     assert_eq!(report["description"], "Spielplatz: Rutsche hat scharfe Kante");
-    assert_eq!(report["status"], "received");
+    assert_eq!(report["status"], "open");
+    assert_eq!(report["category"], "spielplatz");
     assert!(!stdout.contains(citizen.phone.as_deref().unwrap()));
     assert!(!stdout.contains(citizen.user_id.as_deref().unwrap()));
 }

@@ -25,7 +25,7 @@ async fn a_text_then_a_location_gets_a_reference_number() {
     let request = &app.graph.delivered_to(citizen.address())[1];
     assert_eq!(request.body["interactive"]["type"], "location_request_message");
 
-    app.send(&citizen, location(51.513587, 7.465298)).await;
+    app.send(&citizen, location(51.9607, 7.6261)).await;
     let replies = app.replies(&citizen, 3).await;
     let reference = reference_in(&replies[2]);
     let year = meldeweg::time::berlin_year(meldeweg::time::now_ms());
@@ -37,18 +37,18 @@ async fn a_text_then_a_location_gets_a_reference_number() {
         .await
         .unwrap();
     assert_eq!(row.get::<String, _>("description"), "Tiefes Schlagloch vor der Grundschule");
-    assert!((row.get::<f64, _>("lat") - 51.513587).abs() < 1e-9);
-    assert!((row.get::<f64, _>("lon") - 7.465298).abs() < 1e-9);
+    assert!((row.get::<f64, _>("lat") - 51.9607).abs() < 1e-9);
+    assert!((row.get::<f64, _>("lon") - 7.6261).abs() < 1e-9);
     assert_eq!(row.get::<String, _>("location_source"), "whatsapp_location");
     assert_eq!(row.get::<String, _>("location_label"), "Grundschule am Park, Parkstraße 3");
-    assert_eq!(row.get::<String, _>("status"), "received");
+    assert_eq!(row.get::<String, _>("status"), "open");
 }
 
 #[tokio::test]
 async fn location_first_then_a_description_also_makes_a_report() {
     let app = spawn_app().await;
     let citizen = Citizen::new();
-    app.send(&citizen, location(51.5, 7.4)).await;
+    app.send(&citizen, location(51.9607, 7.6261)).await;
     let replies = app.replies(&citizen, 2).await;
     assert_eq!(replies[1], app.render_in(Lang::De, TextKey::AskDescription, &[]));
     app.send(&citizen, text("Laterne brennt auch tagsüber")).await;
@@ -68,7 +68,7 @@ async fn a_photo_with_a_caption_and_a_location_makes_a_report_with_the_photo() {
     app.graph.add_media("2754859441498128", bytes);
     app.send(&citizen, photo).await;
     app.replies(&citizen, 2).await;
-    app.send(&citizen, location(51.52, 7.47)).await;
+    app.send(&citizen, location(51.9607, 7.6261)).await;
     app.replies(&citizen, 3).await;
     let row = sqlx::query("SELECT r.description, p.media_id FROM reports r JOIN photos p ON p.report_id = r.id")
         .fetch_one(app.db.pool())
@@ -84,7 +84,7 @@ async fn the_notice_is_sent_once_and_reference_numbers_count_up() {
     let citizen = Citizen::new();
     for (n, what) in ["Müll am Glascontainer", "Gully verstopft"].iter().enumerate() {
         app.send(&citizen, text(what)).await;
-        app.send(&citizen, location(51.5 + n as f64 / 100.0, 7.4)).await;
+        app.send(&citizen, location(51.9607 + n as f64 / 1000.0, 7.6261)).await;
     }
     app.queue_drained().await;
     let replies = app.graph.texts_to(citizen.address());
@@ -104,12 +104,12 @@ async fn status_answers_for_own_reports_and_not_for_someone_elses() {
     let alice = Citizen::new();
     let bob = Citizen::new();
     app.send(&alice, text("Schlagloch")).await;
-    app.send(&alice, location(51.5, 7.4)).await;
+    app.send(&alice, location(51.9607, 7.6261)).await;
     let reference = reference_in(&app.replies(&alice, 3).await[2]);
 
     app.send(&alice, text(&format!("status {}", reference.to_lowercase()))).await;
     let own = app.replies(&alice, 4).await[3].clone();
-    assert!(own.contains(&reference) && own.contains("eingegangen"), "{own}");
+    assert!(own.contains(&reference) && own.contains("in Bearbeitung"), "{own}");
 
     app.send(&alice, text("STATUS")).await;
     let list = app.replies(&alice, 5).await[4].clone();
@@ -132,7 +132,7 @@ async fn stop_suppresses_a_reply_still_waiting_and_writing_again_resumes() {
 
     // WhatsApp is down while the report is acknowledged; meanwhile the citizen sends STOP.
     app.graph.script(std::iter::repeat_n(crate::fake_graph::Answer::Status(503), 10_000));
-    app.send(&citizen, location(51.5, 7.4)).await;
+    app.send(&citizen, location(51.9607, 7.6261)).await;
     eventually("the acknowledgement to be tried", || async { app.graph.requests().len() >= 3 }).await;
     app.send(&citizen, text("STOP")).await;
     eventually("the STOP to be recorded", || async {
@@ -194,7 +194,7 @@ async fn messages_from_one_new_citizen_arriving_together_make_one_reporter_and_o
     assert_eq!(app.count("SELECT COUNT(*) FROM reporters").await, 1);
     let replies = app.graph.texts_to(citizen.address());
     assert_eq!(replies.len(), 2, "one notice and one location request: {replies:?}");
-    app.send(&citizen, location(51.5, 7.4)).await;
+    app.send(&citizen, location(51.9607, 7.6261)).await;
     app.replies(&citizen, 3).await;
     let description: String =
         sqlx::query_scalar("SELECT description FROM reports").fetch_one(app.db.pool()).await.unwrap();
@@ -226,7 +226,7 @@ async fn the_number_and_user_id_are_never_stored_in_clear() {
     let app = spawn_app().await;
     let citizen = Citizen::new();
     app.send(&citizen, text("Schild umgefahren")).await;
-    app.send(&citizen, location(51.5, 7.4)).await;
+    app.send(&citizen, location(51.9607, 7.6261)).await;
     app.replies(&citizen, 3).await;
     let values = all_stored_values(&app).await;
     assert!(values.len() > 20, "the check must see the stored data");

@@ -325,6 +325,42 @@ fn check_shape(message: &Value) -> Result<(), String> {
                 Some("location_request_message") if body_ok && interactive["action"]["name"] == "send_location" => {
                     Ok(())
                 }
+                Some("button") if body_ok => {
+                    let buttons = interactive["action"]["buttons"].as_array().cloned().unwrap_or_default();
+                    let valid = |b: &Value| {
+                        b["type"] == "reply"
+                            && matches!(chars(&b["reply"]["id"]), Some(1..=256))
+                            && matches!(chars(&b["reply"]["title"]), Some(1..=20))
+                    };
+                    if (1..=3).contains(&buttons.len()) && buttons.iter().all(valid) {
+                        Ok(())
+                    } else {
+                        Err("1 to 3 reply buttons with id (≤ 256) and title (≤ 20) are required".into())
+                    }
+                }
+                Some("list") if body_ok => {
+                    let action = &interactive["action"];
+                    let sections = action["sections"].as_array().cloned().unwrap_or_default();
+                    let rows: Vec<Value> =
+                        sections.iter().flat_map(|s| s["rows"].as_array().cloned().unwrap_or_default()).collect();
+                    let row_ok = |r: &Value| {
+                        matches!(chars(&r["id"]), Some(1..=200))
+                            && matches!(chars(&r["title"]), Some(1..=24))
+                            && r.get("description").is_none_or(|d| matches!(chars(d), Some(0..=72)))
+                    };
+                    let sections_ok = (1..=10).contains(&sections.len())
+                        && sections.iter().all(|s| s.get("title").is_none_or(|t| matches!(chars(t), Some(1..=24))));
+                    if matches!(chars(&action["button"]), Some(1..=20))
+                        && sections_ok
+                        && (1..=10).contains(&rows.len())
+                        && rows.iter().all(row_ok)
+                    {
+                        Ok(())
+                    } else {
+                        Err("a list needs a button (≤ 20), 1-10 sections and 1-10 rows (title ≤ 24, description ≤ 72)"
+                            .into())
+                    }
+                }
                 _ => Err("unsupported or malformed interactive message".into()),
             }
         }

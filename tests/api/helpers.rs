@@ -192,6 +192,16 @@ pub fn location(lat: f64, lon: f64) -> Value {
         "latitude": lat, "longitude": lon, "name": "Grundschule am Park", "address": "Parkstraße 3" } })
 }
 
+/// The citizen's tap on a reply button.
+pub fn button_reply(id: &str, title: &str) -> Value {
+    json!({ "type": "interactive", "interactive": { "type": "button_reply", "button_reply": { "id": id, "title": title } } })
+}
+
+/// The citizen's choice from a list.
+pub fn list_reply(id: &str, title: &str) -> Value {
+    json!({ "type": "interactive", "interactive": { "type": "list_reply", "list_reply": { "id": id, "title": title } } })
+}
+
 /// A webhook delivery as Meta POSTs it, with these contacts, messages and statuses.
 pub fn delivery(contacts: Vec<Value>, messages: Vec<Value>, statuses: Vec<Value>) -> Value {
     let mut value = json!({

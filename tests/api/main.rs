@@ -11,4 +11,5 @@ mod outbound;
 mod photos;
 mod queue;
 mod sandbox;
+mod triage;
 mod webhook;

@@ -60,7 +60,7 @@ async fn outside_the_24_hour_window_a_template_is_sent_where_configured_else_not
     .await;
     let citizen = Citizen::new();
     app.send_at(&citizen, text("Baum auf dem Radweg"), 26 * 3600).await;
-    app.send_at(&citizen, location(51.5, 7.4), 25 * 3600).await;
+    app.send_at(&citizen, location(51.9607, 7.6261), 25 * 3600).await;
     app.queue_drained().await;
     let year = meldeweg::time::berlin_year(meldeweg::time::now_ms());
     assert_eq!(app.graph.texts_to(citizen.address()), vec![format!("template:meldeweg_eingang:M-{year}-000001")]);

@@ -3,6 +3,7 @@
 //! photo can fail ending in a polite reply, not a lost message.
 
 use meldeweg::texts::TextKey;
+use meldeweg_workers::conversation::Lang;
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -64,21 +65,34 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 }
 
 #[tokio::test]
-async fn a_phone_photo_with_gps_becomes_a_report_at_the_photos_place_and_is_served_clean() {
+async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_clean() {
     let app = spawn_app().await;
     let citizen = Citizen::new();
     let original = fixture_photo("phone_o6_gps.jpg");
     assert!(contains(&original, b"Mustermann"), "the fixture names its owner");
     app.send(&citizen, image(&app, "media-phone", original, Some("Schlagloch vor der Schule"))).await;
     let replies = app.replies(&citizen, 2).await;
-    assert!(replies[1].contains("M-20"), "the reference follows at once, no location request: {replies:?}");
+    // Far from any address in the demo town, the question names the coordinates.
+    let question = app.render_in(Lang::De, TextKey::ConfirmPlace, &[("address", "51.90631, 10.42919")]);
+    assert_eq!(replies[1], question, "asked instead of a location request");
+    let asked = &app.graph.delivered_to(citizen.address())[1].body;
+    assert_eq!(asked["interactive"]["type"], "button");
+    let buttons = &asked["interactive"]["action"]["buttons"];
+    assert_eq!(buttons[0]["reply"], json!({ "id": "place:yes", "title": "Ja, hier" }));
+    assert_eq!(buttons[1]["reply"], json!({ "id": "place:other", "title": "Anderer Ort" }));
+    app.send(&citizen, button_reply("place:yes", "Ja, hier")).await;
+    let replies = app.replies(&citizen, 3).await;
+    // The Harz is not Musterstadt: the report is kept, nothing is opened.
+    assert!(replies[2].contains("M-20") && replies[2].contains("nicht in Musterstadt"), "{replies:?}");
     app.queue_drained().await;
 
-    let row = sqlx::query("SELECT location_source, lat, lon, description FROM reports")
+    let row = sqlx::query("SELECT location_source, lat, lon, description, status FROM reports")
         .fetch_one(app.db.pool())
         .await
         .unwrap();
     assert_eq!(row.get::<String, _>("location_source"), "photo_exif");
+    assert_eq!(row.get::<String, _>("status"), "outside_area");
+    assert_eq!(app.count("SELECT COUNT(*) FROM work_orders").await, 0);
     assert!((row.get::<f64, _>("lat") - 51.906312).abs() < 1e-5);
     assert!((row.get::<f64, _>("lon") - 10.429187).abs() < 1e-5);
     assert_eq!(row.get::<Option<String>, _>("description").as_deref(), Some("Schlagloch vor der Schule"));
@@ -128,14 +142,17 @@ async fn photo_urls_cannot_be_guessed() {
 async fn a_shared_location_wins_over_the_photos_gps() {
     let app = spawn_app().await;
     let citizen = Citizen::new();
-    app.send(&citizen, location(51.5136, 7.4653)).await;
+    app.send(&citizen, location(51.9607, 7.6261)).await;
     app.replies(&citizen, 2).await; // notice, and what is the problem?
     app.send(&citizen, image(&app, "media-webp", fixture_photo("camera_o1_gps.webp"), None)).await;
     let replies = app.replies(&citizen, 3).await;
-    assert!(replies[2].contains("M-20"), "{replies:?}");
+    assert_eq!(replies[2], app.render(TextKey::AskCategory), "a photo alone does not say what it is");
+    app.send(&citizen, list_reply("category:strassenschaden", "Straßenschaden")).await;
+    let replies = app.replies(&citizen, 4).await;
+    assert!(replies[3].contains("M-20"), "{replies:?}");
     let row = sqlx::query("SELECT location_source, lat FROM reports").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(row.get::<String, _>("location_source"), "whatsapp_location");
-    assert!((row.get::<f64, _>("lat") - 51.5136).abs() < 1e-9);
+    assert!((row.get::<f64, _>("lat") - 51.9607).abs() < 1e-9);
     let stored = photos(&app).await;
     let (lat, lon) = stored[0].gps.expect("the photo's own position is kept with it");
     assert!((lat - 51.9042).abs() < 1e-5 && (lon - 10.4301).abs() < 1e-5);
@@ -153,8 +170,10 @@ async fn a_screenshot_sent_as_a_document_uses_its_xmp_position() {
         "caption": "Müll am Spielplatz",
     }});
     app.send(&citizen, document).await;
-    let replies = app.replies(&citizen, 2).await;
-    assert!(replies[1].contains("M-20"), "{replies:?}");
+    app.replies(&citizen, 2).await; // notice, and is this the place?
+    app.send(&citizen, text("ja")).await;
+    let replies = app.replies(&citizen, 3).await;
+    assert!(replies[2].contains("M-20"), "{replies:?}");
     let source: String =
         sqlx::query_scalar("SELECT location_source FROM reports").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(source, "photo_exif");
@@ -167,9 +186,14 @@ async fn a_photo_without_gps_asks_for_the_place() {
     app.send(&citizen, image(&app, "media-plain", fixture_photo("whatsapp_nometa.jpg"), None)).await;
     let replies = app.replies(&citizen, 2).await;
     assert_eq!(replies[1], app.render(TextKey::LocationRequest));
-    app.send(&citizen, location(51.5, 7.4)).await;
-    assert!(app.replies(&citizen, 3).await[2].contains("M-20"));
+    app.send(&citizen, location(51.9607, 7.6261)).await;
+    assert_eq!(app.replies(&citizen, 3).await[2], app.render(TextKey::AskCategory));
+    app.send(&citizen, list_reply("category:muell", "Müll")).await;
+    assert!(app.replies(&citizen, 4).await[3].contains("M-20"));
     assert_eq!(app.count("SELECT COUNT(*) FROM photos WHERE report_id IS NOT NULL").await, 1);
+    let category: String =
+        sqlx::query_scalar("SELECT category_source FROM reports").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(category, "reporter");
 }
 
 #[tokio::test]

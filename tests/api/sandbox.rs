@@ -91,7 +91,7 @@ async fn the_chat_long_poll_answers_when_something_changes() {
 }
 
 #[tokio::test]
-async fn sandbox_photos_go_through_cleaning_and_a_photo_with_gps_is_a_whole_report() {
+async fn sandbox_photos_go_through_cleaning_and_a_confirmed_photo_position_places_the_report() {
     let app = spawn_sandbox().await;
     let post = |bytes: Vec<u8>, from: &str| {
         app.http
@@ -110,6 +110,21 @@ async fn sandbox_photos_go_through_cleaning_and_a_photo_with_gps_is_a_whole_repo
     assert_eq!(post(too_big, "4917600000002").await.unwrap().status(), 413);
     assert_eq!(post(photo, "4917600000002").await.unwrap().status(), 200);
     app.queue_drained().await;
+    let chat: Value = app
+        .http
+        .post(app.url("/sandbox/api/chat"))
+        .json(&json!({ "from": "4917600000002" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let question = chat["items"].as_array().unwrap().iter().find(|i| i["kind"] == "buttons").expect("place question");
+    assert_eq!(question["choices"][0], json!({ "id": "place:yes", "title": "Ja, hier" }));
+    let yes = json!({ "from": "4917600000002", "kind": "choice", "id": "place:yes", "title": "Ja, hier" });
+    assert_eq!(say(&app, yes).await.status(), 200);
+    app.queue_drained().await;
     let row = sqlx::query("SELECT description, location_source FROM reports").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(row.get::<Option<String>, _>("description").as_deref(), Some("Glässcherben"));
     assert_eq!(row.get::<String, _>("location_source"), "photo_exif");
@@ -125,6 +140,8 @@ async fn bad_sandbox_input_gets_a_clear_400() {
         (json!({ "from": "4917600000003", "kind": "text", "text": "   " }), "1 to 4096"),
         (json!({ "from": "4917600000003", "kind": "text", "text": "x".repeat(4097) }), "1 to 4096"),
         (json!({ "from": "4917600000003", "kind": "location", "lat": 95.0, "lon": 7.0 }), "latitude"),
+        (json!({ "from": "4917600000003", "kind": "choice", "id": "", "title": "Ja" }), "a choice needs"),
+        (json!({ "from": "4917600000003", "kind": "choice", "id": "x", "title": "y".repeat(25) }), "a choice needs"),
     ] {
         let response = say(&app, message).await;
         assert_eq!(response.status(), 400);

@@ -122,7 +122,7 @@ fn every_message_type() -> Vec<(Citizen, Value, Vec<TextKey>)> {
         ),
         (media("video", json!({ "mime_type": "video/mp4" })), vec![Notice, UnsupportedVideo]),
         (media("sticker", json!({ "mime_type": "image/webp", "animated": false })), vec![]),
-        (location(51.5136, 7.4653), vec![Notice, AskDescription]),
+        (location(51.9607, 7.6261), vec![Notice, AskDescription]),
         (
             json!({ "type": "contacts", "contacts": [{ "name": { "formatted_name": "Max Muster" },
                      "phones": [{ "phone": "+49 151 1111111", "wa_id": "491511111111", "type": "MOBILE" }] }] }),
@@ -201,7 +201,7 @@ async fn a_redelivered_delivery_makes_one_report_and_one_answer() {
     let citizen = Citizen::new();
     app.send(&citizen, text("Ampel an der Schule blinkt nur noch gelb")).await;
     app.replies(&citizen, 2).await;
-    let located = delivery(vec![citizen.contact()], vec![citizen.message(location(51.51, 7.46))], vec![]);
+    let located = delivery(vec![citizen.contact()], vec![citizen.message(location(51.9607, 7.6261))], vec![]);
     for _ in 0..3 {
         assert_eq!(app.post_webhook(&located).await.status(), 200);
     }
