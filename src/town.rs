@@ -32,6 +32,15 @@ pub struct Municipality {
     pub max_address_distance_m: f64,
 }
 
+impl Municipality {
+    /// "Street Number" of the address point nearest to `at`, if one is close enough.
+    pub fn address_near(&self, at: meldeweg_workers::LatLon) -> Option<String> {
+        let (point, distance) = self.town.streets.nearest(at)?;
+        (distance <= self.max_address_distance_m)
+            .then(|| format!("{} {}", point.street, point.number).trim().to_string())
+    }
+}
+
 fn read(path: &Path) -> Result<String, TownError> {
     std::fs::read_to_string(path).map_err(|source| TownError::Read { file: path.display().to_string(), source })
 }

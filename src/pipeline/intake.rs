@@ -164,13 +164,10 @@ async fn apply(
             out.compose(tx, TextKey::LocationRequest, Form::LocationRequest, text, &[], None).await?;
         }
         Action::Reply(Reply::ConfirmPlace(point)) => {
-            let municipality = &pipeline.municipality;
-            let address = match municipality.town.streets.nearest(point) {
-                Some((near, distance)) if distance <= municipality.max_address_distance_m => {
-                    format!("{} {}", near.street, near.number).trim().to_string()
-                }
-                _ => format!("{:.5}, {:.5}", point.lat(), point.lon()),
-            };
+            let address = pipeline
+                .municipality
+                .address_near(point)
+                .unwrap_or_else(|| format!("{:.5}, {:.5}", point.lat(), point.lon()));
             let text = pipeline.texts.render(out.lang, TextKey::ConfirmPlace, &[("address", &address)]);
             let button = |id: &str, key| Choice {
                 id: id.to_string(),

@@ -10,12 +10,11 @@
 //! The duplicate search and a new order happen under the lock on the open-order revision, so
 //! two reports of one pothole arriving together cannot open two orders.
 
-use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::Priority;
 use meldeweg_workers::geotag::{OpenOrder, Placement, Route};
 use serde::{Deserialize, Serialize};
 
-use super::outgoing::Outgoing;
+use super::outgoing::{Form, Outgoing};
 use super::{complete, retry, Pipeline};
 use crate::db::reports::{self, ReportStatus, Triaged};
 use crate::db::work_orders::{self, NewOrder};
@@ -59,12 +58,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         drop(tx);
         return complete(pipeline, job).await;
     }
-    let address = municipality
-        .town
-        .streets
-        .nearest(report.at)
-        .filter(|(_, distance)| *distance <= municipality.max_address_distance_m)
-        .map(|(point, _)| format!("{} {}", point.street, point.number).trim().to_string());
+    let address = municipality.address_near(report.at);
     let district = match area.locate(report.at) {
         Placement::Outside => None,
         Placement::Inside(Some(district)) => Some(district),
@@ -91,7 +85,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
                 triaged.status = ReportStatus::Open;
                 let revision = work_orders::lock_revision(tx.conn(), pipeline.db.backend()).await.map_err(retry)?;
                 let index = open_orders.catch_up(tx.conn(), revision).await.map_err(retry)?;
-                match index.duplicate_of(report.at, report.category, radius(pipeline, report.category)) {
+                match index.duplicate_of(report.at, report.category, municipality.radii[&report.category]) {
                     Some((order_id, _)) => {
                         work_orders::raise_priority(tx.conn(), order_id, report.priority, now).await.map_err(retry)?;
                         triaged.order = Some((order_id, "duplicate"));
@@ -125,25 +119,18 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     if let Some(reporter_id) = report.reporter_id {
         let lang = reporters::language(tx.conn(), reporter_id).await?;
         let mut out = Outgoing::new(pipeline, reporter_id, lang, now);
-        let reference = [("reference", report.reference.as_str())];
-        let mut text = match answer {
-            Answer::Created => pipeline.texts.render(lang, TextKey::ReportCreated, &reference),
-            Answer::Known => pipeline.texts.render(lang, TextKey::ReportKnown, &reference),
-            Answer::Outside => pipeline.texts.render(lang, TextKey::ReportOutside, &reference),
-            Answer::Forwarded(reply) => {
-                pipeline.texts.render(lang, TextKey::ReportForwarded, &[reference[0], ("reply", reply)])
-            }
+        let reference = ("reference", report.reference.as_str());
+        let (key, params) = match answer {
+            Answer::Created => (TextKey::ReportCreated, vec![reference]),
+            Answer::Known => (TextKey::ReportKnown, vec![reference]),
+            Answer::Outside => (TextKey::ReportOutside, vec![reference]),
+            Answer::Forwarded(reply) => (TextKey::ReportForwarded, vec![reference, ("reply", reply)]),
         };
+        let mut text = pipeline.texts.render(lang, key, &params);
         if report.priority == Priority::Urgent {
             text = format!("{text}\n\n{}", pipeline.texts.render(lang, TextKey::EmergencyHint, &[]));
         }
-        let key = match answer {
-            Answer::Created => TextKey::ReportCreated,
-            Answer::Known => TextKey::ReportKnown,
-            Answer::Outside => TextKey::ReportOutside,
-            Answer::Forwarded(_) => TextKey::ReportForwarded,
-        };
-        out.compose(&mut tx, key, super::outgoing::Form::Text, text, &reference, Some(report_id)).await?;
+        out.compose(&mut tx, key, Form::Text, text, &params, Some(report_id)).await?;
         out.finish(&mut tx).await?;
     }
     pipeline.queue.complete_in(&mut tx, job).await?;
@@ -154,8 +141,4 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     tracing::debug!(report = %report.reference, status = status.as_str(), "triaged");
     pipeline.chat_changed();
     Ok(())
-}
-
-fn radius(pipeline: &Pipeline, category: Category) -> f64 {
-    pipeline.municipality.radii.get(&category).copied().unwrap_or(25.0)
 }
