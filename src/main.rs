@@ -10,6 +10,9 @@ use clap::{Parser, Subcommand};
 use meldeweg::config::Settings;
 use meldeweg::db::{reports, work_orders, Db};
 use meldeweg::startup::{run_worker, Application};
+use meldeweg_workers::category::Category;
+use meldeweg_workers::classify::{evaluate, Classifier};
+use meldeweg_workers::Reference;
 use tokio_util::sync::CancellationToken;
 use tracing_subscriber::EnvFilter;
 
@@ -51,7 +54,10 @@ enum Command {
     },
     /// Classify texts read from stdin, one per line, printing one JSON object per line; with
     /// --eval, measure the classifier on a labelled file instead.
+    #[command(args_conflicts_with_subcommands = true)]
     Classify {
+        #[command(subcommand)]
+        command: Option<ClassifyCommand>,
         /// A TSV file with the header `category<TAB>text`: prints accuracy, macro-F1 and the
         /// confusion matrix.
         #[arg(long, value_name = "FILE.tsv")]
@@ -80,6 +86,17 @@ enum PhotoCommand {
 }
 
 #[derive(Subcommand)]
+enum ClassifyCommand {
+    /// Let the model learn from every staff correction made so far (used from the next start
+    /// of the service), and show the held-out figures before and after.
+    Retrain {
+        /// The held-out evaluation set.
+        #[arg(long, value_name = "FILE.tsv", default_value = "config/evaluation/eval.tsv")]
+        eval: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum OrdersCommand {
     /// List the most recent work orders with their reports.
     List {
@@ -94,6 +111,14 @@ enum OrdersCommand {
 
 #[derive(Subcommand)]
 enum ReportsCommand {
+    /// Put a report into another category, as staff do; the correction trains the classifier
+    /// from the next `meldeweg classify retrain`.
+    Recategorise {
+        /// The report's reference, e.g. M-2026-000123.
+        reference: String,
+        /// The category id, e.g. beleuchtung.
+        category: String,
+    },
     /// List the most recent reports.
     List {
         /// Print JSON instead of a table.
@@ -174,11 +199,36 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             });
             println!("{summary}");
         }
-        Command::Classify { eval } => {
-            let classifier = meldeweg::town::load_classifier(&settings)?;
+        Command::Classify { command: Some(ClassifyCommand::Retrain { eval }), .. } => {
+            let text = std::fs::read_to_string(&eval).with_context(|| format!("reading {}", eval.display()))?;
+            let examples = evaluate::parse_tsv(&text).with_context(|| format!("{}", eval.display()))?;
+            let db = Db::connect(&settings.database_url(), &settings.database).await?;
+            db.migrate().await?;
+            let mut conn = db.pool().acquire().await.context("database")?;
+            let before = evaluate::evaluate(&classifier(&settings, &mut conn).await?, &examples);
+            let corrections = reports::include_all_corrections(&mut conn).await?;
+            let after = evaluate::evaluate(&classifier(&settings, &mut conn).await?, &examples);
+            drop(conn);
+            db.close().await;
+            println!("{corrections} staff corrections included; restart the service to use the new model");
+            println!(
+                "held-out ({}): accuracy {:.3} -> {:.3}, macro-F1 {:.3} -> {:.3}",
+                eval.display(),
+                before.accuracy,
+                after.accuracy,
+                before.macro_f1,
+                after.macro_f1
+            );
+        }
+        Command::Classify { command: None, eval } => {
+            let db = Db::connect(&settings.database_url(), &settings.database).await?;
+            db.migrate().await?;
+            let mut conn = db.pool().acquire().await.context("database")?;
+            let classifier = classifier(&settings, &mut conn).await?;
+            drop(conn);
+            db.close().await;
             match eval {
                 Some(path) => {
-                    use meldeweg_workers::classify::evaluate;
                     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
                     let examples = evaluate::parse_tsv(&text).with_context(|| format!("{}", path.display()))?;
                     print!("{}", evaluate::evaluate(&classifier, &examples));
@@ -188,10 +238,28 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     let mut out = std::io::stdout().lock();
                     for line in std::io::stdin().lock().lines() {
                         let line = line.context("reading stdin")?;
-                        let classification = classifier.classify(&line);
-                        writeln!(out, "{}", serde_json::to_string(&classification)?)?;
+                        writeln!(out, "{}", serde_json::to_string(&classifier.classify(&line))?)?;
                     }
                 }
+            }
+        }
+        Command::Reports { command: ReportsCommand::Recategorise { reference, category } } => {
+            let parsed: Reference = reference
+                .parse()
+                .map_err(|_| anyhow::anyhow!("{reference:?} is not a reference like M-2026-000123"))?;
+            let category = Category::from_id(&category).ok_or_else(|| {
+                let ids: Vec<&str> = Category::ALL.iter().map(|c| c.id()).collect();
+                anyhow::anyhow!("{category:?} is not a category; one of {}", ids.join(", "))
+            })?;
+            let db = Db::connect(&settings.database_url(), &settings.database).await?;
+            db.migrate().await?;
+            let mut conn = db.pool().acquire().await.context("database")?;
+            let before = reports::recategorise(&mut conn, parsed, category, "cli", meldeweg::time::now_ms()).await?;
+            drop(conn);
+            db.close().await;
+            match before {
+                Some(before) => println!("{reference}: {before} -> {}", category.id()),
+                None => anyhow::bail!("there is no report {reference}"),
             }
         }
         Command::Orders { command: OrdersCommand::List { json, limit } } => {
@@ -243,6 +311,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The classifier as the service builds it: training texts plus retrained staff corrections.
+async fn classifier(settings: &Settings, conn: &mut sqlx::AnyConnection) -> anyhow::Result<Classifier> {
+    let corrections = reports::training_corrections(conn).await?;
+    Ok(meldeweg::town::load_classifier(settings, &corrections)?)
 }
 
 /// Cancels `token` on SIGTERM or SIGINT, so running work finishes before the process exits.

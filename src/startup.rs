@@ -18,7 +18,7 @@ use crate::channels::whatsapp::media::{MediaSource, SandboxMedia};
 use crate::channels::whatsapp::store::Store;
 use crate::config::{secret, Settings, WebhookAuth as WebhookAuthSetting, WhatsAppMode};
 use crate::crypto::{CryptoError, Vault};
-use crate::db::{Backend, Db, DbError};
+use crate::db::{reports, Backend, Db, DbError};
 use crate::pipeline::photo::PhotoStage;
 use crate::pipeline::{OpenOrders, Pipeline, Sender};
 use crate::queue::{self, Queue, Worker};
@@ -39,6 +39,8 @@ pub enum StartupError {
     Texts(#[from] TextsError),
     #[error(transparent)]
     Town(#[from] crate::town::TownError),
+    #[error("reading the classifier's corrections: {0}")]
+    Corrections(#[from] reports::ReportError),
     #[error(transparent)]
     Client(#[from] ClientError),
     #[error(transparent)]
@@ -87,7 +89,11 @@ impl Services {
             limits: settings.photos.limits(),
             permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.concurrency())),
         };
-        let municipality = crate::town::load(settings)?;
+        let corrections = {
+            let mut conn = db.pool().acquire().await.map_err(DbError::from)?;
+            reports::training_corrections(&mut conn).await?
+        };
+        let municipality = crate::town::load(settings, &corrections)?;
         let open_orders = tokio::sync::Mutex::new(OpenOrders::new(municipality.town.area.centre()));
         let (chat_tx, chat_updates) = watch::channel(0);
         let pipeline = Arc::new(Pipeline {

@@ -1,6 +1,7 @@
 //! Loading the municipality's data at start-up: the districts, routing and street files named
-//! in `[geo]`, and the categories and training texts named in `[classify]`. Every problem is
-//! reported with the file it is in, and nothing starts with bad data.
+//! in `[geo]`, and the categories and training texts named in `[classify]` (plus the staff
+//! corrections up to the last `meldeweg classify retrain`, read from the database). Every
+//! problem is reported with the file it is in, and nothing starts with bad data.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -49,8 +50,12 @@ fn invalid(path: &Path) -> impl Fn(String) -> TownError + '_ {
     move |reason| TownError::Invalid { file: path.display().to_string(), reason }
 }
 
-/// The categories and the classifier trained on the texts in the training directory.
-pub fn load_classifier(settings: &Settings) -> Result<Classifier, TownError> {
+/// How many corpus texts one staff correction counts as: staff have looked at the report.
+const CORRECTION_WEIGHT: usize = 5;
+
+/// The categories and the classifier trained on the texts in the training directory and on
+/// staff corrections (category, text).
+pub fn load_classifier(settings: &Settings, corrections: &[(Category, String)]) -> Result<Classifier, TownError> {
     let path = &settings.classify.categories_file;
     let categories = Categories::from_toml(&read(path)?).map_err(|e| invalid(path)(e.to_string()))?;
     let mut corpus = Vec::new();
@@ -59,10 +64,13 @@ pub fn load_classifier(settings: &Settings) -> Result<Classifier, TownError> {
         corpus.push((category, read(&path)?));
     }
     let examples = corpus.iter().flat_map(|(category, text)| corpus_lines(text).map(move |line| (*category, line)));
-    Ok(Classifier::train(categories, examples))
+    let corrected = corrections
+        .iter()
+        .flat_map(|(category, text)| std::iter::repeat_n((*category, text.as_str()), CORRECTION_WEIGHT));
+    Ok(Classifier::train(categories, examples.chain(corrected)))
 }
 
-pub fn load(settings: &Settings) -> Result<Municipality, TownError> {
+pub fn load(settings: &Settings, corrections: &[(Category, String)]) -> Result<Municipality, TownError> {
     let geo = &settings.geo;
     let area =
         Area::from_geojson(&read(&geo.districts_file)?).map_err(|e| invalid(&geo.districts_file)(e.to_string()))?;
@@ -71,7 +79,7 @@ pub fn load(settings: &Settings) -> Result<Municipality, TownError> {
         .map_err(|e| invalid(&geo.routing_file)(e.to_string()))?;
     let streets =
         Gazetteer::from_csv(&read(&geo.streets_file)?).map_err(|e| invalid(&geo.streets_file)(e.to_string()))?;
-    let classifier = load_classifier(settings)?;
+    let classifier = load_classifier(settings, corrections)?;
     Ok(Municipality {
         town: Town { area, streets, classifier, min_confidence: settings.classify.min_confidence },
         routing,

@@ -13,6 +13,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (2, "job series", include_str!("../../migrations/sqlite/0002_job_series.sql")),
     (3, "cleaned photos", include_str!("../../migrations/sqlite/0003_cleaned_photos.sql")),
     (4, "work orders", include_str!("../../migrations/sqlite/0004_work_orders.sql")),
+    (5, "category corrections", include_str!("../../migrations/sqlite/0005_category_corrections.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -20,6 +21,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (2, "job series", include_str!("../../migrations/postgres/0002_job_series.sql")),
     (3, "cleaned photos", include_str!("../../migrations/postgres/0003_cleaned_photos.sql")),
     (4, "work orders", include_str!("../../migrations/postgres/0004_work_orders.sql")),
+    (5, "category corrections", include_str!("../../migrations/postgres/0005_category_corrections.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -224,6 +224,84 @@ pub async fn record_triage(
     Ok(())
 }
 
+/// Staff put a report into another category; the correction becomes training data. Returns
+/// the category it had, or `None` when no report has that reference.
+pub async fn recategorise(
+    conn: &mut AnyConnection,
+    reference: Reference,
+    category: Category,
+    by: &str,
+    now_ms: i64,
+) -> Result<Option<String>, ReportError> {
+    let Some(row) = sqlx::query("SELECT id, category FROM reports WHERE reference = $1")
+        .bind(reference.to_string())
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let id: i64 = row.try_get("id")?;
+    let before: String = row.try_get::<Option<String>, _>("category")?.unwrap_or_default();
+    sqlx::query("UPDATE reports SET category = $1, category_source = 'staff', confidence = 1.0 WHERE id = $2")
+        .bind(category.id())
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO category_corrections (report_id, from_category, to_category, corrected_by, created_at)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(&before)
+    .bind(category.id())
+    .bind(by)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
+    Ok(Some(before))
+}
+
+const CORRECTIONS_UPTO: &str = "classifier.corrections_upto";
+
+/// The corrections the current model learns from: each report's latest correction up to the
+/// last retrain, with the report's description (gone once the description is deleted).
+pub async fn training_corrections(conn: &mut AnyConnection) -> Result<Vec<(Category, String)>, ReportError> {
+    let rows = sqlx::query(
+        "SELECT c.to_category, r.description FROM category_corrections c JOIN reports r ON r.id = c.report_id
+         WHERE c.id <= (SELECT value FROM counters WHERE name = $1) AND r.description IS NOT NULL
+           AND c.id = (SELECT MAX(id) FROM category_corrections WHERE report_id = c.report_id)
+         ORDER BY c.id",
+    )
+    .bind(CORRECTIONS_UPTO)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .filter_map(|row| {
+            let category: String = match row.try_get("to_category") {
+                Ok(c) => c,
+                Err(e) => return Some(Err(e.into())),
+            };
+            let description: String = match row.try_get("description") {
+                Ok(d) => d,
+                Err(e) => return Some(Err(e.into())),
+            };
+            Category::from_id(&category).map(|c| Ok((c, description)))
+        })
+        .collect()
+}
+
+/// Lets the next model learn from every correction made so far; returns how many there are.
+pub async fn include_all_corrections(conn: &mut AnyConnection) -> Result<i64, ReportError> {
+    let newest: Option<i64> =
+        sqlx::query_scalar("SELECT MAX(id) FROM category_corrections").fetch_one(&mut *conn).await?;
+    sqlx::query("UPDATE counters SET value = $1 WHERE name = $2")
+        .bind(newest.unwrap_or(0))
+        .bind(CORRECTIONS_UPTO)
+        .execute(&mut *conn)
+        .await?;
+    Ok(sqlx::query_scalar("SELECT COUNT(*) FROM category_corrections").fetch_one(conn).await?)
+}
+
 /// A report as its reporter may see it in the chat.
 #[derive(Debug, Clone)]
 pub struct Summary {

@@ -137,3 +137,81 @@ async fn import_streets_turns_an_osm_export_into_a_gazetteer() {
     assert!(!ok);
     assert!(stderr.contains("no address points"), "{stderr}");
 }
+
+/// `meldeweg classify` with `input` on stdin: one JSON object per line.
+async fn classify(app: &TestApp, input: &str) -> Vec<Value> {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_meldeweg"))
+        .arg("classify")
+        .env_clear()
+        .envs(app.process_env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    drop(stdin);
+    let output = child.wait_with_output().await.unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[tokio::test]
+async fn classify_reads_lines_and_prints_one_json_object_each() {
+    let app = spawn_app().await;
+    let answers = classify(&app, "laterne brennt auch tagsüber\nGully offen, Deckel fehlt!!\n\n").await;
+    assert_eq!(answers.len(), 3, "one answer per line, the empty one too");
+    assert_eq!(answers[0]["category"], "beleuchtung");
+    assert_eq!(answers[0]["priority"], "normal");
+    let confidence = answers[0]["confidence"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&confidence));
+    assert!(answers[0]["runner_up"].is_string() && answers[0]["runner_up"] != "beleuchtung");
+    assert_eq!(answers[1]["category"], "kanal");
+    assert_eq!(answers[1]["priority"], "urgent");
+    assert_eq!(answers[1]["danger"], serde_json::json!(["offener Schacht"]));
+    assert_eq!(answers[2]["confidence"], 0.0, "nothing to go on");
+
+    let (ok, stdout, stderr) = run(&app, &["classify", "--eval", "config/evaluation/eval.tsv"], &[]).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("accuracy: ") && stdout.contains("macro-F1: ") && stdout.contains("winterdienst"));
+    let bad = app.dir.path().join("bad.tsv");
+    std::fs::write(&bad, "category\ttext\nabfall\tMüll\n").unwrap();
+    let (ok, _, stderr) = run(&app, &["classify", "--eval", bad.to_str().unwrap()], &[]).await;
+    assert!(!ok && stderr.contains("line 2: unknown category \"abfall\""), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_staff_correction_changes_the_answer_after_the_next_retrain() {
+    let app = spawn_app().await;
+    let citizen = Citizen::new();
+    let words = "Die Bank am Teich wackelt";
+    app.send(&citizen, text(words)).await;
+    app.send(&citizen, location(51.9607, 7.6261)).await;
+    let answer = app.replies(&citizen, 3).await.remove(2);
+    let reference = &answer[answer.find("M-").unwrap()..][..13];
+    assert_eq!(classify(&app, words).await[0]["category"], "sonstiges");
+
+    let (ok, stdout, stderr) = run(&app, &["reports", "recategorise", reference, "gruen"], &[]).await;
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), format!("{reference}: sonstiges -> gruen"));
+    let source: String =
+        sqlx::query_scalar("SELECT category_source FROM reports").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(source, "staff");
+    assert_eq!(classify(&app, words).await[0]["category"], "sonstiges", "not before the retrain");
+
+    let (ok, stdout, stderr) = run(&app, &["classify", "retrain"], &[]).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("1 staff corrections included"), "{stdout}");
+    assert_eq!(classify(&app, words).await[0]["category"], "gruen");
+
+    for (args, reason) in [
+        (vec!["reports", "recategorise", "M-2026-999999", "gruen"], "there is no report"),
+        (vec!["reports", "recategorise", reference, "abfall"], "not a category"),
+        (vec!["reports", "recategorise", "M-26-1", "gruen"], "not a reference"),
+    ] {
+        let (ok, _, stderr) = run(&app, &args, &[]).await;
+        assert!(!ok && stderr.contains(reason), "{args:?}: {stderr}");
+    }
+}
