@@ -13,6 +13,7 @@ pub mod text;
 
 use std::collections::HashMap;
 
+use aho_corasick::{AhoCorasick, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
 use serde::Serialize;
 
@@ -41,11 +42,13 @@ pub struct Classification {
     pub danger: Vec<String>,
 }
 
-enum Keyword {
-    /// Occurs anywhere in a word (compounds match).
-    Part(String),
-    /// Only as a whole word (" eis ").
-    Word(String),
+/// What a fixed string found in the folded text stands for.
+#[derive(Debug, Clone, Copy)]
+enum Meaning {
+    /// A keyword of this category (by index).
+    Keyword(usize),
+    /// An alternative of entry `entry` of danger rule `rule`.
+    Danger { rule: usize, entry: usize },
 }
 
 pub struct Classifier {
@@ -54,7 +57,12 @@ pub struct Classifier {
     /// Feature hash → log P(feature | category).
     likelihood: HashMap<u64, [f32; CATEGORIES]>,
     log_prior: [f64; CATEGORIES],
-    keywords: Vec<(usize, Keyword)>,
+    /// Every keyword and danger word, found in one pass over the text.
+    patterns: AhoCorasick,
+    /// By pattern id: what finding it means (one string can mean several things).
+    meanings: Vec<Vec<Meaning>>,
+    /// Where each danger rule's entries start in a flat list of all entries, and its length.
+    entry_offsets: Vec<usize>,
 }
 
 impl std::fmt::Debug for Classifier {
@@ -103,16 +111,41 @@ impl Classifier {
                 (hash, logs)
             })
             .collect();
-        let keywords = categories
-            .iter()
-            .flat_map(|(category, entry)| {
-                entry.keywords.iter().map(move |k| match k.strip_prefix('=') {
-                    Some(word) => (category as usize, Keyword::Word(format!(" {word} "))),
-                    None => (category as usize, Keyword::Part(k.clone())),
-                })
-            })
-            .collect();
-        Self { categories, stemmer, likelihood, log_prior, keywords }
+        let mut strings: Vec<String> = Vec::new();
+        let mut meanings: Vec<Vec<Meaning>> = Vec::new();
+        let mut add = |string: String, meaning: Meaning| match strings.iter().position(|s| *s == string) {
+            Some(id) => meanings[id].push(meaning),
+            None => {
+                strings.push(string);
+                meanings.push(vec![meaning]);
+            }
+        };
+        for (category, entry) in categories.iter() {
+            for keyword in &entry.keywords {
+                let string = match keyword.strip_prefix('=') {
+                    Some(word) => format!(" {word} "), // folded text has a space around every word
+                    None => keyword.clone(),
+                };
+                add(string, Meaning::Keyword(category as usize));
+            }
+        }
+        let mut entry_offsets = Vec::with_capacity(categories.danger.len() + 1);
+        let mut entries = 0;
+        for (rule, danger) in categories.danger.iter().enumerate() {
+            entry_offsets.push(entries);
+            entries += danger.all.len();
+            for (entry, alternatives) in danger.all.iter().enumerate() {
+                for alternative in alternatives.split('|').filter(|a| !a.is_empty()) {
+                    add(alternative.to_string(), Meaning::Danger { rule, entry });
+                }
+            }
+        }
+        entry_offsets.push(entries);
+        let patterns = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(&strings)
+            .expect("keywords are a few hundred short strings");
+        Self { categories, stemmer, likelihood, log_prior, patterns, meanings, entry_offsets }
     }
 
     pub fn categories(&self) -> &Categories {
@@ -131,15 +164,7 @@ impl Classifier {
                 weight += w;
             }
         });
-        let mut hits = [0u8; CATEGORIES];
-        for (c, keyword) in &self.keywords {
-            let found = match keyword {
-                Keyword::Part(part) => folded.contains(part.as_str()),
-                Keyword::Word(word) => folded.contains(word.as_str()),
-            };
-            hits[*c] += u8::from(found);
-        }
-        let (priority, danger) = self.danger(&folded);
+        let (hits, priority, danger) = self.fixed_words(&folded);
         if weight == 0.0 && hits.iter().all(|&h| h == 0) {
             return Classification {
                 category: Category::Sonstiges,
@@ -169,17 +194,34 @@ impl Classifier {
         }
     }
 
-    /// The highest priority of the danger rules the folded text triggers, and their labels.
-    fn danger(&self, folded: &str) -> (Priority, Vec<String>) {
-        let mut priority = Priority::Normal;
-        let mut labels = Vec::new();
-        for rule in &self.categories.danger {
-            if rule.all.iter().all(|entry| entry.split('|').any(|word| folded.contains(word))) {
-                priority = priority.max(rule.priority);
-                labels.push(rule.label.clone());
+    /// One pass over the folded text for keywords and danger words: the number of distinct
+    /// keywords per category, and the highest priority of the danger rules whose every entry
+    /// occurs, with their labels.
+    fn fixed_words(&self, folded: &str) -> ([u8; CATEGORIES], Priority, Vec<String>) {
+        let mut seen = vec![false; self.meanings.len()];
+        let mut entry_found = vec![false; self.entry_offsets[self.entry_offsets.len() - 1]];
+        let mut hits = [0u8; CATEGORIES];
+        for found in self.patterns.find_overlapping_iter(folded) {
+            let id = found.pattern().as_usize();
+            if std::mem::replace(&mut seen[id], true) {
+                continue;
+            }
+            for meaning in &self.meanings[id] {
+                match *meaning {
+                    Meaning::Keyword(c) => hits[c] = hits[c].saturating_add(1),
+                    Meaning::Danger { rule, entry } => entry_found[self.entry_offsets[rule] + entry] = true,
+                }
             }
         }
-        (priority, labels)
+        let mut priority = Priority::Normal;
+        let mut labels = Vec::new();
+        for (rule, danger) in self.categories.danger.iter().enumerate() {
+            if entry_found[self.entry_offsets[rule]..self.entry_offsets[rule + 1]].iter().all(|&f| f) {
+                priority = priority.max(danger.priority);
+                labels.push(danger.label.clone());
+            }
+        }
+        (hits, priority, labels)
     }
 }
 
