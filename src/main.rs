@@ -258,8 +258,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             drop(conn);
             db.close().await;
             match before {
-                Some(before) => println!("{reference}: {before} -> {}", category.id()),
-                None => anyhow::bail!("there is no report {reference}"),
+                reports::Recategorised::Changed { from } => println!("{reference}: {from} -> {}", category.id()),
+                reports::Recategorised::Unchanged => println!("{reference} is already {}", category.id()),
+                reports::Recategorised::NotFound => anyhow::bail!("there is no report {reference}"),
             }
         }
         Command::Orders { command: OrdersCommand::List { json, limit } } => {

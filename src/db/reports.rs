@@ -224,41 +224,58 @@ pub async fn record_triage(
     Ok(())
 }
 
-/// Staff put a report into another category; the correction becomes training data. Returns
-/// the category it had, or `None` when no report has that reference.
+/// What a re-categorisation did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Recategorised {
+    /// The category it had before.
+    Changed {
+        from: String,
+    },
+    /// It already had that category: nothing recorded.
+    Unchanged,
+    NotFound,
+}
+
+/// Staff put a report into another category; the correction becomes training data. The change
+/// and its record are one transaction.
 pub async fn recategorise(
     conn: &mut AnyConnection,
     reference: Reference,
     category: Category,
     by: &str,
     now_ms: i64,
-) -> Result<Option<String>, ReportError> {
+) -> Result<Recategorised, ReportError> {
+    let mut tx = sqlx::Connection::begin(conn).await?;
     let Some(row) = sqlx::query("SELECT id, category FROM reports WHERE reference = $1")
         .bind(reference.to_string())
-        .fetch_optional(&mut *conn)
+        .fetch_optional(&mut *tx)
         .await?
     else {
-        return Ok(None);
+        return Ok(Recategorised::NotFound);
     };
     let id: i64 = row.try_get("id")?;
-    let before: String = row.try_get::<Option<String>, _>("category")?.unwrap_or_default();
+    let from: String = row.try_get::<Option<String>, _>("category")?.unwrap_or_default();
+    if from == category.id() {
+        return Ok(Recategorised::Unchanged);
+    }
     sqlx::query("UPDATE reports SET category = $1, category_source = 'staff', confidence = 1.0 WHERE id = $2")
         .bind(category.id())
         .bind(id)
-        .execute(&mut *conn)
+        .execute(&mut *tx)
         .await?;
     sqlx::query(
         "INSERT INTO category_corrections (report_id, from_category, to_category, corrected_by, created_at)
          VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(id)
-    .bind(&before)
+    .bind(&from)
     .bind(category.id())
     .bind(by)
     .bind(now_ms)
-    .execute(conn)
+    .execute(&mut *tx)
     .await?;
-    Ok(Some(before))
+    tx.commit().await?;
+    Ok(Recategorised::Changed { from })
 }
 
 const CORRECTIONS_UPTO: &str = "classifier.corrections_upto";
@@ -269,7 +286,8 @@ pub async fn training_corrections(conn: &mut AnyConnection) -> Result<Vec<(Categ
     let rows = sqlx::query(
         "SELECT c.to_category, r.description FROM category_corrections c JOIN reports r ON r.id = c.report_id
          WHERE c.id <= (SELECT value FROM counters WHERE name = $1) AND r.description IS NOT NULL
-           AND c.id = (SELECT MAX(id) FROM category_corrections WHERE report_id = c.report_id)
+           AND c.id = (SELECT MAX(id) FROM category_corrections
+                       WHERE report_id = c.report_id AND id <= (SELECT value FROM counters WHERE name = $1))
          ORDER BY c.id",
     )
     .bind(CORRECTIONS_UPTO)

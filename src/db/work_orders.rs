@@ -72,13 +72,19 @@ fn open_order(row: &sqlx::any::AnyRow) -> Result<OpenOrder, OrderError> {
     Ok(OpenOrder { id, category: category(id, row.try_get("category")?)?, at })
 }
 
+/// An order that cannot be read (e.g. a category id a later configuration dropped) is left
+/// out of the duplicate search with a warning, rather than stopping triage for everyone.
+fn readable<T>(result: Result<T, OrderError>) -> Option<T> {
+    result.map_err(|error| tracing::warn!(%error, "work order left out of the duplicate search")).ok()
+}
+
 /// All open orders.
 pub async fn all_open(conn: &mut AnyConnection) -> Result<Vec<OpenOrder>, OrderError> {
     let rows = sqlx::query("SELECT id, category, lat, lon FROM work_orders WHERE status = $1")
         .bind(OrderStatus::Open.as_str())
         .fetch_all(conn)
         .await?;
-    rows.iter().map(open_order).collect()
+    Ok(rows.iter().filter_map(|row| readable(open_order(row))).collect())
 }
 
 /// Orders changed after `revision`, each with whether it is still open.
@@ -87,9 +93,12 @@ pub async fn changed_since(conn: &mut AnyConnection, revision: i64) -> Result<Ve
         .bind(revision)
         .fetch_all(conn)
         .await?;
-    rows.iter()
-        .map(|row| Ok((open_order(row)?, row.try_get::<String, _>("status")? == OrderStatus::Open.as_str())))
-        .collect()
+    let mut changed = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let open = row.try_get::<String, _>("status")? == OrderStatus::Open.as_str();
+        changed.extend(readable(open_order(row)).map(|order| (order, open)));
+    }
+    Ok(changed)
 }
 
 /// Opens an order with the next number of `year`, as revision `revision`; returns id and number.

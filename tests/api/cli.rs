@@ -206,6 +206,9 @@ async fn a_staff_correction_changes_the_answer_after_the_next_retrain() {
     assert!(stdout.starts_with("1 staff corrections included"), "{stdout}");
     assert_eq!(classify(&app, words).await[0]["category"], "gruen");
 
+    let (ok, stdout, _) = run(&app, &["reports", "recategorise", reference, "gruen"], &[]).await;
+    assert!(ok && stdout.contains("already gruen"), "{stdout}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM category_corrections").await, 1, "no second correction");
     for (args, reason) in [
         (vec!["reports", "recategorise", "M-2026-999999", "gruen"], "there is no report"),
         (vec!["reports", "recategorise", reference, "abfall"], "not a category"),

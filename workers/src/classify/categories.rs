@@ -107,8 +107,8 @@ impl Categories {
                 ("description_de", &entry.description_de, MAX_DESCRIPTION_CHARS),
                 ("description_en", &entry.description_en, MAX_DESCRIPTION_CHARS),
             ] {
-                let chars = value.trim().chars().count();
-                if chars == 0 || chars > max {
+                let chars = value.chars().count();
+                if value.trim().is_empty() || chars > max {
                     return Err(fail(format!("{name} must have 1 to {max} characters, not {chars}")));
                 }
             }

@@ -85,9 +85,11 @@ pub fn yes_or_no(text: &str) -> Option<bool> {
     const YES: &[&str] = &["ja", "ja hier", "ja genau", "jo", "jep", "genau", "stimmt", "richtig", "korrekt", "yes"];
     const NO: &[&str] = &["nein", "anderer ort", "nein anderer ort", "woanders", "falsch", "no", "other place"];
     let words = plain_words(text);
-    if YES.contains(&words.as_str()) {
+    // "ja, genau da" / "nein, weiter vorne": the first word answers.
+    let first = words.split(' ').next().unwrap_or_default();
+    if YES.contains(&words.as_str()) || matches!(first, "ja" | "yes") {
         Some(true)
-    } else if NO.contains(&words.as_str()) {
+    } else if NO.contains(&words.as_str()) || matches!(first, "nein" | "no") {
         Some(false)
     } else {
         None
@@ -104,7 +106,9 @@ mod tests {
         assert_eq!(yes_or_no("genau"), Some(true));
         assert_eq!(yes_or_no("Nein."), Some(false));
         assert_eq!(yes_or_no("anderer Ort"), Some(false));
-        assert_eq!(yes_or_no("ja, aber die Laterne daneben auch"), None);
+        assert_eq!(yes_or_no("ja das ist genau da"), Some(true));
+        assert_eq!(yes_or_no("Nein, weiter vorne"), Some(false));
+        assert_eq!(yes_or_no("genau gegenüber vom Bäcker"), None);
     }
 
     #[test]

@@ -235,19 +235,28 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
             return Outcome { draft, actions };
         }
         Inbound::Text(text) => match awaiting_place_answer(&draft).then(|| command::yes_or_no(&text)).flatten() {
-            Some(yes) => answer_place(&mut draft, yes),
+            Some(true) => answer_place(&mut draft, true),
+            // "Nein, das ist Lindenweg 4": the other place may come with the answer.
+            Some(false) => {
+                answer_place(&mut draft, false);
+                place_from_text(&mut draft, context.town, &text);
+            }
             None => {
                 draft.add_text(&text);
                 place_from_text(&mut draft, context.town, &text);
             }
         },
-        Inbound::Choice { id, title } => match id.as_str() {
-            CHOICE_PLACE_YES => answer_place(&mut draft, true),
-            CHOICE_PLACE_OTHER => answer_place(&mut draft, false),
-            _ => match id.strip_prefix(CHOICE_CATEGORY_PREFIX).and_then(Category::from_id) {
-                Some(category) => draft.category = Some(category),
-                None => draft.add_text(&title),
-            },
+        // A tap on a button or list of an earlier question changes nothing now.
+        Inbound::Choice { id, .. } if id == CHOICE_PLACE_YES || id == CHOICE_PLACE_OTHER => {
+            if !awaiting_place_answer(&draft) {
+                return Outcome { draft, actions };
+            }
+            answer_place(&mut draft, id == CHOICE_PLACE_YES);
+        }
+        Inbound::Choice { id, title } => match id.strip_prefix(CHOICE_CATEGORY_PREFIX) {
+            Some(_) if !draft.category_requested => return Outcome { draft, actions },
+            Some(category) => draft.category = Category::from_id(category),
+            None => draft.add_text(&title),
         },
         Inbound::Photo { photo_id, caption, gps } if draft.photo_ids.len() < draft::MAX_PHOTOS => {
             draft.photo_ids.push(photo_id);
@@ -289,13 +298,14 @@ fn answer_place(draft: &mut Draft, yes: bool) {
     }
 }
 
-/// An address in the text becomes the place unless one was shared; written while the photo's
-/// position waits for an answer, it is the answer "somewhere else".
+/// An address in the text (a house number or a corner: a street alone is not a place) becomes
+/// the place unless one was shared; written while the photo's position waits for an answer, it
+/// is the answer "somewhere else".
 fn place_from_text(draft: &mut Draft, town: &Town, text: &str) {
     if draft.location.as_ref().is_some_and(|l| l.source == PlaceSource::Shared) {
         return;
     }
-    let Some(found) = town.streets.find_in_text(text) else { return };
+    let Some(found) = town.streets.find_in_text(text).filter(|found| found.precise) else { return };
     let label = match &found.number {
         Some(number) => format!("{} {number}", found.street),
         None => found.street.clone(),
@@ -539,6 +549,20 @@ mod tests {
         let report = created(&actions[0]).expect("the text alone is enough");
         assert_eq!(report.location.source, PlaceSource::Address);
         assert_eq!(report.location.label.as_deref(), Some("Bahnhofstraße 3"));
+    }
+
+    #[test]
+    fn a_street_without_a_number_is_not_a_place() {
+        let (_, actions) = run(vec![text("Gully verstopft in der Hauptstraße")], &context());
+        assert_eq!(actions[0], vec![Action::Reply(Reply::LocationRequest)]);
+    }
+
+    #[test]
+    fn taps_on_earlier_questions_change_nothing() {
+        let (draft, actions) = run(vec![choice(CHOICE_PLACE_YES, "Ja, hier")], &context());
+        assert_eq!((actions[0].clone(), draft.is_empty()), (vec![], true));
+        let (draft, actions) = run(vec![choice(&category_choice_id(Category::Muell), "Müll")], &context());
+        assert_eq!((actions[0].clone(), draft.category), (vec![], None));
     }
 
     #[test]

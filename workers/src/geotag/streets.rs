@@ -91,6 +91,8 @@ pub struct Found {
     pub street: String,
     pub number: Option<String>,
     pub at: LatLon,
+    /// Pinpoints a place: a known house number, or a corner. A street alone does not.
+    pub precise: bool,
 }
 
 type Entry = GeomWithData<[f64; 3], usize>;
@@ -241,12 +243,12 @@ impl Gazetteer {
         match exact {
             Some(&i) => {
                 let point = &self.points[i];
-                Found { street: point.street.clone(), number: Some(point.number.clone()), at: point.at }
+                Found { street: point.street.clone(), number: Some(point.number.clone()), at: point.at, precise: true }
             }
             None => {
                 // No such number: the middle of the street's points stands for the street.
                 let point = &self.points[indexes[indexes.len() / 2]];
-                Found { street: point.street.clone(), number: None, at: point.at }
+                Found { street: point.street.clone(), number: None, at: point.at, precise: false }
             }
         }
     }
@@ -260,7 +262,7 @@ impl Gazetteer {
             .min_by(|x, y| x.2.total_cmp(&y.2))
             .map(|(p, q, _)| (p, q))?;
         let at = LatLon::new((p.at.lat() + q.at.lat()) / 2.0, (p.at.lon() + q.at.lon()) / 2.0).ok()?;
-        Some(Found { street: format!("{} / {}", p.street, q.street), number: None, at })
+        Some(Found { street: format!("{} / {}", p.street, q.street), number: None, at, precise: true })
     }
 }
 
