@@ -10,8 +10,8 @@
 
 use std::time::{Duration, Instant};
 
-use meldeweg_workers::category::Category;
-use meldeweg_workers::classify::{corpus_lines, evaluate, Categories, Classifier};
+use meldeweg::config::Settings;
+use meldeweg_workers::classify::{evaluate, Classifier};
 
 #[path = "support/stats.rs"]
 mod stats;
@@ -19,21 +19,17 @@ mod stats;
 const LOADS: usize = 30;
 const PASSES: usize = 50;
 
-fn load() -> Classifier {
-    let categories = Categories::from_toml(&std::fs::read_to_string("config/categories.toml").unwrap()).unwrap();
-    let corpus: Vec<(Category, String)> = Category::ALL
-        .into_iter()
-        .map(|c| (c, std::fs::read_to_string(format!("config/training/{}.txt", c.id())).unwrap()))
-        .collect();
-    let examples = corpus.iter().flat_map(|(c, text)| corpus_lines(text).map(move |line| (*c, line)));
-    Classifier::train(categories, examples)
+/// The classifier exactly as the service loads it at start-up (no staff corrections).
+fn load(settings: &Settings) -> Classifier {
+    meldeweg::town::load_classifier(settings, &[]).expect("the shipped categories and training texts load")
 }
 
 fn main() {
+    let settings = Settings::load(None).expect("the default settings load");
     let mut loads: Vec<Duration> = (0..LOADS)
         .map(|_| {
             let started = Instant::now();
-            std::hint::black_box(load());
+            std::hint::black_box(load(&settings));
             started.elapsed()
         })
         .collect();
@@ -44,7 +40,7 @@ fn main() {
         stats::percentile_ms(&loads, 100.0)
     );
 
-    let classifier = load();
+    let classifier = load(&settings);
     let eval = std::fs::read_to_string("config/evaluation/eval.tsv").unwrap();
     let examples = evaluate::parse_tsv(&eval).unwrap();
     let mut times = Vec::with_capacity(examples.len() * PASSES);

@@ -202,9 +202,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Classify { command: Some(ClassifyCommand::Retrain { eval }), .. } => {
             let text = std::fs::read_to_string(&eval).with_context(|| format!("reading {}", eval.display()))?;
             let examples = evaluate::parse_tsv(&text).with_context(|| format!("{}", eval.display()))?;
-            let db = Db::connect(&settings.database_url(), &settings.database).await?;
-            db.migrate().await?;
-            let mut conn = db.pool().acquire().await.context("database")?;
+            let (db, mut conn) = connect(&settings).await?;
             let before = evaluate::evaluate(&classifier(&settings, &mut conn).await?, &examples);
             let corrections = reports::include_all_corrections(&mut conn).await?;
             let after = evaluate::evaluate(&classifier(&settings, &mut conn).await?, &examples);
@@ -221,9 +219,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             );
         }
         Command::Classify { command: None, eval } => {
-            let db = Db::connect(&settings.database_url(), &settings.database).await?;
-            db.migrate().await?;
-            let mut conn = db.pool().acquire().await.context("database")?;
+            let (db, mut conn) = connect(&settings).await?;
             let classifier = classifier(&settings, &mut conn).await?;
             drop(conn);
             db.close().await;
@@ -251,9 +247,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 let ids: Vec<&str> = Category::ALL.iter().map(|c| c.id()).collect();
                 anyhow::anyhow!("{category:?} is not a category; one of {}", ids.join(", "))
             })?;
-            let db = Db::connect(&settings.database_url(), &settings.database).await?;
-            db.migrate().await?;
-            let mut conn = db.pool().acquire().await.context("database")?;
+            let (db, mut conn) = connect(&settings).await?;
             let before = reports::recategorise(&mut conn, parsed, category, "cli", meldeweg::time::now_ms()).await?;
             drop(conn);
             db.close().await;
@@ -264,9 +258,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Orders { command: OrdersCommand::List { json, limit } } => {
-            let db = Db::connect(&settings.database_url(), &settings.database).await?;
-            db.migrate().await?;
-            let mut conn = db.pool().acquire().await.context("database")?;
+            let (db, mut conn) = connect(&settings).await?;
             let orders = work_orders::list(&mut conn, limit.clamp(1, 100_000)).await?;
             drop(conn);
             db.close().await;
@@ -289,9 +281,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Reports { command: ReportsCommand::List { json, limit } } => {
-            let db = Db::connect(&settings.database_url(), &settings.database).await?;
-            db.migrate().await?;
-            let mut conn = db.pool().acquire().await.context("database")?;
+            let (db, mut conn) = connect(&settings).await?;
             let listing = reports::list(&mut conn, limit.clamp(1, 100_000)).await?;
             drop(conn);
             db.close().await;
@@ -312,6 +302,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The configured database, migrated, with one connection (drop it before `db.close()`).
+async fn connect(settings: &Settings) -> anyhow::Result<(Db, sqlx::pool::PoolConnection<sqlx::Any>)> {
+    let db = Db::connect(&settings.database_url(), &settings.database).await?;
+    db.migrate().await?;
+    let conn = db.pool().acquire().await.context("database")?;
+    Ok((db, conn))
 }
 
 /// The classifier as the service builds it: training texts plus retrained staff corrections.

@@ -126,12 +126,6 @@ pub async fn record_notice(conn: &mut AnyConnection, id: i64, version: &str, at_
         .map(drop)
 }
 
-/// The language a reporter is answered in.
-pub async fn language(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Lang> {
-    let code: String = sqlx::query_scalar("SELECT lang FROM reporters WHERE id = $1").bind(id).fetch_one(conn).await?;
-    Ok(Lang::from_code(&code).unwrap_or(Lang::De))
-}
-
 pub async fn recipient(conn: &mut AnyConnection, vault: &Vault, id: i64) -> Result<Recipient, ReporterError> {
     let row = sqlx::query("SELECT phone_enc, user_id_enc, opted_out_at, last_inbound_at FROM reporters WHERE id = $1")
         .bind(id)

@@ -4,7 +4,7 @@
 
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::{Classification, Priority};
-use meldeweg_workers::conversation::CategorySource;
+use meldeweg_workers::conversation::{CategorySource, Lang};
 use meldeweg_workers::{LatLon, Reference};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
@@ -154,7 +154,8 @@ pub async fn insert(
 /// What triage needs to know about a report.
 #[derive(Debug, Clone)]
 pub struct ForTriage {
-    pub reporter_id: Option<i64>,
+    /// Who to answer, in which language (none for reports from channels without a reporter).
+    pub reporter: Option<(i64, Lang)>,
     pub reference: String,
     pub at: LatLon,
     pub category: Category,
@@ -164,7 +165,8 @@ pub struct ForTriage {
 
 pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option<ForTriage>, ReportError> {
     let Some(row) = sqlx::query(
-        "SELECT reporter_id, reference, lat, lon, category, priority, triaged_at FROM reports WHERE id = $1",
+        "SELECT r.reporter_id, p.lang, r.reference, r.lat, r.lon, r.category, r.priority, r.triaged_at
+         FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id WHERE r.id = $1",
     )
     .bind(id)
     .fetch_optional(conn)
@@ -180,8 +182,11 @@ pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option
     let category = category.unwrap_or_default();
     let priority: Option<String> = row.try_get("priority")?;
     let priority = priority.unwrap_or_default();
+    let lang: Option<String> = row.try_get("lang")?;
     Ok(Some(ForTriage {
-        reporter_id: row.try_get("reporter_id")?,
+        reporter: row
+            .try_get::<Option<i64>, _>("reporter_id")?
+            .map(|id| (id, lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::De))),
         at: LatLon::new(lat, lon).map_err(|_| corrupt("position", format!("{lat},{lon}")))?,
         category: Category::from_id(&category).ok_or_else(|| corrupt("category", category.clone()))?,
         priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", priority.clone()))?,
@@ -293,19 +298,15 @@ pub async fn training_corrections(conn: &mut AnyConnection) -> Result<Vec<(Categ
     .bind(CORRECTIONS_UPTO)
     .fetch_all(conn)
     .await?;
-    rows.iter()
-        .filter_map(|row| {
-            let category: String = match row.try_get("to_category") {
-                Ok(c) => c,
-                Err(e) => return Some(Err(e.into())),
-            };
-            let description: String = match row.try_get("description") {
-                Ok(d) => d,
-                Err(e) => return Some(Err(e.into())),
-            };
-            Category::from_id(&category).map(|c| Ok((c, description)))
-        })
-        .collect()
+    let mut corrections = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let category: String = row.try_get("to_category")?;
+        // A category a later configuration dropped teaches nothing.
+        if let Some(category) = Category::from_id(&category) {
+            corrections.push((category, row.try_get("description")?));
+        }
+    }
+    Ok(corrections)
 }
 
 /// Lets the next model learn from every correction made so far; returns how many there are.

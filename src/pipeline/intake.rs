@@ -18,7 +18,7 @@ use super::photo::{PhotoOutcome, StoredPhoto};
 use super::triage::TriageJob;
 use super::{complete, retry, Pipeline};
 use crate::channels::whatsapp::message::Choice;
-use crate::channels::whatsapp::webhook::{Media, Message};
+use crate::channels::whatsapp::webhook::{Interactive, Media, Message};
 use crate::db::reporters::{self, Identity};
 use crate::db::reports::{self, Channel, LocationSource, NewReport};
 use crate::db::{conversations, inbound_events, photos, Tx};
@@ -342,7 +342,7 @@ fn read_input(message: &Message) -> Input<'_> {
             None => unsupported(Unsupported::Other),
         },
         "interactive" => {
-            let choice = message.interactive.as_ref().and_then(|i| i.button_reply.as_ref().or(i.list_reply.as_ref()));
+            let choice = message.interactive.as_ref().and_then(Interactive::choice);
             match choice {
                 Some(choice) => Input::Ready(Inbound::Choice { id: choice.id.clone(), title: choice.title.clone() }),
                 None => unsupported(Unsupported::Other),

@@ -18,7 +18,7 @@ use super::outgoing::{Form, Outgoing};
 use super::{complete, retry, Pipeline};
 use crate::db::reports::{self, ReportStatus, Triaged};
 use crate::db::work_orders::{self, NewOrder};
-use crate::db::{reporters, Tx};
+use crate::db::Tx;
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
 use crate::texts::TextKey;
 use crate::time::{berlin_year, now_ms};
@@ -116,8 +116,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     };
     let status = triaged.status;
     reports::record_triage(tx.conn(), report_id, triaged, now).await.map_err(retry)?;
-    if let Some(reporter_id) = report.reporter_id {
-        let lang = reporters::language(tx.conn(), reporter_id).await?;
+    if let Some((reporter_id, lang)) = report.reporter {
         let mut out = Outgoing::new(pipeline, reporter_id, lang, now);
         let reference = ("reference", report.reference.as_str());
         let (key, params) = match answer {

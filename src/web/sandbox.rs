@@ -30,7 +30,7 @@ use crate::channels::whatsapp::ingress::Ingress;
 use crate::channels::whatsapp::media::SandboxMedia;
 use crate::channels::whatsapp::message::{Body, Choice};
 use crate::channels::whatsapp::store::Received;
-use crate::channels::whatsapp::webhook::{Delivery, Message};
+use crate::channels::whatsapp::webhook::{Delivery, Interactive, Message};
 use crate::db::reporters::{self, Identity};
 use crate::db::{inbound_events, outbox};
 use crate::time::{berlin_date_time, now_ms};
@@ -413,7 +413,7 @@ fn inbound_item(message: &Message, received_at: i64) -> ChatItem {
             None => (String::new(), None),
         },
         "interactive" => {
-            let choice = message.interactive.as_ref().and_then(|i| i.button_reply.as_ref().or(i.list_reply.as_ref()));
+            let choice = message.interactive.as_ref().and_then(Interactive::choice);
             (format!("↩ {}", choice.map(|c| c.title.as_str()).unwrap_or("?")), None)
         }
         other => (format!("[{other}]"), None),

@@ -114,6 +114,13 @@ pub struct Interactive {
     pub list_reply: Option<Choice>,
 }
 
+impl Interactive {
+    /// The button or list row the citizen tapped.
+    pub fn choice(&self) -> Option<&Choice> {
+        self.button_reply.as_ref().or(self.list_reply.as_ref())
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Choice {
     pub id: String,

@@ -144,11 +144,6 @@ impl Categories {
         Ok(Self { entries, danger })
     }
 
-    pub fn get(&self, category: Category) -> &CategoryEntry {
-        let index = self.entries.binary_search_by_key(&category, |(c, _)| *c).expect("every category was checked in");
-        &self.entries[index].1
-    }
-
     pub fn iter(&self) -> impl Iterator<Item = (Category, &CategoryEntry)> {
         self.entries.iter().map(|(c, e)| (*c, e))
     }

@@ -82,10 +82,10 @@ fn plain_words(text: &str) -> String {
 
 /// A typed answer to "is this the place?": `Some(true)` for yes, `Some(false)` for no.
 pub fn yes_or_no(text: &str) -> Option<bool> {
-    const YES: &[&str] = &["ja", "ja hier", "ja genau", "jo", "jep", "genau", "stimmt", "richtig", "korrekt", "yes"];
-    const NO: &[&str] = &["nein", "anderer ort", "nein anderer ort", "woanders", "falsch", "no", "other place"];
+    // "ja, genau da" / "nein, weiter vorne": a leading ja or nein answers; other words only alone.
+    const YES: &[&str] = &["jo", "jep", "genau", "stimmt", "richtig", "korrekt"];
+    const NO: &[&str] = &["anderer ort", "woanders", "falsch", "other place"];
     let words = plain_words(text);
-    // "ja, genau da" / "nein, weiter vorne": the first word answers.
     let first = words.split(' ').next().unwrap_or_default();
     if YES.contains(&words.as_str()) || matches!(first, "ja" | "yes") {
         Some(true)
