@@ -90,6 +90,12 @@ function render(chat) {
       li.append(img);
     }
     if (item.kind === "image") photoIndex++;
+    if (item.photo) {
+      const img = document.createElement("img");
+      img.src = item.photo;
+      img.alt = "Foto vom Bauhof";
+      li.append(img);
+    }
     li.append(document.createTextNode(item.text));
     if (item.kind === "buttons" || item.kind === "list") {
       const choices = document.createElement("div");

@@ -35,6 +35,7 @@ fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
 #[serde(deny_unknown_fields)]
 pub struct Settings {
     pub listen: SocketAddr,
+    pub public_url: String,
     pub data_dir: PathBuf,
     database_url: SecretString,
     pub encryption_key: SecretString,
@@ -44,6 +45,9 @@ pub struct Settings {
     pub whatsapp: WhatsAppSettings,
     pub conversation: ConversationSettings,
     pub queue: QueueSettings,
+    pub staff: StaffSettings,
+    pub sla: SlaSettings,
+    pub map: MapSettings,
     pub http: HttpSettings,
     pub photos: PhotoSettings,
     pub geo: GeoSettings,
@@ -161,6 +165,45 @@ pub struct QueueSettings {
     pub max_attempts: u32,
     pub poll_seconds: u64,
     pub shutdown_grace_seconds: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StaffSettings {
+    pub session_idle_minutes: u32,
+    pub session_max_hours: u32,
+    pub login_window_minutes: u32,
+    pub login_max_failures_per_account: u32,
+    pub login_max_failures_per_client: u32,
+}
+
+/// Hours until a work order is due, per priority.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlaSettings {
+    pub urgent: u32,
+    pub high: u32,
+    pub normal: u32,
+}
+
+impl SlaSettings {
+    /// When an order of `priority` created at `created_ms` is due.
+    pub fn due(&self, priority: meldeweg_workers::classify::Priority, created_ms: i64) -> i64 {
+        use meldeweg_workers::classify::Priority;
+        let hours = match priority {
+            Priority::Urgent => self.urgent,
+            Priority::High => self.high,
+            Priority::Normal => self.normal,
+        };
+        created_ms + i64::from(hours) * 3_600_000
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MapSettings {
+    pub tile_url: String,
+    pub tile_attribution: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -289,6 +332,28 @@ impl Settings {
                 return Err(invalid(key, "must be greater than 0"));
             }
         }
+        let public_url = reqwest::Url::parse(&self.public_url).map_err(|e| invalid("public_url", e.to_string()))?;
+        if !matches!(public_url.scheme(), "http" | "https") || public_url.path() != "/" {
+            return Err(invalid("public_url", "must be an http(s) URL without a path, like https://maengel.musterstadt.de"));
+        }
+        let staff = &self.staff;
+        for (key, value) in [
+            ("staff.session_idle_minutes", staff.session_idle_minutes),
+            ("staff.session_max_hours", staff.session_max_hours),
+            ("staff.login_window_minutes", staff.login_window_minutes),
+            ("staff.login_max_failures_per_account", staff.login_max_failures_per_account),
+            ("staff.login_max_failures_per_client", staff.login_max_failures_per_client),
+            ("sla.urgent", self.sla.urgent),
+            ("sla.high", self.sla.high),
+            ("sla.normal", self.sla.normal),
+        ] {
+            if value == 0 {
+                return Err(invalid(key, "must be greater than 0"));
+            }
+        }
+        if !self.map.tile_url.contains("{z}") || !self.map.tile_url.starts_with("http") {
+            return Err(invalid("map.tile_url", "must be an http(s) URL with {z}, {x} and {y}"));
+        }
         if self.http.max_body_bytes < 1024 {
             return Err(invalid("http.max_body_bytes", "must be at least 1024"));
         }
@@ -310,6 +375,11 @@ impl Settings {
 }
 
 impl Settings {
+    /// `public_url` without a trailing slash, for building links.
+    pub fn public_base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
     /// The duplicate radius of every category, checked: each category once, 1 to 1000 m.
     pub fn duplicate_radii(&self) -> Result<BTreeMap<Category, f64>, ConfigError> {
         let mut radii = BTreeMap::new();

@@ -1,7 +1,8 @@
 //! Meldeweg: citizens' problem reports over WhatsApp for German municipalities.
 //!
 //! The imperative shell around the pure stages in `meldeweg-workers`. Data flows
-//! channels (ingress) → queue → pipeline (intake, notify) → outbox; `web` serves the HTTP side
+//! channels (ingress) → queue → pipeline (intake, triage, notify) → outbox; staff work the orders
+//! (`orders`, `staff`); `web` serves the HTTP side
 //! and `startup` wires it all from `config`. See DESIGN.md for the whole picture.
 
 pub mod channels;
@@ -9,7 +10,9 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod pipeline;
+pub mod orders;
 pub mod queue;
+pub mod staff;
 pub mod startup;
 pub mod storage;
 pub mod texts;

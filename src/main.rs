@@ -63,11 +63,63 @@ enum Command {
         #[arg(long, value_name = "FILE.tsv")]
         eval: Option<PathBuf>,
     },
+    /// Staff accounts: add, list, disable, enable, reset a password.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// API tokens for the JSON API (/api/v1).
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Work with photos.
     Photo {
         #[command(subcommand)]
         command: PhotoCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add an account. The password is asked for (or read from stdin when it is not a terminal).
+    Add {
+        #[arg(long)]
+        email: String,
+        /// depot, dispatcher, manager or admin.
+        #[arg(long)]
+        role: String,
+        /// The depot id (routing.toml) of depot staff.
+        #[arg(long)]
+        depot: Option<String>,
+        /// Language of the staff pages: de or en.
+        #[arg(long, default_value = "de")]
+        lang: String,
+    },
+    /// List the accounts.
+    List,
+    /// Disable an account (ends its sessions, stops its API tokens).
+    Disable { email: String },
+    /// Enable a disabled account again.
+    Enable { email: String },
+    /// Set a new password (asked for, or read from stdin); ends the account's sessions.
+    Reset { email: String },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token for an account and print it (it is shown only this once).
+    Create {
+        #[arg(long)]
+        user: String,
+        /// What the token is for, e.g. the name of the connected software.
+        #[arg(long, default_value = "api")]
+        label: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by its number from `token list`.
+    Revoke { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -280,6 +332,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
         }
+        Command::User { command } => println!("{}", user_command(&settings, command).await?),
+        Command::Token { command } => println!("{}", token_command(&settings, command).await?),
         Command::Reports { command: ReportsCommand::List { json, limit } } => {
             let (db, mut conn) = connect(&settings).await?;
             let listing = reports::list(&mut conn, limit.clamp(1, 100_000)).await?;
@@ -302,6 +356,81 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+async fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Result<String> {
+    use meldeweg::staff::accounts;
+    let now = meldeweg::time::now_ms();
+    let (db, mut conn) = connect(settings).await?;
+    let result = match command {
+        UserCommand::Add { email, role, depot, lang } => {
+            let municipality = meldeweg::town::load(settings, &[])?;
+            let grant = accounts::grant(&role, depot.as_deref(), &lang, &municipality)?;
+            let password = read_password()?;
+            accounts::add(&mut conn, &email, grant, &lang, &password, now).await?
+        }
+        UserCommand::List => {
+            let users = meldeweg::db::staff::list(&mut conn).await?;
+            let lines: Vec<String> = users
+                .iter()
+                .map(|u| {
+                    let state = if u.disabled { "disabled" } else { "active" };
+                    format!("{:<40} {:<10} {:<16} {:<3} {state}", u.email, u.role.as_str(), u.depot.as_deref().unwrap_or("-"), u.lang)
+                })
+                .collect();
+            if lines.is_empty() { "no accounts yet; add one with `meldeweg user add`".into() } else { lines.join("\n") }
+        }
+        UserCommand::Disable { email } => accounts::set_disabled(&mut conn, &email, true, now).await?,
+        UserCommand::Enable { email } => accounts::set_disabled(&mut conn, &email, false, now).await?,
+        UserCommand::Reset { email } => {
+            let password = read_password()?;
+            accounts::reset(&mut conn, &email, &password).await?
+        }
+    };
+    drop(conn);
+    db.close().await;
+    Ok(result)
+}
+
+async fn token_command(settings: &Settings, command: TokenCommand) -> anyhow::Result<String> {
+    let now = meldeweg::time::now_ms();
+    let (db, mut conn) = connect(settings).await?;
+    let result = match command {
+        TokenCommand::Create { user, label } => meldeweg::staff::accounts::create_token(&mut conn, &user, &label, now).await?,
+        TokenCommand::List => {
+            let tokens = meldeweg::db::staff::list_tokens(&mut conn).await?;
+            let lines: Vec<String> = tokens
+                .iter()
+                .map(|t| {
+                    let state = if t.revoked { "revoked" } else { "active" };
+                    let used = t.last_used_at.map(meldeweg::time::rfc3339).unwrap_or_else(|| "never used".into());
+                    format!("{:>4}  {:<40} {:<20} {state}, {used}", t.id, t.email, t.label)
+                })
+                .collect();
+            if lines.is_empty() { "no API tokens".into() } else { lines.join("\n") }
+        }
+        TokenCommand::Revoke { id } => match meldeweg::db::staff::revoke_token(&mut conn, id, now).await? {
+            true => format!("token {id} revoked"),
+            false => anyhow::bail!("there is no active token {id}"),
+        },
+    };
+    drop(conn);
+    db.close().await;
+    Ok(result)
+}
+
+/// A new password: asked twice on a terminal (not echoed), else the first line of stdin.
+fn read_password() -> anyhow::Result<String> {
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").context("reading the password")?;
+        let second = rpassword::prompt_password("Again: ").context("reading the password")?;
+        anyhow::ensure!(first == second, "the two passwords differ");
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line).context("reading the password from stdin")?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_string())
+    }
 }
 
 /// The configured database, migrated, with one connection (drop it before `db.close()`).

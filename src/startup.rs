@@ -107,6 +107,8 @@ impl Services {
             open_orders,
             templates: settings.whatsapp.templates.clone(),
             draft_ttl_ms: i64::from(settings.conversation.draft_ttl_hours) * 3_600_000,
+            sla: settings.sla.clone(),
+            public_base: settings.public_base().to_string(),
             chat_updates: chat_tx,
         });
         let writers = (settings.database.max_connections as usize / 2).clamp(1, 8);
@@ -160,6 +162,7 @@ impl Application {
                 chat_updates: services.chat_updates.clone(),
                 photos: services.photo_store.clone(),
                 sandbox_media: services.sandbox_media.clone(),
+                pipeline: services.pipeline.clone(),
             },
         );
         let run_workers = settings.queue.in_process;
@@ -183,7 +186,8 @@ impl Application {
         self.services.spawn_announcer(&self.shutdown);
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         tracing::info!(addr = %self.local_addr(), "listening");
-        let served = axum::serve(self.listener, self.router)
+        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(self.shutdown.clone().cancelled_owned())
             .await;
         // The server stops on cancellation, or on its own error: stop the worker either way.

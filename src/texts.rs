@@ -17,7 +17,7 @@ const BUILT_IN_DE: &str = include_str!("../config/messages.de.toml");
 const BUILT_IN_EN: &str = include_str!("../config/messages.en.toml");
 
 /// Placeholders filled in per message; the municipality's are filled in at load time.
-const MESSAGE_PLACEHOLDERS: &[&str] = &["reference", "date", "status", "address", "reply"];
+const MESSAGE_PLACEHOLDERS: &[&str] = &["reference", "date", "status", "address", "reply", "link", "reason", "body"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextsError {
@@ -53,6 +53,10 @@ pub enum TextKey {
     ReportKnown,
     ReportOutside,
     ReportForwarded,
+    OrderAccepted,
+    OrderDone,
+    OrderRejected,
+    OrderForwarded,
     EmergencyHint,
     PhotoLimit,
     PhotoUnreadable,
@@ -74,7 +78,7 @@ pub enum TextKey {
 }
 
 impl TextKey {
-    const ALL: [TextKey; 31] = [
+    const ALL: [TextKey; 35] = [
         TextKey::Notice,
         TextKey::Help,
         TextKey::LocationRequest,
@@ -88,6 +92,10 @@ impl TextKey {
         TextKey::ReportKnown,
         TextKey::ReportOutside,
         TextKey::ReportForwarded,
+        TextKey::OrderAccepted,
+        TextKey::OrderDone,
+        TextKey::OrderRejected,
+        TextKey::OrderForwarded,
         TextKey::EmergencyHint,
         TextKey::PhotoLimit,
         TextKey::PhotoUnreadable,
@@ -123,6 +131,10 @@ impl TextKey {
             TextKey::ReportKnown => "report_known",
             TextKey::ReportOutside => "report_outside",
             TextKey::ReportForwarded => "report_forwarded",
+            TextKey::OrderAccepted => "order_accepted",
+            TextKey::OrderDone => "order_done",
+            TextKey::OrderRejected => "order_rejected",
+            TextKey::OrderForwarded => "order_forwarded",
             TextKey::EmergencyHint => "emergency_hint",
             TextKey::PhotoLimit => "photo_limit",
             TextKey::PhotoUnreadable => "photo_unreadable",
@@ -162,6 +174,26 @@ pub struct StatusLabels {
     pub open: String,
     pub outside_area: String,
     pub forwarded: String,
+    pub accepted: String,
+    pub in_progress: String,
+    pub done: String,
+    pub rejected: String,
+}
+
+impl StatusLabels {
+    pub fn label(&self, status: crate::db::reports::ReportStatus) -> &str {
+        use crate::db::reports::ReportStatus as S;
+        match status {
+            S::Received => &self.received,
+            S::Open => &self.open,
+            S::OutsideArea => &self.outside_area,
+            S::Forwarded => &self.forwarded,
+            S::Accepted => &self.accepted,
+            S::InProgress => &self.in_progress,
+            S::Done => &self.done,
+            S::Rejected => &self.rejected,
+        }
+    }
 }
 
 /// One language's texts, indexed by `TextKey`.

@@ -14,6 +14,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (3, "cleaned photos", include_str!("../../migrations/sqlite/0003_cleaned_photos.sql")),
     (4, "work orders", include_str!("../../migrations/sqlite/0004_work_orders.sql")),
     (5, "category corrections", include_str!("../../migrations/sqlite/0005_category_corrections.sql")),
+    (6, "staff workflow", include_str!("../../migrations/sqlite/0006_staff_workflow.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -22,6 +23,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (3, "cleaned photos", include_str!("../../migrations/postgres/0003_cleaned_photos.sql")),
     (4, "work orders", include_str!("../../migrations/postgres/0004_work_orders.sql")),
     (5, "category corrections", include_str!("../../migrations/postgres/0005_category_corrections.sql")),
+    (6, "staff workflow", include_str!("../../migrations/postgres/0006_staff_workflow.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

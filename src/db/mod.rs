@@ -8,10 +8,15 @@
 pub mod conversations;
 pub mod inbound_events;
 mod migrations;
+pub mod order_board;
+pub mod order_events;
 pub mod outbox;
 pub mod photos;
 pub mod reporters;
 pub mod reports;
+pub mod sessions;
+pub mod status_pages;
+pub mod staff;
 pub mod work_orders;
 
 use std::sync::Arc;

@@ -9,6 +9,8 @@ use meldeweg_workers::{LatLon, Reference};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
+use crate::orders::status::OrderStatus;
+
 /// The channel a report came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -46,7 +48,7 @@ impl LocationSource {
     }
 }
 
-/// How far a report has got. The staff workflow adds the states of its work order.
+/// How far a report has got. A report linked to a work order follows the order's status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportStatus {
@@ -56,13 +58,27 @@ pub enum ReportStatus {
     Open,
     /// Outside the municipality: kept, but no work order.
     OutsideArea,
-    /// Passed on to another body (routing's `forward_to`).
+    /// Passed on to another body (routing's `forward_to`, or staff forwarding its order).
     Forwarded,
+    /// Its work order was accepted by the depot.
+    Accepted,
+    InProgress,
+    Done,
+    /// Its work order was rejected (the reason is on the order).
+    Rejected,
 }
 
 impl ReportStatus {
-    const ALL: [ReportStatus; 4] =
-        [ReportStatus::Received, ReportStatus::Open, ReportStatus::OutsideArea, ReportStatus::Forwarded];
+    const ALL: [ReportStatus; 8] = [
+        ReportStatus::Received,
+        ReportStatus::Open,
+        ReportStatus::OutsideArea,
+        ReportStatus::Forwarded,
+        ReportStatus::Accepted,
+        ReportStatus::InProgress,
+        ReportStatus::Done,
+        ReportStatus::Rejected,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -70,7 +86,25 @@ impl ReportStatus {
             ReportStatus::Open => "open",
             ReportStatus::OutsideArea => "outside_area",
             ReportStatus::Forwarded => "forwarded",
+            ReportStatus::Accepted => "accepted",
+            ReportStatus::InProgress => "in_progress",
+            ReportStatus::Done => "done",
+            ReportStatus::Rejected => "rejected",
         }
+    }
+
+    /// The status of a report whose work order is in `status` (`None` for a merged order,
+    /// whose reports follow the order they were merged into).
+    pub fn of_order(status: OrderStatus) -> Option<Self> {
+        Some(match status {
+            OrderStatus::Open => ReportStatus::Open,
+            OrderStatus::Accepted => ReportStatus::Accepted,
+            OrderStatus::InProgress => ReportStatus::InProgress,
+            OrderStatus::Done => ReportStatus::Done,
+            OrderStatus::Rejected => ReportStatus::Rejected,
+            OrderStatus::Forwarded => ReportStatus::Forwarded,
+            OrderStatus::Merged => return None,
+        })
     }
 
     pub fn parse(s: &str) -> Option<Self> {
@@ -125,8 +159,8 @@ pub async fn insert(
     let id = sqlx::query_scalar(
         "INSERT INTO reports (reference, reporter_id, channel, description, lat, lon,
                               location_source, location_label, status, created_at,
-                              category, confidence, category_source, priority, danger)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+                              category, confidence, category_source, priority, danger, public_token)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
     )
     .bind(reference.to_string())
     .bind(report.reporter_id)
@@ -146,6 +180,7 @@ pub async fn insert(
     })
     .bind(report.classification.priority.as_str())
     .bind(serde_json::to_string(&report.classification.danger).expect("a list of strings serialises"))
+    .bind(crate::staff::secrets::random_hex128())
     .fetch_one(&mut *conn)
     .await?;
     Ok((id, reference))
@@ -157,6 +192,8 @@ pub struct ForTriage {
     /// Who to answer, in which language (none for reports from channels without a reporter).
     pub reporter: Option<(i64, Lang)>,
     pub reference: String,
+    /// The token of the report's public status page.
+    pub public_token: String,
     pub at: LatLon,
     pub category: Category,
     pub priority: Priority,
@@ -165,7 +202,8 @@ pub struct ForTriage {
 
 pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option<ForTriage>, ReportError> {
     let Some(row) = sqlx::query(
-        "SELECT r.reporter_id, p.lang, r.reference, r.lat, r.lon, r.category, r.priority, r.triaged_at
+        "SELECT r.reporter_id, p.lang, r.reference, r.public_token, r.lat, r.lon, r.category, r.priority,
+                r.triaged_at
          FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id WHERE r.id = $1",
     )
     .bind(id)
@@ -191,6 +229,7 @@ pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option
         category: Category::from_id(&category).ok_or_else(|| corrupt("category", category.clone()))?,
         priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", priority.clone()))?,
         triaged: row.try_get::<Option<i64>, _>("triaged_at")?.is_some(),
+        public_token: row.try_get("public_token")?,
         reference,
     }))
 }
@@ -404,21 +443,47 @@ pub struct Listing {
 
 /// The most recent reports, newest first.
 pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Listing>, ReportError> {
-    let rows = sqlx::query(
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM reports ORDER BY created_at DESC, id DESC LIMIT $1")
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    listings(conn, &ids).await
+}
+
+/// A report as staff see it, with the depot of its work order (for the permission check).
+pub struct StaffReport {
+    pub listing: Listing,
+    pub depot: Option<String>,
+}
+
+pub async fn for_staff(conn: &mut AnyConnection, reference: Reference) -> Result<Option<StaffReport>, ReportError> {
+    let row = sqlx::query("SELECT r.id, o.depot FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id WHERE r.reference = $1")
+        .bind(reference.to_string())
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let depot = row.try_get("depot")?;
+    let listing = listings(conn, &[row.try_get("id")?]).await?.pop();
+    Ok(listing.map(|listing| StaffReport { listing, depot }))
+}
+
+/// The reports with these ids, in this order.
+async fn listings(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Listing>, ReportError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let id_list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+    let rows = sqlx::query(&format!(
         "SELECT r.id, r.reference, r.status, r.channel, r.created_at, r.description, r.lat, r.lon,
                 r.location_source, r.location_label, r.category, r.confidence, r.category_source, r.priority,
                 r.district, r.address, r.forwarded_to, r.order_link, o.number
-         FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id ORDER BY r.created_at DESC, r.id DESC LIMIT $1",
-    )
-    .bind(limit)
+         FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id WHERE r.id IN ({id_list})"
+    ))
     .fetch_all(&mut *conn)
     .await?;
-    let photo_rows = sqlx::query(
-        "SELECT p.report_id, p.token FROM photos p
-         JOIN (SELECT id FROM reports ORDER BY created_at DESC, id DESC LIMIT $1) r ON r.id = p.report_id
-         WHERE p.token IS NOT NULL ORDER BY p.id",
-    )
-    .bind(limit)
+    let photo_rows = sqlx::query(&format!(
+        "SELECT report_id, token FROM photos WHERE report_id IN ({id_list}) AND token IS NOT NULL ORDER BY id"
+    ))
     .fetch_all(&mut *conn)
     .await?;
     let mut photos: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
@@ -426,11 +491,13 @@ pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Listing>, 
         let token: String = row.try_get("token")?;
         photos.entry(row.try_get("report_id")?).or_default().push(format!("/photos/{token}"));
     }
-    rows.iter()
-        .map(|row| {
-            let id: i64 = row.try_get("id")?;
-            let created_at_ms: i64 = row.try_get("created_at")?;
-            Ok(Listing {
+    let mut by_id = std::collections::HashMap::new();
+    for row in &rows {
+        let id: i64 = row.try_get("id")?;
+        let created_at_ms: i64 = row.try_get("created_at")?;
+        by_id.insert(
+            id,
+            Listing {
                 reference: row.try_get("reference")?,
                 status: row.try_get("status")?,
                 channel: row.try_get("channel")?,
@@ -450,7 +517,8 @@ pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Listing>, 
                 work_order: row.try_get("number")?,
                 order_link: row.try_get("order_link")?,
                 photos: photos.remove(&id).unwrap_or_default(),
-            })
-        })
-        .collect()
+            },
+        );
+    }
+    Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
 }

@@ -1,7 +1,8 @@
 //! Work orders: one problem for one depot, with every report of it linked. Numbers are
 //! `A-<year>-<number>`, counted per year. Each change to the set of open orders bumps the
 //! `work_orders.revision` counter and stamps the order with it, so `OpenOrders` in each process
-//! can catch up by reading only what changed.
+//! can catch up by reading only what changed. "Open" here means active: open, accepted or in
+//! progress, the orders a new report of the same problem can still join.
 
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::Priority;
@@ -11,23 +12,9 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::Backend;
+use crate::orders::status::OrderStatus;
 
 const REVISION: &str = "work_orders.revision";
-
-/// Where an order stands. The staff workflow adds the later states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrderStatus {
-    Open,
-}
-
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Open => "open",
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrderError {
@@ -44,6 +31,8 @@ pub struct NewOrder<'a> {
     pub at: LatLon,
     pub address: Option<&'a str>,
     pub priority: Priority,
+    /// When the order is due (from the priority's SLA).
+    pub due_at: i64,
 }
 
 /// Reads the revision of the open-order set. On PostgreSQL the row stays locked until the
@@ -78,12 +67,15 @@ fn readable<T>(result: Result<T, OrderError>) -> Option<T> {
     result.map_err(|error| tracing::warn!(%error, "work order left out of the duplicate search")).ok()
 }
 
-/// All open orders.
+/// The SQL list of the active statuses.
+fn active_list() -> String {
+    OrderStatus::ACTIVE.map(|s| format!("'{}'", s.as_str())).join(", ")
+}
+
+/// All active orders.
 pub async fn all_open(conn: &mut AnyConnection) -> Result<Vec<OpenOrder>, OrderError> {
-    let rows = sqlx::query("SELECT id, category, lat, lon FROM work_orders WHERE status = $1")
-        .bind(OrderStatus::Open.as_str())
-        .fetch_all(conn)
-        .await?;
+    let sql = format!("SELECT id, category, lat, lon FROM work_orders WHERE status IN ({})", active_list());
+    let rows = sqlx::query(&sql).fetch_all(conn).await?;
     Ok(rows.iter().filter_map(|row| readable(open_order(row))).collect())
 }
 
@@ -95,7 +87,8 @@ pub async fn changed_since(conn: &mut AnyConnection, revision: i64) -> Result<Ve
         .await?;
     let mut changed = Vec::with_capacity(rows.len());
     for row in &rows {
-        let open = row.try_get::<String, _>("status")? == OrderStatus::Open.as_str();
+        let status: String = row.try_get("status")?;
+        let open = OrderStatus::parse(&status).is_some_and(OrderStatus::is_active);
         changed.extend(readable(open_order(row)).map(|order| (order, open)));
     }
     Ok(changed)
@@ -119,8 +112,8 @@ pub async fn insert(
     let number = format!("A-{year}-{counter:06}");
     let id = sqlx::query_scalar(
         "INSERT INTO work_orders (number, depot, category, district, lat, lon, address, status, priority,
-                                  created_at, updated_at, revision)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
+                                  created_at, updated_at, revision, due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id",
     )
     .bind(&number)
     .bind(order.depot)
@@ -133,26 +126,44 @@ pub async fn insert(
     .bind(order.priority.as_str())
     .bind(now_ms)
     .bind(revision)
+    .bind(order.due_at)
     .fetch_one(&mut *conn)
     .await?;
-    sqlx::query("UPDATE counters SET value = $1 WHERE name = $2").bind(revision).bind(REVISION).execute(conn).await?;
+    set_revision(conn, revision).await?;
     Ok((id, number))
 }
 
-/// Raises an order's priority to `priority` if that is higher.
+pub async fn set_revision(conn: &mut AnyConnection, revision: i64) -> Result<(), OrderError> {
+    sqlx::query("UPDATE counters SET value = $1 WHERE name = $2").bind(revision).bind(REVISION).execute(conn).await?;
+    Ok(())
+}
+
+/// Stamps an order as changed: the next revision, so every process's duplicate index re-reads
+/// it. Call with the revision locked (`lock_revision`).
+pub async fn bump_revision(conn: &mut AnyConnection, backend: Backend, id: i64) -> Result<(), OrderError> {
+    let revision = lock_revision(&mut *conn, backend).await? + 1;
+    sqlx::query("UPDATE work_orders SET revision = $1 WHERE id = $2").bind(revision).bind(id).execute(&mut *conn).await?;
+    set_revision(conn, revision).await
+}
+
+/// Raises an order's priority to `priority` if that is higher; the due date follows
+/// (`due_for` gives the due date of a priority for an order created at a time).
 pub async fn raise_priority(
     conn: &mut AnyConnection,
     id: i64,
     priority: Priority,
+    due_for: impl Fn(Priority, i64) -> i64,
     now_ms: i64,
 ) -> Result<(), OrderError> {
-    let current: String =
-        sqlx::query_scalar("SELECT priority FROM work_orders WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+    let row = sqlx::query("SELECT priority, created_at FROM work_orders WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+    let current: String = row.try_get("priority")?;
+    let created_at: i64 = row.try_get("created_at")?;
     let current = Priority::parse(&current).ok_or(OrderError::Corrupt { id, field: "priority", value: current })?;
     if priority > current {
-        sqlx::query("UPDATE work_orders SET priority = $1, updated_at = $2 WHERE id = $3")
+        sqlx::query("UPDATE work_orders SET priority = $1, updated_at = $2, due_at = $3 WHERE id = $4")
             .bind(priority.as_str())
             .bind(now_ms)
+            .bind(due_for(priority, created_at))
             .bind(id)
             .execute(conn)
             .await?;

@@ -275,12 +275,7 @@ async fn status_reply(
     let lines: Vec<String> = summaries
         .iter()
         .map(|summary| {
-            let status = match summary.status {
-                reports::ReportStatus::Received => labels.received.as_str(),
-                reports::ReportStatus::Open => labels.open.as_str(),
-                reports::ReportStatus::OutsideArea => labels.outside_area.as_str(),
-                reports::ReportStatus::Forwarded => labels.forwarded.as_str(),
-            };
+            let status = labels.label(summary.status);
             let reference = summary.reference.to_string();
             let date = berlin_date(summary.created_at_ms);
             let params = [("reference", reference.as_str()), ("date", date.as_str()), ("status", status)];

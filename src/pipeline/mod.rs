@@ -10,7 +10,7 @@
 pub mod intake;
 pub mod notify;
 mod open_orders;
-mod outgoing;
+pub(crate) mod outgoing;
 pub mod photo;
 pub mod triage;
 
@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use tokio::sync::{watch, Mutex};
 
 use crate::channels::whatsapp::client::CloudClient;
-use crate::config::TemplateSettings;
+use crate::config::{SlaSettings, TemplateSettings};
 use crate::crypto::Vault;
 use crate::db::{Db, DbError};
 use crate::queue::{ClaimedJob, JobFailure, JobHandler, JobKind, Queue, QueueError};
@@ -46,12 +46,25 @@ pub struct Pipeline {
     pub open_orders: Mutex<OpenOrders>,
     pub templates: BTreeMap<String, TemplateSettings>,
     pub draft_ttl_ms: i64,
+    pub sla: SlaSettings,
+    /// `public_url` without its trailing slash.
+    pub public_base: String,
     /// Bumped whenever a conversation changes, so the sandbox chat can refresh at once.
     pub chat_updates: watch::Sender<u64>,
 }
 
 impl Pipeline {
-    fn chat_changed(&self) {
+    /// The public status page of the report with this token.
+    pub fn status_link(&self, public_token: &str) -> String {
+        format!("{}/m/{public_token}", self.public_base)
+    }
+
+    /// A cleaned photo, as WhatsApp fetches it for an image message.
+    pub fn photo_link(&self, token: &str) -> String {
+        format!("{}/photos/{token}", self.public_base)
+    }
+
+    pub(crate) fn chat_changed(&self) {
         self.chat_updates.send_modify(|n| *n = n.wrapping_add(1));
     }
 }

@@ -18,6 +18,10 @@ pub enum Form {
     LocationRequest,
     /// The text with reply buttons.
     Buttons(Vec<Choice>),
+    /// A photo with the text as its caption.
+    Image {
+        link: String,
+    },
     /// The text with a button that opens a list.
     List {
         button: String,
@@ -66,6 +70,7 @@ impl<'a> Outgoing<'a> {
             Form::LocationRequest => Body::LocationRequest { text },
             Form::Buttons(buttons) => Body::Buttons { text, buttons },
             Form::List { button, rows } => Body::List { text, button, rows },
+            Form::Image { link } => Body::Image { link, caption: text },
         };
         let template = self.pipeline.templates.get(key.as_str()).map(|t| Body::Template {
             name: t.name.clone(),

@@ -9,6 +9,8 @@
 
 use std::sync::Arc;
 
+use bytes::Bytes;
+
 use meldeweg_workers::conversation::PhotoProblem;
 use meldeweg_workers::photo::{self, Limits, PhotoError};
 use meldeweg_workers::LatLon;
@@ -63,6 +65,20 @@ impl PhotoStage {
                 return Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge));
             }
         };
+        let token = storage::token_for(vault, message_id);
+        self.clean_and_store(bytes, token).await
+    }
+
+    /// Cleans a photo staff uploaded (the after-photo of a done order) and stores it under a
+    /// new random token.
+    pub async fn clean_upload(&self, bytes: Vec<u8>) -> Result<PhotoOutcome, JobFailure> {
+        if bytes.len() > self.limits.max_input_bytes {
+            return Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge));
+        }
+        self.clean_and_store(Bytes::from(bytes), crate::staff::secrets::random_hex128()).await
+    }
+
+    async fn clean_and_store(&self, bytes: Bytes, token: String) -> Result<PhotoOutcome, JobFailure> {
         // The permit travels with the blocking task, so a job abandoned mid-clean still counts
         // until its cleaning has really stopped.
         let permit = self.permits.clone().acquire_owned().await.map_err(retry)?;
@@ -94,7 +110,6 @@ impl PhotoStage {
                 return Ok(PhotoOutcome::Refused(problem));
             }
         };
-        let token = storage::token_for(vault, message_id);
         self.store.put(&token, cleaned.jpeg, cleaned.thumbnail).await.map_err(retry)?;
         Ok(PhotoOutcome::Stored(StoredPhoto {
             token,

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 use super::outgoing::{Form, Outgoing};
 use super::{complete, retry, Pipeline};
 use crate::db::reports::{self, ReportStatus, Triaged};
+use crate::db::order_events::{self, EventKind};
 use crate::db::work_orders::{self, NewOrder};
 use crate::db::Tx;
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
@@ -87,7 +88,13 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
                 let index = open_orders.catch_up(tx.conn(), revision).await.map_err(retry)?;
                 match index.duplicate_of(report.at, report.category, municipality.radii[&report.category]) {
                     Some((order_id, _)) => {
-                        work_orders::raise_priority(tx.conn(), order_id, report.priority, now).await.map_err(retry)?;
+                        let due = |priority, created| pipeline.sla.due(priority, created);
+                        work_orders::raise_priority(tx.conn(), order_id, report.priority, due, now)
+                            .await
+                            .map_err(retry)?;
+                        order_events::insert(tx.conn(), order_events::NewEvent::system(order_id, report_id, EventKind::DuplicateLinked), now)
+                            .await
+                            .map_err(retry)?;
                         triaged.order = Some((order_id, "duplicate"));
                         Answer::Known
                     }
@@ -99,11 +106,15 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
                             at: report.at,
                             address: address.as_deref(),
                             priority: report.priority,
+                            due_at: pipeline.sla.due(report.priority, now),
                         };
                         let (order_id, number) =
                             work_orders::insert(tx.conn(), order, revision + 1, berlin_year(now), now)
                                 .await
                                 .map_err(retry)?;
+                        order_events::insert(tx.conn(), order_events::NewEvent::system(order_id, report_id, EventKind::Opened), now)
+                            .await
+                            .map_err(retry)?;
                         tracing::info!(report = %report.reference, order = %number, depot = %depot.id, "work order opened");
                         triaged.order = Some((order_id, "opened"));
                         opened =
@@ -118,12 +129,17 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     reports::record_triage(tx.conn(), report_id, triaged, now).await.map_err(retry)?;
     if let Some((reporter_id, lang)) = report.reporter {
         let mut out = Outgoing::new(pipeline, reporter_id, lang, now);
-        let reference = ("reference", report.reference.as_str());
-        let (key, params) = match answer {
-            Answer::Created => (TextKey::ReportCreated, vec![reference]),
-            Answer::Known => (TextKey::ReportKnown, vec![reference]),
-            Answer::Outside => (TextKey::ReportOutside, vec![reference]),
-            Answer::Forwarded(reply) => (TextKey::ReportForwarded, vec![reference, ("reply", reply)]),
+        let link = pipeline.status_link(&report.public_token);
+        let common = [("reference", report.reference.as_str()), ("link", link.as_str())];
+        let mut params = common.to_vec();
+        let key = match answer {
+            Answer::Created => TextKey::ReportCreated,
+            Answer::Known => TextKey::ReportKnown,
+            Answer::Outside => TextKey::ReportOutside,
+            Answer::Forwarded(reply) => {
+                params.push(("reply", reply));
+                TextKey::ReportForwarded
+            }
         };
         let mut text = pipeline.texts.render(lang, key, &params);
         if report.priority == Priority::Urgent {

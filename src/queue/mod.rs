@@ -117,6 +117,16 @@ pub struct QueueCounts {
     pub dead: i64,
 }
 
+/// A job that ran out of attempts.
+#[derive(Debug, Clone)]
+pub struct DeadJob {
+    pub id: i64,
+    pub kind: String,
+    pub attempts: i64,
+    pub last_error: String,
+    pub dead_at: i64,
+}
+
 impl Queue {
     pub fn new(db: Db, settings: QueueSettings, worker_name: String) -> Self {
         Self { db, settings, worker_name }
@@ -320,6 +330,28 @@ impl Queue {
             .fetch_one(self.db.pool())
             .await?;
         Ok(QueueCounts { waiting: row.try_get("waiting")?, dead: row.try_get("dead")? })
+    }
+
+    /// The most recently dead-lettered jobs, for admins (kind, attempts, last error, when).
+    pub async fn dead_letters(&self, limit: i64) -> Result<Vec<DeadJob>, QueueError> {
+        let rows = sqlx::query(
+            "SELECT id, kind, attempts, last_error, dead_at FROM jobs WHERE dead_at IS NOT NULL
+             ORDER BY dead_at DESC, id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(self.db.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(DeadJob {
+                    id: row.try_get("id")?,
+                    kind: row.try_get("kind")?,
+                    attempts: row.try_get("attempts")?,
+                    last_error: row.try_get::<Option<String>, _>("last_error")?.unwrap_or_default(),
+                    dead_at: row.try_get("dead_at")?,
+                })
+            })
+            .collect()
     }
 
     /// Exponential backoff with "equal jitter": half the delay fixed, half random.

@@ -16,6 +16,11 @@ pub enum AppError {
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
+    NotFound(String),
+    /// The request is fine but the thing's current state does not allow it.
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
@@ -27,6 +32,8 @@ impl IntoResponse for AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
@@ -57,5 +64,18 @@ impl From<crate::db::DbError> for AppError {
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         AppError::Unavailable(error.to_string())
+    }
+}
+
+impl From<crate::orders::lifecycle::LifecycleError> for AppError {
+    fn from(error: crate::orders::lifecycle::LifecycleError) -> Self {
+        use crate::orders::lifecycle::LifecycleError as E;
+        match error {
+            E::NotFound(_) => AppError::NotFound(error.to_string()),
+            E::Forbidden(reason) => AppError::Forbidden(reason.to_string()),
+            E::Conflict(reason) => AppError::Conflict(reason),
+            E::Invalid(reason) => AppError::BadRequest(reason),
+            other => AppError::Unavailable(other.to_string()),
+        }
     }
 }

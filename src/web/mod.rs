@@ -1,13 +1,19 @@
 //! The HTTP side: one router assembled from the features' own routers.
 //!
 //! health — /healthz, /readyz · whatsapp ingress — /webhooks/whatsapp (in channels/) ·
-//! photos — /photos/{token} · sandbox — /sandbox (sandbox mode only) · home — /
+//! photos — /photos/{token} · status_page — /m/{token} (public, per report) · staff — /staff
+//! (the Bauhof UI) · api — /api/v1 (JSON for other software) · assets — /assets ·
+//! sandbox — /sandbox (sandbox mode only) · home — /
 
+mod api;
+mod assets;
 pub mod error;
 mod health;
 mod home;
 mod photos;
 mod sandbox;
+pub mod staff;
+mod status_page;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +27,7 @@ use tower_http::trace::TraceLayer;
 use crate::channels::whatsapp::ingress::{self, Ingress, WebhookAuth};
 use crate::channels::whatsapp::media::SandboxMedia;
 use crate::config::{Settings, WhatsAppMode};
+use crate::pipeline::Pipeline;
 use crate::storage::PhotoStore;
 
 /// Longest any request may take (the sandbox chat's long poll stays below it).
@@ -33,17 +40,22 @@ pub struct Parts {
     pub chat_updates: watch::Receiver<u64>,
     pub photos: PhotoStore,
     pub sandbox_media: SandboxMedia,
+    pub pipeline: Arc<Pipeline>,
 }
 
 pub fn router(settings: &Settings, parts: Parts) -> Router {
-    let Parts { ingress, auth, chat_updates, photos, sandbox_media } = parts;
+    let Parts { ingress, auth, chat_updates, photos, sandbox_media, pipeline } = parts;
     let sandbox = settings.whatsapp.mode == WhatsAppMode::Sandbox;
     let verify_token = crate::config::secret(&settings.whatsapp.verify_token).map(str::to_string);
     let mut router = Router::new()
         .merge(health::router(ingress.db.clone()))
         .merge(home::router(settings.municipality.name.clone(), sandbox))
         .merge(ingress::router(ingress.clone(), auth, verify_token, settings.http.max_body_bytes))
-        .merge(photos::router(photos));
+        .merge(photos::router(photos))
+        .merge(assets::router())
+        .merge(status_page::router(pipeline.clone(), settings.municipality.name.clone()))
+        .merge(staff::router(Arc::new(staff::StaffState::new(settings, pipeline.clone()))))
+        .merge(api::router(pipeline));
     if sandbox {
         let max_photo_bytes = settings.photos.limits().max_input_bytes;
         router = router.merge(sandbox::router(

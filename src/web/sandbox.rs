@@ -12,15 +12,14 @@ use std::time::Duration;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{header, HeaderMap};
+use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
 use meldeweg_workers::LatLon;
 use rand::Rng;
-use rust_embed::RustEmbed;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -46,10 +45,6 @@ const CHAT_LENGTH: i64 = 100;
 /// Longest a chat request waits for something new.
 const LONG_POLL: Duration = Duration::from_secs(25);
 
-#[derive(RustEmbed)]
-#[folder = "assets/"]
-struct Assets;
-
 #[derive(Clone)]
 struct SandboxState {
     ingress: Arc<Ingress>,
@@ -73,7 +68,6 @@ pub fn router(
         .route("/sandbox/api/messages", post(send_message))
         .route("/sandbox/api/photo", post(send_photo).layer(DefaultBodyLimit::max(max_photo_bytes)))
         .route("/sandbox/api/chat", post(chat))
-        .route("/sandbox/assets/{file}", get(asset))
         .with_state(SandboxState { ingress, chat_updates, municipality, media, max_photo_bytes })
 }
 
@@ -89,20 +83,6 @@ async fn page(State(state): State<SandboxState>) -> impl IntoResponse {
         [(header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' blob: data:")],
         SandboxPage { municipality: state.municipality, max_photo_bytes: state.max_photo_bytes },
     )
-}
-
-async fn asset(Path(file): Path<String>) -> Response {
-    let Some(content) = Assets::get(&file) else {
-        return (StatusCode::NOT_FOUND, "no such asset").into_response();
-    };
-    let content_type = match file.rsplit('.').next() {
-        Some("js") => "text/javascript; charset=utf-8",
-        Some("css") => "text/css; charset=utf-8",
-        Some("svg") => "image/svg+xml",
-        _ => "application/octet-stream",
-    };
-    ([(header::CONTENT_TYPE, content_type), (header::CACHE_CONTROL, "no-cache")], content.data.into_owned())
-        .into_response()
 }
 
 /// The simulated citizen: a number, a business-scoped user id, or both.
@@ -324,6 +304,9 @@ struct ChatItem {
     /// For buttons and lists: what the citizen can tap.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     choices: Vec<Choice>,
+    /// For photos Meldeweg sent: where this server serves it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    photo: Option<String>,
 }
 
 async fn chat(State(state): State<SandboxState>, Json(request): Json<ChatRequest>) -> Result<Json<Chat>, AppError> {
@@ -363,12 +346,17 @@ async fn load_chat(ingress: &Ingress, citizen: &Citizen) -> Result<Chat, AppErro
         }
         for message in outbox::recent_for_reporter(&mut conn, reporter_id, CHAT_LENGTH).await? {
             let body: Option<Body> = serde_json::from_str(&message.body).ok();
+            let photo = match &body {
+                Some(Body::Image { link, .. }) => link.find("/photos/").map(|at| link[at..].to_string()),
+                _ => None,
+            };
             let (kind, text, choices) = match body {
                 Some(Body::LocationRequest { text }) => ("location_request", text, Vec::new()),
                 Some(Body::Buttons { text, buttons }) => ("buttons", text, buttons),
                 Some(Body::List { text, rows, .. }) => ("list", text, rows),
                 Some(template @ Body::Template { .. }) => ("template", template.display_text(), Vec::new()),
                 Some(Body::Text { text }) => ("text", text, Vec::new()),
+                Some(Body::Image { caption, .. }) => ("photo", caption, Vec::new()),
                 None => ("text", String::new(), Vec::new()),
             };
             items.push(ChatItem {
@@ -380,6 +368,7 @@ async fn load_chat(ingress: &Ingress, citizen: &Citizen) -> Result<Chat, AppErro
                 state: Some(message.state.as_str()),
                 location: None,
                 choices,
+                photo,
             });
         }
     }
@@ -427,6 +416,7 @@ fn inbound_item(message: &Message, received_at: i64) -> ChatItem {
         state: None,
         location,
         choices: Vec::new(),
+        photo: None,
     }
 }
 

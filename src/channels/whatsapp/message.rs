@@ -32,6 +32,12 @@ pub enum Body {
         button: String,
         rows: Vec<Choice>,
     },
+    /// A photo (fetched by WhatsApp from `link`, which must be reachable from outside) with
+    /// the text as its caption (≤ 1024 characters).
+    Image {
+        link: String,
+        caption: String,
+    },
     /// An approved template, the only thing allowed outside the 24-hour window.
     Template {
         name: String,
@@ -69,6 +75,7 @@ impl Body {
                 let titles: Vec<&str> = choices.iter().map(|c| c.title.as_str()).collect();
                 format!("{text}\n[{}]", titles.join(" | "))
             }
+            Body::Image { caption, .. } => format!("{caption}\n[Foto]"),
             Body::Template { name, params, .. } => format!("[{name}] {}", params.join(" · ")),
         }
     }
@@ -121,6 +128,10 @@ impl Body {
                     "body": { "text": text },
                     "action": { "button": button, "sections": [{ "title": button, "rows": rows }] },
                 });
+            }
+            Body::Image { link, caption } => {
+                message["type"] = json!("image");
+                message["image"] = json!({ "link": link, "caption": caption });
             }
             Body::Template { name, language, params } => {
                 let mut template = json!({
@@ -177,6 +188,14 @@ mod tests {
         assert_eq!(json["template"]["components"][0]["parameters"][0]["text"], "M-1");
         let bare = Body::Template { name: "t".into(), language: "de".into(), params: vec![] };
         assert!(bare.to_cloud_json(&Address::Phone("1".into()))["template"].get("components").is_none());
+    }
+
+    #[test]
+    fn an_image_is_sent_by_link_with_its_caption() {
+        let body = Body::Image { link: "https://x.de/photos/ab".into(), caption: "Erledigt".into() };
+        let json = body.to_cloud_json(&Address::Phone("1".into()));
+        assert_eq!(json["type"], "image");
+        assert_eq!(json["image"], json!({"link":"https://x.de/photos/ab","caption":"Erledigt"}));
     }
 
     #[test]

@@ -171,6 +171,11 @@ impl Routing {
 
     /// Where a report of `category` in `district` goes; `None` only for a district the
     /// routing was not loaded with.
+    /// The depots, in the file's order.
+    pub fn depots(&self) -> &[Depot] {
+        &self.depots
+    }
+
     pub fn route(&self, category: Category, district: &str) -> Option<Route<'_>> {
         self.table.get(&(category, district.to_string())).map(|&rule| match &self.targets[rule] {
             Target::Depot(index) => Route::Depot(&self.depots[*index]),

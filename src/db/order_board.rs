@@ -1,0 +1,209 @@
+//! Work orders as staff see them: the filtered list (UI, map, API, print) and one order with
+//! its reports, photos and history. Reporters appear only by report reference and their own
+//! words; never by number or name (P13).
+
+use meldeweg_workers::category::Category;
+use serde::Serialize;
+use sqlx::{AnyConnection, Row};
+
+use super::order_events::{self, Event};
+use crate::orders::status::OrderStatus;
+
+/// Which statuses a list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum StatusFilter {
+    /// Open, accepted or in progress.
+    #[default]
+    Active,
+    All,
+    Only(OrderStatus),
+}
+
+/// A list's filters; every field is checked before it gets here.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub status: StatusFilter,
+    pub category: Option<Category>,
+    pub district: Option<String>,
+    pub depot: Option<String>,
+    pub overdue: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderRow {
+    pub number: String,
+    pub depot: String,
+    pub category: String,
+    pub district: String,
+    pub address: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub status: String,
+    pub priority: String,
+    pub created_at: i64,
+    pub due_at: Option<i64>,
+    pub overdue: bool,
+    pub report_count: i64,
+}
+
+fn is_overdue(status: &str, due_at: Option<i64>, now_ms: i64) -> bool {
+    OrderStatus::parse(status).is_some_and(OrderStatus::is_active) && due_at.is_some_and(|due| due < now_ms)
+}
+
+/// The orders matching `filter`, most urgent first (overdue, then priority, then oldest).
+pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<Vec<OrderRow>> {
+    let mut clauses = Vec::new();
+    let mut binds: Vec<String> = Vec::new();
+    let mut bind = |value: String, clause: &str, clauses: &mut Vec<String>| {
+        binds.push(value);
+        clauses.push(clause.replace('?', &format!("${}", binds.len())));
+    };
+    let active = OrderStatus::ACTIVE.map(|s| format!("'{}'", s.as_str())).join(", ");
+    match filter.status {
+        StatusFilter::Active => clauses.push(format!("o.status IN ({active})")),
+        StatusFilter::All => {}
+        StatusFilter::Only(status) => bind(status.as_str().into(), "o.status = ?", &mut clauses),
+    }
+    if let Some(category) = filter.category {
+        bind(category.id().into(), "o.category = ?", &mut clauses);
+    }
+    if let Some(district) = &filter.district {
+        bind(district.clone(), "o.district = ?", &mut clauses);
+    }
+    if let Some(depot) = &filter.depot {
+        bind(depot.clone(), "o.depot = ?", &mut clauses);
+    }
+    if filter.overdue {
+        clauses.push(format!("o.status IN ({active}) AND o.due_at < {now_ms}"));
+    }
+    let filters = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    let sql = format!(
+        "SELECT {ROW_COLUMNS} FROM work_orders o {filters}
+         ORDER BY CASE WHEN o.status IN ({active}) AND o.due_at < {now_ms} THEN 0 ELSE 1 END,
+                  CASE o.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END,
+                  o.created_at, o.id
+         LIMIT {} OFFSET {}",
+        filter.limit, filter.offset
+    );
+    let mut query = sqlx::query(&sql);
+    for value in &binds {
+        query = query.bind(value);
+    }
+    query.fetch_all(conn).await?.iter().map(|row| order_row(row, now_ms)).collect()
+}
+
+/// The columns every order query selects, for `order_row`.
+const ROW_COLUMNS: &str = "o.number, o.depot, o.category, o.district, o.address, o.lat, o.lon, o.status,
+    o.priority, o.created_at, o.due_at, (SELECT COUNT(*) FROM reports r WHERE r.work_order_id = o.id) AS reports";
+
+fn order_row(row: &sqlx::any::AnyRow, now_ms: i64) -> sqlx::Result<OrderRow> {
+    let status: String = row.try_get("status")?;
+    let due_at: Option<i64> = row.try_get("due_at")?;
+    Ok(OrderRow {
+        overdue: is_overdue(&status, due_at, now_ms),
+        number: row.try_get("number")?,
+        depot: row.try_get("depot")?,
+        category: row.try_get("category")?,
+        district: row.try_get("district")?,
+        address: row.try_get("address")?,
+        lat: row.try_get("lat")?,
+        lon: row.try_get("lon")?,
+        status,
+        priority: row.try_get("priority")?,
+        created_at: row.try_get("created_at")?,
+        due_at,
+        report_count: row.try_get("reports")?,
+    })
+}
+
+/// A report of an order, as the crew reads it.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderReport {
+    pub reference: String,
+    pub description: Option<String>,
+    pub created_at: i64,
+    pub category: Option<String>,
+    pub category_source: Option<String>,
+    /// `opened` or `duplicate`.
+    pub order_link: Option<String>,
+    /// Paths of the cleaned photos (`/photos/{token}`; `/thumb` appended gives the thumbnail).
+    pub photos: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderDetail {
+    #[serde(skip)]
+    pub id: i64,
+    #[serde(flatten)]
+    pub row: OrderRow,
+    pub accepted_at: Option<i64>,
+    pub done_at: Option<i64>,
+    pub reason: Option<String>,
+    pub forwarded_to: Option<String>,
+    /// The number of the order this one was merged into.
+    pub merged_into: Option<String>,
+    /// Path of the photo of the finished work.
+    pub after_photo: Option<String>,
+    pub reports: Vec<OrderReport>,
+    pub history: Vec<Event>,
+}
+
+pub async fn detail(conn: &mut AnyConnection, number: &str, now_ms: i64) -> sqlx::Result<Option<OrderDetail>> {
+    let row = sqlx::query(&format!(
+        "SELECT o.id, {ROW_COLUMNS}, o.accepted_at, o.done_at, o.reason, o.forwarded_to, o.after_photo,
+                m.number AS merged_number
+         FROM work_orders o LEFT JOIN work_orders m ON m.id = o.merged_into WHERE o.number = $1"
+    ))
+    .bind(number)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let id: i64 = row.try_get("id")?;
+    let report_rows = sqlx::query(
+        "SELECT id, reference, description, created_at, category, category_source, order_link
+         FROM reports WHERE work_order_id = $1 ORDER BY created_at, id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let photo_rows = sqlx::query(
+        "SELECT p.report_id, p.token FROM photos p JOIN reports r ON r.id = p.report_id
+         WHERE r.work_order_id = $1 AND p.token IS NOT NULL ORDER BY p.id",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut reports = Vec::with_capacity(report_rows.len());
+    for report in &report_rows {
+        let report_id: i64 = report.try_get("id")?;
+        let mut photos = Vec::new();
+        for photo in &photo_rows {
+            if photo.try_get::<i64, _>("report_id")? == report_id {
+                photos.push(format!("/photos/{}", photo.try_get::<String, _>("token")?));
+            }
+        }
+        reports.push(OrderReport {
+            reference: report.try_get("reference")?,
+            description: report.try_get("description")?,
+            created_at: report.try_get("created_at")?,
+            category: report.try_get("category")?,
+            category_source: report.try_get("category_source")?,
+            order_link: report.try_get("order_link")?,
+            photos,
+        });
+    }
+    Ok(Some(OrderDetail {
+        id,
+        row: order_row(&row, now_ms)?,
+        accepted_at: row.try_get("accepted_at")?,
+        done_at: row.try_get("done_at")?,
+        reason: row.try_get("reason")?,
+        forwarded_to: row.try_get("forwarded_to")?,
+        merged_into: row.try_get("merged_number")?,
+        after_photo: row.try_get::<Option<String>, _>("after_photo")?.map(|token| format!("/photos/{token}")),
+        reports,
+        history: order_events::for_order(conn, id).await?,
+    }))
+}

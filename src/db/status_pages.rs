@@ -1,0 +1,70 @@
+//! What a report's public status page may show (P13): status, category, district, cleaned
+//! photos and the timeline of its work order, found by the page's unguessable token. No
+//! reporter, no comments, no staff names, no other report's text.
+
+use sqlx::{AnyConnection, Row};
+
+pub struct PublicReport {
+    pub reference: String,
+    pub status: String,
+    pub category: Option<String>,
+    pub district: Option<String>,
+    pub created_at: i64,
+    pub photos: Vec<String>,
+    pub after_photo: Option<String>,
+    pub reason: Option<String>,
+    pub forwarded_to: Option<String>,
+    /// (kind, at) of the order's public steps, oldest first.
+    pub timeline: Vec<(String, i64)>,
+}
+
+/// The order events a citizen may see.
+const PUBLIC_KINDS: &str = "'opened', 'duplicate_linked', 'accept', 'start', 'done', 'reject', 'forward', 'reopen'";
+
+pub async fn by_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Option<PublicReport>> {
+    let row = sqlx::query(
+        "SELECT r.id, r.reference, r.status, r.category, r.district, r.created_at, r.work_order_id,
+                r.forwarded_to AS report_forwarded, o.after_photo, o.reason, o.forwarded_to AS order_forwarded
+         FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id WHERE r.public_token = $1",
+    )
+    .bind(token)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let report_id: i64 = row.try_get("id")?;
+    let order_id: Option<i64> = row.try_get("work_order_id")?;
+    let photos = sqlx::query_scalar("SELECT token FROM photos WHERE report_id = $1 AND token IS NOT NULL ORDER BY id")
+        .bind(report_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut timeline = Vec::new();
+    if let Some(order_id) = order_id {
+        // Another citizen's report joining the order is not this citizen's business (P13).
+        let rows = sqlx::query(&format!(
+            "SELECT kind, at FROM order_events WHERE work_order_id = $1 AND kind IN ({PUBLIC_KINDS})
+             AND (kind NOT IN ('opened', 'duplicate_linked') OR report_id = $2) ORDER BY id"
+        ))
+        .bind(order_id)
+        .bind(report_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        for event in rows {
+            timeline.push((event.try_get("kind")?, event.try_get("at")?));
+        }
+    }
+    let status: String = row.try_get("status")?;
+    let forwarded: Option<String> = row.try_get("order_forwarded")?;
+    let report_forwarded: Option<String> = row.try_get("report_forwarded")?;
+    Ok(Some(PublicReport {
+        reference: row.try_get("reference")?,
+        reason: row.try_get::<Option<String>, _>("reason")?.filter(|_| status == "rejected"),
+        forwarded_to: forwarded.or(report_forwarded).filter(|_| status == "forwarded"),
+        status,
+        category: row.try_get("category")?,
+        district: row.try_get("district")?,
+        created_at: row.try_get("created_at")?,
+        photos,
+        after_photo: row.try_get("after_photo")?,
+        timeline,
+    }))
+}

@@ -1,0 +1,5 @@
+//! Work orders after triage: their status machine (`status`) and the changes staff make to
+//! them (`lifecycle`), shared by the staff UI and the JSON API so both follow the same rules.
+
+pub mod lifecycle;
+pub mod status;

@@ -1,0 +1,60 @@
+//! The JSON API under /api/v1 for a municipality's own Bauhof software: the same orders and
+//! operations as the staff UI, authenticated by per-user API tokens (`Authorization: Bearer`),
+//! with the same permission checks. Described by /api/v1/openapi.json.
+
+mod orders;
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::db::staff;
+use crate::pipeline::Pipeline;
+use crate::staff::{secrets, StaffUser};
+use crate::time::now_ms;
+use crate::web::error::AppError;
+
+const OPENAPI: &str = include_str!("openapi.json");
+/// Largest JSON body the API accepts (a comment is at most 2000 characters).
+const MAX_BODY_BYTES: usize = 64 * 1024;
+
+pub fn router(pipeline: Arc<Pipeline>) -> Router {
+    Router::new()
+        .route("/api/v1/openapi.json", get(|| async { ([(CONTENT_TYPE, "application/json")], OPENAPI) }))
+        .route("/api/v1/orders", get(orders::list))
+        .route("/api/v1/orders/{number}", get(orders::show))
+        .route("/api/v1/orders/{number}/transitions", post(orders::transition))
+        .route("/api/v1/orders/{number}/comments", post(orders::comment))
+        .route("/api/v1/orders/{number}/reroute", post(orders::reroute))
+        .route("/api/v1/orders/{number}/merge", post(orders::merge))
+        .route("/api/v1/reports/{reference}", get(orders::report))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(pipeline)
+}
+
+/// The staff member an API token belongs to.
+pub struct ApiUser(pub StaffUser);
+
+impl FromRequestParts<Arc<Pipeline>> for ApiUser {
+    type Rejection = axum::response::Response;
+
+    async fn from_request_parts(parts: &mut Parts, pipeline: &Arc<Pipeline>) -> Result<Self, Self::Rejection> {
+        let unauthorized = |reason: &str| AppError::Unauthorized(reason.into()).into_response();
+        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty() && t.len() <= 128)
+            .ok_or_else(|| unauthorized("send an API token as `Authorization: Bearer <token>` (meldeweg token create)"))?;
+        let mut conn = pipeline.db.pool().acquire().await.map_err(|e| AppError::from(e).into_response())?;
+        let user = staff::by_token(&mut conn, &secrets::stored_hash(token), now_ms())
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()).into_response())?;
+        user.map(ApiUser).ok_or_else(|| unauthorized("the API token is unknown, revoked, or its account is disabled"))
+    }
+}

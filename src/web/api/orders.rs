@@ -1,0 +1,162 @@
+//! /api/v1 orders and reports: list, detail, transitions, comments, re-route, merge, and one
+//! report by reference. Bodies are JSON; every refusal is `{"error": ...}` with its status.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::ApiUser;
+use crate::db::order_board::{self, OrderDetail};
+use crate::db::reports;
+use crate::orders::lifecycle::{self, Command};
+use crate::orders::status::Transition;
+use crate::pipeline::Pipeline;
+use crate::staff::access::{self, Operation};
+use crate::time::now_ms;
+use crate::web::error::AppError;
+use crate::web::staff::FilterQuery;
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
+    payload.map(|Json(value)| value).map_err(|e| AppError::BadRequest(format!("the JSON body is not valid: {}", e.body_text())))
+}
+
+pub async fn list(
+    State(pipeline): State<Arc<Pipeline>>,
+    ApiUser(user): ApiUser,
+    Query(query): Query<FilterQuery>,
+) -> Result<Response, AppError> {
+    let filter = query.parse(&user, &pipeline.municipality).map_err(AppError::BadRequest)?;
+    let mut conn = pipeline.db.pool().acquire().await?;
+    let orders = order_board::list(&mut conn, &filter, now_ms()).await?;
+    Ok(Json(json!({ "orders": orders })).into_response())
+}
+
+/// The order if `user` may see it.
+async fn visible(pipeline: &Pipeline, user: &crate::staff::StaffUser, number: &str) -> Result<OrderDetail, AppError> {
+    let mut conn = pipeline.db.pool().acquire().await?;
+    let detail = order_board::detail(&mut conn, number, now_ms())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("there is no work order {number}")))?;
+    access::check(&user.grant(), Operation::View, Some(&detail.row.depot))
+        .map_err(|reason| AppError::Forbidden(reason.into()))?;
+    Ok(detail)
+}
+
+pub async fn show(
+    State(pipeline): State<Arc<Pipeline>>,
+    ApiUser(user): ApiUser,
+    Path(number): Path<String>,
+) -> Result<Json<OrderDetail>, AppError> {
+    Ok(Json(visible(&pipeline, &user, &number).await?))
+}
+
+async fn perform(
+    pipeline: &Pipeline,
+    user: &crate::staff::StaffUser,
+    number: &str,
+    command: Command,
+    status: StatusCode,
+) -> Result<Response, AppError> {
+    lifecycle::perform(pipeline, user, number, command, now_ms()).await?;
+    Ok((status, Json(visible(pipeline, user, number).await?)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct TransitionRequest {
+    transition: String,
+    reason: Option<String>,
+    to: Option<String>,
+}
+
+pub async fn transition(
+    State(pipeline): State<Arc<Pipeline>>,
+    ApiUser(user): ApiUser,
+    Path(number): Path<String>,
+    payload: Result<Json<TransitionRequest>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let request = body(payload)?;
+    let transition = Transition::parse(&request.transition).ok_or_else(|| {
+        AppError::BadRequest(format!(
+            "unknown transition {:?}; use accept, start, done, reject, forward or reopen",
+            request.transition
+        ))
+    })?;
+    let note = match transition {
+        Transition::Reject => request.reason,
+        Transition::Forward => request.to,
+        _ => None,
+    };
+    let command = Command::Transition { transition, note, after_photo: None };
+    perform(&pipeline, &user, &number, command, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct CommentRequest {
+    text: String,
+}
+
+pub async fn comment(
+    State(pipeline): State<Arc<Pipeline>>,
+    ApiUser(user): ApiUser,
+    Path(number): Path<String>,
+    payload: Result<Json<CommentRequest>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let request = body(payload)?;
+    perform(&pipeline, &user, &number, Command::Comment(request.text), StatusCode::CREATED).await
+}
+
+#[derive(Deserialize)]
+pub struct RerouteRequest {
+    depot: String,
+}
+
+pub async fn reroute(
+    State(pipeline): State<Arc<Pipeline>>,
+    ApiUser(user): ApiUser,
+    Path(number): Path<String>,
+    payload: Result<Json<RerouteRequest>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let request = body(payload)?;
+    perform(&pipeline, &user, &number, Command::Reroute { depot: request.depot }, StatusCode::OK).await
+}
+
+#[derive(Deserialize)]
+pub struct MergeRequest {
+    into: String,
+}
+
+pub async fn merge(
+    State(pipeline): State<Arc<Pipeline>>,
+    ApiUser(user): ApiUser,
+    Path(number): Path<String>,
+    payload: Result<Json<MergeRequest>, JsonRejection>,
+) -> Result<Response, AppError> {
+    let into = body(payload)?.into.trim().to_string();
+    lifecycle::perform(&pipeline, &user, &number, Command::Merge { into: into.clone() }, now_ms()).await?;
+    Ok(Json(visible(&pipeline, &user, &into).await?).into_response())
+}
+
+pub async fn report(
+    State(pipeline): State<Arc<Pipeline>>,
+    ApiUser(user): ApiUser,
+    Path(reference): Path<String>,
+) -> Result<Response, AppError> {
+    let parsed = reference
+        .parse()
+        .map_err(|_| AppError::NotFound(format!("{reference:?} is not a report reference like M-2026-000123")))?;
+    let mut conn = pipeline.db.pool().acquire().await?;
+    let report = reports::for_staff(&mut conn, parsed)
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?
+        .ok_or_else(|| AppError::NotFound(format!("there is no report {reference}")))?;
+    // A report without an order (outside the area, forwarded by routing) is for dispatchers.
+    access::check(&user.grant(), Operation::View, Some(report.depot.as_deref().unwrap_or_default()))
+        .map_err(|reason| AppError::Forbidden(reason.into()))?;
+    Ok(Json(report.listing).into_response())
+}

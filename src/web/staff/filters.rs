@@ -1,0 +1,73 @@
+//! The order list's filters as they arrive in a query string (staff pages, map, print, API),
+//! parsed into a checked `Filter`. Depot staff always see their own depot, whatever they ask.
+
+use meldeweg_workers::category::Category;
+use serde::Deserialize;
+
+use crate::db::order_board::{Filter, StatusFilter};
+use crate::orders::status::OrderStatus;
+use crate::staff::{Role, StaffUser};
+use crate::town::Municipality;
+
+/// Most orders one page or API call returns.
+pub const MAX_LIMIT: i64 = 500;
+pub const DEFAULT_LIMIT: i64 = 100;
+
+#[derive(Debug, Default, Deserialize)]
+pub struct FilterQuery {
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub district: Option<String>,
+    pub depot: Option<String>,
+    pub overdue: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+impl FilterQuery {
+    pub fn parse(&self, user: &StaffUser, municipality: &Municipality) -> Result<Filter, String> {
+        let status = match given(&self.status) {
+            None | Some("active") => StatusFilter::Active,
+            Some("all") => StatusFilter::All,
+            Some(other) => StatusFilter::Only(OrderStatus::parse(other).ok_or_else(|| format!("unknown status {other:?}"))?),
+        };
+        let category = given(&self.category)
+            .map(|id| Category::from_id(id).ok_or_else(|| format!("unknown category {id:?}")))
+            .transpose()?;
+        let district = given(&self.district)
+            .map(|id| match municipality.town.area.districts().iter().any(|d| d.id == id) {
+                true => Ok(id.to_string()),
+                false => Err(format!("unknown district {id:?}")),
+            })
+            .transpose()?;
+        let mut depot = given(&self.depot)
+            .map(|id| match municipality.routing.depots().iter().any(|d| d.id == id) {
+                true => Ok(id.to_string()),
+                false => Err(format!("unknown depot {id:?}")),
+            })
+            .transpose()?;
+        if user.role == Role::Depot {
+            depot = Some(user.depot.clone().unwrap_or_default());
+        }
+        let overdue = match given(&self.overdue) {
+            None | Some("0" | "false" | "off") => false,
+            Some("1" | "true" | "on") => true,
+            Some(other) => return Err(format!("overdue must be true or false, not {other:?}")),
+        };
+        let number = |value: &Option<String>, name: &str, default: i64, max: i64| match given(value) {
+            None => Ok(default),
+            Some(text) => text
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=max).contains(n))
+                .ok_or_else(|| format!("{name} must be a whole number from 0 to {max}")),
+        };
+        let limit = number(&self.limit, "limit", DEFAULT_LIMIT, MAX_LIMIT)?.max(1);
+        let offset = number(&self.offset, "offset", 0, 1_000_000)?;
+        Ok(Filter { status, category, district, depot, overdue, limit, offset })
+    }
+}

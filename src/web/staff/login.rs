@@ -1,0 +1,173 @@
+//! Logging in and out. A login is refused for a while after too many failures for the account
+//! or from the client's address, with a message saying so; unknown addresses and wrong
+//! passwords get the same answer and take the same time. The login form itself is protected
+//! against cross-site posting by a double-submit cookie.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::request::Parts;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Form;
+use serde::Deserialize;
+
+use super::session::{cookie, set_cookie, Staff, SESSION_COOKIE};
+use super::ui::{Ui, DE};
+use super::StaffState;
+use crate::db::{sessions, staff};
+use crate::staff::{password, secrets, Email};
+use crate::time::now_ms;
+use crate::web::error::AppError;
+
+const LOGIN_COOKIE: &str = "meldeweg_login";
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/login.html")]
+struct LoginPage {
+    ui: &'static Ui,
+    municipality: String,
+    csrf: String,
+    email: String,
+    message: Option<&'static str>,
+    error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    expired: Option<String>,
+}
+
+pub async fn form(State(state): State<Arc<StaffState>>, Query(query): Query<LoginQuery>) -> Response {
+    let csrf = secrets::random_token();
+    let page = LoginPage {
+        ui: &DE,
+        municipality: state.municipality.clone(),
+        csrf: csrf.clone(),
+        email: String::new(),
+        message: query.expired.map(|_| DE.session_expired),
+        error: None,
+    };
+    ([set_cookie(LOGIN_COOKIE, Some(&csrf), state.secure_cookies)], page).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    email: Option<String>,
+    password: Option<String>,
+    csrf: Option<String>,
+}
+
+/// The client's address, for rate limiting; kept only as a keyed hash.
+fn client(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+pub async fn submit(State(state): State<Arc<StaffState>>, parts: Parts, Form(form): Form<Credentials>) -> Response {
+    match try_login(&state, &parts, form).await {
+        Ok(response) | Err(response) => response,
+    }
+}
+
+async fn try_login(state: &StaffState, parts: &Parts, form: Credentials) -> Result<Response, Response> {
+    let email_text = form.email.unwrap_or_default();
+    let refuse = |status: StatusCode, error: String| {
+        let csrf = secrets::random_token();
+        let page = LoginPage {
+            ui: &DE,
+            municipality: state.municipality.clone(),
+            csrf: csrf.clone(),
+            email: email_text.chars().take(254).collect(),
+            message: None,
+            error: Some(error),
+        };
+        (status, [set_cookie(LOGIN_COOKIE, Some(&csrf), state.secure_cookies)], page).into_response()
+    };
+    let expected = cookie(parts, LOGIN_COOKIE);
+    match (expected, form.csrf) {
+        (Some(expected), Some(sent)) if secrets::same(&expected, &sent) => {}
+        _ => {
+            let reason = "Das Formular ist abgelaufen. Bitte noch einmal anmelden.";
+            return Err(refuse(StatusCode::FORBIDDEN, reason.into()));
+        }
+    }
+    let Ok(email) = Email::parse(&email_text) else {
+        return Err(refuse(StatusCode::BAD_REQUEST, "Bitte eine E-Mail-Adresse eingeben.".into()));
+    };
+    let password_text = form.password.unwrap_or_default();
+    let vault = &state.pipeline.vault;
+    let account_key = vault.lookup_hash("login-account", email.as_str());
+    let client_key = vault.lookup_hash("login-client", &client(parts));
+    let now = now_ms();
+    let window_ms = i64::from(state.settings.login_window_minutes) * 60_000;
+    let unavailable = |e: &dyn std::fmt::Display| AppError::Unavailable(e.to_string()).into_response();
+    let mut conn = state.pipeline.db.pool().acquire().await.map_err(|e| unavailable(&e))?;
+    let (by_account, by_client) = sessions::failures_since(&mut conn, &account_key, &client_key, now - window_ms)
+        .await
+        .map_err(|e| unavailable(&e))?;
+    if by_account >= i64::from(state.settings.login_max_failures_per_account)
+        || by_client >= i64::from(state.settings.login_max_failures_per_client)
+    {
+        tracing::warn!("login refused: too many failed attempts");
+        let minutes = state.settings.login_window_minutes;
+        let reason = format!(
+            "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {minutes} Minuten oder wenden Sie sich an die Verwaltung."
+        );
+        return Err(refuse(StatusCode::TOO_MANY_REQUESTS, reason));
+    }
+    let found = staff::for_login(&mut conn, &email).await.map_err(|e| unavailable(&e))?;
+    drop(conn);
+    let stored = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| password::decoy().to_string());
+    let matches = tokio::task::spawn_blocking(move || password::verify(&password_text, &stored))
+        .await
+        .unwrap_or(false);
+    let mut conn = state.pipeline.db.pool().acquire().await.map_err(|e| unavailable(&e))?;
+    let user = match found {
+        Some((user, _)) if matches && !user.disabled => user,
+        _ => {
+            sessions::record_failure(&mut conn, &account_key, &client_key, now).await.map_err(|e| unavailable(&e))?;
+            tracing::info!("login failed");
+            let reason = "E-Mail-Adresse oder Passwort stimmen nicht (oder das Konto ist gesperrt).";
+            return Err(refuse(StatusCode::UNAUTHORIZED, reason.into()));
+        }
+    };
+    sessions::clear_failures(&mut conn, &account_key, now - window_ms).await.map_err(|e| unavailable(&e))?;
+    let token = secrets::random_token();
+    let csrf = secrets::random_token();
+    sessions::insert(&mut conn, &secrets::stored_hash(&token), user.id, &csrf, now).await.map_err(|e| unavailable(&e))?;
+    let idle_before = now - i64::from(state.settings.session_idle_minutes) * 60_000;
+    let started_before = now - i64::from(state.settings.session_max_hours) * 3_600_000;
+    sessions::delete_expired(&mut conn, idle_before, started_before).await.map_err(|e| unavailable(&e))?;
+    tracing::info!(user = user.id, role = user.role.as_str(), "staff login");
+    Ok((
+        [
+            set_cookie(SESSION_COOKIE, Some(&token), state.secure_cookies),
+            set_cookie(LOGIN_COOKIE, None, state.secure_cookies),
+        ],
+        Redirect::to("/staff/orders"),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CsrfOnly {
+    csrf: Option<String>,
+}
+
+pub async fn logout(
+    State(state): State<Arc<StaffState>>,
+    staff: Staff,
+    Form(form): Form<CsrfOnly>,
+) -> Result<Response, AppError> {
+    staff.check_csrf(form.csrf.as_deref())?;
+    let mut conn = state.pipeline.db.pool().acquire().await?;
+    sessions::delete(&mut conn, &staff.session_hash).await?;
+    Ok(([set_cookie(SESSION_COOKIE, None, state.secure_cookies)], Redirect::to("/staff/login")).into_response())
+}

@@ -1,0 +1,72 @@
+//! The staff web UI under /staff: server-rendered, mobile-first pages that work without
+//! JavaScript for everything a crew does (the map is the one enhancement that needs it).
+//!
+//! login — log in and out · orders — the list, the map and printing · order — one order and
+//! its actions · admin — users, tokens, failed jobs and configuration (admins only).
+//! Every page needs a session (`session::Staff`); every form that changes something carries
+//! the session's CSRF token.
+
+mod admin;
+mod filters;
+mod login;
+mod order;
+mod orders;
+pub mod session;
+pub mod ui;
+mod views;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub use filters::FilterQuery;
+
+use crate::config::{MapSettings, Settings, StaffSettings};
+use crate::pipeline::Pipeline;
+
+pub struct StaffState {
+    pub pipeline: Arc<Pipeline>,
+    pub settings: StaffSettings,
+    pub map: MapSettings,
+    pub municipality: String,
+    pub public_base: String,
+    pub secure_cookies: bool,
+}
+
+impl StaffState {
+    pub fn new(settings: &Settings, pipeline: Arc<Pipeline>) -> Self {
+        Self {
+            pipeline,
+            settings: settings.staff.clone(),
+            map: settings.map.clone(),
+            municipality: settings.municipality.name.clone(),
+            public_base: settings.public_base().to_string(),
+            secure_cookies: settings.public_url.starts_with("https://"),
+        }
+    }
+}
+
+pub fn router(state: Arc<StaffState>) -> Router {
+    // An after-photo may be as large as a citizen's photo, plus the form around it.
+    let upload_limit = state.pipeline.photos.limits.max_input_bytes + 64 * 1024;
+    Router::new()
+        .route("/staff", get(|| async { Redirect::to("/staff/orders") }))
+        .route("/staff/login", get(login::form).post(login::submit))
+        .route("/staff/logout", post(login::logout))
+        .route("/staff/orders", get(orders::list))
+        .route("/staff/map", get(orders::map))
+        .route("/staff/print", get(orders::print))
+        .route("/staff/orders/{number}", get(order::show))
+        .route("/staff/orders/{number}/print", get(order::print))
+        .route("/staff/orders/{number}/transition", post(order::transition))
+        .route("/staff/orders/{number}/done", post(order::done).layer(DefaultBodyLimit::max(upload_limit)))
+        .route("/staff/orders/{number}/comment", post(order::comment))
+        .route("/staff/orders/{number}/reroute", post(order::reroute))
+        .route("/staff/orders/{number}/merge", post(order::merge))
+        .route("/staff/orders/{number}/recategorise", post(order::recategorise))
+        .route("/staff/admin", get(admin::page))
+        .with_state(state)
+}

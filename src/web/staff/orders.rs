@@ -1,0 +1,202 @@
+//! The order list, its map and its printout, all from the same filters. The list is the
+//! page a crew lives in: most urgent first, overdue orders marked, big touch targets.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+
+use super::filters::FilterQuery;
+use super::session::Staff;
+use super::ui::Ui;
+use super::views::{category_choices, depot_choices, district_choices, Choice, Frame, OrderView};
+use super::StaffState;
+use crate::db::order_board::{self, Filter, OrderDetail};
+use crate::orders::status::OrderStatus;
+use crate::staff::Role;
+use crate::time::now_ms;
+use crate::web::error::AppError;
+
+/// The filter form's current values, for re-rendering it and for links to map and print.
+pub struct Selected {
+    pub status: String,
+    pub category: String,
+    pub district: String,
+    pub depot: String,
+    pub overdue: bool,
+    pub query: String,
+    pub next_offset: Option<i64>,
+}
+
+struct Options {
+    statuses: Vec<Choice>,
+    categories: Vec<Choice>,
+    districts: Vec<Choice>,
+    depots: Vec<Choice>,
+    choose_depot: bool,
+}
+
+fn options(state: &StaffState, staff: &Staff, ui: &Ui) -> Options {
+    let mut statuses = vec![
+        Choice { id: "active".into(), label: ui.active.into() },
+        Choice { id: "all".into(), label: ui.all.into() },
+    ];
+    statuses.extend(OrderStatus::ALL.map(|s| Choice { id: s.as_str().into(), label: ui.status(s.as_str()).into() }));
+    Options {
+        statuses,
+        categories: category_choices(state, ui),
+        districts: district_choices(state),
+        depots: depot_choices(state),
+        choose_depot: staff.user.role != Role::Depot,
+    }
+}
+
+fn selected(query: &FilterQuery, filter: &Filter, shown: usize) -> Selected {
+    let value = |v: &Option<String>| v.clone().unwrap_or_default();
+    let pairs = [
+        ("status", value(&query.status)),
+        ("category", value(&query.category)),
+        ("district", value(&query.district)),
+        ("depot", value(&query.depot)),
+        ("overdue", if filter.overdue { "1".into() } else { String::new() }),
+    ];
+    let query_string = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    Selected {
+        status: value(&query.status),
+        category: value(&query.category),
+        district: value(&query.district),
+        depot: value(&query.depot),
+        overdue: filter.overdue,
+        query: query_string,
+        next_offset: (shown as i64 == filter.limit).then_some(filter.offset + filter.limit),
+    }
+}
+
+/// Filter values are ids (letters, digits, `_`, `-`); anything else is percent-encoded.
+fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
+async fn load(
+    state: &StaffState,
+    staff: &Staff,
+    query: &FilterQuery,
+) -> Result<(Frame, Filter, Vec<OrderView>), AppError> {
+    let frame = Frame::new(state, staff);
+    let filter = query.parse(&staff.user, &state.pipeline.municipality).map_err(AppError::BadRequest)?;
+    let mut conn = state.pipeline.db.pool().acquire().await?;
+    let rows = order_board::list(&mut conn, &filter, now_ms()).await?;
+    let orders = rows.iter().map(|row| OrderView::new(row, frame.ui, state)).collect();
+    Ok((frame, filter, orders))
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/orders.html")]
+pub struct ListPage {
+    frame: Frame,
+    options: Options,
+    selected: Selected,
+    orders: Vec<OrderView>,
+}
+
+pub async fn list(
+    State(state): State<Arc<StaffState>>,
+    staff: Staff,
+    Query(query): Query<FilterQuery>,
+) -> Result<ListPage, AppError> {
+    let (frame, filter, orders) = load(&state, &staff, &query).await?;
+    let options = options(&state, &staff, frame.ui);
+    let selected = selected(&query, &filter, orders.len());
+    Ok(ListPage { frame, options, selected, orders })
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/map.html")]
+pub struct MapPage {
+    frame: Frame,
+    options: Options,
+    selected: Selected,
+    orders: Vec<OrderView>,
+    /// The markers as JSON for the map script (askama escapes it into the attribute).
+    markers: String,
+    tile_url: String,
+    tile_attribution: String,
+    centre: (f64, f64),
+}
+
+pub async fn map(
+    State(state): State<Arc<StaffState>>,
+    staff: Staff,
+    Query(query): Query<FilterQuery>,
+) -> Result<MapPage, AppError> {
+    let (frame, filter, orders) = load(&state, &staff, &query).await?;
+    let options = options(&state, &staff, frame.ui);
+    let selected = selected(&query, &filter, orders.len());
+    let markers = serde_json::to_string(&orders).map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let centre = state.pipeline.municipality.town.area.centre();
+    Ok(MapPage {
+        frame,
+        options,
+        selected,
+        orders,
+        markers,
+        tile_url: state.map.tile_url.clone(),
+        tile_attribution: state.map.tile_attribution.clone(),
+        centre: (centre.lat(), centre.lon()),
+    })
+}
+
+/// One printed sheet: the order, its reports and a QR code that opens it.
+pub struct Sheet {
+    pub order: OrderView,
+    pub detail: OrderDetail,
+    pub qr_svg: String,
+    pub url: String,
+}
+
+impl Sheet {
+    pub fn new(state: &StaffState, ui: &Ui, detail: OrderDetail) -> Self {
+        let url = format!("{}/staff/orders/{}", state.public_base, detail.row.number);
+        let qr_svg = qrcode::QrCode::new(url.as_bytes())
+            .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(140, 140).quiet_zone(true).build())
+            .unwrap_or_default();
+        Self { order: OrderView::new(&detail.row, ui, state), detail, qr_svg, url }
+    }
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/print.html")]
+pub struct PrintPage {
+    pub frame: Frame,
+    pub sheets: Vec<Sheet>,
+}
+
+/// The filtered orders, one per printed page.
+pub async fn print(
+    State(state): State<Arc<StaffState>>,
+    staff: Staff,
+    Query(query): Query<FilterQuery>,
+) -> Result<PrintPage, AppError> {
+    let (frame, _, orders) = load(&state, &staff, &query).await?;
+    let mut conn = state.pipeline.db.pool().acquire().await?;
+    let mut sheets = Vec::with_capacity(orders.len());
+    let now = now_ms();
+    for order in &orders {
+        if let Some(detail) = order_board::detail(&mut conn, &order.number, now).await? {
+            sheets.push(Sheet::new(&state, frame.ui, detail));
+        }
+    }
+    Ok(PrintPage { frame, sheets })
+}
