@@ -334,7 +334,10 @@ impl Settings {
         }
         let public_url = reqwest::Url::parse(&self.public_url).map_err(|e| invalid("public_url", e.to_string()))?;
         if !matches!(public_url.scheme(), "http" | "https") || public_url.path() != "/" {
-            return Err(invalid("public_url", "must be an http(s) URL without a path, like https://maengel.musterstadt.de"));
+            return Err(invalid(
+                "public_url",
+                "must be an http(s) URL without a path, like https://maengel.musterstadt.de",
+            ));
         }
         let staff = &self.staff;
         for (key, value) in [

@@ -375,10 +375,20 @@ async fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Resu
                 .iter()
                 .map(|u| {
                     let state = if u.disabled { "disabled" } else { "active" };
-                    format!("{:<40} {:<10} {:<16} {:<3} {state}", u.email, u.role.as_str(), u.depot.as_deref().unwrap_or("-"), u.lang)
+                    format!(
+                        "{:<40} {:<10} {:<16} {:<3} {state}",
+                        u.email,
+                        u.role.as_str(),
+                        u.depot.as_deref().unwrap_or("-"),
+                        u.lang
+                    )
                 })
                 .collect();
-            if lines.is_empty() { "no accounts yet; add one with `meldeweg user add`".into() } else { lines.join("\n") }
+            if lines.is_empty() {
+                "no accounts yet; add one with `meldeweg user add`".into()
+            } else {
+                lines.join("\n")
+            }
         }
         UserCommand::Disable { email } => accounts::set_disabled(&mut conn, &email, true, now).await?,
         UserCommand::Enable { email } => accounts::set_disabled(&mut conn, &email, false, now).await?,
@@ -396,7 +406,9 @@ async fn token_command(settings: &Settings, command: TokenCommand) -> anyhow::Re
     let now = meldeweg::time::now_ms();
     let (db, mut conn) = connect(settings).await?;
     let result = match command {
-        TokenCommand::Create { user, label } => meldeweg::staff::accounts::create_token(&mut conn, &user, &label, now).await?,
+        TokenCommand::Create { user, label } => {
+            meldeweg::staff::accounts::create_token(&mut conn, &user, &label, now).await?
+        }
         TokenCommand::List => {
             let tokens = meldeweg::db::staff::list_tokens(&mut conn).await?;
             let lines: Vec<String> = tokens
@@ -407,7 +419,11 @@ async fn token_command(settings: &Settings, command: TokenCommand) -> anyhow::Re
                     format!("{:>4}  {:<40} {:<20} {state}, {used}", t.id, t.email, t.label)
                 })
                 .collect();
-            if lines.is_empty() { "no API tokens".into() } else { lines.join("\n") }
+            if lines.is_empty() {
+                "no API tokens".into()
+            } else {
+                lines.join("\n")
+            }
         }
         TokenCommand::Revoke { id } => match meldeweg::db::staff::revoke_token(&mut conn, id, now).await? {
             true => format!("token {id} revoked"),

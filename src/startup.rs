@@ -187,9 +187,8 @@ impl Application {
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         tracing::info!(addr = %self.local_addr(), "listening");
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(self.shutdown.clone().cancelled_owned())
-            .await;
+        let served =
+            axum::serve(self.listener, app).with_graceful_shutdown(self.shutdown.clone().cancelled_owned()).await;
         // The server stops on cancellation, or on its own error: stop the worker either way.
         self.shutdown.cancel();
         if let Some(worker) = worker {

@@ -15,8 +15,8 @@ pub mod photos;
 pub mod reporters;
 pub mod reports;
 pub mod sessions;
-pub mod status_pages;
 pub mod staff;
+pub mod status_pages;
 pub mod work_orders;
 
 use std::sync::Arc;

@@ -457,10 +457,12 @@ pub struct StaffReport {
 }
 
 pub async fn for_staff(conn: &mut AnyConnection, reference: Reference) -> Result<Option<StaffReport>, ReportError> {
-    let row = sqlx::query("SELECT r.id, o.depot FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id WHERE r.reference = $1")
-        .bind(reference.to_string())
-        .fetch_optional(&mut *conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT r.id, o.depot FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id WHERE r.reference = $1",
+    )
+    .bind(reference.to_string())
+    .fetch_optional(&mut *conn)
+    .await?;
     let Some(row) = row else { return Ok(None) };
     let depot = row.try_get("depot")?;
     let listing = listings(conn, &[row.try_get("id")?]).await?.pop();

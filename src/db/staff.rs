@@ -140,17 +140,26 @@ pub async fn insert_token(
 }
 
 /// The enabled account an unrevoked token belongs to; notes the token's use.
-pub async fn by_token(conn: &mut AnyConnection, token_hash: &str, now_ms: i64) -> Result<Option<StaffUser>, StaffError> {
-    let row = sqlx::query(&format!(
-        "SELECT {COLUMNS}, t.id AS token_id FROM api_tokens t JOIN staff_users u ON u.id = t.user_id
-         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL"
-    ))
+pub async fn by_token(
+    conn: &mut AnyConnection,
+    token_hash: &str,
+    now_ms: i64,
+) -> Result<Option<StaffUser>, StaffError> {
+    let row = sqlx::query(
+        "SELECT u.id, u.email, u.role, u.depot, u.lang, u.disabled_at, t.id AS token_id
+         FROM api_tokens t JOIN staff_users u ON u.id = t.user_id
+         WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.disabled_at IS NULL",
+    )
     .bind(token_hash)
     .fetch_optional(&mut *conn)
     .await?;
     let Some(row) = row else { return Ok(None) };
     let token_id: i64 = row.try_get("token_id")?;
-    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2").bind(now_ms).bind(token_id).execute(conn).await?;
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(now_ms)
+        .bind(token_id)
+        .execute(conn)
+        .await?;
     Ok(Some(user_from_row(&row)?))
 }
 

@@ -142,7 +142,11 @@ pub async fn set_revision(conn: &mut AnyConnection, revision: i64) -> Result<(),
 /// it. Call with the revision locked (`lock_revision`).
 pub async fn bump_revision(conn: &mut AnyConnection, backend: Backend, id: i64) -> Result<(), OrderError> {
     let revision = lock_revision(&mut *conn, backend).await? + 1;
-    sqlx::query("UPDATE work_orders SET revision = $1 WHERE id = $2").bind(revision).bind(id).execute(&mut *conn).await?;
+    sqlx::query("UPDATE work_orders SET revision = $1 WHERE id = $2")
+        .bind(revision)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     set_revision(conn, revision).await
 }
 
@@ -155,7 +159,10 @@ pub async fn raise_priority(
     due_for: impl Fn(Priority, i64) -> i64,
     now_ms: i64,
 ) -> Result<(), OrderError> {
-    let row = sqlx::query("SELECT priority, created_at FROM work_orders WHERE id = $1").bind(id).fetch_one(&mut *conn).await?;
+    let row = sqlx::query("SELECT priority, created_at FROM work_orders WHERE id = $1")
+        .bind(id)
+        .fetch_one(&mut *conn)
+        .await?;
     let current: String = row.try_get("priority")?;
     let created_at: i64 = row.try_get("created_at")?;
     let current = Priority::parse(&current).ok_or(OrderError::Corrupt { id, field: "priority", value: current })?;

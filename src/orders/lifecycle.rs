@@ -30,7 +30,7 @@ pub const MAX_BODY_CHARS: usize = 120;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
-    #[error("there is no work order {0}")]
+    #[error("Den Auftrag {0} gibt es nicht.")]
     NotFound(String),
     #[error("{0}")]
     Forbidden(&'static str),
@@ -57,11 +57,22 @@ pub enum LifecycleError {
 pub enum Command {
     /// `note` is the reason (reject) or the body's name (forward); `after_photo` the token of an
     /// already cleaned and stored photo (done).
-    Transition { transition: Transition, note: Option<String>, after_photo: Option<String> },
+    Transition {
+        transition: Transition,
+        note: Option<String>,
+        after_photo: Option<String>,
+    },
     Comment(String),
-    Reroute { depot: String },
-    Merge { into: String },
-    Recategorise { reference: String, category: Category },
+    Reroute {
+        depot: String,
+    },
+    Merge {
+        into: String,
+    },
+    Recategorise {
+        reference: String,
+        category: Category,
+    },
 }
 
 impl Command {
@@ -80,13 +91,13 @@ impl Command {
 pub fn bounded_text(text: Option<&str>, what: &str, max: usize) -> Result<String, LifecycleError> {
     let text = text.map(str::trim).unwrap_or_default();
     if text.is_empty() {
-        return Err(LifecycleError::Invalid(format!("please enter {what}")));
+        return Err(LifecycleError::Invalid(format!("Bitte {what} eingeben.")));
     }
     if text.chars().count() > max {
-        return Err(LifecycleError::Invalid(format!("{what} may have at most {max} characters")));
+        return Err(LifecycleError::Invalid(format!("Der Text ist zu lang (höchstens {max} Zeichen).")));
     }
     if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(LifecycleError::Invalid(format!("{what} contains control characters")));
+        return Err(LifecycleError::Invalid("Der Text enthält Steuerzeichen.".to_string()));
     }
     Ok(text.to_string())
 }
@@ -111,7 +122,9 @@ async fn lock(conn: &mut AnyConnection, backend: Backend, number: &str) -> Resul
         .ok_or_else(|| LifecycleError::NotFound(number.to_string()))?;
     let status: String = row.try_get("status")?;
     let priority: String = row.try_get("priority")?;
-    let corrupt = |field: &str, value: &str| LifecycleError::Conflict(format!("order {number} has an unreadable {field} {value:?}"));
+    let corrupt = |field: &str, value: &str| {
+        LifecycleError::Conflict(format!("order {number} has an unreadable {field} {value:?}"))
+    };
     Ok(Locked {
         id: row.try_get("id")?,
         depot: row.try_get("depot")?,
@@ -154,7 +167,7 @@ pub async fn perform(
             transition_order(pipeline, &mut tx, actor, &order, transition, note, after_photo, now).await?
         }
         Command::Comment(text) => {
-            let text = bounded_text(Some(&text), "a comment", MAX_COMMENT_CHARS)?;
+            let text = bounded_text(Some(&text), "einen Kommentar", MAX_COMMENT_CHARS)?;
             order_events::insert(tx.conn(), event(&order, actor, EventKind::Comment, Some(&text)), now).await?;
         }
         Command::Reroute { depot } => reroute(pipeline, &mut tx, actor, &order, &depot, now).await?,
@@ -185,8 +198,8 @@ async fn transition_order(
 ) -> Result<(), LifecycleError> {
     let to = transition.from(order.status).map_err(|reason| LifecycleError::Conflict(reason.to_string()))?;
     let note = match transition {
-        Transition::Reject => Some(bounded_text(note.as_deref(), "a reason", MAX_REASON_CHARS)?),
-        Transition::Forward => Some(bounded_text(note.as_deref(), "who the order goes to", MAX_BODY_CHARS)?),
+        Transition::Reject => Some(bounded_text(note.as_deref(), "einen Grund", MAX_REASON_CHARS)?),
+        Transition::Forward => Some(bounded_text(note.as_deref(), "die zuständige Stelle", MAX_BODY_CHARS)?),
         _ => None,
     };
     let after_photo = after_photo.filter(|_| transition == Transition::Done);
@@ -297,13 +310,15 @@ async fn reroute(
     now: i64,
 ) -> Result<(), LifecycleError> {
     if !order.status.is_active() {
-        return Err(LifecycleError::Conflict("only an order still being worked on can be re-routed".into()));
+        return Err(LifecycleError::Conflict(
+            "Nur ein Auftrag in Bearbeitung kann an einen anderen Betriebshof gehen.".into(),
+        ));
     }
     if !pipeline.municipality.routing.depots().iter().any(|d| d.id == depot) {
-        return Err(LifecycleError::Invalid(format!("there is no depot {depot:?}")));
+        return Err(LifecycleError::Invalid(format!("Den Betriebshof {depot:?} gibt es nicht.")));
     }
     if depot == order.depot {
-        return Err(LifecycleError::Conflict(format!("the order is already with depot {depot}")));
+        return Err(LifecycleError::Conflict(format!("Der Auftrag liegt bereits beim Betriebshof {depot}.")));
     }
     // The new depot has not accepted anything yet: the order starts over as open.
     sqlx::query("UPDATE work_orders SET depot = $1, status = $2, accepted_at = NULL, updated_at = $3 WHERE id = $4")
@@ -337,20 +352,22 @@ async fn merge(
 ) -> Result<(), LifecycleError> {
     let into = into.trim();
     if into == number {
-        return Err(LifecycleError::Invalid("an order cannot be merged into itself".into()));
+        return Err(LifecycleError::Invalid("Ein Auftrag kann nicht mit sich selbst zusammengeführt werden.".into()));
     }
     if !order.status.is_active() {
-        return Err(LifecycleError::Conflict("only an order still being worked on can be merged".into()));
+        return Err(LifecycleError::Conflict("Nur ein Auftrag in Bearbeitung kann zusammengeführt werden.".into()));
     }
     let backend = pipeline.db.backend();
     let target = match lock(tx.conn(), backend, into).await {
         Err(LifecycleError::NotFound(_)) => {
-            return Err(LifecycleError::Invalid(format!("there is no work order {into} to merge into")))
+            return Err(LifecycleError::Invalid(format!("Den Auftrag {into} gibt es nicht.")))
         }
         other => other?,
     };
     if !target.status.is_active() {
-        return Err(LifecycleError::Conflict(format!("order {into} is closed; reopen it first or pick another")));
+        return Err(LifecycleError::Conflict(format!(
+            "Der Auftrag {into} ist abgeschlossen; bitte zuerst wieder öffnen oder einen anderen wählen."
+        )));
     }
     let target_status = ReportStatus::of_order(target.status).unwrap_or(ReportStatus::Open);
     sqlx::query("UPDATE reports SET work_order_id = $1, status = $2 WHERE work_order_id = $3")
@@ -389,7 +406,7 @@ async fn recategorise(
     category: Category,
     now: i64,
 ) -> Result<(), LifecycleError> {
-    let not_ours = || LifecycleError::Invalid(format!("report {reference} does not belong to this order"));
+    let not_ours = || LifecycleError::Invalid(format!("Die Meldung {reference} gehört nicht zu diesem Auftrag."));
     let parsed: Reference = reference.parse().map_err(|_| not_ours())?;
     let row = sqlx::query("SELECT id, order_link FROM reports WHERE reference = $1 AND work_order_id = $2")
         .bind(reference)
@@ -402,7 +419,7 @@ async fn recategorise(
     let from = match reports::recategorise(tx.conn(), parsed, category, &actor.actor_label(), now).await? {
         Recategorised::Changed { from } => from,
         Recategorised::Unchanged => {
-            return Err(LifecycleError::Conflict(format!("report {reference} already has this category")))
+            return Err(LifecycleError::Conflict(format!("Die Meldung {reference} hat diese Kategorie schon.")))
         }
         Recategorised::NotFound => return Err(not_ours()),
     };

@@ -66,8 +66,14 @@ pub enum Transition {
 }
 
 impl Transition {
-    pub const ALL: [Transition; 6] =
-        [Transition::Accept, Transition::Start, Transition::Done, Transition::Reject, Transition::Forward, Transition::Reopen];
+    pub const ALL: [Transition; 6] = [
+        Transition::Accept,
+        Transition::Start,
+        Transition::Done,
+        Transition::Reject,
+        Transition::Forward,
+        Transition::Reopen,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -110,13 +116,17 @@ impl Transition {
             return Ok(self.target());
         }
         Err(match (self, from) {
-            (_, S::Merged) => "the order was merged into another one; work on that order instead",
-            (Transition::Reopen, _) => "only a done, rejected or forwarded order can be reopened",
-            (Transition::Done, S::Open) => "accept the order first, then mark it done",
-            (Transition::Accept, S::Accepted | S::InProgress) => "the order is already accepted",
-            (Transition::Start, S::InProgress) => "the order is already in progress",
-            (_, S::Done | S::Rejected | S::Forwarded) => "the order is closed; a dispatcher can reopen it",
-            _ => "this change is not possible in the order's current status",
+            (_, S::Merged) => "Der Auftrag wurde mit einem anderen zusammengeführt; bitte dort weiterarbeiten.",
+            (Transition::Reopen, _) => {
+                "Nur erledigte, abgelehnte oder weitergegebene Aufträge können wieder geöffnet werden."
+            }
+            (Transition::Done, S::Open) => "Bitte den Auftrag zuerst übernehmen, dann erledigt melden.",
+            (Transition::Accept, S::Accepted | S::InProgress) => "Der Auftrag ist bereits übernommen.",
+            (Transition::Start, S::InProgress) => "Der Auftrag ist bereits in Arbeit.",
+            (_, S::Done | S::Rejected | S::Forwarded) => {
+                "Der Auftrag ist abgeschlossen; die Disposition kann ihn wieder öffnen."
+            }
+            _ => "Das ist im aktuellen Status des Auftrags nicht möglich.",
         })
     }
 
@@ -137,9 +147,9 @@ mod tests {
         assert_eq!(Transition::Start.from(S::Accepted), Ok(S::InProgress));
         assert_eq!(Transition::Done.from(S::InProgress), Ok(S::Done));
         assert_eq!(Transition::Done.from(S::Accepted), Ok(S::Done));
-        assert_eq!(Transition::Done.from(S::Open), Err("accept the order first, then mark it done"));
-        assert!(Transition::Accept.from(S::Done).unwrap_err().contains("reopen"));
-        assert!(Transition::Done.from(S::Merged).unwrap_err().contains("merged"));
+        assert_eq!(Transition::Done.from(S::Open), Err("Bitte den Auftrag zuerst übernehmen, dann erledigt melden."));
+        assert!(Transition::Accept.from(S::Done).unwrap_err().contains("wieder öffnen"));
+        assert!(Transition::Done.from(S::Merged).unwrap_err().contains("zusammengeführt"));
         assert_eq!(Transition::Reopen.from(S::Rejected), Ok(S::Open));
         assert!(Transition::Reopen.from(S::Open).is_err());
     }

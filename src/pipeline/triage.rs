@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::outgoing::{Form, Outgoing};
 use super::{complete, retry, Pipeline};
-use crate::db::reports::{self, ReportStatus, Triaged};
 use crate::db::order_events::{self, EventKind};
+use crate::db::reports::{self, ReportStatus, Triaged};
 use crate::db::work_orders::{self, NewOrder};
 use crate::db::Tx;
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
@@ -92,9 +92,13 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
                         work_orders::raise_priority(tx.conn(), order_id, report.priority, due, now)
                             .await
                             .map_err(retry)?;
-                        order_events::insert(tx.conn(), order_events::NewEvent::system(order_id, report_id, EventKind::DuplicateLinked), now)
-                            .await
-                            .map_err(retry)?;
+                        order_events::insert(
+                            tx.conn(),
+                            order_events::NewEvent::system(order_id, report_id, EventKind::DuplicateLinked),
+                            now,
+                        )
+                        .await
+                        .map_err(retry)?;
                         triaged.order = Some((order_id, "duplicate"));
                         Answer::Known
                     }
@@ -112,9 +116,13 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
                             work_orders::insert(tx.conn(), order, revision + 1, berlin_year(now), now)
                                 .await
                                 .map_err(retry)?;
-                        order_events::insert(tx.conn(), order_events::NewEvent::system(order_id, report_id, EventKind::Opened), now)
-                            .await
-                            .map_err(retry)?;
+                        order_events::insert(
+                            tx.conn(),
+                            order_events::NewEvent::system(order_id, report_id, EventKind::Opened),
+                            now,
+                        )
+                        .await
+                        .map_err(retry)?;
                         tracing::info!(report = %report.reference, order = %number, depot = %depot.id, "work order opened");
                         triaged.order = Some((order_id, "opened"));
                         opened =

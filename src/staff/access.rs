@@ -114,12 +114,14 @@ pub fn check(grant: &Grant, operation: Operation, order_depot: Option<&str>) -> 
         return Ok(());
     }
     Err(match (grant.role, operation) {
-        (Role::Depot, _) if operation.concerns_an_order() && !own => "this order belongs to another depot",
-        (_, O::Administer) => "only administrators manage users and jobs",
-        (_, O::Statistics) => "statistics are for managers and administrators",
-        (Role::Depot, _) => "only a dispatcher can do this",
-        (Role::Manager | Role::Admin, _) => "your role may read orders but not change them",
-        (Role::Dispatcher, _) => "not permitted",
+        (Role::Depot, _) if operation.concerns_an_order() && !own => {
+            "Dieser Auftrag gehört zu einem anderen Betriebshof."
+        }
+        (_, O::Administer) => "Nur die Administration verwaltet Benutzer und Aufgaben.",
+        (_, O::Statistics) => "Statistiken sind für Leitung und Administration.",
+        (Role::Depot, _) => "Das kann nur die Disposition.",
+        (Role::Manager | Role::Admin, _) => "Ihre Rolle darf Aufträge lesen, aber nicht ändern.",
+        (Role::Dispatcher, _) => "Nicht erlaubt.",
     })
 }
 
@@ -156,10 +158,7 @@ mod tests {
                     (Role::Depot, own && depot_work(operation)),
                     (Role::Dispatcher, operation.concerns_an_order()),
                     (Role::Manager, matches!(operation, Operation::View | Operation::Statistics)),
-                    (
-                        Role::Admin,
-                        matches!(operation, Operation::View | Operation::Statistics | Operation::Administer),
-                    ),
+                    (Role::Admin, matches!(operation, Operation::View | Operation::Statistics | Operation::Administer)),
                 ];
                 for (role, allowed) in expected {
                     let depot = (role == Role::Depot).then_some("nord");
@@ -176,8 +175,8 @@ mod tests {
     #[test]
     fn depot_staff_without_a_depot_may_do_nothing_and_hear_why() {
         let reason = check(&grant(Role::Depot, None), Operation::View, Some("nord")).unwrap_err();
-        assert_eq!(reason, "this order belongs to another depot");
+        assert_eq!(reason, "Dieser Auftrag gehört zu einem anderen Betriebshof.");
         let reason = check(&grant(Role::Depot, Some("nord")), Operation::Merge, Some("nord")).unwrap_err();
-        assert_eq!(reason, "only a dispatcher can do this");
+        assert_eq!(reason, "Das kann nur die Disposition.");
     }
 }

@@ -38,7 +38,9 @@ pub fn grant(
     }
     let depots = municipality.routing.depots();
     match (role, depot) {
-        (Role::Depot, None) => Err(AccountError::Invalid("depot staff need --depot (a depot id of routing.toml)".into())),
+        (Role::Depot, None) => {
+            Err(AccountError::Invalid("depot staff need --depot (a depot id of routing.toml)".into()))
+        }
         (Role::Depot, Some(id)) if !depots.iter().any(|d| d.id == id) => {
             let ids: Vec<&str> = depots.iter().map(|d| d.id.as_str()).collect();
             Err(AccountError::Invalid(format!("there is no depot {id:?}; one of {}", ids.join(", "))))
@@ -64,7 +66,12 @@ pub async fn add(
     Ok(format!("{} added as {}", email.as_str(), role.as_str()))
 }
 
-pub async fn set_disabled(conn: &mut AnyConnection, email_text: &str, disabled: bool, now_ms: i64) -> Result<String, AccountError> {
+pub async fn set_disabled(
+    conn: &mut AnyConnection,
+    email_text: &str,
+    disabled: bool,
+    now_ms: i64,
+) -> Result<String, AccountError> {
     let email = email(email_text)?;
     staff::set_disabled(conn, &email, disabled, now_ms).await?;
     Ok(format!("{} {}", email.as_str(), if disabled { "disabled; its sessions ended" } else { "enabled" }))
@@ -78,7 +85,12 @@ pub async fn reset(conn: &mut AnyConnection, email_text: &str, password_text: &s
 }
 
 /// Creates an API token for the account and returns it (the only time it is shown).
-pub async fn create_token(conn: &mut AnyConnection, email_text: &str, label: &str, now_ms: i64) -> Result<String, AccountError> {
+pub async fn create_token(
+    conn: &mut AnyConnection,
+    email_text: &str,
+    label: &str,
+    now_ms: i64,
+) -> Result<String, AccountError> {
     let email = email(email_text)?;
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 100 {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
-use axum::http::header::{CACHE_CONTROL, HeaderName};
+use axum::http::header::{HeaderName, CACHE_CONTROL};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -76,7 +76,11 @@ async fn page(
         reference: report.reference,
         status: pipeline.texts.status_labels(lang).label(status).to_string(),
         status_class: status.as_str().to_string(),
-        category: report.category.as_deref().map(|c| ui.category(town.classifier.categories(), c).to_string()).unwrap_or_default(),
+        category: report
+            .category
+            .as_deref()
+            .map(|c| ui.category(town.classifier.categories(), c).to_string())
+            .unwrap_or_default(),
         district: district.map(|d| d.name.clone()).unwrap_or_default(),
         created: berlin_date_time(report.created_at),
         photos: report.photos,

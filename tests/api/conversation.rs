@@ -30,7 +30,14 @@ async fn a_text_then_a_location_gets_a_reference_number() {
     let reference = reference_in(&replies[2]);
     let year = meldeweg::time::berlin_year(meldeweg::time::now_ms());
     assert_eq!(reference, format!("M-{year}-000001"));
-    assert_eq!(replies[2], app.render_in(Lang::De, TextKey::ReportCreated, &[("reference", &reference)]));
+    assert_eq!(
+        replies[2],
+        app.render_in(
+            Lang::De,
+            TextKey::ReportCreated,
+            &[("reference", &reference), ("link", &app.status_link(&reference).await)]
+        )
+    );
 
     let row = sqlx::query("SELECT description, lat, lon, location_source, location_label, status FROM reports")
         .fetch_one(app.db.pool())

@@ -41,12 +41,14 @@ impl Recorded {
         self.body.get("to").or_else(|| self.body.get("recipient")).and_then(Value::as_str)
     }
 
-    /// The text a person would read: text body, interactive body, or "template:<name>:<params>".
+    /// The text a person would read: text body, interactive body, image caption, or
+    /// "template:<name>:<params>".
     pub fn text(&self) -> String {
         let body = &self.body;
         match body["type"].as_str() {
             Some("text") => body["text"]["body"].as_str().unwrap_or_default().to_string(),
             Some("interactive") => body["interactive"]["body"]["text"].as_str().unwrap_or_default().to_string(),
+            Some("image") => body["image"]["caption"].as_str().unwrap_or_default().to_string(),
             Some("template") => {
                 let params: Vec<&str> = body["template"]["components"][0]["parameters"]
                     .as_array()
@@ -362,6 +364,17 @@ fn check_shape(message: &Value) -> Result<(), String> {
                     }
                 }
                 _ => Err("unsupported or malformed interactive message".into()),
+            }
+        }
+        Some("image") => {
+            let image = &message["image"];
+            let link = image["link"].as_str().unwrap_or_default();
+            let has_id = image["id"].as_str().is_some_and(|id| !id.is_empty());
+            let caption_ok = image.get("caption").is_none_or(|c| matches!(chars(c), Some(0..=1024)));
+            if (link.starts_with("https://") || link.starts_with("http://") || has_id) && caption_ok {
+                Ok(())
+            } else {
+                Err("image needs a link (http/https) or an id, and a caption of at most 1024 characters".into())
             }
         }
         Some("template") => {

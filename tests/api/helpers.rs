@@ -287,6 +287,16 @@ impl TestApp {
         self.graph.texts_to(citizen.address())
     }
 
+    /// The public status page of a report, as its acknowledgement links it.
+    pub async fn status_link(&self, reference: &str) -> String {
+        let token: String = sqlx::query_scalar("SELECT public_token FROM reports WHERE reference = $1")
+            .bind(reference)
+            .fetch_one(self.db.pool())
+            .await
+            .expect("the report exists");
+        format!("{}/m/{token}", self.settings.public_base())
+    }
+
     /// A number from the database.
     pub async fn count(&self, sql: &str) -> i64 {
         sqlx::query_scalar(sql).fetch_one(self.db.pool()).await.expect(sql)

@@ -50,7 +50,14 @@ fn text_of(row: &sqlx::any::AnyRow, column: &str) -> Option<String> {
 async fn a_report_opens_a_work_order_for_the_depot_of_its_district() {
     let app = spawn_app().await;
     let (reference, answer) = report(&app, "Riesiges Schlagloch auf der Fahrbahn", NORD).await;
-    assert_eq!(answer, app.render_in(Lang::De, TextKey::ReportCreated, &[("reference", &reference)]));
+    assert_eq!(
+        answer,
+        app.render_in(
+            Lang::De,
+            TextKey::ReportCreated,
+            &[("reference", &reference), ("link", &app.status_link(&reference).await)]
+        )
+    );
     let row = report_row(&app, &reference).await;
     assert_eq!(text_of(&row, "status").as_deref(), Some("open"));
     assert_eq!(text_of(&row, "order_link").as_deref(), Some("opened"));
@@ -88,7 +95,14 @@ async fn a_second_report_nearby_joins_the_open_order_and_is_told_it_is_known() {
     let app = spawn_app().await;
     let (first, _) = report(&app, "Schlagloch vor der Einfahrt", NORD).await;
     let (second, answer) = report(&app, "Tiefes Loch im Asphalt", (NORD.0 + NEAR, NORD.1)).await;
-    assert_eq!(answer, app.render_in(Lang::De, TextKey::ReportKnown, &[("reference", &second)]));
+    assert_eq!(
+        answer,
+        app.render_in(
+            Lang::De,
+            TextKey::ReportKnown,
+            &[("reference", &second), ("link", &app.status_link(&second).await)]
+        )
+    );
     assert!(!answer.contains(&first), "nothing about the other reporter or their report (P13)");
     let (first_row, second_row) = (report_row(&app, &first).await, report_row(&app, &second).await);
     assert_eq!(text_of(&first_row, "number"), text_of(&second_row, "number"));
@@ -97,7 +111,14 @@ async fn a_second_report_nearby_joins_the_open_order_and_is_told_it_is_known() {
 
     // Just outside the pothole radius (25 m): a new order.
     let (third, answer) = report(&app, "Schlagloch!", (NORD.0 + JUST_OUTSIDE_25_M, NORD.1)).await;
-    assert_eq!(answer, app.render_in(Lang::De, TextKey::ReportCreated, &[("reference", &third)]));
+    assert_eq!(
+        answer,
+        app.render_in(
+            Lang::De,
+            TextKey::ReportCreated,
+            &[("reference", &third), ("link", &app.status_link(&third).await)]
+        )
+    );
     // Another category at the very same spot: a new order too.
     let (fourth, _) = report(&app, "Laterne flackert die ganze Nacht", NORD).await;
     assert_eq!(text_of(&report_row(&app, &fourth).await, "order_link").as_deref(), Some("opened"));
@@ -133,7 +154,14 @@ async fn a_closed_order_is_no_duplicate_target() {
     tx.commit().await.unwrap();
 
     let (second, answer) = report(&app, "Gully verstopft", SUED).await;
-    assert_eq!(answer, app.render_in(Lang::De, TextKey::ReportCreated, &[("reference", &second)]));
+    assert_eq!(
+        answer,
+        app.render_in(
+            Lang::De,
+            TextKey::ReportCreated,
+            &[("reference", &second), ("link", &app.status_link(&second).await)]
+        )
+    );
     assert_ne!(text_of(&report_row(&app, &first).await, "number"), text_of(&report_row(&app, &second).await, "number"));
     // The new order is a target again.
     let (_, answer) = report(&app, "Gullideckel klappert und Abfluss verstopft", SUED).await;

@@ -50,7 +50,9 @@ impl FromRequestParts<Arc<Pipeline>> for ApiUser {
             .and_then(|h| h.strip_prefix("Bearer "))
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 128)
-            .ok_or_else(|| unauthorized("send an API token as `Authorization: Bearer <token>` (meldeweg token create)"))?;
+            .ok_or_else(|| {
+                unauthorized("send an API token as `Authorization: Bearer <token>` (meldeweg token create)")
+            })?;
         let mut conn = pipeline.db.pool().acquire().await.map_err(|e| AppError::from(e).into_response())?;
         let user = staff::by_token(&mut conn, &secrets::stored_hash(token), now_ms())
             .await

@@ -23,7 +23,9 @@ use crate::web::error::AppError;
 use crate::web::staff::FilterQuery;
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    payload.map(|Json(value)| value).map_err(|e| AppError::BadRequest(format!("the JSON body is not valid: {}", e.body_text())))
+    payload
+        .map(|Json(value)| value)
+        .map_err(|e| AppError::BadRequest(format!("the JSON body is not valid: {}", e.body_text())))
 }
 
 pub async fn list(

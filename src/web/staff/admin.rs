@@ -38,7 +38,13 @@ pub async fn page(State(state): State<Arc<StaffState>>, staff: Staff) -> Result<
     let tokens = staff::list_tokens(&mut conn).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
     drop(conn);
     let dead = state.pipeline.queue.dead_letters(50).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
-    let dead = dead.into_iter().map(|job| { let at = berlin_date_time(job.dead_at); (job, at) }).collect();
+    let dead = dead
+        .into_iter()
+        .map(|job| {
+            let at = berlin_date_time(job.dead_at);
+            (job, at)
+        })
+        .collect();
     Ok(AdminPage {
         frame: Frame::new(&state, &staff),
         users,

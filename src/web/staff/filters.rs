@@ -33,7 +33,9 @@ impl FilterQuery {
         let status = match given(&self.status) {
             None | Some("active") => StatusFilter::Active,
             Some("all") => StatusFilter::All,
-            Some(other) => StatusFilter::Only(OrderStatus::parse(other).ok_or_else(|| format!("unknown status {other:?}"))?),
+            Some(other) => {
+                StatusFilter::Only(OrderStatus::parse(other).ok_or_else(|| format!("unknown status {other:?}"))?)
+            }
         };
         let category = given(&self.category)
             .map(|id| Category::from_id(id).ok_or_else(|| format!("unknown category {id:?}")))

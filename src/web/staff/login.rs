@@ -11,7 +11,7 @@ use askama_web::WebTemplate;
 use axum::extract::{ConnectInfo, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{AppendHeaders, IntoResponse, Redirect, Response};
 use axum::Form;
 use serde::Deserialize;
 
@@ -125,9 +125,7 @@ async fn try_login(state: &StaffState, parts: &Parts, form: Credentials) -> Resu
     let found = staff::for_login(&mut conn, &email).await.map_err(|e| unavailable(&e))?;
     drop(conn);
     let stored = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| password::decoy().to_string());
-    let matches = tokio::task::spawn_blocking(move || password::verify(&password_text, &stored))
-        .await
-        .unwrap_or(false);
+    let matches = tokio::task::spawn_blocking(move || password::verify(&password_text, &stored)).await.unwrap_or(false);
     let mut conn = state.pipeline.db.pool().acquire().await.map_err(|e| unavailable(&e))?;
     let user = match found {
         Some((user, _)) if matches && !user.disabled => user,
@@ -141,16 +139,18 @@ async fn try_login(state: &StaffState, parts: &Parts, form: Credentials) -> Resu
     sessions::clear_failures(&mut conn, &account_key, now - window_ms).await.map_err(|e| unavailable(&e))?;
     let token = secrets::random_token();
     let csrf = secrets::random_token();
-    sessions::insert(&mut conn, &secrets::stored_hash(&token), user.id, &csrf, now).await.map_err(|e| unavailable(&e))?;
+    sessions::insert(&mut conn, &secrets::stored_hash(&token), user.id, &csrf, now)
+        .await
+        .map_err(|e| unavailable(&e))?;
     let idle_before = now - i64::from(state.settings.session_idle_minutes) * 60_000;
     let started_before = now - i64::from(state.settings.session_max_hours) * 3_600_000;
     sessions::delete_expired(&mut conn, idle_before, started_before).await.map_err(|e| unavailable(&e))?;
     tracing::info!(user = user.id, role = user.role.as_str(), "staff login");
     Ok((
-        [
+        AppendHeaders([
             set_cookie(SESSION_COOKIE, Some(&token), state.secure_cookies),
             set_cookie(LOGIN_COOKIE, None, state.secure_cookies),
-        ],
+        ]),
         Redirect::to("/staff/orders"),
     )
         .into_response())

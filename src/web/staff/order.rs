@@ -79,16 +79,15 @@ async fn page(
     let mut conn = state.pipeline.db.pool().acquire().await?;
     let detail = order_board::detail(&mut conn, number, now_ms())
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("there is no work order {number}")))?;
+        .ok_or_else(|| AppError::NotFound(format!("Den Auftrag {number} gibt es nicht.")))?;
     let grant = staff.user.grant();
     let allowed = |operation| access::check(&grant, operation, Some(&detail.row.depot)).is_ok();
     if !allowed(Operation::View) {
-        return Err(AppError::Forbidden("this order belongs to another depot".into()));
+        return Err(AppError::Forbidden("Dieser Auftrag gehört zu einem anderen Betriebshof.".into()));
     }
     let status = OrderStatus::parse(&detail.row.status).unwrap_or(OrderStatus::Merged);
-    let possible: Vec<Transition> = Transition::possible(status)
-        .filter(|t| allowed(Operation::Transition(*t)))
-        .collect();
+    let possible: Vec<Transition> =
+        Transition::possible(status).filter(|t| allowed(Operation::Transition(*t))).collect();
     let can_done = possible.contains(&Transition::Done);
     let transitions = possible
         .into_iter()
@@ -166,7 +165,7 @@ pub async fn print(
     let mut conn = state.pipeline.db.pool().acquire().await?;
     let detail = order_board::detail(&mut conn, &number, now_ms())
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("there is no work order {number}")))?;
+        .ok_or_else(|| AppError::NotFound(format!("Den Auftrag {number} gibt es nicht.")))?;
     access::check(&staff.user.grant(), Operation::View, Some(&detail.row.depot))
         .map_err(|reason| AppError::Forbidden(reason.into()))?;
     let sheet = Sheet::new(&state, frame.ui, detail);
@@ -198,7 +197,13 @@ fn error_status(error: &AppError) -> StatusCode {
     }
 }
 
-async fn run(state: &StaffState, staff: &Staff, number: &str, csrf: Option<&str>, command: Command) -> Result<(), AppError> {
+async fn run(
+    state: &StaffState,
+    staff: &Staff,
+    number: &str,
+    csrf: Option<&str>,
+    command: Command,
+) -> Result<(), AppError> {
     staff.check_csrf(csrf)?;
     Ok(lifecycle::perform(&state.pipeline, &staff.user, number, command, now_ms()).await?)
 }
@@ -217,7 +222,7 @@ pub async fn transition(
     Form(form): Form<TransitionForm>,
 ) -> Response {
     let result = match form.transition.as_deref().and_then(Transition::parse) {
-        None => Err(AppError::BadRequest("choose what to do with the order".into())),
+        None => Err(AppError::BadRequest("Bitte eine Aktion wählen.".into())),
         Some(transition) => {
             let command = Command::Transition { transition, note: form.note, after_photo: None };
             run(&state, &staff, &number, form.csrf.as_deref(), command).await
@@ -238,7 +243,9 @@ pub async fn done(
 }
 
 async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipart: Multipart) -> Result<(), AppError> {
-    let bad = |e: axum::extract::multipart::MultipartError| AppError::BadRequest(format!("the form could not be read: {e}"));
+    let bad = |e: axum::extract::multipart::MultipartError| {
+        AppError::BadRequest(format!("Das Formular konnte nicht gelesen werden: {e}"))
+    };
     let mut csrf = None;
     let mut photo = None;
     while let Some(field) = multipart.next_field().await.map_err(bad)? {
@@ -259,10 +266,14 @@ async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipar
         Some(bytes) => match state.pipeline.photos.clean_upload(bytes.to_vec()).await {
             Ok(PhotoOutcome::Stored(stored)) => Some(stored.token),
             Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge)) => {
-                return Err(AppError::BadRequest("the photo is too large; take it again with a smaller size".into()))
+                return Err(AppError::BadRequest(
+                    "Das Foto ist zu groß; bitte mit kleinerer Auflösung aufnehmen.".into(),
+                ))
             }
             Ok(PhotoOutcome::Refused(_)) => {
-                return Err(AppError::BadRequest("the photo cannot be read; please use a JPEG, PNG or WebP".into()))
+                return Err(AppError::BadRequest(
+                    "Das Foto kann nicht gelesen werden; bitte JPEG, PNG oder WebP verwenden.".into(),
+                ))
             }
             Err(error) => return Err(AppError::Unavailable(format!("{error:?}"))),
         },
@@ -327,7 +338,7 @@ pub async fn recategorise(
     Form(form): Form<RecategoriseForm>,
 ) -> Response {
     let result = match form.category.as_deref().and_then(Category::from_id) {
-        None => Err(AppError::BadRequest("choose a category".into())),
+        None => Err(AppError::BadRequest("Bitte eine Kategorie wählen.".into())),
         Some(category) => {
             let command = Command::Recategorise { reference: form.reference.unwrap_or_default(), category };
             run(&state, &staff, &number, form.csrf.as_deref(), command).await

@@ -59,7 +59,7 @@ impl Staff {
         match token {
             Some(token) if secrets::same(token, &self.csrf) => Ok(()),
             _ => Err(AppError::Forbidden(
-                "the form has expired or did not come from this site; reload the page and try again".into(),
+                "Das Formular ist abgelaufen oder kam nicht von dieser Seite; bitte die Seite neu laden und noch einmal versuchen.".into(),
             )),
         }
     }

@@ -192,13 +192,55 @@ impl Ui {
     pub fn status(&self, status: &str) -> &'static str {
         let de = self.lang == "de";
         match status {
-            "open" => if de { "offen" } else { "open" },
-            "accepted" => if de { "übernommen" } else { "accepted" },
-            "in_progress" => if de { "in Arbeit" } else { "in progress" },
-            "done" => if de { "erledigt" } else { "done" },
-            "rejected" => if de { "abgelehnt" } else { "rejected" },
-            "forwarded" => if de { "weitergegeben" } else { "forwarded" },
-            "merged" => if de { "zusammengeführt" } else { "merged" },
+            "open" => {
+                if de {
+                    "offen"
+                } else {
+                    "open"
+                }
+            }
+            "accepted" => {
+                if de {
+                    "übernommen"
+                } else {
+                    "accepted"
+                }
+            }
+            "in_progress" => {
+                if de {
+                    "in Arbeit"
+                } else {
+                    "in progress"
+                }
+            }
+            "done" => {
+                if de {
+                    "erledigt"
+                } else {
+                    "done"
+                }
+            }
+            "rejected" => {
+                if de {
+                    "abgelehnt"
+                } else {
+                    "rejected"
+                }
+            }
+            "forwarded" => {
+                if de {
+                    "weitergegeben"
+                } else {
+                    "forwarded"
+                }
+            }
+            "merged" => {
+                if de {
+                    "zusammengeführt"
+                } else {
+                    "merged"
+                }
+            }
             _ => "?",
         }
     }
@@ -206,9 +248,27 @@ impl Ui {
     pub fn priority(&self, priority: &str) -> &'static str {
         let de = self.lang == "de";
         match priority {
-            "urgent" => if de { "dringend" } else { "urgent" },
-            "high" => if de { "hoch" } else { "high" },
-            _ => if de { "normal" } else { "normal" },
+            "urgent" => {
+                if de {
+                    "dringend"
+                } else {
+                    "urgent"
+                }
+            }
+            "high" => {
+                if de {
+                    "hoch"
+                } else {
+                    "high"
+                }
+            }
+            _ => {
+                if de {
+                    "normal"
+                } else {
+                    "normal"
+                }
+            }
         }
     }
 
@@ -216,12 +276,48 @@ impl Ui {
     pub fn transition(&self, transition: &str) -> &'static str {
         let de = self.lang == "de";
         match transition {
-            "accept" => if de { "Übernehmen" } else { "Accept" },
-            "start" => if de { "Arbeit beginnen" } else { "Start work" },
-            "done" => if de { "Erledigt" } else { "Done" },
-            "reject" => if de { "Ablehnen" } else { "Reject" },
-            "forward" => if de { "Weitergeben" } else { "Forward" },
-            "reopen" => if de { "Wieder öffnen" } else { "Reopen" },
+            "accept" => {
+                if de {
+                    "Übernehmen"
+                } else {
+                    "Accept"
+                }
+            }
+            "start" => {
+                if de {
+                    "Arbeit beginnen"
+                } else {
+                    "Start work"
+                }
+            }
+            "done" => {
+                if de {
+                    "Erledigt"
+                } else {
+                    "Done"
+                }
+            }
+            "reject" => {
+                if de {
+                    "Ablehnen"
+                } else {
+                    "Reject"
+                }
+            }
+            "forward" => {
+                if de {
+                    "Weitergeben"
+                } else {
+                    "Forward"
+                }
+            }
+            "reopen" => {
+                if de {
+                    "Wieder öffnen"
+                } else {
+                    "Reopen"
+                }
+            }
             _ => "?",
         }
     }
@@ -230,20 +326,104 @@ impl Ui {
     pub fn event(&self, kind: &str) -> &'static str {
         let de = self.lang == "de";
         match kind {
-            "opened" => if de { "Auftrag angelegt" } else { "Order opened" },
-            "duplicate_linked" => if de { "weitere Meldung zugeordnet" } else { "Further report linked" },
-            "accept" => if de { "übernommen" } else { "accepted" },
-            "start" => if de { "Arbeit begonnen" } else { "work started" },
-            "done" => if de { "erledigt" } else { "done" },
-            "reject" => if de { "abgelehnt" } else { "rejected" },
-            "forward" => if de { "weitergegeben" } else { "forwarded" },
-            "reopen" => if de { "wieder geöffnet" } else { "reopened" },
-            "comment" => if de { "Kommentar" } else { "comment" },
-            "rerouted" => if de { "an anderen Betriebshof" } else { "re-routed" },
-            "merged" => if de { "zusammengeführt in" } else { "merged into" },
-            "absorbed" => if de { "übernommen aus" } else { "took over the reports of" },
-            "recategorised" => if de { "Kategorie korrigiert" } else { "category corrected" },
-            "after_photo" => if de { "Foto nach der Arbeit" } else { "after-photo" },
+            "opened" => {
+                if de {
+                    "Auftrag angelegt"
+                } else {
+                    "Order opened"
+                }
+            }
+            "duplicate_linked" => {
+                if de {
+                    "weitere Meldung zugeordnet"
+                } else {
+                    "Further report linked"
+                }
+            }
+            "accept" => {
+                if de {
+                    "übernommen"
+                } else {
+                    "accepted"
+                }
+            }
+            "start" => {
+                if de {
+                    "Arbeit begonnen"
+                } else {
+                    "work started"
+                }
+            }
+            "done" => {
+                if de {
+                    "erledigt"
+                } else {
+                    "done"
+                }
+            }
+            "reject" => {
+                if de {
+                    "abgelehnt"
+                } else {
+                    "rejected"
+                }
+            }
+            "forward" => {
+                if de {
+                    "weitergegeben"
+                } else {
+                    "forwarded"
+                }
+            }
+            "reopen" => {
+                if de {
+                    "wieder geöffnet"
+                } else {
+                    "reopened"
+                }
+            }
+            "comment" => {
+                if de {
+                    "Kommentar"
+                } else {
+                    "comment"
+                }
+            }
+            "rerouted" => {
+                if de {
+                    "an anderen Betriebshof"
+                } else {
+                    "re-routed"
+                }
+            }
+            "merged" => {
+                if de {
+                    "zusammengeführt in"
+                } else {
+                    "merged into"
+                }
+            }
+            "absorbed" => {
+                if de {
+                    "übernommen aus"
+                } else {
+                    "took over the reports of"
+                }
+            }
+            "recategorised" => {
+                if de {
+                    "Kategorie korrigiert"
+                } else {
+                    "category corrected"
+                }
+            }
+            "after_photo" => {
+                if de {
+                    "Foto nach der Arbeit"
+                } else {
+                    "after-photo"
+                }
+            }
             _ => "?",
         }
     }

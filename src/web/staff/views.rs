@@ -95,6 +95,9 @@ pub fn category_choices(state: &StaffState, ui: &Ui) -> Vec<Choice> {
     let categories = state.pipeline.municipality.town.classifier.categories();
     categories
         .iter()
-        .map(|(category, _)| Choice { id: category.id().to_string(), label: ui.category(categories, category.id()).to_string() })
+        .map(|(category, _)| Choice {
+            id: category.id().to_string(),
+            label: ui.category(categories, category.id()).to_string(),
+        })
         .collect()
 }
