@@ -69,6 +69,7 @@ impl Services {
             None => Vault::from_key_file(&settings.data_dir.join("secret.key"))?,
         };
         let texts = Texts::load(&settings.messages_dir, &settings.municipality)?;
+        Texts::check_templates(&settings.whatsapp.templates)?;
         let database_url = settings.database_url();
         let db = Db::connect(&database_url, &settings.database).await?;
         db.migrate().await?;

@@ -33,6 +33,8 @@ pub enum TextsError {
     TooLong { file: String, key: &'static str, max: usize },
     #[error("{file}: `{key}` is not a text Meldeweg knows")]
     Unknown { file: String, key: String },
+    #[error("whatsapp.templates.{key}: {reason}")]
+    Template { key: String, reason: String },
 }
 
 /// Every text a reporter can be sent, by name. The names are the keys in the TOML files and
@@ -243,6 +245,23 @@ impl Texts {
         &self.catalog(lang).status
     }
 
+    /// Checks that each configured template stands in for a text Meldeweg sends and fills only
+    /// parameters Meldeweg knows, so a typo fails at start-up rather than at sending time.
+    pub fn check_templates(
+        templates: &std::collections::BTreeMap<String, crate::config::TemplateSettings>,
+    ) -> Result<(), TextsError> {
+        for (key, template) in templates {
+            if !TextKey::ALL.iter().any(|k| k.as_str() == key) {
+                return Err(TextsError::Template { key: key.clone(), reason: "no message has this name".into() });
+            }
+            if let Some(param) = template.params.iter().find(|p| !MESSAGE_PLACEHOLDERS.contains(&p.as_str())) {
+                let reason = format!("{param:?} is not a parameter; use {}", MESSAGE_PLACEHOLDERS.join(", "));
+                return Err(TextsError::Template { key: key.clone(), reason });
+            }
+        }
+        Ok(())
+    }
+
     /// Identifies the current first-contact notice (P3, P4): stored per reporter.
     pub fn notice_version(&self) -> &str {
         &self.notice_version
@@ -326,7 +345,8 @@ mod tests {
         assert!(notice.contains("110 oder 112"), "emergency numbers (P3)");
         assert!(notice.contains("https://teststadt.de/melden"), "other channels (P3, P12)");
         assert!(texts.render(Lang::En, TextKey::Notice, &[]).contains("110 or 112"));
-        let created = texts.render(Lang::De, TextKey::ReportCreated, &[("reference", "M-2026-000001")]);
+        let params = [("reference", "M-2026-000001"), ("link", "https://x.de/m/ab")];
+        let created = texts.render(Lang::De, TextKey::ReportCreated, &params);
         assert!(created.contains("M-2026-000001"));
         assert!(!created.contains('{'));
     }

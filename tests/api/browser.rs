@@ -1,7 +1,9 @@
-//! The sandbox as a person uses it: Debian's Chromium, driven through chromedriver's WebDriver
-//! API, opens /sandbox, reports a pothole, shares a place and reads the reference number in
-//! the chat. Needs `chromium` and `chromium-driver`; `.ci/run` installs them and runs this
-//! with `--ignored`, so on other machines it shows as ignored, never as passed.
+//! Meldeweg as people use it, in Debian's Chromium driven through chromedriver's WebDriver API:
+//! a citizen reports a pothole in the sandbox and reads the reference number; a depot crew
+//! member on a phone-sized screen logs in, opens the order, accepts it and marks it done with
+//! an after-photo, and both citizens who reported it hear about it. Needs `chromium` and
+//! `chromium-driver`; `.ci/run` installs them and runs these with `--ignored`, so on other
+//! machines they show as ignored, never as passed.
 
 use std::time::{Duration, Instant};
 
@@ -20,7 +22,8 @@ struct Browser {
 }
 
 impl Browser {
-    async fn start(profile: &std::path::Path) -> Self {
+    /// A desktop-sized window, or with `phone`, Chromium's emulation of a 390 × 844 phone.
+    async fn start(profile: &std::path::Path, phone: bool) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let driver = tokio::process::Command::new("chromedriver")
             .arg(format!("--port={port}"))
@@ -36,13 +39,17 @@ impl Browser {
             async move { request.send().await.is_ok() }
         })
         .await;
+        let mut options = json!({
+            "binary": "/usr/bin/chromium",
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--window-size=1200,900", format!("--user-data-dir={}", profile.display())],
+        });
+        if phone {
+            options["mobileEmulation"] = json!({ "deviceMetrics": { "width": 390, "height": 844, "pixelRatio": 3.0 } });
+        }
         let capabilities = json!({ "capabilities": { "alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                         "--window-size=1200,900", format!("--user-data-dir={}", profile.display())],
-            },
+            "goog:chromeOptions": options,
         }}});
         let answer: Value =
             http.post(format!("{base}/session")).json(&capabilities).send().await.unwrap().json().await.unwrap();
@@ -99,6 +106,13 @@ impl Browser {
         }
     }
 
+    async fn screenshot(&self, name: &str) {
+        use base64::Engine;
+        let screenshot = self.command(reqwest::Method::GET, "/screenshot", Value::Null).await;
+        let png = base64::engine::general_purpose::STANDARD.decode(screenshot.as_str().unwrap()).unwrap();
+        std::fs::write(format!("{}/{name}.png", env!("CARGO_TARGET_TMPDIR")), png).unwrap();
+    }
+
     async fn close(self) {
         self.command(reqwest::Method::DELETE, "", Value::Null).await;
     }
@@ -108,7 +122,7 @@ impl Browser {
 #[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
 async fn browser_a_person_reports_a_pothole_in_the_sandbox_and_gets_a_reference() {
     let app = spawn_app_with(|s| s.whatsapp.mode = WhatsAppMode::Sandbox).await;
-    let browser = Browser::start(&app.dir.path().join("chromium")).await;
+    let browser = Browser::start(&app.dir.path().join("chromium"), false).await;
     browser.open(&app.url("/sandbox")).await;
     browser.type_into("#text", "Tiefes Schlagloch vor der Grundschule").await;
     browser.click("#send").await;
@@ -120,12 +134,56 @@ async fn browser_a_person_reports_a_pothole_in_the_sandbox_and_gets_a_reference(
     let chat = browser.wait_for_text("#chat", "M-20").await;
     assert!(chat.contains("Tiefes Schlagloch vor der Grundschule"), "the citizen's own message shows: {chat}");
 
-    let screenshot = browser.command(reqwest::Method::GET, "/screenshot", Value::Null).await;
-    use base64::Engine;
-    let png = base64::engine::general_purpose::STANDARD.decode(screenshot.as_str().unwrap()).unwrap();
-    std::fs::write(concat!(env!("CARGO_TARGET_TMPDIR"), "/sandbox.png"), png).unwrap();
+    browser.screenshot("sandbox").await;
     browser.close().await;
 
     let row = sqlx::query_scalar::<_, String>("SELECT location_source FROM reports").fetch_one(app.db.pool()).await;
     assert_eq!(row.unwrap(), "whatsapp_location");
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
+async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_both_reporters_hear_it() {
+    use crate::staff_helpers::*;
+    let app = spawn_app().await;
+    add_staff(&app, "crew@musterstadt.de", meldeweg::staff::Role::Depot, Some("bauhof-nord")).await;
+    let late = Citizen::new();
+    let (_, late_reference, order) = reported_by(&app, &late, "Schlagloch auf der Fahrbahn", NORD, 25 * 3600).await;
+    let (recent, recent_reference, duplicate_of) = reported(&app, "Tiefes Schlagloch", (NORD.0 + 0.0001, NORD.1)).await;
+    assert_eq!(duplicate_of, order);
+
+    let browser = Browser::start(&app.dir.path().join("chromium"), true).await;
+    browser.open(&app.url("/staff/login")).await;
+    browser.type_into("#email", "crew@musterstadt.de").await;
+    browser.type_into("#password", PASSWORD).await;
+    browser.click("form button[type=submit]").await;
+    browser.wait_for_text("main", &order).await;
+    browser.screenshot("staff-orders").await;
+    browser.click(&format!("a[href='/staff/orders/{order}']")).await;
+    browser.wait_for_text("h1", &order).await;
+    browser.click("#do-accept").await;
+    browser.wait_for_text("#order-status", "übernommen").await;
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/photos/phone_o6_gps.jpg");
+    let photo = photo.canonicalize().expect("the fixture photo");
+    browser.type_into("#after-photo", photo.to_str().unwrap()).await;
+    browser.screenshot("staff-order").await;
+    browser.click("#do-done").await;
+    browser.wait_for_text("#order-status", "erledigt").await;
+    browser.close().await;
+
+    app.queue_drained().await;
+    let to_recent = app.graph.delivered_to(recent.address()).pop().unwrap();
+    assert_eq!(to_recent.body["type"], "image", "the done message carries the after-photo");
+    let caption = to_recent.body["image"]["caption"].as_str().unwrap();
+    assert!(caption.starts_with("Erledigt!") && caption.contains(&recent_reference), "{caption}");
+    let link = app.status_link(&late_reference).await;
+    let to_late = app.graph.texts_to(late.address());
+    assert_eq!(to_late.last().unwrap(), &format!("template:meldeweg_erledigt:{late_reference},{link}"));
+    let after_photo: Option<String> = sqlx::query_scalar("SELECT after_photo FROM work_orders WHERE number = $1")
+        .bind(&order)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert!(after_photo.is_some());
+    assert!(app.graph.invalid_requests().is_empty());
 }

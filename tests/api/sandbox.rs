@@ -34,10 +34,10 @@ async fn the_sandbox_page_and_its_assets_are_served() {
     let limit = app.settings.photos.max_input_mib as usize * 1024 * 1024;
     assert!(html.contains(&format!("data-max-photo-bytes=\"{limit}\"")), "the page knows the photo limit");
     for asset in ["sandbox.js", "sandbox.css"] {
-        let response = app.http.get(app.url(&format!("/sandbox/assets/{asset}"))).send().await.unwrap();
+        let response = app.http.get(app.url(&format!("/assets/{asset}"))).send().await.unwrap();
         assert_eq!(response.status(), 200, "{asset}");
     }
-    let missing = app.http.get(app.url("/sandbox/assets/nope.js")).send().await.unwrap();
+    let missing = app.http.get(app.url("/assets/nope.js")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     let home = app.http.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     assert!(home.contains("/sandbox"));

@@ -218,6 +218,6 @@ async fn the_printable_sheet_has_one_page_per_order_and_a_qr_code_to_open_it() {
     assert!(sheets.contains(&format!("{}/staff/orders/{first}", app.settings.public_base())));
     let css = client().get(app.url("/assets/print.css")).send().await.unwrap().text().await.unwrap();
     assert!(css.contains("break-after: page"));
-    let one = session.get(&app, &format!("/staff/print?depot=bauhof-sued")).await.text().await.unwrap();
+    let one = session.get(&app, "/staff/print?depot=bauhof-sued").await.text().await.unwrap();
     assert!(one.contains(&second) && !one.contains(&first), "the list's filters apply");
 }

@@ -191,7 +191,7 @@ async fn the_order_list_filters_combine_and_bad_filters_are_refused() {
     let all: Value = api.get("/api/v1/orders").await.json().await.unwrap();
     assert_eq!(numbers(all).len(), 2);
     let south: Value = api.get("/api/v1/orders?district=sued&category=strassenschaden").await.json().await.unwrap();
-    assert_eq!(numbers(south), [sued.clone()]);
+    assert_eq!(numbers(south), [sued]);
     let none: Value = api.get("/api/v1/orders?district=sued&depot=bauhof-nord").await.json().await.unwrap();
     assert!(numbers(none).is_empty());
     // Overdue: push one order's due date into the past.
@@ -201,7 +201,7 @@ async fn the_order_list_filters_combine_and_bad_filters_are_refused() {
         .await
         .unwrap();
     let late: Value = api.get("/api/v1/orders?overdue=true").await.json().await.unwrap();
-    assert_eq!(numbers(late.clone()), [nord.clone()]);
+    assert_eq!(numbers(late.clone()), [nord]);
     assert_eq!(late["orders"][0]["overdue"], true);
     for bad in
         ["status=kaputt", "category=nothing", "district=mars", "depot=x", "overdue=maybe", "limit=100000", "offset=-1"]

@@ -18,14 +18,42 @@ mod views;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderValue};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use filters::FilterQuery;
 
 use crate::config::{MapSettings, Settings, StaffSettings};
 use crate::pipeline::Pipeline;
+
+/// Security headers for every staff page: scripts and styles only from this server, images
+/// also from the map tile server, never framed.
+fn security_headers(tile_url: &str) -> SetResponseHeaderLayerStack {
+    let tiles = reqwest::Url::parse(&tile_url.replace(['{', '}'], ""))
+        .map(|url| url.origin().ascii_serialization())
+        .unwrap_or_default();
+    let policy =
+        format!("default-src 'self'; img-src 'self' data: {tiles}; frame-ancestors 'none'; form-action 'self'");
+    (
+        SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'")),
+        ),
+        SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
+        SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")),
+    )
+}
+
+type SetResponseHeaderLayerStack = (
+    SetResponseHeaderLayer<HeaderValue>,
+    SetResponseHeaderLayer<HeaderValue>,
+    SetResponseHeaderLayer<HeaderValue>,
+    SetResponseHeaderLayer<HeaderValue>,
+);
 
 pub struct StaffState {
     pub pipeline: Arc<Pipeline>,
@@ -68,5 +96,6 @@ pub fn router(state: Arc<StaffState>) -> Router {
         .route("/staff/orders/{number}/merge", post(order::merge))
         .route("/staff/orders/{number}/recategorise", post(order::recategorise))
         .route("/staff/admin", get(admin::page))
+        .layer(security_headers(&state.map.tile_url))
         .with_state(state)
 }

@@ -189,241 +189,66 @@ pub fn for_lang(lang: &str) -> &'static Ui {
 }
 
 impl Ui {
+    /// The German or the English word, by this language.
+    fn pick(&self, de: &'static str, en: &'static str) -> &'static str {
+        if self.lang == "en" {
+            en
+        } else {
+            de
+        }
+    }
+
     pub fn status(&self, status: &str) -> &'static str {
-        let de = self.lang == "de";
         match status {
-            "open" => {
-                if de {
-                    "offen"
-                } else {
-                    "open"
-                }
-            }
-            "accepted" => {
-                if de {
-                    "übernommen"
-                } else {
-                    "accepted"
-                }
-            }
-            "in_progress" => {
-                if de {
-                    "in Arbeit"
-                } else {
-                    "in progress"
-                }
-            }
-            "done" => {
-                if de {
-                    "erledigt"
-                } else {
-                    "done"
-                }
-            }
-            "rejected" => {
-                if de {
-                    "abgelehnt"
-                } else {
-                    "rejected"
-                }
-            }
-            "forwarded" => {
-                if de {
-                    "weitergegeben"
-                } else {
-                    "forwarded"
-                }
-            }
-            "merged" => {
-                if de {
-                    "zusammengeführt"
-                } else {
-                    "merged"
-                }
-            }
+            "open" => self.pick("offen", "open"),
+            "accepted" => self.pick("übernommen", "accepted"),
+            "in_progress" => self.pick("in Arbeit", "in progress"),
+            "done" => self.pick("erledigt", "done"),
+            "rejected" => self.pick("abgelehnt", "rejected"),
+            "forwarded" => self.pick("weitergegeben", "forwarded"),
+            "merged" => self.pick("zusammengeführt", "merged"),
             _ => "?",
         }
     }
 
     pub fn priority(&self, priority: &str) -> &'static str {
-        let de = self.lang == "de";
         match priority {
-            "urgent" => {
-                if de {
-                    "dringend"
-                } else {
-                    "urgent"
-                }
-            }
-            "high" => {
-                if de {
-                    "hoch"
-                } else {
-                    "high"
-                }
-            }
-            _ => {
-                if de {
-                    "normal"
-                } else {
-                    "normal"
-                }
-            }
+            "urgent" => self.pick("dringend", "urgent"),
+            "high" => self.pick("hoch", "high"),
+            _ => "normal",
         }
     }
 
     /// The button label of a transition.
     pub fn transition(&self, transition: &str) -> &'static str {
-        let de = self.lang == "de";
         match transition {
-            "accept" => {
-                if de {
-                    "Übernehmen"
-                } else {
-                    "Accept"
-                }
-            }
-            "start" => {
-                if de {
-                    "Arbeit beginnen"
-                } else {
-                    "Start work"
-                }
-            }
-            "done" => {
-                if de {
-                    "Erledigt"
-                } else {
-                    "Done"
-                }
-            }
-            "reject" => {
-                if de {
-                    "Ablehnen"
-                } else {
-                    "Reject"
-                }
-            }
-            "forward" => {
-                if de {
-                    "Weitergeben"
-                } else {
-                    "Forward"
-                }
-            }
-            "reopen" => {
-                if de {
-                    "Wieder öffnen"
-                } else {
-                    "Reopen"
-                }
-            }
+            "accept" => self.pick("Übernehmen", "Accept"),
+            "start" => self.pick("Arbeit beginnen", "Start work"),
+            "done" => self.pick("Erledigt", "Done"),
+            "reject" => self.pick("Ablehnen", "Reject"),
+            "forward" => self.pick("Weitergeben", "Forward"),
+            "reopen" => self.pick("Wieder öffnen", "Reopen"),
             _ => "?",
         }
     }
 
     /// How a history line is named.
     pub fn event(&self, kind: &str) -> &'static str {
-        let de = self.lang == "de";
         match kind {
-            "opened" => {
-                if de {
-                    "Auftrag angelegt"
-                } else {
-                    "Order opened"
-                }
-            }
-            "duplicate_linked" => {
-                if de {
-                    "weitere Meldung zugeordnet"
-                } else {
-                    "Further report linked"
-                }
-            }
-            "accept" => {
-                if de {
-                    "übernommen"
-                } else {
-                    "accepted"
-                }
-            }
-            "start" => {
-                if de {
-                    "Arbeit begonnen"
-                } else {
-                    "work started"
-                }
-            }
-            "done" => {
-                if de {
-                    "erledigt"
-                } else {
-                    "done"
-                }
-            }
-            "reject" => {
-                if de {
-                    "abgelehnt"
-                } else {
-                    "rejected"
-                }
-            }
-            "forward" => {
-                if de {
-                    "weitergegeben"
-                } else {
-                    "forwarded"
-                }
-            }
-            "reopen" => {
-                if de {
-                    "wieder geöffnet"
-                } else {
-                    "reopened"
-                }
-            }
-            "comment" => {
-                if de {
-                    "Kommentar"
-                } else {
-                    "comment"
-                }
-            }
-            "rerouted" => {
-                if de {
-                    "an anderen Betriebshof"
-                } else {
-                    "re-routed"
-                }
-            }
-            "merged" => {
-                if de {
-                    "zusammengeführt in"
-                } else {
-                    "merged into"
-                }
-            }
-            "absorbed" => {
-                if de {
-                    "übernommen aus"
-                } else {
-                    "took over the reports of"
-                }
-            }
-            "recategorised" => {
-                if de {
-                    "Kategorie korrigiert"
-                } else {
-                    "category corrected"
-                }
-            }
-            "after_photo" => {
-                if de {
-                    "Foto nach der Arbeit"
-                } else {
-                    "after-photo"
-                }
-            }
+            "opened" => self.pick("Auftrag angelegt", "Order opened"),
+            "duplicate_linked" => self.pick("weitere Meldung zugeordnet", "Further report linked"),
+            "accept" => self.pick("übernommen", "accepted"),
+            "start" => self.pick("Arbeit begonnen", "work started"),
+            "done" => self.pick("erledigt", "done"),
+            "reject" => self.pick("abgelehnt", "rejected"),
+            "forward" => self.pick("weitergegeben", "forwarded"),
+            "reopen" => self.pick("wieder geöffnet", "reopened"),
+            "comment" => self.pick("Kommentar", "comment"),
+            "rerouted" => self.pick("an anderen Betriebshof", "re-routed"),
+            "merged" => self.pick("zusammengeführt in", "merged into"),
+            "absorbed" => self.pick("übernommen aus", "took over the reports of"),
+            "recategorised" => self.pick("Kategorie korrigiert", "category corrected"),
+            "after_photo" => self.pick("Foto nach der Arbeit", "after-photo"),
             _ => "?",
         }
     }
