@@ -40,6 +40,7 @@ pub struct OrderView {
     pub status_label: &'static str,
     pub priority: String,
     pub priority_label: &'static str,
+    /// The depot's name.
     pub depot: String,
     pub district: String,
     pub place: String,
@@ -55,6 +56,7 @@ impl OrderView {
     pub fn new(row: &OrderRow, ui: &Ui, state: &StaffState) -> Self {
         let categories = state.pipeline.municipality.town.classifier.categories();
         let district = state.pipeline.municipality.town.area.districts().iter().find(|d| d.id == row.district);
+        let depot = state.pipeline.municipality.routing.depots().iter().find(|d| d.id == row.depot);
         Self {
             number: row.number.clone(),
             category: ui.category(categories, &row.category).to_string(),
@@ -62,7 +64,7 @@ impl OrderView {
             status_label: ui.status(&row.status),
             priority: row.priority.clone(),
             priority_label: ui.priority(&row.priority),
-            depot: row.depot.clone(),
+            depot: depot.map(|d| d.name.clone()).unwrap_or_else(|| row.depot.clone()),
             district: district.map(|d| d.name.clone()).unwrap_or_else(|| row.district.clone()),
             place: row.address.clone().unwrap_or_else(|| format!("{:.5}, {:.5}", row.lat, row.lon)),
             lat: row.lat,
