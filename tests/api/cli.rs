@@ -218,3 +218,70 @@ async fn a_staff_correction_changes_the_answer_after_the_next_retrain() {
         assert!(!ok && stderr.contains(reason), "{args:?}: {stderr}");
     }
 }
+
+/// Runs `meldeweg` with `input` on stdin (as a password is piped in by a script).
+async fn run_with_stdin(app: &TestApp, args: &[&str], input: &str) -> (bool, String, String) {
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_meldeweg"))
+        .args(args)
+        .env_clear()
+        .envs(app.process_env())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input.as_bytes()).await.unwrap();
+    let output = child.wait_with_output().await.unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8_lossy(&bytes).into_owned();
+    (output.status.success(), text(output.stdout), text(output.stderr))
+}
+
+#[tokio::test]
+async fn staff_accounts_and_api_tokens_are_managed_from_the_command_line() {
+    let app = spawn_app().await;
+    let add = ["user", "add", "--email", "Crew@Musterstadt.de", "--role", "depot", "--depot", "bauhof-nord"];
+    let (ok, out, err) = run_with_stdin(&app, &add, "Ein-gutes-Passwort\n").await;
+    assert!(ok, "{err}");
+    assert!(out.contains("crew@musterstadt.de added as depot"), "{out}");
+    let stored: String =
+        sqlx::query_scalar("SELECT password_hash FROM staff_users").fetch_one(app.db.pool()).await.unwrap();
+    assert!(stored.starts_with("$argon2id$") && !stored.contains("Ein-gutes-Passwort"));
+
+    for (args, input, expected) in [
+        (vec!["user", "add", "--email", "x@musterstadt.de", "--role", "depot"], "Ein-gutes-Passwort\n", "need --depot"),
+        (
+            vec!["user", "add", "--email", "x@musterstadt.de", "--role", "depot", "--depot", "mond"],
+            "Ein-gutes-Passwort\n",
+            "no depot \"mond\"",
+        ),
+        (vec!["user", "add", "--email", "x@musterstadt.de", "--role", "boss"], "Ein-gutes-Passwort\n", "not a role"),
+        (vec!["user", "add", "--email", "kein-email", "--role", "manager"], "Ein-gutes-Passwort\n", "e-mail address"),
+        (vec!["user", "add", "--email", "x@musterstadt.de", "--role", "manager"], "kurz\n", "at least 10"),
+        (add.to_vec(), "Ein-gutes-Passwort\n", "already an account"),
+        (vec!["user", "disable", "niemand@musterstadt.de"], "", "no account"),
+    ] {
+        let (ok, _, err) = run_with_stdin(&app, &args, input).await;
+        assert!(!ok && err.contains(expected), "{args:?}: {err}");
+    }
+
+    let (ok, out, _) =
+        run(&app, &["token", "create", "--user", "crew@musterstadt.de", "--label", "Bauhof-Software"], &[]).await;
+    assert!(ok);
+    let token = out.trim();
+    assert!(token.starts_with("mw_"));
+    let orders = app.http.get(app.url("/api/v1/orders")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(orders.status(), 200);
+    let (_, listed, _) = run(&app, &["token", "list"], &[]).await;
+    assert!(listed.contains("Bauhof-Software") && !listed.contains(token), "{listed}");
+
+    let (ok, _, _) = run(&app, &["user", "disable", "crew@musterstadt.de"], &[]).await;
+    assert!(ok);
+    let (_, users, _) = run(&app, &["user", "list"], &[]).await;
+    assert!(users.contains("crew@musterstadt.de") && users.contains("disabled"), "{users}");
+    let refused = app.http.get(app.url("/api/v1/orders")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(refused.status(), 401, "a disabled account's tokens stop working");
+    let (ok, out, err) = run_with_stdin(&app, &["user", "reset", "crew@musterstadt.de"], "Noch-ein-Passwort\n").await;
+    assert!(ok && out.contains("new password"), "{err}");
+}
