@@ -210,6 +210,9 @@ pub struct MapSettings {
 #[serde(deny_unknown_fields)]
 pub struct HttpSettings {
     pub max_body_bytes: usize,
+    /// Reverse proxies in front of Meldeweg: their `X-Forwarded-For` names the client (for
+    /// the login limits).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -372,6 +375,12 @@ impl Settings {
         self.duplicate_radii()?;
         if self.whatsapp.mode == WhatsAppMode::Cloud && secret(&self.encryption_key).is_none() {
             return Err(ConfigError::MissingSecrets("MELDEWEG_ENCRYPTION_KEY".into()));
+        }
+        if self.whatsapp.mode == WhatsAppMode::Cloud && !self.public_url.starts_with("https://") {
+            return Err(invalid(
+                "public_url",
+                "cloud mode needs the public https address (MELDEWEG_PUBLIC_URL): citizens open its links and WhatsApp fetches photos from it",
+            ));
         }
         Ok(())
     }
@@ -541,6 +550,9 @@ mod tests {
         assert!(error.contains("MELDEWEG_ENCRYPTION_KEY"), "{error}");
         let mut with_key = all.to_vec();
         with_key.push(("MELDEWEG_ENCRYPTION_KEY", "a-key"));
+        let error = load(&with_key).unwrap_err().to_string();
+        assert!(error.contains("public_url") && error.contains("https"), "{error}");
+        with_key.push(("MELDEWEG_PUBLIC_URL", "https://maengel.musterstadt.de"));
         assert!(load(&with_key).is_ok());
     }
 

@@ -27,7 +27,7 @@ pub enum TextsError {
     Parse { file: String, source: toml::de::Error },
     #[error("{file}: text `{key}` uses the unknown placeholder {{{placeholder}}}")]
     Placeholder { file: String, key: &'static str, placeholder: String },
-    #[error("{file}: the text `{key}` is missing (or not a string)")]
+    #[error("{file}: the text `{key}` is not a string")]
     Missing { file: String, key: &'static str },
     #[error("{file}: `{key}` is a button label and may have at most {max} characters")]
     TooLong { file: String, key: &'static str, max: usize },
@@ -277,8 +277,21 @@ fn load_catalog(path: &Path, built_in: &str, municipality: &Municipality) -> Res
     };
     let mut table: toml::Table =
         toml::from_str(&source).map_err(|source| TextsError::Parse { file: file.clone(), source })?;
-    let status = table.remove("status").ok_or_else(|| TextsError::Missing { file: file.clone(), key: "status" })?;
-    let status: StatusLabels = status.try_into().map_err(|source| TextsError::Parse { file: file.clone(), source })?;
+    // A file written for an earlier version lacks the texts added since: those come from the
+    // built-in copy (with a warning), so an upgrade never stops a municipality's service.
+    let mut defaults: toml::Table = toml::from_str(built_in).expect("the built-in messages are valid TOML");
+    let mut status = match defaults.remove("status") {
+        Some(toml::Value::Table(labels)) => labels,
+        _ => unreachable!("the built-in messages have a [status] table"),
+    };
+    match table.remove("status") {
+        Some(toml::Value::Table(labels)) => status.extend(labels),
+        Some(_) => return Err(TextsError::Missing { file, key: "status" }),
+        None => {}
+    }
+    let status: StatusLabels =
+        toml::Value::Table(status).try_into().map_err(|source| TextsError::Parse { file: file.clone(), source })?;
+    let mut from_built_in = Vec::new();
     let municipal = [
         ("municipality", municipality.name.as_str()),
         ("privacy_url", municipality.privacy_url.as_str()),
@@ -288,8 +301,16 @@ fn load_catalog(path: &Path, built_in: &str, municipality: &Municipality) -> Res
     ];
     let mut texts = Vec::with_capacity(TextKey::ALL.len());
     for key in TextKey::ALL {
-        let Some(toml::Value::String(text)) = table.remove(key.as_str()) else {
-            return Err(TextsError::Missing { file, key: key.as_str() });
+        let text = match table.remove(key.as_str()) {
+            Some(toml::Value::String(text)) => text,
+            Some(_) => return Err(TextsError::Missing { file, key: key.as_str() }),
+            None => {
+                from_built_in.push(key.as_str());
+                match defaults.remove(key.as_str()) {
+                    Some(toml::Value::String(text)) => text,
+                    _ => return Err(TextsError::Missing { file, key: key.as_str() }),
+                }
+            }
         };
         let text = fill(text.trim(), &municipal);
         if let Some(placeholder) = placeholders(&text).find(|p| !MESSAGE_PLACEHOLDERS.contains(&p.as_str())) {
@@ -302,6 +323,9 @@ fn load_catalog(path: &Path, built_in: &str, municipality: &Municipality) -> Res
     }
     if let Some(unknown) = table.keys().next() {
         return Err(TextsError::Unknown { file, key: unknown.clone() });
+    }
+    if !from_built_in.is_empty() {
+        tracing::warn!(%file, texts = from_built_in.join(", "), "texts missing from the file; using the built-in wording");
     }
     Ok(Catalog { texts, status })
 }
@@ -378,10 +402,21 @@ mod tests {
         let error = Texts::load(&dir, &municipality()).unwrap_err().to_string();
         assert!(error.contains("button_here") && error.contains("20"), "{error}");
 
-        let missing = BUILT_IN_DE.replace("photo_limit =", "photo_limits =");
-        std::fs::write(dir.join("messages.de.toml"), missing).unwrap();
+        let typo = BUILT_IN_DE.replace("photo_limit =", "photo_limits =");
+        std::fs::write(dir.join("messages.de.toml"), typo).unwrap();
         let error = Texts::load(&dir, &municipality()).unwrap_err().to_string();
-        assert!(error.contains("photo_limit"), "{error}");
+        assert!(error.contains("photo_limits") && error.contains("not a text Meldeweg knows"), "{error}");
+
+        // A file from an earlier version, without the texts added since, still loads.
+        let older: String = BUILT_IN_DE
+            .lines()
+            .filter(|l| !l.starts_with("order_done =") && !l.starts_with("done ="))
+            .collect::<Vec<_>>()
+            .join("\n");
+        std::fs::write(dir.join("messages.de.toml"), older).unwrap();
+        let texts = Texts::load(&dir, &municipality()).unwrap();
+        assert!(texts.render(Lang::De, TextKey::OrderDone, &[]).starts_with("Erledigt!"));
+        assert_eq!(texts.status_labels(Lang::De).done, "erledigt");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

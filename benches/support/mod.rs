@@ -84,6 +84,7 @@ impl Server {
             .env("MELDEWEG_DATABASE_URL", database_url)
             .env("MELDEWEG_ENCRYPTION_KEY", ENCRYPTION_KEY)
             .env("MELDEWEG_WHATSAPP_MODE", "cloud")
+            .env("MELDEWEG_PUBLIC_URL", "https://maengel.musterstadt.test")
             .env("MELDEWEG_WHATSAPP_API_BASE_URL", &graph.url)
             .env("MELDEWEG_WHATSAPP_API_VERSION", API_VERSION)
             .env("MELDEWEG_WHATSAPP_PHONE_NUMBER_ID", PHONE_NUMBER_ID)

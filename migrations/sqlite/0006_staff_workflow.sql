@@ -68,6 +68,10 @@ ALTER TABLE work_orders ADD COLUMN forwarded_to TEXT;
 ALTER TABLE work_orders ADD COLUMN merged_into INTEGER REFERENCES work_orders (id);
 ALTER TABLE work_orders ADD COLUMN after_photo TEXT;
 CREATE INDEX work_orders_depot ON work_orders (depot, status);
+-- Orders opened before due dates existed get the default SLA (config [sla]) from their start.
+UPDATE work_orders SET due_at = created_at + CASE priority WHEN 'urgent' THEN 14400000
+                                                          WHEN 'high' THEN 86400000
+                                                          ELSE 432000000 END;
 
 -- The unguessable token of a report's public status page (/m/<token>).
 ALTER TABLE reports ADD COLUMN public_token TEXT;

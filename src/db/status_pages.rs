@@ -39,13 +39,20 @@ pub async fn by_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Opt
         .await?;
     let mut timeline = Vec::new();
     if let Some(order_id) = order_id {
-        // Another citizen's report joining the order is not this citizen's business (P13).
+        // The report's own steps (opened, linked: wherever they happened, also on an order it
+        // was merged from) and its current order's steps since the report came in. Another
+        // citizen's report joining is not this citizen's business (P13).
+        let created_at: i64 = row.try_get("created_at")?;
         let rows = sqlx::query(&format!(
-            "SELECT kind, at FROM order_events WHERE work_order_id = $1 AND kind IN ({PUBLIC_KINDS})
-             AND (kind NOT IN ('opened', 'duplicate_linked') OR report_id = $2) ORDER BY id"
+            "SELECT kind, at FROM order_events
+             WHERE (kind IN ('opened', 'duplicate_linked') AND report_id = $2)
+                OR (work_order_id = $1 AND kind IN ({PUBLIC_KINDS}) AND kind NOT IN ('opened', 'duplicate_linked')
+                    AND at >= $3)
+             ORDER BY at, id"
         ))
         .bind(order_id)
         .bind(report_id)
+        .bind(created_at)
         .fetch_all(&mut *conn)
         .await?;
         for event in rows {
@@ -53,6 +60,7 @@ pub async fn by_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Opt
         }
     }
     let status: String = row.try_get("status")?;
+    let status_done = status == "done";
     let forwarded: Option<String> = row.try_get("order_forwarded")?;
     let report_forwarded: Option<String> = row.try_get("report_forwarded")?;
     Ok(Some(PublicReport {
@@ -64,7 +72,7 @@ pub async fn by_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Opt
         district: row.try_get("district")?,
         created_at: row.try_get("created_at")?,
         photos,
-        after_photo: row.try_get("after_photo")?,
+        after_photo: row.try_get::<Option<String>, _>("after_photo")?.filter(|_| status_done),
         timeline,
     }))
 }

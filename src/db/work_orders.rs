@@ -150,6 +150,13 @@ pub async fn bump_revision(conn: &mut AnyConnection, backend: Backend, id: i64) 
     set_revision(conn, revision).await
 }
 
+/// Where an order stands.
+pub async fn status(conn: &mut AnyConnection, id: i64) -> Result<OrderStatus, OrderError> {
+    let value: String =
+        sqlx::query_scalar("SELECT status FROM work_orders WHERE id = $1").bind(id).fetch_one(conn).await?;
+    OrderStatus::parse(&value).ok_or(OrderError::Corrupt { id, field: "status", value })
+}
+
 /// Raises an order's priority to `priority` if that is higher; the due date follows
 /// (`due_for` gives the due date of a priority for an order created at a time).
 pub async fn raise_priority(

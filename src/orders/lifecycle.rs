@@ -87,9 +87,18 @@ impl Command {
     }
 }
 
-/// A required free text, trimmed and bounded.
-pub fn bounded_text(text: Option<&str>, what: &str, max: usize) -> Result<String, LifecycleError> {
+/// A required free text, trimmed and bounded. A `single_line` text (a reason or a body's name,
+/// which citizens receive, also as template parameters that may not contain line breaks) has
+/// every run of whitespace turned into one space.
+pub fn bounded_text(text: Option<&str>, what: &str, max: usize, single_line: bool) -> Result<String, LifecycleError> {
     let text = text.map(str::trim).unwrap_or_default();
+    let joined;
+    let text = if single_line {
+        joined = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        joined.as_str()
+    } else {
+        text
+    };
     if text.is_empty() {
         return Err(LifecycleError::Invalid(format!("Bitte {what} eingeben.")));
     }
@@ -160,6 +169,10 @@ pub async fn perform(
 ) -> Result<(), LifecycleError> {
     let backend = pipeline.db.backend();
     let mut tx = pipeline.db.begin().await?;
+    // The open-order revision first, as triage takes it: on PostgreSQL every change to orders
+    // then queues behind one lock, so triage cannot link a report to an order being closed,
+    // and two changes never wait for each other's rows in opposite order.
+    work_orders::lock_revision(tx.conn(), backend).await?;
     let order = lock(tx.conn(), backend, number).await?;
     access::check(&actor.grant(), command.operation(), Some(&order.depot)).map_err(LifecycleError::Forbidden)?;
     match command {
@@ -167,7 +180,7 @@ pub async fn perform(
             transition_order(pipeline, &mut tx, actor, &order, transition, note, after_photo, now).await?
         }
         Command::Comment(text) => {
-            let text = bounded_text(Some(&text), "einen Kommentar", MAX_COMMENT_CHARS)?;
+            let text = bounded_text(Some(&text), "einen Kommentar", MAX_COMMENT_CHARS, false)?;
             order_events::insert(tx.conn(), event(&order, actor, EventKind::Comment, Some(&text)), now).await?;
         }
         Command::Reroute { depot } => reroute(pipeline, &mut tx, actor, &order, &depot, now).await?,
@@ -198,8 +211,8 @@ async fn transition_order(
 ) -> Result<(), LifecycleError> {
     let to = transition.from(order.status).map_err(|reason| LifecycleError::Conflict(reason.to_string()))?;
     let note = match transition {
-        Transition::Reject => Some(bounded_text(note.as_deref(), "einen Grund", MAX_REASON_CHARS)?),
-        Transition::Forward => Some(bounded_text(note.as_deref(), "die zuständige Stelle", MAX_BODY_CHARS)?),
+        Transition::Reject => Some(bounded_text(note.as_deref(), "einen Grund", MAX_REASON_CHARS, true)?),
+        Transition::Forward => Some(bounded_text(note.as_deref(), "die zuständige Stelle", MAX_BODY_CHARS, true)?),
         _ => None,
     };
     let after_photo = after_photo.filter(|_| transition == Transition::Done);
@@ -213,7 +226,7 @@ async fn transition_order(
              closed_at = CASE WHEN $6 THEN $2 ELSE NULL END,
              reason = CASE WHEN $7 IS NOT NULL AND $8 THEN $7 WHEN $5 THEN NULL ELSE reason END,
              forwarded_to = CASE WHEN $7 IS NOT NULL AND $9 THEN $7 WHEN $5 THEN NULL ELSE forwarded_to END,
-             after_photo = COALESCE($10, after_photo),
+             after_photo = CASE WHEN $5 THEN NULL ELSE COALESCE($10, after_photo) END,
              due_at = COALESCE($11, due_at)
          WHERE id = $12",
     )
@@ -242,7 +255,7 @@ async fn transition_order(
     if after_photo.is_some() {
         order_events::insert(tx.conn(), event(order, actor, EventKind::AfterPhoto, None), now).await?;
     }
-    tell_reporters(pipeline, tx, order.id, transition, note.as_deref(), after_photo.as_deref(), now).await
+    tell_reporters(pipeline, tx, order, transition, note.as_deref(), after_photo.as_deref(), now).await
 }
 
 async fn set_report_status(conn: &mut AnyConnection, order_id: i64, status: ReportStatus) -> sqlx::Result<()> {
@@ -259,14 +272,16 @@ async fn set_report_status(conn: &mut AnyConnection, order_id: i64, status: Repo
 async fn tell_reporters(
     pipeline: &Pipeline,
     tx: &mut Tx,
-    order_id: i64,
+    order: &Locked,
     transition: Transition,
     note: Option<&str>,
     after_photo: Option<&str>,
     now: i64,
 ) -> Result<(), LifecycleError> {
     let (key, placeholder) = match transition {
+        // Starting straight away is also the moment the citizen hears the order was taken on.
         Transition::Accept => (TextKey::OrderAccepted, None),
+        Transition::Start if order.status == OrderStatus::Open => (TextKey::OrderAccepted, None),
         Transition::Done => (TextKey::OrderDone, None),
         Transition::Reject => (TextKey::OrderRejected, Some("reason")),
         Transition::Forward => (TextKey::OrderForwarded, Some("body")),
@@ -276,15 +291,15 @@ async fn tell_reporters(
         "SELECT r.id, r.reference, r.public_token, r.reporter_id, p.lang FROM reports r
          JOIN reporters p ON p.id = r.reporter_id WHERE r.work_order_id = $1 ORDER BY r.id",
     )
-    .bind(order_id)
+    .bind(order.id)
     .fetch_all(tx.conn())
     .await?;
     for row in rows {
         let report_id: i64 = row.try_get("id")?;
         let reference: String = row.try_get("reference")?;
         let token: Option<String> = row.try_get("public_token")?;
-        let link = pipeline.status_link(token.as_deref().unwrap_or_default());
         let lang = Lang::from_code(row.try_get("lang")?).unwrap_or(Lang::De);
+        let link = pipeline.status_link(token.as_deref().unwrap_or_default(), lang);
         let mut params = vec![("reference", reference.as_str()), ("link", link.as_str())];
         if let (Some(name), Some(value)) = (placeholder, note) {
             params.push((name, value));
@@ -370,12 +385,15 @@ async fn merge(
         )));
     }
     let target_status = ReportStatus::of_order(target.status).unwrap_or(ReportStatus::Open);
-    sqlx::query("UPDATE reports SET work_order_id = $1, status = $2 WHERE work_order_id = $3")
-        .bind(target.id)
-        .bind(target_status.as_str())
-        .bind(order.id)
-        .execute(tx.conn())
-        .await?;
+    // In the target order they are further reports of its problem, not the one that opened it.
+    sqlx::query(
+        "UPDATE reports SET work_order_id = $1, status = $2, order_link = 'duplicate' WHERE work_order_id = $3",
+    )
+    .bind(target.id)
+    .bind(target_status.as_str())
+    .bind(order.id)
+    .execute(tx.conn())
+    .await?;
     sqlx::query("UPDATE work_orders SET status = $1, merged_into = $2, closed_at = $3, updated_at = $3 WHERE id = $4")
         .bind(OrderStatus::Merged.as_str())
         .bind(target.id)

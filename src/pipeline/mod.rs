@@ -16,6 +16,7 @@ pub mod triage;
 
 use std::collections::BTreeMap;
 
+use meldeweg_workers::conversation::Lang;
 use tokio::sync::{watch, Mutex};
 
 use crate::channels::whatsapp::client::CloudClient;
@@ -54,9 +55,12 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    /// The public status page of the report with this token.
-    pub fn status_link(&self, public_token: &str) -> String {
-        format!("{}/m/{public_token}", self.public_base)
+    /// The public status page of the report with this token, in the reporter's language.
+    pub fn status_link(&self, public_token: &str, lang: Lang) -> String {
+        match lang {
+            Lang::De => format!("{}/m/{public_token}", self.public_base),
+            Lang::En => format!("{}/m/{public_token}?lang=en", self.public_base),
+        }
     }
 
     /// A cleaned photo, as WhatsApp fetches it for an image message.

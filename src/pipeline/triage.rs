@@ -99,6 +99,9 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
                         )
                         .await
                         .map_err(retry)?;
+                        // The report joins the order where it stands (it may be accepted already).
+                        let order_status = work_orders::status(tx.conn(), order_id).await.map_err(retry)?;
+                        triaged.status = ReportStatus::of_order(order_status).unwrap_or(ReportStatus::Open);
                         triaged.order = Some((order_id, "duplicate"));
                         Answer::Known
                     }
@@ -137,7 +140,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     reports::record_triage(tx.conn(), report_id, triaged, now).await.map_err(retry)?;
     if let Some((reporter_id, lang)) = report.reporter {
         let mut out = Outgoing::new(pipeline, reporter_id, lang, now);
-        let link = pipeline.status_link(&report.public_token);
+        let link = pipeline.status_link(&report.public_token, lang);
         let common = [("reference", report.reference.as_str()), ("link", link.as_str())];
         let mut params = common.to_vec();
         let key = match answer {

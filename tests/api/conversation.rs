@@ -116,7 +116,7 @@ async fn status_answers_for_own_reports_and_not_for_someone_elses() {
 
     app.send(&alice, text(&format!("status {}", reference.to_lowercase()))).await;
     let own = app.replies(&alice, 4).await[3].clone();
-    assert!(own.contains(&reference) && own.contains("in Bearbeitung"), "{own}");
+    assert!(own.contains(&reference) && own.contains("beim Bauhof eingegangen"), "{own}");
 
     app.send(&alice, text("STATUS")).await;
     let list = app.replies(&alice, 5).await[4].clone();

@@ -57,6 +57,9 @@ pub async fn fresh_database(dir: &Path) -> String {
     }
 }
 
+/// Where citizens would reach the service in the tests (cloud mode needs https).
+pub const PUBLIC_URL: &str = "https://maengel.musterstadt.test";
+
 /// Cloud-mode settings pointing at the fake Graph API, with short retry delays.
 pub fn test_settings(dir: &Path, database_url: &str, graph_url: &str) -> Settings {
     let mut settings = Settings::load_with_env(None, |_| None).expect("defaults load").with_database_url(database_url);
@@ -64,6 +67,7 @@ pub fn test_settings(dir: &Path, database_url: &str, graph_url: &str) -> Setting
     settings.data_dir = dir.to_path_buf();
     settings.messages_dir = dir.join("built-in-texts");
     settings.encryption_key = SecretString::from(ENCRYPTION_KEY);
+    settings.public_url = PUBLIC_URL.to_string();
     let whatsapp = &mut settings.whatsapp;
     whatsapp.mode = WhatsAppMode::Cloud;
     whatsapp.api_base_url = graph_url.to_string();
@@ -318,6 +322,7 @@ impl TestApp {
             ("MELDEWEG_DATA_DIR", s.data_dir.display().to_string()),
             ("MELDEWEG_MESSAGES_DIR", s.messages_dir.display().to_string()),
             ("MELDEWEG_ENCRYPTION_KEY", ENCRYPTION_KEY.to_string()),
+            ("MELDEWEG_PUBLIC_URL", PUBLIC_URL.to_string()),
             ("MELDEWEG_WHATSAPP_MODE", "cloud".to_string()),
             ("MELDEWEG_WHATSAPP_API_BASE_URL", self.graph.url.clone()),
             ("MELDEWEG_WHATSAPP_API_VERSION", API_VERSION.to_string()),

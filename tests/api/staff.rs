@@ -221,3 +221,42 @@ async fn the_printable_sheet_has_one_page_per_order_and_a_qr_code_to_open_it() {
     let one = session.get(&app, "/staff/print?depot=bauhof-sued").await.text().await.unwrap();
     assert!(one.contains(&second) && !one.contains(&first), "the list's filters apply");
 }
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_address_limit_counts_the_forwarded_client() {
+    let app = spawn_app_with(|settings| {
+        settings.staff.login_max_failures_per_client = 2;
+        settings.http.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    add_staff(&app, "crew@musterstadt.de", Role::Depot, Some("bauhof-nord")).await;
+    add_staff(&app, "dispo@musterstadt.de", Role::Dispatcher, None).await;
+    let attempt = |from: &'static str, email: &'static str, password: &'static str| {
+        let app = &app;
+        async move {
+            let http = client();
+            let form = http.get(app.url("/staff/login")).send().await.unwrap();
+            let cookie =
+                form.headers()[reqwest::header::SET_COOKIE].to_str().unwrap().split(';').next().unwrap().to_string();
+            let csrf = csrf_in(&form.text().await.unwrap());
+            let response = http
+                .post(app.url("/staff/login"))
+                .header(reqwest::header::COOKIE, cookie)
+                // The first hop is whatever the client claims; the proxy appends the real one.
+                .header("x-forwarded-for", format!("6.6.6.6, {from}"))
+                .form(&[("email", email), ("password", password), ("csrf", &csrf)])
+                .send()
+                .await
+                .unwrap();
+            response.status().as_u16()
+        }
+    };
+    assert_eq!(attempt("10.0.0.1", "crew@musterstadt.de", "falsch-falsch").await, 401);
+    assert_eq!(attempt("10.0.0.1", "dispo@musterstadt.de", "falsch-falsch").await, 401);
+    assert_eq!(attempt("10.0.0.1", "dispo@musterstadt.de", PASSWORD).await, 429, "10.0.0.1 is blocked");
+    assert_eq!(
+        attempt("10.0.0.2", "dispo@musterstadt.de", PASSWORD).await,
+        303,
+        "another client behind the proxy is not"
+    );
+}

@@ -3,8 +3,9 @@
 //! passwords get the same answer and take the same time. The login form itself is protected
 //! against cross-site posting by a double-submit cookie.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -61,13 +62,22 @@ pub struct Credentials {
     csrf: Option<String>,
 }
 
-/// The client's address, for rate limiting; kept only as a keyed hash.
-fn client(parts: &Parts) -> String {
-    parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+/// The client's address, for rate limiting; kept only as a keyed hash. Behind a reverse proxy
+/// listed in `http.trusted_proxies`, it is the last address in `X-Forwarded-For` that is not
+/// one of those proxies (earlier entries can be forged by the client).
+fn client(parts: &Parts, trusted: &[IpAddr]) -> String {
+    let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
+        return "unknown".into();
+    };
+    if trusted.contains(&peer.ip()) {
+        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
+        let hops: Vec<IpAddr> =
+            forwarded.flat_map(|v| v.split(',')).filter_map(|hop| hop.trim().parse().ok()).collect();
+        if let Some(client) = hops.iter().rev().find(|hop| !trusted.contains(hop)) {
+            return client.to_string();
+        }
+    }
+    peer.ip().to_string()
 }
 
 pub async fn submit(State(state): State<Arc<StaffState>>, parts: Parts, Form(form): Form<Credentials>) -> Response {
@@ -104,7 +114,7 @@ async fn try_login(state: &StaffState, parts: &Parts, form: Credentials) -> Resu
     let password_text = form.password.unwrap_or_default();
     let vault = &state.pipeline.vault;
     let account_key = vault.lookup_hash("login-account", email.as_str());
-    let client_key = vault.lookup_hash("login-client", &client(parts));
+    let client_key = vault.lookup_hash("login-client", &client(parts, &state.trusted_proxies));
     let now = now_ms();
     let window_ms = i64::from(state.settings.login_window_minutes) * 60_000;
     let unavailable = |e: &dyn std::fmt::Display| AppError::Unavailable(e.to_string()).into_response();
@@ -122,15 +132,28 @@ async fn try_login(state: &StaffState, parts: &Parts, form: Credentials) -> Resu
         );
         return Err(refuse(StatusCode::TOO_MANY_REQUESTS, reason));
     }
+    // Counted as failed before the check, so attempts sent in parallel all count; a success
+    // clears the account's failures below.
+    sessions::record_failure(&mut conn, &account_key, &client_key, now).await.map_err(|e| unavailable(&e))?;
     let found = staff::for_login(&mut conn, &email).await.map_err(|e| unavailable(&e))?;
     drop(conn);
     let stored = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| password::decoy().to_string());
-    let matches = tokio::task::spawn_blocking(move || password::verify(&password_text, &stored)).await.unwrap_or(false);
+    // Each check takes ~19 MiB and a core for a moment: only a few at once.
+    let waiting = tokio::time::timeout(Duration::from_secs(10), state.password_checks.clone().acquire_owned());
+    let Ok(Ok(permit)) = waiting.await else {
+        let reason = "Die Anmeldung ist gerade überlastet. Bitte in einer Minute noch einmal versuchen.";
+        return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, reason.into()));
+    };
+    let matches = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        password::verify(&password_text, &stored)
+    })
+    .await
+    .unwrap_or(false);
     let mut conn = state.pipeline.db.pool().acquire().await.map_err(|e| unavailable(&e))?;
     let user = match found {
         Some((user, _)) if matches && !user.disabled => user,
         _ => {
-            sessions::record_failure(&mut conn, &account_key, &client_key, now).await.map_err(|e| unavailable(&e))?;
             tracing::info!("login failed");
             let reason = "E-Mail-Adresse oder Passwort stimmen nicht (oder das Konto ist gesperrt).";
             return Err(refuse(StatusCode::UNAUTHORIZED, reason.into()));

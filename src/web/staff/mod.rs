@@ -62,6 +62,10 @@ pub struct StaffState {
     pub municipality: String,
     pub public_base: String,
     pub secure_cookies: bool,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Password checks running at once (each takes ~19 MiB and a core).
+    pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl StaffState {
@@ -73,6 +77,8 @@ impl StaffState {
             municipality: settings.municipality.name.clone(),
             public_base: settings.public_base().to_string(),
             secure_cookies: settings.public_url.starts_with("https://"),
+            trusted_proxies: settings.http.trusted_proxies.clone(),
+            password_checks: Arc::new(tokio::sync::Semaphore::new(2)),
         }
     }
 }

@@ -55,6 +55,8 @@ struct OrderPage {
     history: Vec<HistoryLine>,
     transitions: Vec<(&'static str, &'static str)>,
     can_done: bool,
+    can_reject: bool,
+    can_forward: bool,
     can_comment: bool,
     can_reroute: bool,
     can_merge: bool,
@@ -89,6 +91,8 @@ async fn page(
     let possible: Vec<Transition> =
         Transition::possible(status).filter(|t| allowed(Operation::Transition(*t))).collect();
     let can_done = possible.contains(&Transition::Done);
+    let can_reject = possible.contains(&Transition::Reject);
+    let can_forward = possible.contains(&Transition::Forward);
     let transitions = possible
         .into_iter()
         .filter(|t| !matches!(t, Transition::Done | Transition::Reject | Transition::Forward))
@@ -114,6 +118,8 @@ async fn page(
         history,
         transitions,
         can_done,
+        can_reject,
+        can_forward,
         can_comment: allowed(Operation::Comment),
         can_reroute: status.is_active() && allowed(Operation::Reroute),
         can_merge: status.is_active() && allowed(Operation::Merge),

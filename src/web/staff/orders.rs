@@ -183,7 +183,10 @@ pub struct PrintPage {
     pub sheets: Vec<Sheet>,
 }
 
-/// The filtered orders, one per printed page.
+/// Most sheets one print request renders (a day's work for a crew, not the whole archive).
+const MAX_SHEETS: usize = 50;
+
+/// The filtered orders, one per printed page (the first `MAX_SHEETS`).
 pub async fn print(
     State(state): State<Arc<StaffState>>,
     staff: Staff,
@@ -193,7 +196,7 @@ pub async fn print(
     let mut conn = state.pipeline.db.pool().acquire().await?;
     let mut sheets = Vec::with_capacity(orders.len());
     let now = now_ms();
-    for order in &orders {
+    for order in orders.iter().take(MAX_SHEETS) {
         if let Some(detail) = order_board::detail(&mut conn, &order.number, now).await? {
             sheets.push(Sheet::new(&state, frame.ui, detail));
         }
