@@ -69,9 +69,13 @@ impl Browser {
     }
 
     async fn find(&self, css: &str) -> String {
+        self.try_find(css).await.unwrap_or_else(|found| panic!("no element {css}: {found}"))
+    }
+
+    async fn try_find(&self, css: &str) -> Result<String, Value> {
         let found =
             self.command(reqwest::Method::POST, "/element", json!({ "using": "css selector", "value": css })).await;
-        found[ELEMENT].as_str().unwrap_or_else(|| panic!("no element {css}: {found}")).to_string()
+        found[ELEMENT].as_str().map(str::to_string).ok_or(found)
     }
 
     async fn click(&self, css: &str) {
@@ -84,8 +88,7 @@ impl Browser {
         self.command(reqwest::Method::POST, &format!("/element/{element}/value"), json!({ "text": text })).await;
     }
 
-    async fn text(&self, css: &str) -> String {
-        let element = self.find(css).await;
+    async fn text_of(&self, element: &str) -> String {
         self.command(reqwest::Method::GET, &format!("/element/{element}/text"), Value::Null)
             .await
             .as_str()
@@ -93,11 +96,15 @@ impl Browser {
             .to_string()
     }
 
-    /// Waits until the element's text contains `needle`; returns the text.
+    /// Waits until the element exists and its text contains `needle` (the page may still be
+    /// loading after a click); returns the text.
     async fn wait_for_text(&self, css: &str, needle: &str) -> String {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
-            let text = self.text(css).await;
+            let text = match self.try_find(css).await {
+                Ok(element) => self.text_of(&element).await,
+                Err(_) => String::new(),
+            };
             if text.contains(needle) {
                 return text;
             }
@@ -145,7 +152,8 @@ async fn browser_a_person_reports_a_pothole_in_the_sandbox_and_gets_a_reference(
 #[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
 async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_both_reporters_hear_it() {
     use crate::staff_helpers::*;
-    let app = spawn_app().await;
+    // Served over plain http here, so the session cookie must not be marked Secure.
+    let app = spawn_app_with(|settings| settings.public_url = "http://127.0.0.1:8080".into()).await;
     add_staff(&app, "crew@musterstadt.de", meldeweg::staff::Role::Depot, Some("bauhof-nord")).await;
     let late = Citizen::new();
     let (_, late_reference, order) = reported_by(&app, &late, "Schlagloch auf der Fahrbahn", NORD, 25 * 3600).await;

@@ -232,4 +232,27 @@ async fn the_openapi_description_is_served_and_covers_every_route() {
     }
     let transition = &spec["components"]["schemas"]["TransitionRequest"]["properties"]["transition"]["enum"];
     assert_eq!(transition, &json!(["accept", "start", "done", "reject", "forward", "reopen"]));
+
+    // What the API answers has every field the description promises, and no other.
+    add_staff(&app, "dispo@musterstadt.de", Role::Dispatcher, None).await;
+    let api = Api { token: api_token(&app, "dispo@musterstadt.de").await, app: &app };
+    let (_, reference, order) = reported(&app, "Schlagloch auf der Fahrbahn", NORD).await;
+    let list: Value = api.get("/api/v1/orders").await.json().await.unwrap();
+    let detail: Value = api.get(&format!("/api/v1/orders/{order}")).await.json().await.unwrap();
+    let report: Value = api.get(&format!("/api/v1/reports/{reference}")).await.json().await.unwrap();
+    let schemas = &spec["components"]["schemas"];
+    for (schema, value) in [
+        ("OrderSummary", &list["orders"][0]),
+        ("OrderDetail", &detail),
+        ("OrderReport", &detail["reports"][0]),
+        ("Event", &detail["history"][0]),
+        ("Report", &report),
+    ] {
+        let mut promised: Vec<&str> =
+            schemas[schema]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+        let mut answered: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        promised.sort_unstable();
+        answered.sort_unstable();
+        assert_eq!(answered, promised, "{schema}");
+    }
 }
