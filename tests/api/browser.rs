@@ -120,6 +120,22 @@ impl Browser {
         std::fs::write(format!("{}/{name}.png", env!("CARGO_TARGET_TMPDIR")), png).unwrap();
     }
 
+    /// Runs axe-core (tests/browser/node_modules, installed by `.ci/run`) on the current page
+    /// against WCAG 2.1 A and AA; fails with the violations found.
+    async fn assert_accessible(&self, page: &str) {
+        let axe =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(&axe).expect("axe-core is installed (npm ci --prefix tests/browser)");
+        self.command(reqwest::Method::POST, "/execute/sync", json!({ "script": axe, "args": [] })).await;
+        let script = "const done = arguments[0];
+            axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+               .catch(e => done(['axe failed: ' + e]));";
+        let violations =
+            self.command(reqwest::Method::POST, "/execute/async", json!({ "script": script, "args": [] })).await;
+        assert_eq!(violations, json!([]), "accessibility problems on {page}");
+    }
+
     async fn close(self) {
         self.command(reqwest::Method::DELETE, "", Value::Null).await;
     }
@@ -162,11 +178,13 @@ async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_b
 
     let browser = Browser::start(&app.dir.path().join("chromium"), true).await;
     browser.open(&app.url("/staff/login")).await;
+    browser.assert_accessible("the login page").await;
     browser.type_into("#email", "crew@musterstadt.de").await;
     browser.type_into("#password", PASSWORD).await;
     browser.click("form button[type=submit]").await;
     browser.wait_for_text("main", &order).await;
     browser.screenshot("staff-orders").await;
+    browser.assert_accessible("the order list").await;
     browser.click(&format!("a[href='/staff/orders/{order}']")).await;
     browser.wait_for_text("h1", &order).await;
     browser.click("#do-accept").await;
@@ -177,6 +195,16 @@ async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_b
     browser.screenshot("staff-order").await;
     browser.click("#do-done").await;
     browser.wait_for_text("#order-status", "erledigt").await;
+    browser.assert_accessible("the order page").await;
+    browser.open(&app.url("/staff/map?status=all")).await;
+    browser.wait_for_text("main", &order).await;
+    browser.assert_accessible("the map").await;
+    browser.screenshot("staff-map").await;
+    let link = app.status_link(&recent_reference).await;
+    browser.open(&app.url(&link[link.find("/m/").unwrap()..])).await;
+    browser.wait_for_text("#report-status", "erledigt").await;
+    browser.assert_accessible("the public status page").await;
+    browser.screenshot("status-page").await;
     browser.close().await;
 
     app.queue_drained().await;

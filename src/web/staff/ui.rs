@@ -60,6 +60,14 @@ pub struct Ui {
     pub none: &'static str,
     pub back: &'static str,
     pub page_next: &'static str,
+    pub job: &'static str,
+    pub attempts: &'static str,
+    pub error: &'static str,
+    pub when: &'static str,
+    pub label: &'static str,
+    pub revoked: &'static str,
+    pub sla: &'static str,
+    pub hours: &'static str,
 }
 
 pub const DE: Ui = Ui {
@@ -119,6 +127,14 @@ pub const DE: Ui = Ui {
     none: "keine",
     back: "Zurück zur Liste",
     page_next: "Weitere Aufträge",
+    job: "Aufgabe",
+    attempts: "Versuche",
+    error: "Fehler",
+    when: "Zeit",
+    label: "Bezeichnung",
+    revoked: "widerrufen",
+    sla: "Fristen (Stunden bis fällig)",
+    hours: "Std.",
 };
 
 pub const EN: Ui = Ui {
@@ -178,6 +194,14 @@ pub const EN: Ui = Ui {
     none: "none",
     back: "Back to the list",
     page_next: "More orders",
+    job: "Job",
+    attempts: "Attempts",
+    error: "Error",
+    when: "When",
+    label: "Label",
+    revoked: "revoked",
+    sla: "Due times (hours)",
+    hours: "h",
 };
 
 pub fn for_lang(lang: &str) -> &'static Ui {
