@@ -48,6 +48,7 @@ pub struct Settings {
     pub staff: StaffSettings,
     pub sla: SlaSettings,
     pub map: MapSettings,
+    pub metrics: MetricsSettings,
     pub http: HttpSettings,
     pub photos: PhotoSettings,
     pub geo: GeoSettings,
@@ -208,6 +209,21 @@ pub struct MapSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// A separate address for /metrics; empty: the main one (then a token is required).
+    pub listen: String,
+    pub token: SecretString,
+}
+
+impl MetricsSettings {
+    /// The separate address, if one is configured.
+    pub fn listen(&self) -> Option<SocketAddr> {
+        self.listen.trim().parse().ok()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Reverse proxies in front of Meldeweg: their `X-Forwarded-For` names the client (for
@@ -359,6 +375,9 @@ impl Settings {
         }
         if !self.map.tile_url.contains("{z}") || !self.map.tile_url.starts_with("http") {
             return Err(invalid("map.tile_url", "must be an http(s) URL with {z}, {x} and {y}"));
+        }
+        if !self.metrics.listen.trim().is_empty() && self.metrics.listen().is_none() {
+            return Err(invalid("metrics.listen", "must be an address like 127.0.0.1:9464, or empty"));
         }
         if self.http.max_body_bytes < 1024 {
             return Err(invalid("http.max_body_bytes", "must be at least 1024"));

@@ -15,6 +15,7 @@ pub mod queue;
 pub mod staff;
 pub mod startup;
 pub mod storage;
+pub mod telemetry;
 pub mod texts;
 pub mod time;
 pub mod town;

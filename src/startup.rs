@@ -139,6 +139,8 @@ impl Services {
 
 pub struct Application {
     listener: TcpListener,
+    /// /metrics on an address of its own, when configured.
+    metrics: Option<(TcpListener, axum::Router)>,
     router: axum::Router,
     services: Services,
     shutdown: CancellationToken,
@@ -166,12 +168,26 @@ impl Application {
                 pipeline: services.pipeline.clone(),
             },
         );
+        let metrics = match settings.metrics.listen() {
+            Some(addr) => {
+                let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+                let token = secret(&settings.metrics.token).map(str::to_string);
+                Some((listener, crate::web::metrics::router(services.db.clone(), token, false)))
+            }
+            None => None,
+        };
+        crate::telemetry::handle();
         let run_workers = settings.queue.in_process;
-        Ok(Self { listener, router, services, shutdown: CancellationToken::new(), run_workers })
+        Ok(Self { listener, metrics, router, services, shutdown: CancellationToken::new(), run_workers })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener.local_addr().expect("a bound listener has an address")
+    }
+
+    /// The separate metrics address, when one is configured.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics.as_ref().and_then(|(listener, _)| listener.local_addr().ok())
     }
 
     /// Cancelling this token stops the application gracefully.
@@ -187,6 +203,15 @@ impl Application {
         self.services.spawn_announcer(&self.shutdown);
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         tracing::info!(addr = %self.local_addr(), "listening");
+        if let Some((listener, router)) = self.metrics {
+            tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
+            let stopped = self.shutdown.clone().cancelled_owned();
+            tokio::spawn(async move {
+                if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(stopped).await {
+                    tracing::warn!(%error, "the metrics server stopped");
+                }
+            });
+        }
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let served =
             axum::serve(self.listener, app).with_graceful_shutdown(self.shutdown.clone().cancelled_owned()).await;

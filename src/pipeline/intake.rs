@@ -222,6 +222,9 @@ async fn apply(
             photos::attach_to_report(tx.conn(), report_id, reporter_id, &draft.photo_ids).await?;
             // Triage answers the citizen with the reference once it knows where the report goes.
             TriageJob { report_id }.enqueue(&pipeline.queue, tx, now).await?;
+            if draft.category_source == meldeweg_workers::conversation::CategorySource::Classifier {
+                crate::telemetry::classified(draft.classification.confidence);
+            }
             tracing::info!(report = %reference, photos = draft.photo_ids.len(), "report created");
         }
     }

@@ -85,7 +85,10 @@ impl PhotoStage {
         let limits = self.limits.clone();
         let cleaned = tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            photo::clean(&bytes, &limits)
+            let started = std::time::Instant::now();
+            let cleaned = photo::clean(&bytes, &limits);
+            crate::telemetry::photo_cleaned(started.elapsed());
+            cleaned
         })
         .await;
         let cleaned = match cleaned {

@@ -46,6 +46,8 @@ pub enum JobKind {
 }
 
 impl JobKind {
+    pub const ALL: [JobKind; 3] = [JobKind::Intake, JobKind::Triage, JobKind::Notify];
+
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Intake => "intake",

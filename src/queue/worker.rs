@@ -122,6 +122,12 @@ async fn run_job<H: JobHandler>(queue: Queue, handler: Arc<H>, job: ClaimedJob, 
             return;
         }
     };
+    let result = match &outcome {
+        Ok(()) => "done",
+        Err(JobFailure::Retry { .. }) if !job.is_last_attempt() => "retry",
+        Err(_) => "dead",
+    };
+    crate::telemetry::job_finished(kind, result, started.elapsed());
     let recorded = match outcome {
         Ok(()) => {
             completed.fetch_add(1, Ordering::Relaxed);

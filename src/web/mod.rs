@@ -3,13 +3,15 @@
 //! health — /healthz, /readyz · whatsapp ingress — /webhooks/whatsapp (in channels/) ·
 //! photos — /photos/{token} · status_page — /m/{token} (public, per report) · staff — /staff
 //! (the Bauhof UI) · api — /api/v1 (JSON for other software) · assets — /assets ·
-//! sandbox — /sandbox (sandbox mode only) · home — /
+//! metrics — /metrics (Prometheus; here or on its own address) · sandbox — /sandbox (sandbox
+//! mode only) · home — /
 
 mod api;
 mod assets;
 pub mod error;
 mod health;
 mod home;
+pub mod metrics;
 mod photos;
 mod sandbox;
 pub mod staff;
@@ -56,6 +58,10 @@ pub fn router(settings: &Settings, parts: Parts) -> Router {
         .merge(status_page::router(pipeline.clone(), settings.municipality.name.clone()))
         .merge(staff::router(Arc::new(staff::StaffState::new(settings, pipeline.clone()))))
         .merge(api::router(pipeline));
+    if settings.metrics.listen().is_none() {
+        let token = crate::config::secret(&settings.metrics.token).map(str::to_string);
+        router = router.merge(metrics::router(ingress.db.clone(), token, true));
+    }
     if sandbox {
         let max_photo_bytes = settings.photos.limits().max_input_bytes;
         router = router.merge(sandbox::router(

@@ -7,6 +7,7 @@ mod cli;
 mod conversation;
 mod fake_graph;
 mod helpers;
+mod metrics;
 mod outbound;
 mod photos;
 mod queue;

@@ -98,8 +98,19 @@ async fn receive(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Received>, AppError> {
-    authenticate(&state.auth, &headers, &body)?;
-    let delivery: Delivery = serde_json::from_slice(&body)
+    let result = store(&state, &headers, &body).await;
+    crate::telemetry::webhook_delivery(match &result {
+        Ok(_) => "ok",
+        Err(AppError::Unauthorized(_)) => "unauthorized",
+        Err(AppError::Unavailable(_)) => "unavailable",
+        Err(_) => "malformed",
+    });
+    result
+}
+
+async fn store(state: &WebhookState, headers: &HeaderMap, body: &Bytes) -> Result<Json<Received>, AppError> {
+    authenticate(&state.auth, headers, body)?;
+    let delivery: Delivery = serde_json::from_slice(body)
         .map_err(|e| AppError::BadRequest(format!("body is not a WhatsApp webhook delivery: {e}")))?;
     let received = state.ingress.accept(delivery).await?;
     tracing::debug!(

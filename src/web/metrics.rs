@@ -1,0 +1,48 @@
+//! `/metrics` for Prometheus: the process's counters and histograms (`telemetry`), with the
+//! queue sampled from the database at scrape time. On the main address it needs the configured
+//! token; on a separate metrics address the token is optional.
+
+use axum::extract::State;
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use crate::db::Db;
+use crate::staff::secrets;
+use crate::telemetry;
+use crate::time::now_ms;
+use crate::web::error::AppError;
+
+#[derive(Clone)]
+struct MetricsState {
+    db: Db,
+    token: Option<String>,
+    /// Whether this is the main address, where a token is required.
+    main: bool,
+}
+
+pub fn router(db: Db, token: Option<String>, main: bool) -> Router {
+    Router::new().route("/metrics", get(scrape)).with_state(MetricsState { db, token, main })
+}
+
+async fn scrape(State(state): State<MetricsState>, headers: HeaderMap) -> Result<Response, AppError> {
+    match (&state.token, state.main) {
+        (None, true) => {
+            return Err(AppError::NotFound(
+                "metrics are off on this address: set MELDEWEG_METRICS_TOKEN or metrics.listen".into(),
+            ))
+        }
+        (None, false) => {}
+        (Some(token), _) => {
+            let presented =
+                headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
+            if !presented.is_some_and(|p| secrets::same(p.trim(), token)) {
+                return Err(AppError::Unauthorized("send the metrics token as `Authorization: Bearer <token>`".into()));
+            }
+        }
+    }
+    telemetry::sample_queue(&state.db, now_ms()).await?;
+    Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], telemetry::handle().render()).into_response())
+}
