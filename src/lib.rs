@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod queue;
 pub mod staff;
 pub mod startup;
+pub mod stats;
 pub mod storage;
 pub mod telemetry;
 pub mod texts;

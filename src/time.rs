@@ -42,6 +42,22 @@ pub fn berlin_date_time(ms: i64) -> String {
     timestamp(ms).to_zoned(berlin().clone()).strftime("%d.%m.%Y %H:%M").to_string()
 }
 
+/// Midnight in Europe/Berlin at the start of `date` (YYYY-MM-DD), as Unix milliseconds.
+pub fn berlin_midnight(date: jiff::civil::Date) -> i64 {
+    date.to_zoned(berlin().clone()).map(|z| z.timestamp().as_millisecond()).unwrap_or(0)
+}
+
+/// The calendar date in Europe/Berlin at that instant.
+pub fn berlin_civil_date(ms: i64) -> jiff::civil::Date {
+    timestamp(ms).to_zoned(berlin().clone()).date()
+}
+
+/// The ISO week (year, week) of that instant in Europe/Berlin, e.g. (2026, 48).
+pub fn berlin_iso_week(ms: i64) -> (i16, i8) {
+    let week = berlin_civil_date(ms).iso_week_date();
+    (week.year(), week.week())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +70,18 @@ mod tests {
         assert_eq!(berlin_year(new_year), 2027);
         assert_eq!(berlin_date(new_year), "01.01.2027");
         assert_eq!(berlin_date_time(new_year), "01.01.2027 00:30");
+    }
+
+    #[test]
+    fn days_and_iso_weeks_follow_german_time() {
+        let date = jiff::civil::date(2026, 3, 29); // the day summer time starts
+        let midnight = berlin_midnight(date);
+        assert_eq!(rfc3339(midnight), "2026-03-28T23:00:00Z");
+        assert_eq!(berlin_midnight(date.tomorrow().unwrap()) - midnight, 23 * 3_600_000, "a 23-hour day");
+        assert_eq!(berlin_civil_date(midnight), date);
+        // 2026-12-31 is in ISO week 53 of 2026; 2027-01-04 in week 1 of 2027.
+        assert_eq!(berlin_iso_week(berlin_midnight(jiff::civil::date(2026, 12, 31))), (2026, 53));
+        assert_eq!(berlin_iso_week(berlin_midnight(jiff::civil::date(2027, 1, 4))), (2027, 1));
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod sandbox;
 mod staff;
 mod staff_api;
 mod staff_helpers;
+mod stats;
 mod status_replies;
 mod triage;
 mod webhook;

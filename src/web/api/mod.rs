@@ -33,6 +33,7 @@ pub fn router(pipeline: Arc<Pipeline>) -> Router {
         .route("/api/v1/orders/{number}/reroute", post(orders::reroute))
         .route("/api/v1/orders/{number}/merge", post(orders::merge))
         .route("/api/v1/reports/{reference}", get(orders::report))
+        .route("/api/v1/stats", get(orders::stats))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(pipeline)
 }

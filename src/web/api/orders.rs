@@ -162,3 +162,12 @@ pub async fn report(
         .map_err(|reason| AppError::Forbidden(reason.into()))?;
     Ok(Json(report.listing).into_response())
 }
+
+/// The statistics as JSON (managers and administrators), the same figures as /staff/stats.
+pub async fn stats(
+    State(pipeline): State<Arc<Pipeline>>,
+    ApiUser(user): ApiUser,
+    Query(text): Query<crate::stats::StatsQueryText>,
+) -> Result<Json<crate::stats::Statistics>, AppError> {
+    Ok(Json(crate::web::staff::stats::figures(&pipeline, &user, &text).await?))
+}

@@ -12,6 +12,7 @@ mod login;
 mod order;
 mod orders;
 pub mod session;
+pub mod stats;
 pub mod ui;
 mod views;
 
@@ -102,6 +103,8 @@ pub fn router(state: Arc<StaffState>) -> Router {
         .route("/staff/orders/{number}/merge", post(order::merge))
         .route("/staff/orders/{number}/recategorise", post(order::recategorise))
         .route("/staff/admin", get(admin::page))
+        .route("/staff/stats", get(stats::page))
+        .route("/stats.csv", get(stats::csv_download))
         .layer(security_headers(&state.map.tile_url))
         .with_state(state)
 }

@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use super::filters::FilterQuery;
 use super::session::Staff;
 use super::ui::Ui;
-use super::views::{category_choices, depot_choices, district_choices, Choice, Frame, OrderView};
+use super::views::{category_choices, depot_choices, district_choices, urlencode, Choice, Frame, OrderView};
 use super::StaffState;
 use crate::db::order_board::{self, Filter, OrderDetail};
 use crate::orders::status::OrderStatus;
@@ -76,17 +76,6 @@ fn selected(query: &FilterQuery, filter: &Filter, shown: usize) -> Selected {
         query: query_string,
         next_offset: (shown as i64 == filter.limit).then_some(filter.offset + filter.limit),
     }
-}
-
-/// Filter values are ids (letters, digits, `_`, `-`); anything else is percent-encoded.
-fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
 }
 
 async fn load(

@@ -17,6 +17,8 @@ pub struct Frame {
     pub email: String,
     pub csrf: String,
     pub is_admin: bool,
+    /// Whether the statistics are in the menu (managers and admins).
+    pub can_stats: bool,
 }
 
 impl Frame {
@@ -27,6 +29,7 @@ impl Frame {
             email: staff.user.email.clone(),
             csrf: staff.csrf.clone(),
             is_admin: staff.user.role == Role::Admin,
+            can_stats: matches!(staff.user.role, Role::Manager | Role::Admin),
         }
     }
 }
@@ -100,6 +103,17 @@ pub fn category_choices(state: &StaffState, ui: &Ui) -> Vec<Choice> {
         .map(|(category, _)| Choice {
             id: category.id().to_string(),
             label: ui.category(categories, category.id()).to_string(),
+        })
+        .collect()
+}
+
+/// Filter values are ids (letters, digits, `_`, `-`); anything else is percent-encoded.
+pub fn urlencode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
         })
         .collect()
 }

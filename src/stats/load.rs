@@ -1,0 +1,138 @@
+//! The raw rows the statistics are computed from: reports received in a window and the work
+//! orders that matter for it (opened, accepted, done or closed in it, or still open), each with
+//! only the columns the figures need and the request's filters applied in SQL.
+
+use sqlx::{AnyConnection, Row};
+
+use super::{StatsQuery, Window};
+
+pub struct ReportRow {
+    pub created_at: i64,
+    pub category: Option<String>,
+    pub district: Option<String>,
+    pub lat: f64,
+    pub lon: f64,
+    pub order_link: Option<String>,
+}
+
+pub struct OrderRow {
+    pub created_at: i64,
+    pub accepted_at: Option<i64>,
+    pub done_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    pub due_at: Option<i64>,
+    pub status: String,
+    pub priority: String,
+    pub category: String,
+    pub district: String,
+    pub address: Option<String>,
+}
+
+impl OrderRow {
+    /// Whether the order was open, accepted or in progress at `as_of`.
+    pub fn open_at(&self, as_of: i64) -> bool {
+        self.created_at < as_of && self.status != "merged" && self.closed_at.is_none_or(|closed| closed >= as_of)
+    }
+
+    pub fn done_in(&self, window: Window) -> bool {
+        self.status == "done" && self.done_at.is_some_and(|at| window.contains(at))
+    }
+}
+
+/// `AND`-clauses and their values; `?` in a clause becomes the next `$N`.
+struct Clauses {
+    sql: String,
+    values: Vec<String>,
+}
+
+impl Clauses {
+    fn new(first: usize) -> Self {
+        Clauses { sql: String::new(), values: Vec::with_capacity(first) }
+    }
+
+    fn add(&mut self, clause: &str, value: Option<&str>, offset: usize) {
+        if let Some(value) = value {
+            self.values.push(value.to_string());
+            let n = offset + self.values.len();
+            self.sql.push_str(" AND ");
+            self.sql.push_str(&clause.replace('?', &format!("${n}")));
+        }
+    }
+}
+
+pub async fn reports(conn: &mut AnyConnection, query: &StatsQuery, window: Window) -> sqlx::Result<Vec<ReportRow>> {
+    let mut filters = Clauses::new(5);
+    filters.add("r.category = ?", query.category.map(|c| c.id()), 2);
+    filters.add("r.district = ?", query.district.as_deref(), 2);
+    filters.add("r.channel = ?", query.channel.as_deref(), 2);
+    filters.add("r.priority = ?", query.priority.map(|p| p.as_str()), 2);
+    filters.add("o.depot = ?", query.depot.as_deref(), 2);
+    let sql = format!(
+        "SELECT r.created_at, r.category, r.district, r.lat, r.lon, r.order_link
+         FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
+         WHERE r.created_at >= $1 AND r.created_at < $2{}",
+        filters.sql
+    );
+    let mut statement = sqlx::query(&sql).bind(window.start).bind(window.end);
+    for value in &filters.values {
+        statement = statement.bind(value);
+    }
+    let rows = statement.fetch_all(conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(ReportRow {
+                created_at: row.try_get("created_at")?,
+                category: row.try_get("category")?,
+                district: row.try_get("district")?,
+                lat: row.try_get("lat")?,
+                lon: row.try_get("lon")?,
+                order_link: row.try_get("order_link")?,
+            })
+        })
+        .collect()
+}
+
+/// Orders opened before `end` that were opened, accepted, done or closed after `start`, or
+/// are still open.
+pub async fn orders(conn: &mut AnyConnection, query: &StatsQuery, start: i64, end: i64) -> sqlx::Result<Vec<OrderRow>> {
+    let mut filters = Clauses::new(5);
+    filters.add("o.category = ?", query.category.map(|c| c.id()), 2);
+    filters.add("o.district = ?", query.district.as_deref(), 2);
+    filters.add("o.depot = ?", query.depot.as_deref(), 2);
+    filters.add("o.priority = ?", query.priority.map(|p| p.as_str()), 2);
+    filters.add(
+        "EXISTS (SELECT 1 FROM reports f WHERE f.work_order_id = o.id AND f.order_link = 'opened' AND f.channel = ?)",
+        query.channel.as_deref(),
+        2,
+    );
+    let sql = format!(
+        "SELECT o.created_at, o.accepted_at, o.done_at, o.closed_at, o.due_at, o.status, o.priority, o.category,
+                o.district, o.address
+         FROM work_orders o
+         WHERE o.status <> 'merged' AND o.created_at < $2
+           AND (o.created_at >= $1 OR o.closed_at IS NULL OR o.closed_at >= $1 OR o.accepted_at >= $1
+                OR o.done_at >= $1){}",
+        filters.sql
+    );
+    let mut statement = sqlx::query(&sql).bind(start).bind(end);
+    for value in &filters.values {
+        statement = statement.bind(value);
+    }
+    let rows = statement.fetch_all(conn).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(OrderRow {
+                created_at: row.try_get("created_at")?,
+                accepted_at: row.try_get("accepted_at")?,
+                done_at: row.try_get("done_at")?,
+                closed_at: row.try_get("closed_at")?,
+                due_at: row.try_get("due_at")?,
+                status: row.try_get("status")?,
+                priority: row.try_get("priority")?,
+                category: row.try_get("category")?,
+                district: row.try_get("district")?,
+                address: row.try_get("address")?,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,336 @@
+//! The managers' statistics: `/staff/stats` (page with definitions, chart, tables and hotspot
+//! map), `/stats.csv` (the same figures for a council report) — both from `stats::compute`,
+//! for managers and administrators only. `/api/v1/stats` serves the JSON (web/api).
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{Query, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+
+use super::session::Staff;
+use super::views::{category_choices, depot_choices, district_choices, urlencode, Choice, Frame};
+use super::StaffState;
+use crate::staff::access::{self, Operation};
+use crate::staff::StaffUser;
+use crate::stats::{self, Statistics, StatsQueryText, Totals};
+use crate::time::now_ms;
+use crate::web::error::AppError;
+
+/// Checks the role, parses the request and computes the figures.
+pub async fn figures(
+    state: &crate::pipeline::Pipeline,
+    user: &StaffUser,
+    text: &StatsQueryText,
+) -> Result<Statistics, AppError> {
+    access::check(&user.grant(), Operation::Statistics, None).map_err(|r| AppError::Forbidden(r.into()))?;
+    let now = now_ms();
+    let query = text.parse(&state.municipality, stats::today(now)).map_err(AppError::BadRequest)?;
+    let mut conn = state.db.pool().acquire().await?;
+    Ok(stats::compute(&mut conn, &query, now).await?)
+}
+
+/// "3,5 h" below two days, "4,2 Tage" from then on; "–" for none.
+fn duration(ms: Option<i64>, en: bool) -> String {
+    let Some(ms) = ms else { return "–".into() };
+    let hours = ms as f64 / 3_600_000.0;
+    let (value, unit) = if hours < 48.0 { (hours, "h") } else { (hours / 24.0, if en { "days" } else { "Tage" }) };
+    let text = format!("{value:.1} {unit}");
+    if en {
+        text
+    } else {
+        text.replace('.', ",")
+    }
+}
+
+fn share(value: Option<f64>, en: bool) -> String {
+    match value {
+        None => "–".into(),
+        Some(v) if en => format!("{:.1} %", v * 100.0),
+        Some(v) => format!("{:.1} %", v * 100.0).replace('.', ","),
+    }
+}
+
+/// A line of the headline table: figure, this period, previous period.
+pub struct Line {
+    pub figure: &'static str,
+    pub now: String,
+    pub before: String,
+}
+
+/// The headline figures: German and English name, and how to show the value.
+type Measure = fn(&Totals, bool) -> String;
+const LINES: [(&str, &str, Measure); 11] = [
+    ("Meldungen eingegangen", "reports received", |t, _| t.received.to_string()),
+    ("Aufträge angelegt", "orders opened", |t, _| t.opened.to_string()),
+    ("Aufträge erledigt", "orders done", |t, _| t.done.to_string()),
+    ("Aufträge abgelehnt", "orders rejected", |t, _| t.rejected.to_string()),
+    ("Aufträge weitergegeben", "orders forwarded", |t, _| t.forwarded.to_string()),
+    ("Anteil Doppelmeldungen", "duplicate share", |t, en| share(t.duplicate_share, en)),
+    ("Zeit bis Übernahme, Median", "time to acceptance, median", |t, en| duration(t.to_acceptance.median_ms, en)),
+    ("Zeit bis Übernahme, 90. Perzentil", "time to acceptance, 90th percentile", |t, en| {
+        duration(t.to_acceptance.p90_ms, en)
+    }),
+    ("Zeit bis erledigt, Median", "time to done, median", |t, en| duration(t.to_done.median_ms, en)),
+    ("Zeit bis erledigt, 90. Perzentil", "time to done, 90th percentile", |t, en| duration(t.to_done.p90_ms, en)),
+    ("fristgerecht erledigt", "done within the SLA", |t, en| share(t.sla.share(), en)),
+];
+
+fn lines(now: &Totals, before: &Totals, en: bool) -> Vec<Line> {
+    LINES
+        .iter()
+        .map(|(de, english, measure)| Line {
+            figure: if en { english } else { de },
+            now: measure(now, en),
+            before: measure(before, en),
+        })
+        .collect()
+}
+
+/// One week's bars in the chart (coordinates in the SVG's own units).
+pub struct Bar {
+    pub week: String,
+    pub x: f64,
+    pub received_y: f64,
+    pub received_h: f64,
+    pub done_y: f64,
+    pub done_h: f64,
+    pub received: u64,
+    pub done: u64,
+}
+
+pub const CHART_HEIGHT: f64 = 200.0;
+
+fn bars(statistics: &Statistics) -> (Vec<Bar>, f64, u64) {
+    let max = statistics.weeks.iter().map(|w| w.received.max(w.done)).max().unwrap_or(0).max(1);
+    let scale = |n: u64| n as f64 / max as f64 * CHART_HEIGHT;
+    let bars = statistics
+        .weeks
+        .iter()
+        .enumerate()
+        .map(|(i, w)| Bar {
+            week: w.week.clone(),
+            x: i as f64 * 12.0,
+            received_y: CHART_HEIGHT - scale(w.received),
+            received_h: scale(w.received),
+            done_y: CHART_HEIGHT - scale(w.done),
+            done_h: scale(w.done),
+            received: w.received,
+            done: w.done,
+        })
+        .collect::<Vec<_>>();
+    let width = (bars.len() as f64 * 12.0).max(12.0);
+    (bars, width, max)
+}
+
+/// A breakdown table.
+pub struct Table {
+    pub title: &'static str,
+    pub id: &'static str,
+    pub rows: Vec<Row>,
+}
+
+pub struct Row {
+    pub label: String,
+    pub received: u64,
+    pub opened: u64,
+    pub done: u64,
+    pub median: String,
+}
+
+/// The filter values as chosen, for re-rendering the form.
+pub struct Selected {
+    pub category: String,
+    pub district: String,
+    pub depot: String,
+    pub channel: String,
+    pub priority: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/stats.html")]
+pub struct StatsPage {
+    frame: Frame,
+    selected: Selected,
+    statistics: Statistics,
+    lines: Vec<Line>,
+    definitions: &'static [(&'static str, &'static str)],
+    bars: Vec<Bar>,
+    chart_width: f64,
+    chart_max: u64,
+    chart_height: f64,
+    tables: Vec<Table>,
+    sla: Vec<(&'static str, String, u64)>,
+    query: String,
+    categories: Vec<Choice>,
+    districts: Vec<Choice>,
+    depots: Vec<Choice>,
+    hotspots: String,
+    tile_url: String,
+    tile_attribution: String,
+    centre: (f64, f64),
+}
+
+fn query_string(text: &StatsQueryText) -> String {
+    let pairs = [
+        ("from", &text.from),
+        ("to", &text.to),
+        ("category", &text.category),
+        ("district", &text.district),
+        ("depot", &text.depot),
+        ("channel", &text.channel),
+        ("priority", &text.priority),
+    ];
+    pairs
+        .iter()
+        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", urlencode(v))))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub async fn page(
+    State(state): State<Arc<StaffState>>,
+    staff: Staff,
+    Query(text): Query<StatsQueryText>,
+) -> Result<StatsPage, AppError> {
+    let statistics = figures(&state.pipeline, &staff.user, &text).await?;
+    let frame = Frame::new(&state, &staff);
+    let en = frame.ui.lang == "en";
+    let categories = state.pipeline.municipality.town.classifier.categories();
+    let districts = state.pipeline.municipality.town.area.districts();
+    let row = |label: String, b: &stats::Breakdown| Row {
+        label,
+        received: b.received,
+        opened: b.opened,
+        done: b.done,
+        median: duration(b.to_done.median_ms, en),
+    };
+    let by_category: Vec<Row> =
+        statistics.by_category.iter().map(|b| row(frame.ui.category(categories, &b.id).to_string(), b)).collect();
+    let by_district: Vec<Row> = statistics
+        .by_district
+        .iter()
+        .map(|b| {
+            row(districts.iter().find(|d| d.id == b.id).map(|d| d.name.clone()).unwrap_or_else(|| b.id.clone()), b)
+        })
+        .collect();
+    let sla = statistics
+        .sla_by_priority
+        .iter()
+        .map(|(priority, sla)| (frame.ui.priority(priority), share(sla.share(), en), sla.done))
+        .collect();
+    let (bars, chart_width, chart_max) = bars(&statistics);
+    let centre = state.pipeline.municipality.town.area.centre();
+    let hotspots = serde_json::to_string(
+        &statistics
+            .hotspots
+            .iter()
+            .map(|h| serde_json::json!({ "lat": h.lat, "lon": h.lon, "count": h.reports }))
+            .collect::<Vec<_>>(),
+    )
+    .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let q = &statistics.query;
+    let selected = Selected {
+        category: q.category.map(|c| c.id().to_string()).unwrap_or_default(),
+        district: q.district.clone().unwrap_or_default(),
+        depot: q.depot.clone().unwrap_or_default(),
+        channel: q.channel.clone().unwrap_or_default(),
+        priority: q.priority.map(|p| p.as_str().to_string()).unwrap_or_default(),
+    };
+    Ok(StatsPage {
+        selected,
+        lines: lines(&statistics.totals, &statistics.previous, en),
+        definitions: stats::DEFINITIONS,
+        bars,
+        chart_width,
+        chart_max,
+        chart_height: CHART_HEIGHT,
+        tables: vec![
+            Table { title: frame.ui.category, id: "by-category", rows: by_category },
+            Table { title: frame.ui.district, id: "by-district", rows: by_district },
+        ],
+        sla,
+        query: query_string(&text),
+        categories: category_choices(&state, frame.ui),
+        districts: district_choices(&state),
+        depots: depot_choices(&state),
+        hotspots,
+        tile_url: state.map.tile_url.clone(),
+        tile_attribution: state.map.tile_attribution.clone(),
+        centre: (centre.lat(), centre.lon()),
+        statistics,
+        frame,
+    })
+}
+
+/// The figures as CSV: `section,item,figure,value` (counts, shares 0–1, times in hours).
+pub fn csv(statistics: &Statistics) -> String {
+    let mut out = String::from("section,item,figure,value\n");
+    let mut line = |section: &str, item: &str, figure: &str, value: String| {
+        let quote = |s: &str| {
+            if s.contains([',', '"', '\n']) {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        out.push_str(&format!("{},{},{},{}\n", quote(section), quote(item), quote(figure), quote(&value)));
+    };
+    let hours = |ms: Option<i64>| ms.map(|ms| format!("{:.2}", ms as f64 / 3_600_000.0)).unwrap_or_default();
+    let ratio = |v: Option<f64>| v.map(|v| format!("{v:.4}")).unwrap_or_default();
+    let q = &statistics.query;
+    line("period", "", "from", q.from.to_string());
+    line("period", "", "to", q.to.to_string());
+    for (section, t) in [("period", &statistics.totals), ("previous_period", &statistics.previous)] {
+        line(section, "", "received", t.received.to_string());
+        line(section, "", "opened", t.opened.to_string());
+        line(section, "", "done", t.done.to_string());
+        line(section, "", "rejected", t.rejected.to_string());
+        line(section, "", "forwarded", t.forwarded.to_string());
+        line(section, "", "duplicate_share", ratio(t.duplicate_share));
+        line(section, "", "to_acceptance_median_hours", hours(t.to_acceptance.median_ms));
+        line(section, "", "to_acceptance_p90_hours", hours(t.to_acceptance.p90_ms));
+        line(section, "", "to_done_median_hours", hours(t.to_done.median_ms));
+        line(section, "", "to_done_p90_hours", hours(t.to_done.p90_ms));
+        line(section, "", "sla_share", ratio(t.sla.share()));
+    }
+    let b = &statistics.backlog;
+    for (bucket, n) in
+        [("0-7", b.days_0_7), ("8-30", b.days_8_30), ("31-90", b.days_31_90), ("over_90", b.days_over_90)]
+    {
+        line("backlog", bucket, "orders", n.to_string());
+    }
+    for (priority, sla) in &statistics.sla_by_priority {
+        line("sla", priority, "done", sla.done.to_string());
+        line("sla", priority, "on_time", sla.on_time.to_string());
+    }
+    for week in &statistics.weeks {
+        line("week", &week.week, "received", week.received.to_string());
+        line("week", &week.week, "done", week.done.to_string());
+    }
+    for (section, rows) in [("category", &statistics.by_category), ("district", &statistics.by_district)] {
+        for r in rows {
+            line(section, &r.id, "received", r.received.to_string());
+            line(section, &r.id, "opened", r.opened.to_string());
+            line(section, &r.id, "done", r.done.to_string());
+            line(section, &r.id, "to_done_median_hours", hours(r.to_done.median_ms));
+        }
+    }
+    for (street, n) in &statistics.top_streets {
+        line("street", street, "open_orders", n.to_string());
+    }
+    out
+}
+
+pub async fn csv_download(
+    State(state): State<Arc<StaffState>>,
+    staff: Staff,
+    Query(text): Query<StatsQueryText>,
+) -> Result<Response, AppError> {
+    let statistics = figures(&state.pipeline, &staff.user, &text).await?;
+    let name = format!("attachment; filename=\"meldeweg-{}-{}.csv\"", statistics.query.from, statistics.query.to);
+    Ok(([(CONTENT_TYPE, "text/csv; charset=utf-8".to_string()), (CONTENT_DISPOSITION, name)], csv(&statistics))
+        .into_response())
+}
