@@ -9,6 +9,7 @@ pub mod channels;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod orders;
 pub mod pipeline;
 pub mod queue;

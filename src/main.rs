@@ -73,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Demo data for trying the statistics before go-live (and for benchmarks).
+    Demo {
+        #[command(subcommand)]
+        command: DemoCommand,
+    },
     /// Work with photos.
     Photo {
         #[command(subcommand)]
@@ -120,6 +125,23 @@ enum TokenCommand {
     List,
     /// Revoke a token by its number from `token list`.
     Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Fill an empty database with a realistic history of reports and work orders (no
+    /// personal data).
+    Seed {
+        /// How many reports.
+        #[arg(long)]
+        reports: usize,
+        /// Spread over this many days up to today.
+        #[arg(long, default_value_t = 730)]
+        days: i64,
+        /// The same seed gives the same history.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -331,6 +353,21 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
             }
+        }
+        Command::Demo { command: DemoCommand::Seed { reports, days, seed } } => {
+            anyhow::ensure!((1..=10_000_000).contains(&reports), "--reports must be between 1 and 10,000,000");
+            anyhow::ensure!((1..=3650).contains(&days), "--days must be between 1 and 3650");
+            let (db, conn) = connect(&settings).await?;
+            drop(conn);
+            let municipality = meldeweg::town::load(&settings, &[])?;
+            let started = std::time::Instant::now();
+            let now = meldeweg::time::now_ms();
+            let orders = meldeweg::demo::seed(&db, &municipality, &settings.sla, reports, days, seed, now).await?;
+            db.close().await;
+            println!(
+                "{reports} reports and {orders} work orders over {days} days written in {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
         }
         Command::User { command } => println!("{}", user_command(&settings, command).await?),
         Command::Token { command } => println!("{}", token_command(&settings, command).await?),

@@ -285,3 +285,37 @@ async fn staff_accounts_and_api_tokens_are_managed_from_the_command_line() {
     let (ok, out, err) = run_with_stdin(&app, &["user", "reset", "crew@musterstadt.de"], "Noch-ein-Passwort\n").await;
     assert!(ok && out.contains("new password"), "{err}");
 }
+
+#[tokio::test]
+async fn demo_seed_fills_an_empty_database_with_a_seasonal_history_and_refuses_a_used_one() {
+    let app = spawn_app().await;
+    let (ok, out, err) = run(&app, &["demo", "seed", "--reports", "3000", "--days", "365", "--seed", "7"], &[]).await;
+    assert!(ok, "{err}");
+    assert!(out.contains("3000 reports"), "{out}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 3000);
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports WHERE reporter_id IS NOT NULL").await, 0, "nobody's data");
+    let orders = app.count("SELECT COUNT(*) FROM work_orders").await;
+    assert!((1500..3000).contains(&orders), "most reports have their own order, duplicates join one: {orders}");
+    let duplicates = app.count("SELECT COUNT(*) FROM reports WHERE order_link = 'duplicate'").await;
+    assert!(duplicates > 100, "{duplicates}");
+    let late = app.count("SELECT COUNT(*) FROM work_orders WHERE done_at > due_at").await;
+    assert!(late > 0, "some orders were late");
+    let winter = app.count("SELECT COUNT(*) FROM reports WHERE category = 'winterdienst'").await;
+    assert!(winter > 0);
+    // Live numbering continues after the history.
+    let (year, last): (i64, i64) =
+        sqlx::query_as("SELECT year, last_number FROM reference_counters ORDER BY year DESC LIMIT 1")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    let newest: String = sqlx::query_scalar("SELECT reference FROM reports ORDER BY created_at DESC LIMIT 1")
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(newest, format!("M-{year}-{last:06}"));
+
+    let (ok, _, err) = run(&app, &["demo", "seed", "--reports", "10"], &[]).await;
+    assert!(!ok && err.contains("empty database"), "{err}");
+    let (ok, _, err) = run(&app, &["demo", "seed", "--reports", "0"], &[]).await;
+    assert!(!ok && err.contains("--reports"), "{err}");
+}

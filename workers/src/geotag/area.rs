@@ -131,6 +131,13 @@ impl Area {
         &self.districts
     }
 
+    /// The south-west and north-east corners of the boundary's bounding box.
+    pub fn bounds(&self) -> (LatLon, LatLon) {
+        let rect = self.boundary.bounding_rect().expect("a validated boundary has a bounding box");
+        let corner = |c: Coord<f64>| LatLon::new(c.y, c.x).expect("corners of valid coordinates are valid");
+        (corner(rect.min()), corner(rect.max()))
+    }
+
     /// The middle of the boundary's bounding box.
     pub fn centre(&self) -> LatLon {
         let rect = self.boundary.bounding_rect().expect("a validated boundary has a bounding box");

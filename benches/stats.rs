@@ -1,0 +1,71 @@
+//! The statistics page's computation on a seeded history (issue 7): `meldeweg demo seed`'s
+//! generator fills a database once (1,000,000 reports by default, ~75 % with their own work
+//! order), then `stats::compute` runs for the last 12 months without filters and with each
+//! single filter, several times each.
+//!
+//!     cargo bench --bench stats                                  # SQLite in target/bench-stats
+//!     MELDEWEG_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/meldeweg_bench cargo bench --bench stats
+//!     MELDEWEG_BENCH_REPORTS=100000 cargo bench --bench stats    # a smaller history
+
+use std::time::Instant;
+
+use meldeweg::config::Settings;
+use meldeweg::db::Db;
+use meldeweg::stats::{self, StatsQueryText};
+
+const RUNS: usize = 5;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let reports: usize = std::env::var("MELDEWEG_BENCH_REPORTS").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+    let settings = Settings::load_with_env(None, |_| None).unwrap();
+    let url = std::env::var("MELDEWEG_BENCH_DATABASE_URL").unwrap_or_else(|_| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-stats-{reports}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        format!("sqlite://{}?mode=rwc", dir.join("stats.db").display())
+    });
+    let db = Db::connect(&url, &settings.database).await.unwrap();
+    db.migrate().await.unwrap();
+    let municipality = meldeweg::town::load(&settings, &[]).unwrap();
+    let now = meldeweg::time::now_ms();
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports").fetch_one(db.pool()).await.unwrap();
+    if existing == 0 {
+        let started = Instant::now();
+        let orders = meldeweg::demo::seed(&db, &municipality, &settings.sla, reports, 730, 1, now).await.unwrap();
+        println!("seeded {reports} reports, {orders} orders in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_orders").fetch_one(db.pool()).await.unwrap();
+    println!(
+        "database: {} ({existing_or} reports, {orders} orders)",
+        if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" },
+        existing_or = existing.max(reports as i64)
+    );
+    let filters: [(&str, StatsQueryText); 6] = [
+        ("no filter", StatsQueryText::default()),
+        ("category", StatsQueryText { category: Some("strassenschaden".into()), ..Default::default() }),
+        ("district", StatsQueryText { district: Some("nord".into()), ..Default::default() }),
+        ("depot", StatsQueryText { depot: Some("bauhof-nord".into()), ..Default::default() }),
+        ("channel", StatsQueryText { channel: Some("whatsapp".into()), ..Default::default() }),
+        ("priority", StatsQueryText { priority: Some("high".into()), ..Default::default() }),
+    ];
+    println!("{:<10} {:>9} {:>9} {:>9}", "12 months", "p50 ms", "max ms", "received");
+    for (name, text) in filters {
+        let query = text.parse(&municipality, stats::today(now)).unwrap();
+        let mut times = Vec::with_capacity(RUNS);
+        let mut received = 0;
+        for _ in 0..RUNS {
+            let mut conn = db.pool().acquire().await.unwrap();
+            let started = Instant::now();
+            let figures = stats::compute(&mut conn, &query, now).await.unwrap();
+            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            received = figures.totals.received;
+        }
+        times.sort_by(f64::total_cmp);
+        println!("{name:<10} {:>9.1} {:>9.1} {received:>9}", times[RUNS / 2], times[RUNS - 1]);
+    }
+    db.close().await;
+}

@@ -1,0 +1,446 @@
+//! `meldeweg demo seed --reports N`: a realistic history for a municipality to look at the
+//! statistics before go-live, and for the statistics benchmark. Seasonal categories (winter
+//! service in January, green spaces in summer, potholes after the frost), resolution times per
+//! category and depot, duplicates, rejections and forwards, a tail of open and overdue orders.
+//! Reports have no reporter: nothing personal is generated. Deterministic for a given seed.
+
+use meldeweg_workers::category::Category;
+use meldeweg_workers::classify::Priority;
+use meldeweg_workers::geotag::{Placement, Route};
+use meldeweg_workers::LatLon;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::config::SlaSettings;
+use crate::db::{Db, DbError};
+use crate::town::Municipality;
+
+const HOUR: i64 = 3_600_000;
+const DAY: i64 = 24 * HOUR;
+/// Rows per INSERT statement (13 values each stays under SQLite's parameter limit).
+const BATCH: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SeedError {
+    #[error("the database already holds reports; seed an empty database")]
+    NotEmpty,
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
+/// Relative frequency of each category in a month (1–12): the seasons a Bauhof knows.
+fn season(category: Category, month: i8) -> f64 {
+    let winter = matches!(month, 12 | 1 | 2);
+    let summer = matches!(month, 6..=8);
+    match category {
+        Category::Winterdienst => match month {
+            1 => 14.0,
+            12 | 2 => 8.0,
+            3 | 11 => 1.5,
+            _ => 0.05,
+        },
+        Category::Gruen => {
+            if summer {
+                9.0
+            } else if matches!(month, 4 | 5 | 9) {
+                5.0
+            } else {
+                1.5
+            }
+        }
+        Category::Strassenschaden => {
+            if matches!(month, 2..=4) {
+                11.0
+            } else {
+                6.0
+            }
+        }
+        Category::Beleuchtung => {
+            if winter || matches!(month, 11) {
+                7.0
+            } else {
+                3.0
+            }
+        }
+        Category::Muell => {
+            if summer {
+                7.0
+            } else {
+                5.0
+            }
+        }
+        Category::Spielplatz => {
+            if summer {
+                3.0
+            } else {
+                1.0
+            }
+        }
+        Category::Graffiti => 2.5,
+        Category::Verkehrszeichen => 2.5,
+        Category::Kanal => {
+            if matches!(month, 6..=9) {
+                3.0
+            } else {
+                2.0
+            }
+        }
+        Category::Sonstiges => 1.5,
+    }
+}
+
+/// Typical hours until a depot accepts, and until it is done, per category.
+fn resolution_hours(category: Category) -> (f64, f64) {
+    match category {
+        Category::Winterdienst => (1.0, 6.0),
+        Category::Muell => (6.0, 36.0),
+        Category::Strassenschaden => (18.0, 96.0),
+        Category::Beleuchtung => (24.0, 120.0),
+        Category::Kanal => (12.0, 72.0),
+        Category::Verkehrszeichen => (24.0, 96.0),
+        Category::Graffiti => (48.0, 240.0),
+        Category::Gruen => (48.0, 240.0),
+        Category::Spielplatz => (24.0, 168.0),
+        Category::Sonstiges => (36.0, 168.0),
+    }
+}
+
+/// A duration around `mean` hours with a long tail (exponential), in milliseconds.
+fn around(rng: &mut StdRng, mean_hours: f64) -> i64 {
+    let u: f64 = rng.random_range(0.0001..1.0);
+    (-u.ln() * mean_hours * HOUR as f64) as i64 + 5 * 60_000
+}
+
+struct SeedOrder {
+    number: String,
+    depot: String,
+    category: Category,
+    district: String,
+    at: LatLon,
+    address: Option<String>,
+    status: &'static str,
+    priority: Priority,
+    created: i64,
+    due: i64,
+    accepted: Option<i64>,
+    done: Option<i64>,
+    closed: Option<i64>,
+    reason: Option<&'static str>,
+    forwarded_to: Option<&'static str>,
+}
+
+struct SeedReport {
+    reference: String,
+    token: String,
+    category: Category,
+    priority: Priority,
+    district: Option<String>,
+    at: LatLon,
+    created: i64,
+    status: &'static str,
+    /// Index into the orders and whether this report opened the order.
+    order: Option<(usize, bool)>,
+    forwarded_to: Option<String>,
+    address: Option<String>,
+}
+
+/// Writes `reports` reports (and the orders they lead to) spread over the `days` days before
+/// `now`; returns the number of orders.
+pub async fn seed(
+    db: &Db,
+    municipality: &Municipality,
+    sla: &SlaSettings,
+    reports: usize,
+    days: i64,
+    seed: u64,
+    now: i64,
+) -> Result<usize, SeedError> {
+    let mut conn = db.pool().acquire().await?;
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports").fetch_one(&mut *conn).await?;
+    if existing > 0 {
+        return Err(SeedError::NotEmpty);
+    }
+    drop(conn);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let start = now - days * DAY;
+    let (south_west, north_east) = municipality.town.area.bounds();
+    let mut orders: Vec<SeedOrder> = Vec::new();
+    let mut seeded: Vec<SeedReport> = Vec::with_capacity(reports);
+    let mut counters: std::collections::BTreeMap<(char, u16), u32> = std::collections::BTreeMap::new();
+    let mut next_number = |kind: char, at: i64| {
+        let year = crate::time::berlin_year(at);
+        let n = counters.entry((kind, year)).or_default();
+        *n += 1;
+        format!("{kind}-{year}-{:06}", *n)
+    };
+    // Reports arrive in time order, so references count up like real ones.
+    let mut times: Vec<i64> = (0..reports).map(|_| rng.random_range(start..now)).collect();
+    times.sort_unstable();
+    for created in times {
+        let month = crate::time::berlin_civil_date(created).month();
+        let weights: Vec<f64> = Category::ALL.iter().map(|c| season(*c, month)).collect();
+        let total: f64 = weights.iter().sum();
+        let mut pick = rng.random_range(0.0..total);
+        let category = Category::ALL
+            .into_iter()
+            .zip(&weights)
+            .find(|(_, w)| {
+                pick -= **w;
+                pick < 0.0
+            })
+            .map(|(c, _)| c)
+            .unwrap_or(Category::Sonstiges);
+        let priority = match rng.random_range(0..100) {
+            0..=4 => Priority::Urgent,
+            5..=19 => Priority::High,
+            _ => Priority::Normal,
+        };
+        let at = loop {
+            let lat = rng.random_range(south_west.lat()..north_east.lat());
+            let lon = rng.random_range(south_west.lon()..north_east.lon());
+            if let Ok(point) = LatLon::new(lat, lon) {
+                if let Placement::Inside(Some(_)) = municipality.town.area.locate(point) {
+                    break point;
+                }
+            }
+        };
+        let district = match municipality.town.area.locate(at) {
+            Placement::Inside(Some(d)) => d.id.clone(),
+            _ => unreachable!("the point was chosen inside a district"),
+        };
+        let mut report = SeedReport {
+            reference: next_number('M', created),
+            token: crate::staff::secrets::random_hex128(),
+            category,
+            priority,
+            district: Some(district.clone()),
+            at,
+            created,
+            status: "open",
+            order: None,
+            forwarded_to: None,
+            address: municipality.address_near(at),
+        };
+        match municipality.routing.route(category, &district) {
+            Some(Route::Forward { to, .. }) => {
+                report.status = "forwarded";
+                report.forwarded_to = Some(to.to_string());
+            }
+            Some(Route::Depot(depot)) => {
+                // About one report in four (where one is open nearby) is a problem already reported.
+                let recent = orders.iter().rposition(|o| {
+                    o.category == category
+                        && o.district == district
+                        && created - o.created < 10 * DAY
+                        && o.closed.is_none_or(|c| c > created)
+                });
+                match recent.filter(|_| rng.random_range(0..4) == 0) {
+                    Some(index) => {
+                        report.order = Some((index, false));
+                        report.status = order_report_status(orders[index].status);
+                    }
+                    None => {
+                        let order = resolve(&mut rng, category, &depot.id, priority, created, now, sla);
+                        let order = SeedOrder {
+                            number: next_number('A', created),
+                            depot: depot.id.clone(),
+                            district: district.clone(),
+                            at,
+                            address: report.address.clone(),
+                            ..order
+                        };
+                        report.status = order_report_status(order.status);
+                        orders.push(order);
+                        report.order = Some((orders.len() - 1, true));
+                    }
+                }
+            }
+            None => {}
+        }
+        seeded.push(report);
+    }
+    write(db, &orders, &seeded, &counters).await?;
+    Ok(orders.len())
+}
+
+fn order_report_status(order_status: &str) -> &'static str {
+    match order_status {
+        "accepted" => "accepted",
+        "in_progress" => "in_progress",
+        "done" => "done",
+        "rejected" => "rejected",
+        "forwarded" => "forwarded",
+        _ => "open",
+    }
+}
+
+/// How an order of this kind went: accepted and done after typical times (slower at the
+/// southern depot), some rejected or forwarded, recent ones still being worked on.
+fn resolve(
+    rng: &mut StdRng,
+    category: Category,
+    depot: &str,
+    priority: Priority,
+    created: i64,
+    now: i64,
+    sla: &SlaSettings,
+) -> SeedOrder {
+    let (accept_hours, done_hours) = resolution_hours(category);
+    let pace = if depot.ends_with("sued") { 1.4 } else { 1.0 }
+        * match priority {
+            Priority::Urgent => 0.15,
+            Priority::High => 0.5,
+            Priority::Normal => 1.0,
+        };
+    let accepted = created + around(rng, accept_hours * pace);
+    let done = accepted + around(rng, done_hours * pace);
+    let mut order = SeedOrder {
+        number: String::new(),
+        depot: String::new(),
+        category,
+        district: String::new(),
+        at: LatLon::new(0.0, 0.0).expect("0,0 is a valid position"),
+        address: None,
+        status: "done",
+        priority,
+        created,
+        due: sla.due(priority, created),
+        accepted: Some(accepted),
+        done: Some(done),
+        closed: Some(done),
+        reason: None,
+        forwarded_to: None,
+    };
+    match rng.random_range(0..100) {
+        0..=3 => {
+            order.status = "rejected";
+            order.done = None;
+            order.reason = Some("Privatgrundstück – bitte an die Eigentümer wenden");
+        }
+        4..=5 => {
+            order.status = "forwarded";
+            order.done = None;
+            order.forwarded_to = Some("Landesbetrieb Straßenbau");
+        }
+        _ => {}
+    }
+    // Whatever lies in the future has not happened yet; and a few orders are simply forgotten.
+    let forgotten = rng.random_range(0..200) == 0;
+    if accepted > now || forgotten {
+        order.status = "open";
+        order.accepted = None;
+        order.done = None;
+        order.closed = None;
+        order.reason = None;
+        order.forwarded_to = None;
+    } else if order.closed.is_some_and(|c| c > now) {
+        order.status = if rng.random_bool(0.5) { "accepted" } else { "in_progress" };
+        order.done = None;
+        order.closed = None;
+        order.reason = None;
+        order.forwarded_to = None;
+    }
+    order
+}
+
+async fn write(
+    db: &Db,
+    orders: &[SeedOrder],
+    reports: &[SeedReport],
+    counters: &std::collections::BTreeMap<(char, u16), u32>,
+) -> Result<(), SeedError> {
+    let mut order_ids = Vec::with_capacity(orders.len());
+    for chunk in orders.chunks(BATCH) {
+        let mut tx = db.begin().await?;
+        let mut insert = sqlx::QueryBuilder::<sqlx::Any>::new(
+            "INSERT INTO work_orders (number, depot, category, district, lat, lon, address, status, priority,
+                                      created_at, updated_at, revision, due_at, accepted_at, done_at, closed_at,
+                                      reason, forwarded_to) ",
+        );
+        insert.push_values(chunk, |mut row, o| {
+            row.push_bind(o.number.clone())
+                .push_bind(o.depot.clone())
+                .push_bind(o.category.id())
+                .push_bind(o.district.clone())
+                .push_bind(o.at.lat())
+                .push_bind(o.at.lon())
+                .push_bind(o.address.clone())
+                .push_bind(o.status)
+                .push_bind(o.priority.as_str())
+                .push_bind(o.created)
+                .push_bind(o.closed.or(o.accepted).unwrap_or(o.created))
+                .push_bind(0i64)
+                .push_bind(o.due)
+                .push_bind(o.accepted)
+                .push_bind(o.done)
+                .push_bind(o.closed)
+                .push_bind(o.reason)
+                .push_bind(o.forwarded_to);
+        });
+        insert.push(" RETURNING id");
+        let ids: Vec<i64> = insert.build_query_scalar().fetch_all(tx.conn()).await?;
+        order_ids.extend(ids);
+        tx.commit().await?;
+    }
+    for chunk in reports.chunks(BATCH) {
+        let mut tx = db.begin().await?;
+        let mut insert = sqlx::QueryBuilder::<sqlx::Any>::new(
+            "INSERT INTO reports (reference, channel, lat, lon, location_source, status, created_at, category,
+                                  confidence, category_source, priority, district, address, forwarded_to,
+                                  work_order_id, order_link, triaged_at, public_token) ",
+        );
+        insert.push_values(chunk, |mut row, r| {
+            let order = r.order.map(|(index, opened)| (order_ids[index], if opened { "opened" } else { "duplicate" }));
+            row.push_bind(r.reference.clone())
+                .push_bind("whatsapp")
+                .push_bind(r.at.lat())
+                .push_bind(r.at.lon())
+                .push_bind("whatsapp_location")
+                .push_bind(r.status)
+                .push_bind(r.created)
+                .push_bind(r.category.id())
+                .push_bind(0.9f64)
+                .push_bind("classifier")
+                .push_bind(r.priority.as_str())
+                .push_bind(r.district.clone())
+                .push_bind(r.address.clone())
+                .push_bind(r.forwarded_to.clone())
+                .push_bind(order.map(|o| o.0))
+                .push_bind(order.map(|o| o.1))
+                .push_bind(r.created)
+                .push_bind(r.token.clone());
+        });
+        insert.build().execute(tx.conn()).await?;
+        tx.commit().await?;
+    }
+    // Live numbering continues after the seeded history.
+    let mut tx = db.begin().await?;
+    for ((kind, year), last) in counters {
+        match kind {
+            'M' => {
+                sqlx::query(
+                    "INSERT INTO reference_counters (year, last_number) VALUES ($1, $2)
+                             ON CONFLICT (year) DO UPDATE SET last_number = excluded.last_number",
+                )
+                .bind(i64::from(*year))
+                .bind(i64::from(*last))
+                .execute(tx.conn())
+                .await?;
+            }
+            _ => {
+                sqlx::query(
+                    "INSERT INTO counters (name, value) VALUES ($1, $2)
+                             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                )
+                .bind(format!("work_orders.number.{year}"))
+                .bind(i64::from(*last))
+                .execute(tx.conn())
+                .await?;
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
