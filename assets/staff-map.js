@@ -3,6 +3,9 @@
 // still has the list below the map and the coordinates of every order.
 "use strict";
 document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("[data-print]")) button.addEventListener("click", () => print());
+});
+document.addEventListener("DOMContentLoaded", () => {
   const el = document.getElementById("map");
   if (!el || typeof L === "undefined") return;
   let markers = [];
@@ -23,9 +26,23 @@ document.addEventListener("DOMContentLoaded", () => {
     el.after(note);
   });
   tiles.addTo(map);
-  const layer = typeof L.markerClusterGroup === "function" ? L.markerClusterGroup() : L.layerGroup();
+  const hotspots = el.dataset.hotspots === "1";
+  // Hotspot cells carry a count of reports: clusters add the counts up.
+  const clusterOptions = hotspots ? {
+    iconCreateFunction: (cluster) => {
+      const reports = cluster.getAllChildMarkers().reduce((sum, m) => sum + (m.options.reports || 0), 0);
+      return L.divIcon({ html: "<div><span>" + reports + "</span></div>", className: "marker-cluster marker-cluster-medium", iconSize: L.point(40, 40) });
+    },
+  } : {};
+  const layer = typeof L.markerClusterGroup === "function" ? L.markerClusterGroup(clusterOptions) : L.layerGroup();
   const bounds = [];
   for (const m of markers) {
+    if (hotspots) {
+      const icon = L.divIcon({ html: "<div><span>" + Number(m.count) + "</span></div>", className: "marker-cluster marker-cluster-small", iconSize: L.point(32, 32) });
+      layer.addLayer(L.marker([m.lat, m.lon], { icon, reports: Number(m.count), keyboard: false }));
+      bounds.push([m.lat, m.lon]);
+      continue;
+    }
     const marker = L.marker([m.lat, m.lon], { title: m.number, keyboard: true });
     const link = document.createElement("a");
     link.href = "/staff/orders/" + encodeURIComponent(m.number);

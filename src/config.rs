@@ -216,6 +216,11 @@ pub struct MetricsSettings {
 }
 
 impl MetricsSettings {
+    /// Whether /metrics is served anywhere (a token for the main address, or an address).
+    pub fn enabled(&self) -> bool {
+        self.listen().is_some() || secret(&self.token).is_some()
+    }
+
     /// The separate address, if one is configured.
     pub fn listen(&self) -> Option<SocketAddr> {
         self.listen.trim().parse().ok()

@@ -10,6 +10,7 @@ use meldeweg_workers::geotag::{Placement, Route};
 use meldeweg_workers::LatLon;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use sqlx::Row;
 
 use crate::config::SlaSettings;
 use crate::db::{Db, DbError};
@@ -17,13 +18,17 @@ use crate::town::Municipality;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
-/// Rows per INSERT statement (13 values each stays under SQLite's parameter limit).
+/// Rows per INSERT statement (18 values each: 9,000 parameters, under both databases' limits).
 const BATCH: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
-    #[error("the database already holds reports; seed an empty database")]
+    #[error("the database already holds reports or work orders; seed an empty database")]
     NotEmpty,
+    #[error(
+        "{0} reports in one year would exceed the 999,999 reference numbers a year has; spread them over more days"
+    )]
+    TooMany(u32),
     #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
@@ -158,7 +163,10 @@ pub async fn seed(
     now: i64,
 ) -> Result<usize, SeedError> {
     let mut conn = db.pool().acquire().await?;
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports").fetch_one(&mut *conn).await?;
+    let existing: i64 =
+        sqlx::query_scalar("SELECT (SELECT COUNT(*) FROM reports) + (SELECT COUNT(*) FROM work_orders)")
+            .fetch_one(&mut *conn)
+            .await?;
     if existing > 0 {
         return Err(SeedError::NotEmpty);
     }
@@ -230,12 +238,16 @@ pub async fn seed(
             }
             Some(Route::Depot(depot)) => {
                 // About one report in four (where one is open nearby) is a problem already reported.
-                let recent = orders.iter().rposition(|o| {
-                    o.category == category
-                        && o.district == district
-                        && created - o.created < 10 * DAY
-                        && o.closed.is_none_or(|c| c > created)
-                });
+                // Orders are in time order: look back only over the last ten days.
+                let recent = orders
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .take_while(|(_, o)| created - o.created < 10 * DAY)
+                    .find(|(_, o)| {
+                        o.category == category && o.district == district && o.closed.is_none_or(|c| c > created)
+                    })
+                    .map(|(index, _)| index);
                 match recent.filter(|_| rng.random_range(0..4) == 0) {
                     Some(index) => {
                         report.order = Some((index, false));
@@ -260,6 +272,9 @@ pub async fn seed(
             None => {}
         }
         seeded.push(report);
+    }
+    if let Some(too_many) = counters.values().find(|n| **n > 999_999) {
+        return Err(SeedError::TooMany(*too_many));
     }
     write(db, &orders, &seeded, &counters).await?;
     Ok(orders.len())
@@ -345,102 +360,121 @@ fn resolve(
     order
 }
 
+/// `(..), (..)` with `$N` placeholders for `rows` rows of `columns` values (the Any driver's
+/// query builder writes `?`, which PostgreSQL does not take).
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let values: Vec<String> = (1..=columns).map(|c| format!("${}", row * columns + c)).collect();
+            format!("({})", values.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 async fn write(
     db: &Db,
     orders: &[SeedOrder],
     reports: &[SeedReport],
     counters: &std::collections::BTreeMap<(char, u16), u32>,
 ) -> Result<(), SeedError> {
-    let mut order_ids = Vec::with_capacity(orders.len());
+    let mut order_ids: std::collections::HashMap<String, i64> = std::collections::HashMap::with_capacity(orders.len());
     for chunk in orders.chunks(BATCH) {
         let mut tx = db.begin().await?;
-        let mut insert = sqlx::QueryBuilder::<sqlx::Any>::new(
+        let sql = format!(
             "INSERT INTO work_orders (number, depot, category, district, lat, lon, address, status, priority,
                                       created_at, updated_at, revision, due_at, accepted_at, done_at, closed_at,
-                                      reason, forwarded_to) ",
+                                      reason, forwarded_to) VALUES {} RETURNING id, number",
+            placeholders(chunk.len(), 18)
         );
-        insert.push_values(chunk, |mut row, o| {
-            row.push_bind(o.number.clone())
-                .push_bind(o.depot.clone())
-                .push_bind(o.category.id())
-                .push_bind(o.district.clone())
-                .push_bind(o.at.lat())
-                .push_bind(o.at.lon())
-                .push_bind(o.address.clone())
-                .push_bind(o.status)
-                .push_bind(o.priority.as_str())
-                .push_bind(o.created)
-                .push_bind(o.closed.or(o.accepted).unwrap_or(o.created))
-                .push_bind(0i64)
-                .push_bind(o.due)
-                .push_bind(o.accepted)
-                .push_bind(o.done)
-                .push_bind(o.closed)
-                .push_bind(o.reason)
-                .push_bind(o.forwarded_to);
-        });
-        insert.push(" RETURNING id");
-        let ids: Vec<i64> = insert.build_query_scalar().fetch_all(tx.conn()).await?;
-        order_ids.extend(ids);
+        let mut insert = sqlx::query(&sql);
+        for o in chunk {
+            insert = insert
+                .bind(o.number.clone())
+                .bind(o.depot.clone())
+                .bind(o.category.id())
+                .bind(o.district.clone())
+                .bind(o.at.lat())
+                .bind(o.at.lon())
+                .bind(o.address.clone())
+                .bind(o.status)
+                .bind(o.priority.as_str())
+                .bind(o.created)
+                .bind(o.closed.or(o.accepted).unwrap_or(o.created))
+                .bind(1i64)
+                .bind(o.due)
+                .bind(o.accepted)
+                .bind(o.done)
+                .bind(o.closed)
+                .bind(o.reason)
+                .bind(o.forwarded_to);
+        }
+        for row in insert.fetch_all(tx.conn()).await? {
+            order_ids.insert(row.try_get("number")?, row.try_get("id")?);
+        }
         tx.commit().await?;
     }
     for chunk in reports.chunks(BATCH) {
         let mut tx = db.begin().await?;
-        let mut insert = sqlx::QueryBuilder::<sqlx::Any>::new(
+        let sql = format!(
             "INSERT INTO reports (reference, channel, lat, lon, location_source, status, created_at, category,
                                   confidence, category_source, priority, district, address, forwarded_to,
-                                  work_order_id, order_link, triaged_at, public_token) ",
+                                  work_order_id, order_link, triaged_at, public_token) VALUES {}",
+            placeholders(chunk.len(), 18)
         );
-        insert.push_values(chunk, |mut row, r| {
-            let order = r.order.map(|(index, opened)| (order_ids[index], if opened { "opened" } else { "duplicate" }));
-            row.push_bind(r.reference.clone())
-                .push_bind("whatsapp")
-                .push_bind(r.at.lat())
-                .push_bind(r.at.lon())
-                .push_bind("whatsapp_location")
-                .push_bind(r.status)
-                .push_bind(r.created)
-                .push_bind(r.category.id())
-                .push_bind(0.9f64)
-                .push_bind("classifier")
-                .push_bind(r.priority.as_str())
-                .push_bind(r.district.clone())
-                .push_bind(r.address.clone())
-                .push_bind(r.forwarded_to.clone())
-                .push_bind(order.map(|o| o.0))
-                .push_bind(order.map(|o| o.1))
-                .push_bind(r.created)
-                .push_bind(r.token.clone());
-        });
-        insert.build().execute(tx.conn()).await?;
+        let mut insert = sqlx::query(&sql);
+        for r in chunk {
+            let order = r.order.map(|(index, opened)| {
+                (order_ids.get(&orders[index].number).copied(), if opened { "opened" } else { "duplicate" })
+            });
+            insert = insert
+                .bind(r.reference.clone())
+                .bind("whatsapp")
+                .bind(r.at.lat())
+                .bind(r.at.lon())
+                .bind("whatsapp_location")
+                .bind(r.status)
+                .bind(r.created)
+                .bind(r.category.id())
+                .bind(0.9f64)
+                .bind("classifier")
+                .bind(r.priority.as_str())
+                .bind(r.district.clone())
+                .bind(r.address.clone())
+                .bind(r.forwarded_to.clone())
+                .bind(order.and_then(|o| o.0))
+                .bind(order.map(|o| o.1))
+                .bind(r.created)
+                .bind(r.token.clone());
+        }
+        insert.execute(tx.conn()).await?;
         tx.commit().await?;
     }
-    // Live numbering continues after the seeded history.
+    // Live numbering continues after the history; every process's duplicate index re-reads
+    // the orders (they carry revision 1).
     let mut tx = db.begin().await?;
     for ((kind, year), last) in counters {
-        match kind {
-            'M' => {
-                sqlx::query(
-                    "INSERT INTO reference_counters (year, last_number) VALUES ($1, $2)
-                             ON CONFLICT (year) DO UPDATE SET last_number = excluded.last_number",
-                )
-                .bind(i64::from(*year))
-                .bind(i64::from(*last))
-                .execute(tx.conn())
-                .await?;
-            }
-            _ => {
-                sqlx::query(
-                    "INSERT INTO counters (name, value) VALUES ($1, $2)
-                             ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-                )
-                .bind(format!("work_orders.number.{year}"))
-                .bind(i64::from(*last))
-                .execute(tx.conn())
-                .await?;
-            }
-        }
+        let (sql, name) = match kind {
+            'M' => (
+                "INSERT INTO reference_counters (year, last_number) VALUES ($1, $2)
+                 ON CONFLICT (year) DO UPDATE SET last_number = excluded.last_number",
+                None,
+            ),
+            _ => (
+                "INSERT INTO counters (name, value) VALUES ($1, $2)
+                 ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+                Some(format!("work_orders.number.{year}")),
+            ),
+        };
+        let query = match name {
+            Some(name) => sqlx::query(sql).bind(name),
+            None => sqlx::query(sql).bind(i64::from(*year)),
+        };
+        query.bind(i64::from(*last)).execute(tx.conn()).await?;
     }
+    sqlx::query("UPDATE counters SET value = 1 WHERE name = 'work_orders.revision' AND value < 1")
+        .execute(tx.conn())
+        .await?;
     tx.commit().await?;
     Ok(())
 }

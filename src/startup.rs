@@ -141,6 +141,7 @@ pub struct Application {
     listener: TcpListener,
     /// /metrics on an address of its own, when configured.
     metrics: Option<(TcpListener, axum::Router)>,
+    metrics_enabled: bool,
     router: axum::Router,
     services: Services,
     shutdown: CancellationToken,
@@ -176,9 +177,17 @@ impl Application {
             }
             None => None,
         };
-        crate::telemetry::handle();
         let run_workers = settings.queue.in_process;
-        Ok(Self { listener, metrics, router, services, shutdown: CancellationToken::new(), run_workers })
+        let metrics_enabled = settings.metrics.enabled();
+        Ok(Self {
+            listener,
+            metrics,
+            metrics_enabled,
+            router,
+            services,
+            shutdown: CancellationToken::new(),
+            run_workers,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -201,16 +210,13 @@ impl Application {
 
     pub async fn run_until_stopped(self) -> Result<(), StartupError> {
         self.services.spawn_announcer(&self.shutdown);
+        if self.metrics_enabled {
+            crate::telemetry::spawn_upkeep(self.shutdown.clone());
+        }
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         tracing::info!(addr = %self.local_addr(), "listening");
-        if let Some((listener, router)) = self.metrics {
-            tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
-            let stopped = self.shutdown.clone().cancelled_owned();
-            tokio::spawn(async move {
-                if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(stopped).await {
-                    tracing::warn!(%error, "the metrics server stopped");
-                }
-            });
+        if let Some(metrics) = self.metrics {
+            serve_metrics(metrics, &self.shutdown);
         }
         let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let served =
@@ -225,13 +231,43 @@ impl Application {
     }
 }
 
-/// Runs only the workers until `shutdown` is cancelled.
+/// Runs only the workers until `shutdown` is cancelled (with /metrics on `metrics.listen`,
+/// when set: each worker process counts its own jobs).
 pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Result<(), StartupError> {
     let services = Services::build(&settings).await?;
+    if let Some(metrics) = metrics_listener(&settings, &services).await? {
+        crate::telemetry::spawn_upkeep(shutdown.clone());
+        serve_metrics(metrics, &shutdown);
+    }
     services.spawn_announcer(&shutdown);
     let _ = services.spawn_worker(&shutdown).await;
     services.db.close().await;
     Ok(())
+}
+
+/// Binds the separate metrics address, when one is configured, and installs the recorder
+/// whenever metrics are on.
+async fn metrics_listener(
+    settings: &Settings,
+    services: &Services,
+) -> Result<Option<(TcpListener, axum::Router)>, StartupError> {
+    if settings.metrics.enabled() {
+        crate::telemetry::handle();
+    }
+    let Some(addr) = settings.metrics.listen() else { return Ok(None) };
+    let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
+    let token = secret(&settings.metrics.token).map(str::to_string);
+    Ok(Some((listener, crate::web::metrics::router(services.db.clone(), token, false))))
+}
+
+fn serve_metrics((listener, router): (TcpListener, axum::Router), shutdown: &CancellationToken) {
+    tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
+    let stopped = shutdown.clone().cancelled_owned();
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(stopped).await {
+            tracing::warn!(%error, "the metrics server stopped");
+        }
+    });
 }
 
 fn webhook_auth(settings: &Settings) -> WebhookAuth {

@@ -21,7 +21,8 @@ const SECONDS_BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1
 /// Buckets for the classifier's confidence (0 to 1).
 const CONFIDENCE_BUCKETS: [f64; 10] = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0];
 
-/// The process's recorder, installed the first time it is asked for.
+/// The process's recorder, installed the first time it is asked for (only when metrics are
+/// configured; without a recorder the counting calls do nothing).
 pub fn handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
@@ -68,13 +69,29 @@ pub fn classified(confidence: f64) {
     histogram!(CONFIDENCE).record(confidence);
 }
 
-/// Reads queue depth, oldest job age and dead letters per kind into gauges.
+/// Drains histogram samples into their buckets every few seconds, so memory stays flat when
+/// nobody scrapes; stops with `shutdown`.
+pub fn spawn_upkeep(shutdown: tokio_util::sync::CancellationToken) {
+    let handle = handle();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(Duration::from_secs(5)) => handle.run_upkeep(),
+            }
+        }
+    });
+}
+
+/// Reads queue depth, the age of the oldest job that is due (waiting past its run time, so
+/// jobs in backoff do not count) and dead letters per kind into gauges.
 pub async fn sample_queue(db: &Db, now_ms: i64) -> Result<(), sqlx::Error> {
     let rows = sqlx::query(
         "SELECT kind, COUNT(*) - COUNT(dead_at) AS waiting, COUNT(dead_at) AS dead,
-                MIN(CASE WHEN dead_at IS NULL THEN created_at END) AS oldest
+                MIN(CASE WHEN dead_at IS NULL AND run_at <= $1 THEN run_at END) AS oldest
          FROM jobs GROUP BY kind",
     )
+    .bind(now_ms)
     .fetch_all(db.pool())
     .await?;
     for kind in JobKind::ALL {

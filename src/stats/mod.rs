@@ -22,7 +22,7 @@ use figures::{street_of, AgeBuckets, Sla, Spread};
 /// Longest period one request may ask for.
 pub const MAX_DAYS: i64 = 1100;
 
-/// What each figure means; shown next to it on the page and in the CSV's header comment.
+/// What each figure means; shown on the page.
 pub const DEFINITIONS: &[(&str, &str)] = &[
     ("period", "Calendar days in Europe/Berlin, from the first to the last day inclusive. Times in the database are UTC."),
     ("received", "Reports whose report time lies in the period (all channels, also outside the area and forwarded ones)."),
@@ -30,10 +30,10 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("done", "Work orders marked done in the period (by the time they were marked done)."),
     ("rejected / forwarded", "Work orders whose status is rejected / forwarded and that were closed in the period."),
     ("duplicate share", "Of the reports received in the period that belong to a work order, the share that joined an order another report had opened."),
-    ("backlog", "Work orders open, accepted or in progress at the end of the period (or now, for a period that has not ended), by whole days since they were opened: 0–7, 8–30, 31–90, more than 90."),
+    ("backlog", "Work orders open, accepted or in progress at the end of the period (or now, for a period that has not ended), by whole days since they were opened: 0–7, 8–30, 31–90, more than 90. Judged by the orders' current record: an order closed then but reopened since counts as open."),
     ("time to acceptance", "For orders accepted in the period: time from opening to acceptance. Median and 90th percentile by nearest rank."),
     ("time to done", "For orders done in the period: time from opening to done. Median and 90th percentile by nearest rank."),
-    ("SLA compliance", "Of the orders done in the period, the share done by their due date (opening time plus the SLA hours of their priority)."),
+    ("SLA compliance", "Of the orders done in the period, the share done by their due date: opening time plus the SLA hours of their priority, recomputed when the priority was raised and restarted when the order was reopened."),
     ("weeks", "ISO weeks (Monday to Sunday, Europe/Berlin) touching the period; reports received and orders done in each, within the period."),
     ("hotspots", "Reports received in the period, counted per cell of about 200 m."),
     ("top streets", "Streets (from the nearest address of the order) with the most orders in the backlog."),

@@ -43,6 +43,9 @@ async fn scrape(State(state): State<MetricsState>, headers: HeaderMap) -> Result
             }
         }
     }
-    telemetry::sample_queue(&state.db, now_ms()).await?;
+    // Without the database the process's own counters are still worth having.
+    if let Err(error) = telemetry::sample_queue(&state.db, now_ms()).await {
+        tracing::warn!(%error, "sampling the queue for /metrics failed");
+    }
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], telemetry::handle().render()).into_response())
 }

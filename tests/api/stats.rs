@@ -304,6 +304,26 @@ async fn page_csv_and_json_agree_and_only_managers_and_admins_see_them() {
     history(&app).await;
     add_staff(&app, "chefin@musterstadt.de", Role::Manager, None).await;
     add_staff(&app, "crew@musterstadt.de", Role::Depot, Some("bauhof-nord")).await;
+    // A street name from outside that a spreadsheet would run as a formula.
+    let late_jan = berlin_midnight(date(2026, 1, 30));
+    insert_order(
+        &app,
+        &Order {
+            number: "A-2026-000010",
+            category: "muell",
+            district: "hafen",
+            depot: "bauhof-nord",
+            priority: "normal",
+            status: "open",
+            created: late_jan,
+            accepted: None,
+            done: None,
+            closed: None,
+            due: late_jan + 120 * HOUR,
+            address: "=HYPERLINK(\"http://x\") 1",
+        },
+    )
+    .await;
     let query = "from=2026-01-01&to=2026-01-31";
     let json = api_stats(&app, &api_token(&app, "chefin@musterstadt.de").await, query).await;
     let manager = login(&app, "chefin@musterstadt.de").await;
@@ -324,6 +344,8 @@ async fn page_csv_and_json_agree_and_only_managers_and_admins_see_them() {
     assert_eq!(value("previous_period", "", "opened"), json["previous"]["opened"].to_string());
     assert_eq!(value("week", "2026-W02", "received"), "3");
     assert_eq!(value("backlog", "31-90", "orders"), "1");
+    assert!(csv.starts_with("\u{feff}section,item,figure,value\n"));
+    assert!(csv.contains("street,\"'=HYPERLINK(\"\"http://x\"\")\",open_orders,1"), "{csv}");
     let page = manager.get(&app, &format!("/staff/stats?{query}")).await;
     assert_eq!(page.status(), 200);
     let page = page.text().await.unwrap();

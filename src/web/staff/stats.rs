@@ -267,13 +267,17 @@ pub async fn page(
 
 /// The figures as CSV: `section,item,figure,value` (counts, shares 0–1, times in hours).
 pub fn csv(statistics: &Statistics) -> String {
-    let mut out = String::from("section,item,figure,value\n");
+    // UTF-8 with a byte order mark, so spreadsheets show umlauts right.
+    let mut out = String::from("\u{feff}section,item,figure,value\n");
     let mut line = |section: &str, item: &str, figure: &str, value: String| {
+        // A spreadsheet runs a cell starting with = + - @ as a formula: street names come from
+        // outside (OpenStreetMap), so such text is prefixed with an apostrophe.
         let quote = |s: &str| {
-            if s.contains([',', '"', '\n']) {
+            let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{s}") } else { s.to_string() };
+            if s.contains([',', '"', '\n', '\r']) {
                 format!("\"{}\"", s.replace('"', "\"\""))
             } else {
-                s.to_string()
+                s
             }
         };
         out.push_str(&format!("{},{},{},{}\n", quote(section), quote(item), quote(figure), quote(&value)));
