@@ -60,7 +60,7 @@ async fn run() {
         for _ in 0..RUNS {
             let mut conn = db.pool().acquire().await.unwrap();
             let started = Instant::now();
-            let figures = stats::compute(&mut conn, &query, now).await.unwrap();
+            let figures = stats::compute(&mut conn, db.backend(), &query, now).await.unwrap();
             times.push(started.elapsed().as_secs_f64() * 1000.0);
             received = figures.totals.received;
         }

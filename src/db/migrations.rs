@@ -15,6 +15,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (4, "work orders", include_str!("../../migrations/sqlite/0004_work_orders.sql")),
     (5, "category corrections", include_str!("../../migrations/sqlite/0005_category_corrections.sql")),
     (6, "staff workflow", include_str!("../../migrations/sqlite/0006_staff_workflow.sql")),
+    (7, "statistics indexes", include_str!("../../migrations/sqlite/0007_statistics_indexes.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -24,6 +25,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (4, "work orders", include_str!("../../migrations/postgres/0004_work_orders.sql")),
     (5, "category corrections", include_str!("../../migrations/postgres/0005_category_corrections.sql")),
     (6, "staff workflow", include_str!("../../migrations/postgres/0006_staff_workflow.sql")),
+    (7, "statistics indexes", include_str!("../../migrations/postgres/0007_statistics_indexes.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -3,8 +3,6 @@
 
 use serde::Serialize;
 
-const DAY_MS: i64 = 86_400_000;
-
 /// The nearest-rank percentile `p` (0 < p ≤ 100) of `values`: the smallest value with at least
 /// p % of the values at or below it. Sorts `values`. `None` when there are none.
 pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
@@ -45,12 +43,13 @@ pub struct AgeBuckets {
 }
 
 impl AgeBuckets {
-    pub fn add(&mut self, opened_ms: i64, as_of_ms: i64) {
-        match (as_of_ms - opened_ms).max(0) / DAY_MS {
-            0..=7 => self.days_0_7 += 1,
-            8..=30 => self.days_8_30 += 1,
-            31..=90 => self.days_31_90 += 1,
-            _ => self.days_over_90 += 1,
+    /// `n` orders that were `days` whole days old.
+    pub fn add_days(&mut self, days: i64, n: u64) {
+        match days {
+            ..=7 => self.days_0_7 += n,
+            8..=30 => self.days_8_30 += n,
+            31..=90 => self.days_31_90 += n,
+            _ => self.days_over_90 += n,
         }
     }
 
@@ -111,7 +110,7 @@ mod tests {
     fn backlog_ages_fall_into_whole_day_buckets() {
         let mut buckets = AgeBuckets::default();
         for days in [0, 7, 8, 30, 31, 90, 91, 400] {
-            buckets.add(0, days * DAY_MS + DAY_MS / 2);
+            buckets.add_days(days, 1);
         }
         assert_eq!(buckets, AgeBuckets { days_0_7: 2, days_8_30: 2, days_31_90: 2, days_over_90: 2 });
         assert_eq!(buckets.total(), 8);

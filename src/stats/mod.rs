@@ -4,6 +4,7 @@
 //! `/api/v1/stats` all show its result, so they cannot disagree. The definitions shown on the
 //! page are in `DEFINITIONS`.
 
+mod counted;
 pub mod figures;
 mod load;
 
@@ -15,8 +16,10 @@ use meldeweg_workers::classify::Priority;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
+use crate::db::Backend;
 use crate::time::{berlin_civil_date, berlin_iso_week, berlin_midnight};
 use crate::town::Municipality;
+use counted::{Backlog, Counted, ReportKey, CELL_DEGREES};
 use figures::{street_of, AgeBuckets, Sla, Spread};
 
 /// Longest period one request may ask for.
@@ -191,92 +194,105 @@ pub struct Statistics {
     pub top_streets: Vec<(String, u64)>,
 }
 
-/// Hotspot cells are this many degrees of latitude and longitude (about 200 m and 140 m here).
-const CELL_DEGREES: f64 = 0.002;
 const MAX_HOTSPOTS: usize = 2000;
 const TOP_STREETS: usize = 10;
+const HOUR_MS: i64 = 3_600_000;
 
-/// Every figure for `query`, from the raw rows, as of `now`.
-pub async fn compute(conn: &mut AnyConnection, query: &StatsQuery, now: i64) -> Result<Statistics, sqlx::Error> {
+/// Every figure for `query` as of `now`, grouped by the database (what the pages use).
+pub async fn compute(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    query: &StatsQuery,
+    now: i64,
+) -> Result<Statistics, sqlx::Error> {
+    let window = query.window();
+    let previous_query = query.previous();
+    let current = Counted::query(conn, backend, query, window, true).await?;
+    let previous = Counted::query(conn, backend, &previous_query, previous_query.window(), false).await?;
+    let backlog = Backlog::query(conn, query, window.end.min(now)).await?;
+    Ok(assemble(query, current, previous, backlog))
+}
+
+/// The same figures by the plain recomputation from every raw row: the reference `compute`
+/// is tested against.
+pub async fn compute_from_rows(
+    conn: &mut AnyConnection,
+    query: &StatsQuery,
+    now: i64,
+) -> Result<Statistics, sqlx::Error> {
     let window = query.window();
     let previous_query = query.previous();
     let previous_window = previous_query.window();
     let reports = load::reports(conn, query, window).await?;
     let orders = load::orders(conn, query, previous_window.start, window.end).await?;
     let previous_reports = load::reports(conn, &previous_query, previous_window).await?;
+    let current = Counted::from_rows(&reports, &orders, window);
+    let mut previous = Counted::from_rows(&previous_reports, &orders, previous_window);
+    // The previous period shows headline figures only (as `Counted::query` without detail).
+    previous.received_by_hour.clear();
+    previous.cells.clear();
+    previous.done_by_hour.clear();
+    let backlog = Backlog::from_rows(&orders, window.end.min(now));
+    Ok(assemble(query, current, previous, backlog))
+}
 
-    let totals = totals_of(&reports, &orders, window);
-    let previous = totals_of(&previous_reports, &orders, previous_window);
-    let as_of = window.end.min(now);
+fn assemble(query: &StatsQuery, current: Counted, previous: Counted, backlog_rows: Backlog) -> Statistics {
     let mut backlog = AgeBuckets::default();
+    for (days, n) in &backlog_rows.by_age_days {
+        backlog.add_days(*days, *n);
+    }
     let mut streets: BTreeMap<String, u64> = BTreeMap::new();
-    for order in orders.iter().filter(|o| o.open_at(as_of)) {
-        backlog.add(order.created_at, as_of);
-        if let Some(address) = &order.address {
-            *streets.entry(street_of(address).to_string()).or_default() += 1;
-        }
+    for (address, n) in &backlog_rows.by_address {
+        *streets.entry(street_of(address).to_string()).or_default() += n;
     }
     let mut top_streets: Vec<(String, u64)> = streets.into_iter().collect();
     top_streets.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     top_streets.truncate(TOP_STREETS);
-
     let mut sla_by_priority: BTreeMap<String, Sla> = BTreeMap::new();
-    for order in orders.iter().filter(|o| o.done_in(window)) {
-        let done_at = order.done_at.unwrap_or_default();
-        sla_by_priority.entry(order.priority.clone()).or_default().add(done_at, order.due_at);
+    for ((_, _, priority), group) in &current.done {
+        let sla = sla_by_priority.entry(priority.clone()).or_default();
+        sla.done += group.sla.done;
+        sla.on_time += group.sla.on_time;
     }
-
-    Ok(Statistics {
-        totals,
-        previous,
+    Statistics {
+        totals: totals_of(&current),
+        previous: totals_of(&previous),
         backlog,
         sla_by_priority,
-        weeks: weeks(query, &reports, &orders, window),
-        by_category: breakdown(&reports, &orders, window, |r| r.category.clone(), |o| Some(o.category.clone())),
-        by_district: breakdown(&reports, &orders, window, |r| r.district.clone(), |o| Some(o.district.clone())),
-        hotspots: hotspots(&reports),
+        weeks: weeks(query, &current),
+        by_category: breakdown(&current, |(category, _, _)| category.clone(), |(category, _)| category.clone()),
+        by_district: breakdown(&current, |(_, district, _)| district.clone(), |(_, district)| district.clone()),
+        hotspots: hotspots(&current),
         top_streets,
         query: query.clone(),
-    })
+    }
 }
 
-fn totals_of(reports: &[load::ReportRow], orders: &[load::OrderRow], window: Window) -> Totals {
-    let mut totals = Totals { received: reports.len() as u64, ..Totals::default() };
-    for report in reports {
-        match report.order_link.as_deref() {
+fn totals_of(counted: &Counted) -> Totals {
+    let mut totals = Totals::default();
+    for ((_, _, link), n) in &counted.reports {
+        totals.received += n;
+        match link.as_deref() {
             Some("duplicate") => {
-                totals.linked += 1;
-                totals.duplicates += 1;
+                totals.linked += n;
+                totals.duplicates += n;
             }
-            Some(_) => totals.linked += 1,
+            Some(_) => totals.linked += n,
             None => {}
         }
     }
     totals.duplicate_share = (totals.linked > 0).then(|| totals.duplicates as f64 / totals.linked as f64);
-    let mut to_acceptance = Vec::new();
+    totals.opened = counted.opened.values().sum();
+    totals.rejected = counted.rejected;
+    totals.forwarded = counted.forwarded;
     let mut to_done = Vec::new();
-    for order in orders {
-        if window.contains(order.created_at) {
-            totals.opened += 1;
-        }
-        if let Some(accepted_at) = order.accepted_at.filter(|at| window.contains(*at)) {
-            to_acceptance.push(accepted_at - order.created_at);
-        }
-        if order.done_in(window) {
-            let done_at = order.done_at.unwrap_or_default();
-            totals.done += 1;
-            to_done.push(done_at - order.created_at);
-            totals.sla.add(done_at, order.due_at);
-        }
-        if order.closed_at.is_some_and(|at| window.contains(at)) {
-            match order.status.as_str() {
-                "rejected" => totals.rejected += 1,
-                "forwarded" => totals.forwarded += 1,
-                _ => {}
-            }
-        }
+    for group in counted.done.values() {
+        totals.done += group.sla.done;
+        totals.sla.done += group.sla.done;
+        totals.sla.on_time += group.sla.on_time;
+        to_done.extend_from_slice(&group.durations);
     }
-    totals.to_acceptance = Spread::of(to_acceptance);
+    totals.to_acceptance = Spread::of(counted.acceptance.clone());
     totals.to_done = Spread::of(to_done);
     totals
 }
@@ -287,64 +303,56 @@ impl Window {
     }
 }
 
-fn weeks(query: &StatsQuery, reports: &[load::ReportRow], orders: &[load::OrderRow], window: Window) -> Vec<Week> {
+fn weeks(query: &StatsQuery, counted: &Counted) -> Vec<Week> {
     let mut weeks: Vec<Week> = Vec::new();
+    let mut index: BTreeMap<(i16, i8), usize> = BTreeMap::new();
     let mut day = query.from;
     while day <= query.to {
-        let (year, week) = berlin_iso_week(berlin_midnight(day));
-        let label = format!("{year}-W{week:02}");
-        if weeks.last().is_none_or(|w| w.week != label) {
-            weeks.push(Week { week: label, received: 0, done: 0 });
+        let key = berlin_iso_week(berlin_midnight(day));
+        if let std::collections::btree_map::Entry::Vacant(entry) = index.entry(key) {
+            entry.insert(weeks.len());
+            weeks.push(Week { week: format!("{}-W{:02}", key.0, key.1), received: 0, done: 0 });
         }
         day = match day.tomorrow() {
             Ok(next) => next,
             Err(_) => break,
         };
     }
-    let index = |at: i64| {
-        let (year, week) = berlin_iso_week(at);
-        let label = format!("{year}-W{week:02}");
-        weeks.iter().position(|w| w.week == label)
-    };
-    let received: Vec<Option<usize>> = reports.iter().map(|r| index(r.created_at)).collect();
-    let done: Vec<Option<usize>> =
-        orders.iter().filter(|o| o.done_in(window)).map(|o| index(o.done_at.unwrap_or_default())).collect();
-    for i in received.into_iter().flatten() {
-        weeks[i].received += 1;
+    for (hour, n) in &counted.received_by_hour {
+        if let Some(&i) = index.get(&berlin_iso_week(hour * HOUR_MS)) {
+            weeks[i].received += n;
+        }
     }
-    for i in done.into_iter().flatten() {
-        weeks[i].done += 1;
+    for (hour, n) in &counted.done_by_hour {
+        if let Some(&i) = index.get(&berlin_iso_week(hour * HOUR_MS)) {
+            weeks[i].done += n;
+        }
     }
     weeks
 }
 
 fn breakdown(
-    reports: &[load::ReportRow],
-    orders: &[load::OrderRow],
-    window: Window,
-    report_key: impl Fn(&load::ReportRow) -> Option<String>,
-    order_key: impl Fn(&load::OrderRow) -> Option<String>,
+    counted: &Counted,
+    report_key: impl Fn(&ReportKey) -> Option<String>,
+    order_key: impl Fn(&(String, String)) -> String,
 ) -> Vec<Breakdown> {
     type Group = (Breakdown, Vec<i64>);
     fn group(groups: &mut BTreeMap<String, Group>, id: String) -> &mut Group {
         groups.entry(id.clone()).or_insert_with(|| (Breakdown { id, ..Breakdown::default() }, Vec::new()))
     }
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-    for report in reports {
-        if let Some(id) = report_key(report) {
-            group(&mut groups, id).0.received += 1;
+    for (key, n) in &counted.reports {
+        if let Some(id) = report_key(key) {
+            group(&mut groups, id).0.received += n;
         }
     }
-    for order in orders {
-        let Some(id) = order_key(order) else { continue };
-        if window.contains(order.created_at) {
-            group(&mut groups, id.clone()).0.opened += 1;
-        }
-        if order.done_in(window) {
-            let entry = group(&mut groups, id);
-            entry.0.done += 1;
-            entry.1.push(order.done_at.unwrap_or_default() - order.created_at);
-        }
+    for (key, n) in &counted.opened {
+        group(&mut groups, order_key(key)).0.opened += n;
+    }
+    for ((category, district, _), done) in &counted.done {
+        let entry = group(&mut groups, order_key(&(category.clone(), district.clone())));
+        entry.0.done += done.sla.done;
+        entry.1.extend_from_slice(&done.durations);
     }
     groups
         .into_values()
@@ -355,15 +363,11 @@ fn breakdown(
         .collect()
 }
 
-fn hotspots(reports: &[load::ReportRow]) -> Vec<Hotspot> {
-    let mut cells: BTreeMap<(i64, i64), u64> = BTreeMap::new();
-    for report in reports {
-        let cell = ((report.lat / CELL_DEGREES).floor() as i64, (report.lon / CELL_DEGREES).floor() as i64);
-        *cells.entry(cell).or_default() += 1;
-    }
-    let mut spots: Vec<Hotspot> = cells
-        .into_iter()
-        .map(|((lat, lon), reports)| Hotspot {
+fn hotspots(counted: &Counted) -> Vec<Hotspot> {
+    let mut spots: Vec<Hotspot> = counted
+        .cells
+        .iter()
+        .map(|(&(lat, lon), &reports)| Hotspot {
             lat: (lat as f64 + 0.5) * CELL_DEGREES,
             lon: (lon as f64 + 0.5) * CELL_DEGREES,
             reports,

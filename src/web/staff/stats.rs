@@ -29,7 +29,7 @@ pub async fn figures(
     let now = now_ms();
     let query = text.parse(&state.municipality, stats::today(now)).map_err(AppError::BadRequest)?;
     let mut conn = state.db.pool().acquire().await?;
-    Ok(stats::compute(&mut conn, &query, now).await?)
+    Ok(stats::compute(&mut conn, state.db.backend(), &query, now).await?)
 }
 
 /// "3,5 h" below two days, "4,2 Tage" from then on; "–" for none.
