@@ -1,7 +1,8 @@
 //! The statistics page's computation on a seeded history (issue 7): `meldeweg demo seed`'s
 //! generator fills a database once (1,000,000 reports by default, ~75 % with their own work
 //! order), then `stats::compute` runs for the last 12 months without filters and with each
-//! single filter, several times each.
+//! single filter, several times each; then the plain recomputation from every row (what a
+//! report script reading the tables would do) for comparison.
 //!
 //!     cargo bench --bench stats                                  # SQLite in target/bench-stats
 //!     MELDEWEG_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/meldeweg_bench cargo bench --bench stats
@@ -67,5 +68,22 @@ async fn run() {
         times.sort_by(f64::total_cmp);
         println!("{name:<10} {:>9.1} {:>9.1} {received:>9}", times[RUNS / 2], times[RUNS - 1]);
     }
+    // The plain recomputation (every row into the service, as a report script would do it),
+    // for comparison in the same run.
+    let query = StatsQueryText::default().parse(&municipality, stats::today(now)).unwrap();
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let mut conn = db.pool().acquire().await.unwrap();
+        let started = Instant::now();
+        stats::compute_from_rows(&mut conn, &query, now).await.unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{:<10} {:>9.1} {:>9.1}   (plain recomputation from every row, no filter)",
+        "rows",
+        times[RUNS / 2],
+        times[RUNS - 1]
+    );
     db.close().await;
 }
