@@ -16,6 +16,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (5, "category corrections", include_str!("../../migrations/sqlite/0005_category_corrections.sql")),
     (6, "staff workflow", include_str!("../../migrations/sqlite/0006_staff_workflow.sql")),
     (7, "statistics indexes", include_str!("../../migrations/sqlite/0007_statistics_indexes.sql")),
+    (8, "opening report index", include_str!("../../migrations/sqlite/0008_opening_report_index.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -26,6 +27,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (5, "category corrections", include_str!("../../migrations/postgres/0005_category_corrections.sql")),
     (6, "staff workflow", include_str!("../../migrations/postgres/0006_staff_workflow.sql")),
     (7, "statistics indexes", include_str!("../../migrations/postgres/0007_statistics_indexes.sql")),
+    (8, "opening report index", include_str!("../../migrations/postgres/0008_opening_report_index.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -270,7 +270,7 @@ impl Filter {
         filter.add("o.depot = ?", query.depot.as_deref());
         filter.add("o.priority = ?", query.priority.map(|p| p.as_str()));
         filter.add(
-            "EXISTS (SELECT 1 FROM reports f WHERE f.work_order_id = o.id AND f.order_link = 'opened' AND f.channel = ?)",
+            "o.id IN (SELECT f.work_order_id FROM reports f WHERE f.order_link = 'opened' AND f.channel = ?)",
             query.channel.as_deref(),
         );
         filter

@@ -101,7 +101,7 @@ pub async fn orders(conn: &mut AnyConnection, query: &StatsQuery, start: i64, en
     filters.add("o.depot = ?", query.depot.as_deref(), 2);
     filters.add("o.priority = ?", query.priority.map(|p| p.as_str()), 2);
     filters.add(
-        "EXISTS (SELECT 1 FROM reports f WHERE f.work_order_id = o.id AND f.order_link = 'opened' AND f.channel = ?)",
+        "o.id IN (SELECT f.work_order_id FROM reports f WHERE f.order_link = 'opened' AND f.channel = ?)",
         query.channel.as_deref(),
         2,
     );
