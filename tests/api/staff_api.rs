@@ -227,6 +227,7 @@ async fn the_openapi_description_is_served_and_covers_every_route() {
         ("/api/v1/orders/{number}/reroute", "post"),
         ("/api/v1/orders/{number}/merge", "post"),
         ("/api/v1/reports/{reference}", "get"),
+        ("/api/v1/stats", "get"),
     ] {
         assert!(paths[path].get(method).is_some(), "{method} {path}");
     }
