@@ -13,7 +13,9 @@ use rand::{Rng, SeedableRng};
 use sqlx::Row;
 
 use crate::config::SlaSettings;
+use crate::db::reports::ReportStatus;
 use crate::db::{Db, DbError};
+use crate::orders::status::OrderStatus;
 use crate::town::Municipality;
 
 const HOUR: i64 = 3_600_000;
@@ -125,7 +127,7 @@ struct SeedOrder {
     district: String,
     at: LatLon,
     address: Option<String>,
-    status: &'static str,
+    status: OrderStatus,
     priority: Priority,
     created: i64,
     due: i64,
@@ -144,7 +146,7 @@ struct SeedReport {
     district: Option<String>,
     at: LatLon,
     created: i64,
-    status: &'static str,
+    status: ReportStatus,
     /// Index into the orders and whether this report opened the order.
     order: Option<(usize, bool)>,
     forwarded_to: Option<String>,
@@ -226,14 +228,14 @@ pub async fn seed(
             district: Some(district.clone()),
             at,
             created,
-            status: "open",
+            status: ReportStatus::Open,
             order: None,
             forwarded_to: None,
             address: municipality.address_near(at),
         };
         match municipality.routing.route(category, &district) {
             Some(Route::Forward { to, .. }) => {
-                report.status = "forwarded";
+                report.status = ReportStatus::Forwarded;
                 report.forwarded_to = Some(to.to_string());
             }
             Some(Route::Depot(depot)) => {
@@ -251,7 +253,7 @@ pub async fn seed(
                 match recent.filter(|_| rng.random_range(0..4) == 0) {
                     Some(index) => {
                         report.order = Some((index, false));
-                        report.status = order_report_status(orders[index].status);
+                        report.status = of_order(orders[index].status);
                     }
                     None => {
                         let order = resolve(&mut rng, category, &depot.id, priority, created, now, sla);
@@ -263,7 +265,7 @@ pub async fn seed(
                             address: report.address.clone(),
                             ..order
                         };
-                        report.status = order_report_status(order.status);
+                        report.status = of_order(order.status);
                         orders.push(order);
                         report.order = Some((orders.len() - 1, true));
                     }
@@ -280,15 +282,9 @@ pub async fn seed(
     Ok(orders.len())
 }
 
-fn order_report_status(order_status: &str) -> &'static str {
-    match order_status {
-        "accepted" => "accepted",
-        "in_progress" => "in_progress",
-        "done" => "done",
-        "rejected" => "rejected",
-        "forwarded" => "forwarded",
-        _ => "open",
-    }
+/// A report's status with its order in `status` (seeded orders are never merged).
+fn of_order(status: OrderStatus) -> ReportStatus {
+    ReportStatus::of_order(status).unwrap_or(ReportStatus::Open)
 }
 
 /// How an order of this kind went: accepted and done after typical times (slower at the
@@ -318,7 +314,7 @@ fn resolve(
         district: String::new(),
         at: LatLon::new(0.0, 0.0).expect("0,0 is a valid position"),
         address: None,
-        status: "done",
+        status: OrderStatus::Done,
         priority,
         created,
         due: sla.due(priority, created),
@@ -330,12 +326,12 @@ fn resolve(
     };
     match rng.random_range(0..100) {
         0..=3 => {
-            order.status = "rejected";
+            order.status = OrderStatus::Rejected;
             order.done = None;
             order.reason = Some("Privatgrundstück – bitte an die Eigentümer wenden");
         }
         4..=5 => {
-            order.status = "forwarded";
+            order.status = OrderStatus::Forwarded;
             order.done = None;
             order.forwarded_to = Some("Landesbetrieb Straßenbau");
         }
@@ -344,14 +340,14 @@ fn resolve(
     // Whatever lies in the future has not happened yet; and a few orders are simply forgotten.
     let forgotten = rng.random_range(0..200) == 0;
     if accepted > now || forgotten {
-        order.status = "open";
+        order.status = OrderStatus::Open;
         order.accepted = None;
         order.done = None;
         order.closed = None;
         order.reason = None;
         order.forwarded_to = None;
     } else if order.closed.is_some_and(|c| c > now) {
-        order.status = if rng.random_bool(0.5) { "accepted" } else { "in_progress" };
+        order.status = if rng.random_bool(0.5) { OrderStatus::Accepted } else { OrderStatus::InProgress };
         order.done = None;
         order.closed = None;
         order.reason = None;
@@ -397,7 +393,7 @@ async fn write(
                 .bind(o.at.lat())
                 .bind(o.at.lon())
                 .bind(o.address.clone())
-                .bind(o.status)
+                .bind(o.status.as_str())
                 .bind(o.priority.as_str())
                 .bind(o.created)
                 .bind(o.closed.or(o.accepted).unwrap_or(o.created))
@@ -433,7 +429,7 @@ async fn write(
                 .bind(r.at.lat())
                 .bind(r.at.lon())
                 .bind("whatsapp_location")
-                .bind(r.status)
+                .bind(r.status.as_str())
                 .bind(r.created)
                 .bind(r.category.id())
                 .bind(0.9f64)

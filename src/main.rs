@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use meldeweg::config::Settings;
-use meldeweg::db::{reports, work_orders, Db};
+use meldeweg::db::{order_board, reports, Db};
 use meldeweg::startup::{run_worker, Application};
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::{evaluate, Classifier};
@@ -333,15 +333,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Orders { command: OrdersCommand::List { json, limit } } => {
             let (db, mut conn) = connect(&settings).await?;
-            let orders = work_orders::list(&mut conn, limit.clamp(1, 100_000)).await?;
+            let now = meldeweg::time::now_ms();
+            let orders = order_board::recent(&mut conn, limit.clamp(1, 100_000), now).await?;
             drop(conn);
             db.close().await;
             if json {
                 println!("{}", serde_json::to_string_pretty(&orders)?);
             } else {
-                for order in &orders {
+                for listing in &orders {
+                    let order = &listing.row;
                     println!(
-                        "{}  {:<6} {:<8} {:<16} {:<18} {:<14} {}  [{}]",
+                        "{}  {:<11} {:<8} {:<16} {:<18} {:<14} {}  [{}]",
                         order.number,
                         order.status,
                         order.priority,
@@ -349,7 +351,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                         order.depot,
                         order.district,
                         order.address.as_deref().unwrap_or("-"),
-                        order.reports.join(", ")
+                        listing.reports.join(", ")
                     );
                 }
             }

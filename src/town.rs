@@ -8,7 +8,7 @@ use std::path::Path;
 
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::{corpus_lines, Categories, Classifier};
-use meldeweg_workers::geotag::{Area, Gazetteer, Routing};
+use meldeweg_workers::geotag::{Area, Depot, District, Gazetteer, Routing};
 use meldeweg_workers::town::Town;
 
 use crate::config::{ConfigError, Settings};
@@ -33,7 +33,39 @@ pub struct Municipality {
     pub max_address_distance_m: f64,
 }
 
+/// The category, district and depot a list or statistics request is narrowed to.
+pub type Selection = (Option<Category>, Option<String>, Option<String>);
+
 impl Municipality {
+    pub fn district(&self, id: &str) -> Option<&District> {
+        self.town.area.districts().iter().find(|d| d.id == id)
+    }
+
+    pub fn depot(&self, id: &str) -> Option<&Depot> {
+        self.routing.depots().iter().find(|d| d.id == id)
+    }
+
+    /// Checks the category, district and depot ids a request names (empty means any).
+    pub fn selection(
+        &self,
+        category: &Option<String>,
+        district: &Option<String>,
+        depot: &Option<String>,
+    ) -> Result<Selection, String> {
+        let given =
+            |value: &Option<String>| value.as_deref().map(str::trim).filter(|v| !v.is_empty()).map(str::to_string);
+        let category = given(category)
+            .map(|id| Category::from_id(&id).ok_or_else(|| format!("unknown category {id:?}")))
+            .transpose()?;
+        let district = given(district)
+            .map(|id| self.district(&id).map(|d| d.id.clone()).ok_or_else(|| format!("unknown district {id:?}")))
+            .transpose()?;
+        let depot = given(depot)
+            .map(|id| self.depot(&id).map(|d| d.id.clone()).ok_or_else(|| format!("unknown depot {id:?}")))
+            .transpose()?;
+        Ok((category, district, depot))
+    }
+
     /// "Street Number" of the address point nearest to `at`, if one is close enough.
     pub fn address_near(&self, at: meldeweg_workers::LatLon) -> Option<String> {
         let (point, distance) = self.town.streets.nearest(at)?;

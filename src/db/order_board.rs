@@ -1,6 +1,9 @@
-//! Work orders as staff see them: the filtered list (UI, map, API, print) and one order with
-//! its reports, photos and history. Reporters appear only by report reference and their own
-//! words; never by number or name (P13).
+//! Work orders as staff see them: the filtered list (UI, map, API, print), the most recent
+//! ones (`meldeweg orders list`) and one order with its reports, photos and history.
+//! Reporters appear only by report reference and their own words; never by number or name
+//! (P13).
+
+use std::collections::HashMap;
 
 use meldeweg_workers::category::Category;
 use serde::Serialize;
@@ -60,7 +63,7 @@ pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sql
         binds.push(value);
         clauses.push(clause.replace('?', &format!("${}", binds.len())));
     };
-    let active = OrderStatus::ACTIVE.map(|s| format!("'{}'", s.as_str())).join(", ");
+    let active = OrderStatus::active_sql();
     match filter.status {
         StatusFilter::Active => clauses.push(format!("o.status IN ({active})")),
         StatusFilter::All => {}
@@ -116,6 +119,40 @@ fn order_row(row: &sqlx::any::AnyRow, now_ms: i64) -> sqlx::Result<OrderRow> {
         due_at,
         report_count: row.try_get("reports")?,
     })
+}
+
+/// An order with the references of its reports, as `meldeweg orders list` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Listing {
+    #[serde(flatten)]
+    pub row: OrderRow,
+    /// References of the linked reports, oldest first.
+    pub reports: Vec<String>,
+}
+
+/// The most recent orders, newest first, with their reports' references (two queries).
+pub async fn recent(conn: &mut AnyConnection, limit: i64, now_ms: i64) -> sqlx::Result<Vec<Listing>> {
+    let rows = sqlx::query(&format!("SELECT o.id, {ROW_COLUMNS} FROM work_orders o ORDER BY o.id DESC LIMIT $1"))
+        .bind(limit)
+        .fetch_all(&mut *conn)
+        .await?;
+    let references = sqlx::query(
+        "SELECT r.work_order_id, r.reference FROM reports r
+         JOIN (SELECT id FROM work_orders ORDER BY id DESC LIMIT $1) o ON o.id = r.work_order_id ORDER BY r.id",
+    )
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut by_order: HashMap<i64, Vec<String>> = HashMap::new();
+    for reference in &references {
+        by_order.entry(reference.try_get("work_order_id")?).or_default().push(reference.try_get("reference")?);
+    }
+    rows.iter()
+        .map(|row| {
+            let reports = by_order.remove(&row.try_get::<i64, _>("id")?).unwrap_or_default();
+            Ok(Listing { row: order_row(row, now_ms)?, reports })
+        })
+        .collect()
 }
 
 /// A report of an order, as the crew reads it.
@@ -175,15 +212,14 @@ pub async fn detail(conn: &mut AnyConnection, number: &str, now_ms: i64) -> sqlx
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
+    let mut photos: HashMap<i64, Vec<String>> = HashMap::new();
+    for photo in &photo_rows {
+        let token: String = photo.try_get("token")?;
+        photos.entry(photo.try_get("report_id")?).or_default().push(format!("/photos/{token}"));
+    }
     let mut reports = Vec::with_capacity(report_rows.len());
     for report in &report_rows {
-        let report_id: i64 = report.try_get("id")?;
-        let mut photos = Vec::new();
-        for photo in &photo_rows {
-            if photo.try_get::<i64, _>("report_id")? == report_id {
-                photos.push(format!("/photos/{}", photo.try_get::<String, _>("token")?));
-            }
-        }
+        let photos = photos.remove(&report.try_get::<i64, _>("id")?).unwrap_or_default();
         reports.push(OrderReport {
             reference: report.try_get("reference")?,
             description: report.try_get("description")?,

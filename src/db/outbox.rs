@@ -3,7 +3,8 @@
 //!
 //! A row holds the message body without its recipient; the sender resolves the recipient at
 //! send time, so numbers never sit here. Delivery statuses arrive out of order and more than
-//! once: each sets its own timestamp once, and the state only moves forward.
+//! once: each sets its own timestamp once, and the state only moves forward. Each message's
+//! fate is counted for the metrics here, where it is recorded, once.
 
 use sqlx::{AnyConnection, Row};
 
@@ -130,7 +131,7 @@ pub async fn recent_for_reporter(conn: &mut AnyConnection, reporter_id: i64, lim
 }
 
 pub async fn mark_sent(conn: &mut AnyConnection, id: i64, provider_message_id: &str, now_ms: i64) -> sqlx::Result<()> {
-    sqlx::query(
+    let result = sqlx::query(
         "UPDATE outbox SET state = $1, provider_message_id = $2, sent_at = $3,
                            error_code = NULL, error_detail = NULL
          WHERE id = $4 AND state = $5",
@@ -141,8 +142,17 @@ pub async fn mark_sent(conn: &mut AnyConnection, id: i64, provider_message_id: &
     .bind(id)
     .bind(OutboxState::Queued.as_str())
     .execute(conn)
-    .await
-    .map(drop)
+    .await?;
+    counted(result, OutboxState::Sent, None);
+    Ok(())
+}
+
+/// Counts a message's fate for the metrics once, when the update really changed it (a job
+/// that runs again finds the message no longer queued).
+fn counted(result: sqlx::any::AnyQueryResult, state: OutboxState, code: Option<i64>) {
+    if result.rows_affected() == 1 {
+        crate::telemetry::outbound(state.as_str(), code);
+    }
 }
 
 /// Ends a queued message without sending it, or records that sending failed for good.
@@ -154,7 +164,7 @@ pub async fn mark_unsent(
     detail: &str,
     now_ms: i64,
 ) -> sqlx::Result<()> {
-    sqlx::query(
+    let result = sqlx::query(
         "UPDATE outbox SET state = $1, error_code = $2, error_detail = $3, failed_at = $4
          WHERE id = $5 AND state = $6",
     )
@@ -165,8 +175,9 @@ pub async fn mark_unsent(
     .bind(id)
     .bind(OutboxState::Queued.as_str())
     .execute(conn)
-    .await
-    .map(drop)
+    .await?;
+    counted(result, state, error_code);
+    Ok(())
 }
 
 /// Notes a passing error (the job retries); the message stays queued.
@@ -176,13 +187,16 @@ pub async fn record_error(
     error_code: Option<i64>,
     detail: &str,
 ) -> sqlx::Result<()> {
-    sqlx::query("UPDATE outbox SET error_code = $1, error_detail = $2 WHERE id = $3")
+    let result = sqlx::query("UPDATE outbox SET error_code = $1, error_detail = $2 WHERE id = $3")
         .bind(error_code)
         .bind(detail)
         .bind(id)
         .execute(conn)
-        .await
-        .map(drop)
+        .await?;
+    if result.rows_affected() == 1 {
+        crate::telemetry::outbound("retry", error_code);
+    }
+    Ok(())
 }
 
 /// Replaces the body by its template and queues it again (the 24-hour window has closed).

@@ -1,17 +1,17 @@
 //! Work orders: one problem for one depot, with every report of it linked. Numbers are
 //! `A-<year>-<number>`, counted per year. Each change to the set of open orders bumps the
 //! `work_orders.revision` counter and stamps the order with it, so `OpenOrders` in each process
-//! can catch up by reading only what changed. "Open" here means active: open, accepted or in
+//! can catch up by reading only what changed (staff reads of orders are in `order_board`). "Open" here means active: open, accepted or in
 //! progress, the orders a new report of the same problem can still join.
 
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::Priority;
 use meldeweg_workers::geotag::OpenOrder;
 use meldeweg_workers::LatLon;
-use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::Backend;
+use crate::config::SlaSettings;
 use crate::orders::status::OrderStatus;
 
 const REVISION: &str = "work_orders.revision";
@@ -67,14 +67,9 @@ fn readable<T>(result: Result<T, OrderError>) -> Option<T> {
     result.map_err(|error| tracing::warn!(%error, "work order left out of the duplicate search")).ok()
 }
 
-/// The SQL list of the active statuses.
-fn active_list() -> String {
-    OrderStatus::ACTIVE.map(|s| format!("'{}'", s.as_str())).join(", ")
-}
-
 /// All active orders.
 pub async fn all_open(conn: &mut AnyConnection) -> Result<Vec<OpenOrder>, OrderError> {
-    let sql = format!("SELECT id, category, lat, lon FROM work_orders WHERE status IN ({})", active_list());
+    let sql = format!("SELECT id, category, lat, lon FROM work_orders WHERE status IN ({})", OrderStatus::active_sql());
     let rows = sqlx::query(&sql).fetch_all(conn).await?;
     Ok(rows.iter().filter_map(|row| readable(open_order(row))).collect())
 }
@@ -150,87 +145,32 @@ pub async fn bump_revision(conn: &mut AnyConnection, backend: Backend, id: i64) 
     set_revision(conn, revision).await
 }
 
-/// Where an order stands.
-pub async fn status(conn: &mut AnyConnection, id: i64) -> Result<OrderStatus, OrderError> {
-    let value: String =
-        sqlx::query_scalar("SELECT status FROM work_orders WHERE id = $1").bind(id).fetch_one(conn).await?;
-    OrderStatus::parse(&value).ok_or(OrderError::Corrupt { id, field: "status", value })
-}
-
-/// Raises an order's priority to `priority` if that is higher; the due date follows
-/// (`due_for` gives the due date of a priority for an order created at a time).
+/// Raises an order's priority to `priority` if that is higher (the due date follows the
+/// priority's SLA); returns where the order stands.
 pub async fn raise_priority(
     conn: &mut AnyConnection,
     id: i64,
     priority: Priority,
-    due_for: impl Fn(Priority, i64) -> i64,
+    sla: &SlaSettings,
     now_ms: i64,
-) -> Result<(), OrderError> {
-    let row = sqlx::query("SELECT priority, created_at FROM work_orders WHERE id = $1")
+) -> Result<OrderStatus, OrderError> {
+    let row = sqlx::query("SELECT priority, created_at, status FROM work_orders WHERE id = $1")
         .bind(id)
         .fetch_one(&mut *conn)
         .await?;
     let current: String = row.try_get("priority")?;
     let created_at: i64 = row.try_get("created_at")?;
+    let status: String = row.try_get("status")?;
+    let status = OrderStatus::parse(&status).ok_or(OrderError::Corrupt { id, field: "status", value: status })?;
     let current = Priority::parse(&current).ok_or(OrderError::Corrupt { id, field: "priority", value: current })?;
     if priority > current {
         sqlx::query("UPDATE work_orders SET priority = $1, updated_at = $2, due_at = $3 WHERE id = $4")
             .bind(priority.as_str())
             .bind(now_ms)
-            .bind(due_for(priority, created_at))
+            .bind(sla.due(priority, created_at))
             .bind(id)
             .execute(conn)
             .await?;
     }
-    Ok(())
-}
-
-/// An order as `meldeweg orders list` shows it.
-#[derive(Debug, Clone, Serialize)]
-pub struct Listing {
-    pub number: String,
-    pub depot: String,
-    pub category: String,
-    pub district: String,
-    pub lat: f64,
-    pub lon: f64,
-    pub address: Option<String>,
-    pub status: String,
-    pub priority: String,
-    pub created_at: i64,
-    /// References of the linked reports, oldest first.
-    pub reports: Vec<String>,
-}
-
-/// The most recent orders, newest first, with their reports.
-pub async fn list(conn: &mut AnyConnection, limit: i64) -> Result<Vec<Listing>, OrderError> {
-    let rows = sqlx::query(
-        "SELECT id, number, depot, category, district, lat, lon, address, status, priority, created_at
-         FROM work_orders ORDER BY id DESC LIMIT $1",
-    )
-    .bind(limit)
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut orders = Vec::with_capacity(rows.len());
-    for row in rows {
-        let id: i64 = row.try_get("id")?;
-        let reports = sqlx::query_scalar("SELECT reference FROM reports WHERE work_order_id = $1 ORDER BY id")
-            .bind(id)
-            .fetch_all(&mut *conn)
-            .await?;
-        orders.push(Listing {
-            number: row.try_get("number")?,
-            depot: row.try_get("depot")?,
-            category: row.try_get("category")?,
-            district: row.try_get("district")?,
-            lat: row.try_get("lat")?,
-            lon: row.try_get("lon")?,
-            address: row.try_get("address")?,
-            status: row.try_get("status")?,
-            priority: row.try_get("priority")?,
-            created_at: row.try_get("created_at")?,
-            reports,
-        });
-    }
-    Ok(orders)
+    Ok(status)
 }

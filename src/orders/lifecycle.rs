@@ -329,7 +329,7 @@ async fn reroute(
             "Nur ein Auftrag in Bearbeitung kann an einen anderen Betriebshof gehen.".into(),
         ));
     }
-    if !pipeline.municipality.routing.depots().iter().any(|d| d.id == depot) {
+    if pipeline.municipality.depot(depot).is_none() {
         return Err(LifecycleError::Invalid(format!("Den Betriebshof {depot:?} gibt es nicht.")));
     }
     if depot == order.depot {
@@ -401,8 +401,7 @@ async fn merge(
         .bind(order.id)
         .execute(tx.conn())
         .await?;
-    let due = |priority, created| pipeline.sla.due(priority, created);
-    work_orders::raise_priority(tx.conn(), target.id, order.priority, due, now).await?;
+    work_orders::raise_priority(tx.conn(), target.id, order.priority, &pipeline.sla, now).await?;
     work_orders::bump_revision(tx.conn(), backend, order.id).await?;
     let mut merged = event(order, actor, EventKind::Merged, Some(into));
     merged.from = Some(order.status);

@@ -51,6 +51,11 @@ impl OrderStatus {
     pub fn is_active(self) -> bool {
         Self::ACTIVE.contains(&self)
     }
+
+    /// The active statuses as an SQL list: `'open', 'accepted', 'in_progress'`.
+    pub fn active_sql() -> String {
+        Self::ACTIVE.map(|s| format!("'{}'", s.as_str())).join(", ")
+    }
 }
 
 /// A change of status someone asks for.

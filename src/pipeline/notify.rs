@@ -17,7 +17,6 @@ use crate::db::outbox::{self, OutboxState};
 use crate::db::reporters;
 use crate::db::Tx;
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
-use crate::telemetry;
 use crate::texts::TextKey;
 use crate::time::now_ms;
 
@@ -55,7 +54,6 @@ async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<(), 
     let now = now_ms();
     if recipient.opted_out_at.is_some() && message.name != TextKey::Stopped.as_str() {
         let detail = "the reporter sent STOP";
-        telemetry::outbound("suppressed", None);
         return Ok(outbox::mark_unsent(&mut conn, id, OutboxState::Suppressed, None, detail, now).await?);
     }
     let mut body: Body = serde_json::from_str(&message.body)
@@ -68,7 +66,6 @@ async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<(), 
     }
     let client = match &pipeline.sender {
         Sender::Sandbox => {
-            telemetry::outbound("sent", None);
             return Ok(outbox::mark_sent(&mut conn, id, &format!("sandbox.{id}"), now).await?);
         }
         Sender::Cloud(client) => client,
@@ -78,7 +75,6 @@ async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<(), 
         (None, Some(user_id)) => Address::UserId(user_id),
         (None, None) => {
             let detail = "the reporter has no address";
-            telemetry::outbound("undeliverable", None);
             return Ok(outbox::mark_unsent(&mut conn, id, OutboxState::Undeliverable, None, detail, now).await?);
         }
     };
@@ -98,19 +94,16 @@ async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<(), 
     let now = now_ms();
     match result {
         Ok(provider_id) => {
-            telemetry::outbound("sent", None);
             let provider_id = provider_id.unwrap_or_else(|| format!("unknown.{id}"));
             outbox::mark_sent(&mut conn, id, &provider_id, now).await?;
             Ok(())
         }
         Err(SendError::WindowClosed { .. }) => Ok(undeliverable_outside_window(&mut conn, id, now).await?),
         Err(SendError::Permanent { code, detail }) => {
-            telemetry::outbound("failed", code);
             tracing::warn!(outbox = id, code, %detail, "WhatsApp refused a message");
             Ok(outbox::mark_unsent(&mut conn, id, OutboxState::Failed, code, &detail, now).await?)
         }
         Err(SendError::Transient { code, detail, retry_after }) => {
-            telemetry::outbound(if job.is_last_attempt() { "failed" } else { "retry" }, code);
             if job.is_last_attempt() {
                 outbox::mark_unsent(&mut conn, id, OutboxState::Failed, code, &detail, now).await?;
             } else {
@@ -138,7 +131,6 @@ async fn use_template(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Option<
 }
 
 async fn undeliverable_outside_window(conn: &mut sqlx::AnyConnection, id: i64, now: i64) -> sqlx::Result<()> {
-    telemetry::outbound("undeliverable", Some(WINDOW_CLOSED));
     let detail = "outside the 24-hour window and no template is configured for this message";
     outbox::mark_unsent(conn, id, OutboxState::Undeliverable, Some(WINDOW_CLOSED), detail, now).await
 }

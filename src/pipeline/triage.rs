@@ -88,10 +88,10 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
                 let index = open_orders.catch_up(tx.conn(), revision).await.map_err(retry)?;
                 match index.duplicate_of(report.at, report.category, municipality.radii[&report.category]) {
                     Some((order_id, _)) => {
-                        let due = |priority, created| pipeline.sla.due(priority, created);
-                        work_orders::raise_priority(tx.conn(), order_id, report.priority, due, now)
-                            .await
-                            .map_err(retry)?;
+                        let order_status =
+                            work_orders::raise_priority(tx.conn(), order_id, report.priority, &pipeline.sla, now)
+                                .await
+                                .map_err(retry)?;
                         order_events::insert(
                             tx.conn(),
                             order_events::NewEvent::system(order_id, report_id, EventKind::DuplicateLinked),
@@ -100,7 +100,6 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
                         .await
                         .map_err(retry)?;
                         // The report joins the order where it stands (it may be accepted already).
-                        let order_status = work_orders::status(tx.conn(), order_id).await.map_err(retry)?;
                         triaged.status = ReportStatus::of_order(order_status).unwrap_or(ReportStatus::Open);
                         triaged.order = Some((order_id, "duplicate"));
                         Answer::Known

@@ -36,13 +36,12 @@ pub fn grant(
     if !matches!(lang, "de" | "en") {
         return Err(AccountError::Invalid(format!("{lang:?} is not a language; use de or en")));
     }
-    let depots = municipality.routing.depots();
     match (role, depot) {
         (Role::Depot, None) => {
             Err(AccountError::Invalid("depot staff need --depot (a depot id of routing.toml)".into()))
         }
-        (Role::Depot, Some(id)) if !depots.iter().any(|d| d.id == id) => {
-            let ids: Vec<&str> = depots.iter().map(|d| d.id.as_str()).collect();
+        (Role::Depot, Some(id)) if municipality.depot(id).is_none() => {
+            let ids: Vec<&str> = municipality.routing.depots().iter().map(|d| d.id.as_str()).collect();
             Err(AccountError::Invalid(format!("there is no depot {id:?}; one of {}", ids.join(", "))))
         }
         (Role::Depot, Some(id)) => Ok((role, Some(id.to_string()))),

@@ -9,9 +9,11 @@ use std::collections::BTreeMap;
 use sqlx::{AnyConnection, Row};
 
 use super::figures::Sla;
+use super::filter::Filter;
 use super::load::{OrderRow, ReportRow};
 use super::{StatsQuery, Window};
 use crate::db::Backend;
+use crate::orders::status::OrderStatus;
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
@@ -59,13 +61,15 @@ pub fn cell(lat: f64, lon: f64) -> (i64, i64) {
 }
 
 impl Counted {
-    /// The plain recomputation: every row looked at in Rust.
-    pub fn from_rows(reports: &[ReportRow], orders: &[OrderRow], window: Window) -> Self {
+    /// The plain recomputation: every row looked at in Rust. Without `detail`, as `query`.
+    pub fn from_rows(reports: &[ReportRow], orders: &[OrderRow], window: Window, detail: bool) -> Self {
         let mut counted = Counted::default();
         for r in reports {
-            *counted.received_by_hour.entry(r.created_at.div_euclid(HOUR_MS)).or_default() += 1;
             *counted.reports.entry((r.category.clone(), r.district.clone(), r.order_link.clone())).or_default() += 1;
-            *counted.cells.entry(cell(r.lat, r.lon)).or_default() += 1;
+            if detail {
+                *counted.received_by_hour.entry(r.created_at.div_euclid(HOUR_MS)).or_default() += 1;
+                *counted.cells.entry(cell(r.lat, r.lon)).or_default() += 1;
+            }
         }
         for o in orders {
             if window.contains(o.created_at) {
@@ -80,12 +84,14 @@ impl Counted {
                     counted.done.entry((o.category.clone(), o.district.clone(), o.priority.clone())).or_default();
                 group.durations.push(done_at - o.created_at);
                 group.sla.add(done_at, o.due_at);
-                *counted.done_by_hour.entry(done_at.div_euclid(HOUR_MS)).or_default() += 1;
+                if detail {
+                    *counted.done_by_hour.entry(done_at.div_euclid(HOUR_MS)).or_default() += 1;
+                }
             }
             if o.closed_at.is_some_and(|at| window.contains(at)) {
-                match o.status.as_str() {
-                    "rejected" => counted.rejected += 1,
-                    "forwarded" => counted.forwarded += 1,
+                match o.status {
+                    OrderStatus::Rejected => counted.rejected += 1,
+                    OrderStatus::Forwarded => counted.forwarded += 1,
                     _ => {}
                 }
             }
@@ -236,66 +242,4 @@ fn count(row: &sqlx::any::AnyRow) -> sqlx::Result<u64> {
 
 fn unpack(packed: Option<String>) -> Vec<i64> {
     packed.unwrap_or_default().split(',').filter_map(|v| v.trim().parse().ok()).collect()
-}
-
-/// The request's filters as SQL after `$1` and `$2`, with their values.
-struct Filter {
-    sql: String,
-    values: Vec<String>,
-}
-
-impl Filter {
-    fn add(&mut self, clause: &str, value: Option<&str>) {
-        if let Some(value) = value {
-            self.values.push(value.to_string());
-            self.sql.push_str(" AND ");
-            self.sql.push_str(&clause.replace('?', &format!("${}", self.values.len() + 2)));
-        }
-    }
-
-    pub(super) fn reports(query: &StatsQuery) -> Self {
-        let mut filter = Filter { sql: String::new(), values: Vec::new() };
-        filter.add("r.category = ?", query.category.map(|c| c.id()));
-        filter.add("r.district = ?", query.district.as_deref());
-        filter.add("r.channel = ?", query.channel.as_deref());
-        filter.add("r.priority = ?", query.priority.map(|p| p.as_str()));
-        filter.add("o.depot = ?", query.depot.as_deref());
-        filter
-    }
-
-    pub(super) fn orders(query: &StatsQuery) -> Self {
-        let mut filter = Filter { sql: String::new(), values: Vec::new() };
-        filter.add("o.category = ?", query.category.map(|c| c.id()));
-        filter.add("o.district = ?", query.district.as_deref());
-        filter.add("o.depot = ?", query.depot.as_deref());
-        filter.add("o.priority = ?", query.priority.map(|p| p.as_str()));
-        filter.add(
-            "o.id IN (SELECT f.work_order_id FROM reports f WHERE f.order_link = 'opened' AND f.channel = ?)",
-            query.channel.as_deref(),
-        );
-        filter
-    }
-
-    /// `run`, or nothing when `wanted` is false.
-    async fn run_if(
-        &self,
-        wanted: bool,
-        conn: &mut AnyConnection,
-        sql: &str,
-        window: Window,
-    ) -> sqlx::Result<Vec<sqlx::any::AnyRow>> {
-        if wanted {
-            self.run(conn, sql, window).await
-        } else {
-            Ok(Vec::new())
-        }
-    }
-
-    async fn run(&self, conn: &mut AnyConnection, sql: &str, window: Window) -> sqlx::Result<Vec<sqlx::any::AnyRow>> {
-        let mut statement = sqlx::query(sql).bind(window.start).bind(window.end);
-        for value in &self.values {
-            statement = statement.bind(value);
-        }
-        statement.fetch_all(conn).await
-    }
 }

@@ -4,7 +4,9 @@
 
 use sqlx::{AnyConnection, Row};
 
+use super::filter::Filter;
 use super::{StatsQuery, Window};
+use crate::orders::status::OrderStatus;
 
 pub struct ReportRow {
     pub created_at: i64,
@@ -21,7 +23,7 @@ pub struct OrderRow {
     pub done_at: Option<i64>,
     pub closed_at: Option<i64>,
     pub due_at: Option<i64>,
-    pub status: String,
+    pub status: OrderStatus,
     pub priority: String,
     pub category: String,
     pub district: String,
@@ -31,53 +33,25 @@ pub struct OrderRow {
 impl OrderRow {
     /// Whether the order was open, accepted or in progress at `as_of`.
     pub fn open_at(&self, as_of: i64) -> bool {
-        self.created_at < as_of && self.status != "merged" && self.closed_at.is_none_or(|closed| closed >= as_of)
+        self.created_at < as_of
+            && self.status != OrderStatus::Merged
+            && self.closed_at.is_none_or(|closed| closed >= as_of)
     }
 
     pub fn done_in(&self, window: Window) -> bool {
-        self.status == "done" && self.done_at.is_some_and(|at| window.contains(at))
-    }
-}
-
-/// `AND`-clauses and their values; `?` in a clause becomes the next `$N`.
-struct Clauses {
-    sql: String,
-    values: Vec<String>,
-}
-
-impl Clauses {
-    fn new(first: usize) -> Self {
-        Clauses { sql: String::new(), values: Vec::with_capacity(first) }
-    }
-
-    fn add(&mut self, clause: &str, value: Option<&str>, offset: usize) {
-        if let Some(value) = value {
-            self.values.push(value.to_string());
-            let n = offset + self.values.len();
-            self.sql.push_str(" AND ");
-            self.sql.push_str(&clause.replace('?', &format!("${n}")));
-        }
+        self.status == OrderStatus::Done && self.done_at.is_some_and(|at| window.contains(at))
     }
 }
 
 pub async fn reports(conn: &mut AnyConnection, query: &StatsQuery, window: Window) -> sqlx::Result<Vec<ReportRow>> {
-    let mut filters = Clauses::new(5);
-    filters.add("r.category = ?", query.category.map(|c| c.id()), 2);
-    filters.add("r.district = ?", query.district.as_deref(), 2);
-    filters.add("r.channel = ?", query.channel.as_deref(), 2);
-    filters.add("r.priority = ?", query.priority.map(|p| p.as_str()), 2);
-    filters.add("o.depot = ?", query.depot.as_deref(), 2);
+    let filters = Filter::reports(query);
     let sql = format!(
         "SELECT r.created_at, r.category, r.district, r.lat, r.lon, r.order_link
          FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
          WHERE r.created_at >= $1 AND r.created_at < $2{}",
         filters.sql
     );
-    let mut statement = sqlx::query(&sql).bind(window.start).bind(window.end);
-    for value in &filters.values {
-        statement = statement.bind(value);
-    }
-    let rows = statement.fetch_all(conn).await?;
+    let rows = filters.run(conn, &sql, window).await?;
     rows.iter()
         .map(|row| {
             Ok(ReportRow {
@@ -95,16 +69,7 @@ pub async fn reports(conn: &mut AnyConnection, query: &StatsQuery, window: Windo
 /// Orders opened before `end` that were opened, accepted, done or closed after `start`, or
 /// are still open.
 pub async fn orders(conn: &mut AnyConnection, query: &StatsQuery, start: i64, end: i64) -> sqlx::Result<Vec<OrderRow>> {
-    let mut filters = Clauses::new(5);
-    filters.add("o.category = ?", query.category.map(|c| c.id()), 2);
-    filters.add("o.district = ?", query.district.as_deref(), 2);
-    filters.add("o.depot = ?", query.depot.as_deref(), 2);
-    filters.add("o.priority = ?", query.priority.map(|p| p.as_str()), 2);
-    filters.add(
-        "o.id IN (SELECT f.work_order_id FROM reports f WHERE f.order_link = 'opened' AND f.channel = ?)",
-        query.channel.as_deref(),
-        2,
-    );
+    let filters = Filter::orders(query);
     let sql = format!(
         "SELECT o.created_at, o.accepted_at, o.done_at, o.closed_at, o.due_at, o.status, o.priority, o.category,
                 o.district, o.address
@@ -114,20 +79,18 @@ pub async fn orders(conn: &mut AnyConnection, query: &StatsQuery, start: i64, en
                 OR o.done_at >= $1){}",
         filters.sql
     );
-    let mut statement = sqlx::query(&sql).bind(start).bind(end);
-    for value in &filters.values {
-        statement = statement.bind(value);
-    }
-    let rows = statement.fetch_all(conn).await?;
+    let rows = filters.run(conn, &sql, Window { start, end }).await?;
     rows.iter()
         .map(|row| {
+            let status: String = row.try_get("status")?;
             Ok(OrderRow {
+                status: OrderStatus::parse(&status)
+                    .ok_or_else(|| sqlx::Error::Decode(format!("unknown order status {status:?}").into()))?,
                 created_at: row.try_get("created_at")?,
                 accepted_at: row.try_get("accepted_at")?,
                 done_at: row.try_get("done_at")?,
                 closed_at: row.try_get("closed_at")?,
                 due_at: row.try_get("due_at")?,
-                status: row.try_get("status")?,
                 priority: row.try_get("priority")?,
                 category: row.try_get("category")?,
                 district: row.try_get("district")?,

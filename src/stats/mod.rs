@@ -6,6 +6,7 @@
 
 mod counted;
 pub mod figures;
+mod filter;
 mod load;
 
 use std::collections::BTreeMap;
@@ -91,24 +92,19 @@ impl StatsQueryText {
         if (to - from).get_days() as i64 >= MAX_DAYS {
             return Err(format!("a period may have at most {MAX_DAYS} days"));
         }
-        let known = |value: &Option<String>, name: &str, ids: &[&str]| -> Result<Option<String>, String> {
-            match given(value) {
-                None => Ok(None),
-                Some(id) if ids.contains(&id) => Ok(Some(id.to_string())),
-                Some(id) => Err(format!("unknown {name} {id:?}")),
-            }
+        let (category, district, depot) = municipality.selection(&self.category, &self.district, &self.depot)?;
+        let channel = match given(&self.channel) {
+            None => None,
+            Some(channel @ ("whatsapp" | "web" | "open311")) => Some(channel.to_string()),
+            Some(other) => return Err(format!("unknown channel {other:?}")),
         };
-        let districts: Vec<&str> = municipality.town.area.districts().iter().map(|d| d.id.as_str()).collect();
-        let depots: Vec<&str> = municipality.routing.depots().iter().map(|d| d.id.as_str()).collect();
         Ok(StatsQuery {
             from,
             to,
-            category: given(&self.category)
-                .map(|id| Category::from_id(id).ok_or_else(|| format!("unknown category {id:?}")))
-                .transpose()?,
-            district: known(&self.district, "district", &districts)?,
-            depot: known(&self.depot, "depot", &depots)?,
-            channel: known(&self.channel, "channel", &["whatsapp", "web", "open311"])?,
+            category,
+            district,
+            depot,
+            channel,
             priority: given(&self.priority)
                 .map(|p| Priority::parse(p).ok_or_else(|| format!("unknown priority {p:?}")))
                 .transpose()?,
@@ -226,12 +222,8 @@ pub async fn compute_from_rows(
     let reports = load::reports(conn, query, window).await?;
     let orders = load::orders(conn, query, previous_window.start, window.end).await?;
     let previous_reports = load::reports(conn, &previous_query, previous_window).await?;
-    let current = Counted::from_rows(&reports, &orders, window);
-    let mut previous = Counted::from_rows(&previous_reports, &orders, previous_window);
-    // The previous period shows headline figures only (as `Counted::query` without detail).
-    previous.received_by_hour.clear();
-    previous.cells.clear();
-    previous.done_by_hour.clear();
+    let current = Counted::from_rows(&reports, &orders, window, true);
+    let previous = Counted::from_rows(&previous_reports, &orders, previous_window, false);
     let backlog = Backlog::from_rows(&orders, window.end.min(now));
     Ok(assemble(query, current, previous, backlog))
 }

@@ -26,9 +26,9 @@ pub enum AppError {
     Unavailable(String),
 }
 
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        let status = match &self {
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
@@ -36,7 +36,13 @@ impl IntoResponse for AppError {
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-        };
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
         let reason = match &self {
             AppError::Unavailable(detail) => {
                 tracing::warn!(%detail, "answering 503: storage unavailable");
@@ -77,5 +83,11 @@ impl From<crate::orders::lifecycle::LifecycleError> for AppError {
             E::Invalid(reason) => AppError::BadRequest(reason),
             other => AppError::Unavailable(other.to_string()),
         }
+    }
+}
+
+impl From<crate::db::staff::StaffError> for AppError {
+    fn from(error: crate::db::staff::StaffError) -> Self {
+        AppError::Unavailable(error.to_string())
     }
 }

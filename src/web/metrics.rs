@@ -3,7 +3,7 @@
 //! token; on a separate metrics address the token is optional.
 
 use axum::extract::State;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -36,9 +36,7 @@ async fn scrape(State(state): State<MetricsState>, headers: HeaderMap) -> Result
         }
         (None, false) => {}
         (Some(token), _) => {
-            let presented =
-                headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "));
-            if !presented.is_some_and(|p| secrets::same(p.trim(), token)) {
+            if !crate::web::bearer_token(&headers).is_some_and(|presented| secrets::same(presented, token)) {
                 return Err(AppError::Unauthorized("send the metrics token as `Authorization: Bearer <token>`".into()));
             }
         }

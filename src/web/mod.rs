@@ -45,6 +45,12 @@ pub struct Parts {
     pub pipeline: Arc<Pipeline>,
 }
 
+/// The token of an `Authorization: Bearer <token>` header (trimmed, at most 256 characters).
+pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    Some(value.strip_prefix("Bearer ")?.trim()).filter(|t| !t.is_empty() && t.len() <= 256)
+}
+
 pub fn router(settings: &Settings, parts: Parts) -> Router {
     let Parts { ingress, auth, chat_updates, photos, sandbox_media, pipeline } = parts;
     let sandbox = settings.whatsapp.mode == WhatsAppMode::Sandbox;

@@ -66,7 +66,7 @@ async fn page(
     let ui = ui::for_lang(lang.code());
     let town = &pipeline.municipality.town;
     let status = ReportStatus::parse(&report.status).unwrap_or(ReportStatus::Received);
-    let district = report.district.as_deref().and_then(|id| town.area.districts().iter().find(|d| d.id == id));
+    let district = report.district.as_deref().and_then(|id| pipeline.municipality.district(id));
     let received = if lang == Lang::En { "report received" } else { "Meldung eingegangen" };
     let mut timeline = vec![(berlin_date_time(report.created_at), received)];
     timeline.extend(report.timeline.iter().map(|(kind, at)| (berlin_date_time(*at), ui.event(kind))));

@@ -7,7 +7,7 @@ mod orders;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -46,14 +46,9 @@ impl FromRequestParts<Arc<Pipeline>> for ApiUser {
 
     async fn from_request_parts(parts: &mut Parts, pipeline: &Arc<Pipeline>) -> Result<Self, Self::Rejection> {
         let unauthorized = |reason: &str| AppError::Unauthorized(reason.into()).into_response();
-        let header = parts.headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok());
-        let token = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty() && t.len() <= 128)
-            .ok_or_else(|| {
-                unauthorized("send an API token as `Authorization: Bearer <token>` (meldeweg token create)")
-            })?;
+        let token = crate::web::bearer_token(&parts.headers).ok_or_else(|| {
+            unauthorized("send an API token as `Authorization: Bearer <token>` (meldeweg token create)")
+        })?;
         let mut conn = pipeline.db.pool().acquire().await.map_err(|e| AppError::from(e).into_response())?;
         let user = staff::by_token(&mut conn, &secrets::stored_hash(token), now_ms())
             .await

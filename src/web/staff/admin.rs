@@ -34,8 +34,8 @@ pub struct AdminPage {
 pub async fn page(State(state): State<Arc<StaffState>>, staff: Staff) -> Result<AdminPage, AppError> {
     access::check(&staff.user.grant(), Operation::Administer, None).map_err(|r| AppError::Forbidden(r.into()))?;
     let mut conn = state.pipeline.db.pool().acquire().await?;
-    let users = staff::list(&mut conn).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
-    let tokens = staff::list_tokens(&mut conn).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let users = staff::list(&mut conn).await?;
+    let tokens = staff::list_tokens(&mut conn).await?;
     drop(conn);
     let dead = state.pipeline.queue.dead_letters(50).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
     let dead = dead

@@ -1,7 +1,6 @@
 //! The order list's filters as they arrive in a query string (staff pages, map, print, API),
 //! parsed into a checked `Filter`. Depot staff always see their own depot, whatever they ask.
 
-use meldeweg_workers::category::Category;
 use serde::Deserialize;
 
 use crate::db::order_board::{Filter, StatusFilter};
@@ -37,21 +36,7 @@ impl FilterQuery {
                 StatusFilter::Only(OrderStatus::parse(other).ok_or_else(|| format!("unknown status {other:?}"))?)
             }
         };
-        let category = given(&self.category)
-            .map(|id| Category::from_id(id).ok_or_else(|| format!("unknown category {id:?}")))
-            .transpose()?;
-        let district = given(&self.district)
-            .map(|id| match municipality.town.area.districts().iter().any(|d| d.id == id) {
-                true => Ok(id.to_string()),
-                false => Err(format!("unknown district {id:?}")),
-            })
-            .transpose()?;
-        let mut depot = given(&self.depot)
-            .map(|id| match municipality.routing.depots().iter().any(|d| d.id == id) {
-                true => Ok(id.to_string()),
-                false => Err(format!("unknown depot {id:?}")),
-            })
-            .transpose()?;
+        let (category, district, mut depot) = municipality.selection(&self.category, &self.district, &self.depot)?;
         if user.role == Role::Depot {
             depot = Some(user.depot.clone().unwrap_or_default());
         }

@@ -80,13 +80,13 @@ fn client(parts: &Parts, trusted: &[IpAddr]) -> String {
     peer.ip().to_string()
 }
 
-pub async fn submit(State(state): State<Arc<StaffState>>, parts: Parts, Form(form): Form<Credentials>) -> Response {
-    match try_login(&state, &parts, form).await {
-        Ok(response) | Err(response) => response,
-    }
-}
-
-async fn try_login(state: &StaffState, parts: &Parts, form: Credentials) -> Result<Response, Response> {
+/// A refused login is the form again with the reason (and its status); only trouble with the
+/// database is an error.
+pub async fn submit(
+    State(state): State<Arc<StaffState>>,
+    parts: Parts,
+    Form(form): Form<Credentials>,
+) -> Result<Response, AppError> {
     let email_text = form.email.unwrap_or_default();
     let refuse = |status: StatusCode, error: String| {
         let csrf = secrets::random_token();
@@ -100,28 +100,26 @@ async fn try_login(state: &StaffState, parts: &Parts, form: Credentials) -> Resu
         };
         (status, [set_cookie(LOGIN_COOKIE, Some(&csrf), state.secure_cookies)], page).into_response()
     };
-    let expected = cookie(parts, LOGIN_COOKIE);
+    let expected = cookie(&parts, LOGIN_COOKIE);
     match (expected, form.csrf) {
         (Some(expected), Some(sent)) if secrets::same(&expected, &sent) => {}
         _ => {
             let reason = "Das Formular ist abgelaufen. Bitte noch einmal anmelden.";
-            return Err(refuse(StatusCode::FORBIDDEN, reason.into()));
+            return Ok(refuse(StatusCode::FORBIDDEN, reason.into()));
         }
     }
     let Ok(email) = Email::parse(&email_text) else {
-        return Err(refuse(StatusCode::BAD_REQUEST, "Bitte eine E-Mail-Adresse eingeben.".into()));
+        return Ok(refuse(StatusCode::BAD_REQUEST, "Bitte eine E-Mail-Adresse eingeben.".into()));
     };
     let password_text = form.password.unwrap_or_default();
     let vault = &state.pipeline.vault;
     let account_key = vault.lookup_hash("login-account", email.as_str());
-    let client_key = vault.lookup_hash("login-client", &client(parts, &state.trusted_proxies));
+    let client_key = vault.lookup_hash("login-client", &client(&parts, &state.trusted_proxies));
     let now = now_ms();
     let window_ms = i64::from(state.settings.login_window_minutes) * 60_000;
-    let unavailable = |e: &dyn std::fmt::Display| AppError::Unavailable(e.to_string()).into_response();
-    let mut conn = state.pipeline.db.pool().acquire().await.map_err(|e| unavailable(&e))?;
-    let (by_account, by_client) = sessions::failures_since(&mut conn, &account_key, &client_key, now - window_ms)
-        .await
-        .map_err(|e| unavailable(&e))?;
+    let mut conn = state.pipeline.db.pool().acquire().await?;
+    let (by_account, by_client) =
+        sessions::failures_since(&mut conn, &account_key, &client_key, now - window_ms).await?;
     if by_account >= i64::from(state.settings.login_max_failures_per_account)
         || by_client >= i64::from(state.settings.login_max_failures_per_client)
     {
@@ -130,19 +128,19 @@ async fn try_login(state: &StaffState, parts: &Parts, form: Credentials) -> Resu
         let reason = format!(
             "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {minutes} Minuten oder wenden Sie sich an die Verwaltung."
         );
-        return Err(refuse(StatusCode::TOO_MANY_REQUESTS, reason));
+        return Ok(refuse(StatusCode::TOO_MANY_REQUESTS, reason));
     }
     // Counted as failed before the check, so attempts sent in parallel all count; a success
     // clears the account's failures below.
-    sessions::record_failure(&mut conn, &account_key, &client_key, now).await.map_err(|e| unavailable(&e))?;
-    let found = staff::for_login(&mut conn, &email).await.map_err(|e| unavailable(&e))?;
+    sessions::record_failure(&mut conn, &account_key, &client_key, now).await?;
+    let found = staff::for_login(&mut conn, &email).await?;
     drop(conn);
     let stored = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| password::decoy().to_string());
     // Each check takes ~19 MiB and a core for a moment: only a few at once.
     let waiting = tokio::time::timeout(Duration::from_secs(10), state.password_checks.clone().acquire_owned());
     let Ok(Ok(permit)) = waiting.await else {
         let reason = "Die Anmeldung ist gerade überlastet. Bitte in einer Minute noch einmal versuchen.";
-        return Err(refuse(StatusCode::SERVICE_UNAVAILABLE, reason.into()));
+        return Ok(refuse(StatusCode::SERVICE_UNAVAILABLE, reason.into()));
     };
     let matches = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -150,24 +148,22 @@ async fn try_login(state: &StaffState, parts: &Parts, form: Credentials) -> Resu
     })
     .await
     .unwrap_or(false);
-    let mut conn = state.pipeline.db.pool().acquire().await.map_err(|e| unavailable(&e))?;
+    let mut conn = state.pipeline.db.pool().acquire().await?;
     let user = match found {
         Some((user, _)) if matches && !user.disabled => user,
         _ => {
             tracing::info!("login failed");
             let reason = "E-Mail-Adresse oder Passwort stimmen nicht (oder das Konto ist gesperrt).";
-            return Err(refuse(StatusCode::UNAUTHORIZED, reason.into()));
+            return Ok(refuse(StatusCode::UNAUTHORIZED, reason.into()));
         }
     };
-    sessions::clear_failures(&mut conn, &account_key, now - window_ms).await.map_err(|e| unavailable(&e))?;
+    sessions::clear_failures(&mut conn, &account_key, now - window_ms).await?;
     let token = secrets::random_token();
     let csrf = secrets::random_token();
-    sessions::insert(&mut conn, &secrets::stored_hash(&token), user.id, &csrf, now)
-        .await
-        .map_err(|e| unavailable(&e))?;
+    sessions::insert(&mut conn, &secrets::stored_hash(&token), user.id, &csrf, now).await?;
     let idle_before = now - i64::from(state.settings.session_idle_minutes) * 60_000;
     let started_before = now - i64::from(state.settings.session_max_hours) * 3_600_000;
-    sessions::delete_expired(&mut conn, idle_before, started_before).await.map_err(|e| unavailable(&e))?;
+    sessions::delete_expired(&mut conn, idle_before, started_before).await?;
     tracing::info!(user = user.id, role = user.role.as_str(), "staff login");
     Ok((
         AppendHeaders([

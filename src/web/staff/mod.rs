@@ -61,7 +61,6 @@ pub struct StaffState {
     pub settings: StaffSettings,
     pub map: MapSettings,
     pub municipality: String,
-    pub public_base: String,
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
@@ -76,7 +75,6 @@ impl StaffState {
             settings: settings.staff.clone(),
             map: settings.map.clone(),
             municipality: settings.municipality.name.clone(),
-            public_base: settings.public_base().to_string(),
             secure_cookies: settings.public_url.starts_with("https://"),
             trusted_proxies: settings.http.trusted_proxies.clone(),
             password_checks: Arc::new(tokio::sync::Semaphore::new(2)),

@@ -8,7 +8,6 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use meldeweg_workers::category::Category;
@@ -184,22 +183,12 @@ async fn answer(state: &StaffState, staff: &Staff, number: &str, result: Result<
         Ok(()) => Redirect::to(&format!("/staff/orders/{number}?ok=1#top")).into_response(),
         Err(error @ (AppError::Unavailable(_) | AppError::NotFound(_))) => error.into_response(),
         Err(error) => {
-            let status = error_status(&error);
+            let status = error.status();
             match page(state, staff, number, false, Some(error.to_string())).await {
                 Ok(page) => (status, page).into_response(),
                 Err(_) => error.into_response(),
             }
         }
-    }
-}
-
-fn error_status(error: &AppError) -> StatusCode {
-    match error {
-        AppError::BadRequest(_) | AppError::UnsupportedMediaType(_) => StatusCode::BAD_REQUEST,
-        AppError::Forbidden(_) | AppError::Unauthorized(_) => StatusCode::FORBIDDEN,
-        AppError::Conflict(_) => StatusCode::CONFLICT,
-        AppError::NotFound(_) => StatusCode::NOT_FOUND,
-        AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
 

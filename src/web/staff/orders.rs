@@ -10,7 +10,7 @@ use axum::extract::{Query, State};
 use super::filters::FilterQuery;
 use super::session::Staff;
 use super::ui::Ui;
-use super::views::{category_choices, depot_choices, district_choices, urlencode, Choice, Frame, OrderView};
+use super::views::{category_choices, depot_choices, district_choices, query_string, Choice, Frame, OrderView};
 use super::StaffState;
 use crate::db::order_board::{self, Filter, OrderDetail};
 use crate::orders::status::OrderStatus;
@@ -54,19 +54,13 @@ fn options(state: &StaffState, staff: &Staff, ui: &Ui) -> Options {
 
 fn selected(query: &FilterQuery, filter: &Filter, shown: usize) -> Selected {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
-    let pairs = [
-        ("status", value(&query.status)),
-        ("category", value(&query.category)),
-        ("district", value(&query.district)),
-        ("depot", value(&query.depot)),
-        ("overdue", if filter.overdue { "1".into() } else { String::new() }),
-    ];
-    let query_string = pairs
-        .iter()
-        .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}={}", urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&");
+    let query_string = query_string(&[
+        ("status", query.status.as_deref()),
+        ("category", query.category.as_deref()),
+        ("district", query.district.as_deref()),
+        ("depot", query.depot.as_deref()),
+        ("overdue", filter.overdue.then_some("1")),
+    ]);
     Selected {
         status: value(&query.status),
         category: value(&query.category),
@@ -157,7 +151,7 @@ pub struct Sheet {
 
 impl Sheet {
     pub fn new(state: &StaffState, ui: &Ui, detail: OrderDetail) -> Self {
-        let url = format!("{}/staff/orders/{}", state.public_base, detail.row.number);
+        let url = format!("{}/staff/orders/{}", state.pipeline.public_base, detail.row.number);
         let qr_svg = qrcode::QrCode::new(url.as_bytes())
             .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(140, 140).quiet_zone(true).build())
             .unwrap_or_default();

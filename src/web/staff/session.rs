@@ -72,6 +72,12 @@ pub enum NotLoggedIn {
     Unavailable(AppError),
 }
 
+impl From<AppError> for NotLoggedIn {
+    fn from(error: AppError) -> Self {
+        NotLoggedIn::Unavailable(error)
+    }
+}
+
 impl IntoResponse for NotLoggedIn {
     fn into_response(self) -> Response {
         match self {
@@ -88,19 +94,18 @@ impl FromRequestParts<Arc<StaffState>> for Staff {
     async fn from_request_parts(parts: &mut Parts, state: &Arc<StaffState>) -> Result<Self, Self::Rejection> {
         let token = cookie(parts, SESSION_COOKIE).ok_or(NotLoggedIn::Missing)?;
         let session_hash = secrets::stored_hash(&token);
-        let unavailable = |e: &dyn std::fmt::Display| NotLoggedIn::Unavailable(AppError::Unavailable(e.to_string()));
-        let mut conn = state.pipeline.db.pool().acquire().await.map_err(|e| unavailable(&e))?;
-        let session = sessions::load(&mut conn, &session_hash).await.map_err(|e| unavailable(&e))?;
+        let mut conn = state.pipeline.db.pool().acquire().await.map_err(AppError::from)?;
+        let session = sessions::load(&mut conn, &session_hash).await.map_err(AppError::from)?;
         let session = session.ok_or(NotLoggedIn::Expired)?;
         let now = now_ms();
         let idle_ms = i64::from(state.settings.session_idle_minutes) * 60_000;
         let max_ms = i64::from(state.settings.session_max_hours) * 3_600_000;
         if now - session.last_seen_at > idle_ms || now - session.created_at > max_ms {
-            sessions::delete(&mut conn, &session_hash).await.map_err(|e| unavailable(&e))?;
+            sessions::delete(&mut conn, &session_hash).await.map_err(AppError::from)?;
             return Err(NotLoggedIn::Expired);
         }
         if now - session.last_seen_at > TOUCH_AFTER_MS {
-            sessions::touch(&mut conn, &session_hash, now).await.map_err(|e| unavailable(&e))?;
+            sessions::touch(&mut conn, &session_hash, now).await.map_err(AppError::from)?;
         }
         Ok(Staff { user: session.user, csrf: session.csrf_token, session_hash })
     }

@@ -11,7 +11,7 @@ use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::response::{IntoResponse, Response};
 
 use super::session::Staff;
-use super::views::{category_choices, depot_choices, district_choices, urlencode, Choice, Frame};
+use super::views::{category_choices, depot_choices, district_choices, query_string, Choice, Frame};
 use super::StaffState;
 use crate::staff::access::{self, Operation};
 use crate::staff::StaffUser;
@@ -173,21 +173,16 @@ pub struct StatsPage {
     centre: (f64, f64),
 }
 
-fn query_string(text: &StatsQueryText) -> String {
-    let pairs = [
-        ("from", &text.from),
-        ("to", &text.to),
-        ("category", &text.category),
-        ("district", &text.district),
-        ("depot", &text.depot),
-        ("channel", &text.channel),
-        ("priority", &text.priority),
-    ];
-    pairs
-        .iter()
-        .filter_map(|(k, v)| v.as_deref().filter(|v| !v.is_empty()).map(|v| format!("{k}={}", urlencode(v))))
-        .collect::<Vec<_>>()
-        .join("&")
+fn links(text: &StatsQueryText) -> String {
+    query_string(&[
+        ("from", text.from.as_deref()),
+        ("to", text.to.as_deref()),
+        ("category", text.category.as_deref()),
+        ("district", text.district.as_deref()),
+        ("depot", text.depot.as_deref()),
+        ("channel", text.channel.as_deref()),
+        ("priority", text.priority.as_deref()),
+    ])
 }
 
 pub async fn page(
@@ -199,7 +194,7 @@ pub async fn page(
     let frame = Frame::new(&state, &staff);
     let en = frame.ui.lang == "en";
     let categories = state.pipeline.municipality.town.classifier.categories();
-    let districts = state.pipeline.municipality.town.area.districts();
+    let municipality = &state.pipeline.municipality;
     let row = |label: String, b: &stats::Breakdown| Row {
         label,
         received: b.received,
@@ -212,9 +207,7 @@ pub async fn page(
     let by_district: Vec<Row> = statistics
         .by_district
         .iter()
-        .map(|b| {
-            row(districts.iter().find(|d| d.id == b.id).map(|d| d.name.clone()).unwrap_or_else(|| b.id.clone()), b)
-        })
+        .map(|b| row(municipality.district(&b.id).map(|d| d.name.clone()).unwrap_or_else(|| b.id.clone()), b))
         .collect();
     let sla = statistics
         .sla_by_priority
@@ -252,7 +245,7 @@ pub async fn page(
             Table { title: frame.ui.district, id: "by-district", rows: by_district },
         ],
         sla,
-        query: query_string(&text),
+        query: links(&text),
         categories: category_choices(&state, frame.ui),
         districts: district_choices(&state),
         depots: depot_choices(&state),

@@ -58,8 +58,8 @@ pub struct OrderView {
 impl OrderView {
     pub fn new(row: &OrderRow, ui: &Ui, state: &StaffState) -> Self {
         let categories = state.pipeline.municipality.town.classifier.categories();
-        let district = state.pipeline.municipality.town.area.districts().iter().find(|d| d.id == row.district);
-        let depot = state.pipeline.municipality.routing.depots().iter().find(|d| d.id == row.depot);
+        let district = state.pipeline.municipality.district(&row.district);
+        let depot = state.pipeline.municipality.depot(&row.depot);
         Self {
             number: row.number.clone(),
             category: ui.category(categories, &row.category).to_string(),
@@ -107,13 +107,22 @@ pub fn category_choices(state: &StaffState, ui: &Ui) -> Vec<Choice> {
         .collect()
 }
 
-/// Filter values are ids (letters, digits, `_`, `-`); anything else is percent-encoded.
-pub fn urlencode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => (b as char).to_string(),
-            other => format!("%{other:02X}"),
-        })
-        .collect()
+/// `name=value&…` of the given, non-empty values, for links that keep a page's filters.
+/// Values are ids and dates; anything beyond letters, digits, `_`, `-` and `.` is
+/// percent-encoded.
+pub fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
+    let encode = |value: &str| -> String {
+        value
+            .bytes()
+            .map(|b| match b {
+                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => (b as char).to_string(),
+                other => format!("%{other:02X}"),
+            })
+            .collect()
+    };
+    pairs
+        .iter()
+        .filter_map(|(name, value)| value.filter(|v| !v.is_empty()).map(|v| format!("{name}={}", encode(v))))
+        .collect::<Vec<_>>()
+        .join("&")
 }
