@@ -365,11 +365,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let started = std::time::Instant::now();
             let now = meldeweg::time::now_ms();
             let orders = meldeweg::demo::seed(&db, &municipality, &settings.sla, reports, days, seed, now).await?;
-            db.close().await;
             println!(
                 "{reports} reports and {orders} work orders over {days} days written in {:.1} s",
                 started.elapsed().as_secs_f64()
             );
+            let started = std::time::Instant::now();
+            meldeweg::stats::rollup::refresh(&db).await?;
+            db.close().await;
+            println!("statistics roll-ups built in {:.1} s", started.elapsed().as_secs_f64());
         }
         Command::User { command } => println!("{}", user_command(&settings, command).await?),
         Command::Token { command } => println!("{}", token_command(&settings, command).await?),

@@ -214,6 +214,7 @@ impl Application {
             crate::telemetry::spawn_upkeep(self.shutdown.clone());
         }
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
+        spawn_statistics_catch_up(self.services.db.clone(), &self.shutdown);
         tracing::info!(addr = %self.local_addr(), "listening");
         if let Some(metrics) = self.metrics {
             serve_metrics(metrics, &self.shutdown);
@@ -229,6 +230,22 @@ impl Application {
         self.services.db.close().await;
         served.map_err(StartupError::Serve)
     }
+}
+
+/// Builds the statistics roll-ups left to build (after an upgrade, a whole history) in the
+/// background, so the first statistics page does not wait for them.
+fn spawn_statistics_catch_up(db: Db, shutdown: &CancellationToken) {
+    let shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            built = crate::stats::rollup::refresh(&db) => match built {
+                Ok(0) => {}
+                Ok(buckets) => tracing::info!(buckets, "statistics roll-ups built"),
+                Err(error) => tracing::warn!(%error, "statistics roll-ups not built; the statistics page will build them"),
+            },
+            () = shutdown.cancelled() => {}
+        }
+    });
 }
 
 /// Runs only the workers until `shutdown` is cancelled (with /metrics on `metrics.listen`,

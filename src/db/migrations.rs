@@ -17,6 +17,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (6, "staff workflow", include_str!("../../migrations/sqlite/0006_staff_workflow.sql")),
     (7, "statistics indexes", include_str!("../../migrations/sqlite/0007_statistics_indexes.sql")),
     (8, "opening report index", include_str!("../../migrations/sqlite/0008_opening_report_index.sql")),
+    (9, "statistics rollups", include_str!("../../migrations/sqlite/0009_statistics_rollups.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -28,6 +29,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (6, "staff workflow", include_str!("../../migrations/postgres/0006_staff_workflow.sql")),
     (7, "statistics indexes", include_str!("../../migrations/postgres/0007_statistics_indexes.sql")),
     (8, "opening report index", include_str!("../../migrations/postgres/0008_opening_report_index.sql")),
+    (9, "statistics rollups", include_str!("../../migrations/postgres/0009_statistics_rollups.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

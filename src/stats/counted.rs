@@ -1,8 +1,8 @@
 //! What the figures are assembled from: counts and durations per group for one window, and
 //! the backlog at one instant. Two ways fill them — `from_rows` from the raw rows (the plain
-//! recomputation, kept as the reference) and `query` with the database doing the grouping (what
-//! the page uses: only a few hundred rows cross from the database instead of every report).
-//! A test checks both give the same figures on a seeded history.
+//! recomputation, kept as the reference) and `from_rollups` from the roll-ups (what the page
+//! uses: a few hundred packed rows instead of every report and order). A test checks both give
+//! the same figures on a seeded history, also after the lifecycle has changed it.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, Row};
 use super::figures::Sla;
 use super::filter::Filter;
 use super::load::{OrderRow, ReportRow};
+use super::rollup::{packed, BUCKET_HOURS, BUCKET_MS};
 use super::{StatsQuery, Window};
 use crate::db::Backend;
 use crate::orders::status::OrderStatus;
@@ -103,104 +104,171 @@ impl Counted {
         counted
     }
 
-    /// The same, grouped by the database. Without `detail` (the previous period) only what
-    /// the headline figures need: no hours, no cells.
-    pub async fn query(
+    /// The same for the window `current` (with detail) and `previous` (without), read from
+    /// the roll-ups: each group's entries of every bucket touching either window, packed by the
+    /// database as "bucket:entry,entry;bucket:…", each entry counted where its hour falls.
+    pub async fn from_rollups(
         conn: &mut AnyConnection,
         backend: Backend,
         query: &StatsQuery,
-        window: Window,
-        detail: bool,
-    ) -> sqlx::Result<Self> {
-        let mut counted = Counted::default();
-        let reports = Filter::reports(query);
-        let base = format!(
-            "FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
-             WHERE r.created_at >= $1 AND r.created_at < $2{}",
-            reports.sql
-        );
-        let hour = "r.created_at / 3600000";
-        let by_hour = format!("SELECT {hour} AS k, COUNT(*) AS n {base} GROUP BY {hour}");
-        for row in reports.run_if(detail, conn, &by_hour, window).await? {
-            counted.received_by_hour.insert(row.try_get("k")?, count(&row)?);
-        }
-        let grouped = format!("SELECT r.category, r.district, r.order_link, COUNT(*) AS n {base} GROUP BY r.category, r.district, r.order_link");
-        for row in reports.run(conn, &grouped, window).await? {
-            let key = (row.try_get("category")?, row.try_get("district")?, row.try_get("order_link")?);
-            counted.reports.insert(key, count(&row)?);
-        }
-        let floor = |column: &str| match backend {
-            Backend::Postgres => format!("CAST(FLOOR({column} / 0.002) AS BIGINT)"),
-            // CAST truncates towards zero; one less for negative values that are not whole.
-            Backend::Sqlite => {
-                format!("(CAST({column} / 0.002 AS INTEGER) - ({column} / 0.002 < CAST({column} / 0.002 AS INTEGER)))")
+        current: Window,
+        previous: Window,
+    ) -> sqlx::Result<(Self, Self)> {
+        // [current, previous]
+        let mut counted = [Counted::default(), Counted::default()];
+        let filter = Filter::rollups(query);
+        let buckets =
+            Window { start: previous.start.min(current.start) / BUCKET_MS, end: (current.end - 1) / BUCKET_MS };
+        let slot = |hour: i64| {
+            let at = hour * HOUR_MS;
+            if current.contains(at) {
+                Some(0)
+            } else if previous.contains(at) {
+                Some(1)
+            } else {
+                None
             }
         };
-        let (lat, lon) = (floor("r.lat"), floor("r.lon"));
-        let cells = format!("SELECT {lat} AS la, {lon} AS lo, COUNT(*) AS n {base} GROUP BY {lat}, {lon}");
-        for row in reports.run_if(detail, conn, &cells, window).await? {
-            counted.cells.insert((row.try_get("la")?, row.try_get("lo")?), count(&row)?);
-        }
-
-        let orders = Filter::orders(query);
-        let opened = format!(
-            "SELECT o.category, o.district, COUNT(*) AS n FROM work_orders o
-             WHERE o.status <> 'merged' AND o.created_at >= $1 AND o.created_at < $2{} GROUP BY o.category, o.district",
-            orders.sql
+        let entries = packed(backend, "bucket || ':' || entries", ';');
+        let reports = format!(
+            "SELECT category, district, link, {entries} AS e FROM stat_reports
+             WHERE bucket >= $1 AND bucket <= $2{} GROUP BY category, district, link",
+            filter.sql
         );
-        for row in orders.run(conn, &opened, window).await? {
-            counted.opened.insert((row.try_get("category")?, row.try_get("district")?), count(&row)?);
-        }
-        let packed = |expression: &str| match backend {
-            Backend::Postgres => format!("STRING_AGG(CAST({expression} AS TEXT), ',')"),
-            Backend::Sqlite => format!("GROUP_CONCAT({expression}, ',')"),
-        };
-        let accepted = format!(
-            "SELECT {} AS d FROM work_orders o
-             WHERE o.status <> 'merged' AND o.accepted_at >= $1 AND o.accepted_at < $2{}",
-            packed("o.accepted_at - o.created_at"),
-            orders.sql
-        );
-        for row in orders.run(conn, &accepted, window).await? {
-            counted.acceptance.extend(unpack(row.try_get("d")?));
-        }
-        counted.acceptance.sort_unstable();
-        let done = format!(
-            "SELECT o.category, o.district, o.priority, {} AS d, COUNT(*) AS n,
-                    SUM(CASE WHEN o.due_at IS NOT NULL AND o.done_at <= o.due_at THEN 1 ELSE 0 END) AS on_time
-             FROM work_orders o WHERE o.status = 'done' AND o.done_at >= $1 AND o.done_at < $2{}
-             GROUP BY o.category, o.district, o.priority",
-            packed("o.done_at - o.created_at"),
-            orders.sql
-        );
-        for row in orders.run(conn, &done, window).await? {
-            let mut durations = unpack(row.try_get("d")?);
-            durations.sort_unstable();
-            let on_time: i64 = row.try_get("on_time")?;
-            let group = DoneGroup { durations, sla: Sla { done: count(&row)?, on_time: on_time as u64 } };
-            counted.done.insert((row.try_get("category")?, row.try_get("district")?, row.try_get("priority")?), group);
-        }
-        let done_hours = format!(
-            "SELECT o.done_at / 3600000 AS k, COUNT(*) AS n FROM work_orders o
-             WHERE o.status = 'done' AND o.done_at >= $1 AND o.done_at < $2{} GROUP BY o.done_at / 3600000",
-            orders.sql
-        );
-        for row in orders.run_if(detail, conn, &done_hours, window).await? {
-            counted.done_by_hour.insert(row.try_get("k")?, count(&row)?);
-        }
-        let closed = format!(
-            "SELECT o.status, COUNT(*) AS n FROM work_orders o
-             WHERE o.status IN ('rejected', 'forwarded') AND o.closed_at >= $1 AND o.closed_at < $2{} GROUP BY o.status",
-            orders.sql
-        );
-        for row in orders.run(conn, &closed, window).await? {
-            match row.try_get::<String, _>("status")?.as_str() {
-                "rejected" => counted.rejected = count(&row)?,
-                _ => counted.forwarded = count(&row)?,
+        for row in filter.run(conn, &reports, buckets).await? {
+            let key: ReportKey =
+                (given(row.try_get("category")?), given(row.try_get("district")?), given(row.try_get("link")?));
+            let packed: Option<String> = row.try_get("e")?;
+            let mut reports = [0u64; 2];
+            each_entry(packed.as_deref().unwrap_or_default(), |hour, numbers| {
+                let Some(i) = slot(hour) else { return Ok(()) };
+                reports[i] += 1;
+                if i == 0 {
+                    let &[lat, lon] = numbers else { return Err(malformed("report entry")) };
+                    let into = &mut counted[0];
+                    *into.received_by_hour.entry(hour).or_default() += 1;
+                    *into.cells.entry((lat, lon)).or_default() += 1;
+                }
+                Ok(())
+            })?;
+            for (into, n) in counted.iter_mut().zip(reports).filter(|(_, n)| *n > 0) {
+                *into.reports.entry(key.clone()).or_default() += n;
             }
         }
-        Ok(counted)
+        let orders = format!(
+            "SELECT event, category, district, priority, {entries} AS e FROM stat_orders
+             WHERE bucket >= $1 AND bucket <= $2{} GROUP BY event, category, district, priority",
+            filter.sql
+        );
+        for row in filter.run(conn, &orders, buckets).await? {
+            let event: String = row.try_get("event")?;
+            let (category, district, priority): (String, String, String) =
+                (row.try_get("category")?, row.try_get("district")?, row.try_get("priority")?);
+            let packed: Option<String> = row.try_get("e")?;
+            let mut opened = [0u64; 2];
+            let mut done = [DoneGroup::default(), DoneGroup::default()];
+            each_entry(packed.as_deref().unwrap_or_default(), |hour, numbers| {
+                let Some(i) = slot(hour) else { return Ok(()) };
+                let into = &mut counted[i];
+                match (event.as_str(), numbers) {
+                    ("opened", []) => opened[i] += 1,
+                    ("accepted", &[duration]) => into.acceptance.push(duration),
+                    ("done", &[duration, on_time]) => {
+                        done[i].durations.push(duration);
+                        done[i].sla.done += 1;
+                        done[i].sla.on_time += u64::from(on_time == 1);
+                        if i == 0 {
+                            *into.done_by_hour.entry(hour).or_default() += 1;
+                        }
+                    }
+                    ("rejected", []) => into.rejected += 1,
+                    ("forwarded", []) => into.forwarded += 1,
+                    (other, _) => return Err(malformed(other)),
+                }
+                Ok(())
+            })?;
+            for ((into, opened), done) in counted.iter_mut().zip(opened).zip(done) {
+                if opened > 0 {
+                    *into.opened.entry((category.clone(), district.clone())).or_default() += opened;
+                }
+                if done.sla.done > 0 {
+                    let group = into.done.entry((category.clone(), district.clone(), priority.clone())).or_default();
+                    group.durations.extend(done.durations);
+                    group.sla.done += done.sla.done;
+                    group.sla.on_time += done.sla.on_time;
+                }
+            }
+        }
+        for into in &mut counted {
+            into.acceptance.sort_unstable();
+            for group in into.done.values_mut() {
+                group.durations.sort_unstable();
+            }
+        }
+        let [current, previous] = counted;
+        Ok((current, previous))
     }
+}
+
+/// A roll-up's '' back to a missing value.
+fn given(value: String) -> Option<String> {
+    (!value.is_empty()).then_some(value)
+}
+
+fn malformed(text: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("malformed statistics roll-up entry {text:?}").into())
+}
+
+/// Calls `f` with (absolute hour, the entry's other numbers) for every entry of
+/// "bucket:entry,entry;bucket:…" where an entry is "hour.number.number…". One pass over the
+/// bytes: a year of entries is a few million numbers.
+fn each_entry(packed: &str, mut f: impl FnMut(i64, &[i64]) -> sqlx::Result<()>) -> sqlx::Result<()> {
+    // Inside a bucket's entries (after its "bucket:", before the next ';').
+    let mut first_hour = None;
+    let mut fields = [0i64; 3];
+    let mut count = 0;
+    let (mut value, mut negative, mut digits) = (0i64, false, 0);
+    let bytes = packed.as_bytes();
+    for (i, &byte) in bytes.iter().enumerate() {
+        match byte {
+            b'0'..=b'9' => {
+                value = value
+                    .checked_mul(10)
+                    .and_then(|v| v.checked_add(i64::from(byte - b'0')))
+                    .ok_or_else(|| malformed(packed))?;
+                digits += 1;
+            }
+            b'-' if digits == 0 && !negative => negative = true,
+            b'.' | b',' | b';' | b':' if digits > 0 => {
+                let number = if negative { -value } else { value };
+                (value, negative, digits) = (0, false, 0);
+                if byte == b':' {
+                    if first_hour.is_some() {
+                        return Err(malformed(packed));
+                    }
+                    first_hour = Some(number * BUCKET_HOURS);
+                    continue;
+                }
+                *fields.get_mut(count).ok_or_else(|| malformed(packed))? = number;
+                count += 1;
+                if byte != b'.' {
+                    f(first_hour.ok_or_else(|| malformed(packed))? + fields[0], &fields[1..count])?;
+                    count = 0;
+                }
+                if byte == b';' {
+                    first_hour = None;
+                }
+            }
+            _ => return Err(malformed(&packed[i.saturating_sub(20)..(i + 20).min(packed.len())])),
+        }
+    }
+    if digits > 0 {
+        *fields.get_mut(count).ok_or_else(|| malformed(packed))? = if negative { -value } else { value };
+        f(first_hour.ok_or_else(|| malformed(packed))? + fields[0], &fields[1..=count])?;
+    } else if count > 0 || negative {
+        return Err(malformed(packed));
+    }
+    Ok(())
 }
 
 impl Backlog {
@@ -215,22 +283,28 @@ impl Backlog {
         backlog
     }
 
+    /// Orders open at `as_of`: those never closed (through the partial index of open orders)
+    /// and those closed since, taken first, then filtered.
     pub async fn query(conn: &mut AnyConnection, query: &StatsQuery, as_of: i64) -> sqlx::Result<Self> {
         let orders = Filter::orders(query);
-        let open = format!(
-            "FROM work_orders o WHERE o.status <> 'merged' AND o.created_at < $1
-             AND (o.closed_at IS NULL OR o.closed_at >= $2){}",
-            orders.sql
-        );
+        let open = |key: &str| {
+            format!(
+                "WITH open AS MATERIALIZED (
+                     SELECT * FROM work_orders WHERE closed_at IS NULL AND status <> 'merged' AND created_at < $1
+                     UNION ALL
+                     SELECT * FROM work_orders WHERE closed_at >= $2 AND status <> 'merged' AND created_at < $1)
+                 SELECT {key} AS k, COUNT(*) AS n FROM open o WHERE {key} IS NOT NULL{} GROUP BY {key}",
+                orders.sql
+            )
+        };
         let window = Window { start: as_of, end: as_of };
         let mut backlog = Backlog::default();
-        let age = format!("($1 - o.created_at) / {DAY_MS}");
-        for row in orders.run(conn, &format!("SELECT {age} AS k, COUNT(*) AS n {open} GROUP BY {age}"), window).await? {
+        let age = open(&format!("($1 - o.created_at) / {DAY_MS}"));
+        for row in orders.run(conn, &age, window).await? {
             backlog.by_age_days.insert(row.try_get("k")?, count(&row)?);
         }
-        let addresses = format!("SELECT o.address, COUNT(*) AS n {open} AND o.address IS NOT NULL GROUP BY o.address");
-        for row in orders.run(conn, &addresses, window).await? {
-            backlog.by_address.insert(row.try_get("address")?, count(&row)?);
+        for row in orders.run(conn, &open("o.address"), window).await? {
+            backlog.by_address.insert(row.try_get("k")?, count(&row)?);
         }
         Ok(backlog)
     }
@@ -240,6 +314,28 @@ fn count(row: &sqlx::any::AnyRow) -> sqlx::Result<u64> {
     Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
 }
 
-fn unpack(packed: Option<String>) -> Vec<i64> {
-    packed.unwrap_or_default().split(',').filter_map(|v| v.trim().parse().ok()).collect()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entries(packed: &str) -> sqlx::Result<Vec<(i64, Vec<i64>)>> {
+        let mut seen = Vec::new();
+        each_entry(packed, |hour, numbers| {
+            seen.push((hour, numbers.to_vec()));
+            Ok(())
+        })?;
+        Ok(seen)
+    }
+
+    #[test]
+    fn packed_entries_are_read_with_their_absolute_hours() {
+        assert_eq!(entries("").unwrap(), []);
+        assert_eq!(
+            entries("2:0.25966.-3,167;3:5.12.1").unwrap(),
+            [(336, vec![25966, -3]), (503, vec![]), (509, vec![12, 1])]
+        );
+        for bad in ["2", "2:1.", "2:1..2", "x:1", "2:1.2.3.4", "2:--1", "1:2:3", "2:99999999999999999999"] {
+            assert!(entries(bad).is_err(), "{bad:?}");
+        }
+    }
 }

@@ -37,25 +37,21 @@ impl Filter {
         filter.add("o.depot = ?", query.depot.as_deref());
         filter.add("o.priority = ?", query.priority.map(|p| p.as_str()));
         filter.add(
-            "o.id IN (SELECT f.work_order_id FROM reports f WHERE f.order_link = 'opened' AND f.channel = ?)",
+            "EXISTS (SELECT 1 FROM reports f WHERE f.work_order_id = o.id AND f.order_link = 'opened' AND f.channel = ?)",
             query.channel.as_deref(),
         );
         filter
     }
 
-    /// `run`, or nothing when `wanted` is false.
-    pub async fn run_if(
-        &self,
-        wanted: bool,
-        conn: &mut AnyConnection,
-        sql: &str,
-        window: Window,
-    ) -> sqlx::Result<Vec<sqlx::any::AnyRow>> {
-        if wanted {
-            self.run(conn, sql, window).await
-        } else {
-            Ok(Vec::new())
-        }
+    /// The same filters on the roll-ups' columns (migration 0009).
+    pub fn rollups(query: &StatsQuery) -> Self {
+        let mut filter = Filter { sql: String::new(), values: Vec::new() };
+        filter.add("category = ?", query.category.map(|c| c.id()));
+        filter.add("district = ?", query.district.as_deref());
+        filter.add("depot = ?", query.depot.as_deref());
+        filter.add("channel = ?", query.channel.as_deref());
+        filter.add("priority = ?", query.priority.map(|p| p.as_str()));
+        filter
     }
 
     pub async fn run(

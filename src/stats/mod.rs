@@ -1,6 +1,6 @@
 //! Resolution statistics for managers: how many reports, how fast they are fixed, where it is
-//! slow. `compute` derives every figure from the raw rows (reports and work orders) for a
-//! period of Berlin calendar days and optional filters; the page, `/stats.csv` and
+//! slow. `compute` derives every figure from the roll-ups of the raw rows (reports and work
+//! orders) for a period of Berlin calendar days and optional filters; the page, `/stats.csv` and
 //! `/api/v1/stats` all show its result, so they cannot disagree. The definitions shown on the
 //! page are in `DEFINITIONS`.
 
@@ -8,6 +8,7 @@ mod counted;
 pub mod figures;
 mod filter;
 mod load;
+pub mod rollup;
 
 use std::collections::BTreeMap;
 
@@ -17,7 +18,7 @@ use meldeweg_workers::classify::Priority;
 use serde::{Deserialize, Serialize};
 use sqlx::AnyConnection;
 
-use crate::db::Backend;
+use crate::db::{Db, DbError};
 use crate::time::{berlin_civil_date, berlin_iso_week, berlin_midnight};
 use crate::town::Municipality;
 use counted::{Backlog, Counted, ReportKey, CELL_DEGREES};
@@ -194,18 +195,15 @@ const MAX_HOTSPOTS: usize = 2000;
 const TOP_STREETS: usize = 10;
 const HOUR_MS: i64 = 3_600_000;
 
-/// Every figure for `query` as of `now`, grouped by the database (what the pages use).
-pub async fn compute(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    query: &StatsQuery,
-    now: i64,
-) -> Result<Statistics, sqlx::Error> {
+/// Every figure for `query` as of `now`, from the roll-ups (what the pages use): first the
+/// buckets changed since the last time are rebuilt.
+pub async fn compute(db: &Db, query: &StatsQuery, now: i64) -> Result<Statistics, DbError> {
+    rollup::refresh(db).await?;
+    let mut conn = db.pool().acquire().await?;
     let window = query.window();
-    let previous_query = query.previous();
-    let current = Counted::query(conn, backend, query, window, true).await?;
-    let previous = Counted::query(conn, backend, &previous_query, previous_query.window(), false).await?;
-    let backlog = Backlog::query(conn, query, window.end.min(now)).await?;
+    let previous = query.previous().window();
+    let (current, previous) = Counted::from_rollups(&mut conn, db.backend(), query, window, previous).await?;
+    let backlog = Backlog::query(&mut conn, query, window.end.min(now)).await?;
     Ok(assemble(query, current, previous, backlog))
 }
 

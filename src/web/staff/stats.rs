@@ -28,8 +28,7 @@ pub async fn figures(
     access::check(&user.grant(), Operation::Statistics, None).map_err(|r| AppError::Forbidden(r.into()))?;
     let now = now_ms();
     let query = text.parse(&state.municipality, stats::today(now)).map_err(AppError::BadRequest)?;
-    let mut conn = state.db.pool().acquire().await?;
-    Ok(stats::compute(&mut conn, state.db.backend(), &query, now).await?)
+    Ok(stats::compute(&state.db, &query, now).await?)
 }
 
 /// "3,5 h" below two days, "4,2 Tage" from then on; "–" for none.
