@@ -93,10 +93,7 @@ BEGIN
         PERFORM stat_mark(OLD.closed_at);
     END IF;
     IF TG_OP <> 'DELETE' THEN
-        PERFORM stat_mark(NEW.created_at);
-        PERFORM stat_mark(NEW.accepted_at);
-        PERFORM stat_mark(NEW.done_at);
-        PERFORM stat_mark(NEW.closed_at);
+        PERFORM stat_mark_order(NEW.id);
     END IF;
     -- A report's depot is its order's.
     IF TG_OP = 'UPDATE' AND OLD.depot IS DISTINCT FROM NEW.depot THEN

@@ -53,45 +53,34 @@ CREATE TABLE stat_dirty (bucket INTEGER PRIMARY KEY);
 CREATE TABLE stat_state (id INTEGER PRIMARY KEY CHECK (id = 1), rebuilt_at INTEGER);
 INSERT INTO stat_state (id, rebuilt_at) VALUES (1, NULL);
 
+-- Every event time of every work order, for marking the buckets of an order.
+CREATE VIEW stat_order_times (id, t) AS
+    SELECT id, created_at FROM work_orders
+    UNION ALL SELECT id, accepted_at FROM work_orders WHERE accepted_at IS NOT NULL
+    UNION ALL SELECT id, done_at FROM work_orders WHERE done_at IS NOT NULL
+    UNION ALL SELECT id, closed_at FROM work_orders WHERE closed_at IS NOT NULL;
+
+-- A report's bucket, and its order's (the order's figures carry the channel of the report
+-- that opened it).
 CREATE TRIGGER stat_reports_inserted AFTER INSERT ON reports BEGIN
     INSERT OR IGNORE INTO stat_dirty (bucket) VALUES (NEW.created_at / 604800000);
-    INSERT OR IGNORE INTO stat_dirty (bucket)
-        SELECT t / 604800000 FROM (
-            SELECT created_at AS t FROM work_orders WHERE id = NEW.work_order_id
-            UNION SELECT accepted_at FROM work_orders WHERE id = NEW.work_order_id
-            UNION SELECT done_at FROM work_orders WHERE id = NEW.work_order_id
-            UNION SELECT closed_at FROM work_orders WHERE id = NEW.work_order_id)
-        WHERE t IS NOT NULL;
+    INSERT OR IGNORE INTO stat_dirty (bucket) SELECT t / 604800000 FROM stat_order_times WHERE id = NEW.work_order_id;
 END;
 
 CREATE TRIGGER stat_reports_updated
 AFTER UPDATE OF created_at, category, district, channel, priority, lat, lon, work_order_id, order_link ON reports BEGIN
     INSERT OR IGNORE INTO stat_dirty (bucket) VALUES (OLD.created_at / 604800000), (NEW.created_at / 604800000);
     INSERT OR IGNORE INTO stat_dirty (bucket)
-        SELECT t / 604800000 FROM (
-            SELECT created_at AS t FROM work_orders WHERE id IN (OLD.work_order_id, NEW.work_order_id)
-            UNION SELECT accepted_at FROM work_orders WHERE id IN (OLD.work_order_id, NEW.work_order_id)
-            UNION SELECT done_at FROM work_orders WHERE id IN (OLD.work_order_id, NEW.work_order_id)
-            UNION SELECT closed_at FROM work_orders WHERE id IN (OLD.work_order_id, NEW.work_order_id))
-        WHERE t IS NOT NULL;
+        SELECT t / 604800000 FROM stat_order_times WHERE id IN (OLD.work_order_id, NEW.work_order_id);
 END;
 
 CREATE TRIGGER stat_reports_deleted AFTER DELETE ON reports BEGIN
     INSERT OR IGNORE INTO stat_dirty (bucket) VALUES (OLD.created_at / 604800000);
-    INSERT OR IGNORE INTO stat_dirty (bucket)
-        SELECT t / 604800000 FROM (
-            SELECT created_at AS t FROM work_orders WHERE id = OLD.work_order_id
-            UNION SELECT accepted_at FROM work_orders WHERE id = OLD.work_order_id
-            UNION SELECT done_at FROM work_orders WHERE id = OLD.work_order_id
-            UNION SELECT closed_at FROM work_orders WHERE id = OLD.work_order_id)
-        WHERE t IS NOT NULL;
+    INSERT OR IGNORE INTO stat_dirty (bucket) SELECT t / 604800000 FROM stat_order_times WHERE id = OLD.work_order_id;
 END;
 
 CREATE TRIGGER stat_orders_inserted AFTER INSERT ON work_orders BEGIN
-    INSERT OR IGNORE INTO stat_dirty (bucket)
-        SELECT t / 604800000 FROM (
-            SELECT NEW.created_at AS t UNION SELECT NEW.accepted_at UNION SELECT NEW.done_at UNION SELECT NEW.closed_at)
-        WHERE t IS NOT NULL;
+    INSERT OR IGNORE INTO stat_dirty (bucket) SELECT t / 604800000 FROM stat_order_times WHERE id = NEW.id;
 END;
 
 CREATE TRIGGER stat_orders_updated
@@ -99,9 +88,9 @@ AFTER UPDATE OF created_at, status, category, district, depot, priority, due_at,
 ON work_orders BEGIN
     INSERT OR IGNORE INTO stat_dirty (bucket)
         SELECT t / 604800000 FROM (
-            SELECT OLD.created_at AS t UNION SELECT OLD.accepted_at UNION SELECT OLD.done_at UNION SELECT OLD.closed_at
-            UNION SELECT NEW.created_at UNION SELECT NEW.accepted_at UNION SELECT NEW.done_at UNION SELECT NEW.closed_at)
+            SELECT OLD.created_at AS t UNION SELECT OLD.accepted_at UNION SELECT OLD.done_at UNION SELECT OLD.closed_at)
         WHERE t IS NOT NULL;
+    INSERT OR IGNORE INTO stat_dirty (bucket) SELECT t / 604800000 FROM stat_order_times WHERE id = NEW.id;
     -- A report's depot is its order's.
     INSERT OR IGNORE INTO stat_dirty (bucket)
         SELECT created_at / 604800000 FROM reports WHERE work_order_id = NEW.id AND OLD.depot IS NOT NEW.depot;
@@ -116,8 +105,4 @@ END;
 
 -- Everything recorded so far is rolled up on the first rebuild.
 INSERT OR IGNORE INTO stat_dirty (bucket) SELECT created_at / 604800000 FROM reports;
-INSERT OR IGNORE INTO stat_dirty (bucket)
-    SELECT t / 604800000 FROM (
-        SELECT created_at AS t FROM work_orders UNION SELECT accepted_at FROM work_orders
-        UNION SELECT done_at FROM work_orders UNION SELECT closed_at FROM work_orders)
-    WHERE t IS NOT NULL;
+INSERT OR IGNORE INTO stat_dirty (bucket) SELECT t / 604800000 FROM stat_order_times;

@@ -117,8 +117,8 @@ impl Counted {
         // [current, previous]
         let mut counted = [Counted::default(), Counted::default()];
         let filter = Filter::rollups(query);
-        let buckets =
-            Window { start: previous.start.min(current.start) / BUCKET_MS, end: (current.end - 1) / BUCKET_MS };
+        // The first and last bucket touching either window.
+        let buckets = (previous.start.min(current.start) / BUCKET_MS, (current.end - 1) / BUCKET_MS);
         let slot = |hour: i64| {
             let at = hour * HOUR_MS;
             if current.contains(at) {
@@ -297,13 +297,12 @@ impl Backlog {
                 orders.sql
             )
         };
-        let window = Window { start: as_of, end: as_of };
         let mut backlog = Backlog::default();
         let age = open(&format!("($1 - o.created_at) / {DAY_MS}"));
-        for row in orders.run(conn, &age, window).await? {
+        for row in orders.run(conn, &age, (as_of, as_of)).await? {
             backlog.by_age_days.insert(row.try_get("k")?, count(&row)?);
         }
-        for row in orders.run(conn, &open("o.address"), window).await? {
+        for row in orders.run(conn, &open("o.address"), (as_of, as_of)).await? {
             backlog.by_address.insert(row.try_get("k")?, count(&row)?);
         }
         Ok(backlog)

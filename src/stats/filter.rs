@@ -3,7 +3,7 @@
 
 use sqlx::AnyConnection;
 
-use super::{StatsQuery, Window};
+use super::StatsQuery;
 
 /// The request's filters as SQL after `$1` and `$2`, with their values.
 pub struct Filter {
@@ -20,47 +20,54 @@ impl Filter {
         }
     }
 
+    /// The filters on reports (a report's depot is its order's).
     pub fn reports(query: &StatsQuery) -> Self {
-        let mut filter = Filter { sql: String::new(), values: Vec::new() };
-        filter.add("r.category = ?", query.category.map(|c| c.id()));
-        filter.add("r.district = ?", query.district.as_deref());
-        filter.add("r.channel = ?", query.channel.as_deref());
-        filter.add("r.priority = ?", query.priority.map(|p| p.as_str()));
-        filter.add("o.depot = ?", query.depot.as_deref());
-        filter
+        Self::of(query, ["r.category = ?", "r.district = ?", "o.depot = ?", "r.channel = ?", "r.priority = ?"])
     }
 
+    /// The filters on work orders (the channel is that of the report that opened the order).
     pub fn orders(query: &StatsQuery) -> Self {
-        let mut filter = Filter { sql: String::new(), values: Vec::new() };
-        filter.add("o.category = ?", query.category.map(|c| c.id()));
-        filter.add("o.district = ?", query.district.as_deref());
-        filter.add("o.depot = ?", query.depot.as_deref());
-        filter.add("o.priority = ?", query.priority.map(|p| p.as_str()));
-        filter.add(
-            "EXISTS (SELECT 1 FROM reports f WHERE f.work_order_id = o.id AND f.order_link = 'opened' AND f.channel = ?)",
-            query.channel.as_deref(),
-        );
-        filter
+        Self::of(
+            query,
+            [
+                "o.category = ?",
+                "o.district = ?",
+                "o.depot = ?",
+                "EXISTS (SELECT 1 FROM reports f WHERE f.work_order_id = o.id AND f.order_link = 'opened' AND f.channel = ?)",
+                "o.priority = ?",
+            ],
+        )
     }
 
-    /// The same filters on the roll-ups' columns (migration 0009).
+    /// The filters on the roll-ups' columns (migration 0009).
     pub fn rollups(query: &StatsQuery) -> Self {
+        Self::of(query, ["category = ?", "district = ?", "depot = ?", "channel = ?", "priority = ?"])
+    }
+
+    /// `clauses` for category, district, depot, channel and priority, each with `?` for its value.
+    fn of(query: &StatsQuery, clauses: [&str; 5]) -> Self {
+        let values = [
+            query.category.map(|c| c.id()),
+            query.district.as_deref(),
+            query.depot.as_deref(),
+            query.channel.as_deref(),
+            query.priority.map(|p| p.as_str()),
+        ];
         let mut filter = Filter { sql: String::new(), values: Vec::new() };
-        filter.add("category = ?", query.category.map(|c| c.id()));
-        filter.add("district = ?", query.district.as_deref());
-        filter.add("depot = ?", query.depot.as_deref());
-        filter.add("channel = ?", query.channel.as_deref());
-        filter.add("priority = ?", query.priority.map(|p| p.as_str()));
+        for (clause, value) in clauses.into_iter().zip(values) {
+            filter.add(clause, value);
+        }
         filter
     }
 
+    /// Runs `sql` with `bounds` as `$1` and `$2` and the filters' values after them.
     pub async fn run(
         &self,
         conn: &mut AnyConnection,
         sql: &str,
-        window: Window,
+        bounds: (i64, i64),
     ) -> sqlx::Result<Vec<sqlx::any::AnyRow>> {
-        let mut statement = sqlx::query(sql).bind(window.start).bind(window.end);
+        let mut statement = sqlx::query(sql).bind(bounds.0).bind(bounds.1);
         for value in &self.values {
             statement = statement.bind(value);
         }

@@ -51,7 +51,7 @@ pub async fn reports(conn: &mut AnyConnection, query: &StatsQuery, window: Windo
          WHERE r.created_at >= $1 AND r.created_at < $2{}",
         filters.sql
     );
-    let rows = filters.run(conn, &sql, window).await?;
+    let rows = filters.run(conn, &sql, (window.start, window.end)).await?;
     rows.iter()
         .map(|row| {
             Ok(ReportRow {
@@ -79,7 +79,7 @@ pub async fn orders(conn: &mut AnyConnection, query: &StatsQuery, start: i64, en
                 OR o.done_at >= $1){}",
         filters.sql
     );
-    let rows = filters.run(conn, &sql, Window { start, end }).await?;
+    let rows = filters.run(conn, &sql, (start, end)).await?;
     rows.iter()
         .map(|row| {
             let status: String = row.try_get("status")?;
