@@ -18,6 +18,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (7, "statistics indexes", include_str!("../../migrations/sqlite/0007_statistics_indexes.sql")),
     (8, "opening report index", include_str!("../../migrations/sqlite/0008_opening_report_index.sql")),
     (9, "statistics rollups", include_str!("../../migrations/sqlite/0009_statistics_rollups.sql")),
+    (10, "statistics buckets", include_str!("../../migrations/sqlite/0010_statistics_buckets.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -30,6 +31,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (7, "statistics indexes", include_str!("../../migrations/postgres/0007_statistics_indexes.sql")),
     (8, "opening report index", include_str!("../../migrations/postgres/0008_opening_report_index.sql")),
     (9, "statistics rollups", include_str!("../../migrations/postgres/0009_statistics_rollups.sql")),
+    (10, "statistics buckets", include_str!("../../migrations/postgres/0010_statistics_buckets.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

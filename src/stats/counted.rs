@@ -1,19 +1,19 @@
 //! What the figures are assembled from: counts and durations per group for one window, and
 //! the backlog at one instant. Two ways fill them — `from_rows` from the raw rows (the plain
 //! recomputation, kept as the reference) and `from_rollups` from the roll-ups (what the page
-//! uses: a few hundred packed rows instead of every report and order). A test checks both give
+//! uses: one packed row per week instead of every report and order). A test checks both give
 //! the same figures on a seeded history, also after the lifecycle has changed it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use sqlx::{AnyConnection, Row};
 
+use super::entries::{Malformed, Reader};
 use super::figures::Sla;
 use super::filter::Filter;
 use super::load::{OrderRow, ReportRow};
-use super::rollup::{packed, BUCKET_HOURS, BUCKET_MS};
+use super::rollup::{Event, BUCKET_HOURS, BUCKET_MS, EVENTS, ORDER_FIELDS, REPORT_FIELDS};
 use super::{StatsQuery, Window};
-use crate::db::Backend;
 use crate::orders::status::OrderStatus;
 
 const HOUR_MS: i64 = 3_600_000;
@@ -97,178 +97,165 @@ impl Counted {
                 }
             }
         }
-        counted.acceptance.sort_unstable();
-        for group in counted.done.values_mut() {
-            group.durations.sort_unstable();
-        }
         counted
     }
 
     /// The same for the window `current` (with detail) and `previous` (without), read from
-    /// the roll-ups: each group's entries of every bucket touching either window, packed by the
-    /// database as "bucket:entry,entry;bucket:…", each entry counted where its hour falls.
+    /// the roll-ups: the groups matching the filters in every bucket touching either window,
+    /// each entry counted where its hour falls.
     pub async fn from_rollups(
         conn: &mut AnyConnection,
-        backend: Backend,
         query: &StatsQuery,
         current: Window,
         previous: Window,
     ) -> sqlx::Result<(Self, Self)> {
-        // [current, previous]
-        let mut counted = [Counted::default(), Counted::default()];
-        let filter = Filter::rollups(query);
         // The first and last bucket touching either window.
         let buckets = (previous.start.min(current.start) / BUCKET_MS, (current.end - 1) / BUCKET_MS);
-        let slot = |hour: i64| {
-            let at = hour * HOUR_MS;
-            if current.contains(at) {
-                Some(0)
-            } else if previous.contains(at) {
-                Some(1)
-            } else {
-                None
+        let rows = sqlx::query("SELECT bucket, reports, orders FROM stat_buckets WHERE bucket >= $1 AND bucket <= $2")
+            .bind(buckets.0)
+            .bind(buckets.1)
+            .fetch_all(conn)
+            .await?;
+        let mut reading = Reading::new(Filter::values(query), current, previous);
+        for row in rows {
+            let bucket: i64 = row.try_get("bucket")?;
+            let reports: Vec<u8> = row.try_get("reports")?;
+            let orders: Vec<u8> = row.try_get("orders")?;
+            reading.bucket(bucket, &reports, &orders).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+        }
+        Ok(reading.finish())
+    }
+}
+
+/// Reading the roll-ups' buckets into the counts of the current and the previous window.
+struct Reading<'q> {
+    wanted: [Option<&'q str>; 5],
+    current: Window,
+    previous: Window,
+    /// [current, previous]
+    counted: [Counted; 2],
+    cells: HashMap<(i64, i64), u64>,
+}
+
+impl<'q> Reading<'q> {
+    fn new(wanted: [Option<&'q str>; 5], current: Window, previous: Window) -> Self {
+        let counted = [Counted::default(), Counted::default()];
+        Reading { wanted, current, previous, counted, cells: HashMap::new() }
+    }
+
+    fn wanted(&self, fields: &[&str]) -> bool {
+        fields.iter().zip(&self.wanted).all(|(field, wanted)| wanted.is_none_or(|wanted| wanted == *field))
+    }
+
+    fn bucket(&mut self, bucket: i64, reports: &[u8], orders: &[u8]) -> Result<(), Malformed> {
+        let first_hour = bucket * BUCKET_HOURS;
+        // Which window each hour of the bucket lies in: 0 current, 1 previous.
+        let slots: [Option<usize>; BUCKET_HOURS as usize] = std::array::from_fn(|hour| {
+            let at = (first_hour + hour as i64) * HOUR_MS;
+            [self.current, self.previous].iter().position(|window| window.contains(at))
+        });
+        let mut received = [0u64; BUCKET_HOURS as usize];
+        let mut done_hours = [0u64; BUCKET_HOURS as usize];
+
+        let mut groups = Reader::new(reports);
+        while let Some((fields, mut entries)) = groups.group::<REPORT_FIELDS>()? {
+            if !self.wanted(&fields[..5]) {
+                continue;
             }
-        };
-        let entries = packed(backend, "bucket || ':' || entries", ';');
-        let reports = format!(
-            "SELECT category, district, link, {entries} AS e FROM stat_reports
-             WHERE bucket >= $1 AND bucket <= $2{} GROUP BY category, district, link",
-            filter.sql
-        );
-        for row in filter.run(conn, &reports, buckets).await? {
-            let key: ReportKey =
-                (given(row.try_get("category")?), given(row.try_get("district")?), given(row.try_get("link")?));
-            let packed: Option<String> = row.try_get("e")?;
             let mut reports = [0u64; 2];
-            each_entry(packed.as_deref().unwrap_or_default(), |hour, numbers| {
-                let Some(i) = slot(hour) else { return Ok(()) };
-                reports[i] += 1;
-                if i == 0 {
-                    let &[lat, lon] = numbers else { return Err(malformed("report entry")) };
-                    let into = &mut counted[0];
-                    *into.received_by_hour.entry(hour).or_default() += 1;
-                    *into.cells.entry((lat, lon)).or_default() += 1;
+            while !entries.is_empty() {
+                let hour = usize::from(entries.hour()?);
+                let cell = (entries.signed()?, entries.signed()?);
+                match slots[hour] {
+                    Some(0) => {
+                        reports[0] += 1;
+                        received[hour] += 1;
+                        *self.cells.entry(cell).or_default() += 1;
+                    }
+                    Some(_) => reports[1] += 1,
+                    None => {}
                 }
-                Ok(())
-            })?;
-            for (into, n) in counted.iter_mut().zip(reports).filter(|(_, n)| *n > 0) {
+            }
+            let key: ReportKey = (given(fields[0]), given(fields[1]), given(fields[5]));
+            for (into, n) in self.counted.iter_mut().zip(reports).filter(|(_, n)| *n > 0) {
                 *into.reports.entry(key.clone()).or_default() += n;
             }
         }
-        let orders = format!(
-            "SELECT event, category, district, priority, {entries} AS e FROM stat_orders
-             WHERE bucket >= $1 AND bucket <= $2{} GROUP BY event, category, district, priority",
-            filter.sql
-        );
-        for row in filter.run(conn, &orders, buckets).await? {
-            let event: String = row.try_get("event")?;
-            let (category, district, priority): (String, String, String) =
-                (row.try_get("category")?, row.try_get("district")?, row.try_get("priority")?);
-            let packed: Option<String> = row.try_get("e")?;
+
+        let mut groups = Reader::new(orders);
+        while let Some((fields, mut entries)) = groups.group::<ORDER_FIELDS>()? {
+            if !self.wanted(&fields) {
+                continue;
+            }
+            let (category, district, priority) = (fields[0], fields[1], fields[4]);
             let mut opened = [0u64; 2];
             let mut done = [DoneGroup::default(), DoneGroup::default()];
-            each_entry(packed.as_deref().unwrap_or_default(), |hour, numbers| {
-                let Some(i) = slot(hour) else { return Ok(()) };
-                let into = &mut counted[i];
-                match (event.as_str(), numbers) {
-                    ("opened", []) => opened[i] += 1,
-                    ("accepted", &[duration]) => into.acceptance.push(duration),
-                    ("done", &[duration, on_time]) => {
-                        done[i].durations.push(duration);
-                        done[i].sla.done += 1;
-                        done[i].sla.on_time += u64::from(on_time == 1);
-                        if i == 0 {
-                            *into.done_by_hour.entry(hour).or_default() += 1;
+            for event in EVENTS {
+                for _ in 0..entries.unsigned()? {
+                    let hour = usize::from(entries.hour()?);
+                    let (duration, on_time) = match event {
+                        Event::Accepted => (entries.signed()?, 0),
+                        Event::Done => (entries.signed()?, entries.unsigned()?),
+                        Event::Opened | Event::Rejected | Event::Forwarded => (0, 0),
+                    };
+                    let Some(i) = slots[hour] else { continue };
+                    match event {
+                        Event::Opened => opened[i] += 1,
+                        Event::Accepted => self.counted[i].acceptance.push(duration),
+                        Event::Done => {
+                            done[i].durations.push(duration);
+                            done[i].sla.done += 1;
+                            done[i].sla.on_time += u64::from(on_time == 1);
+                            if i == 0 {
+                                done_hours[hour] += 1;
+                            }
                         }
+                        Event::Rejected => self.counted[i].rejected += 1,
+                        Event::Forwarded => self.counted[i].forwarded += 1,
                     }
-                    ("rejected", []) => into.rejected += 1,
-                    ("forwarded", []) => into.forwarded += 1,
-                    (other, _) => return Err(malformed(other)),
                 }
-                Ok(())
-            })?;
-            for ((into, opened), done) in counted.iter_mut().zip(opened).zip(done) {
+            }
+            if !entries.is_empty() {
+                return Err(Malformed("a work-order group has bytes after its last event"));
+            }
+            for ((into, opened), done) in self.counted.iter_mut().zip(opened).zip(done) {
                 if opened > 0 {
-                    *into.opened.entry((category.clone(), district.clone())).or_default() += opened;
+                    *into.opened.entry((category.to_string(), district.to_string())).or_default() += opened;
                 }
                 if done.sla.done > 0 {
-                    let group = into.done.entry((category.clone(), district.clone(), priority.clone())).or_default();
+                    let key = (category.to_string(), district.to_string(), priority.to_string());
+                    let group = into.done.entry(key).or_default();
                     group.durations.extend(done.durations);
                     group.sla.done += done.sla.done;
                     group.sla.on_time += done.sla.on_time;
                 }
             }
         }
-        for into in &mut counted {
-            into.acceptance.sort_unstable();
-            for group in into.done.values_mut() {
-                group.durations.sort_unstable();
+
+        let current = &mut self.counted[0];
+        for (hour, (received, done)) in received.into_iter().zip(done_hours).enumerate() {
+            let hour = first_hour + hour as i64;
+            if received > 0 {
+                *current.received_by_hour.entry(hour).or_default() += received;
+            }
+            if done > 0 {
+                *current.done_by_hour.entry(hour).or_default() += done;
             }
         }
-        let [current, previous] = counted;
-        Ok((current, previous))
+        Ok(())
+    }
+
+    /// (current, previous)
+    fn finish(mut self) -> (Counted, Counted) {
+        self.counted[0].cells = self.cells.into_iter().collect();
+        let [current, previous] = self.counted;
+        (current, previous)
     }
 }
 
 /// A roll-up's '' back to a missing value.
-fn given(value: String) -> Option<String> {
-    (!value.is_empty()).then_some(value)
-}
-
-fn malformed(text: &str) -> sqlx::Error {
-    sqlx::Error::Decode(format!("malformed statistics roll-up entry {text:?}").into())
-}
-
-/// Calls `f` with (absolute hour, the entry's other numbers) for every entry of
-/// "bucket:entry,entry;bucket:…" where an entry is "hour.number.number…". One pass over the
-/// bytes: a year of entries is a few million numbers.
-fn each_entry(packed: &str, mut f: impl FnMut(i64, &[i64]) -> sqlx::Result<()>) -> sqlx::Result<()> {
-    // Inside a bucket's entries (after its "bucket:", before the next ';').
-    let mut first_hour = None;
-    let mut fields = [0i64; 3];
-    let mut count = 0;
-    let (mut value, mut negative, mut digits) = (0i64, false, 0);
-    let bytes = packed.as_bytes();
-    for (i, &byte) in bytes.iter().enumerate() {
-        match byte {
-            b'0'..=b'9' => {
-                value = value
-                    .checked_mul(10)
-                    .and_then(|v| v.checked_add(i64::from(byte - b'0')))
-                    .ok_or_else(|| malformed(packed))?;
-                digits += 1;
-            }
-            b'-' if digits == 0 && !negative => negative = true,
-            b'.' | b',' | b';' | b':' if digits > 0 => {
-                let number = if negative { -value } else { value };
-                (value, negative, digits) = (0, false, 0);
-                if byte == b':' {
-                    if first_hour.is_some() {
-                        return Err(malformed(packed));
-                    }
-                    first_hour = Some(number * BUCKET_HOURS);
-                    continue;
-                }
-                *fields.get_mut(count).ok_or_else(|| malformed(packed))? = number;
-                count += 1;
-                if byte != b'.' {
-                    f(first_hour.ok_or_else(|| malformed(packed))? + fields[0], &fields[1..count])?;
-                    count = 0;
-                }
-                if byte == b';' {
-                    first_hour = None;
-                }
-            }
-            _ => return Err(malformed(&packed[i.saturating_sub(20)..(i + 20).min(packed.len())])),
-        }
-    }
-    if digits > 0 {
-        *fields.get_mut(count).ok_or_else(|| malformed(packed))? = if negative { -value } else { value };
-        f(first_hour.ok_or_else(|| malformed(packed))? + fields[0], &fields[1..=count])?;
-    } else if count > 0 || negative {
-        return Err(malformed(packed));
-    }
-    Ok(())
+fn given(value: &str) -> Option<String> {
+    (!value.is_empty()).then(|| value.to_string())
 }
 
 impl Backlog {
@@ -311,30 +298,4 @@ impl Backlog {
 
 fn count(row: &sqlx::any::AnyRow) -> sqlx::Result<u64> {
     Ok(row.try_get::<i64, _>("n")?.max(0) as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn entries(packed: &str) -> sqlx::Result<Vec<(i64, Vec<i64>)>> {
-        let mut seen = Vec::new();
-        each_entry(packed, |hour, numbers| {
-            seen.push((hour, numbers.to_vec()));
-            Ok(())
-        })?;
-        Ok(seen)
-    }
-
-    #[test]
-    fn packed_entries_are_read_with_their_absolute_hours() {
-        assert_eq!(entries("").unwrap(), []);
-        assert_eq!(
-            entries("2:0.25966.-3,167;3:5.12.1").unwrap(),
-            [(336, vec![25966, -3]), (503, vec![]), (509, vec![12, 1])]
-        );
-        for bad in ["2", "2:1.", "2:1..2", "x:1", "2:1.2.3.4", "2:--1", "1:2:3", "2:99999999999999999999"] {
-            assert!(entries(bad).is_err(), "{bad:?}");
-        }
-    }
 }

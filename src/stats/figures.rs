@@ -4,14 +4,14 @@
 use serde::Serialize;
 
 /// The nearest-rank percentile `p` (0 < p ≤ 100) of `values`: the smallest value with at least
-/// p % of the values at or below it. Sorts `values`. `None` when there are none.
+/// p % of the values at or below it. Reorders `values` (a selection, not a full sort). `None`
+/// when there are none.
 pub fn percentile(values: &mut [i64], p: u32) -> Option<i64> {
     if values.is_empty() {
         return None;
     }
-    values.sort_unstable();
     let rank = (u64::from(p) * values.len() as u64).div_ceil(100).max(1) as usize;
-    Some(values[rank - 1])
+    Some(*values.select_nth_unstable(rank - 1).1)
 }
 
 /// Median and 90th percentile of durations in milliseconds.

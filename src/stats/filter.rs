@@ -5,6 +5,11 @@ use sqlx::AnyConnection;
 
 use super::StatsQuery;
 
+/// The channel of work order `o`: that of the report that opened it. A subquery per order
+/// through the index of opening reports (migration 0008), never a join over all reports.
+pub const OPENING_CHANNEL: &str =
+    "(SELECT f.channel FROM reports f WHERE f.work_order_id = o.id AND f.order_link = 'opened' LIMIT 1)";
+
 /// The request's filters as SQL after `$1` and `$2`, with their values.
 pub struct Filter {
     pub sql: String,
@@ -29,32 +34,25 @@ impl Filter {
     pub fn orders(query: &StatsQuery) -> Self {
         Self::of(
             query,
-            [
-                "o.category = ?",
-                "o.district = ?",
-                "o.depot = ?",
-                "EXISTS (SELECT 1 FROM reports f WHERE f.work_order_id = o.id AND f.order_link = 'opened' AND f.channel = ?)",
-                "o.priority = ?",
-            ],
+            ["o.category = ?", "o.district = ?", "o.depot = ?", &format!("{OPENING_CHANNEL} = ?"), "o.priority = ?"],
         )
     }
 
-    /// The filters on the roll-ups' columns (migration 0009).
-    pub fn rollups(query: &StatsQuery) -> Self {
-        Self::of(query, ["category = ?", "district = ?", "depot = ?", "channel = ?", "priority = ?"])
-    }
-
-    /// `clauses` for category, district, depot, channel and priority, each with `?` for its value.
-    fn of(query: &StatsQuery, clauses: [&str; 5]) -> Self {
-        let values = [
+    /// The values asked for, in the order category, district, depot, channel, priority.
+    pub fn values(query: &StatsQuery) -> [Option<&str>; 5] {
+        [
             query.category.map(|c| c.id()),
             query.district.as_deref(),
             query.depot.as_deref(),
             query.channel.as_deref(),
             query.priority.map(|p| p.as_str()),
-        ];
+        ]
+    }
+
+    /// `clauses` for category, district, depot, channel and priority, each with `?` for its value.
+    fn of(query: &StatsQuery, clauses: [&str; 5]) -> Self {
         let mut filter = Filter { sql: String::new(), values: Vec::new() };
-        for (clause, value) in clauses.into_iter().zip(values) {
+        for (clause, value) in clauses.into_iter().zip(Self::values(query)) {
             filter.add(clause, value);
         }
         filter

@@ -5,6 +5,7 @@
 //! page are in `DEFINITIONS`.
 
 mod counted;
+mod entries;
 pub mod figures;
 mod filter;
 mod load;
@@ -202,7 +203,7 @@ pub async fn compute(db: &Db, query: &StatsQuery, now: i64) -> Result<Statistics
     let mut conn = db.pool().acquire().await?;
     let window = query.window();
     let previous = query.previous().window();
-    let (current, previous) = Counted::from_rollups(&mut conn, db.backend(), query, window, previous).await?;
+    let (current, previous) = Counted::from_rollups(&mut conn, query, window, previous).await?;
     let backlog = Backlog::query(&mut conn, query, window.end.min(now)).await?;
     Ok(assemble(query, current, previous, backlog))
 }

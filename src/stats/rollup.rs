@@ -1,12 +1,19 @@
-//! The statistics' roll-ups (migration 0009): per week-long bucket of UTC time and per
-//! combination of groups and filters, that bucket's reports and work-order events packed as
-//! text. Triggers mark a bucket dirty in the same transaction as any change to its raw rows;
-//! `refresh` rebuilds the dirty buckets from the raw rows, so what the statistics read from the
-//! roll-ups is always what a recomputation from the raw rows would give.
+//! The statistics' roll-ups (migrations 0009 and 0010): per week-long bucket of UTC time, that
+//! bucket's reports and work-order events, grouped by every combination of the figures' groups
+//! and filters and packed by `entries`. Triggers mark a bucket dirty in the same transaction as
+//! any change to its raw rows; `refresh` rebuilds the dirty buckets from the raw rows with the
+//! same definitions as the plain recomputation, so what the statistics read from the roll-ups
+//! is always what a recomputation from the raw rows would give.
 
-use sqlx::AnyConnection;
+use std::collections::BTreeMap;
 
-use crate::db::{Backend, Db, DbError};
+use sqlx::{AnyConnection, Row};
+
+use super::counted::cell;
+use super::entries::{Body, Writer};
+use super::filter::OPENING_CHANNEL;
+use crate::db::{Db, DbError};
+use crate::orders::status::OrderStatus;
 use crate::time::now_ms;
 
 /// One bucket: a week of UTC time (Berlin days and hours lie inside whole UTC hours).
@@ -41,7 +48,7 @@ pub async fn refresh(db: &Db) -> Result<usize, DbError> {
             break;
         }
         for bucket in &buckets {
-            rebuild(tx.conn(), db.backend(), *bucket).await?;
+            rebuild(tx.conn(), *bucket).await?;
         }
         tx.commit().await?;
         rebuilt += buckets.len();
@@ -49,82 +56,143 @@ pub async fn refresh(db: &Db) -> Result<usize, DbError> {
     Ok(rebuilt)
 }
 
-/// `GROUP_CONCAT` or `STRING_AGG` of `expression` with `separator`.
-pub fn packed(backend: Backend, expression: &str, separator: char) -> String {
-    match backend {
-        Backend::Postgres => format!("STRING_AGG({expression}, '{separator}')"),
-        Backend::Sqlite => format!("GROUP_CONCAT({expression}, '{separator}')"),
-    }
+/// A report group's fields: the five filters in `Filter::values`' order (category, district,
+/// depot, channel, priority; a report's depot is its order's), then the order link. Its body is
+/// one entry per report: hour, hotspot cell latitude and longitude (signed).
+pub const REPORT_FIELDS: usize = 6;
+/// A work-order group's fields: the five filters (the channel is that of the report that opened
+/// the order). Its body is a section per event of `EVENTS`, each its count and entries: the hour,
+/// then for accepted the time since opening, for done that and whether it was on time (0 or 1).
+pub const ORDER_FIELDS: usize = 5;
+
+/// The work-order events, in the order of their sections.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Opened,
+    Accepted,
+    Done,
+    Rejected,
+    Forwarded,
 }
 
-/// The hotspot cell of a coordinate column: `FLOOR(column / 0.002)` as an integer.
-fn cell(backend: Backend, column: &str) -> String {
-    match backend {
-        Backend::Postgres => format!("CAST(FLOOR({column} / 0.002) AS BIGINT)"),
-        // CAST truncates towards zero; one less for negative values that are not whole.
-        Backend::Sqlite => {
-            format!("(CAST({column} / 0.002 AS INTEGER) - ({column} / 0.002 < CAST({column} / 0.002 AS INTEGER)))")
+pub const EVENTS: [Event; 5] = [Event::Opened, Event::Accepted, Event::Done, Event::Rejected, Event::Forwarded];
+
+const HOUR_MS: i64 = 3_600_000;
+
+/// Rewrites bucket `bucket` from the raw rows.
+async fn rebuild(conn: &mut AnyConnection, bucket: i64) -> sqlx::Result<()> {
+    let (start, end) = (bucket * BUCKET_MS, (bucket + 1) * BUCKET_MS);
+    let hour = |at: i64| ((at - start) / HOUR_MS) as u8;
+    let in_bucket = |at: Option<i64>| at.filter(|at| (start..end).contains(at));
+
+    let rows = sqlx::query(
+        "SELECT COALESCE(r.category, '') AS category, COALESCE(r.district, '') AS district,
+                COALESCE(o.depot, '') AS depot, r.channel, COALESCE(r.priority, '') AS priority,
+                COALESCE(r.order_link, '') AS link, r.created_at, r.lat, r.lon
+         FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
+         WHERE r.created_at >= $1 AND r.created_at < $2",
+    )
+    .bind(start)
+    .bind(end)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut groups: BTreeMap<[String; REPORT_FIELDS], Body> = BTreeMap::new();
+    for row in rows {
+        let body =
+            groups.entry(fields(&row, ["category", "district", "depot", "channel", "priority", "link"])?).or_default();
+        let (lat, lon) = cell(row.try_get("lat")?, row.try_get("lon")?);
+        body.hour(hour(row.try_get("created_at")?));
+        body.signed(lat);
+        body.signed(lon);
+    }
+    let reports = packed(groups.iter().map(|(fields, body)| (fields.as_slice(), body)));
+
+    let sql = format!(
+        "SELECT o.category, o.district, o.depot, o.priority, o.status, o.created_at, o.accepted_at, o.done_at,
+                o.closed_at, o.due_at, COALESCE({OPENING_CHANNEL}, '') AS channel
+         FROM work_orders o
+         WHERE o.status <> 'merged' AND o.id IN (
+             SELECT id FROM work_orders WHERE created_at >= $1 AND created_at < $2
+             UNION ALL SELECT id FROM work_orders WHERE accepted_at >= $1 AND accepted_at < $2
+             UNION ALL SELECT id FROM work_orders WHERE done_at >= $1 AND done_at < $2
+             UNION ALL SELECT id FROM work_orders WHERE closed_at >= $1 AND closed_at < $2)"
+    );
+    let rows = sqlx::query(&sql).bind(start).bind(end).fetch_all(&mut *conn).await?;
+    let mut groups: BTreeMap<[String; ORDER_FIELDS], [(u64, Body); 5]> = BTreeMap::new();
+    for row in rows {
+        let sections =
+            groups.entry(fields(&row, ["category", "district", "depot", "channel", "priority"])?).or_default();
+        let status: String = row.try_get("status")?;
+        let status = OrderStatus::parse(&status)
+            .ok_or_else(|| sqlx::Error::Decode(format!("unknown order status {status:?}").into()))?;
+        let created_at: i64 = row.try_get("created_at")?;
+        let closed_at = in_bucket(row.try_get("closed_at")?);
+        if let Some(at) = in_bucket(Some(created_at)) {
+            add(sections, Event::Opened, hour(at));
+        }
+        if let Some(at) = in_bucket(row.try_get("accepted_at")?) {
+            add(sections, Event::Accepted, hour(at)).signed(at - created_at);
+        }
+        if let Some(at) = in_bucket(row.try_get("done_at")?).filter(|_| status == OrderStatus::Done) {
+            let due_at: Option<i64> = row.try_get("due_at")?;
+            let body = add(sections, Event::Done, hour(at));
+            body.signed(at - created_at);
+            body.unsigned(u64::from(due_at.is_some_and(|due| at <= due)));
+        }
+        match (closed_at, status) {
+            (Some(at), OrderStatus::Rejected) => {
+                add(sections, Event::Rejected, hour(at));
+            }
+            (Some(at), OrderStatus::Forwarded) => {
+                add(sections, Event::Forwarded, hour(at));
+            }
+            _ => {}
         }
     }
-}
+    let bodies: Vec<Body> = groups
+        .values()
+        .map(|sections| {
+            let mut body = Body::default();
+            for (count, section) in sections {
+                body.section(*count, section);
+            }
+            body
+        })
+        .collect();
+    let orders = packed(groups.keys().map(|fields| fields.as_slice()).zip(&bodies));
 
-/// The hour of `column` counted from the start of bucket `$1`.
-fn hour_in_bucket(column: &str) -> String {
-    format!("CAST({column} / 3600000 - $1 * {BUCKET_HOURS} AS TEXT)")
-}
-
-/// The work-order events: name, timestamp column, condition, entry after the hour.
-const EVENTS: [(&str, &str, &str, &str); 5] = [
-    ("opened", "created_at", "o.status <> 'merged'", ""),
-    ("accepted", "accepted_at", "o.status <> 'merged'", " || '.' || (o.accepted_at - o.created_at)"),
-    (
-        "done",
-        "done_at",
-        "o.status = 'done'",
-        " || '.' || (o.done_at - o.created_at) || '.' || \
-         (CASE WHEN o.due_at IS NOT NULL AND o.done_at <= o.due_at THEN 1 ELSE 0 END)",
-    ),
-    ("rejected", "closed_at", "o.status = 'rejected'", ""),
-    ("forwarded", "closed_at", "o.status = 'forwarded'", ""),
-];
-
-async fn rebuild(conn: &mut AnyConnection, backend: Backend, bucket: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM stat_reports WHERE bucket = $1").bind(bucket).execute(&mut *conn).await?;
-    sqlx::query("DELETE FROM stat_orders WHERE bucket = $1").bind(bucket).execute(&mut *conn).await?;
-    let (start, end) = (bucket * BUCKET_MS, (bucket + 1) * BUCKET_MS);
-    let report_entry = format!(
-        "{} || '.' || {} || '.' || {}",
-        hour_in_bucket("r.created_at"),
-        cell(backend, "r.lat"),
-        cell(backend, "r.lon")
-    );
-    let reports = format!(
-        "INSERT INTO stat_reports (bucket, category, district, channel, priority, depot, link, entries)
-         SELECT $1, category, district, channel, priority, depot, link, {}
-         FROM (SELECT COALESCE(r.category, '') AS category, COALESCE(r.district, '') AS district, r.channel,
-                      COALESCE(r.priority, '') AS priority, COALESCE(o.depot, '') AS depot,
-                      COALESCE(r.order_link, '') AS link, {report_entry} AS entry
-               FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
-               WHERE r.created_at >= $2 AND r.created_at < $3) AS received
-         GROUP BY category, district, channel, priority, depot, link",
-        packed(backend, "entry", ',')
-    );
-    sqlx::query(&reports).bind(bucket).bind(start).bind(end).execute(&mut *conn).await?;
-    for (event, column, condition, rest) in EVENTS {
-        let orders = format!(
-            "INSERT INTO stat_orders (bucket, event, category, district, depot, priority, channel, entries)
-             SELECT $1, '{event}', category, district, depot, priority, channel, {}
-             FROM (SELECT o.category, o.district, o.depot, o.priority,
-                          COALESCE((SELECT f.channel FROM reports f
-                                    WHERE f.work_order_id = o.id AND f.order_link = 'opened' LIMIT 1), '') AS channel,
-                          {}{rest} AS entry
-                   FROM work_orders o
-                   WHERE {condition} AND o.{column} >= $2 AND o.{column} < $3) AS happened
-             GROUP BY category, district, depot, priority, channel",
-            packed(backend, "entry", ','),
-            hour_in_bucket(&format!("o.{column}")),
-        );
-        sqlx::query(&orders).bind(bucket).bind(start).bind(end).execute(&mut *conn).await?;
-    }
+    sqlx::query("DELETE FROM stat_buckets WHERE bucket = $1").bind(bucket).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO stat_buckets (bucket, reports, orders) VALUES ($1, $2, $3)")
+        .bind(bucket)
+        .bind(reports)
+        .bind(orders)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
+}
+
+/// The text columns `columns` of `row`.
+fn fields<const N: usize>(row: &sqlx::any::AnyRow, columns: [&str; N]) -> sqlx::Result<[String; N]> {
+    let mut fields = std::array::from_fn(|_| String::new());
+    for (field, column) in fields.iter_mut().zip(columns) {
+        *field = row.try_get(column)?;
+    }
+    Ok(fields)
+}
+
+/// Counts an `event` at `hour` in its section and returns the section for the entry's values.
+fn add(sections: &mut [(u64, Body); 5], event: Event, hour: u8) -> &mut Body {
+    let (count, body) = &mut sections[event as usize];
+    *count += 1;
+    body.hour(hour);
+    body
+}
+
+fn packed<'a>(groups: impl Iterator<Item = (&'a [String], &'a Body)>) -> Vec<u8> {
+    let mut writer = Writer::default();
+    for (fields, body) in groups {
+        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+        writer.group(&fields, body);
+    }
+    writer.into_bytes()
 }
