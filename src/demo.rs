@@ -14,7 +14,7 @@ use sqlx::Row;
 
 use crate::config::SlaSettings;
 use crate::db::reports::ReportStatus;
-use crate::db::{Db, DbError};
+use crate::db::{Backend, Db, DbError};
 use crate::orders::status::OrderStatus;
 use crate::town::Municipality;
 
@@ -279,6 +279,10 @@ pub async fn seed(
         return Err(SeedError::TooMany(*too_many));
     }
     write(db, &orders, &seeded, &counters).await?;
+    if db.backend() == Backend::Postgres {
+        // Fresh planner statistics after a bulk load, as autovacuum would take a while later.
+        sqlx::query("ANALYZE").execute(db.pool()).await?;
+    }
     Ok(orders.len())
 }
 

@@ -4,7 +4,9 @@
 //! uses: one packed row per week instead of every report and order). A test checks both give
 //! the same figures on a seeded history, also after the lifecycle has changed it.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
 
 use sqlx::{AnyConnection, Row};
 
@@ -134,13 +136,13 @@ struct Reading<'q> {
     previous: Window,
     /// [current, previous]
     counted: [Counted; 2],
-    cells: HashMap<(i64, i64), u64>,
+    cells: FxHashMap<(i64, i64), u64>,
 }
 
 impl<'q> Reading<'q> {
     fn new(wanted: [Option<&'q str>; 5], current: Window, previous: Window) -> Self {
         let counted = [Counted::default(), Counted::default()];
-        Reading { wanted, current, previous, counted, cells: HashMap::new() }
+        Reading { wanted, current, previous, counted, cells: FxHashMap::default() }
     }
 
     fn wanted(&self, fields: &[&str]) -> bool {
@@ -271,26 +273,27 @@ impl Backlog {
     }
 
     /// Orders open at `as_of`: those never closed (through the partial index of open orders)
-    /// and those closed since, taken first, then filtered.
+    /// and those closed since, taken first, then filtered and counted per age and address in
+    /// one pass.
     pub async fn query(conn: &mut AnyConnection, query: &StatsQuery, as_of: i64) -> sqlx::Result<Self> {
         let orders = Filter::orders(query);
-        let open = |key: &str| {
-            format!(
-                "WITH open AS MATERIALIZED (
-                     SELECT * FROM work_orders WHERE closed_at IS NULL AND status <> 'merged' AND created_at < $1
-                     UNION ALL
-                     SELECT * FROM work_orders WHERE closed_at >= $2 AND status <> 'merged' AND created_at < $1)
-                 SELECT {key} AS k, COUNT(*) AS n FROM open o WHERE {key} IS NOT NULL{} GROUP BY {key}",
-                orders.sql
-            )
-        };
+        let columns = "id, created_at, category, district, depot, priority, address";
+        let sql = format!(
+            "WITH open AS MATERIALIZED (
+                 SELECT {columns} FROM work_orders WHERE closed_at IS NULL AND status <> 'merged' AND created_at < $1
+                 UNION ALL
+                 SELECT {columns} FROM work_orders WHERE closed_at >= $2 AND status <> 'merged' AND created_at < $1)
+             SELECT ($1 - o.created_at) / {DAY_MS} AS age, o.address, COUNT(*) AS n
+             FROM open o WHERE o.created_at < $1{} GROUP BY 1, 2",
+            orders.sql
+        );
         let mut backlog = Backlog::default();
-        let age = open(&format!("($1 - o.created_at) / {DAY_MS}"));
-        for row in orders.run(conn, &age, (as_of, as_of)).await? {
-            backlog.by_age_days.insert(row.try_get("k")?, count(&row)?);
-        }
-        for row in orders.run(conn, &open("o.address"), (as_of, as_of)).await? {
-            backlog.by_address.insert(row.try_get("k")?, count(&row)?);
+        for row in orders.run(conn, &sql, (as_of, as_of)).await? {
+            let n = count(&row)?;
+            *backlog.by_age_days.entry(row.try_get("age")?).or_default() += n;
+            if let Some(address) = row.try_get::<Option<String>, _>("address")? {
+                *backlog.by_address.entry(address).or_default() += n;
+            }
         }
         Ok(backlog)
     }

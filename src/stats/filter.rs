@@ -58,14 +58,16 @@ impl Filter {
         filter
     }
 
-    /// Runs `sql` with `bounds` as `$1` and `$2` and the filters' values after them.
+    /// Runs `sql` with `bounds` as `$1` and `$2` and the filters' values after them, planned
+    /// for these values (not a prepared statement's generic plan, which PostgreSQL may choose
+    /// after a few runs and which cannot know how few orders were closed after `$2`).
     pub async fn run(
         &self,
         conn: &mut AnyConnection,
         sql: &str,
         bounds: (i64, i64),
     ) -> sqlx::Result<Vec<sqlx::any::AnyRow>> {
-        let mut statement = sqlx::query(sql).bind(bounds.0).bind(bounds.1);
+        let mut statement = sqlx::query(sql).persistent(false).bind(bounds.0).bind(bounds.1);
         for value in &self.values {
             statement = statement.bind(value);
         }
