@@ -280,8 +280,9 @@ pub async fn seed(
     }
     write(db, &orders, &seeded, &counters).await?;
     if db.backend() == Backend::Postgres {
-        // Fresh planner statistics after a bulk load, as autovacuum would take a while later.
-        sqlx::query("ANALYZE").execute(db.pool()).await?;
+        // Planner statistics and the visibility map after a bulk load (index-only scans skip
+        // the table), as autovacuum would do a while later.
+        sqlx::query("VACUUM ANALYZE").execute(db.pool()).await?;
     }
     Ok(orders.len())
 }
