@@ -5,6 +5,7 @@
 //! (`orders`, `staff`); `web` serves the HTTP side
 //! and `startup` wires it all from `config`. See DESIGN.md for the whole picture.
 
+pub mod audit;
 pub mod channels;
 pub mod config;
 pub mod crypto;

@@ -73,6 +73,11 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The audit log (PRIVACY P4/P8): check its hash chain, export a report's history.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Demo data for trying the statistics before go-live (and for benchmarks).
     Demo {
         #[command(subcommand)]
@@ -125,6 +130,22 @@ enum TokenCommand {
     List,
     /// Revoke a token by its number from `token list`.
     Revoke { id: i64 },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the whole chain; names the first event that does not fit and exits with 1.
+    Verify {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every event of a report and its work order, with their hashes, as JSON.
+    Export {
+        /// The report's reference, e.g. M-2026-000042.
+        #[arg(long)]
+        report: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -355,6 +376,32 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     );
                 }
             }
+        }
+        Command::Audit { command: AuditCommand::Verify { json } } => {
+            let (db, mut conn) = connect(&settings).await?;
+            let verdict = meldeweg::audit::verify(&mut conn).await?;
+            drop(conn);
+            db.close().await;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&verdict)?);
+            }
+            match verdict {
+                meldeweg::audit::Verdict::Intact { events, redacted, head } => {
+                    if !json {
+                        println!("audit chain intact: {events} events ({redacted} redacted), head {head}");
+                    }
+                }
+                meldeweg::audit::Verdict::Broken { event, reason } => {
+                    anyhow::bail!("audit chain broken at event {event}: {reason}")
+                }
+            }
+        }
+        Command::Audit { command: AuditCommand::Export { report } } => {
+            let (db, mut conn) = connect(&settings).await?;
+            let history = meldeweg::audit::export_report(&mut conn, report.trim()).await;
+            drop(conn);
+            db.close().await;
+            println!("{}", serde_json::to_string_pretty(&history?)?);
         }
         Command::Demo { command: DemoCommand::Seed { reports, days, seed } } => {
             anyhow::ensure!((1..=10_000_000).contains(&reports), "--reports must be between 1 and 10,000,000");

@@ -19,6 +19,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (8, "opening report index", include_str!("../../migrations/sqlite/0008_opening_report_index.sql")),
     (9, "statistics rollups", include_str!("../../migrations/sqlite/0009_statistics_rollups.sql")),
     (10, "statistics buckets", include_str!("../../migrations/sqlite/0010_statistics_buckets.sql")),
+    (11, "audit log", include_str!("../../migrations/sqlite/0011_audit_log.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -32,6 +33,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (8, "opening report index", include_str!("../../migrations/postgres/0008_opening_report_index.sql")),
     (9, "statistics rollups", include_str!("../../migrations/postgres/0009_statistics_rollups.sql")),
     (10, "statistics buckets", include_str!("../../migrations/postgres/0010_statistics_buckets.sql")),
+    (11, "audit log", include_str!("../../migrations/postgres/0011_audit_log.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

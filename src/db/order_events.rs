@@ -1,10 +1,12 @@
 //! The history of every work order: who did what and when (opened, accepted, comments,
-//! re-routes, merges, ...). Rows are only ever added; the audit log (PRIVACY P4/P8) builds on
-//! them. `actor_id` is empty for Meldeweg's own steps.
+//! re-routes, merges, ...). Rows are only ever added; each is also an event of the audit log
+//! (PRIVACY P4/P8). `actor_id` is empty for Meldeweg's own steps.
 
 use serde::Serialize;
+use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
+use crate::audit;
 use crate::orders::status::{OrderStatus, Transition};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -59,7 +61,22 @@ impl NewEvent<'_> {
     }
 }
 
+/// Records `event` in the order's history and in the audit log (PRIVACY P4), in the caller's
+/// transaction.
 pub async fn insert(conn: &mut AnyConnection, event: NewEvent<'_>, now_ms: i64) -> sqlx::Result<i64> {
+    let kind = format!("order.{}", event.kind.as_str());
+    let entry = audit::Entry {
+        kind: &kind,
+        report_id: event.report_id,
+        order_id: Some(event.order_id),
+        actor: event.actor_id.map(|id| format!("staff:{id}")),
+        detail: json!({
+            "from": event.from.map(OrderStatus::as_str),
+            "to": event.to.map(OrderStatus::as_str),
+            "detail": event.detail,
+        }),
+    };
+    audit::record(&mut *conn, entry, now_ms).await?;
     sqlx::query_scalar(
         "INSERT INTO order_events (work_order_id, report_id, kind, actor_id, from_status, to_status, detail, at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",

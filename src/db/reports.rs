@@ -9,6 +9,7 @@ use meldeweg_workers::{LatLon, Reference};
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
+use crate::audit;
 use crate::orders::status::OrderStatus;
 
 /// The channel a report came in on.
@@ -183,6 +184,21 @@ pub async fn insert(
     .bind(crate::staff::secrets::random_hex128())
     .fetch_one(&mut *conn)
     .await?;
+    // What was received, not who sent it or what they wrote (those stay in the report).
+    let received = audit::Entry {
+        kind: "report.received",
+        report_id: Some(id),
+        order_id: None,
+        actor: None,
+        detail: serde_json::json!({
+            "reference": reference.to_string(),
+            "channel": report.channel.as_str(),
+            "category": report.classification.category.id(),
+            "priority": report.classification.priority.as_str(),
+            "location_source": report.location_source.as_str(),
+        }),
+    };
+    audit::record(&mut *conn, received, now_ms).await?;
     Ok((id, reference))
 }
 

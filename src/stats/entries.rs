@@ -1,11 +1,13 @@
 //! The binary form of a roll-up bucket's entries (migration 0010): a sequence of groups, each
 //! its field values (the figures' groups and filters) and then its entries as small integers.
 //!
-//!     group  := field* length body        (a fixed number of fields per kind of bucket)
-//!     field  := length byte*              (UTF-8; '' for a missing value)
-//!     length := unsigned LEB128
-//!     body   := what the kind of bucket puts there: hours (one byte, 0–167 from the bucket's
-//!               start), unsigned and zig-zag signed LEB128 numbers
+//! ```text
+//! group  := field* length body        (a fixed number of fields per kind of bucket)
+//! field  := length byte*              (UTF-8; '' for a missing value)
+//! length := unsigned LEB128
+//! body   := what the kind of bucket puts there: hours (one byte, 0–167 from the bucket's
+//!           start), unsigned and zig-zag signed LEB128 numbers
+//! ```
 //!
 //! A year of reports and orders is a few megabytes read in one pass, instead of millions of
 //! numbers as text. Reading checks every length, so a damaged blob is an error, never a panic.

@@ -10,6 +10,8 @@ mod helpers;
 mod metrics;
 mod outbound;
 mod photos;
+mod privacy_p4;
+mod privacy_p8;
 mod queue;
 mod sandbox;
 mod staff;

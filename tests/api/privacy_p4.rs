@@ -1,0 +1,49 @@
+//! P4 accountability: every processing step of a report is an event of the audit log, and
+//! `meldeweg audit export --report REF` hands over a report's whole history with its hashes.
+
+use meldeweg::staff::Role;
+use serde_json::{json, Value};
+
+use crate::cli::run;
+use crate::helpers::*;
+use crate::staff_helpers::*;
+
+#[tokio::test]
+async fn a_reports_steps_are_recorded_and_exported_with_their_hashes() {
+    let app = spawn_app().await;
+    add_staff(&app, "crew@musterstadt.de", Role::Depot, Some("bauhof-nord")).await;
+    let token = api_token(&app, "crew@musterstadt.de").await;
+    let (citizen, reference, order) = reported(&app, "Schlagloch vor der Schule", NORD).await;
+    let (_, other_reference, _) = reported(&app, "Laterne defekt am Markt", SUED).await;
+    let accept = json!({ "transition": "accept" });
+    let transitions = format!("/api/v1/orders/{order}/transitions");
+    let response = app.http.post(app.url(&transitions)).bearer_auth(&token).json(&accept).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+
+    let (ok, stdout, stderr) = run(&app, &["audit", "export", "--report", &reference], &[]).await;
+    assert!(ok, "{stderr}");
+    let history: Value = serde_json::from_str(&stdout).expect("JSON on stdout");
+    assert_eq!(history["reference"], reference.as_str());
+    assert_eq!(history["order"], order.as_str());
+    let events = history["events"].as_array().unwrap();
+    let kinds: Vec<&str> = events.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["report.received", "order.opened", "order.accept"]);
+    assert_eq!(events[0]["detail"]["reference"], reference.as_str());
+    assert_eq!(events[0]["actor"], Value::Null, "Meldeweg's own step");
+    assert!(events[2]["actor"].as_str().unwrap().starts_with("staff:"), "the crew member who accepted");
+    assert_eq!(events[2]["detail"]["from"], "open");
+    assert_eq!(events[2]["detail"]["to"], "accepted");
+    for event in events {
+        for hash in ["hash", "prev_hash", "detail_hash"] {
+            assert_eq!(event[hash].as_str().unwrap().len(), 64, "{event}");
+        }
+    }
+    assert_eq!(events[1]["prev_hash"], events[0]["hash"], "triage followed the report in the chain");
+    assert!(!stdout.contains(&other_reference), "nothing about another report");
+    assert!(!stdout.contains(citizen.phone.as_deref().unwrap()), "no phone number in the history");
+    assert!(!stdout.contains("Schlagloch vor der Schule"), "the citizen's words stay in the report");
+
+    let (ok, _, stderr) = run(&app, &["audit", "export", "--report", "M-2026-999999"], &[]).await;
+    assert!(!ok);
+    assert!(stderr.contains("there is no report M-2026-999999"), "{stderr}");
+}
