@@ -1,15 +1,16 @@
--- The audit log (PRIVACY P4, P8): every processing step of a report and its work order, in
--- one hash chain. Each event's hash covers its fields, the hash of its detail and the hash of
--- the event before it, so changing, inserting or removing an event breaks the chain from
--- there on (`meldeweg audit verify`). Rows are only added; the one change allowed is
--- redaction: retention or an erasure request empties `detail` (personal data) and records a
--- redaction event, while `detail_hash` keeps the chain verifiable.
+-- The audit log (PRIVACY P4, P8): every processing step of a report and its work order, and
+-- every change of a reporter's consent (notice sent, STOP, START), in one hash chain. Each
+-- event's hash covers its fields, the hash of its detail and the hash of the event before it,
+-- so changing, inserting or removing an event breaks the chain from there on
+-- (`meldeweg audit verify`). Rows are only added; the one change allowed is redaction:
+-- emptying an event's `detail` (personal data), while `detail_hash` keeps the chain verifiable.
 CREATE TABLE audit_log (
     id          BIGINT PRIMARY KEY,
     at          BIGINT NOT NULL,
     kind        TEXT   NOT NULL,
     report_id   BIGINT,
     order_id    BIGINT,
+    reporter_id BIGINT,
     actor       TEXT,
     detail      TEXT,
     detail_hash TEXT   NOT NULL,
@@ -18,6 +19,7 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_log_report ON audit_log (report_id, id);
 CREATE INDEX audit_log_order ON audit_log (order_id, id);
+CREATE INDEX audit_log_reporter ON audit_log (reporter_id, id);
 
 -- The chain's end: locked by every append, so events are numbered and chained in one order.
 CREATE TABLE audit_head (
@@ -35,6 +37,7 @@ BEGIN
     END IF;
     IF NEW.id IS DISTINCT FROM OLD.id OR NEW.at IS DISTINCT FROM OLD.at OR NEW.kind IS DISTINCT FROM OLD.kind
        OR NEW.report_id IS DISTINCT FROM OLD.report_id OR NEW.order_id IS DISTINCT FROM OLD.order_id
+       OR NEW.reporter_id IS DISTINCT FROM OLD.reporter_id
        OR NEW.actor IS DISTINCT FROM OLD.actor OR NEW.detail_hash IS DISTINCT FROM OLD.detail_hash
        OR NEW.prev_hash IS DISTINCT FROM OLD.prev_hash OR NEW.hash IS DISTINCT FROM OLD.hash
        OR NEW.detail IS NOT NULL THEN

@@ -13,6 +13,8 @@ pub struct Entry<'a> {
     pub kind: &'a str,
     pub report_id: Option<i64>,
     pub order_id: Option<i64>,
+    /// The reporter concerned (consent steps; the report received).
+    pub reporter_id: Option<i64>,
     /// "staff:<id>" for a staff member; `None` for Meldeweg's own steps.
     pub actor: Option<String>,
     pub detail: Value,
@@ -25,6 +27,7 @@ pub(super) struct Sealed<'a> {
     pub kind: &'a str,
     pub report_id: Option<i64>,
     pub order_id: Option<i64>,
+    pub reporter_id: Option<i64>,
     pub actor: Option<&'a str>,
     pub detail_hash: &'a str,
     pub prev_hash: &'a str,
@@ -41,6 +44,7 @@ impl Sealed<'_> {
             self.kind.to_string(),
             id(self.report_id),
             id(self.order_id),
+            id(self.reporter_id),
             self.actor.map(|a| format!("+{a}")).unwrap_or_default(),
             self.detail_hash.to_string(),
             self.prev_hash.to_string(),
@@ -73,20 +77,23 @@ pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>, now_ms: i64) -> 
         kind: entry.kind,
         report_id: entry.report_id,
         order_id: entry.order_id,
+        reporter_id: entry.reporter_id,
         actor: entry.actor.as_deref(),
         detail_hash: &detail_hash,
         prev_hash: &prev_hash,
     }
     .hash();
     sqlx::query(
-        "INSERT INTO audit_log (id, at, kind, report_id, order_id, actor, detail, detail_hash, prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        "INSERT INTO audit_log (id, at, kind, report_id, order_id, reporter_id, actor, detail, detail_hash,
+                                prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
     )
     .bind(id)
     .bind(now_ms)
     .bind(entry.kind)
     .bind(entry.report_id)
     .bind(entry.order_id)
+    .bind(entry.reporter_id)
     .bind(entry.actor)
     .bind(detail)
     .bind(&detail_hash)
@@ -110,6 +117,7 @@ mod tests {
             kind: "order.accepted",
             report_id: Some(3),
             order_id: Some(2),
+            reporter_id: Some(5),
             actor: Some("staff:1"),
             detail_hash: "aa",
             prev_hash: "bb",
@@ -122,6 +130,8 @@ mod tests {
             Sealed { kind: "order.done", ..base },
             Sealed { report_id: None, ..base },
             Sealed { order_id: Some(3), ..base },
+            Sealed { reporter_id: None, ..base },
+            Sealed { report_id: None, order_id: Some(3), ..base },
             Sealed { actor: None, ..base },
             Sealed { actor: Some(""), ..base },
             Sealed { detail_hash: "ab", ..base },

@@ -26,7 +26,7 @@ pub async fn verify(conn: &mut AnyConnection) -> sqlx::Result<Verdict> {
     let (mut expected_id, mut previous, mut redacted) = (1i64, GENESIS.to_string(), 0i64);
     loop {
         let rows = sqlx::query(
-            "SELECT id, at, kind, report_id, order_id, actor, detail, detail_hash, prev_hash, hash
+            "SELECT id, at, kind, report_id, order_id, reporter_id, actor, detail, detail_hash, prev_hash, hash
              FROM audit_log WHERE id >= $1 ORDER BY id LIMIT $2",
         )
         .bind(expected_id)
@@ -57,6 +57,7 @@ pub async fn verify(conn: &mut AnyConnection) -> sqlx::Result<Verdict> {
                 kind: &kind,
                 report_id: row.try_get("report_id")?,
                 order_id: row.try_get("order_id")?,
+                reporter_id: row.try_get("reporter_id")?,
                 actor: actor.as_deref(),
                 detail_hash: &detail_hash,
                 prev_hash: &prev_hash,

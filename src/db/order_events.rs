@@ -69,6 +69,7 @@ pub async fn insert(conn: &mut AnyConnection, event: NewEvent<'_>, now_ms: i64) 
         kind: &kind,
         report_id: event.report_id,
         order_id: Some(event.order_id),
+        reporter_id: None,
         actor: event.actor_id.map(|id| format!("staff:{id}")),
         detail: json!({
             "from": event.from.map(OrderStatus::as_str),

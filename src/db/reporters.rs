@@ -3,8 +3,10 @@
 //! `recipient`, which the sender uses to address a message.
 
 use meldeweg_workers::conversation::Lang;
+use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
 
+use crate::audit;
 use crate::crypto::{CryptoError, Vault};
 
 /// How a channel identifies the sender. WhatsApp sends a business-scoped user id and, unless
@@ -105,25 +107,33 @@ pub async fn set_language(conn: &mut AnyConnection, id: i64, lang: Lang) -> sqlx
     sqlx::query("UPDATE reporters SET lang = $1 WHERE id = $2").bind(lang.code()).bind(id).execute(conn).await.map(drop)
 }
 
-/// Records a STOP (`Some(time)`) or lifts it (`None`).
-pub async fn set_opted_out(conn: &mut AnyConnection, id: i64, at_ms: Option<i64>) -> sqlx::Result<()> {
+/// Records a STOP (`opted_out`) or a START that lifts it at `now_ms`, also in the audit log
+/// (P10, P4).
+pub async fn set_opted_out(conn: &mut AnyConnection, id: i64, opted_out: bool, now_ms: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE reporters SET opted_out_at = $1 WHERE id = $2")
-        .bind(at_ms)
+        .bind(opted_out.then_some(now_ms))
         .bind(id)
-        .execute(conn)
-        .await
-        .map(drop)
+        .execute(&mut *conn)
+        .await?;
+    let kind = if opted_out { "reporter.opted_out" } else { "reporter.opted_in" };
+    record_consent(conn, id, kind, json!({}), now_ms).await
 }
 
-/// Records which version of the first-contact notice the reporter was sent, and when (P3, P4).
+/// Records which version of the first-contact notice the reporter was sent, and when, also in
+/// the audit log (P3, P4).
 pub async fn record_notice(conn: &mut AnyConnection, id: i64, version: &str, at_ms: i64) -> sqlx::Result<()> {
     sqlx::query("UPDATE reporters SET notice_version = $1, notice_sent_at = $2 WHERE id = $3")
         .bind(version)
         .bind(at_ms)
         .bind(id)
-        .execute(conn)
-        .await
-        .map(drop)
+        .execute(&mut *conn)
+        .await?;
+    record_consent(conn, id, "reporter.notice_sent", json!({ "version": version }), at_ms).await
+}
+
+async fn record_consent(conn: &mut AnyConnection, id: i64, kind: &str, detail: Value, at_ms: i64) -> sqlx::Result<()> {
+    let entry = audit::Entry { kind, report_id: None, order_id: None, reporter_id: Some(id), actor: None, detail };
+    audit::record(conn, entry, at_ms).await.map(drop)
 }
 
 pub async fn recipient(conn: &mut AnyConnection, vault: &Vault, id: i64) -> Result<Recipient, ReporterError> {

@@ -189,6 +189,7 @@ pub async fn insert(
         kind: "report.received",
         report_id: Some(id),
         order_id: None,
+        reporter_id: report.reporter_id,
         actor: None,
         detail: serde_json::json!({
             "reference": reference.to_string(),

@@ -153,8 +153,8 @@ async fn apply(
             reporters::set_language(tx.conn(), reporter_id, lang).await?;
             out.lang = lang;
         }
-        Action::OptIn => reporters::set_opted_out(tx.conn(), reporter_id, None).await?,
-        Action::OptOut => reporters::set_opted_out(tx.conn(), reporter_id, Some(now)).await?,
+        Action::OptIn => reporters::set_opted_out(tx.conn(), reporter_id, false, now).await?,
+        Action::OptOut => reporters::set_opted_out(tx.conn(), reporter_id, true, now).await?,
         Action::SendNotice => {
             out.text(tx, TextKey::Notice, &[], None).await?;
             reporters::record_notice(tx.conn(), reporter_id, pipeline.texts.notice_version(), now).await?;

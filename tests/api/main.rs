@@ -10,6 +10,7 @@ mod helpers;
 mod metrics;
 mod outbound;
 mod photos;
+mod privacy_p10;
 mod privacy_p4;
 mod privacy_p8;
 mod queue;

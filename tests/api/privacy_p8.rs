@@ -53,7 +53,7 @@ async fn tampering_with_one_event_makes_audit_verify_fail_at_that_event() {
     assert!(ok, "{stderr}");
     let intact: Value = serde_json::from_str(&stdout).unwrap();
     assert_eq!(intact["result"], "intact");
-    assert_eq!(intact["events"], 4, "two reports, two triages");
+    assert_eq!(intact["events"], 6, "two notices, two reports, two triages");
 
     without_guard(&app, "UPDATE audit_log SET at = at + 1 WHERE id = 3").await;
     assert_eq!(verdict(&app).await, Verdict::Broken { event: 3, reason: "its fields were changed".into() });
