@@ -47,6 +47,7 @@ pub struct Settings {
     pub queue: QueueSettings,
     pub staff: StaffSettings,
     pub sla: SlaSettings,
+    pub service_hours: ServiceHoursSettings,
     pub map: MapSettings,
     pub metrics: MetricsSettings,
     pub http: HttpSettings,
@@ -198,6 +199,22 @@ impl SlaSettings {
         };
         created_ms + i64::from(hours) * 3_600_000
     }
+}
+
+/// The Bauhof's working hours in Europe/Berlin (P14): "HH:MM-HH:MM" per weekday, empty for a
+/// closed day, and closed days as YYYY-MM-DD. Checked by `ServiceHours::from_settings`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceHoursSettings {
+    pub enabled: bool,
+    pub monday: String,
+    pub tuesday: String,
+    pub wednesday: String,
+    pub thursday: String,
+    pub friday: String,
+    pub saturday: String,
+    pub sunday: String,
+    pub holidays: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -397,6 +414,8 @@ impl Settings {
             return Err(invalid("geo.max_address_distance_m", "must be between 0 and 5000"));
         }
         self.duplicate_radii()?;
+        crate::service_hours::ServiceHours::from_settings(&self.service_hours)
+            .map_err(|(key, reason)| invalid(key, reason))?;
         if self.whatsapp.mode == WhatsAppMode::Cloud && secret(&self.encryption_key).is_none() {
             return Err(ConfigError::MissingSecrets("MELDEWEG_ENCRYPTION_KEY".into()));
         }
@@ -592,6 +611,10 @@ mod tests {
         assert!(error.contains("database_url"), "{error}");
         let error = load(&[("MELDEWEG_WHATSAPP_API_BASE_URL", "not a url")]).unwrap_err();
         assert!(error.to_string().contains("whatsapp.api_base_url"), "{error}");
+        let hours = [("MELDEWEG_SERVICE_HOURS_ENABLED", "true"), ("MELDEWEG_SERVICE_HOURS_FRIDAY", "7 bis 12")];
+        let error = load(&hours).unwrap_err().to_string();
+        assert!(error.contains("service_hours.friday"), "{error}");
+        assert!(load(&hours[..1]).is_ok(), "the shipped hours are valid once enabled");
     }
 
     #[test]

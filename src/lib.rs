@@ -14,6 +14,7 @@ pub mod demo;
 pub mod orders;
 pub mod pipeline;
 pub mod queue;
+pub mod service_hours;
 pub mod staff;
 pub mod startup;
 pub mod stats;

@@ -22,6 +22,7 @@ use crate::db::{reports, Backend, Db, DbError};
 use crate::pipeline::photo::PhotoStage;
 use crate::pipeline::{OpenOrders, Pipeline, Sender};
 use crate::queue::{self, Queue, Worker};
+use crate::service_hours::ServiceHours;
 use crate::storage::{PhotoStore, StorageError};
 use crate::texts::{Texts, TextsError};
 
@@ -47,6 +48,8 @@ pub enum StartupError {
     Storage(#[from] StorageError),
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
+    #[error("{0}: {1}")]
+    ServiceHours(&'static str, String),
 }
 
 /// The parts every process needs: database, queue, keys and the pipeline.
@@ -109,6 +112,8 @@ impl Services {
             templates: settings.whatsapp.templates.clone(),
             draft_ttl_ms: i64::from(settings.conversation.draft_ttl_hours) * 3_600_000,
             sla: settings.sla.clone(),
+            service_hours: ServiceHours::from_settings(&settings.service_hours)
+                .map_err(|(key, reason)| StartupError::ServiceHours(key, reason))?,
             public_base: settings.public_base().to_string(),
             chat_updates: chat_tx,
         });

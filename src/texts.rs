@@ -17,7 +17,8 @@ const BUILT_IN_DE: &str = include_str!("../config/messages.de.toml");
 const BUILT_IN_EN: &str = include_str!("../config/messages.en.toml");
 
 /// Placeholders filled in per message; the municipality's are filled in at load time.
-const MESSAGE_PLACEHOLDERS: &[&str] = &["reference", "date", "status", "address", "reply", "link", "reason", "body"];
+const MESSAGE_PLACEHOLDERS: &[&str] =
+    &["reference", "date", "status", "address", "reply", "link", "reason", "body", "when"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextsError {
@@ -60,6 +61,7 @@ pub enum TextKey {
     OrderRejected,
     OrderForwarded,
     EmergencyHint,
+    OutsideHours,
     PhotoLimit,
     PhotoUnreadable,
     PhotoTooLarge,
@@ -80,7 +82,7 @@ pub enum TextKey {
 }
 
 impl TextKey {
-    const ALL: [TextKey; 35] = [
+    const ALL: [TextKey; 36] = [
         TextKey::Notice,
         TextKey::Help,
         TextKey::LocationRequest,
@@ -99,6 +101,7 @@ impl TextKey {
         TextKey::OrderRejected,
         TextKey::OrderForwarded,
         TextKey::EmergencyHint,
+        TextKey::OutsideHours,
         TextKey::PhotoLimit,
         TextKey::PhotoUnreadable,
         TextKey::PhotoTooLarge,
@@ -138,6 +141,7 @@ impl TextKey {
             TextKey::OrderRejected => "order_rejected",
             TextKey::OrderForwarded => "order_forwarded",
             TextKey::EmergencyHint => "emergency_hint",
+            TextKey::OutsideHours => "outside_hours",
             TextKey::PhotoLimit => "photo_limit",
             TextKey::PhotoUnreadable => "photo_unreadable",
             TextKey::PhotoTooLarge => "photo_too_large",

@@ -24,6 +24,7 @@ use crate::config::{SlaSettings, TemplateSettings};
 use crate::crypto::Vault;
 use crate::db::{Db, DbError};
 use crate::queue::{ClaimedJob, JobFailure, JobHandler, JobKind, Queue, QueueError};
+use crate::service_hours::ServiceHours;
 use crate::texts::Texts;
 use crate::town::Municipality;
 pub use open_orders::OpenOrders;
@@ -48,6 +49,8 @@ pub struct Pipeline {
     pub templates: BTreeMap<String, TemplateSettings>,
     pub draft_ttl_ms: i64,
     pub sla: SlaSettings,
+    /// The Bauhof's working hours, when configured (P14).
+    pub service_hours: Option<ServiceHours>,
     /// `public_url` without its trailing slash.
     pub public_base: String,
     /// Bumped whenever a conversation changes, so the sandbox chat can refresh at once.

@@ -21,6 +21,7 @@ use crate::db::reports::{self, ReportStatus, Triaged};
 use crate::db::work_orders::{self, NewOrder};
 use crate::db::Tx;
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
+use crate::service_hours;
 use crate::texts::TextKey;
 use crate::time::{berlin_year, now_ms};
 
@@ -142,6 +143,8 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         let link = pipeline.status_link(&report.public_token, lang);
         let common = [("reference", report.reference.as_str()), ("link", link.as_str())];
         let mut params = common.to_vec();
+        // A report for the Bauhof that arrives outside its hours says when it will be looked at.
+        let for_the_bauhof = matches!(answer, Answer::Created | Answer::Known);
         let key = match answer {
             Answer::Created => TextKey::ReportCreated,
             Answer::Known => TextKey::ReportKnown,
@@ -152,6 +155,17 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
             }
         };
         let mut text = pipeline.texts.render(lang, key, &params);
+        if let Some(opening) = pipeline.service_hours.as_ref().and_then(|hours| hours.next_opening(now)) {
+            if for_the_bauhof {
+                let when = service_hours::describe(lang, opening);
+                text = format!(
+                    "{text}
+
+{}",
+                    pipeline.texts.render(lang, TextKey::OutsideHours, &[("when", &when)])
+                );
+            }
+        }
         if report.priority == Priority::Urgent {
             text = format!("{text}\n\n{}", pipeline.texts.render(lang, TextKey::EmergencyHint, &[]));
         }

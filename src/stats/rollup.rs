@@ -82,9 +82,25 @@ const HOUR_MS: i64 = 3_600_000;
 /// Rewrites bucket `bucket` from the raw rows.
 async fn rebuild(conn: &mut AnyConnection, bucket: i64) -> sqlx::Result<()> {
     let (start, end) = (bucket * BUCKET_MS, (bucket + 1) * BUCKET_MS);
-    let hour = |at: i64| ((at - start) / HOUR_MS) as u8;
-    let in_bucket = |at: Option<i64>| at.filter(|at| (start..end).contains(at));
+    let reports = reports_of(conn, start, end).await?;
+    let orders = orders_of(conn, start, end).await?;
+    sqlx::query("DELETE FROM stat_buckets WHERE bucket = $1").bind(bucket).execute(&mut *conn).await?;
+    sqlx::query("INSERT INTO stat_buckets (bucket, reports, orders) VALUES ($1, $2, $3)")
+        .bind(bucket)
+        .bind(reports)
+        .bind(orders)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
 
+/// The hour of `at` counted from `start` (both in the same bucket).
+fn hour_from(start: i64, at: i64) -> u8 {
+    ((at - start) / HOUR_MS) as u8
+}
+
+/// The packed report groups of the reports received in [start, end).
+async fn reports_of(conn: &mut AnyConnection, start: i64, end: i64) -> sqlx::Result<Vec<u8>> {
     let rows = sqlx::query(
         "SELECT COALESCE(r.category, '') AS category, COALESCE(r.district, '') AS district,
                 COALESCE(o.depot, '') AS depot, r.channel, COALESCE(r.priority, '') AS priority,
@@ -101,12 +117,17 @@ async fn rebuild(conn: &mut AnyConnection, bucket: i64) -> sqlx::Result<()> {
         let body =
             groups.entry(fields(&row, ["category", "district", "depot", "channel", "priority", "link"])?).or_default();
         let (lat, lon) = cell(row.try_get("lat")?, row.try_get("lon")?);
-        body.hour(hour(row.try_get("created_at")?));
+        body.hour(hour_from(start, row.try_get("created_at")?));
         body.signed(lat);
         body.signed(lon);
     }
-    let reports = packed(groups.iter().map(|(fields, body)| (fields.as_slice(), body)));
+    Ok(packed(groups.iter().map(|(fields, body)| (fields.as_slice(), body))))
+}
 
+/// The packed work-order groups of the orders opened, accepted, done or closed in [start, end).
+async fn orders_of(conn: &mut AnyConnection, start: i64, end: i64) -> sqlx::Result<Vec<u8>> {
+    let hour = |at: i64| hour_from(start, at);
+    let in_bucket = |at: Option<i64>| at.filter(|at| (start..end).contains(at));
     let sql = format!(
         "SELECT o.category, o.district, o.depot, o.priority, o.status, o.created_at, o.accepted_at, o.done_at,
                 o.closed_at, o.due_at, COALESCE({OPENING_CHANNEL}, '') AS channel
@@ -159,16 +180,7 @@ async fn rebuild(conn: &mut AnyConnection, bucket: i64) -> sqlx::Result<()> {
             body
         })
         .collect();
-    let orders = packed(groups.keys().map(|fields| fields.as_slice()).zip(&bodies));
-
-    sqlx::query("DELETE FROM stat_buckets WHERE bucket = $1").bind(bucket).execute(&mut *conn).await?;
-    sqlx::query("INSERT INTO stat_buckets (bucket, reports, orders) VALUES ($1, $2, $3)")
-        .bind(bucket)
-        .bind(reports)
-        .bind(orders)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    Ok(packed(groups.keys().map(|fields| fields.as_slice()).zip(&bodies)))
 }
 
 /// The text columns `columns` of `row`.
