@@ -32,7 +32,7 @@ VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000'
 
 CREATE FUNCTION audit_log_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'DELETE' THEN
+    IF TG_OP IN ('DELETE', 'TRUNCATE') THEN
         RAISE EXCEPTION 'the audit log is append-only';
     END IF;
     IF NEW.id IS DISTINCT FROM OLD.id OR NEW.at IS DISTINCT FROM OLD.at OR NEW.kind IS DISTINCT FROM OLD.kind
@@ -49,3 +49,25 @@ $$;
 
 CREATE TRIGGER audit_log_guard BEFORE UPDATE OR DELETE ON audit_log
 FOR EACH ROW EXECUTE FUNCTION audit_log_guard();
+
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+FOR EACH STATEMENT EXECUTE FUNCTION audit_log_guard();
+
+-- The head only moves forward.
+CREATE FUNCTION audit_head_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('DELETE', 'TRUNCATE') THEN
+        RAISE EXCEPTION 'the audit log is append-only';
+    END IF;
+    IF NEW.last_id < OLD.last_id OR NEW.id IS DISTINCT FROM OLD.id THEN
+        RAISE EXCEPTION 'the audit log is append-only: its head only moves forward';
+    END IF;
+    RETURN NEW;
+END
+$$;
+
+CREATE TRIGGER audit_head_guard BEFORE UPDATE OR DELETE ON audit_head
+FOR EACH ROW EXECUTE FUNCTION audit_head_guard();
+
+CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
+FOR EACH STATEMENT EXECUTE FUNCTION audit_head_guard();

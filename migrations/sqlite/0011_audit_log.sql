@@ -43,3 +43,14 @@ WHEN NEW.id IS NOT OLD.id OR NEW.at IS NOT OLD.at OR NEW.kind IS NOT OLD.kind
 BEGIN
     SELECT RAISE(ABORT, 'the audit log is append-only: only an event''s detail may be redacted');
 END;
+
+-- The head only moves forward.
+CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head
+WHEN NEW.last_id < OLD.last_id OR NEW.id IS NOT OLD.id
+BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only: its head only moves forward');
+END;
+
+CREATE TRIGGER audit_head_kept BEFORE DELETE ON audit_head BEGIN
+    SELECT RAISE(ABORT, 'the audit log is append-only');
+END;

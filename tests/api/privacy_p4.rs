@@ -47,3 +47,34 @@ async fn a_reports_steps_are_recorded_and_exported_with_their_hashes() {
     assert!(!ok);
     assert!(stderr.contains("there is no report M-2026-999999"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_merged_reports_history_follows_it_into_the_other_order_and_no_further_back() {
+    let app = spawn_app().await;
+    add_staff(&app, "dispo@musterstadt.de", Role::Dispatcher, None).await;
+    let token = api_token(&app, "dispo@musterstadt.de").await;
+    let post = |path: String, body: Value| {
+        let request = app.http.post(app.url(&path)).bearer_auth(&token).json(&body);
+        async move { request.send().await.unwrap().status() }
+    };
+    let (_, reference, order) = reported(&app, "Schlagloch vor der Schule", NORD).await;
+    let (_, _, other) = reported(&app, "Straßenschaden am Markt", SUED).await;
+    let before = json!({ "text": "Vor der Zusammenlegung: Anwohner Müller informiert" });
+    assert_eq!(post(format!("/api/v1/orders/{other}/comments"), before).await, 201);
+    assert_eq!(post(format!("/api/v1/orders/{order}/comments"), json!({ "text": "Kaltasphalt bestellt" })).await, 201);
+    assert_eq!(post(format!("/api/v1/orders/{order}/merge"), json!({ "into": other })).await, 200);
+    let accept = json!({ "transition": "accept" });
+    assert_eq!(post(format!("/api/v1/orders/{other}/transitions"), accept).await, 200);
+
+    let (ok, stdout, stderr) = run(&app, &["audit", "export", "--report", &reference], &[]).await;
+    assert!(ok, "{stderr}");
+    let history: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(history["order"], other.as_str(), "the order it belongs to now");
+    let kinds: Vec<&str> = history["events"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(
+        kinds,
+        ["report.received", "order.opened", "order.comment", "order.merged", "order.absorbed", "order.accept"]
+    );
+    assert!(stdout.contains("Kaltasphalt bestellt"), "its own order's comment");
+    assert!(!stdout.contains("Müller"), "nothing the other order held before the report joined it");
+}
