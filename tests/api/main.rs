@@ -12,6 +12,7 @@ mod outbound;
 mod photos;
 mod privacy_p10;
 mod privacy_p14;
+mod privacy_p3;
 mod privacy_p4;
 mod privacy_p8;
 mod queue;
