@@ -4,9 +4,12 @@
 //! A row holds the message body without its recipient; the sender resolves the recipient at
 //! send time, so numbers never sit here. Delivery statuses arrive out of order and more than
 //! once: each sets its own timestamp once, and the state only moves forward. Each message's
-//! fate is counted for the metrics here, where it is recorded, once.
+//! fate is recorded here, once: in the audit log (P4) and for the metrics.
 
-use sqlx::{AnyConnection, Row};
+use serde_json::json;
+use sqlx::{AnyConnection, Connection, Row};
+
+use crate::audit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboxState {
@@ -131,28 +134,47 @@ pub async fn recent_for_reporter(conn: &mut AnyConnection, reporter_id: i64, lim
 }
 
 pub async fn mark_sent(conn: &mut AnyConnection, id: i64, provider_message_id: &str, now_ms: i64) -> sqlx::Result<()> {
-    let result = sqlx::query(
+    let mut tx = conn.begin().await?;
+    let changed = sqlx::query(
         "UPDATE outbox SET state = $1, provider_message_id = $2, sent_at = $3,
                            error_code = NULL, error_detail = NULL
-         WHERE id = $4 AND state = $5",
+         WHERE id = $4 AND state = $5
+         RETURNING reporter_id, report_id, name",
     )
     .bind(OutboxState::Sent.as_str())
     .bind(provider_message_id)
     .bind(now_ms)
     .bind(id)
     .bind(OutboxState::Queued.as_str())
-    .execute(conn)
+    .fetch_optional(&mut *tx)
     .await?;
-    counted(result, OutboxState::Sent, None);
-    Ok(())
+    recorded(&mut tx, changed, OutboxState::Sent, None, now_ms).await?;
+    tx.commit().await
 }
 
-/// Counts a message's fate for the metrics once, when the update really changed it (a job
-/// that runs again finds the message no longer queued).
-fn counted(result: sqlx::any::AnyQueryResult, state: OutboxState, code: Option<i64>) {
-    if result.rows_affected() == 1 {
-        crate::telemetry::outbound(state.as_str(), code);
-    }
+/// Records a message's fate once, when the update really changed it (a job that runs again
+/// finds the message no longer queued): in the audit log (which message, not its text) and
+/// for the metrics.
+async fn recorded(
+    conn: &mut AnyConnection,
+    changed: Option<sqlx::any::AnyRow>,
+    state: OutboxState,
+    code: Option<i64>,
+    now_ms: i64,
+) -> sqlx::Result<()> {
+    let Some(row) = changed else { return Ok(()) };
+    let name: String = row.try_get("name")?;
+    let entry = audit::Entry {
+        kind: &format!("message.{}", state.as_str()),
+        report_id: row.try_get("report_id")?,
+        order_id: None,
+        reporter_id: Some(row.try_get("reporter_id")?),
+        actor: None,
+        detail: json!({ "message": name, "error_code": code }),
+    };
+    audit::record(conn, entry, now_ms).await?;
+    crate::telemetry::outbound(state.as_str(), code);
+    Ok(())
 }
 
 /// Ends a queued message without sending it, or records that sending failed for good.
@@ -164,9 +186,11 @@ pub async fn mark_unsent(
     detail: &str,
     now_ms: i64,
 ) -> sqlx::Result<()> {
-    let result = sqlx::query(
+    let mut tx = conn.begin().await?;
+    let changed = sqlx::query(
         "UPDATE outbox SET state = $1, error_code = $2, error_detail = $3, failed_at = $4
-         WHERE id = $5 AND state = $6",
+         WHERE id = $5 AND state = $6
+         RETURNING reporter_id, report_id, name",
     )
     .bind(state.as_str())
     .bind(error_code)
@@ -174,10 +198,10 @@ pub async fn mark_unsent(
     .bind(now_ms)
     .bind(id)
     .bind(OutboxState::Queued.as_str())
-    .execute(conn)
+    .fetch_optional(&mut *tx)
     .await?;
-    counted(result, state, error_code);
-    Ok(())
+    recorded(&mut tx, changed, state, error_code, now_ms).await?;
+    tx.commit().await
 }
 
 /// Notes a passing error (the job retries); the message stays queued.

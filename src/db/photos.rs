@@ -3,7 +3,10 @@
 //! the reporter's draft until the report is created, then to the report.
 
 use meldeweg_workers::LatLon;
+use serde_json::json;
 use sqlx::AnyConnection;
+
+use crate::audit;
 
 pub struct NewPhoto<'a> {
     pub reporter_id: i64,
@@ -20,9 +23,10 @@ pub struct NewPhoto<'a> {
     pub taken_at: Option<&'a str>,
 }
 
-/// Records a cleaned photo.
+/// Records a cleaned photo, and in the audit log that it was cleaned (which file, and whether
+/// a position or capture time was read from the original; not the values).
 pub async fn insert(conn: &mut AnyConnection, photo: NewPhoto<'_>, now_ms: i64) -> sqlx::Result<i64> {
-    sqlx::query_scalar(
+    let id = sqlx::query_scalar(
         "INSERT INTO photos (reporter_id, media_id, mime_type, sha256, token, width, height, clean_sha256,
                              gps_lat, gps_lon, taken_at, received_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
@@ -39,8 +43,25 @@ pub async fn insert(conn: &mut AnyConnection, photo: NewPhoto<'_>, now_ms: i64) 
     .bind(photo.gps.map(|p| p.lon()))
     .bind(photo.taken_at)
     .bind(now_ms)
-    .fetch_one(conn)
-    .await
+    .fetch_one(&mut *conn)
+    .await?;
+    let cleaned = audit::Entry {
+        kind: "photo.cleaned",
+        report_id: None,
+        order_id: None,
+        reporter_id: Some(photo.reporter_id),
+        actor: None,
+        detail: json!({
+            "photo": id,
+            "clean_sha256": photo.clean_sha256,
+            "width": photo.width,
+            "height": photo.height,
+            "gps_read": photo.gps.is_some(),
+            "taken_at_read": photo.taken_at.is_some(),
+        }),
+    };
+    audit::record(conn, cleaned, now_ms).await?;
+    Ok(id)
 }
 
 /// Links the draft's photos to the report created from it.
@@ -49,14 +70,31 @@ pub async fn attach_to_report(
     report_id: i64,
     reporter_id: i64,
     photo_ids: &[i64],
+    now_ms: i64,
 ) -> sqlx::Result<()> {
+    let mut attached = Vec::with_capacity(photo_ids.len());
     for photo_id in photo_ids {
-        sqlx::query("UPDATE photos SET report_id = $1 WHERE id = $2 AND reporter_id = $3 AND report_id IS NULL")
-            .bind(report_id)
-            .bind(photo_id)
-            .bind(reporter_id)
-            .execute(&mut *conn)
-            .await?;
+        let result =
+            sqlx::query("UPDATE photos SET report_id = $1 WHERE id = $2 AND reporter_id = $3 AND report_id IS NULL")
+                .bind(report_id)
+                .bind(photo_id)
+                .bind(reporter_id)
+                .execute(&mut *conn)
+                .await?;
+        if result.rows_affected() == 1 {
+            attached.push(*photo_id);
+        }
     }
-    Ok(())
+    if attached.is_empty() {
+        return Ok(());
+    }
+    let entry = audit::Entry {
+        kind: "report.photos_attached",
+        report_id: Some(report_id),
+        order_id: None,
+        reporter_id: Some(reporter_id),
+        actor: None,
+        detail: json!({ "photos": attached }),
+    };
+    audit::record(conn, entry, now_ms).await.map(drop)
 }

@@ -219,7 +219,7 @@ async fn apply(
             };
             let (report_id, reference) =
                 reports::insert(tx.conn(), report, berlin_year(now), now).await.map_err(retry)?;
-            photos::attach_to_report(tx.conn(), report_id, reporter_id, &draft.photo_ids).await?;
+            photos::attach_to_report(tx.conn(), report_id, reporter_id, &draft.photo_ids, now).await?;
             // Triage answers the citizen with the reference once it knows where the report goes.
             TriageJob { report_id }.enqueue(&pipeline.queue, tx, now).await?;
             if draft.category_source == meldeweg_workers::conversation::CategorySource::Classifier {

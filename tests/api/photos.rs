@@ -96,6 +96,16 @@ async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_cle
     assert!((row.get::<f64, _>("lat") - 51.906312).abs() < 1e-5);
     assert!((row.get::<f64, _>("lon") - 10.429187).abs() < 1e-5);
     assert_eq!(row.get::<Option<String>, _>("description").as_deref(), Some("Schlagloch vor der Schule"));
+    // P4: the cleaning is in the audit chain with the cleaned file's checksum, not the position.
+    let (clean_sha256, detail): (String, String) =
+        sqlx::query_as("SELECT p.clean_sha256, a.detail FROM photos p JOIN audit_log a ON a.kind = 'photo.cleaned'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(detail.contains(&clean_sha256) && detail.contains("\"gps_read\":true"), "{detail}");
+    assert!(!detail.contains("51.906") && !detail.contains("Mustermann"), "{detail}");
+    let attached = app.count("SELECT COUNT(*) FROM audit_log WHERE kind = 'report.photos_attached'").await;
+    assert_eq!(attached, 1);
 
     let stored = photos(&app).await;
     assert_eq!(stored.len(), 1);
