@@ -3,10 +3,10 @@
 //! crew that is not there; urgent reports get the 110/112 hint at any hour regardless.
 
 use jiff::civil::{Date, Time, Weekday};
-use jiff::tz::TimeZone;
 use meldeweg_workers::conversation::Lang;
 
 use crate::config::ServiceHoursSettings;
+use crate::time::{berlin_ms, berlin_zoned};
 
 /// How far ahead the next opening is looked for (past the longest run of closed days).
 const LOOK_AHEAD_DAYS: i16 = 60;
@@ -55,8 +55,7 @@ impl ServiceHours {
 
     /// `None` while the Bauhof is working at `now_ms`; otherwise when it next starts (Unix ms).
     pub fn next_opening(&self, now_ms: i64) -> Option<i64> {
-        let berlin = TimeZone::get("Europe/Berlin").ok()?;
-        let now = jiff::Timestamp::from_millisecond(now_ms).ok()?.to_zoned(berlin.clone());
+        let now = berlin_zoned(now_ms);
         let today = now.date();
         for offset in 0..=LOOK_AHEAD_DAYS {
             let day = today.checked_add(jiff::Span::new().days(offset)).ok()?;
@@ -69,7 +68,7 @@ impl ServiceHours {
                 return None;
             }
             if offset > 0 || now.datetime() < open_at {
-                return open_at.to_zoned(berlin).ok().map(|z| z.timestamp().as_millisecond());
+                return berlin_ms(open_at);
             }
         }
         None
@@ -98,8 +97,7 @@ fn hours(text: &str) -> Result<Option<(Time, Time)>, String> {
 
 /// When the next opening is, as a citizen reads it: "Montag, 30.11.2026, 07:00 Uhr".
 pub fn describe(lang: Lang, at_ms: i64) -> String {
-    let Ok(at) = jiff::Timestamp::from_millisecond(at_ms) else { return String::new() };
-    let at = at.to_zoned(TimeZone::get("Europe/Berlin").unwrap_or(TimeZone::UTC));
+    let at = berlin_zoned(at_ms);
     let weekday = match (lang, at.weekday()) {
         (Lang::De, Weekday::Monday) => "Montag",
         (Lang::De, Weekday::Tuesday) => "Dienstag",
@@ -142,8 +140,7 @@ mod tests {
     }
 
     fn at(text: &str) -> i64 {
-        let berlin = TimeZone::get("Europe/Berlin").unwrap();
-        text.parse::<jiff::civil::DateTime>().unwrap().to_zoned(berlin).unwrap().timestamp().as_millisecond()
+        berlin_ms(text.parse().unwrap()).unwrap()
     }
 
     #[test]

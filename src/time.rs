@@ -21,6 +21,17 @@ fn timestamp(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+/// The instant in Europe/Berlin (for calendar arithmetic on local days and hours).
+pub fn berlin_zoned(ms: i64) -> jiff::Zoned {
+    timestamp(ms).to_zoned(berlin().clone())
+}
+
+/// A Berlin wall-clock time as Unix milliseconds (a time skipped by the change to summer time
+/// counts as the instant after the gap).
+pub fn berlin_ms(local: jiff::civil::DateTime) -> Option<i64> {
+    local.to_zoned(berlin().clone()).ok().map(|zoned| zoned.timestamp().as_millisecond())
+}
+
 /// RFC 3339 in UTC, for machine-readable output.
 pub fn rfc3339(ms: i64) -> String {
     timestamp(ms).to_string()

@@ -155,16 +155,11 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
             }
         };
         let mut text = pipeline.texts.render(lang, key, &params);
-        if let Some(opening) = pipeline.service_hours.as_ref().and_then(|hours| hours.next_opening(now)) {
-            if for_the_bauhof {
-                let when = service_hours::describe(lang, opening);
-                text = format!(
-                    "{text}
-
-{}",
-                    pipeline.texts.render(lang, TextKey::OutsideHours, &[("when", &when)])
-                );
-            }
+        let hours = pipeline.service_hours.as_ref().filter(|_| for_the_bauhof);
+        if let Some(opening) = hours.and_then(|hours| hours.next_opening(now)) {
+            let when = service_hours::describe(lang, opening);
+            let note = pipeline.texts.render(lang, TextKey::OutsideHours, &[("when", &when)]);
+            text = format!("{text}\n\n{note}");
         }
         if report.priority == Priority::Urgent {
             text = format!("{text}\n\n{}", pipeline.texts.render(lang, TextKey::EmergencyHint, &[]));

@@ -7,16 +7,14 @@
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
-
 use sqlx::{AnyConnection, Row};
 
 use super::entries::{Malformed, Reader};
 use super::figures::Sla;
 use super::filter::Filter;
-use super::load::{OrderRow, ReportRow};
-use super::rollup::{Event, BUCKET_HOURS, BUCKET_MS, EVENTS, ORDER_FIELDS, REPORT_FIELDS};
+use super::load::{Event, OrderRow, ReportRow, EVENTS};
+use super::rollup::{BUCKET_HOURS, BUCKET_MS, ORDER_FIELDS, REPORT_FIELDS};
 use super::{StatsQuery, Window};
-use crate::orders::status::OrderStatus;
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
@@ -75,27 +73,21 @@ impl Counted {
             }
         }
         for o in orders {
-            if window.contains(o.created_at) {
-                *counted.opened.entry((o.category.clone(), o.district.clone())).or_default() += 1;
-            }
-            if let Some(accepted) = o.accepted_at.filter(|at| window.contains(*at)) {
-                counted.acceptance.push(accepted - o.created_at);
-            }
-            if o.done_in(window) {
-                let done_at = o.done_at.unwrap_or_default();
-                let group =
-                    counted.done.entry((o.category.clone(), o.district.clone(), o.priority.clone())).or_default();
-                group.durations.push(done_at - o.created_at);
-                group.sla.add(done_at, o.due_at);
-                if detail {
-                    *counted.done_by_hour.entry(done_at.div_euclid(HOUR_MS)).or_default() += 1;
-                }
-            }
-            if o.closed_at.is_some_and(|at| window.contains(at)) {
-                match o.status {
-                    OrderStatus::Rejected => counted.rejected += 1,
-                    OrderStatus::Forwarded => counted.forwarded += 1,
-                    _ => {}
+            for (event, at) in o.events().filter(|(_, at)| window.contains(*at)) {
+                match event {
+                    Event::Opened => *counted.opened.entry((o.category.clone(), o.district.clone())).or_default() += 1,
+                    Event::Accepted => counted.acceptance.push(at - o.created_at),
+                    Event::Done => {
+                        let key = (o.category.clone(), o.district.clone(), o.priority.clone());
+                        let group = counted.done.entry(key).or_default();
+                        group.durations.push(at - o.created_at);
+                        group.sla.add(at, o.due_at);
+                        if detail {
+                            *counted.done_by_hour.entry(at.div_euclid(HOUR_MS)).or_default() += 1;
+                        }
+                    }
+                    Event::Rejected => counted.rejected += 1,
+                    Event::Forwarded => counted.forwarded += 1,
                 }
             }
         }
@@ -129,6 +121,11 @@ impl Counted {
     }
 }
 
+/// Per hour of a bucket, the window it lies in: 0 current, 1 previous.
+type Slots = [Option<usize>; BUCKET_HOURS as usize];
+/// A count per hour of a bucket.
+type Hours = [u64; BUCKET_HOURS as usize];
+
 /// Reading the roll-ups' buckets into the counts of the current and the previous window.
 struct Reading<'q> {
     wanted: [Option<&'q str>; 5],
@@ -152,13 +149,28 @@ impl<'q> Reading<'q> {
     fn bucket(&mut self, bucket: i64, reports: &[u8], orders: &[u8]) -> Result<(), Malformed> {
         let first_hour = bucket * BUCKET_HOURS;
         // Which window each hour of the bucket lies in: 0 current, 1 previous.
-        let slots: [Option<usize>; BUCKET_HOURS as usize] = std::array::from_fn(|hour| {
+        let slots: Slots = std::array::from_fn(|hour| {
             let at = (first_hour + hour as i64) * HOUR_MS;
             [self.current, self.previous].iter().position(|window| window.contains(at))
         });
-        let mut received = [0u64; BUCKET_HOURS as usize];
-        let mut done_hours = [0u64; BUCKET_HOURS as usize];
+        let (mut received, mut done_hours): (Hours, Hours) = ([0; BUCKET_HOURS as usize], [0; BUCKET_HOURS as usize]);
+        self.reports(reports, &slots, &mut received)?;
+        self.orders(orders, &slots, &mut done_hours)?;
+        let current = &mut self.counted[0];
+        for (hour, (received, done)) in received.into_iter().zip(done_hours).enumerate() {
+            let hour = first_hour + hour as i64;
+            if received > 0 {
+                *current.received_by_hour.entry(hour).or_default() += received;
+            }
+            if done > 0 {
+                *current.done_by_hour.entry(hour).or_default() += done;
+            }
+        }
+        Ok(())
+    }
 
+    /// A bucket's report groups; counts the current window's reports per hour into `received`.
+    fn reports(&mut self, reports: &[u8], slots: &Slots, received: &mut Hours) -> Result<(), Malformed> {
         let mut groups = Reader::new(reports);
         while let Some((fields, mut entries)) = groups.group::<REPORT_FIELDS>()? {
             if !self.wanted(&fields[..5]) {
@@ -183,7 +195,12 @@ impl<'q> Reading<'q> {
                 *into.reports.entry(key.clone()).or_default() += n;
             }
         }
+        Ok(())
+    }
 
+    /// A bucket's work-order groups; counts the current window's done orders per hour into
+    /// `done_hours`.
+    fn orders(&mut self, orders: &[u8], slots: &Slots, done_hours: &mut Hours) -> Result<(), Malformed> {
         let mut groups = Reader::new(orders);
         while let Some((fields, mut entries)) = groups.group::<ORDER_FIELDS>()? {
             if !self.wanted(&fields) {
@@ -231,17 +248,6 @@ impl<'q> Reading<'q> {
                     group.sla.done += done.sla.done;
                     group.sla.on_time += done.sla.on_time;
                 }
-            }
-        }
-
-        let current = &mut self.counted[0];
-        for (hour, (received, done)) in received.into_iter().zip(done_hours).enumerate() {
-            let hour = first_hour + hour as i64;
-            if received > 0 {
-                *current.received_by_hour.entry(hour).or_default() += received;
-            }
-            if done > 0 {
-                *current.done_by_hour.entry(hour).or_default() += done;
             }
         }
         Ok(())

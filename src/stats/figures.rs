@@ -66,9 +66,14 @@ pub struct Sla {
 }
 
 impl Sla {
+    /// Whether an order done at `done_ms` was done by its due date.
+    pub fn on_time(done_ms: i64, due_ms: Option<i64>) -> bool {
+        due_ms.is_some_and(|due| done_ms <= due)
+    }
+
     pub fn add(&mut self, done_ms: i64, due_ms: Option<i64>) {
         self.done += 1;
-        if due_ms.is_some_and(|due| done_ms <= due) {
+        if Self::on_time(done_ms, due_ms) {
             self.on_time += 1;
         }
     }

@@ -17,6 +17,10 @@ pub struct ReportRow {
     pub order_link: Option<String>,
 }
 
+/// The columns of work order `o` an `OrderRow` is read from.
+pub const ORDER_COLUMNS: &str = "o.created_at, o.accepted_at, o.done_at, o.closed_at, o.due_at, o.status, o.priority, \
+                                 o.category, o.district, o.address";
+
 pub struct OrderRow {
     pub created_at: i64,
     pub accepted_at: Option<i64>,
@@ -30,16 +34,58 @@ pub struct OrderRow {
     pub address: Option<String>,
 }
 
+/// The work-order events the figures count (in the order of a roll-up group's sections).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    Opened,
+    Accepted,
+    Done,
+    Rejected,
+    Forwarded,
+}
+
+pub const EVENTS: [Event; 5] = [Event::Opened, Event::Accepted, Event::Done, Event::Rejected, Event::Forwarded];
+
 impl OrderRow {
+    /// The order's events with their times: opened; accepted; done (while the order is done);
+    /// rejected or forwarded (closed with that status). The one definition both the plain
+    /// recomputation and the roll-ups count.
+    pub fn events(&self) -> impl Iterator<Item = (Event, i64)> {
+        let closed_as = |status| self.closed_at.filter(|_| self.status == status);
+        [
+            (Event::Opened, Some(self.created_at)),
+            (Event::Accepted, self.accepted_at),
+            (Event::Done, self.done_at.filter(|_| self.status == OrderStatus::Done)),
+            (Event::Rejected, closed_as(OrderStatus::Rejected)),
+            (Event::Forwarded, closed_as(OrderStatus::Forwarded)),
+        ]
+        .into_iter()
+        .filter_map(|(event, at)| Some((event, at?)))
+    }
+
+    /// The columns `ORDER_COLUMNS` of `o` in `row`.
+    pub fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        let status: String = row.try_get("status")?;
+        Ok(OrderRow {
+            status: OrderStatus::parse(&status)
+                .ok_or_else(|| sqlx::Error::Decode(format!("unknown order status {status:?}").into()))?,
+            created_at: row.try_get("created_at")?,
+            accepted_at: row.try_get("accepted_at")?,
+            done_at: row.try_get("done_at")?,
+            closed_at: row.try_get("closed_at")?,
+            due_at: row.try_get("due_at")?,
+            priority: row.try_get("priority")?,
+            category: row.try_get("category")?,
+            district: row.try_get("district")?,
+            address: row.try_get("address")?,
+        })
+    }
+
     /// Whether the order was open, accepted or in progress at `as_of`.
     pub fn open_at(&self, as_of: i64) -> bool {
         self.created_at < as_of
             && self.status != OrderStatus::Merged
             && self.closed_at.is_none_or(|closed| closed >= as_of)
-    }
-
-    pub fn done_in(&self, window: Window) -> bool {
-        self.status == OrderStatus::Done && self.done_at.is_some_and(|at| window.contains(at))
     }
 }
 
@@ -71,8 +117,7 @@ pub async fn reports(conn: &mut AnyConnection, query: &StatsQuery, window: Windo
 pub async fn orders(conn: &mut AnyConnection, query: &StatsQuery, start: i64, end: i64) -> sqlx::Result<Vec<OrderRow>> {
     let filters = Filter::orders(query);
     let sql = format!(
-        "SELECT o.created_at, o.accepted_at, o.done_at, o.closed_at, o.due_at, o.status, o.priority, o.category,
-                o.district, o.address
+        "SELECT {ORDER_COLUMNS}
          FROM work_orders o
          WHERE o.status <> 'merged' AND o.created_at < $2
            AND (o.created_at >= $1 OR o.closed_at IS NULL OR o.closed_at >= $1 OR o.accepted_at >= $1
@@ -80,22 +125,5 @@ pub async fn orders(conn: &mut AnyConnection, query: &StatsQuery, start: i64, en
         filters.sql
     );
     let rows = filters.run(conn, &sql, (start, end)).await?;
-    rows.iter()
-        .map(|row| {
-            let status: String = row.try_get("status")?;
-            Ok(OrderRow {
-                status: OrderStatus::parse(&status)
-                    .ok_or_else(|| sqlx::Error::Decode(format!("unknown order status {status:?}").into()))?,
-                created_at: row.try_get("created_at")?,
-                accepted_at: row.try_get("accepted_at")?,
-                done_at: row.try_get("done_at")?,
-                closed_at: row.try_get("closed_at")?,
-                due_at: row.try_get("due_at")?,
-                priority: row.try_get("priority")?,
-                category: row.try_get("category")?,
-                district: row.try_get("district")?,
-                address: row.try_get("address")?,
-            })
-        })
-        .collect()
+    rows.iter().map(OrderRow::from_row).collect()
 }

@@ -11,9 +11,10 @@ use sqlx::{AnyConnection, Row};
 
 use super::counted::cell;
 use super::entries::{Body, Writer};
+use super::figures::Sla;
 use super::filter::OPENING_CHANNEL;
+use super::load::{Event, OrderRow, ORDER_COLUMNS};
 use crate::db::{Db, DbError};
-use crate::orders::status::OrderStatus;
 use crate::time::now_ms;
 
 /// One bucket: a week of UTC time (Berlin days and hours lie inside whole UTC hours).
@@ -61,21 +62,10 @@ pub async fn refresh(db: &Db) -> Result<usize, DbError> {
 /// one entry per report: hour, hotspot cell latitude and longitude (signed).
 pub const REPORT_FIELDS: usize = 6;
 /// A work-order group's fields: the five filters (the channel is that of the report that opened
-/// the order). Its body is a section per event of `EVENTS`, each its count and entries: the hour,
+/// the order). Its body is a section per event of `load::EVENTS`, each its count and entries: the hour,
 /// then for accepted the time since opening, for done that and whether it was on time (0 or 1).
+/// The events and their times are `OrderRow::events`, as in the plain recomputation.
 pub const ORDER_FIELDS: usize = 5;
-
-/// The work-order events, in the order of their sections.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    Opened,
-    Accepted,
-    Done,
-    Rejected,
-    Forwarded,
-}
-
-pub const EVENTS: [Event; 5] = [Event::Opened, Event::Accepted, Event::Done, Event::Rejected, Event::Forwarded];
 
 const HOUR_MS: i64 = 3_600_000;
 
@@ -126,11 +116,8 @@ async fn reports_of(conn: &mut AnyConnection, start: i64, end: i64) -> sqlx::Res
 
 /// The packed work-order groups of the orders opened, accepted, done or closed in [start, end).
 async fn orders_of(conn: &mut AnyConnection, start: i64, end: i64) -> sqlx::Result<Vec<u8>> {
-    let hour = |at: i64| hour_from(start, at);
-    let in_bucket = |at: Option<i64>| at.filter(|at| (start..end).contains(at));
     let sql = format!(
-        "SELECT o.category, o.district, o.depot, o.priority, o.status, o.created_at, o.accepted_at, o.done_at,
-                o.closed_at, o.due_at, COALESCE({OPENING_CHANNEL}, '') AS channel
+        "SELECT {ORDER_COLUMNS}, o.depot, COALESCE({OPENING_CHANNEL}, '') AS channel
          FROM work_orders o
          WHERE o.status <> 'merged' AND o.id IN (
              SELECT id FROM work_orders WHERE created_at >= $1 AND created_at < $2
@@ -141,33 +128,21 @@ async fn orders_of(conn: &mut AnyConnection, start: i64, end: i64) -> sqlx::Resu
     let rows = sqlx::query(&sql).bind(start).bind(end).fetch_all(&mut *conn).await?;
     let mut groups: BTreeMap<[String; ORDER_FIELDS], [(u64, Body); 5]> = BTreeMap::new();
     for row in rows {
+        let order = OrderRow::from_row(&row)?;
         let sections =
             groups.entry(fields(&row, ["category", "district", "depot", "channel", "priority"])?).or_default();
-        let status: String = row.try_get("status")?;
-        let status = OrderStatus::parse(&status)
-            .ok_or_else(|| sqlx::Error::Decode(format!("unknown order status {status:?}").into()))?;
-        let created_at: i64 = row.try_get("created_at")?;
-        let closed_at = in_bucket(row.try_get("closed_at")?);
-        if let Some(at) = in_bucket(Some(created_at)) {
-            add(sections, Event::Opened, hour(at));
-        }
-        if let Some(at) = in_bucket(row.try_get("accepted_at")?) {
-            add(sections, Event::Accepted, hour(at)).signed(at - created_at);
-        }
-        if let Some(at) = in_bucket(row.try_get("done_at")?).filter(|_| status == OrderStatus::Done) {
-            let due_at: Option<i64> = row.try_get("due_at")?;
-            let body = add(sections, Event::Done, hour(at));
-            body.signed(at - created_at);
-            body.unsigned(u64::from(due_at.is_some_and(|due| at <= due)));
-        }
-        match (closed_at, status) {
-            (Some(at), OrderStatus::Rejected) => {
-                add(sections, Event::Rejected, hour(at));
+        for (event, at) in order.events().filter(|(_, at)| (start..end).contains(at)) {
+            let (count, body) = &mut sections[event as usize];
+            *count += 1;
+            body.hour(hour_from(start, at));
+            match event {
+                Event::Accepted => body.signed(at - order.created_at),
+                Event::Done => {
+                    body.signed(at - order.created_at);
+                    body.unsigned(u64::from(Sla::on_time(at, order.due_at)));
+                }
+                Event::Opened | Event::Rejected | Event::Forwarded => {}
             }
-            (Some(at), OrderStatus::Forwarded) => {
-                add(sections, Event::Forwarded, hour(at));
-            }
-            _ => {}
         }
     }
     let bodies: Vec<Body> = groups
@@ -190,14 +165,6 @@ fn fields<const N: usize>(row: &sqlx::any::AnyRow, columns: [&str; N]) -> sqlx::
         *field = row.try_get(column)?;
     }
     Ok(fields)
-}
-
-/// Counts an `event` at `hour` in its section and returns the section for the entry's values.
-fn add(sections: &mut [(u64, Body); 5], event: Event, hour: u8) -> &mut Body {
-    let (count, body) = &mut sections[event as usize];
-    *count += 1;
-    body.hour(hour);
-    body
 }
 
 fn packed<'a>(groups: impl Iterator<Item = (&'a [String], &'a Body)>) -> Vec<u8> {
