@@ -48,6 +48,7 @@ pub struct Settings {
     pub staff: StaffSettings,
     pub sla: SlaSettings,
     pub service_hours: ServiceHoursSettings,
+    pub retention: RetentionSettings,
     pub map: MapSettings,
     pub metrics: MetricsSettings,
     pub http: HttpSettings,
@@ -215,6 +216,46 @@ pub struct ServiceHoursSettings {
     pub saturday: String,
     pub sunday: String,
     pub holidays: Vec<String>,
+}
+
+/// The deletion concept (PRIVACY P7): how long each class of data is kept. Checked by
+/// `RetentionSettings::validate`; see `crate::retention` for what each class covers.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// Raw inbound messages (the provider's payload with the sender's number), from receipt.
+    pub inbound_payload_days: u32,
+    /// The citizen's words and the messages exchanged, from the report's closing.
+    pub conversation_days: u32,
+    /// The number (and a web-form e-mail address), from the closing of the reporter's last
+    /// report, or their last message if they have none.
+    pub contact_days: u32,
+    /// Photos, from the report's (or the work order's) closing.
+    pub photo_days: u32,
+    /// Closed reports are anonymised this many years after closing.
+    pub report_years: u32,
+    /// How often the scheduled run happens, in hours; 0 switches it off (then run
+    /// `meldeweg retention run` from cron).
+    pub run_every_hours: u32,
+}
+
+impl RetentionSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let checks = [
+            ("retention.inbound_payload_days", self.inbound_payload_days, 1, 365),
+            ("retention.conversation_days", self.conversation_days, 1, 3650),
+            ("retention.contact_days", self.contact_days, 1, 3650),
+            ("retention.photo_days", self.photo_days, 1, 3650),
+            ("retention.report_years", self.report_years, 1, 30),
+            ("retention.run_every_hours", self.run_every_hours, 0, 168),
+        ];
+        for (key, value, min, max) in checks {
+            if !(min..=max).contains(&value) {
+                return Err(invalid(key, format!("must be between {min} and {max}")));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -416,6 +457,7 @@ impl Settings {
         self.duplicate_radii()?;
         crate::service_hours::ServiceHours::from_settings(&self.service_hours)
             .map_err(|(key, reason)| invalid(key, reason))?;
+        self.retention.validate()?;
         if self.whatsapp.mode == WhatsAppMode::Cloud && secret(&self.encryption_key).is_none() {
             return Err(ConfigError::MissingSecrets("MELDEWEG_ENCRYPTION_KEY".into()));
         }

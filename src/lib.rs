@@ -14,6 +14,8 @@ pub mod demo;
 pub mod orders;
 pub mod pipeline;
 pub mod queue;
+pub mod retention;
+pub mod rights;
 pub mod service_hours;
 pub mod staff;
 pub mod startup;

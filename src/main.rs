@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The deletion concept (PRIVACY P7): run the retention periods now, or list past runs.
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Demo data for trying the statistics before go-live (and for benchmarks).
     Demo {
         #[command(subcommand)]
@@ -145,6 +150,21 @@ enum AuditCommand {
         /// The report's reference, e.g. M-2026-000042.
         #[arg(long)]
         report: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RetentionCommand {
+    /// Delete and anonymise what is past its period in [retention]; prints the count per class.
+    Run {
+        /// Only count what would be deleted; nothing changes (the run is still recorded).
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// The latest recorded runs, newest first.
+    Runs {
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
     },
 }
 
@@ -402,6 +422,30 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             drop(conn);
             db.close().await;
             println!("{}", serde_json::to_string_pretty(&history?)?);
+        }
+        Command::Retention { command: RetentionCommand::Run { dry_run } } => {
+            let (db, conn) = connect(&settings).await?;
+            drop(conn);
+            let store = meldeweg::storage::PhotoStore::local(&settings.data_dir.join("photos"))?;
+            let now = meldeweg::time::now_ms();
+            let counts = meldeweg::retention::run(&db, &store, &settings.retention, now, dry_run, "cli").await;
+            db.close().await;
+            let verb = if dry_run { "would delete or anonymise" } else { "deleted or anonymised" };
+            println!("retention {verb}:");
+            for (class, count) in counts? {
+                println!("  {class:<20} {count}");
+            }
+        }
+        Command::Retention { command: RetentionCommand::Runs { limit } } => {
+            let (db, mut conn) = connect(&settings).await?;
+            let runs = meldeweg::retention::recent_runs(&mut conn, limit.clamp(1, 1000)).await?;
+            drop(conn);
+            db.close().await;
+            for run in runs {
+                let kind = if run.dry_run { "dry run" } else { "run" };
+                let at = meldeweg::time::berlin_date_time(run.started_at);
+                println!("{at}  {kind:<7} {:<8} {}", run.started_by, run.counts);
+            }
         }
         Command::Demo { command: DemoCommand::Seed { reports, days, seed } } => {
             anyhow::ensure!((1..=10_000_000).contains(&reports), "--reports must be between 1 and 10,000,000");

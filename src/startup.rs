@@ -61,6 +61,7 @@ pub struct Services {
     chat_updates: watch::Receiver<u64>,
     photo_store: PhotoStore,
     sandbox_media: SandboxMedia,
+    retention: crate::config::RetentionSettings,
 }
 
 impl Services {
@@ -120,7 +121,8 @@ impl Services {
         let writers = (settings.database.max_connections as usize / 2).clamp(1, 8);
         let store = Store::start(db.clone(), queue, writers);
         let ingress = Arc::new(Ingress { db: db.clone(), vault, store });
-        Ok(Self { db, pipeline, ingress, database_url, chat_updates, photo_store, sandbox_media })
+        let retention = settings.retention.clone();
+        Ok(Self { db, pipeline, ingress, database_url, chat_updates, photo_store, sandbox_media, retention })
     }
 
     /// On PostgreSQL, tells other processes about jobs this one commits, until `shutdown`.
@@ -129,6 +131,12 @@ impl Services {
             let announce = self.db.jobs_to_announce().clone();
             queue::spawn_postgres_notifier(self.db.pool().clone(), announce, shutdown.clone());
         }
+    }
+
+    /// Starts the scheduled retention runs (P7), where the workers run; they stop with `shutdown`.
+    pub fn spawn_retention(&self, shutdown: &CancellationToken) {
+        let store = self.photo_store.clone();
+        crate::retention::spawn_schedule(self.db.clone(), store, self.retention.clone(), shutdown.clone());
     }
 
     /// Starts the worker (and, on PostgreSQL, the NOTIFY listener); both stop with `shutdown`.
@@ -219,6 +227,9 @@ impl Application {
             crate::telemetry::spawn_upkeep(self.shutdown.clone());
         }
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
+        if self.run_workers {
+            self.services.spawn_retention(&self.shutdown);
+        }
         spawn_statistics_catch_up(self.services.db.clone(), &self.shutdown);
         tracing::info!(addr = %self.local_addr(), "listening");
         if let Some(metrics) = self.metrics {
@@ -262,6 +273,7 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Resu
         serve_metrics(metrics, &shutdown);
     }
     services.spawn_announcer(&shutdown);
+    services.spawn_retention(&shutdown);
     let _ = services.spawn_worker(&shutdown).await;
     services.db.close().await;
     Ok(())

@@ -71,6 +71,20 @@ impl PhotoStore {
     }
 }
 
+impl PhotoStore {
+    /// Removes both files of a photo; a photo already gone is no error (erasure runs again
+    /// after an interruption).
+    pub async fn delete(&self, token: &str) -> Result<(), StorageError> {
+        for variant in [Variant::Image, Variant::Thumbnail] {
+            match self.store.delete(&key(token, variant)).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Objects are spread over 256 folders by the token's first two characters.
 fn key(token: &str, variant: Variant) -> Path {
     let name = match variant {

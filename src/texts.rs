@@ -18,7 +18,7 @@ const BUILT_IN_EN: &str = include_str!("../config/messages.en.toml");
 
 /// Placeholders filled in per message; the municipality's are filled in at load time.
 const MESSAGE_PLACEHOLDERS: &[&str] =
-    &["reference", "date", "status", "address", "reply", "link", "reason", "body", "when"];
+    &["reference", "date", "status", "address", "reply", "link", "reason", "body", "when", "version", "count", "sent"];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextsError {
@@ -79,10 +79,24 @@ pub enum TextKey {
     UnsupportedDocument,
     UnsupportedContacts,
     UnsupportedOther,
+    ConfirmErase,
+    ButtonErase,
+    ButtonKeep,
+    EraseCancelled,
+    EraseExpired,
+    Erased,
+    AccessHeader,
+    AccessIdentity,
+    AccessNotice,
+    AccessOptedOut,
+    AccessReport,
+    AccessDraft,
+    AccessMessages,
+    AccessFooter,
 }
 
 impl TextKey {
-    const ALL: [TextKey; 36] = [
+    const ALL: [TextKey; 50] = [
         TextKey::Notice,
         TextKey::Help,
         TextKey::LocationRequest,
@@ -119,6 +133,20 @@ impl TextKey {
         TextKey::UnsupportedDocument,
         TextKey::UnsupportedContacts,
         TextKey::UnsupportedOther,
+        TextKey::ConfirmErase,
+        TextKey::ButtonErase,
+        TextKey::ButtonKeep,
+        TextKey::EraseCancelled,
+        TextKey::EraseExpired,
+        TextKey::Erased,
+        TextKey::AccessHeader,
+        TextKey::AccessIdentity,
+        TextKey::AccessNotice,
+        TextKey::AccessOptedOut,
+        TextKey::AccessReport,
+        TextKey::AccessDraft,
+        TextKey::AccessMessages,
+        TextKey::AccessFooter,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -159,6 +187,20 @@ impl TextKey {
             TextKey::UnsupportedDocument => "unsupported_document",
             TextKey::UnsupportedContacts => "unsupported_contacts",
             TextKey::UnsupportedOther => "unsupported_other",
+            TextKey::ConfirmErase => "confirm_erase",
+            TextKey::ButtonErase => "button_erase",
+            TextKey::ButtonKeep => "button_keep",
+            TextKey::EraseCancelled => "erase_cancelled",
+            TextKey::EraseExpired => "erase_expired",
+            TextKey::Erased => "erased",
+            TextKey::AccessHeader => "access_header",
+            TextKey::AccessIdentity => "access_identity",
+            TextKey::AccessNotice => "access_notice",
+            TextKey::AccessOptedOut => "access_opted_out",
+            TextKey::AccessReport => "access_report",
+            TextKey::AccessDraft => "access_draft",
+            TextKey::AccessMessages => "access_messages",
+            TextKey::AccessFooter => "access_footer",
         }
     }
 }
@@ -168,7 +210,14 @@ const MAX_BUTTON_CHARS: usize = 20;
 
 impl TextKey {
     fn is_button(self) -> bool {
-        matches!(self, TextKey::ButtonHere | TextKey::ButtonElsewhere | TextKey::CategoryButton)
+        matches!(
+            self,
+            TextKey::ButtonHere
+                | TextKey::ButtonElsewhere
+                | TextKey::CategoryButton
+                | TextKey::ButtonErase
+                | TextKey::ButtonKeep
+        )
     }
 }
 

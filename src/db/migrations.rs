@@ -20,6 +20,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (9, "statistics rollups", include_str!("../../migrations/sqlite/0009_statistics_rollups.sql")),
     (10, "statistics buckets", include_str!("../../migrations/sqlite/0010_statistics_buckets.sql")),
     (11, "audit log", include_str!("../../migrations/sqlite/0011_audit_log.sql")),
+    (12, "retention and rights", include_str!("../../migrations/sqlite/0012_retention_and_rights.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -34,6 +35,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (9, "statistics rollups", include_str!("../../migrations/postgres/0009_statistics_rollups.sql")),
     (10, "statistics buckets", include_str!("../../migrations/postgres/0010_statistics_buckets.sql")),
     (11, "audit log", include_str!("../../migrations/postgres/0011_audit_log.sql")),
+    (12, "retention and rights", include_str!("../../migrations/postgres/0012_retention_and_rights.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -22,7 +22,7 @@ impl Identity<'_> {
     pub fn key_hash(&self, vault: &Vault) -> Option<String> {
         match (self.user_id, self.phone) {
             (Some(user_id), _) => Some(vault.lookup_hash("user", user_id)),
-            (None, Some(phone)) => Some(vault.lookup_hash("wa", phone)),
+            (None, Some(phone)) => Some(phone_hash(vault, phone)),
             (None, None) => None,
         }
     }
@@ -68,10 +68,11 @@ pub async fn upsert(
 ) -> Result<Reporter, ReporterError> {
     let key_hash = identity.key_hash(vault).ok_or(ReporterError::NoIdentity)?;
     let row = sqlx::query(
-        "INSERT INTO reporters (key_hash, phone_enc, user_id_enc, last_inbound_at, created_at)
-         VALUES ($1, $2, $3, $4, $5)
+        "INSERT INTO reporters (key_hash, phone_enc, user_id_enc, last_inbound_at, created_at, phone_hash)
+         VALUES ($1, $2, $3, $4, $5, $6)
          ON CONFLICT (key_hash) DO UPDATE SET
              phone_enc = COALESCE(excluded.phone_enc, reporters.phone_enc),
+             phone_hash = COALESCE(excluded.phone_hash, reporters.phone_hash),
              user_id_enc = COALESCE(excluded.user_id_enc, reporters.user_id_enc),
              last_inbound_at = CASE WHEN excluded.last_inbound_at > reporters.last_inbound_at
                                     THEN excluded.last_inbound_at
@@ -83,6 +84,7 @@ pub async fn upsert(
     .bind(identity.user_id.map(|u| vault.seal(u.as_bytes())))
     .bind(message_at_ms)
     .bind(now_ms)
+    .bind(identity.phone.map(|phone| phone_hash(vault, phone)))
     .fetch_one(&mut *conn)
     .await?;
     Ok(Reporter {
@@ -101,6 +103,19 @@ pub async fn find_id(
 ) -> Result<Option<i64>, ReporterError> {
     let key_hash = identity.key_hash(vault).ok_or(ReporterError::NoIdentity)?;
     Ok(sqlx::query_scalar("SELECT id FROM reporters WHERE key_hash = $1").bind(key_hash).fetch_optional(conn).await?)
+}
+
+/// The reporters who wrote from `phone` (more than one when WhatsApp's user id for the number
+/// changed), newest first; for requests by letter (P9).
+pub async fn find_by_phone(conn: &mut AnyConnection, vault: &Vault, phone: &str) -> sqlx::Result<Vec<i64>> {
+    sqlx::query_scalar("SELECT id FROM reporters WHERE phone_hash = $1 OR key_hash = $1 ORDER BY id DESC")
+        .bind(phone_hash(vault, phone))
+        .fetch_all(conn)
+        .await
+}
+
+fn phone_hash(vault: &Vault, phone: &str) -> String {
+    vault.lookup_hash("wa", phone)
 }
 
 pub async fn set_language(conn: &mut AnyConnection, id: i64, lang: Lang) -> sqlx::Result<()> {

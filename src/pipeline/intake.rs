@@ -13,6 +13,7 @@ use meldeweg_workers::conversation::{
 use meldeweg_workers::{LatLon, Reference};
 use serde::{Deserialize, Serialize};
 
+use super::erase::EraseJob;
 use super::outgoing::{Form, Outgoing};
 use super::photo::{PhotoOutcome, StoredPhoto};
 use super::triage::TriageJob;
@@ -23,6 +24,7 @@ use crate::db::reporters::{self, Identity};
 use crate::db::reports::{self, Channel, LocationSource, NewReport};
 use crate::db::{conversations, inbound_events, photos, Tx};
 use crate::queue::{ClaimedJob, JobFailure};
+use crate::rights::access;
 use crate::texts::TextKey;
 use crate::time::{berlin_date, berlin_year, now_ms};
 
@@ -97,11 +99,16 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     let outcome = conversation::step(draft, &context, input);
 
     let mut out = Outgoing::new(pipeline, reporter.id, reporter.lang, now);
+    let erase = outcome.actions.contains(&Action::Erase);
     for action in outcome.actions {
         apply(pipeline, &mut tx, &mut out, reporter.id, action, now).await?;
     }
     conversations::save(tx.conn(), reporter.id, &outcome.draft, now).await.map_err(retry)?;
     out.finish(&mut tx).await?;
+    if erase {
+        // After the last message in the reporter's series, so it can still be addressed.
+        EraseJob { reporter_id: reporter.id }.enqueue(&pipeline.queue, &mut tx, now).await?;
+    }
     pipeline.queue.complete_in(&mut tx, job).await?;
     tx.commit().await?;
     pipeline.chat_changed();
@@ -169,14 +176,9 @@ async fn apply(
                 .address_near(point)
                 .unwrap_or_else(|| format!("{:.5}, {:.5}", point.lat(), point.lon()));
             let text = pipeline.texts.render(out.lang, TextKey::ConfirmPlace, &[("address", &address)]);
-            let button = |id: &str, key| Choice {
-                id: id.to_string(),
-                title: pipeline.texts.render(out.lang, key, &[]),
-                description: None,
-            };
             let buttons = vec![
-                button(conversation::CHOICE_PLACE_YES, TextKey::ButtonHere),
-                button(conversation::CHOICE_PLACE_OTHER, TextKey::ButtonElsewhere),
+                button(pipeline, out.lang, conversation::CHOICE_PLACE_YES, TextKey::ButtonHere),
+                button(pipeline, out.lang, conversation::CHOICE_PLACE_OTHER, TextKey::ButtonElsewhere),
             ];
             out.compose(tx, TextKey::ConfirmPlace, Form::Buttons(buttons), text, &[], None).await?;
         }
@@ -200,8 +202,24 @@ async fn apply(
             let button = pipeline.texts.render(out.lang, TextKey::CategoryButton, &[]);
             out.compose(tx, TextKey::AskCategory, Form::List { button, rows }, text, &[], None).await?;
         }
+        Action::Reply(Reply::ConfirmErase) => {
+            let text = pipeline.texts.render(out.lang, TextKey::ConfirmErase, &[]);
+            let buttons = vec![
+                button(pipeline, out.lang, conversation::CHOICE_ERASE_YES, TextKey::ButtonErase),
+                button(pipeline, out.lang, conversation::CHOICE_ERASE_NO, TextKey::ButtonKeep),
+            ];
+            out.compose(tx, TextKey::ConfirmErase, Form::Buttons(buttons), text, &[], None).await?;
+        }
         Action::Reply(reply) => out.text(tx, reply_key(reply), &[], None).await?,
         Action::StatusQuery(reference) => status_reply(pipeline, tx, out, reporter_id, reference).await?,
+        Action::AccessQuery => {
+            let summary = access::summary(tx.conn(), reporter_id).await.map_err(retry)?;
+            for text in access::chat_messages(&pipeline.texts, out.lang, &summary, now) {
+                out.compose(tx, TextKey::AccessHeader, Form::Text, text, &[], None).await?;
+            }
+            access::record_given(tx.conn(), reporter_id, "chat", &summary, now).await?;
+        }
+        Action::Erase => out.text(tx, TextKey::Erased, &[], None).await?,
         Action::CreateReport(draft) => {
             let report = NewReport {
                 reporter_id: Some(reporter_id),
@@ -231,6 +249,11 @@ async fn apply(
     Ok(())
 }
 
+/// A reply button with the text `key` in `lang`.
+fn button(pipeline: &Pipeline, lang: Lang, id: &str, key: TextKey) -> Choice {
+    Choice { id: id.to_string(), title: pipeline.texts.render(lang, key, &[]), description: None }
+}
+
 fn reply_key(reply: Reply) -> TextKey {
     match reply {
         Reply::Help => TextKey::Help,
@@ -243,6 +266,9 @@ fn reply_key(reply: Reply) -> TextKey {
         Reply::Photo(PhotoProblem::Unavailable) => TextKey::PhotoUnavailable,
         Reply::Photo(PhotoProblem::TooMany) => TextKey::PhotoLimit,
         Reply::StatusFormat => TextKey::StatusFormat,
+        Reply::ConfirmErase => TextKey::ConfirmErase,
+        Reply::EraseCancelled => TextKey::EraseCancelled,
+        Reply::EraseExpired => TextKey::EraseExpired,
         Reply::Stopped => TextKey::Stopped,
         Reply::Started => TextKey::Started,
         Reply::LanguageChanged => TextKey::LanguageChanged,

@@ -6,7 +6,9 @@
 //! triage — a new report placed, routed, and opened as a work order or joined to one
 //!          (workers::geotag; `open_orders` keeps the duplicate index current)
 //! notify — queued outbox messages to WhatsApp (or the sandbox)
+//! erase  — a reporter's confirmed LÖSCHEN, after their last message went out (P9)
 
+pub mod erase;
 pub mod intake;
 pub mod notify;
 mod open_orders;
@@ -82,6 +84,7 @@ impl JobHandler for Pipeline {
             JobKind::Intake => intake::run(self, job).await,
             JobKind::Triage => triage::run(self, job).await,
             JobKind::Notify => notify::run(self, job).await,
+            JobKind::Erase => erase::run(self, job).await,
         }
     }
 }

@@ -28,9 +28,13 @@ pub struct NotifyJob {
 impl NotifyJob {
     /// Enqueues the job in the reporter's series, so replies go out in the order decided.
     pub async fn enqueue(&self, queue: &Queue, tx: &mut Tx, reporter_id: i64, now_ms: i64) -> Result<i64, QueueError> {
-        let series = format!("out:{reporter_id}");
-        queue.enqueue(tx, JobKind::Notify, Some(&series), self, now_ms).await
+        queue.enqueue(tx, JobKind::Notify, Some(&series(reporter_id)), self, now_ms).await
     }
+}
+
+/// The queue series of everything sent to one reporter, in order.
+pub fn series(reporter_id: i64) -> String {
+    format!("out:{reporter_id}")
 }
 
 pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {

@@ -43,16 +43,19 @@ pub enum JobKind {
     Triage,
     /// Send queued outbox messages to a reporter.
     Notify,
+    /// Erase a reporter's personal data (a confirmed LÖSCHEN).
+    Erase,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 3] = [JobKind::Intake, JobKind::Triage, JobKind::Notify];
+    pub const ALL: [JobKind; 4] = [JobKind::Intake, JobKind::Triage, JobKind::Notify, JobKind::Erase];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Intake => "intake",
             JobKind::Triage => "triage",
             JobKind::Notify => "notify",
+            JobKind::Erase => "erase",
         }
     }
 
@@ -61,6 +64,7 @@ impl JobKind {
             "intake" => Some(JobKind::Intake),
             "triage" => Some(JobKind::Triage),
             "notify" => Some(JobKind::Notify),
+            "erase" => Some(JobKind::Erase),
             _ => None,
         }
     }

@@ -391,3 +391,14 @@ pub fn announced_sha256(bytes: &[u8]) -> String {
     use sha2::Digest;
     base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(bytes))
 }
+
+/// An image message for media the fake Graph API holds, announcing the bytes' SHA-256.
+pub fn image(app: &TestApp, media_id: &str, bytes: Vec<u8>, caption: Option<&str>) -> Value {
+    let sha256 = announced_sha256(&bytes);
+    app.graph.add_media(media_id, bytes);
+    let mut image = json!({ "id": media_id, "mime_type": "image/jpeg", "sha256": sha256 });
+    if let Some(caption) = caption {
+        image["caption"] = json!(caption);
+    }
+    json!({ "type": "image", "image": image })
+}

@@ -4,21 +4,10 @@
 
 use meldeweg::texts::TextKey;
 use meldeweg_workers::conversation::Lang;
-use serde_json::{json, Value};
+use serde_json::json;
 use sqlx::Row;
 
 use crate::helpers::*;
-
-/// An image message for media the fake Graph API holds, announcing the bytes' SHA-256.
-fn image(app: &TestApp, media_id: &str, bytes: Vec<u8>, caption: Option<&str>) -> Value {
-    let sha256 = announced_sha256(&bytes);
-    app.graph.add_media(media_id, bytes);
-    let mut image = json!({ "id": media_id, "mime_type": "image/jpeg", "sha256": sha256 });
-    if let Some(caption) = caption {
-        image["caption"] = json!(caption);
-    }
-    json!({ "type": "image", "image": image })
-}
 
 struct StoredPhoto {
     token: String,

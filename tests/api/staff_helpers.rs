@@ -125,3 +125,14 @@ pub async fn reported_by(
     .unwrap();
     (citizen.clone(), row.0, row.1.expect("the report has a work order"))
 }
+
+/// Moves `order` through `transitions` ("accept", "done", ...) over the JSON API.
+pub async fn transitions(app: &TestApp, token: &str, order: &str, transitions: &[&str]) {
+    let path = format!("/api/v1/orders/{order}/transitions");
+    for transition in transitions {
+        let body = serde_json::json!({ "transition": transition });
+        let response = app.http.post(app.url(&path)).bearer_auth(token).json(&body).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{transition}: {}", response.text().await.unwrap_or_default());
+    }
+    app.queue_drained().await;
+}

@@ -2,7 +2,8 @@
 //! JavaScript for everything a crew does (the map is the one enhancement that needs it).
 //!
 //! login — log in and out · orders — the list, the map and printing · order — one order and
-//! its actions · admin — users, tokens, failed jobs and configuration (admins only).
+//! its actions · admin — users, tokens, failed jobs and configuration (admins only) · rights —
+//! access and erasure requests that came by letter (admins only).
 //! Every page needs a session (`session::Staff`); every form that changes something carries
 //! the session's CSRF token.
 
@@ -11,6 +12,7 @@ mod filters;
 mod login;
 mod order;
 mod orders;
+mod rights;
 pub mod session;
 pub mod stats;
 pub mod ui;
@@ -101,6 +103,8 @@ pub fn router(state: Arc<StaffState>) -> Router {
         .route("/staff/orders/{number}/merge", post(order::merge))
         .route("/staff/orders/{number}/recategorise", post(order::recategorise))
         .route("/staff/admin", get(admin::page))
+        .route("/staff/rights", get(rights::form).post(rights::look_up))
+        .route("/staff/rights/erase", post(rights::erase))
         .route("/staff/stats", get(stats::page))
         .route("/stats.csv", get(stats::csv_download))
         .layer(security_headers(&state.map.tile_url))

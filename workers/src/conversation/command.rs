@@ -21,6 +21,10 @@ pub enum Command {
     Start,
     /// `DEUTSCH` / `ENGLISH`: switch the reply language.
     Language(Lang),
+    /// `AUSKUNFT` / `DATEN`: what is stored about the citizen (Art. 15 DSGVO, PRIVACY.md P9).
+    Access,
+    /// `LÖSCHEN`: erase the citizen's personal data (Art. 17 DSGVO, P9), after a confirmation.
+    Erase,
 }
 
 /// Longest argument after `STATUS` still read as a (mistyped) reference rather than prose.
@@ -41,6 +45,12 @@ pub fn parse(text: &str) -> Option<Command> {
         ("START" | "ANMELDEN", true) => Some(Command::Start),
         ("DEUTSCH", true) => Some(Command::Language(Lang::De)),
         ("ENGLISH" | "ENGLISCH", true) => Some(Command::Language(Lang::En)),
+        ("AUSKUNFT" | "DATEN" | "DATENAUSKUNFT", true) => Some(Command::Access),
+        ("MEINE" | "MY", false) if matches!(rest.to_uppercase().as_str(), "DATEN" | "DATA") => Some(Command::Access),
+        ("LÖSCHEN" | "LOESCHEN" | "LOSCHEN" | "DELETE" | "ERASE", true) => Some(Command::Erase),
+        ("DATEN" | "DELETE", false) if matches!(rest.to_uppercase().as_str(), "LÖSCHEN" | "LOESCHEN" | "MY DATA") => {
+            Some(Command::Erase)
+        }
         ("STATUS", true) => Some(Command::Status(None)),
         ("STATUS", false) => match rest.parse::<Reference>() {
             Ok(reference) => Some(Command::Status(Some(reference))),
@@ -120,6 +130,18 @@ mod tests {
         assert_eq!(parse("help"), Some(Command::Help(Lang::En)));
         assert_eq!(parse("English"), Some(Command::Language(Lang::En)));
         assert_eq!(parse("deutsch"), Some(Command::Language(Lang::De)));
+    }
+
+    #[test]
+    fn data_subject_requests_in_german_and_english() {
+        for access in ["AUSKUNFT", "daten", "Meine Daten", "my data", "Auskunft?"] {
+            assert_eq!(parse(access), Some(Command::Access), "{access}");
+        }
+        for erase in ["LÖSCHEN", "löschen!", "Loeschen", "Daten löschen", "delete my data", "delete"] {
+            assert_eq!(parse(erase), Some(Command::Erase), "{erase}");
+        }
+        assert_eq!(parse("Bitte löschen Sie das Graffiti"), None);
+        assert_eq!(parse("Daten zur Ampel"), None);
     }
 
     #[test]

@@ -92,6 +92,10 @@ pub struct Draft {
     pub description_requested: bool,
     /// When the draft last changed, Unix milliseconds; stale drafts are discarded.
     pub updated_at_ms: Option<i64>,
+    /// When the citizen sent LÖSCHEN and was asked to confirm (P9); the confirmation counts
+    /// only for a while and only as the next message.
+    #[serde(default)]
+    pub erase_asked_at_ms: Option<i64>,
 }
 
 /// A complete draft, ready to become a report.

@@ -26,6 +26,10 @@ pub use draft::{CategorySource, Draft, DraftLocation, PhotoPlace, Place, PlaceSo
 /// Reply-button and list-row ids the dialogue sends and understands.
 pub const CHOICE_PLACE_YES: &str = "place:yes";
 pub const CHOICE_PLACE_OTHER: &str = "place:other";
+pub const CHOICE_ERASE_YES: &str = "erase:yes";
+pub const CHOICE_ERASE_NO: &str = "erase:no";
+/// How long a LÖSCHEN waits for its confirmation.
+pub const ERASE_CONFIRMATION_MS: i64 = 60 * 60 * 1000;
 const CHOICE_CATEGORY_PREFIX: &str = "category:";
 
 /// The list-row id for a category.
@@ -142,6 +146,11 @@ pub enum Reply {
     /// A list of the categories: "Worum geht es?"
     AskCategory,
     StatusFormat,
+    /// Two buttons: really erase everything? ("Ja, löschen" / "Abbrechen")
+    ConfirmErase,
+    /// The citizen said no (or the confirmation came too late): nothing was erased.
+    EraseCancelled,
+    EraseExpired,
     Stopped,
     Started,
     LanguageChanged,
@@ -159,6 +168,11 @@ pub enum Action {
     Reply(Reply),
     /// Answer a STATUS command: one report of the reporter's, or all recent ones.
     StatusQuery(Option<Reference>),
+    /// Answer AUSKUNFT: everything stored about the reporter (P9).
+    AccessQuery,
+    /// Erase the reporter's personal data after a confirmed LÖSCHEN (P9); the shell sends the
+    /// last message first.
+    Erase,
     /// Create the report and tell the citizen its reference.
     CreateReport(ReportDraft),
 }
@@ -198,6 +212,20 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
     };
     let is_stop = command == Some(Command::Stop);
     let mut actions = Vec::new();
+    if let Some(asked_at) = draft.erase_asked_at_ms.take() {
+        if let Some(confirmed) = erase_answer(&input) {
+            if confirmed && context.now_ms.saturating_sub(asked_at) <= ERASE_CONFIRMATION_MS {
+                return Outcome { draft: Draft::default(), actions: vec![Action::Erase] };
+            }
+            let reply = if confirmed { Reply::EraseExpired } else { Reply::EraseCancelled };
+            return Outcome { draft, actions: vec![Action::Reply(reply)] };
+        }
+    } else if let Inbound::Choice { id, .. } = &input {
+        // A tap on an old confirmation: nothing is erased without a fresh LÖSCHEN.
+        if id == CHOICE_ERASE_YES || id == CHOICE_ERASE_NO {
+            return Outcome { draft, actions: vec![Action::Reply(Reply::EraseExpired)] };
+        }
+    }
 
     match command {
         Some(Command::Help(lang)) | Some(Command::Language(lang)) => actions.push(Action::SetLanguage(lang)),
@@ -219,6 +247,11 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
             Command::StatusUnrecognised => vec![Action::Reply(Reply::StatusFormat)],
             Command::Stop => vec![Action::OptOut, Action::Reply(Reply::Stopped)],
             Command::Start => vec![Action::Reply(Reply::Started)],
+            Command::Access => vec![Action::AccessQuery],
+            Command::Erase => {
+                draft.erase_asked_at_ms = Some(context.now_ms);
+                vec![Action::Reply(Reply::ConfirmErase)]
+            }
         });
         return Outcome { draft, actions };
     }
@@ -281,6 +314,16 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
     }
     draft.updated_at_ms = Some(context.now_ms);
     advance(draft, context, actions)
+}
+
+/// The answer to "really erase?": the buttons, or a typed yes / no.
+fn erase_answer(input: &Inbound) -> Option<bool> {
+    match input {
+        Inbound::Choice { id, .. } if id == CHOICE_ERASE_YES => Some(true),
+        Inbound::Choice { id, .. } if id == CHOICE_ERASE_NO => Some(false),
+        Inbound::Text(text) => command::yes_or_no(text),
+        _ => None,
+    }
 }
 
 /// The photo's position was put to the citizen and is not answered yet.
@@ -419,6 +462,31 @@ mod tests {
             Action::CreateReport(report) => Some(report),
             _ => None,
         })
+    }
+
+    #[test]
+    fn loeschen_erases_only_after_a_timely_confirmation() {
+        let (_, actions) = run(vec![text("Schlagloch"), text("LÖSCHEN"), choice(CHOICE_ERASE_YES, "Ja")], &context());
+        assert_eq!(actions[1], vec![Action::Reply(Reply::ConfirmErase)]);
+        assert_eq!(actions[2], vec![Action::Erase]);
+
+        let (_, actions) = run(vec![text("LÖSCHEN"), text("nein")], &context());
+        assert_eq!(actions[1], vec![Action::Reply(Reply::EraseCancelled)]);
+
+        // Anything else in between withdraws the request; an old button then erases nothing.
+        let (_, actions) = run(vec![text("LÖSCHEN"), text("Schlagloch"), choice(CHOICE_ERASE_YES, "Ja")], &context());
+        assert!(!actions[1].contains(&Action::Erase));
+        assert_eq!(actions[2], vec![Action::Reply(Reply::EraseExpired)]);
+
+        let asked = step(Draft::default(), &context(), text("löschen")).draft;
+        let late = Context { now_ms: context().now_ms + ERASE_CONFIRMATION_MS + 1, ..context() };
+        assert_eq!(step(asked, &late, text("ja")).actions, vec![Action::Reply(Reply::EraseExpired)]);
+    }
+
+    #[test]
+    fn auskunft_asks_the_shell_for_the_summary() {
+        let (_, actions) = run(vec![text("Auskunft")], &context());
+        assert_eq!(actions[0], vec![Action::AccessQuery]);
     }
 
     #[test]

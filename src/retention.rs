@@ -1,0 +1,401 @@
+//! The deletion concept (PRIVACY P7): each class of data is deleted or anonymised once its
+//! period in `[retention]` is over, by a scheduled run and by `meldeweg retention run`.
+//!
+//! | class | what | period from |
+//! |---|---|---|
+//! | inbound payloads | the raw messages as delivered (with the number); the row stays for de-duplication | receipt |
+//! | conversation | the citizen's words and shared place names on reports, messages sent and received, unfinished drafts | the report's closing (messages without a report and drafts: their time) |
+//! | contact | the sealed number / user id and lookup hash; a web-form e-mail address | the closing of the reporter's last report (or their last message) |
+//! | photos | citizens' photos and crews' after-photos, file and row; photos of reporters who asked for erasure as soon as the report closes | the closing |
+//! | reports | closed reports are anonymised: no texts, no link to a reporter; comments on their work orders and the audit details of both are redacted | the closing |
+//!
+//! A report is closed once finished, rejected, passed on or outside the area (`rights::REPORT_CLOSED`).
+//! A dry run counts with the same conditions a real run applies. Every run is recorded in
+//! `retention_runs` with its counts (never the data); a real run is also an audit event, and
+//! redacted audit details are announced by an `audit.redacted` event, so the chain still verifies.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::json;
+use sqlx::AnyConnection;
+use tokio_util::sync::CancellationToken;
+
+use crate::audit;
+use crate::config::RetentionSettings;
+use crate::db::{Db, DbError};
+use crate::rights::erase::{empty_payloads, forget_identities};
+use crate::rights::{REPORT_CLOSED, REPORT_CLOSED_AT};
+use crate::storage::{PhotoStore, StorageError};
+use crate::time::now_ms;
+
+const DAY_MS: i64 = 86_400_000;
+/// Photos deleted per round: files first, then their rows.
+const PHOTO_BATCH: i64 = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RetentionError {
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for RetentionError {
+    fn from(error: sqlx::Error) -> Self {
+        RetentionError::Db(DbError::Sql(error))
+    }
+}
+
+/// How many items of each kind a run deleted (or, dry, would delete), by name.
+pub type Counts = BTreeMap<&'static str, u64>;
+
+/// The moments before which each class is due, from `now_ms` and the periods.
+struct Cutoffs {
+    inbound: i64,
+    conversation: i64,
+    contact: i64,
+    photo: i64,
+    report: i64,
+}
+
+impl Cutoffs {
+    fn new(settings: &RetentionSettings, now_ms: i64) -> Self {
+        let days = |n: u32| now_ms - i64::from(n) * DAY_MS;
+        let years = i64::from(settings.report_years);
+        Self {
+            inbound: days(settings.inbound_payload_days),
+            conversation: days(settings.conversation_days),
+            contact: days(settings.contact_days),
+            photo: days(settings.photo_days),
+            report: now_ms - (years * 365 + years / 4) * DAY_MS,
+        }
+    }
+}
+
+/// Reports (`r`, with its order `o`) closed before `cutoff`.
+fn closed_before(cutoff: i64) -> String {
+    format!(
+        "SELECT r.id FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
+         WHERE {REPORT_CLOSED} AND {REPORT_CLOSED_AT} < {cutoff}"
+    )
+}
+
+/// Reporters (the table `reporters`) whose last report closed, and last message came, before
+/// the value of `placeholder`.
+fn due_reporters(placeholder: &str) -> String {
+    format!(
+        "last_inbound_at < {placeholder} AND NOT EXISTS (
+             SELECT 1 FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
+             WHERE r.reporter_id = reporters.id AND NOT ({REPORT_CLOSED} AND {REPORT_CLOSED_AT} < {placeholder}))"
+    )
+}
+
+/// One class: how to count the rows due (`SELECT COUNT(*)`, cutoffs written in) and what a
+/// run does to them.
+struct Step {
+    name: &'static str,
+    cutoff: i64,
+    count: String,
+    apply: Apply,
+}
+
+enum Apply {
+    /// Rows changed in one transaction.
+    Rows(Rows),
+    /// Photo files deleted, then their rows: `select` gives id and token, `clear` removes the
+    /// reference with id `$1`.
+    Photos { select: String, clear: &'static str },
+}
+
+enum Rows {
+    /// One statement, cutoffs written in.
+    Sql(String),
+    /// Inbound payloads received before the cutoff emptied.
+    Payloads,
+    /// Identities of due reporters forgotten.
+    Identities,
+    /// Audit details matching the condition (on `$1`, the cutoff) redacted.
+    Redact(String),
+}
+
+fn steps(c: &Cutoffs, now_ms: i64) -> Vec<Step> {
+    let texts_due = closed_before(c.conversation);
+    let contact_due = closed_before(c.contact);
+    let reports_due = closed_before(c.report);
+    let citizen_photos = format!(
+        "FROM photos f LEFT JOIN reports r ON r.id = f.report_id LEFT JOIN work_orders o ON o.id = r.work_order_id
+              LEFT JOIN reporters p ON p.id = f.reporter_id
+         WHERE (f.report_id IS NULL AND f.received_at < {draft})
+            OR ({REPORT_CLOSED} AND ({REPORT_CLOSED_AT} < {photo} OR p.erased_at IS NOT NULL))",
+        draft = c.conversation,
+        photo = c.photo,
+    );
+    let orders_due = format!("SELECT id FROM work_orders WHERE closed_at < {}", c.report);
+    let audit_due = |cutoff: &str| {
+        format!("report_id IN ({}) OR order_id IN (SELECT id FROM work_orders WHERE closed_at < {cutoff})", {
+            closed_before(c.report)
+        })
+    };
+    vec![
+        Step {
+            name: "inbound_payloads",
+            cutoff: c.inbound,
+            count: format!("SELECT COUNT(*) FROM inbound_events WHERE redacted_at IS NULL AND received_at < {}", c.inbound),
+            apply: Apply::Rows(Rows::Payloads),
+        },
+        Step {
+            name: "report_texts",
+            cutoff: c.conversation,
+            count: format!(
+                "SELECT COUNT(*) FROM reports WHERE (description IS NOT NULL OR location_label IS NOT NULL)
+                 AND id IN ({texts_due})"
+            ),
+            apply: Apply::Rows(Rows::Sql(format!(
+                "UPDATE reports SET description = NULL, location_label = NULL
+                 WHERE (description IS NOT NULL OR location_label IS NOT NULL) AND id IN ({texts_due})"
+            ))),
+        },
+        Step {
+            name: "messages",
+            cutoff: c.conversation,
+            count: format!(
+                "SELECT COUNT(*) FROM outbox WHERE state <> 'queued'
+                 AND (report_id IN ({texts_due}) OR (report_id IS NULL AND created_at < {}))",
+                c.conversation
+            ),
+            apply: Apply::Rows(Rows::Sql(format!(
+                "DELETE FROM outbox WHERE state <> 'queued'
+                 AND (report_id IN ({texts_due}) OR (report_id IS NULL AND created_at < {}))",
+                c.conversation
+            ))),
+        },
+        Step {
+            name: "drafts",
+            cutoff: c.conversation,
+            count: format!("SELECT COUNT(*) FROM conversations WHERE updated_at < {}", c.conversation),
+            apply: Apply::Rows(Rows::Sql(format!("DELETE FROM conversations WHERE updated_at < {}", c.conversation))),
+        },
+        Step {
+            name: "contacts",
+            cutoff: c.contact,
+            count: format!(
+                "SELECT COUNT(*) FROM reporters WHERE erased_at IS NULL AND {}",
+                due_reporters(&c.contact.to_string())
+            ),
+            apply: Apply::Rows(Rows::Identities),
+        },
+        Step {
+            name: "email_addresses",
+            cutoff: c.contact,
+            count: format!("SELECT COUNT(*) FROM reports WHERE contact_email_enc IS NOT NULL AND id IN ({contact_due})"),
+            apply: Apply::Rows(Rows::Sql(format!(
+                "UPDATE reports SET contact_email_enc = NULL WHERE contact_email_enc IS NOT NULL AND id IN ({contact_due})"
+            ))),
+        },
+        Step {
+            name: "photos",
+            cutoff: c.photo,
+            count: format!("SELECT COUNT(*) {citizen_photos}"),
+            apply: Apply::Photos {
+                select: format!("SELECT f.id, f.token {citizen_photos}"),
+                clear: "DELETE FROM photos WHERE id = $1",
+            },
+        },
+        Step {
+            name: "after_photos",
+            cutoff: c.photo,
+            count: format!("SELECT COUNT(*) FROM work_orders WHERE after_photo IS NOT NULL AND closed_at < {}", c.photo),
+            apply: Apply::Photos {
+                select: format!(
+                    "SELECT id, after_photo FROM work_orders WHERE after_photo IS NOT NULL AND closed_at < {}",
+                    c.photo
+                ),
+                clear: "UPDATE work_orders SET after_photo = NULL WHERE id = $1",
+            },
+        },
+        Step {
+            name: "reports_anonymised",
+            cutoff: c.report,
+            count: format!("SELECT COUNT(*) FROM reports WHERE anonymised_at IS NULL AND id IN ({reports_due})"),
+            apply: Apply::Rows(Rows::Sql(format!(
+                "UPDATE reports SET reporter_id = NULL, description = NULL, location_label = NULL,
+                        contact_email_enc = NULL, anonymised_at = {now_ms}
+                 WHERE anonymised_at IS NULL AND id IN ({reports_due})"
+            ))),
+        },
+        Step {
+            name: "order_comments",
+            cutoff: c.report,
+            count: format!(
+                "SELECT COUNT(*) FROM order_events WHERE detail IS NOT NULL AND work_order_id IN ({orders_due})"
+            ),
+            apply: Apply::Rows(Rows::Sql(format!(
+                "UPDATE order_events SET detail = NULL WHERE detail IS NOT NULL AND work_order_id IN ({orders_due})"
+            ))),
+        },
+        Step {
+            name: "audit_details",
+            cutoff: c.report,
+            count: format!(
+                "SELECT COUNT(*) FROM audit_log WHERE detail IS NOT NULL AND ({})",
+                audit_due(&c.report.to_string())
+            ),
+            apply: Apply::Rows(Rows::Redact(audit_due("$1"))),
+        },
+    ]
+}
+
+/// Runs every class once at `now_ms`; `dry_run` only counts. `started_by` names the trigger
+/// ("schedule", "cli"). Returns the counts, which are also recorded.
+pub async fn run(
+    db: &Db,
+    store: &PhotoStore,
+    settings: &RetentionSettings,
+    now_ms: i64,
+    dry_run: bool,
+    started_by: &str,
+) -> Result<Counts, RetentionError> {
+    let cutoffs = Cutoffs::new(settings, now_ms);
+    let mut counts = Counts::new();
+    for step in steps(&cutoffs, now_ms) {
+        let done = if dry_run {
+            let mut conn = db.pool().acquire().await.map_err(DbError::Sql)?;
+            sqlx::query_scalar::<_, i64>(&step.count).fetch_one(&mut *conn).await? as u64
+        } else {
+            apply(db, store, &step, now_ms).await?
+        };
+        counts.insert(step.name, done);
+    }
+    record_run(db, &counts, now_ms, dry_run, started_by).await?;
+    if counts.values().any(|n| *n > 0) {
+        tracing::info!(dry_run, counts = ?counts, "retention run");
+    }
+    Ok(counts)
+}
+
+async fn apply(db: &Db, store: &PhotoStore, step: &Step, now_ms: i64) -> Result<u64, RetentionError> {
+    let rows = match &step.apply {
+        Apply::Photos { select, clear } => return delete_photos(db, store, select, clear).await,
+        Apply::Rows(rows) => rows,
+    };
+    let mut tx = db.begin().await?;
+    let conn = tx.conn();
+    let done = match rows {
+        Rows::Sql(sql) => sqlx::query(sql).execute(&mut *conn).await?.rows_affected(),
+        Rows::Payloads => empty_payloads(conn, "received_at < $2", step.cutoff, now_ms).await?,
+        Rows::Identities => forget_identities(conn, &due_reporters("$2"), step.cutoff, now_ms).await?,
+        Rows::Redact(condition) => audit::redact(conn, condition, step.cutoff, "retention", now_ms).await?,
+    };
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// Deletes photos in batches: the files first, then the rows naming them, so an interruption
+/// never leaves a file without its row.
+async fn delete_photos(db: &Db, store: &PhotoStore, select: &str, clear: &str) -> Result<u64, RetentionError> {
+    let mut deleted = 0;
+    loop {
+        let batch: Vec<(i64, Option<String>)> = {
+            let mut conn = db.pool().acquire().await.map_err(DbError::Sql)?;
+            sqlx::query_as(&format!("{select} LIMIT {PHOTO_BATCH}")).fetch_all(&mut *conn).await?
+        };
+        if batch.is_empty() {
+            return Ok(deleted);
+        }
+        for (_, token) in &batch {
+            if let Some(token) = token {
+                store.delete(token).await?;
+            }
+        }
+        let mut tx = db.begin().await?;
+        for (id, _) in &batch {
+            deleted += sqlx::query(clear).bind(id).execute(tx.conn()).await?.rows_affected();
+        }
+        tx.commit().await?;
+    }
+}
+
+async fn record_run(
+    db: &Db,
+    counts: &Counts,
+    now_ms: i64,
+    dry_run: bool,
+    started_by: &str,
+) -> Result<(), RetentionError> {
+    let mut tx = db.begin().await?;
+    let counts_json = json!(counts);
+    sqlx::query(
+        "INSERT INTO retention_runs (started_at, finished_at, dry_run, started_by, counts) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(now_ms)
+    .bind(crate::time::now_ms())
+    .bind(dry_run)
+    .bind(started_by)
+    .bind(counts_json.to_string())
+    .execute(tx.conn())
+    .await?;
+    if !dry_run {
+        let entry = audit::Entry {
+            kind: "retention.run",
+            report_id: None,
+            order_id: None,
+            reporter_id: None,
+            actor: Some(started_by.to_string()),
+            detail: counts_json,
+        };
+        audit::record(tx.conn(), entry, now_ms).await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// A recorded run, newest first, for `meldeweg retention runs`.
+#[derive(Debug, Clone)]
+pub struct RecordedRun {
+    pub started_at: i64,
+    pub dry_run: bool,
+    pub started_by: String,
+    pub counts: String,
+}
+
+pub async fn recent_runs(conn: &mut AnyConnection, limit: i64) -> sqlx::Result<Vec<RecordedRun>> {
+    use sqlx::Row;
+    let rows =
+        sqlx::query("SELECT started_at, dry_run, started_by, counts FROM retention_runs ORDER BY id DESC LIMIT $1")
+            .bind(limit)
+            .fetch_all(conn)
+            .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(RecordedRun {
+                started_at: row.try_get("started_at")?,
+                dry_run: row.try_get::<bool, _>("dry_run")?,
+                started_by: row.try_get("started_by")?,
+                counts: row.try_get("counts")?,
+            })
+        })
+        .collect()
+}
+
+/// Runs retention every `run_every_hours` (the first run a minute after start) until
+/// `shutdown`; a failed run is logged and tried again at the next turn.
+pub fn spawn_schedule(db: Db, store: PhotoStore, settings: RetentionSettings, shutdown: CancellationToken) {
+    if settings.run_every_hours == 0 {
+        return;
+    }
+    let every = Duration::from_secs(u64::from(settings.run_every_hours) * 3600);
+    tokio::spawn(async move {
+        let mut wait = Duration::from_secs(60);
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = shutdown.cancelled() => return,
+            }
+            if let Err(error) = run(&db, &store, &settings, now_ms(), false, "schedule").await {
+                tracing::warn!(%error, "retention run failed; it runs again at the next turn");
+            }
+            wait = every;
+        }
+    });
+}

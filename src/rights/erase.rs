@@ -1,0 +1,157 @@
+//! Erasure (Art. 17 DSGVO, PRIVACY P9): a reporter's personal data goes, the reports stay
+//! for the Bauhof without them.
+//!
+//! Erased: the sealed number and user id and the lookup hash (the row stays as an anonymous
+//! stand-in, so the reports keep counting; a new message from the number is a new reporter),
+//! the words they wrote (descriptions, shared place names, the draft), the raw inbound messages,
+//! the messages sent to them, an e-mail address given on the web form, and their photos of
+//! closed reports (photos of open work orders stay until the order closes; retention deletes them
+//! then). Files go before the rows that name them, so an interruption leaves a row without a
+//! file, never a file nobody can find. The erasure is an audit event with its counts.
+
+use serde_json::json;
+use sqlx::AnyConnection;
+
+use super::{RightsError, REPORT_CLOSED};
+use crate::audit;
+use crate::db::Db;
+use crate::storage::PhotoStore;
+
+/// What one erasure removed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Erasure {
+    /// Reports whose description, place name or e-mail address was removed.
+    pub report_texts: u64,
+    pub photos_deleted: u64,
+    /// Photos of open work orders, deleted when the order closes.
+    pub photos_kept: u64,
+    pub messages: u64,
+    pub inbound_payloads: u64,
+}
+
+/// The photos of reporter `$1` that may go now: in no report (an unfinished draft) or in a
+/// closed one.
+fn erasable_photos() -> String {
+    format!(
+        "FROM photos f LEFT JOIN reports r ON r.id = f.report_id
+         WHERE f.reporter_id = $1 AND (f.report_id IS NULL OR {REPORT_CLOSED})"
+    )
+}
+
+/// Erases reporter `reporter_id`'s personal data; `actor` is who asked ("reporter" for the chat,
+/// "staff:<id>" for a letter). Running it again erases what came since, and nothing else.
+pub async fn erase_reporter(
+    db: &Db,
+    store: &PhotoStore,
+    reporter_id: i64,
+    actor: &str,
+    now_ms: i64,
+) -> Result<Erasure, RightsError> {
+    let tokens: Vec<Option<String>> = {
+        let mut conn = db.pool().acquire().await.map_err(crate::db::DbError::Sql)?;
+        sqlx::query_scalar(&format!("SELECT f.token {}", erasable_photos()))
+            .bind(reporter_id)
+            .fetch_all(&mut *conn)
+            .await?
+    };
+    for token in tokens.iter().flatten() {
+        store.delete(token).await?;
+    }
+
+    let mut tx = db.begin().await?;
+    let conn = tx.conn();
+    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM reporters WHERE id = $1")
+        .bind(reporter_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if exists.is_none() {
+        return Err(RightsError::UnknownReporter);
+    }
+    let erasure = Erasure {
+        photos_deleted: execute(
+            conn,
+            &format!("DELETE FROM photos WHERE id IN (SELECT f.id {})", erasable_photos()),
+            reporter_id,
+        )
+        .await?,
+        photos_kept: sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM photos WHERE reporter_id = $1")
+            .bind(reporter_id)
+            .fetch_one(&mut *conn)
+            .await? as u64,
+        report_texts: execute(
+            conn,
+            "UPDATE reports SET description = NULL, location_label = NULL, contact_email_enc = NULL
+             WHERE reporter_id = $1
+               AND (description IS NOT NULL OR location_label IS NOT NULL OR contact_email_enc IS NOT NULL)",
+            reporter_id,
+        )
+        .await?,
+        messages: execute(conn, "DELETE FROM outbox WHERE reporter_id = $1 AND state <> 'queued'", reporter_id).await?,
+        inbound_payloads: empty_payloads(conn, "reporter_id = $2", reporter_id, now_ms).await?,
+    };
+    execute(conn, "DELETE FROM conversations WHERE reporter_id = $1", reporter_id).await?;
+    forget_identities(conn, "id = $2", reporter_id, now_ms).await?;
+    let detail = json!({
+        "by": actor,
+        "report_texts": erasure.report_texts,
+        "photos_deleted": erasure.photos_deleted,
+        "photos_kept": erasure.photos_kept,
+        "messages": erasure.messages,
+        "inbound_payloads": erasure.inbound_payloads,
+    });
+    let entry = audit::Entry {
+        kind: "reporter.erased",
+        report_id: None,
+        order_id: None,
+        reporter_id: Some(reporter_id),
+        actor: Some(actor.to_string()),
+        detail,
+    };
+    audit::record(conn, entry, now_ms).await?;
+    tx.commit().await?;
+    tracing::info!(reporter = reporter_id, "reporter's personal data erased");
+    Ok(erasure)
+}
+
+/// Removes what identifies the reporters matching `condition` (on `$2`): the sealed number
+/// and user id, and the lookup hash (replaced by a value no number hashes to).
+pub(crate) async fn forget_identities(
+    conn: &mut AnyConnection,
+    condition: &str,
+    value: i64,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(&format!(
+        "UPDATE reporters SET key_hash = 'erased:' || CAST(id AS TEXT), phone_enc = NULL, user_id_enc = NULL,
+                              phone_hash = NULL, erased_at = $1
+         WHERE erased_at IS NULL AND {condition}"
+    ))
+    .bind(now_ms)
+    .bind(value)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Empties the raw payload of the inbound messages matching `condition` (on `$2`), keeping the
+/// row so a redelivery is still recognised.
+pub(crate) async fn empty_payloads(
+    conn: &mut AnyConnection,
+    condition: &str,
+    value: i64,
+    now_ms: i64,
+) -> sqlx::Result<u64> {
+    let done = sqlx::query(&format!(
+        "UPDATE inbound_events SET payload_enc = $1, redacted_at = $3 WHERE redacted_at IS NULL AND {condition}"
+    ))
+    .bind(Vec::<u8>::new())
+    .bind(value)
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+async fn execute(conn: &mut AnyConnection, sql: &str, reporter_id: i64) -> sqlx::Result<u64> {
+    Ok(sqlx::query(sql).bind(reporter_id).execute(conn).await?.rows_affected())
+}

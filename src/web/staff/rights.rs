@@ -1,0 +1,301 @@
+//! Data-subject requests by letter or at the counter (PRIVACY P9), for administrators: look a
+//! reporter up by the number the request names, print what is stored (Art. 15), and erase it
+//! (Art. 17) after confirming the requester's identity was checked. The number is only ever
+//! sent in a POST body, never in a URL; the page shows it back only as the staff member typed it.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Form;
+use meldeweg_workers::conversation::Lang;
+use serde::Deserialize;
+
+use super::session::Staff;
+use super::views::Frame;
+use super::StaffState;
+use crate::db::reporters;
+use crate::rights::access::{self, Summary};
+use crate::rights::erase::{erase_reporter, Erasure};
+use crate::rights::RightsError;
+use crate::staff::access::{check, Operation};
+use crate::time::{berlin_date, now_ms};
+use crate::web::error::AppError;
+
+/// The words of this page, in the staff member's language.
+pub struct Words {
+    pub title: &'static str,
+    pub intro: &'static str,
+    pub number: &'static str,
+    pub look_up: &'static str,
+    pub invalid_number: &'static str,
+    pub not_found: &'static str,
+    pub first_contact: &'static str,
+    pub notice: &'static str,
+    pub opted_out: &'static str,
+    pub erased: &'static str,
+    pub reports: &'static str,
+    pub draft: &'static str,
+    pub messages: &'static str,
+    pub received: &'static str,
+    pub sent: &'static str,
+    pub identity_checked: &'static str,
+    pub erase: &'static str,
+    pub erase_hint: &'static str,
+    pub erase_done: &'static str,
+    pub confirm_missing: &'static str,
+}
+
+const DE: Words = Words {
+    title: "Auskunft und Löschung",
+    intro: "Für Anfragen nach Art. 15 und 17 DSGVO, die per Brief, E-Mail oder am Schalter kommen. Geben Sie die WhatsApp-Nummer aus der Anfrage ein (z. B. +49 176 1234567 oder 0176 1234567).",
+    number: "WhatsApp-Nummer",
+    look_up: "Gespeicherte Daten anzeigen",
+    invalid_number: "Das ist keine Telefonnummer: bitte nur Ziffern, Leerzeichen, +, -, / und Klammern, 7 bis 15 Ziffern.",
+    not_found: "Zu dieser Nummer ist nichts gespeichert. (Hat die Person ihre Nummer in WhatsApp verborgen, kennen wir sie nicht: sie kann AUSKUNFT oder LÖSCHEN direkt im Chat senden.)",
+    first_contact: "Erster Kontakt",
+    notice: "Datenschutzhinweis erhalten",
+    opted_out: "Nachrichten abbestellt (STOP)",
+    erased: "Personenbezogene Daten gelöscht am",
+    reports: "Meldungen",
+    draft: "Nicht abgeschickte Meldung",
+    messages: "Nachrichten",
+    received: "empfangen",
+    sent: "gesendet",
+    identity_checked: "Ich habe die Identität der antragstellenden Person geprüft.",
+    erase: "Personenbezogene Daten löschen",
+    erase_hint: "Gelöscht werden Nummer, Texte, Nachrichten, E-Mail-Adresse und Fotos erledigter Meldungen; Fotos offener Aufträge, sobald sie erledigt sind. Die Meldungen bleiben anonym erhalten.",
+    erase_done: "Gelöscht",
+    confirm_missing: "Bitte bestätigen Sie, dass die Identität geprüft wurde.",
+};
+
+const EN: Words = Words {
+    title: "Access and erasure",
+    intro: "For requests under Art. 15 and 17 GDPR that arrive by letter, e-mail or at the counter. Enter the WhatsApp number the request names (e.g. +49 176 1234567 or 0176 1234567).",
+    number: "WhatsApp number",
+    look_up: "Show stored data",
+    invalid_number: "This is not a phone number: digits, spaces, +, -, / and brackets only, 7 to 15 digits.",
+    not_found: "Nothing is stored for this number. (If the person hides their number in WhatsApp, we do not know it: they can send MY DATA or DELETE in the chat.)",
+    first_contact: "First contact",
+    notice: "Privacy notice received",
+    opted_out: "Messages stopped (STOP)",
+    erased: "Personal data erased on",
+    reports: "Reports",
+    draft: "Report not yet sent",
+    messages: "Messages",
+    received: "received",
+    sent: "sent",
+    identity_checked: "I have checked the requester's identity.",
+    erase: "Erase personal data",
+    erase_hint: "Erases the number, texts, messages, e-mail address and photos of finished reports; photos of open work orders once they are finished. The reports stay, anonymous.",
+    erase_done: "Erased",
+    confirm_missing: "Please confirm that the identity was checked.",
+};
+
+fn words(staff: &Staff) -> &'static Words {
+    if staff.user.lang == "en" {
+        &EN
+    } else {
+        &DE
+    }
+}
+
+/// A report as the page lists it.
+pub struct ReportLine {
+    pub reference: String,
+    pub date: String,
+    pub status: String,
+    pub place: String,
+    pub description: Option<String>,
+    pub photos: i64,
+}
+
+/// What was found for the number.
+pub struct Found {
+    pub reporter_id: i64,
+    pub first_contact: String,
+    pub notice: Option<(String, String)>,
+    pub opted_out: Option<String>,
+    pub erased: Option<String>,
+    pub reports: Vec<ReportLine>,
+    pub draft: Option<(Option<String>, usize)>,
+    pub received: i64,
+    pub sent: i64,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "staff/rights.html")]
+pub struct RightsPage {
+    frame: Frame,
+    w: &'static Words,
+    number: String,
+    error: Option<&'static str>,
+    /// Everyone who wrote from the number (usually one).
+    found: Vec<Found>,
+    erasure: Option<Erasure>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LookupForm {
+    csrf: Option<String>,
+    number: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EraseForm {
+    csrf: Option<String>,
+    reporter: Option<i64>,
+    number: Option<String>,
+    identity_checked: Option<String>,
+}
+
+pub async fn form(State(state): State<Arc<StaffState>>, staff: Staff) -> Result<RightsPage, AppError> {
+    admin_only(&staff)?;
+    Ok(page(&state, &staff, String::new()))
+}
+
+pub async fn look_up(
+    State(state): State<Arc<StaffState>>,
+    staff: Staff,
+    Form(form): Form<LookupForm>,
+) -> Result<Response, AppError> {
+    admin_only(&staff)?;
+    staff.check_csrf(form.csrf.as_deref())?;
+    let typed = bounded(form.number);
+    let mut page = page(&state, &staff, typed.clone());
+    let Some(number) = normalise_number(&typed) else {
+        page.error = Some(page.w.invalid_number);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let mut conn = state.pipeline.db.pool().acquire().await?;
+    let reporter_ids = reporters::find_by_phone(&mut conn, &state.pipeline.vault, &number).await?;
+    if reporter_ids.is_empty() {
+        page.error = Some(page.w.not_found);
+        return Ok((StatusCode::NOT_FOUND, page).into_response());
+    }
+    let actor = format!("staff:{}", staff.user.id);
+    for reporter_id in reporter_ids {
+        let summary = access::summary(&mut conn, reporter_id).await.map_err(unavailable)?;
+        access::record_given(&mut conn, reporter_id, &actor, &summary, now_ms()).await?;
+        page.found.push(found(&state, &staff, reporter_id, &summary));
+    }
+    Ok(page.into_response())
+}
+
+pub async fn erase(
+    State(state): State<Arc<StaffState>>,
+    staff: Staff,
+    Form(form): Form<EraseForm>,
+) -> Result<Response, AppError> {
+    admin_only(&staff)?;
+    staff.check_csrf(form.csrf.as_deref())?;
+    let reporter_id = form.reporter.ok_or_else(|| AppError::BadRequest("the form names no reporter".into()))?;
+    let mut page = page(&state, &staff, bounded(form.number));
+    if form.identity_checked.is_none() {
+        page.error = Some(page.w.confirm_missing);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    let actor = format!("staff:{}", staff.user.id);
+    let erasure =
+        match erase_reporter(&state.pipeline.db, &state.pipeline.photos.store, reporter_id, &actor, now_ms()).await {
+            Ok(erasure) => erasure,
+            Err(RightsError::UnknownReporter) => return Err(AppError::NotFound("there is no such reporter".into())),
+            Err(error) => return Err(unavailable(error)),
+        };
+    let mut conn = state.pipeline.db.pool().acquire().await?;
+    let summary = access::summary(&mut conn, reporter_id).await.map_err(unavailable)?;
+    page.found.push(found(&state, &staff, reporter_id, &summary));
+    page.erasure = Some(erasure);
+    Ok(page.into_response())
+}
+
+fn admin_only(staff: &Staff) -> Result<(), AppError> {
+    check(&staff.user.grant(), Operation::Administer, None).map_err(|r| AppError::Forbidden(r.into()))
+}
+
+fn unavailable(error: RightsError) -> AppError {
+    AppError::Unavailable(error.to_string())
+}
+
+fn page(state: &StaffState, staff: &Staff, number: String) -> RightsPage {
+    RightsPage {
+        frame: Frame::new(state, staff),
+        w: words(staff),
+        number,
+        error: None,
+        found: Vec::new(),
+        erasure: None,
+    }
+}
+
+/// What the staff member typed, cut to a sane length before it is shown again.
+fn bounded(number: Option<String>) -> String {
+    number.unwrap_or_default().chars().take(40).collect()
+}
+
+fn found(state: &StaffState, staff: &Staff, reporter_id: i64, summary: &Summary) -> Found {
+    let lang = if staff.user.lang == "en" { Lang::En } else { Lang::De };
+    let labels = state.pipeline.texts.status_labels(lang);
+    Found {
+        reporter_id,
+        first_contact: berlin_date(summary.first_contact_ms),
+        notice: summary.notice.as_ref().map(|(version, at)| (version.clone(), berlin_date(*at))),
+        opted_out: summary.opted_out_at.map(berlin_date),
+        erased: summary.erased_at.map(berlin_date),
+        reports: summary
+            .reports
+            .iter()
+            .map(|r| ReportLine {
+                reference: r.reference.clone(),
+                date: berlin_date(r.created_at_ms),
+                status: labels.label(r.status).to_string(),
+                place: r.place.clone(),
+                description: r.description.clone(),
+                photos: r.photos,
+            })
+            .collect(),
+        draft: summary.draft.clone(),
+        received: summary.messages_received,
+        sent: summary.messages_sent,
+    }
+}
+
+/// The number as WhatsApp sends it (country code and digits, no "+"), from what a letter
+/// says: "+49 176 1234567", "0049 176-1234567", "0176 / 1234567" (German numbers without a
+/// country code). `None` unless it is 7 to 15 digits with nothing but separators around them.
+pub fn normalise_number(typed: &str) -> Option<String> {
+    let typed = typed.trim();
+    if typed.is_empty() || !typed.chars().all(|c| c.is_ascii_digit() || " +-/()".contains(c)) {
+        return None;
+    }
+    let plus = typed.starts_with('+');
+    let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
+    let number = if plus {
+        digits
+    } else if let Some(rest) = digits.strip_prefix("00") {
+        rest.to_string()
+    } else if let Some(rest) = digits.strip_prefix('0') {
+        format!("49{rest}")
+    } else {
+        digits
+    };
+    (7..=15).contains(&number.len()).then_some(number)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_number;
+
+    #[test]
+    fn numbers_from_letters_become_whatsapp_numbers() {
+        for typed in ["+49 176 1234567", "0049 176-1234567", "0176 / 1234567", "(0176) 1234567", "491761234567"] {
+            assert_eq!(normalise_number(typed).as_deref(), Some("491761234567"), "{typed}");
+        }
+        for bad in ["", "abc", "+49 176 12345678901234", "12345", "0176 1234567; DROP", "<script>"] {
+            assert_eq!(normalise_number(bad), None, "{bad}");
+        }
+    }
+}
