@@ -362,7 +362,7 @@ pub struct RecordedRun {
 pub async fn recent_runs(conn: &mut AnyConnection, limit: i64) -> sqlx::Result<Vec<RecordedRun>> {
     use sqlx::Row;
     let rows =
-        sqlx::query("SELECT started_at, dry_run, started_by, counts FROM retention_runs ORDER BY id DESC LIMIT $1")
+        sqlx::query("SELECT started_at, CAST(CASE WHEN dry_run THEN 1 ELSE 0 END AS BIGINT) AS dry_run, started_by, counts FROM retention_runs ORDER BY id DESC LIMIT $1")
             .bind(limit)
             .fetch_all(conn)
             .await?;
@@ -370,7 +370,7 @@ pub async fn recent_runs(conn: &mut AnyConnection, limit: i64) -> sqlx::Result<V
         .map(|row| {
             Ok(RecordedRun {
                 started_at: row.try_get("started_at")?,
-                dry_run: row.try_get::<bool, _>("dry_run")?,
+                dry_run: row.try_get::<i64, _>("dry_run")? != 0,
                 started_by: row.try_get("started_by")?,
                 counts: row.try_get("counts")?,
             })

@@ -14,6 +14,7 @@ mod privacy_p10;
 mod privacy_p14;
 mod privacy_p3;
 mod privacy_p4;
+mod privacy_p7;
 mod privacy_p8;
 mod privacy_p9;
 mod queue;
