@@ -49,6 +49,7 @@ pub struct Settings {
     pub sla: SlaSettings,
     pub service_hours: ServiceHoursSettings,
     pub retention: RetentionSettings,
+    pub email: EmailSettings,
     pub map: MapSettings,
     pub metrics: MetricsSettings,
     pub http: HttpSettings,
@@ -218,6 +219,18 @@ pub struct ServiceHoursSettings {
     pub holidays: Vec<String>,
 }
 
+/// E-mail updates for reports from the web form (PRIVACY P12). With no `smtp_url` the form
+/// offers no e-mail field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required`, or
+    /// `smtp://localhost:25` for a local relay; may hold a password, so it is a secret.
+    pub smtp_url: SecretString,
+    /// The sender, e.g. "Mängelmelder Musterstadt <maengelmelder@musterstadt.de>".
+    pub from: String,
+}
+
 /// The deletion concept (PRIVACY P7): how long each class of data is kept. Checked by
 /// `RetentionSettings::validate`; see `crate::retention` for what each class covers.
 #[derive(Debug, Clone, Deserialize)]
@@ -373,7 +386,11 @@ impl Settings {
                 builder = builder.set_override(key, value)?;
             }
         }
-        let settings: Settings = builder.build()?.try_deserialize()?;
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        if settings.municipality.web_form_url.trim().is_empty() {
+            // Meldeweg's own form (P12), unless the municipality links to another.
+            settings.municipality.web_form_url = format!("{}/melden", settings.public_base());
+        }
         settings.validate()?;
         Ok(settings)
     }

@@ -50,6 +50,8 @@ pub enum StartupError {
     Serve(std::io::Error),
     #[error("{0}: {1}")]
     ServiceHours(&'static str, String),
+    #[error(transparent)]
+    Email(#[from] crate::channels::email::EmailError),
 }
 
 /// The parts every process needs: database, queue, keys and the pipeline.
@@ -113,6 +115,7 @@ impl Services {
             templates: settings.whatsapp.templates.clone(),
             draft_ttl_ms: i64::from(settings.conversation.draft_ttl_hours) * 3_600_000,
             sla: settings.sla.clone(),
+            mailer: crate::channels::email::Mailer::from_settings(&settings.email)?,
             service_hours: ServiceHours::from_settings(&settings.service_hours)
                 .map_err(|(key, reason)| StartupError::ServiceHours(key, reason))?,
             public_base: settings.public_base().to_string(),

@@ -93,10 +93,12 @@ pub enum TextKey {
     AccessDraft,
     AccessMessages,
     AccessFooter,
+    EmailSubject,
+    EmailFooter,
 }
 
 impl TextKey {
-    const ALL: [TextKey; 50] = [
+    const ALL: [TextKey; 52] = [
         TextKey::Notice,
         TextKey::Help,
         TextKey::LocationRequest,
@@ -147,6 +149,8 @@ impl TextKey {
         TextKey::AccessDraft,
         TextKey::AccessMessages,
         TextKey::AccessFooter,
+        TextKey::EmailSubject,
+        TextKey::EmailFooter,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -201,6 +205,8 @@ impl TextKey {
             TextKey::AccessDraft => "access_draft",
             TextKey::AccessMessages => "access_messages",
             TextKey::AccessFooter => "access_footer",
+            TextKey::EmailSubject => "email_subject",
+            TextKey::EmailFooter => "email_footer",
         }
     }
 }

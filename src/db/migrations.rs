@@ -21,6 +21,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (10, "statistics buckets", include_str!("../../migrations/sqlite/0010_statistics_buckets.sql")),
     (11, "audit log", include_str!("../../migrations/sqlite/0011_audit_log.sql")),
     (12, "retention and rights", include_str!("../../migrations/sqlite/0012_retention_and_rights.sql")),
+    (13, "web form", include_str!("../../migrations/sqlite/0013_web_form.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -36,6 +37,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (10, "statistics buckets", include_str!("../../migrations/postgres/0010_statistics_buckets.sql")),
     (11, "audit log", include_str!("../../migrations/postgres/0011_audit_log.sql")),
     (12, "retention and rights", include_str!("../../migrations/postgres/0012_retention_and_rights.sql")),
+    (13, "web form", include_str!("../../migrations/postgres/0013_web_form.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -9,7 +9,10 @@ use sqlx::AnyConnection;
 use crate::audit;
 
 pub struct NewPhoto<'a> {
-    pub reporter_id: i64,
+    /// `None` for a photo from the web form.
+    pub reporter_id: Option<i64>,
+    /// Set when the photo arrives with its report (the web form).
+    pub report_id: Option<i64>,
     pub media_id: &'a str,
     /// What the channel declared; the stored file is always JPEG.
     pub mime_type: &'a str,
@@ -28,8 +31,8 @@ pub struct NewPhoto<'a> {
 pub async fn insert(conn: &mut AnyConnection, photo: NewPhoto<'_>, now_ms: i64) -> sqlx::Result<i64> {
     let id = sqlx::query_scalar(
         "INSERT INTO photos (reporter_id, media_id, mime_type, sha256, token, width, height, clean_sha256,
-                             gps_lat, gps_lon, taken_at, received_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+                             gps_lat, gps_lon, taken_at, received_at, report_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(photo.reporter_id)
     .bind(photo.media_id)
@@ -43,13 +46,14 @@ pub async fn insert(conn: &mut AnyConnection, photo: NewPhoto<'_>, now_ms: i64) 
     .bind(photo.gps.map(|p| p.lon()))
     .bind(photo.taken_at)
     .bind(now_ms)
+    .bind(photo.report_id)
     .fetch_one(&mut *conn)
     .await?;
     let cleaned = audit::Entry {
         kind: "photo.cleaned",
-        report_id: None,
+        report_id: photo.report_id,
         order_id: None,
-        reporter_id: Some(photo.reporter_id),
+        reporter_id: photo.reporter_id,
         actor: None,
         detail: json!({
             "photo": id,

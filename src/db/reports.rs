@@ -17,12 +17,15 @@ use crate::orders::status::OrderStatus;
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
     Whatsapp,
+    /// The public web form at /melden (P12).
+    Web,
 }
 
 impl Channel {
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Whatsapp => "whatsapp",
+            Channel::Web => "web",
         }
     }
 }
@@ -37,6 +40,8 @@ pub enum LocationSource {
     PhotoExif,
     /// An address written in the text, found in the street gazetteer.
     Address,
+    /// A pin set on the web form's map, or the device position the browser gave it.
+    MapPin,
 }
 
 impl LocationSource {
@@ -45,6 +50,7 @@ impl LocationSource {
             LocationSource::WhatsappLocation => "whatsapp_location",
             LocationSource::PhotoExif => "photo_exif",
             LocationSource::Address => "address",
+            LocationSource::MapPin => "map_pin",
         }
     }
 }
@@ -136,6 +142,8 @@ pub struct NewReport<'a> {
     pub location_label: Option<&'a str>,
     pub classification: &'a Classification,
     pub category_source: CategorySource,
+    /// A web-form e-mail address for updates, sealed.
+    pub contact_email: Option<Vec<u8>>,
 }
 
 /// Creates the report with the next reference of `year`.
@@ -160,8 +168,9 @@ pub async fn insert(
     let id = sqlx::query_scalar(
         "INSERT INTO reports (reference, reporter_id, channel, description, lat, lon,
                               location_source, location_label, status, created_at,
-                              category, confidence, category_source, priority, danger, public_token)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+                              category, confidence, category_source, priority, danger, public_token,
+                              contact_email_enc)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
     )
     .bind(reference.to_string())
     .bind(report.reporter_id)
@@ -182,6 +191,7 @@ pub async fn insert(
     .bind(report.classification.priority.as_str())
     .bind(serde_json::to_string(&report.classification.danger).expect("a list of strings serialises"))
     .bind(crate::staff::secrets::random_hex128())
+    .bind(report.contact_email)
     .fetch_one(&mut *conn)
     .await?;
     // What was received, not who sent it or what they wrote (those stay in the report).
@@ -215,12 +225,14 @@ pub struct ForTriage {
     pub category: Category,
     pub priority: Priority,
     pub triaged: bool,
+    /// A web-form report whose citizen asked for updates by e-mail.
+    pub has_contact_email: bool,
 }
 
 pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option<ForTriage>, ReportError> {
     let Some(row) = sqlx::query(
         "SELECT r.reporter_id, p.lang, r.reference, r.public_token, r.lat, r.lon, r.category, r.priority,
-                r.triaged_at
+                r.triaged_at, CAST(CASE WHEN r.contact_email_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS mailed
          FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id WHERE r.id = $1",
     )
     .bind(id)
@@ -246,6 +258,7 @@ pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option
         category: Category::from_id(&category).ok_or_else(|| corrupt("category", category.clone()))?,
         priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", priority.clone()))?,
         triaged: row.try_get::<Option<i64>, _>("triaged_at")?.is_some(),
+        has_contact_email: row.try_get::<i64, _>("mailed")? == 1,
         public_token: row.try_get("public_token")?,
         reference,
     }))

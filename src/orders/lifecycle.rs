@@ -16,6 +16,7 @@ use super::status::{OrderStatus, Transition};
 use crate::db::order_events::{self, EventKind, NewEvent};
 use crate::db::reports::{self, Recategorised, ReportStatus};
 use crate::db::{work_orders, Backend, Tx};
+use crate::pipeline::email::EmailJob;
 use crate::pipeline::outgoing::{Form, Outgoing};
 use crate::pipeline::Pipeline;
 use crate::queue::QueueError;
@@ -288,8 +289,11 @@ async fn tell_reporters(
         Transition::Start | Transition::Reopen => return Ok(()),
     };
     let rows = sqlx::query(
-        "SELECT r.id, r.reference, r.public_token, r.reporter_id, p.lang FROM reports r
-         JOIN reporters p ON p.id = r.reporter_id WHERE r.work_order_id = $1 ORDER BY r.id",
+        "SELECT r.id, r.reference, r.public_token, r.reporter_id, p.lang,
+                CAST(CASE WHEN r.contact_email_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS mailed
+         FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id
+         WHERE r.work_order_id = $1 AND (r.reporter_id IS NOT NULL OR r.contact_email_enc IS NOT NULL)
+         ORDER BY r.id",
     )
     .bind(order.id)
     .fetch_all(tx.conn())
@@ -298,18 +302,29 @@ async fn tell_reporters(
         let report_id: i64 = row.try_get("id")?;
         let reference: String = row.try_get("reference")?;
         let token: Option<String> = row.try_get("public_token")?;
-        let lang = Lang::from_code(row.try_get("lang")?).unwrap_or(Lang::De);
+        let lang: Option<String> = row.try_get("lang")?;
+        let lang = lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::De);
         let link = pipeline.status_link(token.as_deref().unwrap_or_default(), lang);
         let mut params = vec![("reference", reference.as_str()), ("link", link.as_str())];
         if let (Some(name), Some(value)) = (placeholder, note) {
             params.push((name, value));
         }
         let text = pipeline.texts.render(lang, key, &params);
+        let Some(reporter_id) = row.try_get::<Option<i64>, _>("reporter_id")? else {
+            // A web-form report whose citizen asked for e-mail (P12); the photo as a link.
+            let text = match after_photo {
+                Some(token) => format!("{text}\n\n{}", pipeline.photo_link(token)),
+                None => text,
+            };
+            let job = EmailJob { report_id, key: key.as_str().to_string(), text };
+            job.enqueue(&pipeline.queue, tx, now).await?;
+            continue;
+        };
         let form = match after_photo {
             Some(token) => Form::Image { link: pipeline.photo_link(token) },
             None => Form::Text,
         };
-        let mut out = Outgoing::new(pipeline, row.try_get("reporter_id")?, lang, now);
+        let mut out = Outgoing::new(pipeline, reporter_id, lang, now);
         out.compose(tx, key, form, text, &params, Some(report_id)).await?;
         out.finish(tx).await?;
     }

@@ -73,7 +73,8 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         Prepared::Ready(input) => input,
         Prepared::Stored(media, stored) => {
             let photo = photos::NewPhoto {
-                reporter_id: reporter.id,
+                reporter_id: Some(reporter.id),
+                report_id: None,
                 media_id: &media.id,
                 mime_type: media.mime_type.as_deref().unwrap_or("application/octet-stream"),
                 sha256: media.sha256.as_deref(),
@@ -234,6 +235,7 @@ async fn apply(
                 location_label: draft.location.label.as_deref(),
                 classification: &draft.classification,
                 category_source: draft.category_source,
+                contact_email: None,
             };
             let (report_id, reference) =
                 reports::insert(tx.conn(), report, berlin_year(now), now).await.map_err(retry)?;

@@ -7,7 +7,9 @@
 //!          (workers::geotag; `open_orders` keeps the duplicate index current)
 //! notify — queued outbox messages to WhatsApp (or the sandbox)
 //! erase  — a reporter's confirmed LÖSCHEN, after their last message went out (P9)
+//! email  — an update by e-mail to a web-form reporter who gave an address (P12)
 
+pub mod email;
 pub mod erase;
 pub mod intake;
 pub mod notify;
@@ -51,6 +53,8 @@ pub struct Pipeline {
     pub templates: BTreeMap<String, TemplateSettings>,
     pub draft_ttl_ms: i64,
     pub sla: SlaSettings,
+    /// E-mail for web-form reporters, when a server is configured (P12).
+    pub mailer: Option<crate::channels::email::Mailer>,
     /// The Bauhof's working hours, when configured (P14).
     pub service_hours: Option<ServiceHours>,
     /// `public_url` without its trailing slash.
@@ -85,6 +89,7 @@ impl JobHandler for Pipeline {
             JobKind::Triage => triage::run(self, job).await,
             JobKind::Notify => notify::run(self, job).await,
             JobKind::Erase => erase::run(self, job).await,
+            JobKind::Email => email::run(self, job).await,
         }
     }
 }

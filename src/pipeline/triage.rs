@@ -11,9 +11,11 @@
 //! two reports of one pothole arriving together cannot open two orders.
 
 use meldeweg_workers::classify::Priority;
+use meldeweg_workers::conversation::Lang;
 use meldeweg_workers::geotag::{OpenOrder, Placement, Route};
 use serde::{Deserialize, Serialize};
 
+use super::email::EmailJob;
 use super::outgoing::{Form, Outgoing};
 use super::{complete, retry, Pipeline};
 use crate::db::order_events::{self, EventKind};
@@ -138,34 +140,37 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     };
     let status = triaged.status;
     reports::record_triage(tx.conn(), report_id, triaged, now).await.map_err(retry)?;
-    if let Some((reporter_id, lang)) = report.reporter {
+    let lang = report.reporter.map_or(Lang::De, |(_, lang)| lang);
+    let link = pipeline.status_link(&report.public_token, lang);
+    let common = [("reference", report.reference.as_str()), ("link", link.as_str())];
+    let mut params = common.to_vec();
+    // A report for the Bauhof that arrives outside its hours says when it will be looked at.
+    let for_the_bauhof = matches!(answer, Answer::Created | Answer::Known);
+    let key = match answer {
+        Answer::Created => TextKey::ReportCreated,
+        Answer::Known => TextKey::ReportKnown,
+        Answer::Outside => TextKey::ReportOutside,
+        Answer::Forwarded(reply) => {
+            params.push(("reply", reply));
+            TextKey::ReportForwarded
+        }
+    };
+    let mut text = pipeline.texts.render(lang, key, &params);
+    let hours = pipeline.service_hours.as_ref().filter(|_| for_the_bauhof);
+    if let Some(opening) = hours.and_then(|hours| hours.next_opening(now)) {
+        let when = service_hours::describe(lang, opening);
+        let note = pipeline.texts.render(lang, TextKey::OutsideHours, &[("when", &when)]);
+        text = format!("{text}\n\n{note}");
+    }
+    if report.priority == Priority::Urgent {
+        text = format!("{text}\n\n{}", pipeline.texts.render(lang, TextKey::EmergencyHint, &[]));
+    }
+    if let Some((reporter_id, _)) = report.reporter {
         let mut out = Outgoing::new(pipeline, reporter_id, lang, now);
-        let link = pipeline.status_link(&report.public_token, lang);
-        let common = [("reference", report.reference.as_str()), ("link", link.as_str())];
-        let mut params = common.to_vec();
-        // A report for the Bauhof that arrives outside its hours says when it will be looked at.
-        let for_the_bauhof = matches!(answer, Answer::Created | Answer::Known);
-        let key = match answer {
-            Answer::Created => TextKey::ReportCreated,
-            Answer::Known => TextKey::ReportKnown,
-            Answer::Outside => TextKey::ReportOutside,
-            Answer::Forwarded(reply) => {
-                params.push(("reply", reply));
-                TextKey::ReportForwarded
-            }
-        };
-        let mut text = pipeline.texts.render(lang, key, &params);
-        let hours = pipeline.service_hours.as_ref().filter(|_| for_the_bauhof);
-        if let Some(opening) = hours.and_then(|hours| hours.next_opening(now)) {
-            let when = service_hours::describe(lang, opening);
-            let note = pipeline.texts.render(lang, TextKey::OutsideHours, &[("when", &when)]);
-            text = format!("{text}\n\n{note}");
-        }
-        if report.priority == Priority::Urgent {
-            text = format!("{text}\n\n{}", pipeline.texts.render(lang, TextKey::EmergencyHint, &[]));
-        }
         out.compose(&mut tx, key, Form::Text, text, &params, Some(report_id)).await?;
         out.finish(&mut tx).await?;
+    } else if report.has_contact_email {
+        EmailJob { report_id, key: key.as_str().to_string(), text }.enqueue(&pipeline.queue, &mut tx, now).await?;
     }
     pipeline.queue.complete_in(&mut tx, job).await?;
     tx.commit().await?;

@@ -45,10 +45,12 @@ pub enum JobKind {
     Notify,
     /// Erase a reporter's personal data (a confirmed LÖSCHEN).
     Erase,
+    /// Send an update by e-mail (web-form reports).
+    Email,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [JobKind::Intake, JobKind::Triage, JobKind::Notify, JobKind::Erase];
+    pub const ALL: [JobKind; 5] = [JobKind::Intake, JobKind::Triage, JobKind::Notify, JobKind::Erase, JobKind::Email];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,6 +58,7 @@ impl JobKind {
             JobKind::Triage => "triage",
             JobKind::Notify => "notify",
             JobKind::Erase => "erase",
+            JobKind::Email => "email",
         }
     }
 
@@ -65,6 +68,7 @@ impl JobKind {
             "triage" => Some(JobKind::Triage),
             "notify" => Some(JobKind::Notify),
             "erase" => Some(JobKind::Erase),
+            "email" => Some(JobKind::Email),
             _ => None,
         }
     }

@@ -1,7 +1,8 @@
 //! The HTTP side: one router assembled from the features' own routers.
 //!
 //! health — /healthz, /readyz · whatsapp ingress — /webhooks/whatsapp (in channels/) ·
-//! photos — /photos/{token} · status_page — /m/{token} (public, per report) · staff — /staff
+//! photos — /photos/{token} · status_page — /m/{token} (public, per report) · report_form —
+//! /melden (the public web form, P12) · staff — /staff
 //! (the Bauhof UI) · api — /api/v1 (JSON for other software) · assets — /assets ·
 //! metrics — /metrics (Prometheus; here or on its own address) · sandbox — /sandbox (sandbox
 //! mode only) · home — /
@@ -13,6 +14,7 @@ mod health;
 mod home;
 pub mod metrics;
 mod photos;
+mod report_form;
 mod sandbox;
 pub mod staff;
 mod status_page;
@@ -62,6 +64,11 @@ pub fn router(settings: &Settings, parts: Parts) -> Router {
         .merge(photos::router(photos))
         .merge(assets::router())
         .merge(status_page::router(pipeline.clone(), settings.municipality.name.clone()))
+        .merge(report_form::router(Arc::new(report_form::FormState {
+            pipeline: pipeline.clone(),
+            municipality: settings.municipality.name.clone(),
+            map: settings.map.clone(),
+        })))
         .merge(staff::router(Arc::new(staff::StaffState::new(settings, pipeline.clone()))))
         .merge(api::router(pipeline));
     if settings.metrics.listen().is_none() {

@@ -42,6 +42,14 @@ pub struct Classification {
     pub danger: Vec<String>,
 }
 
+impl Classification {
+    /// The citizen's choice replaces the classifier's category; priority and danger stay.
+    pub fn chosen(self, category: Category) -> Self {
+        let runner_up = if self.category == category { self.runner_up } else { self.category };
+        Self { category, confidence: 1.0, runner_up, ..self }
+    }
+}
+
 /// What a fixed string found in the folded text stands for.
 #[derive(Debug, Clone, Copy)]
 enum Meaning {

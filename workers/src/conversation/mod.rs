@@ -16,7 +16,6 @@ pub mod draft;
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
-use crate::classify::Classification;
 use crate::geotag::Placement;
 use crate::town::Town;
 use crate::{LatLon, Reference};
@@ -388,7 +387,7 @@ fn advance(mut draft: Draft, context: &Context, mut actions: Vec<Action>) -> Out
     let classification = context.town.classifier.classify(&draft.description().unwrap_or_default());
     let ours = context.town.area.locate(location.point) != Placement::Outside;
     let (classification, source) = match draft.category {
-        Some(category) => (chosen(classification, category), CategorySource::Reporter),
+        Some(category) => (classification.chosen(category), CategorySource::Reporter),
         // Asked once; if the citizen writes instead of choosing, the best reading stands.
         None if ours && classification.confidence < context.town.min_confidence && !draft.category_requested => {
             draft.category_requested = true;
@@ -399,13 +398,6 @@ fn advance(mut draft: Draft, context: &Context, mut actions: Vec<Action>) -> Out
     };
     actions.push(Action::CreateReport(draft.take_report(location, classification, source)));
     Outcome { draft, actions }
-}
-
-/// The citizen's choice replaces the classifier's category; priority and danger stay.
-fn chosen(classification: Classification, category: Category) -> Classification {
-    let runner_up =
-        if classification.category == category { classification.runner_up } else { classification.category };
-    Classification { category, confidence: 1.0, runner_up, ..classification }
 }
 
 #[cfg(test)]

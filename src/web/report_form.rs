@@ -1,0 +1,474 @@
+//! The public web form at `/melden` (PRIVACY P12): an equal way in for citizens without
+//! WhatsApp. A description and/or a photo, the place (a pin on the map, the device's position,
+//! an address, or the photo's own GPS), an optional category and an optional e-mail address for
+//! updates. Nothing personal is required. The photo goes through the same cleaning as a chat
+//! photo; the report goes through the same triage; the citizen lands on the report's public
+//! status page.
+//!
+//! Every field is bounded and checked before anything is stored; a refused submission gets the
+//! form back with its values and the reasons (422), and leaves nothing behind: a photo already
+//! cleaned and stored is deleted again when a later check or the database write fails.
+
+use std::sync::Arc;
+
+use askama::Template;
+use askama_web::WebTemplate;
+use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use meldeweg_workers::category::Category;
+use meldeweg_workers::conversation::draft::MAX_DESCRIPTION_CHARS;
+use meldeweg_workers::conversation::{CategorySource, Lang, PhotoProblem};
+use meldeweg_workers::LatLon;
+use serde::Deserialize;
+
+use crate::channels::email::{self, MAX_ADDRESS_CHARS};
+use crate::config::MapSettings;
+use crate::db::reports::ReportError;
+use crate::db::reports::{self, Channel, LocationSource, NewReport};
+use crate::db::{photos, DbError};
+use crate::pipeline::photo::{PhotoOutcome, StoredPhoto};
+use crate::pipeline::triage::TriageJob;
+use crate::pipeline::Pipeline;
+use crate::queue::QueueError;
+use crate::time::{berlin_year, now_ms};
+
+/// Longest address typed into the place field.
+const MAX_ADDRESS_FIELD_CHARS: usize = 200;
+/// Longest value of any other small field (coordinates, category id, language).
+const MAX_SMALL_FIELD_CHARS: usize = 40;
+
+pub struct FormState {
+    pub pipeline: Arc<Pipeline>,
+    pub municipality: String,
+    pub map: MapSettings,
+}
+
+pub fn router(state: Arc<FormState>) -> Router {
+    // A photo as large as the cleaner takes, plus the fields around it.
+    let limit = state.pipeline.photos.limits.max_input_bytes + 64 * 1024;
+    Router::new().route("/melden", get(form).post(submit).layer(DefaultBodyLimit::max(limit))).with_state(state)
+}
+
+/// What the citizen entered, shown again when something is missing or wrong.
+#[derive(Debug, Default, Clone)]
+pub struct Entered {
+    pub description: String,
+    pub category: String,
+    pub lat: String,
+    pub lon: String,
+    pub address: String,
+    pub email: String,
+}
+
+#[derive(Template, WebTemplate)]
+#[template(path = "report_form.html")]
+pub struct FormPage {
+    lang: &'static str,
+    municipality: String,
+    categories: Vec<(String, String)>,
+    entered: Entered,
+    problems: Vec<&'static str>,
+    email_enabled: bool,
+    centre: LatLon,
+    tile_url: String,
+    tile_attribution: String,
+    max_description: usize,
+    max_photo_mib: usize,
+}
+
+#[derive(Deserialize)]
+pub struct LangQuery {
+    lang: Option<String>,
+}
+
+fn lang_of(code: Option<&str>) -> Lang {
+    if code == Some("en") {
+        Lang::En
+    } else {
+        Lang::De
+    }
+}
+
+fn page(state: &FormState, lang: Lang, entered: Entered, problems: Vec<&'static str>) -> FormPage {
+    let categories = state
+        .pipeline
+        .municipality
+        .town
+        .classifier
+        .categories()
+        .iter()
+        .map(|(category, entry)| {
+            let label = if lang == Lang::En { &entry.label_en } else { &entry.label_de };
+            (category.id().to_string(), label.clone())
+        })
+        .collect();
+    FormPage {
+        lang: lang.code(),
+        municipality: state.municipality.clone(),
+        categories,
+        entered,
+        problems,
+        email_enabled: state.pipeline.mailer.is_some(),
+        centre: state.pipeline.municipality.town.area.centre(),
+        tile_url: state.map.tile_url.clone(),
+        tile_attribution: state.map.tile_attribution.clone(),
+        max_description: MAX_DESCRIPTION_CHARS,
+        max_photo_mib: state.pipeline.photos.limits.max_input_bytes / (1024 * 1024),
+    }
+}
+
+async fn form(State(state): State<Arc<FormState>>, Query(query): Query<LangQuery>) -> FormPage {
+    page(&state, lang_of(query.lang.as_deref()), Entered::default(), Vec::new())
+}
+
+/// Why a submission is refused; each has a sentence in both languages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Problem {
+    NothingToSee,
+    DescriptionTooLong,
+    FieldTooLong,
+    NoPlace,
+    CoordinatesInvalid,
+    AddressUnknown,
+    UnknownCategory,
+    EmailInvalid,
+    EmailUnavailable,
+    PhotoUnreadable,
+    PhotoTooLarge,
+    NotAForm,
+}
+
+impl Problem {
+    pub fn text(self, lang: Lang) -> &'static str {
+        let (de, en) = match self {
+            Problem::NothingToSee => (
+                "Bitte beschreiben Sie das Problem oder fügen Sie ein Foto bei.",
+                "Please describe the problem or add a photo.",
+            ),
+            Problem::DescriptionTooLong => (
+                "Die Beschreibung ist zu lang (höchstens 4000 Zeichen).",
+                "The description is too long (at most 4000 characters).",
+            ),
+            Problem::FieldTooLong => ("Ein Feld ist zu lang.", "A field is too long."),
+            Problem::NoPlace => (
+                "Bitte geben Sie den Ort an: auf der Karte, mit „Meinen Standort verwenden“ oder als Adresse.",
+                "Please give the place: on the map, with “Use my location” or as an address.",
+            ),
+            Problem::CoordinatesInvalid => (
+                "Die Koordinaten sind ungültig (Breite −90 bis 90, Länge −180 bis 180).",
+                "The coordinates are invalid (latitude −90 to 90, longitude −180 to 180).",
+            ),
+            Problem::AddressUnknown => (
+                "Diese Adresse kennen wir nicht. Bitte Straße und Hausnummer angeben oder den Ort auf der Karte wählen.",
+                "We do not know this address. Please give street and house number or pick the place on the map.",
+            ),
+            Problem::UnknownCategory => ("Diese Kategorie gibt es nicht.", "There is no such category."),
+            Problem::EmailInvalid => (
+                "Das ist keine gültige E-Mail-Adresse. Sie können das Feld auch leer lassen.",
+                "This is not a valid e-mail address. You may also leave the field empty.",
+            ),
+            Problem::EmailUnavailable => (
+                "Benachrichtigungen per E-Mail sind hier nicht eingerichtet; bitte lassen Sie das Feld leer.",
+                "E-mail updates are not set up here; please leave the field empty.",
+            ),
+            Problem::PhotoUnreadable => (
+                "Das Foto kann nicht geöffnet werden. Bitte ein Bild als JPEG, PNG oder WebP hochladen.",
+                "The photo cannot be opened. Please upload a JPEG, PNG or WebP picture.",
+            ),
+            Problem::PhotoTooLarge => ("Das Foto ist zu groß.", "The photo is too large."),
+            Problem::NotAForm => (
+                "Das Formular kam unvollständig an. Bitte noch einmal absenden.",
+                "The form arrived incomplete. Please send it again.",
+            ),
+        };
+        match lang {
+            Lang::De => de,
+            Lang::En => en,
+        }
+    }
+}
+
+/// The submission as read from the multipart body, bounded.
+#[derive(Default)]
+struct Submission {
+    entered: Entered,
+    lang: Option<String>,
+    /// The hidden field people do not see; filled in only by bots.
+    trap: String,
+    photo: Option<Vec<u8>>,
+}
+
+/// Reads the form. `Err` when the body is not a readable form at all.
+async fn read(mut multipart: Multipart) -> Result<(Submission, Vec<Problem>), Problem> {
+    let mut submission = Submission::default();
+    let mut problems = Vec::new();
+    let unreadable = |e: axum::extract::multipart::MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::PhotoTooLarge
+        } else {
+            Problem::NotAForm
+        }
+    };
+    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or_default().to_string();
+        if name == "photo" {
+            let bytes = field.bytes().await.map_err(unreadable)?;
+            if !bytes.is_empty() {
+                submission.photo = Some(bytes.to_vec());
+            }
+            continue;
+        }
+        let value = field.text().await.map_err(unreadable)?;
+        let (slot, max) = match name.as_str() {
+            "description" => (&mut submission.entered.description, MAX_DESCRIPTION_CHARS),
+            "address" => (&mut submission.entered.address, MAX_ADDRESS_FIELD_CHARS),
+            "email" => (&mut submission.entered.email, MAX_ADDRESS_CHARS),
+            "category" => (&mut submission.entered.category, MAX_SMALL_FIELD_CHARS),
+            "lat" => (&mut submission.entered.lat, MAX_SMALL_FIELD_CHARS),
+            "lon" => (&mut submission.entered.lon, MAX_SMALL_FIELD_CHARS),
+            "website" => (&mut submission.trap, MAX_SMALL_FIELD_CHARS),
+            "lang" => {
+                submission.lang = Some(value.chars().take(MAX_SMALL_FIELD_CHARS).collect());
+                continue;
+            }
+            _ => continue,
+        };
+        let value = clean_text(&value);
+        if value.chars().count() > max {
+            problems.push(if name == "description" { Problem::DescriptionTooLong } else { Problem::FieldTooLong });
+            *slot = value.chars().take(max).collect();
+        } else {
+            *slot = value;
+        }
+    }
+    Ok((submission, problems))
+}
+
+/// Text without control characters other than line breaks and tabs, trimmed.
+fn clean_text(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
+        .collect::<String>()
+        .replace("\r", "")
+        .trim()
+        .to_string()
+}
+
+/// Where the report is, as far as the fields tell (the photo's GPS comes later).
+enum PlaceInput {
+    Point(LatLon, LocationSource, Option<String>),
+    FromPhoto,
+}
+
+fn place(state: &FormState, entered: &Entered, problems: &mut Vec<Problem>) -> PlaceInput {
+    match (entered.lat.is_empty(), entered.lon.is_empty()) {
+        (false, false) => {
+            let point = entered.lat.parse::<f64>().ok().zip(entered.lon.parse::<f64>().ok());
+            match point.and_then(|(lat, lon)| LatLon::new(lat, lon).ok()) {
+                Some(point) => {
+                    let label = (!entered.address.is_empty()).then(|| entered.address.clone());
+                    return PlaceInput::Point(point, LocationSource::MapPin, label);
+                }
+                None => problems.push(Problem::CoordinatesInvalid),
+            }
+        }
+        (true, true) => {}
+        _ => problems.push(Problem::CoordinatesInvalid),
+    }
+    if !entered.address.is_empty() {
+        let streets = &state.pipeline.municipality.town.streets;
+        match streets.find_in_text(&entered.address).filter(|found| found.precise) {
+            Some(found) => {
+                let label = match &found.number {
+                    Some(number) => format!("{} {number}", found.street),
+                    None => found.street.clone(),
+                };
+                return PlaceInput::Point(found.at, LocationSource::Address, Some(label));
+            }
+            None => problems.push(Problem::AddressUnknown),
+        }
+    }
+    PlaceInput::FromPhoto
+}
+
+async fn submit(State(state): State<Arc<FormState>>, multipart: Multipart) -> Response {
+    let (submission, mut problems) = match read(multipart).await {
+        Ok(read) => read,
+        Err(problem) => return refused(&state, Lang::De, Entered::default(), vec![problem]),
+    };
+    let lang = lang_of(submission.lang.as_deref());
+    let entered = submission.entered.clone();
+    if !submission.trap.is_empty() {
+        problems.push(Problem::NotAForm);
+    }
+    if entered.description.is_empty() && submission.photo.is_none() {
+        problems.push(Problem::NothingToSee);
+    }
+    let category = match entered.category.as_str() {
+        "" => None,
+        id => {
+            let known = Category::from_id(id);
+            if known.is_none() {
+                problems.push(Problem::UnknownCategory);
+            }
+            known
+        }
+    };
+    let email = match (entered.email.is_empty(), state.pipeline.mailer.is_some()) {
+        (true, _) => None,
+        (false, false) => {
+            problems.push(Problem::EmailUnavailable);
+            None
+        }
+        (false, true) => {
+            let address = email::parse_address(&entered.email);
+            if address.is_none() {
+                problems.push(Problem::EmailInvalid);
+            }
+            address
+        }
+    };
+    let place_input = place(&state, &entered, &mut problems);
+    if !problems.is_empty() {
+        return refused(&state, lang, entered, problems);
+    }
+
+    // Only now is the photo cleaned (the expensive part), and stored.
+    let stored = match submission.photo {
+        None => None,
+        Some(bytes) => match state.pipeline.photos.clean_upload(bytes).await {
+            Ok(PhotoOutcome::Stored(stored)) => Some(stored),
+            Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge)) => {
+                return refused(&state, lang, entered, vec![Problem::PhotoTooLarge])
+            }
+            Ok(PhotoOutcome::Refused(_)) => return refused(&state, lang, entered, vec![Problem::PhotoUnreadable]),
+            Err(error) => {
+                tracing::warn!(error = ?error, "a web-form photo could not be stored");
+                return unavailable(lang);
+            }
+        },
+    };
+    let (point, source, label) = match (place_input, stored.as_ref().and_then(|s| s.gps)) {
+        (PlaceInput::Point(point, source, label), _) => (point, source, label),
+        (PlaceInput::FromPhoto, Some(gps)) => (gps, LocationSource::PhotoExif, None),
+        (PlaceInput::FromPhoto, None) => {
+            forget_photo(&state, stored.as_ref()).await;
+            return refused(&state, lang, entered, vec![Problem::NoPlace]);
+        }
+    };
+    let report = Report { entered: &entered, category, email, point, source, label, photo: stored.as_ref() };
+    match store(&state, report).await {
+        Ok(token) => {
+            let query = if lang == Lang::En { "?lang=en" } else { "" };
+            Redirect::to(&format!("/m/{token}{query}")).into_response()
+        }
+        Err(error) => {
+            tracing::warn!(%error, "a web-form report could not be stored");
+            forget_photo(&state, stored.as_ref()).await;
+            unavailable(lang)
+        }
+    }
+}
+
+/// Why a checked submission could not be stored (the citizen is asked to try again).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(transparent)]
+    Db(#[from] DbError),
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Report(#[from] ReportError),
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+}
+
+/// A checked submission, ready to store.
+struct Report<'a> {
+    entered: &'a Entered,
+    category: Option<Category>,
+    email: Option<lettre::Address>,
+    point: LatLon,
+    source: LocationSource,
+    label: Option<String>,
+    photo: Option<&'a StoredPhoto>,
+}
+
+/// The report, its photo and its triage job in one transaction; returns the status page token.
+async fn store(state: &FormState, report: Report<'_>) -> Result<String, StoreError> {
+    let pipeline = &state.pipeline;
+    let now = now_ms();
+    let description = (!report.entered.description.is_empty()).then_some(report.entered.description.as_str());
+    let classification = pipeline.municipality.town.classifier.classify(description.unwrap_or_default());
+    let (classification, category_source) = match report.category {
+        Some(category) => (classification.chosen(category), CategorySource::Reporter),
+        None => (classification, CategorySource::Classifier),
+    };
+    let new = NewReport {
+        reporter_id: None,
+        channel: Channel::Web,
+        description,
+        location: report.point,
+        location_source: report.source,
+        location_label: report.label.as_deref(),
+        classification: &classification,
+        category_source,
+        contact_email: report.email.map(|address| pipeline.vault.seal(AsRef::<str>::as_ref(&address).as_bytes())),
+    };
+    let mut tx = pipeline.db.begin().await?;
+    let (report_id, reference) = reports::insert(tx.conn(), new, berlin_year(now), now).await?;
+    if let Some(photo) = report.photo {
+        let row = photos::NewPhoto {
+            reporter_id: None,
+            report_id: Some(report_id),
+            media_id: "web-form",
+            mime_type: "image/jpeg",
+            sha256: None,
+            token: &photo.token,
+            width: photo.width,
+            height: photo.height,
+            clean_sha256: &photo.sha256,
+            gps: photo.gps,
+            taken_at: photo.taken_at.as_deref(),
+        };
+        photos::insert(tx.conn(), row, now).await?;
+    }
+    TriageJob { report_id }.enqueue(&pipeline.queue, &mut tx, now).await?;
+    let token: String = sqlx::query_scalar("SELECT public_token FROM reports WHERE id = $1")
+        .bind(report_id)
+        .fetch_one(tx.conn())
+        .await?;
+    tx.commit().await?;
+    tracing::info!(report = %reference, "report received on the web form");
+    Ok(token)
+}
+
+/// Deletes a photo stored for a submission that was then refused or failed.
+async fn forget_photo(state: &FormState, photo: Option<&StoredPhoto>) {
+    if let Some(photo) = photo {
+        if let Err(error) = state.pipeline.photos.store.delete(&photo.token).await {
+            tracing::warn!(%error, "a refused web-form photo could not be deleted");
+        }
+    }
+}
+
+fn refused(state: &FormState, lang: Lang, entered: Entered, problems: Vec<Problem>) -> Response {
+    let status = if problems.contains(&Problem::PhotoTooLarge) {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let texts = problems.iter().map(|p| p.text(lang)).collect();
+    (status, page(state, lang, entered, texts)).into_response()
+}
+
+fn unavailable(lang: Lang) -> Response {
+    let text = match lang {
+        Lang::De => "Ihre Meldung konnte gerade nicht gespeichert werden. Bitte versuchen Sie es in einigen Minuten noch einmal.",
+        Lang::En => "Your report could not be saved just now. Please try again in a few minutes.",
+    };
+    (StatusCode::SERVICE_UNAVAILABLE, text).into_response()
+}
