@@ -39,6 +39,8 @@ pub struct Settings {
     pub data_dir: PathBuf,
     database_url: SecretString,
     pub encryption_key: SecretString,
+    /// Keys that only open, during a key rotation (`id:key`, comma-separated).
+    pub encryption_old_keys: SecretString,
     pub messages_dir: PathBuf,
     pub municipality: Municipality,
     pub database: DatabaseSettings,
@@ -406,6 +408,16 @@ impl Settings {
     pub fn with_database_url(mut self, url: &str) -> Self {
         self.database_url = SecretString::from(url);
         self
+    }
+
+    /// The vault for personal data: the configured key (with any old keys of a rotation), or in
+    /// sandbox mode without a key, one kept in `data_dir/secret.key`.
+    pub fn vault(&self) -> Result<crate::crypto::Vault, crate::crypto::CryptoError> {
+        use crate::crypto::Vault;
+        match secret(&self.encryption_key) {
+            Some(key) => Vault::with_old_keys(key, secret(&self.encryption_old_keys).unwrap_or_default()),
+            None => Vault::from_key_file(&self.data_dir.join("secret.key")),
+        }
     }
 
     fn validate(&self) -> Result<(), ConfigError> {

@@ -1,8 +1,14 @@
 //! Personal data at rest (PRIVACY.md P6): sealing with XChaCha20-Poly1305 and keyed lookup hashes.
 //!
-//! A reporter's number, WhatsApp user id and the raw inbound payloads are stored only sealed;
-//! they are found again by an HMAC-SHA256 of the identity, so the database never holds them in
-//! clear. Both keys derive from one master key. Nothing here logs or formats plaintext.
+//! A reporter's number, WhatsApp user id, a web-form e-mail address and the raw inbound payloads
+//! are stored only sealed; they are found again by an HMAC-SHA256 of the identity, so the
+//! database never holds them in clear. Both keys derive from one master key. Nothing here logs
+//! or formats plaintext.
+//!
+//! Keys rotate: every sealed value starts with its key's id (1 to 255, written `id:key`; a key
+//! without an id is key 1). The vault seals with the current key and opens with it or any old
+//! key it was given; `meldeweg keys rotate` (db::rotation) re-seals everything with the current
+//! key and recomputes the lookup hashes, after which the old keys can go.
 
 use std::fs;
 use std::io::Write;
@@ -15,14 +21,16 @@ use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 
-/// Sealed values start with this key id, so keys can be rotated later.
-const KEY_ID: u8 = 1;
+/// The id of a key written without one.
+const DEFAULT_KEY_ID: u8 = 1;
 const NONCE_LEN: usize = 24;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CryptoError {
-    #[error("the encryption key must be 32 bytes, written as base64 or 64 hex digits")]
+    #[error("the encryption key must be 32 bytes, written as base64 or 64 hex digits, optionally after an id 1-255 and a colon")]
     BadKey,
+    #[error("two encryption keys have the id {0}: give each key its own id (id:key)")]
+    DuplicateKeyId(u8),
     #[error("cannot read or create the key file {path}: {source}")]
     KeyFile { path: String, source: std::io::Error },
     #[error("a sealed value is damaged or was sealed with another key")]
@@ -32,7 +40,10 @@ pub enum CryptoError {
 /// Seals and opens personal data, and computes lookup hashes.
 #[derive(Clone)]
 pub struct Vault {
-    cipher: XChaCha20Poly1305,
+    /// The key that seals, with its id.
+    current: (u8, XChaCha20Poly1305),
+    /// Keys that only open (values sealed before a rotation).
+    old: Vec<(u8, XChaCha20Poly1305)>,
     lookup_key: [u8; 32],
 }
 
@@ -43,16 +54,34 @@ impl std::fmt::Debug for Vault {
 }
 
 impl Vault {
-    /// A vault from a master key written as base64 or hex.
+    /// A vault from a master key written as base64 or hex, optionally as `id:key`.
     pub fn from_key_text(text: &str) -> Result<Self, CryptoError> {
-        let text = text.trim();
-        let bytes = if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
-            hex::decode(text).map_err(|_| CryptoError::BadKey)?
-        } else {
-            base64::engine::general_purpose::STANDARD.decode(text).map_err(|_| CryptoError::BadKey)?
-        };
-        let master: [u8; 32] = bytes.try_into().map_err(|_| CryptoError::BadKey)?;
-        Ok(Self::from_master(&master))
+        let (id, master) = parse_key(text)?;
+        Ok(Self::from_master(id, &master))
+    }
+
+    /// A vault that seals with `current` and also opens values sealed with any of `old`
+    /// (comma-separated, each `id:key`), during a key rotation.
+    pub fn with_old_keys(current: &str, old: &str) -> Result<Self, CryptoError> {
+        let mut vault = Self::from_key_text(current)?;
+        for text in old.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            let (id, master) = parse_key(text)?;
+            if id == vault.current.0 || vault.old.iter().any(|(old, _)| *old == id) {
+                return Err(CryptoError::DuplicateKeyId(id));
+            }
+            vault.old.push((id, cipher(&master)));
+        }
+        Ok(vault)
+    }
+
+    /// The id of the key that seals.
+    pub fn key_id(&self) -> u8 {
+        self.current.0
+    }
+
+    /// Whether `sealed` was sealed with another key than the current one.
+    pub fn needs_resealing(&self, sealed: &[u8]) -> bool {
+        sealed.first().is_some_and(|id| *id != self.current.0)
     }
 
     /// Reads the key file, creating it with a fresh random key (mode 0600) if it does not exist.
@@ -60,9 +89,7 @@ impl Vault {
     pub fn from_key_file(path: &Path) -> Result<Self, CryptoError> {
         let file_error = |source| CryptoError::KeyFile { path: path.display().to_string(), source };
         if !path.exists() {
-            let mut master = [0u8; 32];
-            rand::rng().fill_bytes(&mut master);
-            let text = base64::engine::general_purpose::STANDARD.encode(master);
+            let text = generate_key();
             let mut options = fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
@@ -74,14 +101,8 @@ impl Vault {
         Self::from_key_text(&text)
     }
 
-    fn from_master(master: &[u8; 32]) -> Self {
-        let derive = |label: &[u8]| -> [u8; 32] {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master).expect("any key length");
-            mac.update(label);
-            mac.finalize().into_bytes().into()
-        };
-        let cipher = XChaCha20Poly1305::new(&derive(b"meldeweg seal v1").into());
-        Self { cipher, lookup_key: derive(b"meldeweg lookup v1") }
+    fn from_master(id: u8, master: &[u8; 32]) -> Self {
+        Self { current: (id, cipher(master)), old: Vec::new(), lookup_key: derive(master, b"meldeweg lookup v1") }
     }
 
     /// Encrypts `plaintext`: key id, random 24-byte nonce, ciphertext with tag.
@@ -89,22 +110,28 @@ impl Vault {
         let mut nonce = [0u8; NONCE_LEN];
         rand::rng().fill_bytes(&mut nonce);
         let ciphertext = self
-            .cipher
+            .current
+            .1
             .encrypt(XNonce::from_slice(&nonce), plaintext)
             .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers");
         let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
-        sealed.push(KEY_ID);
+        sealed.push(self.current.0);
         sealed.extend_from_slice(&nonce);
         sealed.extend_from_slice(&ciphertext);
         sealed
     }
 
     pub fn open(&self, sealed: &[u8]) -> Result<Vec<u8>, CryptoError> {
-        if sealed.len() < 1 + NONCE_LEN || sealed[0] != KEY_ID {
+        if sealed.len() < 1 + NONCE_LEN {
             return Err(CryptoError::Unseal);
         }
+        let cipher = std::iter::once(&self.current)
+            .chain(&self.old)
+            .find(|(id, _)| *id == sealed[0])
+            .map(|(_, cipher)| cipher)
+            .ok_or(CryptoError::Unseal)?;
         let (nonce, ciphertext) = sealed[1..].split_at(NONCE_LEN);
-        self.cipher.decrypt(XNonce::from_slice(nonce), ciphertext).map_err(|_| CryptoError::Unseal)
+        cipher.decrypt(XNonce::from_slice(nonce), ciphertext).map_err(|_| CryptoError::Unseal)
     }
 
     pub fn open_string(&self, sealed: &[u8]) -> Result<String, CryptoError> {
@@ -119,6 +146,38 @@ impl Vault {
         mac.update(value.as_bytes());
         hex::encode(mac.finalize().into_bytes())
     }
+}
+
+/// `id:key` or `key` (id 1): the id and the 32-byte master key.
+fn parse_key(text: &str) -> Result<(u8, [u8; 32]), CryptoError> {
+    let text = text.trim();
+    let (id, key) = match text.split_once(':') {
+        Some((id, key)) => (id.trim().parse::<u8>().ok().filter(|id| *id > 0).ok_or(CryptoError::BadKey)?, key.trim()),
+        None => (DEFAULT_KEY_ID, text),
+    };
+    let bytes = if key.len() == 64 && key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        hex::decode(key).map_err(|_| CryptoError::BadKey)?
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(key).map_err(|_| CryptoError::BadKey)?
+    };
+    Ok((id, bytes.try_into().map_err(|_| CryptoError::BadKey)?))
+}
+
+fn derive(master: &[u8; 32], label: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(master).expect("any key length");
+    mac.update(label);
+    mac.finalize().into_bytes().into()
+}
+
+fn cipher(master: &[u8; 32]) -> XChaCha20Poly1305 {
+    XChaCha20Poly1305::new(&derive(master, b"meldeweg seal v1").into())
+}
+
+/// A fresh random master key as base64, for `meldeweg keys generate`.
+pub fn generate_key() -> String {
+    let mut master = [0u8; 32];
+    rand::rng().fill_bytes(&mut master);
+    base64::engine::general_purpose::STANDARD.encode(master)
 }
 
 #[cfg(test)]
@@ -163,6 +222,25 @@ mod tests {
         assert!(Vault::from_key_text(&base64).is_ok());
         assert!(Vault::from_key_text("too short").is_err());
         assert!(Vault::from_key_text(&"ab".repeat(31)).is_err());
+    }
+
+    #[test]
+    fn values_sealed_with_an_old_key_open_during_a_rotation_and_new_ones_use_the_new_key() {
+        let old = Vault::from_key_text(KEY).unwrap();
+        let sealed = old.seal(b"4915112345678");
+        let new_key = format!("2:{}", "ab".repeat(32));
+        let rotating = Vault::with_old_keys(&new_key, KEY).unwrap();
+        assert_eq!(rotating.open(&sealed).unwrap(), b"4915112345678");
+        assert!(rotating.needs_resealing(&sealed));
+        let resealed = rotating.seal(b"4915112345678");
+        assert_eq!(resealed[0], 2);
+        assert!(!rotating.needs_resealing(&resealed));
+        let after = Vault::from_key_text(&new_key).unwrap();
+        assert!(after.open(&sealed).is_err(), "without the old key the old value stays closed");
+        assert_eq!(after.open(&resealed).unwrap(), b"4915112345678");
+        assert!(matches!(Vault::with_old_keys(KEY, KEY), Err(CryptoError::DuplicateKeyId(1))));
+        assert!(Vault::from_key_text(&format!("0:{KEY}")).is_err());
+        assert!(Vault::from_key_text(&format!("256:{KEY}")).is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod demo;
+pub mod key_rotation;
 pub mod orders;
 pub mod pipeline;
 pub mod queue;

@@ -78,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Keys for personal data (PRIVACY P6): make a new one, re-seal everything with the current one.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
     /// The deletion concept (PRIVACY P7): run the retention periods now, or list past runs.
     Retention {
         #[command(subcommand)]
@@ -151,6 +156,16 @@ enum AuditCommand {
         #[arg(long)]
         report: String,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Print a fresh random key (base64) for encryption_key; prefix it with a new id, e.g. "2:".
+    Generate,
+    /// Re-seal every number, user id, raw payload and e-mail address with encryption_key and
+    /// recompute the lookup hashes; the old key must be in encryption_old_keys. Stop the service
+    /// first: until the rotation is done, it would not find known reporters.
+    Rotate,
 }
 
 #[derive(Subcommand)]
@@ -422,6 +437,24 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             drop(conn);
             db.close().await;
             println!("{}", serde_json::to_string_pretty(&history?)?);
+        }
+        Command::Keys { command: KeysCommand::Generate } => {
+            println!("{}", meldeweg::crypto::generate_key());
+        }
+        Command::Keys { command: KeysCommand::Rotate } => {
+            let vault = settings.vault()?;
+            let (db, conn) = connect(&settings).await?;
+            drop(conn);
+            let rotated = meldeweg::key_rotation::rotate(&db, &vault, meldeweg::time::now_ms()).await;
+            db.close().await;
+            let rotated = rotated?;
+            println!(
+                "sealed with key {}: {} reporters (lookup hashes recomputed), {} inbound payloads, {} e-mail addresses",
+                vault.key_id(),
+                rotated.reporters,
+                rotated.inbound_payloads,
+                rotated.email_addresses
+            );
         }
         Command::Retention { command: RetentionCommand::Run { dry_run } } => {
             let (db, conn) = connect(&settings).await?;

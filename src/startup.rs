@@ -17,7 +17,7 @@ use crate::channels::whatsapp::ingress::{Ingress, WebhookAuth};
 use crate::channels::whatsapp::media::{MediaSource, SandboxMedia};
 use crate::channels::whatsapp::store::Store;
 use crate::config::{secret, Settings, WebhookAuth as WebhookAuthSetting, WhatsAppMode};
-use crate::crypto::{CryptoError, Vault};
+use crate::crypto::CryptoError;
 use crate::db::{reports, Backend, Db, DbError};
 use crate::pipeline::photo::PhotoStage;
 use crate::pipeline::{OpenOrders, Pipeline, Sender};
@@ -70,10 +70,7 @@ impl Services {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
-        let vault = match secret(&settings.encryption_key) {
-            Some(key) => Vault::from_key_text(key)?,
-            None => Vault::from_key_file(&settings.data_dir.join("secret.key"))?,
-        };
+        let vault = settings.vault()?;
         let texts = Texts::load(&settings.messages_dir, &settings.municipality)?;
         Texts::check_templates(&settings.whatsapp.templates)?;
         let database_url = settings.database_url();

@@ -118,6 +118,40 @@ fn phone_hash(vault: &Vault, phone: &str) -> String {
     vault.lookup_hash("wa", phone)
 }
 
+/// Re-seals every reporter's number and user id with the vault's current key and recomputes
+/// the lookup hashes from them (a key rotation changes the lookup key too). Erased reporters
+/// hold nothing to re-seal. Returns how many reporters were rewritten.
+pub async fn reseal_all(conn: &mut AnyConnection, vault: &Vault) -> Result<u64, ReporterError> {
+    let rows = sqlx::query(
+        "SELECT id, phone_enc, user_id_enc FROM reporters
+         WHERE erased_at IS NULL AND (phone_enc IS NOT NULL OR user_id_enc IS NOT NULL) ORDER BY id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut rewritten = 0;
+    for row in rows {
+        let open = |column: &str| -> Result<Option<String>, ReporterError> {
+            let sealed: Option<Vec<u8>> = row.try_get(column)?;
+            Ok(sealed.map(|s| vault.open_string(&s)).transpose()?)
+        };
+        let (phone, user_id) = (open("phone_enc")?, open("user_id_enc")?);
+        let identity = Identity { phone: phone.as_deref(), user_id: user_id.as_deref() };
+        let Some(key_hash) = identity.key_hash(vault) else { continue };
+        sqlx::query(
+            "UPDATE reporters SET phone_enc = $1, user_id_enc = $2, key_hash = $3, phone_hash = $4 WHERE id = $5",
+        )
+        .bind(phone.as_deref().map(|p| vault.seal(p.as_bytes())))
+        .bind(user_id.as_deref().map(|u| vault.seal(u.as_bytes())))
+        .bind(key_hash)
+        .bind(phone.as_deref().map(|p| phone_hash(vault, p)))
+        .bind(row.try_get::<i64, _>("id")?)
+        .execute(&mut *conn)
+        .await?;
+        rewritten += 1;
+    }
+    Ok(rewritten)
+}
+
 pub async fn set_language(conn: &mut AnyConnection, id: i64, lang: Lang) -> sqlx::Result<()> {
     sqlx::query("UPDATE reporters SET lang = $1 WHERE id = $2").bind(lang.code()).bind(id).execute(conn).await.map(drop)
 }

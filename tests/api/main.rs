@@ -16,6 +16,7 @@ mod privacy_p12;
 mod privacy_p14;
 mod privacy_p3;
 mod privacy_p4;
+mod privacy_p6;
 mod privacy_p7;
 mod privacy_p8;
 mod privacy_p9;

@@ -1,0 +1,89 @@
+//! Key rotation (PRIVACY P6), `meldeweg keys rotate`: every sealed value is re-sealed with the
+//! vault's current key — reporters' numbers and user ids (with their lookup hashes recomputed),
+//! raw inbound payloads, web-form e-mail addresses — in one transaction, and the rotation is an
+//! audit event. Run it with the new key as `encryption_key` and the old one in
+//! `encryption_old_keys`; afterwards nothing needs the old key. Running it again changes nothing
+//! but the nonces.
+
+use serde_json::json;
+use sqlx::{AnyConnection, Row};
+
+use crate::audit;
+use crate::crypto::{CryptoError, Vault};
+use crate::db::reporters::{self, ReporterError};
+use crate::db::{Db, DbError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotationError {
+    #[error("a sealed value opens with none of the configured keys (is the old key in encryption_old_keys?): {0}")]
+    Crypto(#[from] CryptoError),
+    #[error(transparent)]
+    Reporter(#[from] ReporterError),
+    #[error(transparent)]
+    Db(#[from] DbError),
+}
+
+impl From<sqlx::Error> for RotationError {
+    fn from(error: sqlx::Error) -> Self {
+        RotationError::Db(DbError::Sql(error))
+    }
+}
+
+/// What one rotation rewrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rotated {
+    pub reporters: u64,
+    pub inbound_payloads: u64,
+    pub email_addresses: u64,
+}
+
+pub async fn rotate(db: &Db, vault: &Vault, now_ms: i64) -> Result<Rotated, RotationError> {
+    let mut tx = db.begin().await?;
+    let conn = tx.conn();
+    let rotated = Rotated {
+        reporters: reporters::reseal_all(conn, vault).await.map_err(|error| match error {
+            ReporterError::Crypto(error) => RotationError::Crypto(error),
+            other => RotationError::Reporter(other),
+        })?,
+        inbound_payloads: reseal_column(conn, vault, "inbound_events", "payload_enc").await?,
+        email_addresses: reseal_column(conn, vault, "reports", "contact_email_enc").await?,
+    };
+    let detail = json!({
+        "key_id": vault.key_id(),
+        "reporters": rotated.reporters,
+        "inbound_payloads": rotated.inbound_payloads,
+        "email_addresses": rotated.email_addresses,
+    });
+    let entry =
+        audit::Entry { kind: "keys.rotated", report_id: None, order_id: None, reporter_id: None, actor: None, detail };
+    audit::record(conn, entry, now_ms).await?;
+    tx.commit().await?;
+    Ok(rotated)
+}
+
+/// Re-seals the values of `table.column` that another key sealed (emptied ones stay empty).
+async fn reseal_column(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    table: &'static str,
+    column: &'static str,
+) -> Result<u64, RotationError> {
+    let rows = sqlx::query(&format!("SELECT id, {column} FROM {table} WHERE {column} IS NOT NULL ORDER BY id"))
+        .fetch_all(&mut *conn)
+        .await?;
+    let mut resealed = 0;
+    for row in rows {
+        let sealed: Vec<u8> = row.try_get(column)?;
+        if sealed.is_empty() || !vault.needs_resealing(&sealed) {
+            continue;
+        }
+        let plain = vault.open(&sealed)?;
+        sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE id = $2"))
+            .bind(vault.seal(&plain))
+            .bind(row.try_get::<i64, _>("id")?)
+            .execute(&mut *conn)
+            .await?;
+        resealed += 1;
+    }
+    Ok(resealed)
+}

@@ -1,0 +1,250 @@
+//! P6 phone numbers: a known test number (and the citizen's WhatsApp user id) appears nowhere in
+//! clear — not in the database files, not in the log of the process that handled the messages,
+//! not on any staff or public page, API answer or CLI output. Keys rotate: after `meldeweg keys
+//! rotate` the new key alone opens everything and known reporters are still recognised.
+
+use meldeweg::channels::whatsapp::signature::sign;
+use meldeweg::staff::Role;
+use serde_json::Value;
+use sqlx::Row;
+
+use crate::cli::run;
+use crate::helpers::*;
+use crate::staff_helpers::*;
+
+/// A `meldeweg serve` process against the test's database and fake API, on its own port.
+struct Served {
+    child: tokio::process::Child,
+    base: String,
+}
+
+impl Served {
+    async fn start(app: &TestApp, env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut env = env.to_vec();
+        env.push(("MELDEWEG_LISTEN", &listen));
+        let child = app.start_process(&["serve"], &env);
+        let base = format!("http://{listen}");
+        let health = format!("{base}/healthz");
+        eventually("the process to serve", || async {
+            reqwest::get(&health).await.is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        Self { child, base }
+    }
+
+    async fn deliver(&self, delivery: &Value) {
+        let body = serde_json::to_vec(delivery).unwrap();
+        let response = reqwest::Client::new()
+            .post(format!("{}/webhooks/whatsapp", self.base))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &body))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    async fn send(&self, citizen: &Citizen, content: Value) {
+        self.deliver(&delivery(vec![citizen.contact()], vec![citizen.message(content)], vec![])).await;
+    }
+
+    /// Stops the process gracefully and returns everything it logged.
+    async fn stop(self) -> String {
+        terminate(&self.child);
+        let output = self.child.wait_with_output().await.unwrap();
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    }
+}
+
+/// Every row of every table as text (PostgreSQL), or the raw bytes of the database files
+/// (SQLite: also what sits in free pages and the write-ahead log).
+async fn database_contents(app: &TestApp) -> Vec<u8> {
+    if app.database_url.starts_with("sqlite:") {
+        let mut bytes = Vec::new();
+        for entry in std::fs::read_dir(app.dir.path()).unwrap().flatten() {
+            if entry.file_name().to_string_lossy().starts_with("meldeweg.db") {
+                bytes.extend(std::fs::read(entry.path()).unwrap());
+            }
+        }
+        assert!(bytes.len() > 10_000, "the database files were found");
+        return bytes;
+    }
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert!(tables.len() > 15, "{tables:?}");
+    let mut text = String::new();
+    for table in tables {
+        let rows = sqlx::query(&format!("SELECT CAST(t AS TEXT) AS row FROM {table} t")).fetch_all(app.db.pool()).await;
+        for row in rows.unwrap() {
+            text.push_str(&row.get::<String, _>("row"));
+            text.push('\n');
+        }
+    }
+    text.into_bytes()
+}
+
+fn files_under(dir: &std::path::Path) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        if entry.path().is_dir() {
+            bytes.extend(files_under(&entry.path()));
+        } else {
+            bytes.extend(std::fs::read(entry.path()).unwrap_or_default());
+        }
+    }
+    bytes
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+}
+
+#[tokio::test]
+async fn a_known_number_appears_nowhere_in_clear() {
+    let app = spawn_app_with(|settings| settings.queue.in_process = false).await;
+    let served = Served::start(&app, &[]).await;
+    let citizen = Citizen::new();
+    let phone = citizen.phone.clone().unwrap();
+    let user_id = citizen.user_id.clone().unwrap();
+    let secrets = [phone.as_str(), user_id.as_str(), &hex::encode(&phone)];
+
+    served.send(&citizen, text("Schlagloch vor Hausnummer 4")).await;
+    served.send(&citizen, location(NORD.0, NORD.1)).await;
+    app.replies(&citizen, 3).await;
+    served.send(&citizen, image(&app, "media-p6", fixture_photo("phone_o6_gps.jpg"), Some("noch eins"))).await;
+    served.send(&citizen, text("STATUS")).await;
+    served.send(&citizen, text("AUSKUNFT")).await;
+    served.send(&citizen, text("STOP")).await;
+    served.send(&citizen, text("START")).await;
+    eventually("every message handled", || async {
+        app.count("SELECT COUNT(*) FROM inbound_events WHERE processed_at IS NULL").await == 0
+            && app.count("SELECT COUNT(*) FROM jobs WHERE dead_at IS NULL").await == 0
+    })
+    .await;
+    let wamid: String =
+        sqlx::query_scalar("SELECT provider_message_id FROM outbox WHERE provider_message_id IS NOT NULL")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap()
+            .remove(0);
+    served.deliver(&delivery(vec![], vec![], vec![status(&wamid, "read", &phone, None)])).await;
+    app.queue_drained().await;
+    let (reference, token): (String, String) =
+        sqlx::query_as("SELECT reference, public_token FROM reports").fetch_one(app.db.pool()).await.unwrap();
+    let order: String = sqlx::query_scalar("SELECT number FROM work_orders").fetch_one(app.db.pool()).await.unwrap();
+
+    // Every page staff and the public can open, and the API.
+    add_staff(&app, "admin@musterstadt.de", Role::Admin, None).await;
+    let api = api_token(&app, "admin@musterstadt.de").await;
+    let session = login(&app, "admin@musterstadt.de").await;
+    let mut pages = Vec::new();
+    for path in ["/", "/melden", &format!("/m/{token}"), &format!("/m/{token}?lang=en")] {
+        pages.push((path.to_string(), app.http.get(app.url(path)).send().await.unwrap().text().await.unwrap()));
+    }
+    for path in [
+        "/staff/orders",
+        "/staff/orders?status=all",
+        "/staff/map",
+        "/staff/print",
+        &format!("/staff/orders/{order}"),
+        &format!("/staff/orders/{order}/print"),
+        "/staff/stats",
+        "/stats.csv",
+        "/staff/admin",
+        "/staff/rights",
+    ] {
+        let response = session.get(&app, path).await;
+        assert_eq!(response.status(), 200, "{path}");
+        pages.push((path.to_string(), response.text().await.unwrap()));
+    }
+    let written = format!("+{} {}", &phone[..2], &phone[2..]);
+    let rights = session.post(&app, "/staff/rights", &[("number", &written)]).await;
+    assert_eq!(rights.status(), 200);
+    pages.push(("/staff/rights (lookup)".into(), rights.text().await.unwrap()));
+    for path in
+        ["/api/v1/orders", &format!("/api/v1/orders/{order}"), &format!("/api/v1/reports/{reference}"), "/api/v1/stats"]
+    {
+        let response = app.http.get(app.url(path)).bearer_auth(&api).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}");
+        pages.push((path.to_string(), response.text().await.unwrap()));
+    }
+    for args in [
+        vec!["audit", "export", "--report", reference.as_str()],
+        vec!["audit", "verify"],
+        vec!["reports", "list", "--json"],
+        vec!["orders", "list", "--json"],
+        vec!["retention", "run", "--dry-run"],
+    ] {
+        let (ok, stdout, stderr) = run(&app, &args, &[]).await;
+        assert!(ok, "{args:?}: {stderr}");
+        pages.push((format!("meldeweg {}", args.join(" ")), format!("{stdout}{stderr}")));
+    }
+    let log = served.stop().await;
+    assert!(log.contains("report created") || log.contains("work order opened"), "the log was captured:\n{log}");
+
+    for secret in secrets {
+        for (path, page) in &pages {
+            assert!(!page.contains(secret), "{path} shows {secret}");
+        }
+        assert!(!log.contains(secret), "the log holds {secret}:\n{log}");
+        assert!(!contains(&database_contents(&app).await, secret), "the database holds {secret} in clear");
+        assert!(!contains(&files_under(&app.settings.data_dir.join("photos")), secret), "a photo file holds it");
+    }
+}
+
+#[tokio::test]
+async fn after_keys_rotate_the_new_key_alone_opens_everything_and_reporters_are_recognised() {
+    let app = spawn_app_with(|settings| settings.queue.in_process = false).await;
+    let served = Served::start(&app, &[]).await;
+    let citizen = Citizen::new();
+    served.send(&citizen, text("Laterne flackert")).await;
+    served.send(&citizen, location(NORD.0, NORD.1)).await;
+    app.replies(&citizen, 3).await;
+    let reference: String = sqlx::query_scalar("SELECT reference FROM reports").fetch_one(app.db.pool()).await.unwrap();
+    served.stop().await;
+    let key_hash_before: String =
+        sqlx::query_scalar("SELECT key_hash FROM reporters").fetch_one(app.db.pool()).await.unwrap();
+
+    let new_key = format!("2:{}", "5a".repeat(32));
+    let rotating = [("MELDEWEG_ENCRYPTION_KEY", new_key.as_str()), ("MELDEWEG_ENCRYPTION_OLD_KEYS", ENCRYPTION_KEY)];
+    let (ok, stdout, stderr) = run(&app, &["keys", "rotate"], &[]).await;
+    assert!(ok, "rotating to the same key is harmless: {stderr}");
+    assert!(stdout.contains("sealed with key 1: 1 reporters"), "{stdout}");
+    let (ok, _, stderr) = run(&app, &["keys", "rotate"], &[("MELDEWEG_ENCRYPTION_KEY", &new_key)]).await;
+    assert!(!ok && stderr.contains("encryption_old_keys"), "without the old key it stops: {stderr}");
+    let (ok, stdout, stderr) = run(&app, &["keys", "rotate"], &rotating).await;
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("sealed with key 2: 1 reporters") && stdout.contains("inbound payloads"), "{stdout}");
+
+    let sealed: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT phone_enc FROM reporters UNION ALL SELECT user_id_enc FROM reporters
+         UNION ALL SELECT payload_enc FROM inbound_events",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert!(sealed.len() >= 4 && sealed.iter().all(|s| s[0] == 2), "every value carries key id 2");
+    let key_hash_after: String =
+        sqlx::query_scalar("SELECT key_hash FROM reporters").fetch_one(app.db.pool()).await.unwrap();
+    assert_ne!(key_hash_before, key_hash_after, "the lookup hash follows the new key");
+
+    // The service with only the new key: the same citizen is recognised and sees their report.
+    let served = Served::start(&app, &[("MELDEWEG_ENCRYPTION_KEY", &new_key)]).await;
+    let before = app.graph.texts_to(citizen.address()).len();
+    served.send(&citizen, text("STATUS")).await;
+    let replies = app.replies(&citizen, before + 1).await;
+    assert!(replies[before].contains(&reference), "{:?}", replies[before]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM reporters").await, 1, "no second reporter for the same number");
+    served.stop().await;
+    let rotated = app.count("SELECT COUNT(*) FROM audit_log WHERE kind = 'keys.rotated'").await;
+    assert_eq!(rotated, 2);
+    let (ok, _, stderr) = run(&app, &["audit", "verify"], &[]).await;
+    assert!(ok, "{stderr}");
+}
