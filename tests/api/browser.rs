@@ -223,3 +223,34 @@ async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_b
     assert!(after_photo.is_some());
     assert!(app.graph.invalid_requests().is_empty());
 }
+
+#[tokio::test]
+#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
+async fn browser_a_person_without_whatsapp_reports_on_the_web_form_from_a_phone() {
+    let app = spawn_app_with(|settings| settings.public_url = "http://127.0.0.1:8080".into()).await;
+    let browser = Browser::start(&app.dir.path().join("chromium"), true).await;
+    browser.open(&app.url("/melden")).await;
+    browser.assert_accessible("the web form").await;
+    // Sent without a place: the form comes back with the reason, still accessible.
+    browser.type_into("#description", "Laterne am Spielplatz flackert").await;
+    browser.click("#send").await;
+    browser.wait_for_text("#problems", "Ort").await;
+    browser.assert_accessible("the web form with its problems").await;
+    browser.screenshot("web-form").await;
+    // A tap on the map sets the pin.
+    browser.click("#pin-map").await;
+    browser.click("#send").await;
+    browser.wait_for_text("#report-status", "").await;
+    let page = browser.wait_for_text("h1", "M-20").await;
+    browser.screenshot("web-form-done").await;
+    browser.close().await;
+
+    let (reference, source, description): (String, String, Option<String>) =
+        sqlx::query_as("SELECT reference, location_source, description FROM reports")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert!(page.contains(&reference), "{page}");
+    assert_eq!(source, "map_pin");
+    assert_eq!(description.as_deref(), Some("Laterne am Spielplatz flackert"), "kept from the first try");
+}
