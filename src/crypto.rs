@@ -138,6 +138,12 @@ impl Vault {
         String::from_utf8(self.open(sealed)?).map_err(|_| CryptoError::Unseal)
     }
 
+    /// What is stored of a WhatsApp message id (`wamid.…`): Meta's ids encode the number they
+    /// belong to, so only a keyed hash of them is kept, for de-duplication and delivery statuses.
+    pub fn message_id_hash(&self, id: &str) -> String {
+        format!("h:{}", self.lookup_hash("wamid", id))
+    }
+
     /// A keyed hash for finding a sealed value again (hex HMAC-SHA256 of `namespace:value`).
     pub fn lookup_hash(&self, namespace: &str, value: &str) -> String {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.lookup_key).expect("any key length");

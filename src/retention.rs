@@ -127,7 +127,7 @@ fn steps(c: &Cutoffs, now_ms: i64) -> Vec<Step> {
         "FROM photos f LEFT JOIN reports r ON r.id = f.report_id LEFT JOIN work_orders o ON o.id = r.work_order_id
               LEFT JOIN reporters p ON p.id = f.reporter_id
          WHERE (f.report_id IS NULL AND f.received_at < {draft})
-            OR ({REPORT_CLOSED} AND ({REPORT_CLOSED_AT} < {photo} OR p.erased_at IS NOT NULL))",
+            OR ({REPORT_CLOSED} AND ({REPORT_CLOSED_AT} < {photo} OR p.erasure_requested_at IS NOT NULL))",
         draft = c.conversation,
         photo = c.photo,
     );

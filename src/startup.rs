@@ -52,6 +52,10 @@ pub enum StartupError {
     ServiceHours(&'static str, String),
     #[error(transparent)]
     Email(#[from] crate::channels::email::EmailError),
+    #[error("encryption_old_keys is set: run `meldeweg keys rotate` with the service stopped, then remove it (MELDEWEG_ENCRYPTION_OLD_KEYS) and start again")]
+    RotationUnfinished,
+    #[error("cannot prepare the reporters' lookup hashes: {0}")]
+    Reporters(#[from] crate::db::reporters::ReporterError),
 }
 
 /// The parts every process needs: database, queue, keys and the pipeline.
@@ -70,12 +74,21 @@ impl Services {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
+        // Old keys only open values during `meldeweg keys rotate`; a running service would look
+        // reporters up under the new key and treat everyone it knows as new.
+        if secret(&settings.encryption_old_keys).is_some() {
+            return Err(StartupError::RotationUnfinished);
+        }
         let vault = settings.vault()?;
         let texts = Texts::load(&settings.messages_dir, &settings.municipality)?;
         Texts::check_templates(&settings.whatsapp.templates)?;
         let database_url = settings.database_url();
         let db = Db::connect(&database_url, &settings.database).await?;
         db.migrate().await?;
+        {
+            let mut conn = db.pool().acquire().await.map_err(crate::db::DbError::Sql)?;
+            crate::db::reporters::fill_phone_hashes(&mut conn, &vault).await?;
+        }
         let worker_name = format!("{}-{}", std::process::id(), short_random());
         let queue = Queue::new(db.clone(), settings.queue.clone(), worker_name);
         let sandbox_media = SandboxMedia::default();

@@ -22,6 +22,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (11, "audit log", include_str!("../../migrations/sqlite/0011_audit_log.sql")),
     (12, "retention and rights", include_str!("../../migrations/sqlite/0012_retention_and_rights.sql")),
     (13, "web form", include_str!("../../migrations/sqlite/0013_web_form.sql")),
+    (14, "erasure requests", include_str!("../../migrations/sqlite/0014_erasure_requests.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -38,6 +39,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (11, "audit log", include_str!("../../migrations/postgres/0011_audit_log.sql")),
     (12, "retention and rights", include_str!("../../migrations/postgres/0012_retention_and_rights.sql")),
     (13, "web form", include_str!("../../migrations/postgres/0013_web_form.sql")),
+    (14, "erasure requests", include_str!("../../migrations/postgres/0014_erasure_requests.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -114,6 +114,23 @@ pub async fn find_by_phone(conn: &mut AnyConnection, vault: &Vault, phone: &str)
         .await
 }
 
+/// Gives reporters from before the number's own lookup hash (migration 0012) theirs, so staff
+/// find them by number too. Returns how many were filled in.
+pub async fn fill_phone_hashes(conn: &mut AnyConnection, vault: &Vault) -> Result<u64, ReporterError> {
+    let rows = sqlx::query("SELECT id, phone_enc FROM reporters WHERE phone_hash IS NULL AND phone_enc IS NOT NULL")
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in &rows {
+        let phone = vault.open_string(&row.try_get::<Vec<u8>, _>("phone_enc")?)?;
+        sqlx::query("UPDATE reporters SET phone_hash = $1 WHERE id = $2")
+            .bind(phone_hash(vault, &phone))
+            .bind(row.try_get::<i64, _>("id")?)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(rows.len() as u64)
+}
+
 fn phone_hash(vault: &Vault, phone: &str) -> String {
     vault.lookup_hash("wa", phone)
 }

@@ -142,8 +142,8 @@ pub struct NewReport<'a> {
     pub location_label: Option<&'a str>,
     pub classification: &'a Classification,
     pub category_source: CategorySource,
-    /// A web-form e-mail address for updates, sealed.
-    pub contact_email: Option<Vec<u8>>,
+    /// A web-form e-mail address for updates, sealed, and the language to write in.
+    pub contact_email: Option<(Vec<u8>, Lang)>,
 }
 
 /// Creates the report with the next reference of `year`.
@@ -169,8 +169,8 @@ pub async fn insert(
         "INSERT INTO reports (reference, reporter_id, channel, description, lat, lon,
                               location_source, location_label, status, created_at,
                               category, confidence, category_source, priority, danger, public_token,
-                              contact_email_enc)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) RETURNING id",
+                              contact_email_enc, contact_lang)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
     )
     .bind(reference.to_string())
     .bind(report.reporter_id)
@@ -191,7 +191,8 @@ pub async fn insert(
     .bind(report.classification.priority.as_str())
     .bind(serde_json::to_string(&report.classification.danger).expect("a list of strings serialises"))
     .bind(crate::staff::secrets::random_hex128())
-    .bind(report.contact_email)
+    .bind(report.contact_email.as_ref().map(|(sealed, _)| sealed.clone()))
+    .bind(report.contact_email.as_ref().map(|(_, lang)| lang.code()))
     .fetch_one(&mut *conn)
     .await?;
     // What was received, not who sent it or what they wrote (those stay in the report).
@@ -225,14 +226,15 @@ pub struct ForTriage {
     pub category: Category,
     pub priority: Priority,
     pub triaged: bool,
-    /// A web-form report whose citizen asked for updates by e-mail.
-    pub has_contact_email: bool,
+    /// A web-form report whose citizen asked for updates by e-mail, and in which language.
+    pub contact_email: Option<Lang>,
 }
 
 pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option<ForTriage>, ReportError> {
     let Some(row) = sqlx::query(
         "SELECT r.reporter_id, p.lang, r.reference, r.public_token, r.lat, r.lon, r.category, r.priority,
-                r.triaged_at, CAST(CASE WHEN r.contact_email_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS mailed
+                r.triaged_at, CAST(CASE WHEN r.contact_email_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS mailed,
+                r.contact_lang
          FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id WHERE r.id = $1",
     )
     .bind(id)
@@ -258,7 +260,10 @@ pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option
         category: Category::from_id(&category).ok_or_else(|| corrupt("category", category.clone()))?,
         priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", priority.clone()))?,
         triaged: row.try_get::<Option<i64>, _>("triaged_at")?.is_some(),
-        has_contact_email: row.try_get::<i64, _>("mailed")? == 1,
+        contact_email: (row.try_get::<i64, _>("mailed")? == 1).then(|| {
+            let lang: Option<String> = row.try_get("contact_lang").ok().flatten();
+            lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::De)
+        }),
         public_token: row.try_get("public_token")?,
         reference,
     }))

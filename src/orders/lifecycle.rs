@@ -289,7 +289,7 @@ async fn tell_reporters(
         Transition::Start | Transition::Reopen => return Ok(()),
     };
     let rows = sqlx::query(
-        "SELECT r.id, r.reference, r.public_token, r.reporter_id, p.lang,
+        "SELECT r.id, r.reference, r.public_token, r.reporter_id, COALESCE(p.lang, r.contact_lang) AS lang,
                 CAST(CASE WHEN r.contact_email_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS mailed
          FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id
          WHERE r.work_order_id = $1 AND (r.reporter_id IS NOT NULL OR r.contact_email_enc IS NOT NULL)

@@ -1,8 +1,9 @@
 //! The email job: one update to a web-form reporter who gave an address (PRIVACY P12) — the
-//! acknowledgement or a change of status, the same words a chat reporter gets, with the status
-//! page's link and why they get the mail. The address is opened from the report only to send;
-//! an address retention or erasure has removed means there is no one to tell any more. Each
-//! outcome is an audit event (without the address).
+//! acknowledgement or a change of status, the same words a chat reporter gets, in the language
+//! they used on the form, with the status page's link and why they get the mail. The address is
+//! opened from the report only to send, and deleted with the update that finds the report
+//! closed; an address already gone means there is no one to tell any more. Each outcome is an
+//! audit event (without the address).
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -13,6 +14,7 @@ use crate::audit;
 use crate::channels::email::EmailError;
 use crate::db::Tx;
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
+use crate::rights::REPORT_CLOSED;
 use crate::texts::TextKey;
 use crate::time::now_ms;
 use meldeweg_workers::conversation::Lang;
@@ -29,9 +31,13 @@ pub struct EmailJob {
 impl EmailJob {
     /// Enqueues the update in the report's series, so its mails go out in order.
     pub async fn enqueue(&self, queue: &Queue, tx: &mut Tx, now_ms: i64) -> Result<i64, QueueError> {
-        let series = format!("mail:{}", self.report_id);
-        queue.enqueue(tx, JobKind::Email, Some(&series), self, now_ms).await
+        queue.enqueue(tx, JobKind::Email, Some(&series(self.report_id)), self, now_ms).await
     }
+}
+
+/// The queue series of one report's e-mail updates.
+fn series(report_id: i64) -> String {
+    format!("mail:{report_id}")
 }
 
 pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
@@ -39,7 +45,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         job.payload().map_err(|e| JobFailure::Fatal(format!("bad email payload: {e}")))?;
     let row = {
         let mut conn = pipeline.db.pool().acquire().await?;
-        sqlx::query("SELECT reference, public_token, contact_email_enc FROM reports WHERE id = $1")
+        sqlx::query("SELECT reference, public_token, contact_email_enc, contact_lang FROM reports WHERE id = $1")
             .bind(report_id)
             .fetch_optional(&mut *conn)
             .await?
@@ -53,9 +59,11 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     let address = pipeline.vault.open_string(&sealed).map_err(|e| JobFailure::Fatal(e.to_string()))?;
     let reference: String = row.try_get("reference")?;
     let token: String = row.try_get("public_token")?;
-    let link = pipeline.status_link(&token, Lang::De);
-    let subject = pipeline.texts.render(Lang::De, TextKey::EmailSubject, &[("reference", &reference)]);
-    let footer = pipeline.texts.render(Lang::De, TextKey::EmailFooter, &[("link", &link)]);
+    let lang: Option<String> = row.try_get("contact_lang")?;
+    let lang = lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::De);
+    let link = pipeline.status_link(&token, lang);
+    let subject = pipeline.texts.render(lang, TextKey::EmailSubject, &[("reference", &reference)]);
+    let footer = pipeline.texts.render(lang, TextKey::EmailFooter, &[("link", &link)]);
     let outcome = match mailer.send(&address, &subject, format!("{text}\n\n{footer}")).await {
         Ok(()) => json!({ "message": key, "result": "sent" }),
         Err(EmailError::Transient(reason)) => return Err(retry(reason)),
@@ -75,6 +83,18 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         detail: outcome,
     };
     audit::record(tx.conn(), entry, now_ms()).await?;
+    // Once the report is closed and this was its last queued update, there is nothing more to
+    // tell: the address goes (P7).
+    sqlx::query(&format!(
+        "UPDATE reports SET contact_email_enc = NULL
+         WHERE id IN (SELECT r.id FROM reports r WHERE r.id = $1 AND {REPORT_CLOSED})
+           AND NOT EXISTS (SELECT 1 FROM jobs WHERE serial_key = $2 AND id <> $3 AND dead_at IS NULL)"
+    ))
+    .bind(report_id)
+    .bind(series(report_id))
+    .bind(job.id)
+    .execute(tx.conn())
+    .await?;
     pipeline.queue.complete_in(&mut tx, job).await?;
     tx.commit().await?;
     Ok(())

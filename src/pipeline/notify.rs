@@ -98,7 +98,10 @@ async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<(), 
     let now = now_ms();
     match result {
         Ok(provider_id) => {
-            let provider_id = provider_id.unwrap_or_else(|| format!("unknown.{id}"));
+            let provider_id = match provider_id {
+                Some(wamid) => pipeline.vault.message_id_hash(&wamid),
+                None => format!("unknown.{id}"),
+            };
             outbox::mark_sent(&mut conn, id, &provider_id, now).await?;
             Ok(())
         }

@@ -140,7 +140,10 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     };
     let status = triaged.status;
     reports::record_triage(tx.conn(), report_id, triaged, now).await.map_err(retry)?;
-    let lang = report.reporter.map_or(Lang::De, |(_, lang)| lang);
+    let lang = match (report.reporter, report.contact_email) {
+        (Some((_, lang)), _) | (None, Some(lang)) => lang,
+        (None, None) => Lang::De,
+    };
     let link = pipeline.status_link(&report.public_token, lang);
     let common = [("reference", report.reference.as_str()), ("link", link.as_str())];
     let mut params = common.to_vec();
@@ -169,7 +172,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         let mut out = Outgoing::new(pipeline, reporter_id, lang, now);
         out.compose(&mut tx, key, Form::Text, text, &params, Some(report_id)).await?;
         out.finish(&mut tx).await?;
-    } else if report.has_contact_email {
+    } else if report.contact_email.is_some() {
         EmailJob { report_id, key: key.as_str().to_string(), text }.enqueue(&pipeline.queue, &mut tx, now).await?;
     }
     pipeline.queue.complete_in(&mut tx, job).await?;

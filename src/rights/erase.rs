@@ -6,15 +6,16 @@
 //! the words they wrote (descriptions, shared place names, the draft), the raw inbound messages,
 //! the messages sent to them, an e-mail address given on the web form, and their photos of
 //! closed reports (photos of open work orders stay until the order closes; retention deletes them
-//! then). Files go before the rows that name them, so an interruption leaves a row without a
-//! file, never a file nobody can find. The erasure is an audit event with its counts.
+//! then, because the reporter is marked as having asked). Files go before the rows that name
+//! them, so an interruption leaves a row without a file, never a file nobody can find. The
+//! erasure is an audit event with its counts.
 
 use serde_json::json;
 use sqlx::AnyConnection;
 
 use super::{RightsError, REPORT_CLOSED};
 use crate::audit;
-use crate::db::Db;
+use crate::db::{Backend, Db};
 use crate::storage::PhotoStore;
 
 /// What one erasure removed.
@@ -33,13 +34,17 @@ pub struct Erasure {
 /// closed one.
 fn erasable_photos() -> String {
     format!(
-        "FROM photos f LEFT JOIN reports r ON r.id = f.report_id
-         WHERE f.reporter_id = $1 AND (f.report_id IS NULL OR {REPORT_CLOSED})"
+        "SELECT f.id, f.token FROM photos f LEFT JOIN reports r ON r.id = f.report_id
+         WHERE f.reporter_id = $1 AND (f.report_id IS NULL OR {REPORT_CLOSED}) ORDER BY f.id"
     )
 }
 
 /// Erases reporter `reporter_id`'s personal data; `actor` is who asked ("reporter" for the chat,
 /// "staff:<id>" for a letter). Running it again erases what came since, and nothing else.
+///
+/// The reporter's row is locked first (PostgreSQL; SQLite has one writer), so a message of
+/// theirs being handled at the same time either finishes before and is erased too, or comes
+/// after and finds no reporter with that number any more: it starts a new contact.
 pub async fn erase_reporter(
     db: &Db,
     store: &PhotoStore,
@@ -47,33 +52,28 @@ pub async fn erase_reporter(
     actor: &str,
     now_ms: i64,
 ) -> Result<Erasure, RightsError> {
-    let tokens: Vec<Option<String>> = {
-        let mut conn = db.pool().acquire().await.map_err(crate::db::DbError::Sql)?;
-        sqlx::query_scalar(&format!("SELECT f.token {}", erasable_photos()))
-            .bind(reporter_id)
-            .fetch_all(&mut *conn)
-            .await?
-    };
-    for token in tokens.iter().flatten() {
-        store.delete(token).await?;
-    }
-
     let mut tx = db.begin().await?;
     let conn = tx.conn();
-    let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM reporters WHERE id = $1")
-        .bind(reporter_id)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let lock = match db.backend() {
+        Backend::Postgres => "SELECT id FROM reporters WHERE id = $1 FOR UPDATE",
+        Backend::Sqlite => "SELECT id FROM reporters WHERE id = $1",
+    };
+    let exists: Option<i64> = sqlx::query_scalar(lock).bind(reporter_id).fetch_optional(&mut *conn).await?;
     if exists.is_none() {
         return Err(RightsError::UnknownReporter);
     }
+    let photos: Vec<(i64, Option<String>)> =
+        sqlx::query_as(&erasable_photos()).bind(reporter_id).fetch_all(&mut *conn).await?;
+    for token in photos.iter().filter_map(|(_, token)| token.as_deref()) {
+        store.delete(token).await?;
+    }
+    let mut photos_deleted = 0;
+    for (id, _) in &photos {
+        photos_deleted +=
+            sqlx::query("DELETE FROM photos WHERE id = $1").bind(id).execute(&mut *conn).await?.rows_affected();
+    }
     let erasure = Erasure {
-        photos_deleted: execute(
-            conn,
-            &format!("DELETE FROM photos WHERE id IN (SELECT f.id {})", erasable_photos()),
-            reporter_id,
-        )
-        .await?,
+        photos_deleted,
         photos_kept: sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM photos WHERE reporter_id = $1")
             .bind(reporter_id)
             .fetch_one(&mut *conn)
@@ -86,11 +86,17 @@ pub async fn erase_reporter(
             reporter_id,
         )
         .await?,
-        messages: execute(conn, "DELETE FROM outbox WHERE reporter_id = $1 AND state <> 'queued'", reporter_id).await?,
+        // Queued ones too: a notify job finds its message gone and sends nothing.
+        messages: execute(conn, "DELETE FROM outbox WHERE reporter_id = $1", reporter_id).await?,
         inbound_payloads: empty_payloads(conn, "reporter_id = $2", reporter_id, now_ms).await?,
     };
     execute(conn, "DELETE FROM conversations WHERE reporter_id = $1", reporter_id).await?;
     forget_identities(conn, "id = $2", reporter_id, now_ms).await?;
+    sqlx::query("UPDATE reporters SET erasure_requested_at = COALESCE(erasure_requested_at, $1) WHERE id = $2")
+        .bind(now_ms)
+        .bind(reporter_id)
+        .execute(&mut *conn)
+        .await?;
     let detail = json!({
         "by": actor,
         "report_texts": erasure.report_texts,

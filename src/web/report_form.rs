@@ -359,7 +359,7 @@ async fn submit(State(state): State<Arc<FormState>>, multipart: Multipart) -> Re
             return refused(&state, lang, entered, vec![Problem::NoPlace]);
         }
     };
-    let report = Report { entered: &entered, category, email, point, source, label, photo: stored.as_ref() };
+    let report = Report { entered: &entered, category, email, point, source, label, photo: stored.as_ref(), lang };
     match store(&state, report).await {
         Ok(token) => {
             let query = if lang == Lang::En { "?lang=en" } else { "" };
@@ -395,6 +395,7 @@ struct Report<'a> {
     source: LocationSource,
     label: Option<String>,
     photo: Option<&'a StoredPhoto>,
+    lang: Lang,
 }
 
 /// The report, its photo and its triage job in one transaction; returns the status page token.
@@ -416,7 +417,9 @@ async fn store(state: &FormState, report: Report<'_>) -> Result<String, StoreErr
         location_label: report.label.as_deref(),
         classification: &classification,
         category_source,
-        contact_email: report.email.map(|address| pipeline.vault.seal(AsRef::<str>::as_ref(&address).as_bytes())),
+        contact_email: report
+            .email
+            .map(|address| (pipeline.vault.seal(AsRef::<str>::as_ref(&address).as_bytes()), report.lang)),
     };
     let mut tx = pipeline.db.begin().await?;
     let (report_id, reference) = reports::insert(tx.conn(), new, berlin_year(now), now).await?;
@@ -431,8 +434,9 @@ async fn store(state: &FormState, report: Report<'_>) -> Result<String, StoreErr
             width: photo.width,
             height: photo.height,
             clean_sha256: &photo.sha256,
-            gps: photo.gps,
-            taken_at: photo.taken_at.as_deref(),
+            // What the photo's metadata said is kept only when it gave the place.
+            gps: photo.gps.filter(|_| report.source == LocationSource::PhotoExif),
+            taken_at: None,
         };
         photos::insert(tx.conn(), row, now).await?;
     }

@@ -30,6 +30,9 @@ pub struct Recorded {
     pub status: u16,
     /// What was wrong with the request's shape, if anything.
     pub invalid: Option<String>,
+    /// The message id the fake answered with (a successful send). Like Meta's, it carries the
+    /// recipient's number, which Meldeweg must therefore not store in clear (P6).
+    pub wamid: Option<String>,
     /// When the request arrived; the end-to-end benchmark, which includes this file, reads it.
     #[cfg_attr(test, allow(dead_code))]
     pub at: std::time::Instant,
@@ -204,7 +207,10 @@ async fn answer(state: &Mutex<GraphState>, authorised: bool, body: &str) -> Resp
         (None, None) => 200,
     };
     let at = std::time::Instant::now();
-    state.lock().unwrap().requests.push(Recorded { body: body.clone(), status, invalid: invalid.clone(), at });
+    let input = body.get("to").or_else(|| body.get("recipient")).cloned().unwrap_or(Value::Null);
+    let wamid = (status == 200).then(|| format!("wamid.fake.{}.{id}", input.as_str().unwrap_or_default()));
+    let recorded = Recorded { body: body.clone(), status, invalid: invalid.clone(), wamid: wamid.clone(), at };
+    state.lock().unwrap().requests.push(recorded);
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
@@ -220,15 +226,12 @@ async fn answer(state: &Mutex<GraphState>, authorised: bool, body: &str) -> Resp
         Some(Answer::GraphError { status, code }) => {
             graph_error(StatusCode::from_u16(status).expect("status"), code, "scripted failure")
         }
-        None => {
-            let input = body.get("to").or_else(|| body.get("recipient")).cloned().unwrap_or(Value::Null);
-            Json(json!({
-                "messaging_product": "whatsapp",
-                "contacts": [{ "input": input, "wa_id": input }],
-                "messages": [{ "id": format!("wamid.fake.{id}"), "message_status": "accepted" }],
-            }))
-            .into_response()
-        }
+        None => Json(json!({
+            "messaging_product": "whatsapp",
+            "contacts": [{ "input": input, "wa_id": input }],
+            "messages": [{ "id": wamid, "message_status": "accepted" }],
+        }))
+        .into_response(),
     }
 }
 

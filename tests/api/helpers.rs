@@ -156,7 +156,8 @@ impl Citizen {
     /// A message from this citizen with a fresh id, sent `seconds_ago`.
     pub fn message_at(&self, content: Value, seconds_ago: i64) -> Value {
         let n = MESSAGE_COUNTER.fetch_add(1, Ordering::Relaxed);
-        let id = format!("wamid.test.{}.{n}", hex::encode(rand::rng().random::<[u8; 6]>()));
+        // Like Meta's ids, it carries the sender (P6: never stored in clear).
+        let id = format!("wamid.test.{}.{}.{n}", self.address(), hex::encode(rand::rng().random::<[u8; 6]>()));
         let timestamp = (meldeweg::time::now_ms() / 1000 - seconds_ago).to_string();
         let mut message = json!({ "id": id, "timestamp": timestamp });
         if let Some(phone) = &self.phone {

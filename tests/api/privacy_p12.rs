@@ -94,6 +94,8 @@ async fn a_report_from_the_form_is_triaged_shown_on_its_status_page_and_mailed_a
         let update = app.render_in(Lang::De, key, &params);
         assert!(body.contains(&update), "{update:?} not in {body:?}");
     }
+    let kept = app.count("SELECT COUNT(*) FROM reports WHERE contact_email_enc IS NOT NULL").await;
+    assert_eq!(kept, 0, "the address goes with the update that reports the closing");
     let sent = app.count("SELECT COUNT(*) FROM audit_log WHERE kind = 'email.sent'").await;
     assert_eq!(sent, 3, "each mail is on record, without the address");
     let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE detail IS NOT NULL")
@@ -101,6 +103,24 @@ async fn a_report_from_the_form_is_triaged_shown_on_its_status_page_and_mailed_a
         .await
         .unwrap();
     assert!(details.iter().all(|d| !d.contains("anna.meier")));
+}
+
+#[tokio::test]
+async fn a_citizen_who_used_the_english_form_gets_english_mail() {
+    let (app, sink) = with_mail().await;
+    let form = Form::new()
+        .text("lang", "en")
+        .text("description", "Broken bench in the park")
+        .text("lat", SUED.0.to_string())
+        .text("lon", SUED.1.to_string())
+        .text("email", "visitor@example.org");
+    let response = post(&app, form).await;
+    assert_eq!(response.status(), 303);
+    assert!(response.headers()["location"].to_str().unwrap().ends_with("?lang=en"));
+    eventually("the acknowledgement by e-mail", || async { !sink.mails().is_empty() }).await;
+    let mail = &sink.mails()[0];
+    assert!(mail.subject.contains("your report"), "{mail:?}");
+    assert!(mail.body.contains("You get this e-mail because"), "{}", mail.body);
 }
 
 #[tokio::test]

@@ -53,7 +53,9 @@ async fn each_class_goes_exactly_when_its_period_is_over() {
     let (_, a_done, a_order) = reported_by(&app, &a, "tief und breit", NORD, 0).await;
     transitions(&app, &token, &a_order, &["accept", "done"]).await;
     let (_, a_open, _) = reported_by(&app, &a, "Laterne aus", SUED, 0).await;
-    let (b, b_done, b_order) = reported(&app, "Ampel hängt schief", NORD).await;
+    let b = Citizen::new();
+    app.send(&b, image(&app, "media-b", fixture_photo("whatsapp_nometa.jpg"), Some("Ampel"))).await;
+    let (_, b_done, b_order) = reported_by(&app, &b, "hängt schief", NORD, 0).await;
     transitions(&app, &token, &b_order, &["accept", "done"]).await;
     let c = Citizen::new();
     app.send(&c, text("Hallo")).await;
@@ -61,8 +63,9 @@ async fn each_class_goes_exactly_when_its_period_is_over() {
     app.queue_drained().await;
     let t0 = meldeweg::time::now_ms();
     let inbound = app.count("SELECT COUNT(*) FROM inbound_events").await as u64;
-    let photo: String = sqlx::query_scalar("SELECT token FROM photos").fetch_one(app.db.pool()).await.unwrap();
-    let photo_url = app.url(&format!("/photos/{photo}"));
+    let photos: Vec<String> = sqlx::query_scalar("SELECT token FROM photos").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(photos.len(), 2);
+    let photo_url = app.url(&format!("/photos/{}", photos[1]));
     let open_messages = app
         .count(&format!(
             "SELECT COUNT(*) FROM outbox WHERE report_id = (SELECT id FROM reports WHERE reference = '{a_open}')"
@@ -115,10 +118,11 @@ async fn each_class_goes_exactly_when_its_period_is_over() {
     let b_id = reporter_of(b_done.clone()).await;
     let a_id = reporter_of(a_done.clone()).await;
     assert!(erased.contains(&b_id) && !erased.contains(&a_id), "{erased:?}");
-    assert_eq!(app.http.get(&photo_url).send().await.unwrap().status(), 200);
+    assert_eq!(app.http.get(&photo_url).send().await.unwrap().status(), 200, "an expired contact keeps its photos");
+    assert_eq!(app.count("SELECT COUNT(*) FROM photos").await, 2);
 
-    // A year: the finished report's photo, file and row.
-    assert_eq!(run_at(&app, t0 + 366 * DAY_MS).await, expected(&[("photos", 1)]));
+    // A year: the finished reports' photos, files and rows.
+    assert_eq!(run_at(&app, t0 + 366 * DAY_MS).await, expected(&[("photos", 2)]));
     assert_eq!(app.http.get(&photo_url).send().await.unwrap().status(), 404);
 
     // Ten years: the closed reports are anonymised, their audit details redacted (announced in

@@ -185,20 +185,24 @@ async fn staff_answer_a_letter_from_the_admin_page() {
 
     let crew = login(&app, "crew@musterstadt.de").await;
     assert_eq!(crew.get(&app, "/staff/rights").await.status(), 403);
-    assert_eq!(crew.post(&app, "/staff/rights", &[("number", &written)]).await.status(), 403);
+    let checked = ("identity_checked", "yes");
+    assert_eq!(crew.post(&app, "/staff/rights", &[("number", &written), checked]).await.status(), 403);
 
     let admin = login(&app, "admin@musterstadt.de").await;
     let form = admin.get(&app, "/staff/rights").await;
     assert_eq!(form.status(), 200);
-    let bad = admin.post(&app, "/staff/rights", &[("number", "<script>alert(1)</script>")]).await;
+    let unchecked = admin.post(&app, "/staff/rights", &[("number", &written)]).await;
+    assert_eq!(unchecked.status(), 422, "nothing is shown before the identity check");
+    assert!(!unchecked.text().await.unwrap().contains(&reference));
+    let bad = admin.post(&app, "/staff/rights", &[("number", "<script>alert(1)</script>"), checked]).await;
     assert_eq!(bad.status(), 422);
     let body = bad.text().await.unwrap();
     assert!(body.contains("keine Telefonnummer") && !body.contains("<script>alert"), "escaped and explained");
-    let unknown = admin.post(&app, "/staff/rights", &[("number", "+49 151 99999999")]).await;
+    let unknown = admin.post(&app, "/staff/rights", &[("number", "+49 151 99999999"), checked]).await;
     assert_eq!(unknown.status(), 404);
-    assert_eq!(admin.post_raw(&app, "/staff/rights", &[("number", &written)]).await.status(), 403, "CSRF");
+    assert_eq!(admin.post_raw(&app, "/staff/rights", &[("number", &written), checked]).await.status(), 403, "CSRF");
 
-    let found = admin.post(&app, "/staff/rights", &[("number", &written)]).await;
+    let found = admin.post(&app, "/staff/rights", &[("number", &written), checked]).await;
     assert_eq!(found.status(), 200);
     let page = found.text().await.unwrap();
     assert!(page.contains(&reference) && page.contains("Baum auf dem Radweg"), "{page}");
@@ -207,6 +211,10 @@ async fn staff_answer_a_letter_from_the_admin_page() {
     let reporter = reporter_of(&app, &reference).await.to_string();
 
     let unconfirmed = admin.post(&app, "/staff/rights/erase", &[("reporter", &reporter), ("number", &written)]).await;
+    let other = reporter_of(&app, &other_reference).await.to_string();
+    let mismatched =
+        admin.post(&app, "/staff/rights/erase", &[("reporter", &other), ("number", &written), checked]).await;
+    assert_eq!(mismatched.status(), 400, "only the reporter of the checked number");
     assert_eq!(unconfirmed.status(), 422, "the identity check must be confirmed");
     assert_eq!(app.count("SELECT COUNT(*) FROM reporters WHERE erased_at IS NOT NULL").await, 0);
     let erased = admin
@@ -224,6 +232,6 @@ async fn staff_answer_a_letter_from_the_admin_page() {
         .await
         .unwrap();
     assert!(actor.starts_with("staff:"), "{actor}");
-    let again = admin.post(&app, "/staff/rights", &[("number", &written)]).await;
+    let again = admin.post(&app, "/staff/rights", &[("number", &written), checked]).await;
     assert_eq!(again.status(), 404, "after erasure the number leads nowhere");
 }

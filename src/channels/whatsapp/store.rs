@@ -99,7 +99,7 @@ pub fn prepare(delivery: Delivery, vault: &Vault) -> Result<Prepared, IngressErr
                         Identity { phone: message.from.as_deref(), user_id: message.from_user_id.as_deref() };
                     PreparedEvent {
                         series: identity.key_hash(vault).map(|hash| format!("in:{hash}")),
-                        provider_id: message.id,
+                        provider_id: vault.message_id_hash(&message.id),
                         kind: message.kind,
                         payload_enc: vault.seal(&json),
                         error: None,
@@ -116,7 +116,8 @@ pub fn prepare(delivery: Delivery, vault: &Vault) -> Result<Prepared, IngressErr
         }
         for raw in &value.statuses {
             match serde_json::from_str::<Status>(raw.get()) {
-                Ok(status) => prepared.statuses.push(status),
+                // Outbound messages are stored under the hash of their id, like inbound ones.
+                Ok(status) => prepared.statuses.push(Status { id: vault.message_id_hash(&status.id), ..status }),
                 Err(error) => tracing::warn!(%error, "ignoring an unreadable status"),
             }
         }

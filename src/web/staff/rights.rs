@@ -67,7 +67,7 @@ const DE: Words = Words {
     sent: "gesendet",
     identity_checked: "Ich habe die Identität der antragstellenden Person geprüft.",
     erase: "Personenbezogene Daten löschen",
-    erase_hint: "Gelöscht werden Nummer, Texte, Nachrichten, E-Mail-Adresse und Fotos erledigter Meldungen; Fotos offener Aufträge, sobald sie erledigt sind. Die Meldungen bleiben anonym erhalten.",
+    erase_hint: "Gelöscht werden Nummer, Texte, Nachrichten und Fotos erledigter Meldungen; Fotos offener Aufträge, sobald sie erledigt sind. Die Meldungen bleiben ohne Bezug zur Person erhalten.",
     erase_done: "Gelöscht",
     confirm_missing: "Bitte bestätigen Sie, dass die Identität geprüft wurde.",
 };
@@ -90,7 +90,7 @@ const EN: Words = Words {
     sent: "sent",
     identity_checked: "I have checked the requester's identity.",
     erase: "Erase personal data",
-    erase_hint: "Erases the number, texts, messages, e-mail address and photos of finished reports; photos of open work orders once they are finished. The reports stay, anonymous.",
+    erase_hint: "Erases the number, texts, messages and photos of finished reports; photos of open work orders once they are finished. The reports stay, without any link to the person.",
     erase_done: "Erased",
     confirm_missing: "Please confirm that the identity was checked.",
 };
@@ -142,6 +142,7 @@ pub struct RightsPage {
 pub struct LookupForm {
     csrf: Option<String>,
     number: Option<String>,
+    identity_checked: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,6 +167,11 @@ pub async fn look_up(
     staff.check_csrf(form.csrf.as_deref())?;
     let typed = bounded(form.number);
     let mut page = page(&state, &staff, typed.clone());
+    // Access goes only to the person concerned (Art. 15, 12(6) DSGVO): checked before anything shows.
+    if form.identity_checked.is_none() {
+        page.error = Some(page.w.confirm_missing);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     let Some(number) = normalise_number(&typed) else {
         page.error = Some(page.w.invalid_number);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
@@ -193,10 +199,22 @@ pub async fn erase(
     admin_only(&staff)?;
     staff.check_csrf(form.csrf.as_deref())?;
     let reporter_id = form.reporter.ok_or_else(|| AppError::BadRequest("the form names no reporter".into()))?;
-    let mut page = page(&state, &staff, bounded(form.number));
+    let typed = bounded(form.number);
+    let mut page = page(&state, &staff, typed.clone());
     if form.identity_checked.is_none() {
         page.error = Some(page.w.confirm_missing);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
+    // Only a reporter found for the number of the checked request can be erased from here.
+    let belongs = match normalise_number(&typed) {
+        Some(number) => {
+            let mut conn = state.pipeline.db.pool().acquire().await?;
+            reporters::find_by_phone(&mut conn, &state.pipeline.vault, &number).await?
+        }
+        None => Vec::new(),
+    };
+    if !belongs.contains(&reporter_id) {
+        return Err(AppError::BadRequest("this reporter does not belong to the number of the request".into()));
     }
     let actor = format!("staff:{}", staff.user.id);
     let erasure =
@@ -272,6 +290,8 @@ pub fn normalise_number(typed: &str) -> Option<String> {
         return None;
     }
     let plus = typed.starts_with('+');
+    // "+49 (0)176 …": the trunk zero in brackets is not dialled after a country code.
+    let typed = if plus || typed.starts_with("00") { typed.replacen("(0)", "", 1) } else { typed.to_string() };
     let digits: String = typed.chars().filter(char::is_ascii_digit).collect();
     let number = if plus {
         digits
@@ -291,7 +311,15 @@ mod tests {
 
     #[test]
     fn numbers_from_letters_become_whatsapp_numbers() {
-        for typed in ["+49 176 1234567", "0049 176-1234567", "0176 / 1234567", "(0176) 1234567", "491761234567"] {
+        for typed in [
+            "+49 176 1234567",
+            "0049 176-1234567",
+            "0176 / 1234567",
+            "(0176) 1234567",
+            "491761234567",
+            "+49 (0)176 1234567",
+            "0049 (0) 176 1234567",
+        ] {
             assert_eq!(normalise_number(typed).as_deref(), Some("491761234567"), "{typed}");
         }
         for bad in ["", "abc", "+49 176 12345678901234", "12345", "0176 1234567; DROP", "<script>"] {

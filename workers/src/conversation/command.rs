@@ -90,6 +90,22 @@ fn plain_words(text: &str) -> String {
     cleaned.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// A typed answer to "really erase everything?": only a plain yes or no counts ("Ja, aber erst
+/// das Schlagloch" is not a yes; anything that is not an answer withdraws the request).
+pub fn erase_confirmation(text: &str) -> Option<bool> {
+    const YES: &[&str] =
+        &["ja", "ja löschen", "ja bitte", "ja bitte löschen", "yes", "yes erase", "yes delete", "yes please"];
+    const NO: &[&str] = &["nein", "nein danke", "abbrechen", "no", "no thanks", "cancel"];
+    let words = plain_words(text);
+    if YES.contains(&words.as_str()) {
+        Some(true)
+    } else if NO.contains(&words.as_str()) {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// A typed answer to "is this the place?": `Some(true)` for yes, `Some(false)` for no.
 pub fn yes_or_no(text: &str) -> Option<bool> {
     // "ja, genau da" / "nein, weiter vorne": a leading ja or nein answers; other words only alone.
@@ -119,6 +135,16 @@ mod tests {
         assert_eq!(yes_or_no("ja das ist genau da"), Some(true));
         assert_eq!(yes_or_no("Nein, weiter vorne"), Some(false));
         assert_eq!(yes_or_no("genau gegenüber vom Bäcker"), None);
+    }
+
+    #[test]
+    fn only_a_plain_yes_confirms_an_erasure() {
+        assert_eq!(erase_confirmation("Ja, löschen!"), Some(true));
+        assert_eq!(erase_confirmation("yes"), Some(true));
+        assert_eq!(erase_confirmation("Nein"), Some(false));
+        assert_eq!(erase_confirmation("Abbrechen"), Some(false));
+        assert_eq!(erase_confirmation("Ja, aber erst das Schlagloch"), None);
+        assert_eq!(erase_confirmation("genau"), None);
     }
 
     #[test]

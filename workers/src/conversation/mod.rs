@@ -320,7 +320,7 @@ fn erase_answer(input: &Inbound) -> Option<bool> {
     match input {
         Inbound::Choice { id, .. } if id == CHOICE_ERASE_YES => Some(true),
         Inbound::Choice { id, .. } if id == CHOICE_ERASE_NO => Some(false),
-        Inbound::Text(text) => command::yes_or_no(text),
+        Inbound::Text(text) => command::erase_confirmation(text),
         _ => None,
     }
 }
