@@ -36,23 +36,6 @@ async fn photos(app: &TestApp) -> Vec<StoredPhoto> {
 }
 
 /// Every file under the data directory, for checking that no original was written.
-fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(files_under(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
-}
-
-fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle)
-}
-
 #[tokio::test]
 async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_clean() {
     let app = spawn_app().await;

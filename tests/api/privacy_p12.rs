@@ -26,15 +26,6 @@ fn photo(name: &str, bytes: Vec<u8>, mime: &str) -> Part {
     Part::bytes(bytes).file_name(name.to_string()).mime_str(mime).unwrap()
 }
 
-/// Files in the photo store (a refused submission must leave none behind).
-fn stored_files(app: &TestApp) -> usize {
-    fn count(dir: &std::path::Path) -> usize {
-        std::fs::read_dir(dir)
-            .map_or(0, |entries| entries.flatten().map(|e| if e.path().is_dir() { count(&e.path()) } else { 1 }).sum())
-    }
-    count(&app.settings.data_dir.join("photos"))
-}
-
 async fn with_mail() -> (TestApp, FakeSmtp) {
     let sink = FakeSmtp::start().await;
     let url = sink.url();
@@ -191,7 +182,8 @@ async fn bad_input_gets_a_clear_answer_and_nothing_is_stored() {
     assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM photos").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 0);
-    assert_eq!(stored_files(&app), 0, "no cleaned photo of a refused submission is left");
+    let left = files_under(&app.settings.data_dir.join("photos"));
+    assert!(left.is_empty(), "no cleaned photo of a refused submission is left: {left:?}");
     assert!(sink.mails().is_empty());
 
     // A description with markup is accepted as text; the staff page shows it escaped.
