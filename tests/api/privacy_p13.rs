@@ -30,7 +30,7 @@ async fn a_web_reporter_and_a_chat_reporter_of_one_pothole_learn_nothing_of_each
     let (citizen, chat_reference, order) = reported(&app, "Schlagloch, Herr Yilmaz hat es auch gesehen", NORD).await;
     let orders: Vec<String> =
         sqlx::query_scalar("SELECT number FROM work_orders").fetch_all(app.db.pool()).await.unwrap();
-    assert_eq!(orders, [order.clone()], "one order for both");
+    assert_eq!(orders, std::slice::from_ref(&order), "one order for both");
     let web_reference: String = sqlx::query_scalar("SELECT reference FROM reports WHERE channel = 'web'")
         .fetch_one(app.db.pool())
         .await
