@@ -9,6 +9,7 @@
 
 mod api;
 mod assets;
+mod client;
 pub mod error;
 mod health;
 mod home;
@@ -68,6 +69,8 @@ pub fn router(settings: &Settings, parts: Parts) -> Router {
             pipeline: pipeline.clone(),
             municipality: settings.municipality.name.clone(),
             map: settings.map.clone(),
+            trusted_proxies: settings.http.trusted_proxies.clone(),
+            recent: Default::default(),
         })))
         .merge(staff::router(Arc::new(staff::StaffState::new(settings, pipeline.clone()))))
         .merge(api::router(pipeline));

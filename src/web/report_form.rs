@@ -7,13 +7,16 @@
 //!
 //! Every field is bounded and checked before anything is stored; a refused submission gets the
 //! form back with its values and the reasons (422), and leaves nothing behind: a photo already
-//! cleaned and stored is deleted again when a later check or the database write fails.
+//! cleaned and stored is deleted again when a later check or the database write fails. One
+//! client may store at most 20 reports an hour (429 after that); a hidden field catches bots.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
-use axum::extract::{DefaultBodyLimit, Multipart, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Multipart, Query, State};
+use axum::http::request::Parts;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -34,16 +37,46 @@ use crate::pipeline::triage::TriageJob;
 use crate::pipeline::Pipeline;
 use crate::queue::QueueError;
 use crate::time::{berlin_year, now_ms};
+use crate::web::client;
 
 /// Longest address typed into the place field.
 const MAX_ADDRESS_FIELD_CHARS: usize = 200;
 /// Longest value of any other small field (coordinates, category id, language).
 const MAX_SMALL_FIELD_CHARS: usize = 40;
 
+/// Reports one client may send in `FLOOD_WINDOW_MS` before the form asks them to wait: more
+/// than a walk through the neighbourhood produces, far less than a script would send.
+const MAX_REPORTS_PER_CLIENT: usize = 20;
+const FLOOD_WINDOW_MS: i64 = 3_600_000;
+
 pub struct FormState {
     pub pipeline: Arc<Pipeline>,
     pub municipality: String,
     pub map: MapSettings,
+    /// Reverse proxies whose `X-Forwarded-For` names the client.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// When each client (by keyed hash of its address) last stored reports, within the window.
+    pub recent: std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>,
+}
+
+impl FormState {
+    /// Whether `client` may store another report now.
+    fn may_report(&self, client: &str, now: i64) -> bool {
+        let recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent
+            .get(client)
+            .is_none_or(|times| times.iter().filter(|t| **t > now - FLOOD_WINDOW_MS).count() < MAX_REPORTS_PER_CLIENT)
+    }
+
+    /// Notes a stored report of `client`, forgetting whatever has left the window.
+    fn reported(&self, client: String, now: i64) {
+        let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        recent.retain(|_, times| {
+            times.retain(|t| *t > now - FLOOD_WINDOW_MS);
+            !times.is_empty()
+        });
+        recent.entry(client).or_default().push(now);
+    }
 }
 
 pub fn router(state: Arc<FormState>) -> Router {
@@ -139,6 +172,7 @@ pub enum Problem {
     PhotoUnreadable,
     PhotoTooLarge,
     NotAForm,
+    TooMany,
 }
 
 impl Problem {
@@ -182,6 +216,10 @@ impl Problem {
             Problem::NotAForm => (
                 "Das Formular kam unvollständig an. Bitte noch einmal absenden.",
                 "The form arrived incomplete. Please send it again.",
+            ),
+            Problem::TooMany => (
+                "Von Ihrem Anschluss kamen in der letzten Stunde sehr viele Meldungen. Bitte versuchen Sie es später noch einmal oder rufen Sie uns an.",
+                "Very many reports came from your connection in the last hour. Please try again later or give us a call.",
             ),
         };
         match lang {
@@ -294,7 +332,13 @@ fn place(state: &FormState, entered: &Entered, problems: &mut Vec<Problem>) -> P
     PlaceInput::FromPhoto
 }
 
-async fn submit(State(state): State<Arc<FormState>>, multipart: Multipart) -> Response {
+async fn submit(State(state): State<Arc<FormState>>, parts: Parts, multipart: Multipart) -> Response {
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    let address = client::address(peer, &parts.headers, &state.trusted_proxies);
+    let client = state.pipeline.vault.lookup_hash("web-form-client", &address);
+    if !state.may_report(&client, now_ms()) {
+        return refused(&state, Lang::De, Entered::default(), vec![Problem::TooMany]);
+    }
     let (submission, mut problems) = match read(multipart).await {
         Ok(read) => read,
         Err(problem) => return refused(&state, Lang::De, Entered::default(), vec![problem]),
@@ -362,6 +406,7 @@ async fn submit(State(state): State<Arc<FormState>>, multipart: Multipart) -> Re
     let report = Report { entered: &entered, category, email, point, source, label, photo: stored.as_ref(), lang };
     match store(&state, report).await {
         Ok(token) => {
+            state.reported(client, now_ms());
             let query = if lang == Lang::En { "?lang=en" } else { "" };
             Redirect::to(&format!("/m/{token}{query}")).into_response()
         }
@@ -460,7 +505,9 @@ async fn forget_photo(state: &FormState, photo: Option<&StoredPhoto>) {
 }
 
 fn refused(state: &FormState, lang: Lang, entered: Entered, problems: Vec<Problem>) -> Response {
-    let status = if problems.contains(&Problem::PhotoTooLarge) {
+    let status = if problems.contains(&Problem::TooMany) {
+        StatusCode::TOO_MANY_REQUESTS
+    } else if problems.contains(&Problem::PhotoTooLarge) {
         StatusCode::PAYLOAD_TOO_LARGE
     } else {
         StatusCode::UNPROCESSABLE_ENTITY

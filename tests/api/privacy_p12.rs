@@ -196,3 +196,22 @@ async fn bad_input_gets_a_clear_answer_and_nothing_is_stored() {
     let page = session.get(&app, &format!("/staff/orders/{order}")).await.text().await.unwrap();
     assert!(page.contains("&#60;script&#62;x()&#60;/script&#62;") && !page.contains("<script>x()"), "{page}");
 }
+
+#[tokio::test]
+async fn one_connection_may_send_twenty_reports_an_hour_then_it_is_asked_to_wait() {
+    let app = spawn_app().await;
+    let report = |n: usize| {
+        Form::new()
+            .text("description", format!("Müllsack Nummer {n}"))
+            .text("lat", NORD.0.to_string())
+            .text("lon", NORD.1.to_string())
+    };
+    for n in 0..20 {
+        assert_eq!(post(&app, report(n)).await.status(), 303, "report {n}");
+    }
+    let refused = post(&app, report(20)).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.text().await.unwrap().contains("sehr viele Meldungen"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 20);
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports WHERE description = 'Müllsack Nummer 20'").await, 0);
+}

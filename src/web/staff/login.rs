@@ -3,7 +3,7 @@
 //! passwords get the same answer and take the same time. The login form itself is protected
 //! against cross-site posting by a double-submit cookie.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +22,7 @@ use super::StaffState;
 use crate::db::{sessions, staff};
 use crate::staff::{password, secrets, Email};
 use crate::time::now_ms;
+use crate::web::client;
 use crate::web::error::AppError;
 
 const LOGIN_COOKIE: &str = "meldeweg_login";
@@ -62,24 +63,6 @@ pub struct Credentials {
     csrf: Option<String>,
 }
 
-/// The client's address, for rate limiting; kept only as a keyed hash. Behind a reverse proxy
-/// listed in `http.trusted_proxies`, it is the last address in `X-Forwarded-For` that is not
-/// one of those proxies (earlier entries can be forged by the client).
-fn client(parts: &Parts, trusted: &[IpAddr]) -> String {
-    let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
-        return "unknown".into();
-    };
-    if trusted.contains(&peer.ip()) {
-        let forwarded = parts.headers.get_all("x-forwarded-for").iter().filter_map(|v| v.to_str().ok());
-        let hops: Vec<IpAddr> =
-            forwarded.flat_map(|v| v.split(',')).filter_map(|hop| hop.trim().parse().ok()).collect();
-        if let Some(client) = hops.iter().rev().find(|hop| !trusted.contains(hop)) {
-            return client.to_string();
-        }
-    }
-    peer.ip().to_string()
-}
-
 /// A refused login is the form again with the reason (and its status); only trouble with the
 /// database is an error.
 pub async fn submit(
@@ -114,7 +97,14 @@ pub async fn submit(
     let password_text = form.password.unwrap_or_default();
     let vault = &state.pipeline.vault;
     let account_key = vault.lookup_hash("login-account", email.as_str());
-    let client_key = vault.lookup_hash("login-client", &client(&parts, &state.trusted_proxies));
+    let client_key = vault.lookup_hash(
+        "login-client",
+        &client::address(
+            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0),
+            &parts.headers,
+            &state.trusted_proxies,
+        ),
+    );
     let now = now_ms();
     let window_ms = i64::from(state.settings.login_window_minutes) * 60_000;
     let mut conn = state.pipeline.db.pool().acquire().await?;
