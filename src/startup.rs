@@ -85,10 +85,7 @@ impl Services {
         let database_url = settings.database_url();
         let db = Db::connect(&database_url, &settings.database).await?;
         db.migrate().await?;
-        {
-            let mut conn = db.pool().acquire().await.map_err(crate::db::DbError::Sql)?;
-            crate::db::reporters::fill_phone_hashes(&mut conn, &vault).await?;
-        }
+        upgrade_personal_data(&db, &vault).await?;
         let worker_name = format!("{}-{}", std::process::id(), short_random());
         let queue = Queue::new(db.clone(), settings.queue.clone(), worker_name);
         let sandbox_media = SandboxMedia::default();
@@ -259,6 +256,22 @@ impl Application {
         self.services.db.close().await;
         served.map_err(StartupError::Serve)
     }
+}
+
+/// Brings data from before the latest privacy changes up to them (P6): numbers get their own
+/// lookup hash, message ids stored in clear get hashed. Does nothing once done.
+async fn upgrade_personal_data(db: &Db, vault: &crate::crypto::Vault) -> Result<(), StartupError> {
+    let mut tx = db.begin().await?;
+    let conn = tx.conn();
+    crate::db::reporters::fill_phone_hashes(conn, vault).await?;
+    let hashed =
+        crate::db::inbound_events::hash_clear_message_ids(conn, vault).await.map_err(crate::db::DbError::Sql)?
+            + crate::db::outbox::hash_clear_message_ids(conn, vault).await.map_err(crate::db::DbError::Sql)?;
+    tx.commit().await?;
+    if hashed > 0 {
+        tracing::info!(hashed, "message ids stored in clear were replaced by their hash");
+    }
+    Ok(())
 }
 
 /// Builds the statistics roll-ups left to build (after an upgrade, a whole history) in the

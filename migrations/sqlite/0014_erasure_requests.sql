@@ -3,3 +3,6 @@
 ALTER TABLE reporters ADD COLUMN erasure_requested_at INTEGER;
 -- The language a web-form citizen used, for the e-mail updates (P12).
 ALTER TABLE reports ADD COLUMN contact_lang TEXT;
+-- Erasures done before this column existed were all requests (retention did not erase yet).
+UPDATE reporters SET erasure_requested_at = erased_at
+WHERE id IN (SELECT reporter_id FROM audit_log WHERE kind = 'reporter.erased');

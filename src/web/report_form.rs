@@ -60,22 +60,41 @@ pub struct FormState {
 }
 
 impl FormState {
-    /// Whether `client` may store another report now.
-    fn may_report(&self, client: &str, now: i64) -> bool {
-        let recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        recent
-            .get(client)
-            .is_none_or(|times| times.iter().filter(|t| **t > now - FLOOD_WINDOW_MS).count() < MAX_REPORTS_PER_CLIENT)
-    }
-
-    /// Notes a stored report of `client`, forgetting whatever has left the window.
-    fn reported(&self, client: String, now: i64) {
+    /// Takes one of `client`'s reports for the window, unless they have used them all; a
+    /// submission that is then refused or fails gives it back (`give_back`).
+    fn take_slot(&self, client: &str, now: i64) -> bool {
         let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         recent.retain(|_, times| {
             times.retain(|t| *t > now - FLOOD_WINDOW_MS);
             !times.is_empty()
         });
-        recent.entry(client).or_default().push(now);
+        let times = recent.entry(client.to_string()).or_default();
+        if times.len() >= MAX_REPORTS_PER_CLIENT {
+            return false;
+        }
+        times.push(now);
+        true
+    }
+
+    fn give_back(&self, client: &str, taken_at: i64) {
+        let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(times) = recent.get_mut(client) {
+            if let Some(position) = times.iter().position(|t| *t == taken_at) {
+                times.remove(position);
+            }
+        }
+    }
+}
+
+/// The part of an address that stands for one connection: IPv4 whole, IPv6 by its /64 (one
+/// household or phone gets a whole /64).
+fn connection_of(address: &str) -> String {
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
+        }
+        _ => address.to_string(),
     }
 }
 
@@ -335,13 +354,22 @@ fn place(state: &FormState, entered: &Entered, problems: &mut Vec<Problem>) -> P
 async fn submit(State(state): State<Arc<FormState>>, parts: Parts, multipart: Multipart) -> Response {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let address = client::address(peer, &parts.headers, &state.trusted_proxies);
-    let client = state.pipeline.vault.lookup_hash("web-form-client", &address);
-    if !state.may_report(&client, now_ms()) {
+    let client = state.pipeline.vault.lookup_hash("web-form-client", &connection_of(&address));
+    let taken_at = now_ms();
+    if !state.take_slot(&client, taken_at) {
         return refused(&state, Lang::De, Entered::default(), vec![Problem::TooMany]);
     }
+    let response = check_and_store(&state, multipart).await;
+    if !response.status().is_redirection() {
+        state.give_back(&client, taken_at);
+    }
+    response
+}
+
+async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
     let (submission, mut problems) = match read(multipart).await {
         Ok(read) => read,
-        Err(problem) => return refused(&state, Lang::De, Entered::default(), vec![problem]),
+        Err(problem) => return refused(state, Lang::De, Entered::default(), vec![problem]),
     };
     let lang = lang_of(submission.lang.as_deref());
     let entered = submission.entered.clone();
@@ -406,7 +434,6 @@ async fn submit(State(state): State<Arc<FormState>>, parts: Parts, multipart: Mu
     let report = Report { entered: &entered, category, email, point, source, label, photo: stored.as_ref(), lang };
     match store(&state, report).await {
         Ok(token) => {
-            state.reported(client, now_ms());
             let query = if lang == Lang::En { "?lang=en" } else { "" };
             Redirect::to(&format!("/m/{token}{query}")).into_response()
         }
@@ -522,4 +549,17 @@ fn unavailable(lang: Lang) -> Response {
         Lang::En => "Your report could not be saved just now. Please try again in a few minutes.",
     };
     (StatusCode::SERVICE_UNAVAILABLE, text).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::connection_of;
+
+    #[test]
+    fn an_ipv6_connection_is_its_64_and_ipv4_its_address() {
+        assert_eq!(connection_of("2001:db8:1:2:aaaa::1"), connection_of("2001:db8:1:2:ffff::9"));
+        assert_ne!(connection_of("2001:db8:1:2::1"), connection_of("2001:db8:1:3::1"));
+        assert_eq!(connection_of("192.0.2.7"), "192.0.2.7");
+        assert_eq!(connection_of("unknown"), "unknown");
+    }
 }
