@@ -403,9 +403,9 @@ async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
             address
         }
     };
-    let place_input = place(&state, &entered, &mut problems);
+    let place_input = place(state, &entered, &mut problems);
     if !problems.is_empty() {
-        return refused(&state, lang, entered, problems);
+        return refused(state, lang, entered, problems);
     }
 
     // Only now is the photo cleaned (the expensive part), and stored.
@@ -414,9 +414,9 @@ async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
         Some(bytes) => match state.pipeline.photos.clean_upload(bytes).await {
             Ok(PhotoOutcome::Stored(stored)) => Some(stored),
             Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge)) => {
-                return refused(&state, lang, entered, vec![Problem::PhotoTooLarge])
+                return refused(state, lang, entered, vec![Problem::PhotoTooLarge])
             }
-            Ok(PhotoOutcome::Refused(_)) => return refused(&state, lang, entered, vec![Problem::PhotoUnreadable]),
+            Ok(PhotoOutcome::Refused(_)) => return refused(state, lang, entered, vec![Problem::PhotoUnreadable]),
             Err(error) => {
                 tracing::warn!(error = ?error, "a web-form photo could not be stored");
                 return unavailable(lang);
@@ -427,19 +427,19 @@ async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
         (PlaceInput::Point(point, source, label), _) => (point, source, label),
         (PlaceInput::FromPhoto, Some(gps)) => (gps, LocationSource::PhotoExif, None),
         (PlaceInput::FromPhoto, None) => {
-            forget_photo(&state, stored.as_ref()).await;
-            return refused(&state, lang, entered, vec![Problem::NoPlace]);
+            forget_photo(state, stored.as_ref()).await;
+            return refused(state, lang, entered, vec![Problem::NoPlace]);
         }
     };
     let report = Report { entered: &entered, category, email, point, source, label, photo: stored.as_ref(), lang };
-    match store(&state, report).await {
+    match store(state, report).await {
         Ok(token) => {
             let query = if lang == Lang::En { "?lang=en" } else { "" };
             Redirect::to(&format!("/m/{token}{query}")).into_response()
         }
         Err(error) => {
             tracing::warn!(%error, "a web-form report could not be stored");
-            forget_photo(&state, stored.as_ref()).await;
+            forget_photo(state, stored.as_ref()).await;
             unavailable(lang)
         }
     }
