@@ -54,9 +54,7 @@ pub async fn rotate(db: &Db, vault: &Vault, now_ms: i64) -> Result<Rotated, Rota
         "inbound_payloads": rotated.inbound_payloads,
         "email_addresses": rotated.email_addresses,
     });
-    let entry =
-        audit::Entry { kind: "keys.rotated", report_id: None, order_id: None, reporter_id: None, actor: None, detail };
-    audit::record(conn, entry, now_ms).await?;
+    audit::record(conn, audit::Entry::service("keys.rotated", None, detail), now_ms).await?;
     tx.commit().await?;
     Ok(rotated)
 }

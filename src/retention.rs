@@ -23,8 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit;
 use crate::config::RetentionSettings;
-use crate::db::{Db, DbError};
-use crate::rights::erase::{empty_payloads, forget_identities};
+use crate::db::{inbound_events, reporters, Db, DbError};
 use crate::rights::{REPORT_CLOSED, REPORT_CLOSED_AT};
 use crate::storage::{PhotoStore, StorageError};
 use crate::time::now_ms;
@@ -81,42 +80,43 @@ fn closed_before(cutoff: i64) -> String {
     )
 }
 
-/// Reporters (the table `reporters`) whose last report closed, and last message came, before
-/// the value of `placeholder`.
-fn due_reporters(placeholder: &str) -> String {
-    format!(
-        "last_inbound_at < {placeholder} AND NOT EXISTS (
-             SELECT 1 FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
-             WHERE r.reporter_id = reporters.id AND NOT ({REPORT_CLOSED} AND {REPORT_CLOSED_AT} < {placeholder}))"
-    )
-}
-
-/// One class: how to count the rows due (`SELECT COUNT(*)`, cutoffs written in) and what a
-/// run does to them.
+/// One class: the rows of `table` it concerns (`condition`, with the cutoffs written in) and
+/// what a run does to them. A dry run counts the same rows.
 struct Step {
     name: &'static str,
-    cutoff: i64,
-    count: String,
-    apply: Apply,
+    table: &'static str,
+    condition: String,
+    action: Action,
 }
 
-enum Apply {
+enum Action {
     /// Rows changed in one transaction.
     Rows(Rows),
-    /// Photo files deleted, then their rows: `select` gives id and token, `clear` removes the
-    /// reference with id `$1`.
-    Photos { select: String, clear: &'static str },
+    /// Photo files deleted, then their references: `token` is the column naming the files,
+    /// `clear` removes the reference with id `$1`.
+    Photos { token: &'static str, clear: &'static str },
 }
 
 enum Rows {
-    /// One statement, cutoffs written in.
-    Sql(String),
-    /// Inbound payloads received before the cutoff emptied.
-    Payloads,
-    /// Identities of due reporters forgotten.
-    Identities,
-    /// Audit details matching the condition (on `$1`, the cutoff) redacted.
-    Redact(String),
+    /// `UPDATE table SET …` on the rows.
+    Set(String),
+    Delete,
+    /// Inbound payloads emptied (the rows stay).
+    EmptyPayloads,
+    /// Reporters' identities forgotten.
+    ForgetIdentities,
+    /// Audit details emptied, announced in the chain.
+    Redact,
+}
+
+impl Step {
+    fn new(name: &'static str, table: &'static str, condition: String, action: Action) -> Self {
+        Self { name, table, condition, action }
+    }
+
+    fn count_sql(&self) -> String {
+        format!("SELECT COUNT(*) FROM {} WHERE {}", self.table, self.condition)
+    }
 }
 
 fn steps(c: &Cutoffs, now_ms: i64) -> Vec<Step> {
@@ -124,125 +124,84 @@ fn steps(c: &Cutoffs, now_ms: i64) -> Vec<Step> {
     let contact_due = closed_before(c.contact);
     let reports_due = closed_before(c.report);
     let citizen_photos = format!(
-        "FROM photos f LEFT JOIN reports r ON r.id = f.report_id LEFT JOIN work_orders o ON o.id = r.work_order_id
-              LEFT JOIN reporters p ON p.id = f.reporter_id
-         WHERE (f.report_id IS NULL AND f.received_at < {draft})
-            OR ({REPORT_CLOSED} AND ({REPORT_CLOSED_AT} < {photo} OR p.erasure_requested_at IS NOT NULL))",
+        "id IN (SELECT f.id FROM photos f LEFT JOIN reports r ON r.id = f.report_id
+                    LEFT JOIN work_orders o ON o.id = r.work_order_id LEFT JOIN reporters p ON p.id = f.reporter_id
+                WHERE (f.report_id IS NULL AND f.received_at < {draft})
+                   OR ({REPORT_CLOSED} AND ({REPORT_CLOSED_AT} < {photo} OR p.erasure_requested_at IS NOT NULL)))",
         draft = c.conversation,
         photo = c.photo,
     );
+    let contacts_due = format!(
+        "erased_at IS NULL AND last_inbound_at < {cutoff} AND NOT EXISTS (
+             SELECT 1 FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
+             WHERE r.reporter_id = reporters.id AND NOT ({REPORT_CLOSED} AND {REPORT_CLOSED_AT} < {cutoff}))",
+        cutoff = c.contact
+    );
     let orders_due = format!("SELECT id FROM work_orders WHERE closed_at < {}", c.report);
-    let audit_due = |cutoff: &str| {
-        format!("report_id IN ({}) OR order_id IN (SELECT id FROM work_orders WHERE closed_at < {cutoff})", {
-            closed_before(c.report)
-        })
-    };
+    let texts = "(description IS NOT NULL OR location_label IS NOT NULL)";
     vec![
-        Step {
-            name: "inbound_payloads",
-            cutoff: c.inbound,
-            count: format!("SELECT COUNT(*) FROM inbound_events WHERE redacted_at IS NULL AND received_at < {}", c.inbound),
-            apply: Apply::Rows(Rows::Payloads),
-        },
-        Step {
-            name: "report_texts",
-            cutoff: c.conversation,
-            count: format!(
-                "SELECT COUNT(*) FROM reports WHERE (description IS NOT NULL OR location_label IS NOT NULL)
-                 AND id IN ({texts_due})"
-            ),
-            apply: Apply::Rows(Rows::Sql(format!(
-                "UPDATE reports SET description = NULL, location_label = NULL
-                 WHERE (description IS NOT NULL OR location_label IS NOT NULL) AND id IN ({texts_due})"
-            ))),
-        },
-        Step {
-            name: "messages",
-            cutoff: c.conversation,
-            count: format!(
-                "SELECT COUNT(*) FROM outbox WHERE state <> 'queued'
-                 AND (report_id IN ({texts_due}) OR (report_id IS NULL AND created_at < {}))",
+        Step::new(
+            "inbound_payloads",
+            "inbound_events",
+            format!("redacted_at IS NULL AND received_at < {}", c.inbound),
+            Action::Rows(Rows::EmptyPayloads),
+        ),
+        Step::new(
+            "report_texts",
+            "reports",
+            format!("{texts} AND id IN ({texts_due})"),
+            Action::Rows(Rows::Set("description = NULL, location_label = NULL".into())),
+        ),
+        Step::new(
+            "messages",
+            "outbox",
+            format!(
+                "state <> 'queued' AND (report_id IN ({texts_due}) OR (report_id IS NULL AND created_at < {}))",
                 c.conversation
             ),
-            apply: Apply::Rows(Rows::Sql(format!(
-                "DELETE FROM outbox WHERE state <> 'queued'
-                 AND (report_id IN ({texts_due}) OR (report_id IS NULL AND created_at < {}))",
-                c.conversation
+            Action::Rows(Rows::Delete),
+        ),
+        Step::new("drafts", "conversations", format!("updated_at < {}", c.conversation), Action::Rows(Rows::Delete)),
+        Step::new("contacts", "reporters", contacts_due, Action::Rows(Rows::ForgetIdentities)),
+        Step::new(
+            "email_addresses",
+            "reports",
+            format!("contact_email_enc IS NOT NULL AND id IN ({contact_due})"),
+            Action::Rows(Rows::Set("contact_email_enc = NULL".into())),
+        ),
+        Step::new(
+            "photos",
+            "photos",
+            citizen_photos,
+            Action::Photos { token: "token", clear: "DELETE FROM photos WHERE id = $1" },
+        ),
+        Step::new(
+            "after_photos",
+            "work_orders",
+            format!("after_photo IS NOT NULL AND closed_at < {}", c.photo),
+            Action::Photos { token: "after_photo", clear: "UPDATE work_orders SET after_photo = NULL WHERE id = $1" },
+        ),
+        Step::new(
+            "reports_anonymised",
+            "reports",
+            format!("anonymised_at IS NULL AND id IN ({reports_due})"),
+            Action::Rows(Rows::Set(format!(
+                "reporter_id = NULL, description = NULL, location_label = NULL, contact_email_enc = NULL,
+                 anonymised_at = {now_ms}"
             ))),
-        },
-        Step {
-            name: "drafts",
-            cutoff: c.conversation,
-            count: format!("SELECT COUNT(*) FROM conversations WHERE updated_at < {}", c.conversation),
-            apply: Apply::Rows(Rows::Sql(format!("DELETE FROM conversations WHERE updated_at < {}", c.conversation))),
-        },
-        Step {
-            name: "contacts",
-            cutoff: c.contact,
-            count: format!(
-                "SELECT COUNT(*) FROM reporters WHERE erased_at IS NULL AND {}",
-                due_reporters(&c.contact.to_string())
-            ),
-            apply: Apply::Rows(Rows::Identities),
-        },
-        Step {
-            name: "email_addresses",
-            cutoff: c.contact,
-            count: format!("SELECT COUNT(*) FROM reports WHERE contact_email_enc IS NOT NULL AND id IN ({contact_due})"),
-            apply: Apply::Rows(Rows::Sql(format!(
-                "UPDATE reports SET contact_email_enc = NULL WHERE contact_email_enc IS NOT NULL AND id IN ({contact_due})"
-            ))),
-        },
-        Step {
-            name: "photos",
-            cutoff: c.photo,
-            count: format!("SELECT COUNT(*) {citizen_photos}"),
-            apply: Apply::Photos {
-                select: format!("SELECT f.id, f.token {citizen_photos}"),
-                clear: "DELETE FROM photos WHERE id = $1",
-            },
-        },
-        Step {
-            name: "after_photos",
-            cutoff: c.photo,
-            count: format!("SELECT COUNT(*) FROM work_orders WHERE after_photo IS NOT NULL AND closed_at < {}", c.photo),
-            apply: Apply::Photos {
-                select: format!(
-                    "SELECT id, after_photo FROM work_orders WHERE after_photo IS NOT NULL AND closed_at < {}",
-                    c.photo
-                ),
-                clear: "UPDATE work_orders SET after_photo = NULL WHERE id = $1",
-            },
-        },
-        Step {
-            name: "reports_anonymised",
-            cutoff: c.report,
-            count: format!("SELECT COUNT(*) FROM reports WHERE anonymised_at IS NULL AND id IN ({reports_due})"),
-            apply: Apply::Rows(Rows::Sql(format!(
-                "UPDATE reports SET reporter_id = NULL, description = NULL, location_label = NULL,
-                        contact_email_enc = NULL, anonymised_at = {now_ms}
-                 WHERE anonymised_at IS NULL AND id IN ({reports_due})"
-            ))),
-        },
-        Step {
-            name: "order_comments",
-            cutoff: c.report,
-            count: format!(
-                "SELECT COUNT(*) FROM order_events WHERE detail IS NOT NULL AND work_order_id IN ({orders_due})"
-            ),
-            apply: Apply::Rows(Rows::Sql(format!(
-                "UPDATE order_events SET detail = NULL WHERE detail IS NOT NULL AND work_order_id IN ({orders_due})"
-            ))),
-        },
-        Step {
-            name: "audit_details",
-            cutoff: c.report,
-            count: format!(
-                "SELECT COUNT(*) FROM audit_log WHERE detail IS NOT NULL AND ({})",
-                audit_due(&c.report.to_string())
-            ),
-            apply: Apply::Rows(Rows::Redact(audit_due("$1"))),
-        },
+        ),
+        Step::new(
+            "order_comments",
+            "order_events",
+            format!("detail IS NOT NULL AND work_order_id IN ({orders_due})"),
+            Action::Rows(Rows::Set("detail = NULL".into())),
+        ),
+        Step::new(
+            "audit_details",
+            "audit_log",
+            format!("detail IS NOT NULL AND (report_id IN ({reports_due}) OR order_id IN ({orders_due}))"),
+            Action::Rows(Rows::Redact),
+        ),
     ]
 }
 
@@ -261,7 +220,7 @@ pub async fn run(
     for step in steps(&cutoffs, now_ms) {
         let done = if dry_run {
             let mut conn = db.pool().acquire().await.map_err(DbError::Sql)?;
-            sqlx::query_scalar::<_, i64>(&step.count).fetch_one(&mut *conn).await? as u64
+            sqlx::query_scalar::<_, i64>(&step.count_sql()).fetch_one(&mut *conn).await? as u64
         } else {
             apply(db, store, &step, now_ms).await?
         };
@@ -275,20 +234,29 @@ pub async fn run(
 }
 
 async fn apply(db: &Db, store: &PhotoStore, step: &Step, now_ms: i64) -> Result<u64, RetentionError> {
-    let rows = match &step.apply {
-        Apply::Photos { select, clear } => return delete_photos(db, store, select, clear).await,
-        Apply::Rows(rows) => rows,
+    let (table, condition) = (step.table, step.condition.as_str());
+    let rows = match &step.action {
+        Action::Photos { token, clear } => {
+            let select = format!("SELECT id, {token} FROM {table} WHERE {condition}");
+            return delete_photos(db, store, &select, clear).await;
+        }
+        Action::Rows(rows) => rows,
     };
     let mut tx = db.begin().await?;
     let conn = tx.conn();
     let done = match rows {
-        Rows::Sql(sql) => sqlx::query(sql).execute(&mut *conn).await?.rows_affected(),
-        Rows::Payloads => empty_payloads(conn, "received_at < $2", step.cutoff, now_ms).await?,
-        Rows::Identities => forget_identities(conn, &due_reporters("$2"), step.cutoff, now_ms).await?,
-        Rows::Redact(condition) => audit::redact(conn, condition, step.cutoff, "retention", now_ms).await?,
+        Rows::Set(set) => execute(conn, &format!("UPDATE {table} SET {set} WHERE {condition}")).await?,
+        Rows::Delete => execute(conn, &format!("DELETE FROM {table} WHERE {condition}")).await?,
+        Rows::EmptyPayloads => inbound_events::empty_payloads(conn, condition, now_ms).await?,
+        Rows::ForgetIdentities => reporters::forget_identities(conn, condition, now_ms).await?,
+        Rows::Redact => audit::redact(conn, condition, "retention", now_ms).await?,
     };
     tx.commit().await?;
     Ok(done)
+}
+
+async fn execute(conn: &mut AnyConnection, sql: &str) -> sqlx::Result<u64> {
+    Ok(sqlx::query(sql).execute(conn).await?.rows_affected())
 }
 
 /// Deletes photos in batches: the files first, then the rows naming them, so an interruption
@@ -336,14 +304,7 @@ async fn record_run(
     .execute(tx.conn())
     .await?;
     if !dry_run {
-        let entry = audit::Entry {
-            kind: "retention.run",
-            report_id: None,
-            order_id: None,
-            reporter_id: None,
-            actor: Some(started_by.to_string()),
-            detail: counts_json,
-        };
+        let entry = audit::Entry::service("retention.run", Some(started_by), counts_json);
         audit::record(tx.conn(), entry, now_ms).await?;
     }
     tx.commit().await?;

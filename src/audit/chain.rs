@@ -20,6 +20,18 @@ pub struct Entry<'a> {
     pub detail: Value,
 }
 
+impl<'a> Entry<'a> {
+    /// A step of the service as a whole (a retention run, a key rotation), by `actor` if given.
+    pub fn service(kind: &'a str, actor: Option<&str>, detail: Value) -> Self {
+        Self { kind, report_id: None, order_id: None, reporter_id: None, actor: actor.map(str::to_string), detail }
+    }
+
+    /// A step concerning one reporter (consent, access, erasure), by `actor` if given.
+    pub fn reporter(kind: &'a str, reporter_id: i64, actor: Option<&str>, detail: Value) -> Self {
+        Self { reporter_id: Some(reporter_id), ..Self::service(kind, actor, detail) }
+    }
+}
+
 /// The fields an event's hash covers.
 pub(super) struct Sealed<'a> {
     pub id: i64,

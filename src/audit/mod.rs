@@ -12,27 +12,18 @@ pub use chain::{record, Entry};
 pub use export::{export_report, ExportedEvent, ReportHistory};
 pub use verify::{verify, Verdict};
 
-/// Redacts the events matching `condition` (on `$1`): empties their detail, which may hold
+/// Redacts the events matching `condition`: empties their detail, which may hold
 /// personal data (a crew's comment), and records one `audit.redacted` event saying how many and
 /// why. The hashes stay, so the chain still verifies. Returns how many were redacted.
-pub async fn redact(
-    conn: &mut sqlx::AnyConnection,
-    condition: &str,
-    value: i64,
-    reason: &str,
-    now_ms: i64,
-) -> sqlx::Result<u64> {
+pub async fn redact(conn: &mut sqlx::AnyConnection, condition: &str, reason: &str, now_ms: i64) -> sqlx::Result<u64> {
     let redacted =
         sqlx::query(&format!("UPDATE audit_log SET detail = NULL WHERE detail IS NOT NULL AND ({condition})"))
-            .bind(value)
             .execute(&mut *conn)
             .await?
             .rows_affected();
     if redacted > 0 {
         let detail = serde_json::json!({ "events": redacted, "reason": reason });
-        let entry =
-            Entry { kind: "audit.redacted", report_id: None, order_id: None, reporter_id: None, actor: None, detail };
-        record(conn, entry, now_ms).await?;
+        record(conn, Entry::service("audit.redacted", None, detail), now_ms).await?;
     }
     Ok(redacted)
 }

@@ -106,3 +106,16 @@ pub async fn hash_clear_message_ids(conn: &mut AnyConnection, vault: &crate::cry
     }
     Ok(rows.len() as u64)
 }
+
+/// Empties the raw payload of the inbound messages matching `condition` (P7, P9), keeping the
+/// row so a redelivery is still recognised. Returns how many were emptied.
+pub async fn empty_payloads(conn: &mut AnyConnection, condition: &str, now_ms: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query(&format!(
+        "UPDATE inbound_events SET payload_enc = $1, redacted_at = $2 WHERE redacted_at IS NULL AND {condition}"
+    ))
+    .bind(Vec::<u8>::new())
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}

@@ -175,6 +175,32 @@ pub async fn reseal_all(conn: &mut AnyConnection, vault: &Vault) -> Result<u64, 
     Ok(rewritten)
 }
 
+/// Removes what identifies the reporters matching `condition` (P7, P9): the sealed number and
+/// user id and both lookup hashes (the key hash becomes a value no number hashes to). The row
+/// stays as an anonymous stand-in for their reports. Returns how many were forgotten.
+pub async fn forget_identities(conn: &mut AnyConnection, condition: &str, now_ms: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query(&format!(
+        "UPDATE reporters SET key_hash = 'erased:' || CAST(id AS TEXT), phone_enc = NULL, user_id_enc = NULL,
+                              phone_hash = NULL, erased_at = $1
+         WHERE erased_at IS NULL AND {condition}"
+    ))
+    .bind(now_ms)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// Marks that reporter `id` asked for erasure (not merely that their contact data expired):
+/// their photos of open orders then go as soon as each order closes.
+pub async fn mark_erasure_requested(conn: &mut AnyConnection, id: i64, now_ms: i64) -> sqlx::Result<()> {
+    sqlx::query("UPDATE reporters SET erasure_requested_at = COALESCE(erasure_requested_at, $1) WHERE id = $2")
+        .bind(now_ms)
+        .bind(id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 pub async fn set_language(conn: &mut AnyConnection, id: i64, lang: Lang) -> sqlx::Result<()> {
     sqlx::query("UPDATE reporters SET lang = $1 WHERE id = $2").bind(lang.code()).bind(id).execute(conn).await.map(drop)
 }
@@ -204,8 +230,7 @@ pub async fn record_notice(conn: &mut AnyConnection, id: i64, version: &str, at_
 }
 
 async fn record_consent(conn: &mut AnyConnection, id: i64, kind: &str, detail: Value, at_ms: i64) -> sqlx::Result<()> {
-    let entry = audit::Entry { kind, report_id: None, order_id: None, reporter_id: Some(id), actor: None, detail };
-    audit::record(conn, entry, at_ms).await.map(drop)
+    audit::record(conn, audit::Entry::reporter(kind, id, None, detail), at_ms).await.map(drop)
 }
 
 pub async fn recipient(conn: &mut AnyConnection, vault: &Vault, id: i64) -> Result<Recipient, ReporterError> {

@@ -110,15 +110,10 @@ pub async fn record_given(
     summary: &Summary,
     now_ms: i64,
 ) -> sqlx::Result<()> {
-    let entry = audit::Entry {
-        kind: "reporter.access_given",
-        report_id: None,
-        order_id: None,
-        reporter_id: Some(reporter_id),
-        actor: Some(by.to_string()),
-        detail: serde_json::json!({ "reports": summary.reports.len() }),
-    };
-    audit::record(conn, entry, now_ms).await.map(drop)
+    let detail = serde_json::json!({ "reports": summary.reports.len() });
+    audit::record(conn, audit::Entry::reporter("reporter.access_given", reporter_id, Some(by), detail), now_ms)
+        .await
+        .map(drop)
 }
 
 /// The summary as chat messages in `lang`, each within WhatsApp's limit; nothing is left out

@@ -15,7 +15,7 @@ use sqlx::AnyConnection;
 
 use super::{RightsError, REPORT_CLOSED};
 use crate::audit;
-use crate::db::{Backend, Db};
+use crate::db::{inbound_events, reporters, Backend, Db};
 use crate::storage::PhotoStore;
 
 /// What one erasure removed.
@@ -88,15 +88,11 @@ pub async fn erase_reporter(
         .await?,
         // Queued ones too: a notify job finds its message gone and sends nothing.
         messages: execute(conn, "DELETE FROM outbox WHERE reporter_id = $1", reporter_id).await?,
-        inbound_payloads: empty_payloads(conn, "reporter_id = $2", reporter_id, now_ms).await?,
+        inbound_payloads: inbound_events::empty_payloads(conn, &format!("reporter_id = {reporter_id}"), now_ms).await?,
     };
     execute(conn, "DELETE FROM conversations WHERE reporter_id = $1", reporter_id).await?;
-    forget_identities(conn, "id = $2", reporter_id, now_ms).await?;
-    sqlx::query("UPDATE reporters SET erasure_requested_at = COALESCE(erasure_requested_at, $1) WHERE id = $2")
-        .bind(now_ms)
-        .bind(reporter_id)
-        .execute(&mut *conn)
-        .await?;
+    reporters::forget_identities(conn, &format!("id = {reporter_id}"), now_ms).await?;
+    reporters::mark_erasure_requested(conn, reporter_id, now_ms).await?;
     let detail = json!({
         "by": actor,
         "report_texts": erasure.report_texts,
@@ -105,57 +101,10 @@ pub async fn erase_reporter(
         "messages": erasure.messages,
         "inbound_payloads": erasure.inbound_payloads,
     });
-    let entry = audit::Entry {
-        kind: "reporter.erased",
-        report_id: None,
-        order_id: None,
-        reporter_id: Some(reporter_id),
-        actor: Some(actor.to_string()),
-        detail,
-    };
-    audit::record(conn, entry, now_ms).await?;
+    audit::record(conn, audit::Entry::reporter("reporter.erased", reporter_id, Some(actor), detail), now_ms).await?;
     tx.commit().await?;
     tracing::info!(reporter = reporter_id, "reporter's personal data erased");
     Ok(erasure)
-}
-
-/// Removes what identifies the reporters matching `condition` (on `$2`): the sealed number
-/// and user id, and the lookup hash (replaced by a value no number hashes to).
-pub(crate) async fn forget_identities(
-    conn: &mut AnyConnection,
-    condition: &str,
-    value: i64,
-    now_ms: i64,
-) -> sqlx::Result<u64> {
-    let done = sqlx::query(&format!(
-        "UPDATE reporters SET key_hash = 'erased:' || CAST(id AS TEXT), phone_enc = NULL, user_id_enc = NULL,
-                              phone_hash = NULL, erased_at = $1
-         WHERE erased_at IS NULL AND {condition}"
-    ))
-    .bind(now_ms)
-    .bind(value)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
-}
-
-/// Empties the raw payload of the inbound messages matching `condition` (on `$2`), keeping the
-/// row so a redelivery is still recognised.
-pub(crate) async fn empty_payloads(
-    conn: &mut AnyConnection,
-    condition: &str,
-    value: i64,
-    now_ms: i64,
-) -> sqlx::Result<u64> {
-    let done = sqlx::query(&format!(
-        "UPDATE inbound_events SET payload_enc = $1, redacted_at = $3 WHERE redacted_at IS NULL AND {condition}"
-    ))
-    .bind(Vec::<u8>::new())
-    .bind(value)
-    .bind(now_ms)
-    .execute(conn)
-    .await?;
-    Ok(done.rows_affected())
 }
 
 async fn execute(conn: &mut AnyConnection, sql: &str, reporter_id: i64) -> sqlx::Result<u64> {
