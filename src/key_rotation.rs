@@ -1,4 +1,10 @@
-//! Key rotation (PRIVACY P6), `meldeweg keys rotate`: every sealed value is re-sealed with the
+//! Personal data at rest kept to the current key and form (PRIVACY P6).
+//!
+//! `upgrade` brings data stored before the latest privacy changes up to them, once per
+//! database (a marker in `counters`): numbers get their own lookup hash, WhatsApp message ids
+//! stored in clear (they encode the number) get hashed.
+//!
+//! Key rotation, `meldeweg keys rotate`: every sealed value is re-sealed with the
 //! vault's current key — reporters' numbers and user ids (with their lookup hashes recomputed),
 //! raw inbound payloads, web-form e-mail addresses — in one transaction, and the rotation is an
 //! audit event. Run it with the new key as `encryption_key` and the old one in
@@ -57,6 +63,52 @@ pub async fn rotate(db: &Db, vault: &Vault, now_ms: i64) -> Result<Rotated, Rota
     audit::record(conn, audit::Entry::service("keys.rotated", None, detail), now_ms).await?;
     tx.commit().await?;
     Ok(rotated)
+}
+
+/// Marks in `counters` that `upgrade` has run on this database.
+const UPGRADED: &str = "privacy.upgraded";
+
+/// Runs the upgrade unless this database has had it. Returns how many values it changed.
+pub async fn upgrade(db: &Db, vault: &Vault) -> Result<u64, RotationError> {
+    let mut tx = db.begin().await?;
+    let conn = tx.conn();
+    let done: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+        .bind(UPGRADED)
+        .fetch_optional(&mut *conn)
+        .await?;
+    if done.is_some() {
+        return Ok(0);
+    }
+    let changed = reporters::fill_phone_hashes(conn, vault).await?
+        + hash_clear_ids(conn, vault, "inbound_events", "provider_id").await?
+        + hash_clear_ids(conn, vault, "outbox", "provider_message_id").await?;
+    sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO NOTHING")
+        .bind(UPGRADED)
+        .execute(&mut *conn)
+        .await?;
+    tx.commit().await?;
+    Ok(changed)
+}
+
+/// Replaces WhatsApp message ids stored in clear in `table.column` by their keyed hash.
+async fn hash_clear_ids(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    table: &'static str,
+    column: &'static str,
+) -> Result<u64, RotationError> {
+    let rows = sqlx::query(&format!("SELECT id, {column} FROM {table} WHERE {column} LIKE 'wamid.%'"))
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in &rows {
+        let id: String = row.try_get(column)?;
+        sqlx::query(&format!("UPDATE {table} SET {column} = $1 WHERE id = $2"))
+            .bind(vault.message_id_hash(&id))
+            .bind(row.try_get::<i64, _>("id")?)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(rows.len() as u64)
 }
 
 /// Re-seals the values of `table.column` that another key sealed (emptied ones stay empty).

@@ -54,8 +54,8 @@ pub enum StartupError {
     Email(#[from] crate::channels::email::EmailError),
     #[error("encryption_old_keys is set: run `meldeweg keys rotate` with the service stopped, then remove it (MELDEWEG_ENCRYPTION_OLD_KEYS) and start again")]
     RotationUnfinished,
-    #[error("cannot prepare the reporters' lookup hashes: {0}")]
-    Reporters(#[from] crate::db::reporters::ReporterError),
+    #[error("cannot bring stored personal data up to date: {0}")]
+    Upgrade(#[from] crate::key_rotation::RotationError),
 }
 
 /// The parts every process needs: database, queue, keys and the pipeline.
@@ -85,7 +85,10 @@ impl Services {
         let database_url = settings.database_url();
         let db = Db::connect(&database_url, &settings.database).await?;
         db.migrate().await?;
-        upgrade_personal_data(&db, &vault).await?;
+        let upgraded = crate::key_rotation::upgrade(&db, &vault).await?;
+        if upgraded > 0 {
+            tracing::info!(upgraded, "personal data stored before the privacy changes was brought up to them");
+        }
         let worker_name = format!("{}-{}", std::process::id(), short_random());
         let queue = Queue::new(db.clone(), settings.queue.clone(), worker_name);
         let sandbox_media = SandboxMedia::default();
@@ -256,22 +259,6 @@ impl Application {
         self.services.db.close().await;
         served.map_err(StartupError::Serve)
     }
-}
-
-/// Brings data from before the latest privacy changes up to them (P6): numbers get their own
-/// lookup hash, message ids stored in clear get hashed. Does nothing once done.
-async fn upgrade_personal_data(db: &Db, vault: &crate::crypto::Vault) -> Result<(), StartupError> {
-    let mut tx = db.begin().await?;
-    let conn = tx.conn();
-    crate::db::reporters::fill_phone_hashes(conn, vault).await?;
-    let hashed =
-        crate::db::inbound_events::hash_clear_message_ids(conn, vault).await.map_err(crate::db::DbError::Sql)?
-            + crate::db::outbox::hash_clear_message_ids(conn, vault).await.map_err(crate::db::DbError::Sql)?;
-    tx.commit().await?;
-    if hashed > 0 {
-        tracing::info!(hashed, "message ids stored in clear were replaced by their hash");
-    }
-    Ok(())
 }
 
 /// Builds the statistics roll-ups left to build (after an upgrade, a whole history) in the

@@ -90,23 +90,6 @@ pub async fn recent_for_reporter(conn: &mut AnyConnection, reporter_id: i64, lim
     Ok(events)
 }
 
-/// Replaces message ids stored in clear before they were hashed (they encode the sender's
-/// number, P6) by their keyed hash. Returns how many were replaced.
-pub async fn hash_clear_message_ids(conn: &mut AnyConnection, vault: &crate::crypto::Vault) -> sqlx::Result<u64> {
-    let rows = sqlx::query("SELECT id, provider_id FROM inbound_events WHERE provider_id LIKE 'wamid.%'")
-        .fetch_all(&mut *conn)
-        .await?;
-    for row in &rows {
-        let id: String = row.try_get("provider_id")?;
-        sqlx::query("UPDATE inbound_events SET provider_id = $1 WHERE id = $2")
-            .bind(vault.message_id_hash(&id))
-            .bind(row.try_get::<i64, _>("id")?)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(rows.len() as u64)
-}
-
 /// Empties the raw payload of the inbound messages matching `condition` (P7, P9), keeping the
 /// row so a redelivery is still recognised. Returns how many were emptied.
 pub async fn empty_payloads(conn: &mut AnyConnection, condition: &str, now_ms: i64) -> sqlx::Result<u64> {

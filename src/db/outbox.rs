@@ -283,20 +283,3 @@ pub async fn apply_status(
     .await?;
     row.map(|row| Ok((row.try_get("id")?, row.try_get("reporter_id")?))).transpose()
 }
-
-/// Replaces message ids stored in clear before they were hashed (they encode the recipient's
-/// number, P6) by their keyed hash. Returns how many were replaced.
-pub async fn hash_clear_message_ids(conn: &mut AnyConnection, vault: &crate::crypto::Vault) -> sqlx::Result<u64> {
-    let rows = sqlx::query("SELECT id, provider_message_id FROM outbox WHERE provider_message_id LIKE 'wamid.%'")
-        .fetch_all(&mut *conn)
-        .await?;
-    for row in &rows {
-        let id: String = row.try_get("provider_message_id")?;
-        sqlx::query("UPDATE outbox SET provider_message_id = $1 WHERE id = $2")
-            .bind(vault.message_id_hash(&id))
-            .bind(row.try_get::<i64, _>("id")?)
-            .execute(&mut *conn)
-            .await?;
-    }
-    Ok(rows.len() as u64)
-}

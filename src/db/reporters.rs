@@ -153,11 +153,7 @@ pub async fn reseal_all(conn: &mut AnyConnection, vault: &Vault) -> Result<u64, 
     .await?;
     let mut rewritten = 0;
     for row in rows {
-        let open = |column: &str| -> Result<Option<String>, ReporterError> {
-            let sealed: Option<Vec<u8>> = row.try_get(column)?;
-            Ok(sealed.map(|s| vault.open_string(&s)).transpose()?)
-        };
-        let (phone, user_id) = (open("phone_enc")?, open("user_id_enc")?);
+        let (phone, user_id) = (open(&row, vault, "phone_enc")?, open(&row, vault, "user_id_enc")?);
         let identity = Identity { phone: phone.as_deref(), user_id: user_id.as_deref() };
         let Some(key_hash) = identity.key_hash(vault) else { continue };
         sqlx::query(
@@ -238,14 +234,16 @@ pub async fn recipient(conn: &mut AnyConnection, vault: &Vault, id: i64) -> Resu
         .bind(id)
         .fetch_one(conn)
         .await?;
-    let open = |column: &str| -> Result<Option<String>, ReporterError> {
-        let sealed: Option<Vec<u8>> = row.try_get(column)?;
-        Ok(sealed.map(|s| vault.open_string(&s)).transpose()?)
-    };
     Ok(Recipient {
-        phone: open("phone_enc")?,
-        user_id: open("user_id_enc")?,
+        phone: open(&row, vault, "phone_enc")?,
+        user_id: open(&row, vault, "user_id_enc")?,
         opted_out_at: row.try_get("opted_out_at")?,
         last_inbound_at: row.try_get("last_inbound_at")?,
     })
+}
+
+/// The sealed `column` of a reporter row, opened.
+fn open(row: &sqlx::any::AnyRow, vault: &Vault, column: &str) -> Result<Option<String>, ReporterError> {
+    let sealed: Option<Vec<u8>> = row.try_get(column)?;
+    Ok(sealed.map(|s| vault.open_string(&s)).transpose()?)
 }
