@@ -269,6 +269,18 @@ pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option
     }))
 }
 
+/// Deletes report `id`'s e-mail address if the report is closed: nothing more will be sent.
+pub async fn forget_contact_if_closed(conn: &mut AnyConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query(&format!(
+        "UPDATE reports SET contact_email_enc = NULL WHERE id IN (SELECT r.id FROM reports r WHERE r.id = $1 AND {})",
+        crate::rights::REPORT_CLOSED
+    ))
+    .bind(id)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
 /// What triage decided for a report.
 pub struct Triaged<'a> {
     pub status: ReportStatus,

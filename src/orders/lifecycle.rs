@@ -16,8 +16,7 @@ use super::status::{OrderStatus, Transition};
 use crate::db::order_events::{self, EventKind, NewEvent};
 use crate::db::reports::{self, Recategorised, ReportStatus};
 use crate::db::{work_orders, Backend, Tx};
-use crate::pipeline::email::EmailJob;
-use crate::pipeline::outgoing::{Form, Outgoing};
+use crate::pipeline::outgoing::{Addressee, ReportUpdate};
 use crate::pipeline::Pipeline;
 use crate::queue::QueueError;
 use crate::staff::access::{self, Operation};
@@ -289,8 +288,7 @@ async fn tell_reporters(
         Transition::Start | Transition::Reopen => return Ok(()),
     };
     let rows = sqlx::query(
-        "SELECT r.id, r.reference, r.public_token, r.reporter_id, COALESCE(p.lang, r.contact_lang) AS lang,
-                CAST(CASE WHEN r.contact_email_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS mailed
+        "SELECT r.id, r.reference, r.public_token, r.reporter_id, COALESCE(p.lang, r.contact_lang) AS lang
          FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id
          WHERE r.work_order_id = $1 AND (r.reporter_id IS NOT NULL OR r.contact_email_enc IS NOT NULL)
          ORDER BY r.id",
@@ -310,23 +308,13 @@ async fn tell_reporters(
             params.push((name, value));
         }
         let text = pipeline.texts.render(lang, key, &params);
-        let Some(reporter_id) = row.try_get::<Option<i64>, _>("reporter_id")? else {
-            // A web-form report whose citizen asked for e-mail (P12); the photo as a link.
-            let text = match after_photo {
-                Some(token) => format!("{text}\n\n{}", pipeline.photo_link(token)),
-                None => text,
-            };
-            let job = EmailJob { report_id, key: key.as_str().to_string(), text };
-            job.enqueue(&pipeline.queue, tx, now).await?;
-            continue;
+        // Reports without a reporter here came from the web form with an e-mail address (P12).
+        let to = match row.try_get::<Option<i64>, _>("reporter_id")? {
+            Some(reporter_id) => Addressee::Chat { reporter_id },
+            None => Addressee::Email,
         };
-        let form = match after_photo {
-            Some(token) => Form::Image { link: pipeline.photo_link(token) },
-            None => Form::Text,
-        };
-        let mut out = Outgoing::new(pipeline, reporter_id, lang, now);
-        out.compose(tx, key, form, text, &params, Some(report_id)).await?;
-        out.finish(tx).await?;
+        let update = ReportUpdate { report_id, key, text, params: &params, photo: after_photo };
+        update.send(pipeline, tx, to, lang, now).await?;
     }
     Ok(())
 }

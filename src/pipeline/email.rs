@@ -12,9 +12,9 @@ use sqlx::Row;
 use super::{complete, retry, Pipeline};
 use crate::audit;
 use crate::channels::email::EmailError;
+use crate::db::reports;
 use crate::db::Tx;
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
-use crate::rights::REPORT_CLOSED;
 use crate::texts::TextKey;
 use crate::time::now_ms;
 use meldeweg_workers::conversation::Lang;
@@ -63,38 +63,26 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     let lang = lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::De);
     let link = pipeline.status_link(&token, lang);
     let subject = pipeline.texts.render(lang, TextKey::EmailSubject, &[("reference", &reference)]);
-    let footer = pipeline.texts.render(lang, TextKey::EmailFooter, &[("link", &link)]);
-    let outcome = match mailer.send(&address, &subject, format!("{text}\n\n{footer}")).await {
-        Ok(()) => json!({ "message": key, "result": "sent" }),
+    let footer = pipeline.texts.render(lang, TextKey::EmailFooter, &[]);
+    // Most updates name the status page already; the others get it here.
+    let body =
+        if text.contains(&link) { format!("{text}\n\n{footer}") } else { format!("{text}\n\n{link}\n\n{footer}") };
+    let (kind, detail) = match mailer.send(&address, &subject, body).await {
+        Ok(()) => ("email.sent", json!({ "message": key })),
         Err(EmailError::Transient(reason)) => return Err(retry(reason)),
         Err(error) => {
             tracing::warn!(report = %reference, %error, "an e-mail update could not be sent");
-            json!({ "message": key, "result": "refused", "reason": error.to_string() })
+            ("email.refused", json!({ "message": key, "reason": error.to_string() }))
         }
     };
     let mut tx = pipeline.db.begin().await?;
-    let kind = if outcome["result"] == "sent" { "email.sent" } else { "email.refused" };
-    let entry = audit::Entry {
-        kind,
-        report_id: Some(report_id),
-        order_id: None,
-        reporter_id: None,
-        actor: None,
-        detail: outcome,
-    };
+    let entry =
+        audit::Entry { kind, report_id: Some(report_id), order_id: None, reporter_id: None, actor: None, detail };
     audit::record(tx.conn(), entry, now_ms()).await?;
-    // Once the report is closed and this was its last queued update, there is nothing more to
-    // tell: the address goes (P7).
-    sqlx::query(&format!(
-        "UPDATE reports SET contact_email_enc = NULL
-         WHERE id IN (SELECT r.id FROM reports r WHERE r.id = $1 AND {REPORT_CLOSED})
-           AND NOT EXISTS (SELECT 1 FROM jobs WHERE serial_key = $2 AND id <> $3 AND dead_at IS NULL)"
-    ))
-    .bind(report_id)
-    .bind(series(report_id))
-    .bind(job.id)
-    .execute(tx.conn())
-    .await?;
+    // The last queued update of a closed report: there is nothing more to tell (P7).
+    if !pipeline.queue.series_continues(&mut tx, &series(report_id), job).await? {
+        reports::forget_contact_if_closed(tx.conn(), report_id).await?;
+    }
     pipeline.queue.complete_in(&mut tx, job).await?;
     tx.commit().await?;
     Ok(())

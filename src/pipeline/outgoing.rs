@@ -1,9 +1,11 @@
 //! Composing replies: a text in the reporter's language becomes an outbox row (with its
 //! template stand-in, if one is configured), and all rows of one step go to one notify job so
-//! they are sent in order.
+//! they are sent in order. An update about a report goes to whoever follows it: the chat
+//! reporter, or a web-form citizen by e-mail (`ReportUpdate`).
 
 use meldeweg_workers::conversation::Lang;
 
+use super::email::EmailJob;
 use super::notify::NotifyJob;
 use super::Pipeline;
 use crate::channels::whatsapp::message::{Body, Choice};
@@ -102,6 +104,56 @@ impl<'a> Outgoing<'a> {
             job.enqueue(&self.pipeline.queue, tx, self.reporter_id, self.now_ms).await?;
         }
         Ok(())
+    }
+}
+
+/// Who hears about a report: the citizen who reported it in the chat, or one who gave an e-mail
+/// address on the web form (P12).
+#[derive(Debug, Clone, Copy)]
+pub enum Addressee {
+    Chat { reporter_id: i64 },
+    Email,
+}
+
+/// One update about a report, in its citizen's language.
+pub struct ReportUpdate<'a> {
+    pub report_id: i64,
+    pub key: TextKey,
+    pub text: String,
+    pub params: &'a [(&'a str, &'a str)],
+    /// The crew's after-photo: an image message in the chat, a link in an e-mail.
+    pub photo: Option<&'a str>,
+}
+
+impl ReportUpdate<'_> {
+    /// Queues the update for `to`: a chat message (and its notify job) or an e-mail job.
+    pub async fn send(
+        self,
+        pipeline: &Pipeline,
+        tx: &mut Tx,
+        to: Addressee,
+        lang: Lang,
+        now_ms: i64,
+    ) -> Result<(), QueueError> {
+        match to {
+            Addressee::Chat { reporter_id } => {
+                let form = match self.photo {
+                    Some(token) => Form::Image { link: pipeline.photo_link(token) },
+                    None => Form::Text,
+                };
+                let mut out = Outgoing::new(pipeline, reporter_id, lang, now_ms);
+                out.compose(tx, self.key, form, self.text, self.params, Some(self.report_id)).await?;
+                out.finish(tx).await
+            }
+            Addressee::Email => {
+                let text = match self.photo {
+                    Some(token) => format!("{}\n\n{}", self.text, pipeline.photo_link(token)),
+                    None => self.text,
+                };
+                let job = EmailJob { report_id: self.report_id, key: self.key.as_str().to_string(), text };
+                job.enqueue(&pipeline.queue, tx, now_ms).await.map(drop)
+            }
+        }
     }
 }
 

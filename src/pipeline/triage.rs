@@ -15,8 +15,7 @@ use meldeweg_workers::conversation::Lang;
 use meldeweg_workers::geotag::{OpenOrder, Placement, Route};
 use serde::{Deserialize, Serialize};
 
-use super::email::EmailJob;
-use super::outgoing::{Form, Outgoing};
+use super::outgoing::{Addressee, ReportUpdate};
 use super::{complete, retry, Pipeline};
 use crate::db::order_events::{self, EventKind};
 use crate::db::reports::{self, ReportStatus, Triaged};
@@ -168,12 +167,14 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     if report.priority == Priority::Urgent {
         text = format!("{text}\n\n{}", pipeline.texts.render(lang, TextKey::EmergencyHint, &[]));
     }
-    if let Some((reporter_id, _)) = report.reporter {
-        let mut out = Outgoing::new(pipeline, reporter_id, lang, now);
-        out.compose(&mut tx, key, Form::Text, text, &params, Some(report_id)).await?;
-        out.finish(&mut tx).await?;
-    } else if report.contact_email.is_some() {
-        EmailJob { report_id, key: key.as_str().to_string(), text }.enqueue(&pipeline.queue, &mut tx, now).await?;
+    let to = match (report.reporter, report.contact_email) {
+        (Some((reporter_id, _)), _) => Some(Addressee::Chat { reporter_id }),
+        (None, Some(_)) => Some(Addressee::Email),
+        (None, None) => None,
+    };
+    if let Some(to) = to {
+        let update = ReportUpdate { report_id, key, text, params: &params, photo: None };
+        update.send(pipeline, &mut tx, to, lang, now).await?;
     }
     pipeline.queue.complete_in(&mut tx, job).await?;
     tx.commit().await?;

@@ -238,6 +238,17 @@ impl Queue {
         }
     }
 
+    /// Whether `job`'s series holds another job still to run (a later one, enqueued meanwhile).
+    pub async fn series_continues(&self, tx: &mut Tx, series: &str, job: &ClaimedJob) -> Result<bool, QueueError> {
+        let others: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE serial_key = $1 AND id <> $2 AND dead_at IS NULL")
+                .bind(series)
+                .bind(job.id)
+                .fetch_one(tx.conn())
+                .await?;
+        Ok(others > 0)
+    }
+
     /// Deletes a finished job (a no-op if the handler already completed it in its transaction).
     pub async fn complete(&self, job: &ClaimedJob) -> Result<(), QueueError> {
         sqlx::query("DELETE FROM jobs WHERE id = $1 AND lease_token = $2")

@@ -75,6 +75,7 @@ async fn a_report_from_the_form_is_triaged_shown_on_its_status_page_and_mailed_a
     assert_eq!(mail.recipients, ["anna.meier@example.org"]);
     assert!(mail.subject.contains(&reference), "{mail:?}");
     assert!(mail.body.contains(&reference) && mail.body.contains(&location), "{}", mail.body);
+    assert_eq!(mail.body.matches(location.as_str()).count(), 1, "the status page once: {}", mail.body);
 
     transitions(&app, &token, &order, &["accept", "done"]).await;
     eventually("two more e-mails", || async { sink.mails().len() == 3 }).await;
