@@ -6,7 +6,7 @@ use jiff::civil::{Date, Time, Weekday};
 use meldeweg_workers::conversation::Lang;
 
 use crate::config::ServiceHoursSettings;
-use crate::time::{berlin_ms, berlin_zoned};
+use crate::time::{berlin_date, berlin_ms, berlin_zoned};
 
 /// How far ahead the next opening is looked for (past the longest run of closed days).
 const LOOK_AHEAD_DAYS: i16 = 60;
@@ -98,25 +98,20 @@ fn hours(text: &str) -> Result<Option<(Time, Time)>, String> {
 /// When the next opening is, as a citizen reads it: "Montag, 30.11.2026, 07:00 Uhr".
 pub fn describe(lang: Lang, at_ms: i64) -> String {
     let at = berlin_zoned(at_ms);
-    let weekday = match (lang, at.weekday()) {
-        (Lang::De, Weekday::Monday) => "Montag",
-        (Lang::De, Weekday::Tuesday) => "Dienstag",
-        (Lang::De, Weekday::Wednesday) => "Mittwoch",
-        (Lang::De, Weekday::Thursday) => "Donnerstag",
-        (Lang::De, Weekday::Friday) => "Freitag",
-        (Lang::De, Weekday::Saturday) => "Samstag",
-        (Lang::De, Weekday::Sunday) => "Sonntag",
-        (Lang::En, Weekday::Monday) => "Monday",
-        (Lang::En, Weekday::Tuesday) => "Tuesday",
-        (Lang::En, Weekday::Wednesday) => "Wednesday",
-        (Lang::En, Weekday::Thursday) => "Thursday",
-        (Lang::En, Weekday::Friday) => "Friday",
-        (Lang::En, Weekday::Saturday) => "Saturday",
-        (Lang::En, Weekday::Sunday) => "Sunday",
-    };
     match lang {
-        Lang::De => format!("{weekday}, {}, {} Uhr", at.strftime("%d.%m.%Y"), at.strftime("%H:%M")),
-        Lang::En => format!("{weekday}, {}, {}", at.strftime("%d/%m/%Y"), at.strftime("%H:%M")),
+        Lang::De => {
+            let weekday = match at.weekday() {
+                Weekday::Monday => "Montag",
+                Weekday::Tuesday => "Dienstag",
+                Weekday::Wednesday => "Mittwoch",
+                Weekday::Thursday => "Donnerstag",
+                Weekday::Friday => "Freitag",
+                Weekday::Saturday => "Samstag",
+                Weekday::Sunday => "Sonntag",
+            };
+            format!("{weekday}, {}, {} Uhr", berlin_date(at_ms), at.strftime("%H:%M"))
+        }
+        Lang::En => at.strftime("%A, %d/%m/%Y, %H:%M").to_string(),
     }
 }
 

@@ -39,28 +39,28 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// The calendar year in Germany at that instant (reference numbers count per German year).
 pub fn berlin_year(ms: i64) -> u16 {
-    let year = timestamp(ms).to_zoned(berlin().clone()).year();
+    let year = berlin_zoned(ms).year();
     u16::try_from(year).unwrap_or(2000)
 }
 
 /// "23.11.2026" in Europe/Berlin.
 pub fn berlin_date(ms: i64) -> String {
-    timestamp(ms).to_zoned(berlin().clone()).strftime("%d.%m.%Y").to_string()
+    berlin_zoned(ms).strftime("%d.%m.%Y").to_string()
 }
 
 /// "23.11.2026 14:05" in Europe/Berlin.
 pub fn berlin_date_time(ms: i64) -> String {
-    timestamp(ms).to_zoned(berlin().clone()).strftime("%d.%m.%Y %H:%M").to_string()
+    berlin_zoned(ms).strftime("%d.%m.%Y %H:%M").to_string()
 }
 
 /// Midnight in Europe/Berlin at the start of `date` (YYYY-MM-DD), as Unix milliseconds.
 pub fn berlin_midnight(date: jiff::civil::Date) -> i64 {
-    date.to_zoned(berlin().clone()).map(|z| z.timestamp().as_millisecond()).unwrap_or(0)
+    berlin_ms(date.to_datetime(jiff::civil::Time::midnight())).unwrap_or(0)
 }
 
 /// The calendar date in Europe/Berlin at that instant.
 pub fn berlin_civil_date(ms: i64) -> jiff::civil::Date {
-    timestamp(ms).to_zoned(berlin().clone()).date()
+    berlin_zoned(ms).date()
 }
 
 /// The ISO week (year, week) of that instant in Europe/Berlin, e.g. (2026, 48).
