@@ -39,7 +39,7 @@ pub struct Counted {
     /// Reports per (category, district, order link).
     pub reports: BTreeMap<ReportKey, u64>,
     /// Reports per hotspot cell (floor of lat and lon over `CELL_DEGREES`).
-    pub cells: BTreeMap<(i64, i64), u64>,
+    pub cells: FxHashMap<(i64, i64), u64>,
     /// Orders opened per (category, district).
     pub opened: BTreeMap<(String, String), u64>,
     /// Opening-to-acceptance times of the orders accepted in the window.
@@ -133,13 +133,12 @@ struct Reading<'q> {
     previous: Window,
     /// [current, previous]
     counted: [Counted; 2],
-    cells: FxHashMap<(i64, i64), u64>,
 }
 
 impl<'q> Reading<'q> {
     fn new(wanted: [Option<&'q str>; 5], current: Window, previous: Window) -> Self {
         let counted = [Counted::default(), Counted::default()];
-        Reading { wanted, current, previous, counted, cells: FxHashMap::default() }
+        Reading { wanted, current, previous, counted }
     }
 
     fn wanted(&self, fields: &[&str]) -> bool {
@@ -184,7 +183,7 @@ impl<'q> Reading<'q> {
                     Some(0) => {
                         reports[0] += 1;
                         received[hour] += 1;
-                        *self.cells.entry(cell).or_default() += 1;
+                        *self.counted[0].cells.entry(cell).or_default() += 1;
                     }
                     Some(_) => reports[1] += 1,
                     None => {}
@@ -254,8 +253,7 @@ impl<'q> Reading<'q> {
     }
 
     /// (current, previous)
-    fn finish(mut self) -> (Counted, Counted) {
-        self.counted[0].cells = self.cells.into_iter().collect();
+    fn finish(self) -> (Counted, Counted) {
         let [current, previous] = self.counted;
         (current, previous)
     }

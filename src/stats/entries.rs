@@ -24,8 +24,8 @@ pub struct Writer {
 
 impl Writer {
     /// Appends a group with `fields` and `body` (written by a `Body`).
-    pub fn group(&mut self, fields: &[&str], body: &Body) {
-        for field in fields {
+    pub fn group(&mut self, fields: &[impl AsRef<str>], body: &Body) {
+        for field in fields.iter().map(AsRef::as_ref) {
             put_unsigned(&mut self.bytes, field.len() as u64);
             self.bytes.extend_from_slice(field.as_bytes());
         }

@@ -354,19 +354,20 @@ fn breakdown(
         .collect()
 }
 
+/// The busiest cells, most reports first (ties in cell order, so the page does not change
+/// between requests).
 fn hotspots(counted: &Counted) -> Vec<Hotspot> {
-    let mut spots: Vec<Hotspot> = counted
-        .cells
-        .iter()
-        .map(|(&(lat, lon), &reports)| Hotspot {
+    let mut cells: Vec<((i64, i64), u64)> = counted.cells.iter().map(|(&cell, &reports)| (cell, reports)).collect();
+    cells.sort_unstable_by_key(|&(cell, reports)| (std::cmp::Reverse(reports), cell));
+    cells.truncate(MAX_HOTSPOTS);
+    cells
+        .into_iter()
+        .map(|((lat, lon), reports)| Hotspot {
             lat: (lat as f64 + 0.5) * CELL_DEGREES,
             lon: (lon as f64 + 0.5) * CELL_DEGREES,
             reports,
         })
-        .collect();
-    spots.sort_by_key(|spot| std::cmp::Reverse(spot.reports));
-    spots.truncate(MAX_HOTSPOTS);
-    spots
+        .collect()
 }
 
 /// Today in Europe/Berlin.

@@ -13,7 +13,7 @@ use super::counted::cell;
 use super::entries::{Body, Writer};
 use super::figures::Sla;
 use super::filter::OPENING_CHANNEL;
-use super::load::{Event, OrderRow, ORDER_COLUMNS};
+use super::load::{Event, OrderRow, EVENTS, ORDER_COLUMNS};
 use crate::db::{Db, DbError};
 use crate::time::now_ms;
 
@@ -111,7 +111,11 @@ async fn reports_of(conn: &mut AnyConnection, start: i64, end: i64) -> sqlx::Res
         body.signed(lat);
         body.signed(lon);
     }
-    Ok(packed(groups.iter().map(|(fields, body)| (fields.as_slice(), body))))
+    let mut writer = Writer::default();
+    for (fields, body) in &groups {
+        writer.group(fields, body);
+    }
+    Ok(writer.into_bytes())
 }
 
 /// The packed work-order groups of the orders opened, accepted, done or closed in [start, end).
@@ -145,17 +149,17 @@ async fn orders_of(conn: &mut AnyConnection, start: i64, end: i64) -> sqlx::Resu
             }
         }
     }
-    let bodies: Vec<Body> = groups
-        .values()
-        .map(|sections| {
-            let mut body = Body::default();
-            for (count, section) in sections {
-                body.section(*count, section);
-            }
-            body
-        })
-        .collect();
-    Ok(packed(groups.keys().map(|fields| fields.as_slice()).zip(&bodies)))
+    let mut writer = Writer::default();
+    for (fields, sections) in &groups {
+        // Sections in the order of `EVENTS`, the order the reader walks.
+        let mut body = Body::default();
+        for event in EVENTS {
+            let (count, section) = &sections[event as usize];
+            body.section(*count, section);
+        }
+        writer.group(fields, &body);
+    }
+    Ok(writer.into_bytes())
 }
 
 /// The text columns `columns` of `row`.
@@ -165,13 +169,4 @@ fn fields<const N: usize>(row: &sqlx::any::AnyRow, columns: [&str; N]) -> sqlx::
         *field = row.try_get(column)?;
     }
     Ok(fields)
-}
-
-fn packed<'a>(groups: impl Iterator<Item = (&'a [String], &'a Body)>) -> Vec<u8> {
-    let mut writer = Writer::default();
-    for (fields, body) in groups {
-        let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-        writer.group(&fields, body);
-    }
-    writer.into_bytes()
 }
