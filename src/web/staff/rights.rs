@@ -25,84 +25,6 @@ use crate::staff::access::{check, Operation};
 use crate::time::{berlin_date, now_ms};
 use crate::web::error::AppError;
 
-/// The words of this page, in the staff member's language.
-pub struct Words {
-    pub title: &'static str,
-    pub intro: &'static str,
-    pub number: &'static str,
-    pub look_up: &'static str,
-    pub invalid_number: &'static str,
-    pub not_found: &'static str,
-    pub first_contact: &'static str,
-    pub notice: &'static str,
-    pub opted_out: &'static str,
-    pub erased: &'static str,
-    pub reports: &'static str,
-    pub draft: &'static str,
-    pub messages: &'static str,
-    pub received: &'static str,
-    pub sent: &'static str,
-    pub identity_checked: &'static str,
-    pub erase: &'static str,
-    pub erase_hint: &'static str,
-    pub erase_done: &'static str,
-    pub confirm_missing: &'static str,
-}
-
-const DE: Words = Words {
-    title: "Auskunft und Löschung",
-    intro: "Für Anfragen nach Art. 15 und 17 DSGVO, die per Brief, E-Mail oder am Schalter kommen. Geben Sie die WhatsApp-Nummer aus der Anfrage ein (z. B. +49 176 1234567 oder 0176 1234567).",
-    number: "WhatsApp-Nummer",
-    look_up: "Gespeicherte Daten anzeigen",
-    invalid_number: "Das ist keine Telefonnummer: bitte nur Ziffern, Leerzeichen, +, -, / und Klammern, 7 bis 15 Ziffern.",
-    not_found: "Zu dieser Nummer ist nichts gespeichert. (Hat die Person ihre Nummer in WhatsApp verborgen, kennen wir sie nicht: sie kann AUSKUNFT oder LÖSCHEN direkt im Chat senden.)",
-    first_contact: "Erster Kontakt",
-    notice: "Datenschutzhinweis erhalten",
-    opted_out: "Nachrichten abbestellt (STOP)",
-    erased: "Personenbezogene Daten gelöscht am",
-    reports: "Meldungen",
-    draft: "Nicht abgeschickte Meldung",
-    messages: "Nachrichten",
-    received: "empfangen",
-    sent: "gesendet",
-    identity_checked: "Ich habe die Identität der antragstellenden Person geprüft.",
-    erase: "Personenbezogene Daten löschen",
-    erase_hint: "Gelöscht werden Nummer, Texte, Nachrichten und Fotos erledigter Meldungen; Fotos offener Aufträge, sobald sie erledigt sind. Die Meldungen bleiben ohne Bezug zur Person erhalten.",
-    erase_done: "Gelöscht",
-    confirm_missing: "Bitte bestätigen Sie, dass die Identität geprüft wurde.",
-};
-
-const EN: Words = Words {
-    title: "Access and erasure",
-    intro: "For requests under Art. 15 and 17 GDPR that arrive by letter, e-mail or at the counter. Enter the WhatsApp number the request names (e.g. +49 176 1234567 or 0176 1234567).",
-    number: "WhatsApp number",
-    look_up: "Show stored data",
-    invalid_number: "This is not a phone number: digits, spaces, +, -, / and brackets only, 7 to 15 digits.",
-    not_found: "Nothing is stored for this number. (If the person hides their number in WhatsApp, we do not know it: they can send MY DATA or DELETE in the chat.)",
-    first_contact: "First contact",
-    notice: "Privacy notice received",
-    opted_out: "Messages stopped (STOP)",
-    erased: "Personal data erased on",
-    reports: "Reports",
-    draft: "Report not yet sent",
-    messages: "Messages",
-    received: "received",
-    sent: "sent",
-    identity_checked: "I have checked the requester's identity.",
-    erase: "Erase personal data",
-    erase_hint: "Erases the number, texts, messages and photos of finished reports; photos of open work orders once they are finished. The reports stay, without any link to the person.",
-    erase_done: "Erased",
-    confirm_missing: "Please confirm that the identity was checked.",
-};
-
-fn words(staff: &Staff) -> &'static Words {
-    if staff.user.lang == "en" {
-        &EN
-    } else {
-        &DE
-    }
-}
-
 /// A report as the page lists it.
 pub struct ReportLine {
     pub reference: String,
@@ -130,7 +52,6 @@ pub struct Found {
 #[template(path = "staff/rights.html")]
 pub struct RightsPage {
     frame: Frame,
-    w: &'static Words,
     number: String,
     error: Option<&'static str>,
     /// Everyone who wrote from the number (usually one).
@@ -169,17 +90,17 @@ pub async fn look_up(
     let mut page = page(&state, &staff, typed.clone());
     // Access goes only to the person concerned (Art. 15, 12(6) DSGVO): checked before anything shows.
     if form.identity_checked.is_none() {
-        page.error = Some(page.w.confirm_missing);
+        page.error = Some(page.frame.ui.rights_confirm_missing);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     let Some(number) = normalise_number(&typed) else {
-        page.error = Some(page.w.invalid_number);
+        page.error = Some(page.frame.ui.rights_invalid_number);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let mut conn = state.pipeline.db.pool().acquire().await?;
     let reporter_ids = reporters::find_by_phone(&mut conn, &state.pipeline.vault, &number).await?;
     if reporter_ids.is_empty() {
-        page.error = Some(page.w.not_found);
+        page.error = Some(page.frame.ui.rights_not_found);
         return Ok((StatusCode::NOT_FOUND, page).into_response());
     }
     let actor = format!("staff:{}", staff.user.id);
@@ -202,7 +123,7 @@ pub async fn erase(
     let typed = bounded(form.number);
     let mut page = page(&state, &staff, typed.clone());
     if form.identity_checked.is_none() {
-        page.error = Some(page.w.confirm_missing);
+        page.error = Some(page.frame.ui.rights_confirm_missing);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     }
     // Only a reporter found for the number of the checked request can be erased from here.
@@ -239,14 +160,7 @@ fn unavailable(error: RightsError) -> AppError {
 }
 
 fn page(state: &StaffState, staff: &Staff, number: String) -> RightsPage {
-    RightsPage {
-        frame: Frame::new(state, staff),
-        w: words(staff),
-        number,
-        error: None,
-        found: Vec::new(),
-        erasure: None,
-    }
+    RightsPage { frame: Frame::new(state, staff), number, error: None, found: Vec::new(), erasure: None }
 }
 
 /// What the staff member typed, cut to a sane length before it is shown again.
