@@ -23,7 +23,7 @@ import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIXTURE = os.path.join(ROOT, "..", "shared", "fixtures", "photos", "phone_o6_gps.jpg")
+FIXTURE = os.path.join(ROOT, "tests", "fixtures", "photos", "phone_o6_gps.jpg")
 MELDEWEG = os.path.join(ROOT, "target", "release", "meldeweg")
 CORE = "0"
 

@@ -364,6 +364,17 @@ impl PhotoSettings {
     }
 }
 
+/// Where a server listening on `addr` is reached from this machine: `public_url` when none is
+/// set (an address for all interfaces is reached on the loopback address).
+pub fn local_url(addr: SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
 /// A secret that counts as unset when it is empty.
 pub fn secret(value: &SecretString) -> Option<&str> {
     Some(value.expose_secret()).filter(|s| !s.is_empty())
@@ -389,12 +400,34 @@ impl Settings {
             }
         }
         let mut settings: Settings = builder.build()?.try_deserialize()?;
+        if settings.public_url.trim().is_empty() {
+            settings.public_url = local_url(settings.listen);
+        }
         if settings.municipality.web_form_url.trim().is_empty() {
             // Meldeweg's own form (P12), unless the municipality links to another.
-            settings.municipality.web_form_url = format!("{}/melden", settings.public_base());
+            settings.municipality.web_form_url = settings.own_form_url();
         }
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// Follows the address the server really listens on (port 0 picks one): a `public_url` and
+    /// web form that were derived from `listen` are derived again from `bound`.
+    pub fn listening_on(&mut self, bound: SocketAddr) {
+        if self.public_url != local_url(self.listen) {
+            return;
+        }
+        let own_form = self.municipality.web_form_url == self.own_form_url();
+        self.listen = bound;
+        self.public_url = local_url(bound);
+        if own_form {
+            self.municipality.web_form_url = self.own_form_url();
+        }
+    }
+
+    /// Meldeweg's own web form, `/melden` below `public_url`.
+    fn own_form_url(&self) -> String {
+        format!("{}/melden", self.public_base())
     }
 
     /// The database URL; a SQLite file in `data_dir` unless one is configured.
@@ -420,7 +453,8 @@ impl Settings {
         }
     }
 
-    fn validate(&self) -> Result<(), ConfigError> {
+    /// Checks every setting; the service refuses to start with any of them wrong.
+    pub fn validate(&self) -> Result<(), ConfigError> {
         let url = self.database_url();
         if !["sqlite:", "postgres:", "postgresql:"].iter().any(|s| url.starts_with(s)) {
             return Err(invalid("database_url", "must start with sqlite:// or postgres://"));

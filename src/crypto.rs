@@ -1,4 +1,4 @@
-//! Personal data at rest (PRIVACY.md P6): sealing with XChaCha20-Poly1305 and keyed lookup hashes.
+//! Personal data at rest (PRIVACY P6): sealing with XChaCha20-Poly1305 and keyed lookup hashes.
 //!
 //! A reporter's number, WhatsApp user id, a web-form e-mail address and the raw inbound payloads
 //! are stored only sealed; they are found again by an HMAC-SHA256 of the identity, so the

@@ -3,7 +3,7 @@
 //! The imperative shell around the pure stages in `meldeweg-workers`. Data flows
 //! channels (ingress) → queue → pipeline (intake, triage, notify) → outbox; staff work the orders
 //! (`orders`, `staff`); `web` serves the HTTP side
-//! and `startup` wires it all from `config`. See DESIGN.md for the whole picture.
+//! and `startup` wires it all from `config`. See docs/architecture.md for the whole picture.
 
 pub mod audit;
 pub mod channels;

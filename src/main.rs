@@ -270,7 +270,7 @@ async fn main() -> ExitCode {
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("meldeweg: {error:#}");
+            eprintln!("meldeweg: {}", without_repeats(&error));
             ExitCode::FAILURE
         }
     }
@@ -599,6 +599,18 @@ async fn token_command(settings: &Settings, command: TokenCommand) -> anyhow::Re
     drop(conn);
     db.close().await;
     Ok(result)
+}
+
+/// The error and its causes, each cause only where the message before it does not already say it
+/// (most of Meldeweg's errors name their cause themselves).
+fn without_repeats(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1).map(ToString::to_string) {
+        if !text.contains(&cause) {
+            text = format!("{text}: {cause}");
+        }
+    }
+    text
 }
 
 /// A new password: asked twice on a terminal (not echoed), else the first line of stdin.

@@ -33,6 +33,8 @@ pub enum StartupError {
     #[error("cannot create the data directory {path}: {source}")]
     DataDir { path: String, source: std::io::Error },
     #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error(transparent)]
     Db(#[from] DbError),
     #[error(transparent)]
     Crypto(#[from] CryptoError),
@@ -72,16 +74,20 @@ pub struct Services {
 
 impl Services {
     pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
-        std::fs::create_dir_all(&settings.data_dir)
-            .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
+        // Settings changed after loading (by a caller, or a test) are held to the same rules.
+        settings.validate()?;
         // Old keys only open values during `meldeweg keys rotate`; a running service would look
         // reporters up under the new key and treat everyone it knows as new.
         if secret(&settings.encryption_old_keys).is_some() {
             return Err(StartupError::RotationUnfinished);
         }
-        let vault = settings.vault()?;
+        // The municipality's files first: a start that cannot work leaves nothing behind.
         let texts = Texts::load(&settings.messages_dir, &settings.municipality)?;
         Texts::check_templates(&settings.whatsapp.templates)?;
+        let mut municipality = crate::town::load(settings, &[])?;
+        std::fs::create_dir_all(&settings.data_dir)
+            .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
+        let vault = settings.vault()?;
         let database_url = settings.database_url();
         let db = Db::connect(&database_url, &settings.database).await?;
         db.migrate().await?;
@@ -110,7 +116,9 @@ impl Services {
             let mut conn = db.pool().acquire().await.map_err(DbError::from)?;
             reports::training_corrections(&mut conn).await?
         };
-        let municipality = crate::town::load(settings, &corrections)?;
+        if !corrections.is_empty() {
+            municipality.town.classifier = crate::town::load_classifier(settings, &corrections)?;
+        }
         let open_orders = tokio::sync::Mutex::new(OpenOrders::new(municipality.town.area.centre()));
         let (chat_tx, chat_updates) = watch::channel(0);
         let pipeline = Arc::new(Pipeline {
@@ -175,11 +183,15 @@ pub struct Application {
 }
 
 impl Application {
-    pub async fn build(settings: Settings) -> Result<Self, StartupError> {
+    pub async fn build(mut settings: Settings) -> Result<Self, StartupError> {
         let listener = TcpListener::bind(settings.listen)
             .await
             .map_err(|source| StartupError::Bind { addr: settings.listen, source })?;
+        settings.listening_on(
+            listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.listen, source })?,
+        );
         let services = Services::build(&settings).await?;
+        let shutdown = CancellationToken::new();
         let auth = webhook_auth(&settings);
         if matches!(auth, WebhookAuth::Open) {
             tracing::warn!("sandbox mode without an app secret: webhook POSTs are not authenticated");
@@ -193,6 +205,7 @@ impl Application {
                 photos: services.photo_store.clone(),
                 sandbox_media: services.sandbox_media.clone(),
                 pipeline: services.pipeline.clone(),
+                shutdown: shutdown.clone(),
             },
         );
         let metrics = match settings.metrics.listen() {
@@ -205,15 +218,7 @@ impl Application {
         };
         let run_workers = settings.queue.in_process;
         let metrics_enabled = settings.metrics.enabled();
-        Ok(Self {
-            listener,
-            metrics,
-            metrics_enabled,
-            router,
-            services,
-            shutdown: CancellationToken::new(),
-            run_workers,
-        })
+        Ok(Self { listener, metrics, metrics_enabled, router, services, shutdown, run_workers })
     }
 
     pub fn local_addr(&self) -> SocketAddr {

@@ -15,8 +15,8 @@ use crate::config::{ConfigError, Settings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum TownError {
-    #[error("cannot read {file}: {source}")]
-    Read { file: String, source: std::io::Error },
+    #[error("cannot read {file} ({setting}): {source}{}", hint(.source))]
+    Read { file: String, setting: &'static str, source: std::io::Error },
     #[error("{file}: {reason}")]
     Invalid { file: String, reason: String },
     #[error(transparent)]
@@ -74,8 +74,23 @@ impl Municipality {
     }
 }
 
-fn read(path: &Path) -> Result<String, TownError> {
-    std::fs::read_to_string(path).map_err(|source| TownError::Read { file: path.display().to_string(), source })
+/// Reads one of the municipality's files, named by the setting `setting`.
+fn read(path: &Path, setting: &'static str) -> Result<String, TownError> {
+    std::fs::read_to_string(path).map_err(|source| TownError::Read {
+        file: path.display().to_string(),
+        setting,
+        source,
+    })
+}
+
+/// What to do about a file that is not there: relative paths start in the working directory.
+fn hint(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::NotFound => {
+            ". Start Meldeweg in the folder that holds config/ (the repository), or name the files in [geo] and [classify]"
+        }
+        _ => "",
+    }
 }
 
 fn invalid(path: &Path) -> impl Fn(String) -> TownError + '_ {
@@ -89,11 +104,12 @@ const CORRECTION_WEIGHT: usize = 5;
 /// staff corrections (category, text).
 pub fn load_classifier(settings: &Settings, corrections: &[(Category, String)]) -> Result<Classifier, TownError> {
     let path = &settings.classify.categories_file;
-    let categories = Categories::from_toml(&read(path)?).map_err(|e| invalid(path)(e.to_string()))?;
+    let categories =
+        Categories::from_toml(&read(path, "classify.categories_file")?).map_err(|e| invalid(path)(e.to_string()))?;
     let mut corpus = Vec::new();
     for category in Category::ALL {
         let path = settings.classify.training_dir.join(format!("{}.txt", category.id()));
-        corpus.push((category, read(&path)?));
+        corpus.push((category, read(&path, "classify.training_dir")?));
     }
     let examples = corpus.iter().flat_map(|(category, text)| corpus_lines(text).map(move |line| (*category, line)));
     let corrected = corrections
@@ -104,13 +120,13 @@ pub fn load_classifier(settings: &Settings, corrections: &[(Category, String)]) 
 
 pub fn load(settings: &Settings, corrections: &[(Category, String)]) -> Result<Municipality, TownError> {
     let geo = &settings.geo;
-    let area =
-        Area::from_geojson(&read(&geo.districts_file)?).map_err(|e| invalid(&geo.districts_file)(e.to_string()))?;
+    let area = Area::from_geojson(&read(&geo.districts_file, "geo.districts_file")?)
+        .map_err(|e| invalid(&geo.districts_file)(e.to_string()))?;
     let district_ids: Vec<&str> = area.districts().iter().map(|d| d.id.as_str()).collect();
-    let routing = Routing::from_toml(&read(&geo.routing_file)?, &district_ids)
+    let routing = Routing::from_toml(&read(&geo.routing_file, "geo.routing_file")?, &district_ids)
         .map_err(|e| invalid(&geo.routing_file)(e.to_string()))?;
-    let streets =
-        Gazetteer::from_csv(&read(&geo.streets_file)?).map_err(|e| invalid(&geo.streets_file)(e.to_string()))?;
+    let streets = Gazetteer::from_csv(&read(&geo.streets_file, "geo.streets_file")?)
+        .map_err(|e| invalid(&geo.streets_file)(e.to_string()))?;
     let classifier = load_classifier(settings, corrections)?;
     Ok(Municipality {
         town: Town { area, streets, classifier, min_confidence: settings.classify.min_confidence },

@@ -1,5 +1,5 @@
 //! Reporters: citizens who wrote to us. Their number and WhatsApp user id are stored only
-//! sealed and are found by a keyed hash (PRIVACY.md P6); nothing here returns them except
+//! sealed and are found by a keyed hash (PRIVACY P6); nothing here returns them except
 //! `recipient`, which the sender uses to address a message.
 
 use meldeweg_workers::conversation::Lang;

@@ -46,6 +46,8 @@ pub struct Parts {
     pub photos: PhotoStore,
     pub sandbox_media: SandboxMedia,
     pub pipeline: Arc<Pipeline>,
+    /// Cancelled when the service stops: long polls answer at once instead of holding it up.
+    pub shutdown: tokio_util::sync::CancellationToken,
 }
 
 /// The token of an `Authorization: Bearer <token>` header (trimmed, at most 256 characters).
@@ -55,7 +57,7 @@ pub(crate) fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
 }
 
 pub fn router(settings: &Settings, parts: Parts) -> Router {
-    let Parts { ingress, auth, chat_updates, photos, sandbox_media, pipeline } = parts;
+    let Parts { ingress, auth, chat_updates, photos, sandbox_media, pipeline, shutdown } = parts;
     let sandbox = settings.whatsapp.mode == WhatsAppMode::Sandbox;
     let verify_token = crate::config::secret(&settings.whatsapp.verify_token).map(str::to_string);
     let mut router = Router::new()
@@ -86,6 +88,7 @@ pub fn router(settings: &Settings, parts: Parts) -> Router {
             settings.municipality.name.clone(),
             sandbox_media,
             max_photo_bytes,
+            shutdown,
         ));
     }
     router

@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 
 use crate::channels::whatsapp::ingress::Ingress;
 use crate::channels::whatsapp::media::SandboxMedia;
@@ -53,6 +54,8 @@ struct SandboxState {
     /// Uploads waiting for the photo job, as WhatsApp's media servers would hold them.
     media: SandboxMedia,
     max_photo_bytes: usize,
+    /// The service is stopping: a waiting chat request answers at once.
+    shutdown: CancellationToken,
 }
 
 /// `max_photo_bytes` is the photo cleaning's input limit: a larger upload gets 413.
@@ -62,13 +65,14 @@ pub fn router(
     municipality: String,
     media: SandboxMedia,
     max_photo_bytes: usize,
+    shutdown: CancellationToken,
 ) -> Router {
     Router::new()
         .route("/sandbox", get(page))
         .route("/sandbox/api/messages", post(send_message))
         .route("/sandbox/api/photo", post(send_photo).layer(DefaultBodyLimit::max(max_photo_bytes)))
         .route("/sandbox/api/chat", post(chat))
-        .with_state(SandboxState { ingress, chat_updates, municipality, media, max_photo_bytes })
+        .with_state(SandboxState { ingress, chat_updates, municipality, media, max_photo_bytes, shutdown })
 }
 
 #[derive(Template, WebTemplate)]
@@ -321,8 +325,11 @@ async fn chat(State(state): State<SandboxState>, Json(request): Json<ChatRequest
         }
         // Wake on a change in this process; look again every second for other processes.
         let wait = tokio::time::timeout(Duration::from_secs(1), updates.changed());
-        if tokio::time::timeout_at(deadline, wait).await.is_err() {
-            return Ok(Json(chat));
+        tokio::select! {
+            waited = tokio::time::timeout_at(deadline, wait) => if waited.is_err() {
+                return Ok(Json(chat));
+            },
+            () = state.shutdown.cancelled() => return Ok(Json(chat)),
         }
     }
 }

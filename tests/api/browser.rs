@@ -189,7 +189,7 @@ async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_b
     browser.wait_for_text("h1", &order).await;
     browser.click("#do-accept").await;
     browser.wait_for_text("#order-status", "übernommen").await;
-    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/fixtures/photos/phone_o6_gps.jpg");
+    let photo = fixture_path("phone_o6_gps.jpg");
     let photo = photo.canonicalize().expect("the fixture photo");
     browser.type_into("#after-photo", photo.to_str().unwrap()).await;
     browser.screenshot("staff-order").await;

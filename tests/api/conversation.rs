@@ -210,7 +210,7 @@ async fn messages_from_one_new_citizen_arriving_together_make_one_reporter_and_o
     }
 }
 
-/// Every text and binary value in every table (PRIVACY.md P6: numbers only sealed).
+/// Every text and binary value in every table (PRIVACY P6: numbers only sealed).
 async fn all_stored_values(app: &TestApp) -> Vec<Vec<u8>> {
     let tables = ["reporters", "conversations", "inbound_events", "reports", "photos", "outbox", "jobs"];
     let mut values = Vec::new();

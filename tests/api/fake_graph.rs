@@ -1,7 +1,7 @@
 //! A fake WhatsApp Cloud API (Graph API) on a random local port.
 //!
 //! It accepts `POST /{version}/{phone-number-id}/messages` as Meta does: checks the bearer token,
-//! checks the request's shape against the send API (shared/reference), records it, and answers
+//! checks the request's shape against the send API (Meta's OpenAPI description, see tests/fixtures/SOURCES.md), records it, and answers
 //! with a `wamid` or with the failure a test scripted (HTTP status and Graph error code), after
 //! an optional delay. It also serves media as Meta does: `GET /{version}/{media-id}` answers
 //! with a short-lived URL, which serves the bytes with the same token. Shared by the

@@ -380,9 +380,14 @@ pub fn terminate(child: &tokio::process::Child) {
     assert_eq!(result, 0, "sending SIGTERM failed");
 }
 
-/// A photo from ../shared/fixtures/photos.
+/// The path of a photo in tests/fixtures/photos (see SOURCES.md there).
+pub fn fixture_path(name: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/photos").join(name)
+}
+
+/// A photo from tests/fixtures/photos.
 pub fn fixture_photo(name: &str) -> Vec<u8> {
-    let path = format!("{}/../shared/fixtures/photos/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = fixture_path(name).display().to_string();
     std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 

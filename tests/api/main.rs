@@ -24,6 +24,7 @@ mod privacy_p7;
 mod privacy_p8;
 mod privacy_p9;
 mod queue;
+mod quick_start;
 mod sandbox;
 mod staff;
 mod staff_api;

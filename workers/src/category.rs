@@ -1,4 +1,4 @@
-//! The report categories (DESIGN.md "Classification"). Their ids are stable: they appear in
+//! The report categories (README, "Classification"). Their ids are stable: they appear in
 //! configuration, the database and exports; labels and keywords live in configuration.
 
 use serde::{Deserialize, Serialize};

@@ -1,4 +1,4 @@
-//! Cleaning real phone photos (../shared/fixtures/photos) and generated inputs of every
+//! Cleaning real phone photos (tests/fixtures/photos) and generated inputs of every
 //! accepted kind, and refusing bad ones. The cleaned output is checked segment by segment.
 
 mod support;

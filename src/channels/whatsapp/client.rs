@@ -1,5 +1,5 @@
 //! The Cloud API client: POSTs a message and sorts failures into retry-later, window-closed
-//! and give-up, by HTTP status and Graph error code (DESIGN.md "Errors when sending"); and
+//! and give-up, by HTTP status and Graph error code (the error codes in docs/architecture.md, "WhatsApp"); and
 //! downloads media (GET the media object, then its short-lived URL, with a size cap).
 //!
 //! Base URL, path and auth header come from configuration so an EU provider can sit in

@@ -2,7 +2,7 @@
 //!
 //! The outbox keeps a `Body` without its recipient; `to_cloud_json` adds the address when the
 //! message is sent. The JSON follows Meta's send API (`POST /{version}/{phone-number-id}/messages`)
-//! as described in shared/reference: a text, a location request, reply buttons or a list (the
+//! as Meta's OpenAPI description of the Cloud API gives them: a text, a location request, reply buttons or a list (the
 //! interactive kinds), or a template.
 
 use serde::{Deserialize, Serialize};

@@ -19,6 +19,8 @@ pub struct Frame {
     pub is_admin: bool,
     /// Whether the statistics are in the menu (managers and admins).
     pub can_stats: bool,
+    /// The name of the one depot whose orders a depot account sees.
+    pub depot_scope: Option<String>,
 }
 
 impl Frame {
@@ -30,6 +32,12 @@ impl Frame {
             csrf: staff.csrf.clone(),
             is_admin: staff.user.role == Role::Admin,
             can_stats: matches!(staff.user.role, Role::Manager | Role::Admin),
+            depot_scope: staff
+                .user
+                .depot
+                .as_deref()
+                .filter(|_| staff.user.role == Role::Depot)
+                .map(|id| state.pipeline.municipality.depot(id).map_or(id, |depot| depot.name.as_str()).to_string()),
         }
     }
 }

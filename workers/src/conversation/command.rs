@@ -15,13 +15,13 @@ pub enum Command {
     Status(Option<Reference>),
     /// `STATUS <something short that is not a reference>`: answered with the expected format.
     StatusUnrecognised,
-    /// `STOP`: no further messages until the citizen writes again (PRIVACY.md P10).
+    /// `STOP`: no further messages until the citizen writes again (PRIVACY P10).
     Stop,
     /// `START`: messages resume.
     Start,
     /// `DEUTSCH` / `ENGLISH`: switch the reply language.
     Language(Lang),
-    /// `AUSKUNFT` / `DATEN`: what is stored about the citizen (Art. 15 DSGVO, PRIVACY.md P9).
+    /// `AUSKUNFT` / `DATEN`: what is stored about the citizen (Art. 15 DSGVO, PRIVACY P9).
     Access,
     /// `LÖSCHEN`: erase the citizen's personal data (Art. 17 DSGVO, P9), after a confirmation.
     Erase,

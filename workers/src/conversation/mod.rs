@@ -121,7 +121,7 @@ pub enum PhotoProblem {
 #[derive(Debug, Clone, Copy)]
 pub struct Context<'a> {
     pub town: &'a Town,
-    /// The first-contact notice (PRIVACY.md P3) has not been sent in its current version.
+    /// The first-contact notice (PRIVACY P3) has not been sent in its current version.
     pub notice_due: bool,
     /// The reporter sent STOP and has not written since.
     pub opted_out: bool,

@@ -1,4 +1,4 @@
-//! Photo cleaning (PRIVACY.md P5): an upload's bytes in; a new JPEG made only from its pixels,
+//! Photo cleaning (PRIVACY P5): an upload's bytes in; a new JPEG made only from its pixels,
 //! a thumbnail, and the two facts worth keeping from its metadata (where and when) out.
 //!
 //! Nothing of the original file survives: the pixels are decoded, turned upright (EXIF

@@ -1,8 +1,9 @@
-//! Inputs the photo tests read (the fixture photos in ../shared) or build themselves.
+//! Inputs the photo tests read (the repository's fixture photos, tests/fixtures/photos) or build
+//! themselves.
 
-/// A photo from ../shared/fixtures/photos.
+/// A photo from the repository's tests/fixtures/photos (see SOURCES.md there).
 pub fn fixture(name: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/fixtures/photos").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/photos").join(name);
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
