@@ -4,6 +4,12 @@
 //! process. First every citizen sends a description and gets the notice and location request;
 //! then the locations are sent at a steady pace and each acknowledgement is timed.
 //!
+//! The reports are what a town sees: places inside the demo town on a 60 m grid over all its
+//! districts, six categories (so several depots, and the Stadtwerke and Straßen.NRW by routing),
+//! and every fifth report a few metres from an earlier one of the same problem, so it joins that
+//! work order as a duplicate. So every report runs the whole triage: district, routing, the
+//! duplicate search under the open-order lock, and a new order or a link to one.
+//!
 //!     cargo bench --bench end_to_end -- --backend sqlite --rate 100 --seconds 60
 //!     cargo bench --bench end_to_end -- --backend postgres --rate 100 --seconds 60
 
@@ -12,9 +18,81 @@ mod support;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use support::{drop_database, fresh_database, percentile_ms, signed_delivery, Options, Server, TEXT};
+use meldeweg_workers::geotag::{Area, Placement};
+use meldeweg_workers::LatLon;
+use support::{drop_database, fresh_database, percentile_ms, signed_delivery, Options, Server};
 
-const LOCATION: &str = r#""type":"location","location":{"latitude":51.5136,"longitude":7.4653,"name":"Grundschule","address":"Parkstraße 3"}"#;
+/// One description per category; each classifies with high confidence, so no citizen is asked
+/// to pick a category.
+const TEXTS: [&str; 6] = [
+    "Tiefes Schlagloch vor der Grundschule, bitte schnell reparieren",
+    "Illegaler Müll abgeladen am Straßenrand, Sperrmüll und Säcke",
+    "Graffiti an der Wand der Unterführung, frisch gesprüht",
+    "Straßenlaterne brennt seit Tagen nicht mehr",
+    "Verkehrsschild umgefahren und liegt auf dem Gehweg",
+    "Äste hängen tief über den Radweg, Hecke wuchert",
+];
+
+/// Grid spacing in metres. Points of one category are at least 2.2 spacings (134 m) apart,
+/// beyond every category's duplicate radius (at most 100 m), so only the planted duplicates join.
+const SPACING_M: f64 = 60.0;
+
+/// A report's place and which of `TEXTS` describes it.
+#[derive(Clone, Copy)]
+struct Place {
+    at: LatLon,
+    text: usize,
+}
+
+/// `count` places in the demo town: grid points inside its boundary, and every fifth report a
+/// duplicate, 4 m from the report four before it, of the same problem.
+fn places(count: usize) -> Vec<Place> {
+    let geojson = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/config/districts.geojson")).unwrap();
+    let area = Area::from_geojson(&geojson).unwrap();
+    let (south, north, west, east): (f64, f64, f64, f64) = (51.9325, 51.9906, 7.5795, 7.6753);
+    let dlat = SPACING_M / 111_320.0;
+    let dlon = dlat / south.to_radians().cos();
+    let mut grid = Vec::new();
+    for i in 0..=((north - south) / dlat) as i64 {
+        for j in 0..=((east - west) / dlon) as i64 {
+            let at = LatLon::new(south + i as f64 * dlat, west + j as f64 * dlon).unwrap();
+            if area.locate(at) != Placement::Outside {
+                grid.push(Place { at, text: (i + 2 * j).rem_euclid(6) as usize });
+            }
+        }
+    }
+    // Spread consecutive reports over the town instead of walking it row by row: a stride
+    // coprime with the grid's size visits every point once.
+    let gcd = |mut a: usize, mut b: usize| {
+        while b != 0 {
+            (a, b) = (b, a % b);
+        }
+        a
+    };
+    let stride = (grid.len() / 3..).find(|&s| gcd(s, grid.len()) == 1).unwrap();
+    let mut next = 0;
+    let mut places: Vec<Place> = Vec::with_capacity(count);
+    for n in 0..count {
+        if n % 5 == 4 {
+            let earlier = places[n - 4];
+            let at = LatLon::new(earlier.at.lat() + 4.0 / 111_320.0, earlier.at.lon()).unwrap();
+            places.push(Place { at, ..earlier });
+        } else {
+            assert!(next < grid.len(), "more reports than the grid has places ({})", grid.len());
+            places.push(grid[(next * stride) % grid.len()]);
+            next += 1;
+        }
+    }
+    places
+}
+
+fn location(at: LatLon) -> String {
+    format!(r#""type":"location","location":{{"latitude":{},"longitude":{},"name":"Meldung"}}"#, at.lat(), at.lon())
+}
+
+fn text(body: &str) -> String {
+    format!(r#""type":"text","text":{{"body":"{body}"}}"#)
+}
 
 #[tokio::main]
 async fn main() {
@@ -28,13 +106,14 @@ async fn main() {
     let url = format!("{}/webhooks/whatsapp", server.base);
     let reports = (options.rate * options.seconds) as usize;
     let citizens: Vec<String> = (0..reports).map(|n| format!("49160{n:08}")).collect();
+    let places = places(reports);
     println!("backend {}, {} reports at {}/s", options.backend, reports, options.rate);
 
     // Every citizen describes a problem and is asked for the location.
     let prepared = Instant::now();
     let mut posts = Vec::new();
     for (n, citizen) in citizens.iter().enumerate() {
-        let (body, signature) = signed_delivery(citizen, &format!("wamid.e2e.text.{n}"), TEXT);
+        let (body, signature) = signed_delivery(citizen, &format!("wamid.e2e.text.{n}"), &text(TEXTS[places[n].text]));
         posts.push(http.post(&url).header("x-hub-signature-256", signature).body(body).send());
         if posts.len() == 32 {
             for response in futures_util::future::join_all(posts.drain(..)).await {
@@ -59,7 +138,7 @@ async fn main() {
     let started = Instant::now();
     for (n, citizen) in citizens.iter().enumerate() {
         ticker.tick().await;
-        let (body, signature) = signed_delivery(citizen, &format!("wamid.e2e.location.{n}"), LOCATION);
+        let (body, signature) = signed_delivery(citizen, &format!("wamid.e2e.location.{n}"), &location(places[n].at));
         sent_at.insert(citizen.clone(), Instant::now());
         let request = http.post(&url).header("x-hub-signature-256", signature).body(body);
         in_flight.push(tokio::spawn(async move { request.send().await.map(|r| r.status().is_success()) }));
@@ -76,6 +155,7 @@ async fn main() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     server.stop().await;
+    let outcome = outcomes(&database_url).await;
     drop_database(&database_url).await;
 
     let mut latencies = Vec::with_capacity(reports);
@@ -95,6 +175,7 @@ async fn main() {
         reports,
         refused
     );
+    println!("{outcome}");
     println!(
         "webhook POST → reference at the Cloud API: p50 {:.1} ms   p90 {:.1} ms   p99 {:.1} ms   max {:.1} ms",
         percentile_ms(&latencies, 50.0),
@@ -102,4 +183,26 @@ async fn main() {
         percentile_ms(&latencies, 99.0),
         percentile_ms(&latencies, 100.0)
     );
+}
+
+/// How the reports ended: new work orders, duplicates joined to one, forwarded to another body,
+/// and the depots that got orders.
+async fn outcomes(database_url: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.unwrap() }
+    };
+    let opened = count("SELECT COUNT(*) FROM reports WHERE order_link = 'opened'").await;
+    let duplicates = count("SELECT COUNT(*) FROM reports WHERE order_link = 'duplicate'").await;
+    let forwarded = count("SELECT COUNT(*) FROM reports WHERE status = 'forwarded'").await;
+    let outside = count("SELECT COUNT(*) FROM reports WHERE status = 'outside_area'").await;
+    let depots = count("SELECT COUNT(DISTINCT depot) FROM work_orders").await;
+    let districts = count("SELECT COUNT(DISTINCT district) FROM reports").await;
+    pool.close().await;
+    format!(
+        "reports: {opened} opened a work order, {duplicates} joined one as duplicates, {forwarded} forwarded, \
+         {outside} outside the town; orders for {depots} depots in {districts} districts"
+    )
 }

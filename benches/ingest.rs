@@ -9,16 +9,23 @@
 //! With `--workers off` the server only stores (as when `meldeweg worker` processes run on
 //! other machines), which shows what ingest alone costs.
 //!
+//! Only answers 200 count as throughput (anything else is an error, printed); afterwards every
+//! delivery that was answered 200 must be in the database, or the run fails.
+//!
 //!     cargo bench --bench ingest -- --backend sqlite --seconds 20
 //!     cargo bench --bench ingest -- --backend postgres --seconds 20 [--workers off]
 
 mod support;
 
+use std::collections::HashSet;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{drop_database, fresh_database, percentile_ms, signed_delivery, Options, Server, TEXT};
+use support::{drop_database, fresh_database, percentile_ms, signed_delivery, Options, Server, ENCRYPTION_KEY};
+
+/// Every delivery: one text message.
+const TEXT: &str = r#""type":"text","text":{"body":"Tiefes Schlagloch vor der Grundschule, bitte schnell reparieren"}"#;
 
 struct Run {
     label: &'static str,
@@ -70,8 +77,9 @@ where
                 }
                 let ok = request(n).await;
                 if sent >= measure_from {
-                    latencies.push(sent.elapsed());
-                    if !ok {
+                    if ok {
+                        latencies.push(sent.elapsed());
+                    } else {
                         errors += 1;
                     }
                 }
@@ -112,14 +120,25 @@ async fn main() {
     let http = client(options.connections);
     let url = format!("{}/webhooks/whatsapp", server.base);
     let run_id = std::process::id();
+    let message_id = move |n: u64| format!("wamid.bench.{run_id}.{n}");
+    // Every delivery answered 200, warm-up included: each must be stored.
+    let accepted = Arc::new(Mutex::new(Vec::new()));
+    let answered = accepted.clone();
     let ingest = load("meldeweg webhook ingest", options.connections, options.seconds, move |n| {
-        let (body, signature) = signed_delivery(&format!("49151{:08}", n), &format!("wamid.bench.{run_id}.{n}"), TEXT);
+        let (body, signature) = signed_delivery(&format!("49151{:08}", n), &message_id(n), TEXT);
         let request = http
             .post(&url)
             .header("x-hub-signature-256", signature)
             .header("content-type", "application/json")
             .body(body);
-        async move { matches!(request.send().await, Ok(r) if r.status().is_success()) }
+        let answered = answered.clone();
+        async move {
+            let ok = matches!(request.send().await, Ok(r) if r.status() == reqwest::StatusCode::OK);
+            if ok {
+                answered.lock().unwrap().push(n);
+            }
+            ok
+        }
     })
     .await;
 
@@ -137,12 +156,23 @@ async fn main() {
     healthz.print();
     database.print();
 
-    let (stored, jobs) = count_stored(&database_url).await;
+    let accepted = std::mem::take(&mut *accepted.lock().unwrap());
+    let (stored, jobs) = stored_events(&database_url).await;
+    let vault = meldeweg::crypto::Vault::from_key_text(ENCRYPTION_KEY).unwrap();
+    let missing = accepted.iter().filter(|&&n| !stored.contains(&vault.message_id_hash(&message_id(n)))).count();
     println!(
-        "stored inbound events: {stored} (every accepted delivery: {}), intake jobs waiting: {jobs}",
-        stored >= ingest.count as i64
+        "deliveries answered 200: {} (warm-up included); stored inbound events: {}; missing: {missing}; intake jobs waiting: {jobs}",
+        accepted.len(),
+        stored.len()
     );
     drop_database(&database_url).await;
+    if missing > 0 || ingest.errors > 0 {
+        eprintln!(
+            "FAILED: {missing} accepted deliveries are not stored, {} requests were not answered 200",
+            ingest.errors
+        );
+        std::process::exit(1);
+    }
 }
 
 /// The database alone doing an ingest's writes: insert the event, insert its job, commit.
@@ -191,12 +221,13 @@ async fn database_floor(options: &Options, database_url: &str) -> Run {
     .await
 }
 
-async fn count_stored(database_url: &str) -> (i64, i64) {
+/// The provider ids (keyed hashes of the message ids) of the stored messages, and the jobs left.
+async fn stored_events(database_url: &str) -> (HashSet<String>, i64) {
     let pool = sqlx::AnyPool::connect(database_url).await.unwrap();
-    let stored = sqlx::query_scalar("SELECT COUNT(*) FROM inbound_events WHERE channel = 'whatsapp'")
-        .fetch_one(&pool)
+    let stored: Vec<String> = sqlx::query_scalar("SELECT provider_id FROM inbound_events WHERE channel = 'whatsapp'")
+        .fetch_all(&pool)
         .await
         .unwrap();
     let jobs = sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE dead_at IS NULL").fetch_one(&pool).await.unwrap();
-    (stored, jobs)
+    (stored.into_iter().collect(), jobs)
 }

@@ -18,7 +18,7 @@ use fake_graph::{FakeGraph, ACCESS_TOKEN, API_VERSION, PHONE_NUMBER_ID};
 use meldeweg::channels::whatsapp::signature::sign;
 
 pub const APP_SECRET: &str = "bench-app-secret";
-const ENCRYPTION_KEY: &str = "6d656c64657765676d656c64657765676d656c64657765676d656c6465776567";
+pub const ENCRYPTION_KEY: &str = "6d656c64657765676d656c64657765676d656c64657765676d656c6465776567";
 
 /// Command-line options after `cargo bench --bench NAME --`.
 pub struct Options {
@@ -129,6 +129,3 @@ pub fn signed_delivery(from: &str, message_id: &str, content: &str) -> (String, 
     let signature = sign(APP_SECRET.as_bytes(), body.as_bytes());
     (body, signature)
 }
-
-pub const TEXT: &str =
-    r#""type":"text","text":{"body":"Tiefes Schlagloch vor der Grundschule, bitte schnell reparieren"}"#;

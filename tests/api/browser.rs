@@ -15,6 +15,19 @@ use crate::helpers::*;
 /// W3C WebDriver's key for element references.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
+/// What WebDriver answered instead of a value: its error code and message.
+#[derive(Debug)]
+struct WebDriverError {
+    error: String,
+    message: String,
+}
+
+impl std::fmt::Display for WebDriverError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.error, self.message)
+    }
+}
+
 struct Browser {
     http: reqwest::Client,
     session: String,
@@ -57,11 +70,29 @@ impl Browser {
         Self { http, session: format!("{base}/session/{session}"), _driver: driver }
     }
 
+    /// A WebDriver command's value; a WebDriver error fails the test with its message.
     async fn command(&self, method: reqwest::Method, path: &str, body: Value) -> Value {
+        self.call(method, path, body).await.unwrap_or_else(|error| panic!("WebDriver {path}: {error}"))
+    }
+
+    /// A WebDriver command: its value, or the error WebDriver answered with.
+    async fn call(&self, method: reqwest::Method, path: &str, body: Value) -> Result<Value, WebDriverError> {
         let request = self.http.request(method, format!("{}{path}", self.session));
         let request = if body.is_null() { request } else { request.json(&body) };
-        let answer: Value = request.send().await.unwrap().json().await.unwrap();
-        answer["value"].clone()
+        let response =
+            request.send().await.map_err(|e| WebDriverError { error: "unreachable".into(), message: e.to_string() })?;
+        let ok = response.status().is_success();
+        let answer: Value =
+            response.json().await.map_err(|e| WebDriverError { error: "unreadable".into(), message: e.to_string() })?;
+        let value = answer["value"].clone();
+        match value["error"].as_str() {
+            Some(error) if !ok || !error.is_empty() => Err(WebDriverError {
+                error: error.to_string(),
+                message: value["message"].as_str().unwrap_or_default().to_string(),
+            }),
+            _ if !ok => Err(WebDriverError { error: "failed".into(), message: answer.to_string() }),
+            _ => Ok(value),
+        }
     }
 
     async fn open(&self, url: &str) {
@@ -72,10 +103,14 @@ impl Browser {
         self.try_find(css).await.unwrap_or_else(|found| panic!("no element {css}: {found}"))
     }
 
-    async fn try_find(&self, css: &str) -> Result<String, Value> {
-        let found =
-            self.command(reqwest::Method::POST, "/element", json!({ "using": "css selector", "value": css })).await;
-        found[ELEMENT].as_str().map(str::to_string).ok_or(found)
+    /// The element, or `Err` when there is none (yet); any other WebDriver error fails the test.
+    async fn try_find(&self, css: &str) -> Result<String, WebDriverError> {
+        let body = json!({ "using": "css selector", "value": css });
+        match self.call(reqwest::Method::POST, "/element", body).await {
+            Ok(found) => Ok(found[ELEMENT].as_str().expect("an element reference").to_string()),
+            Err(error) if error.error == "no such element" => Err(error),
+            Err(error) => panic!("WebDriver: finding {css}: {error}"),
+        }
     }
 
     async fn click(&self, css: &str) {
@@ -88,21 +123,23 @@ impl Browser {
         self.command(reqwest::Method::POST, &format!("/element/{element}/value"), json!({ "text": text })).await;
     }
 
-    async fn text_of(&self, element: &str) -> String {
-        self.command(reqwest::Method::GET, &format!("/element/{element}/text"), Value::Null)
-            .await
-            .as_str()
-            .unwrap_or_default()
-            .to_string()
+    /// The element's text, or `None` when the page replaced it meanwhile.
+    async fn text_of(&self, element: &str) -> Option<String> {
+        match self.call(reqwest::Method::GET, &format!("/element/{element}/text"), Value::Null).await {
+            Ok(text) => Some(text.as_str().expect("an element's text").to_string()),
+            Err(error) if error.error == "stale element reference" => None,
+            Err(error) => panic!("WebDriver: reading an element's text: {error}"),
+        }
     }
 
     /// Waits until the element exists and its text contains `needle` (the page may still be
     /// loading after a click); returns the text.
     async fn wait_for_text(&self, css: &str, needle: &str) -> String {
+        assert!(!needle.is_empty(), "waiting for an empty text waits for nothing");
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             let text = match self.try_find(css).await {
-                Ok(element) => self.text_of(&element).await,
+                Ok(element) => self.text_of(&element).await.unwrap_or_default(),
                 Err(_) => String::new(),
             };
             if text.contains(needle) {
@@ -168,8 +205,9 @@ async fn browser_a_person_reports_a_pothole_in_the_sandbox_and_gets_a_reference(
 #[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
 async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_both_reporters_hear_it() {
     use crate::staff_helpers::*;
-    // Served over plain http here, so the session cookie must not be marked Secure.
-    let app = spawn_app_with(|settings| settings.public_url = "http://127.0.0.1:8080".into()).await;
+    // The session cookie is marked Secure (public_url is https); Chromium keeps Secure cookies
+    // from http://127.0.0.1 as it does from https, so the test serves plain http as it is.
+    let app = spawn_app().await;
     add_staff(&app, "crew@musterstadt.de", meldeweg::staff::Role::Depot, Some("bauhof-nord")).await;
     let late = Citizen::new();
     let (_, late_reference, order) = reported_by(&app, &late, "Schlagloch auf der Fahrbahn", NORD, 25 * 3600).await;
@@ -227,7 +265,7 @@ async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_b
 #[tokio::test]
 #[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
 async fn browser_a_person_without_whatsapp_reports_on_the_web_form_from_a_phone() {
-    let app = spawn_app_with(|settings| settings.public_url = "http://127.0.0.1:8080".into()).await;
+    let app = spawn_app().await;
     let browser = Browser::start(&app.dir.path().join("chromium"), true).await;
     browser.open(&app.url("/melden")).await;
     browser.assert_accessible("the web form").await;
@@ -240,7 +278,7 @@ async fn browser_a_person_without_whatsapp_reports_on_the_web_form_from_a_phone(
     // A tap on the map sets the pin.
     browser.click("#pin-map").await;
     browser.click("#send").await;
-    browser.wait_for_text("#report-status", "").await;
+    browser.wait_for_text("#report-status", "eingegangen").await;
     let page = browser.wait_for_text("h1", "M-20").await;
     browser.screenshot("web-form-done").await;
     browser.close().await;

@@ -112,11 +112,36 @@ async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_cle
 #[tokio::test]
 async fn photo_urls_cannot_be_guessed() {
     let app = spawn_app().await;
-    for path in
-        ["/photos/00000000000000000000000000000000", "/photos/1", "/photos/..%2F..%2Fsecret.key", "/photos/1/thumb"]
-    {
-        let response = app.http.get(app.url(path)).send().await.unwrap();
+    let citizen = Citizen::new();
+    app.send(&citizen, image(&app, "media-guess", fixture_photo("whatsapp_nometa.jpg"), None)).await;
+    eventually("the photo to be stored", || async { app.count("SELECT COUNT(*) FROM photos").await == 1 }).await;
+    let token = photos(&app).await.remove(0).token;
+    for path in [format!("/photos/{token}"), format!("/photos/{token}/thumb")] {
+        let response = app.http.get(app.url(&path)).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{path}: the stored photo is served");
+    }
+    // Near misses of a real token, the files' own names in the store, and paths out of it.
+    let (prefix, last) = (&token[..2], token.chars().last().unwrap());
+    let other_last = if last == '0' { '1' } else { '0' };
+    let near_misses = [
+        format!("/photos/{}{other_last}", &token[..31]),
+        format!("/photos/{}", &token[..31]),
+        format!("/photos/{token}0"),
+        format!("/photos/{}", token.to_uppercase()),
+        format!("/photos/{token}.jpg"),
+        format!("/photos/{prefix}%2F{token}.jpg"),
+        format!("/photos/{prefix}/{token}.jpg"),
+        format!("/photos/{token}/thumb.jpg"),
+        format!("/photos/..%2Fphotos%2F{prefix}%2F{token}.jpg"),
+        "/photos/..%2F..%2Fmeldeweg.db".to_string(),
+        "/photos/00000000000000000000000000000000".to_string(),
+        "/photos/1/thumb".to_string(),
+    ];
+    for path in near_misses {
+        let response = app.http.get(app.url(&path)).send().await.unwrap();
         assert_eq!(response.status(), 404, "{path}");
+        let body = response.bytes().await.unwrap();
+        assert!(!body.starts_with(&[0xFF, 0xD8]), "{path} served a JPEG");
     }
 }
 

@@ -97,7 +97,8 @@ async fn a_known_number_appears_nowhere_in_clear() {
     let citizen = Citizen::new();
     let phone = citizen.phone.clone().unwrap();
     let user_id = citizen.user_id.clone().unwrap();
-    let secrets = [phone.as_str(), user_id.as_str(), &hex::encode(&phone)];
+    let (phone_hex, user_id_hex) = (hex::encode(&phone), hex::encode(&user_id));
+    let secrets = [phone.as_str(), user_id.as_str(), phone_hex.as_str(), user_id_hex.as_str()];
 
     served.send(&citizen, text("Schlagloch vor Hausnummer 4")).await;
     served.send(&citizen, location(NORD.0, NORD.1)).await;

@@ -171,7 +171,10 @@ async fn a_citizens_description_with_markup_is_shown_escaped() {
     let (citizen, _, order) = reported(&app, attack, NORD).await;
     let session = login(&app, "crew@musterstadt.de").await;
     let comment = "<b>fett</b>";
-    session.post(&app, &format!("/staff/orders/{order}/comment"), &[("text", comment)]).await;
+    let posted = session.post(&app, &format!("/staff/orders/{order}/comment"), &[("text", comment)]).await;
+    assert_eq!(posted.status(), 303, "the comment is taken");
+    let stored = app.count("SELECT COUNT(*) FROM order_events WHERE kind = 'comment' AND detail = '<b>fett</b>'").await;
+    assert_eq!(stored, 1, "the comment is stored as written");
     for path in [format!("/staff/orders/{order}"), format!("/staff/orders/{order}/print"), "/staff/orders".into()] {
         let page = session.get(&app, &path).await.text().await.unwrap();
         assert!(!page.contains("<script>alert"), "{path}");
@@ -180,6 +183,7 @@ async fn a_citizens_description_with_markup_is_shown_escaped() {
     }
     let page = session.get(&app, &format!("/staff/orders/{order}")).await.text().await.unwrap();
     assert!(page.contains("&#60;script&#62;alert(&#39;x&#39;)&#60;/script&#62;"), "escaped, still readable");
+    assert!(page.contains("&#60;b&#62;fett&#60;/b&#62;"), "the comment is shown, escaped");
     assert!(!page.contains(citizen.phone.as_deref().unwrap()), "never the reporter's number");
 }
 

@@ -45,6 +45,30 @@ const MATRIX: [(&str, Role, Option<&str>, &[&str]); 5] = [
 const OPERATIONS: [&str; 10] =
     ["view", "accept", "start", "done", "reject", "forward", "reopen", "comment", "reroute", "merge"];
 
+/// The status an order is in, read from the database (the caller may not be allowed to see it).
+async fn order_status(api: &Api<'_>, order: &str) -> String {
+    let mut conn = api.app.db.pool().acquire().await.unwrap();
+    sqlx::query_scalar("SELECT status FROM work_orders WHERE number = $1")
+        .bind(order)
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap()
+}
+
+/// Where a transition takes an order.
+fn target(transition: &str) -> String {
+    match transition {
+        "accept" => "accepted",
+        "start" => "in_progress",
+        "done" => "done",
+        "reject" => "rejected",
+        "forward" => "forwarded",
+        "reopen" => "open",
+        other => panic!("no transition {other}"),
+    }
+    .to_string()
+}
+
 #[tokio::test]
 async fn every_cell_of_the_permission_matrix_holds() {
     let app = spawn_app().await;
@@ -53,6 +77,7 @@ async fn every_cell_of_the_permission_matrix_holds() {
         add_staff(&app, email, role, depot).await;
         let api = Api { token: api_token(&app, email).await, app: &app };
         for operation in OPERATIONS {
+            let before = order_status(&api, &order).await;
             // Bodies that would fail after the permission check (unknown depot, unknown
             // order, missing reason), so allowed cells change as little as possible.
             let response = match operation {
@@ -72,11 +97,31 @@ async fn every_cell_of_the_permission_matrix_holds() {
             let status = response.status().as_u16();
             let reason = response.text().await.unwrap();
             if allowed.contains(&operation) {
-                assert_ne!(status, 403, "{email} may {operation}: {reason}");
-                assert!(status < 500, "{email} {operation}: {status} {reason}");
+                // Past the permission check each cell ends the one way its body and the order's
+                // status decide; a 403 or any other answer fails.
+                let after = order_status(&api, &order).await;
+                let cell = format!("{email} may {operation}: {status} {reason}");
+                match operation {
+                    "view" => assert_eq!(status, 200, "{cell}"),
+                    "comment" => assert!(status == 400 && reason.contains("Kommentar"), "{cell}"),
+                    "reroute" => assert!(status == 400 && reason.contains("nirgendwo"), "{cell}"),
+                    "merge" => assert!(status == 400 && reason.contains("A-2026-999999"), "{cell}"),
+                    transition => match status {
+                        200 => assert_eq!(after, target(transition), "{cell}"),
+                        // A reason or a body is asked for before anything changes.
+                        400 => assert!(
+                            ["reject", "forward"].contains(&transition) && reason.contains("Bitte") && after == before,
+                            "{cell}"
+                        ),
+                        // The order's status does not allow it (an earlier cell moved it on).
+                        409 => assert_eq!(after, before, "{cell}"),
+                        _ => panic!("{cell}"),
+                    },
+                }
             } else {
                 assert_eq!(status, 403, "{email} may not {operation}: {reason}");
                 assert!(reason.contains("\"error\""), "{reason}");
+                assert_eq!(order_status(&api, &order).await, before, "a refused {operation} changes nothing");
             }
         }
         let report = api.get(&format!("/api/v1/reports/{reference}")).await;
