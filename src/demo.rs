@@ -13,10 +13,10 @@ use rand::{Rng, SeedableRng};
 use sqlx::Row;
 
 use crate::config::SlaSettings;
-use crate::db::reports::ReportStatus;
 use crate::db::{Backend, Db, DbError};
-use crate::orders::status::OrderStatus;
 use crate::town::Municipality;
+use meldeweg_workers::status::OrderStatus;
+use meldeweg_workers::status::ReportStatus;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;

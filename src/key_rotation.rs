@@ -16,8 +16,8 @@ use sqlx::{AnyConnection, Row};
 
 use crate::audit;
 use crate::crypto::{CryptoError, Vault};
-use crate::db::reporters::{self, ReporterError};
 use crate::db::{Db, DbError};
+use crate::reporters::{self, ReporterError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RotationError {

@@ -8,7 +8,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use meldeweg::config::Settings;
-use meldeweg::db::{order_board, reports, Db};
+use meldeweg::db::Db;
+use meldeweg::orders::board as order_board;
+use meldeweg::reports;
 use meldeweg::startup::{run_worker, Application};
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::{evaluate, Classifier};
@@ -536,7 +538,7 @@ async fn user_command(settings: &Settings, command: UserCommand) -> anyhow::Resu
             accounts::add(&mut conn, &email, grant, &lang, &password, now).await?
         }
         UserCommand::List => {
-            let users = meldeweg::db::staff::list(&mut conn).await?;
+            let users = meldeweg::staff::store::list(&mut conn).await?;
             let lines: Vec<String> = users
                 .iter()
                 .map(|u| {
@@ -576,7 +578,7 @@ async fn token_command(settings: &Settings, command: TokenCommand) -> anyhow::Re
             meldeweg::staff::accounts::create_token(&mut conn, &user, &label, now).await?
         }
         TokenCommand::List => {
-            let tokens = meldeweg::db::staff::list_tokens(&mut conn).await?;
+            let tokens = meldeweg::staff::store::list_tokens(&mut conn).await?;
             let lines: Vec<String> = tokens
                 .iter()
                 .map(|t| {
@@ -591,7 +593,7 @@ async fn token_command(settings: &Settings, command: TokenCommand) -> anyhow::Re
                 lines.join("\n")
             }
         }
-        TokenCommand::Revoke { id } => match meldeweg::db::staff::revoke_token(&mut conn, id, now).await? {
+        TokenCommand::Revoke { id } => match meldeweg::staff::store::revoke_token(&mut conn, id, now).await? {
             true => format!("token {id} revoked"),
             false => anyhow::bail!("there is no active token {id}"),
         },

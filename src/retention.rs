@@ -9,7 +9,7 @@
 //! | photos | citizens' photos and crews' after-photos, file and row; photos of reporters who asked for erasure as soon as the report closes | the closing |
 //! | reports | closed reports are anonymised: no texts, no link to a reporter; comments on their work orders and the audit details of both are redacted | the closing |
 //!
-//! A report is closed once finished, rejected, passed on or outside the area (`rights::REPORT_CLOSED`).
+//! A report is closed once finished, rejected, passed on or outside the area (`reports::closed_sql`).
 //! A dry run counts with the same conditions a real run applies. Every run is recorded in
 //! `retention_runs` with its counts (never the data); a real run is also an audit event, and
 //! redacted audit details are announced by an `audit.redacted` event, so the chain still verifies.
@@ -23,10 +23,11 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit;
 use crate::config::RetentionSettings;
-use crate::db::{inbound_events, reporters, Db, DbError};
-use crate::rights::{REPORT_CLOSED, REPORT_CLOSED_AT};
+use crate::db::{Db, DbError};
+use crate::reports::{closed_sql, CLOSED_AT_SQL as REPORT_CLOSED_AT};
 use crate::storage::{PhotoStore, StorageError};
 use crate::time::now_ms;
+use crate::{inbox as inbound_events, reporters};
 
 const DAY_MS: i64 = 86_400_000;
 /// Photos deleted per round: files first, then their rows.
@@ -76,7 +77,8 @@ impl Cutoffs {
 fn closed_before(cutoff: i64) -> String {
     format!(
         "SELECT r.id FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
-         WHERE {REPORT_CLOSED} AND {REPORT_CLOSED_AT} < {cutoff}"
+         WHERE {} AND {REPORT_CLOSED_AT} < {cutoff}",
+        closed_sql()
     )
 }
 
@@ -120,6 +122,7 @@ impl Step {
 }
 
 fn steps(c: &Cutoffs, now_ms: i64) -> Vec<Step> {
+    let report_closed = closed_sql();
     let texts_due = closed_before(c.conversation);
     let contact_due = closed_before(c.contact);
     let reports_due = closed_before(c.report);
@@ -127,14 +130,14 @@ fn steps(c: &Cutoffs, now_ms: i64) -> Vec<Step> {
         "id IN (SELECT f.id FROM photos f LEFT JOIN reports r ON r.id = f.report_id
                     LEFT JOIN work_orders o ON o.id = r.work_order_id LEFT JOIN reporters p ON p.id = f.reporter_id
                 WHERE (f.report_id IS NULL AND f.received_at < {draft})
-                   OR ({REPORT_CLOSED} AND ({REPORT_CLOSED_AT} < {photo} OR p.erasure_requested_at IS NOT NULL)))",
+                   OR ({report_closed} AND ({REPORT_CLOSED_AT} < {photo} OR p.erasure_requested_at IS NOT NULL)))",
         draft = c.conversation,
         photo = c.photo,
     );
     let contacts_due = format!(
         "erased_at IS NULL AND last_inbound_at < {cutoff} AND NOT EXISTS (
              SELECT 1 FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id
-             WHERE r.reporter_id = reporters.id AND NOT ({REPORT_CLOSED} AND {REPORT_CLOSED_AT} < {cutoff}))",
+             WHERE r.reporter_id = reporters.id AND NOT ({report_closed} AND {REPORT_CLOSED_AT} < {cutoff}))",
         cutoff = c.contact
     );
     let orders_due = format!("SELECT id FROM work_orders WHERE closed_at < {}", c.report);

@@ -242,8 +242,8 @@ pub struct StatusLabels {
 }
 
 impl StatusLabels {
-    pub fn label(&self, status: crate::db::reports::ReportStatus) -> &str {
-        use crate::db::reports::ReportStatus as S;
+    pub fn label(&self, status: meldeweg_workers::status::ReportStatus) -> &str {
+        use meldeweg_workers::status::ReportStatus as S;
         match status {
             S::Received => &self.received,
             S::Open => &self.open,

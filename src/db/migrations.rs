@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
 
-use super::Backend;
+use crate::db::Backend;
 
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "intake spine", include_str!("../../migrations/sqlite/0001_intake_spine.sql")),

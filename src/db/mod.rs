@@ -5,19 +5,7 @@
 //! Times are stored as Unix milliseconds (UTC) in BIGINT columns. SQLite runs with WAL and a
 //! single writer connection: one writer never waits on SQLite's sleeping busy handler.
 
-pub mod conversations;
-pub mod inbound_events;
 mod migrations;
-pub mod order_board;
-pub mod order_events;
-pub mod outbox;
-pub mod photos;
-pub mod reporters;
-pub mod reports;
-pub mod sessions;
-pub mod staff;
-pub mod status_pages;
-pub mod work_orders;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -12,16 +12,18 @@ use meldeweg_workers::conversation::Lang;
 use meldeweg_workers::Reference;
 use sqlx::{AnyConnection, Row};
 
-use super::status::{OrderStatus, Transition};
-use crate::db::order_events::{self, EventKind, NewEvent};
-use crate::db::reports::{self, Recategorised, ReportStatus};
-use crate::db::{work_orders, Backend, Tx};
+use super::store as work_orders;
+use crate::db::{Backend, Tx};
+use crate::orders::events::{self as order_events, EventKind, NewEvent};
 use crate::pipeline::outgoing::{Addressee, ReportUpdate};
 use crate::pipeline::Pipeline;
 use crate::queue::QueueError;
+use crate::reports::{self, Recategorised};
 use crate::staff::access::{self, Operation};
 use crate::staff::StaffUser;
 use crate::texts::TextKey;
+use meldeweg_workers::status::ReportStatus;
+use meldeweg_workers::status::{OrderStatus, Transition};
 
 /// Longest comment, rejection reason or body name accepted.
 pub const MAX_COMMENT_CHARS: usize = 2000;

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use super::{retry, Pipeline, Sender};
 use crate::channels::whatsapp::client::{SendError, PAIR_RATE_LIMIT, WINDOW_CLOSED};
 use crate::channels::whatsapp::message::{window_open, Address, Body};
-use crate::db::outbox::{self, OutboxState};
-use crate::db::reporters;
 use crate::db::Tx;
+use crate::outbox::{self, OutboxState};
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
+use crate::reporters;
 use crate::texts::TextKey;
 use crate::time::now_ms;
 

@@ -9,7 +9,7 @@ use meldeweg_workers::geotag::{OpenOrder, OrderIndex};
 use meldeweg_workers::LatLon;
 use sqlx::AnyConnection;
 
-use crate::db::work_orders::{self, OrderError};
+use crate::orders::store::{self as work_orders, OrderError};
 
 pub struct OpenOrders {
     /// The revision of the open-order set this copy reflects.

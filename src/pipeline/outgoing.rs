@@ -9,7 +9,8 @@ use super::email::EmailJob;
 use super::notify::NotifyJob;
 use super::Pipeline;
 use crate::channels::whatsapp::message::{Body, Choice};
-use crate::db::{outbox, Tx};
+use crate::db::Tx;
+use crate::outbox;
 use crate::queue::QueueError;
 use crate::texts::TextKey;
 

@@ -17,14 +17,15 @@ use serde::{Deserialize, Serialize};
 
 use super::outgoing::{Addressee, ReportUpdate};
 use super::{complete, retry, Pipeline};
-use crate::db::order_events::{self, EventKind};
-use crate::db::reports::{self, ReportStatus, Triaged};
-use crate::db::work_orders::{self, NewOrder};
 use crate::db::Tx;
+use crate::orders::events::{self as order_events, EventKind};
+use crate::orders::store::{self as work_orders, NewOrder};
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
+use crate::reports::{self, Triaged};
 use crate::service_hours;
 use crate::texts::TextKey;
 use crate::time::{berlin_year, now_ms};
+use meldeweg_workers::status::ReportStatus;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TriageJob {

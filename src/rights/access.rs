@@ -10,10 +10,10 @@ use sqlx::{AnyConnection, Row};
 
 use super::RightsError;
 use crate::audit;
-use crate::db::conversations;
-use crate::db::reports::ReportStatus;
+use crate::reporters::draft as conversations;
 use crate::texts::{TextKey, Texts};
 use crate::time::berlin_date;
+use meldeweg_workers::status::ReportStatus;
 
 /// WhatsApp's text limit is 4096 characters; a summary is split into messages below it.
 const MAX_MESSAGE_CHARS: usize = 3900;

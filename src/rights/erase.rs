@@ -13,10 +13,12 @@
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::{RightsError, REPORT_CLOSED};
+use super::RightsError;
 use crate::audit;
-use crate::db::{inbound_events, reporters, Backend, Db};
+use crate::db::{Backend, Db};
+use crate::reports::closed_sql;
 use crate::storage::PhotoStore;
+use crate::{inbox as inbound_events, reporters};
 
 /// What one erasure removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,7 +37,8 @@ pub struct Erasure {
 fn erasable_photos() -> String {
     format!(
         "SELECT f.id, f.token FROM photos f LEFT JOIN reports r ON r.id = f.report_id
-         WHERE f.reporter_id = $1 AND (f.report_id IS NULL OR {REPORT_CLOSED}) ORDER BY f.id"
+         WHERE f.reporter_id = $1 AND (f.report_id IS NULL OR {}) ORDER BY f.id",
+        closed_sql()
     )
 }
 

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use crate::orders::status::Transition;
+use meldeweg_workers::status::Transition;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]

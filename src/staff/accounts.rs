@@ -4,8 +4,8 @@
 
 use sqlx::AnyConnection;
 
+use super::store::{self as staff, NewUser, StaffError};
 use super::{password, secrets, Email, Role};
-use crate::db::staff::{self, NewUser, StaffError};
 use crate::town::Municipality;
 
 #[derive(Debug, thiserror::Error)]

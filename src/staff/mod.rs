@@ -8,6 +8,8 @@ pub mod access;
 pub mod accounts;
 pub mod password;
 pub mod secrets;
+pub mod sessions;
+pub mod store;
 
 use serde::Serialize;
 

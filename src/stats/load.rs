@@ -6,7 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::filter::Filter;
 use super::{StatsQuery, Window};
-use crate::orders::status::OrderStatus;
+use meldeweg_workers::status::OrderStatus;
 
 pub struct ReportRow {
     pub created_at: i64,

@@ -86,8 +86,8 @@ impl From<crate::orders::lifecycle::LifecycleError> for AppError {
     }
 }
 
-impl From<crate::db::staff::StaffError> for AppError {
-    fn from(error: crate::db::staff::StaffError) -> Self {
+impl From<crate::staff::store::StaffError> for AppError {
+    fn from(error: crate::staff::store::StaffError) -> Self {
         AppError::Unavailable(error.to_string())
     }
 }

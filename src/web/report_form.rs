@@ -29,13 +29,14 @@ use serde::Deserialize;
 
 use crate::channels::email::{self, MAX_ADDRESS_CHARS};
 use crate::config::MapSettings;
-use crate::db::reports::ReportError;
-use crate::db::reports::{self, Channel, LocationSource, NewReport};
-use crate::db::{photos, DbError};
+use crate::db::DbError;
 use crate::pipeline::photo::{PhotoOutcome, StoredPhoto};
 use crate::pipeline::triage::TriageJob;
 use crate::pipeline::Pipeline;
 use crate::queue::QueueError;
+use crate::reports::photos;
+use crate::reports::ReportError;
+use crate::reports::{self, Channel, LocationSource, NewReport};
 use crate::time::{berlin_year, now_ms};
 use crate::web::client;
 

@@ -31,10 +31,10 @@ use crate::channels::whatsapp::media::SandboxMedia;
 use crate::channels::whatsapp::message::{Body, Choice};
 use crate::channels::whatsapp::store::Received;
 use crate::channels::whatsapp::webhook::{Delivery, Interactive, Message};
-use crate::db::reporters::{self, Identity};
-use crate::db::{inbound_events, outbox};
+use crate::reporters::{self, Identity};
 use crate::time::{berlin_date_time, now_ms};
 use crate::web::error::AppError;
+use crate::{inbox as inbound_events, outbox};
 
 const MAX_TEXT_CHARS: usize = 4096;
 const MAX_LABEL_CHARS: usize = 200;

@@ -15,13 +15,13 @@ use axum::Router;
 use meldeweg_workers::conversation::Lang;
 use serde::Deserialize;
 
-use crate::db::reports::ReportStatus;
-use crate::db::status_pages;
 use crate::pipeline::Pipeline;
+use crate::reports::public as status_pages;
 use crate::storage;
 use crate::time::berlin_date_time;
 use crate::web::error::AppError;
 use crate::web::staff::ui;
+use meldeweg_workers::status::ReportStatus;
 
 pub fn router(pipeline: Arc<Pipeline>, municipality: String) -> Router {
     Router::new().route("/m/{token}", get(page)).with_state((pipeline, municipality))

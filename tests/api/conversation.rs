@@ -68,7 +68,7 @@ async fn location_first_then_a_description_also_makes_a_report() {
 async fn a_photo_with_a_caption_and_a_location_makes_a_report_with_the_photo() {
     let app = spawn_app().await;
     let citizen = Citizen::new();
-    let bytes = fixture_photo("whatsapp_nometa.jpg");
+    let bytes = fixture_photo("recompressed_nometa.jpg");
     let photo = json!({ "type": "image", "image": {
         "id": "2754859441498128", "mime_type": "image/jpeg", "sha256": announced_sha256(&bytes),
         "caption": "Glasscherben im Sandkasten!" } });

@@ -85,7 +85,7 @@ async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_cle
     assert_eq!((photo.width, photo.height), (1536, 2048), "turned upright and scaled");
     assert_eq!(photo.token.len(), 32);
     let mut conn = app.db.pool().acquire().await.unwrap();
-    let listing = meldeweg::db::reports::list(&mut conn, 10).await.unwrap();
+    let listing = meldeweg::reports::list(&mut conn, 10).await.unwrap();
     assert_eq!(listing[0].photos, vec![format!("/photos/{}", photo.token)]);
     drop(conn);
 
@@ -113,7 +113,7 @@ async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_cle
 async fn photo_urls_cannot_be_guessed() {
     let app = spawn_app().await;
     let citizen = Citizen::new();
-    app.send(&citizen, image(&app, "media-guess", fixture_photo("whatsapp_nometa.jpg"), None)).await;
+    app.send(&citizen, image(&app, "media-guess", fixture_photo("recompressed_nometa.jpg"), None)).await;
     eventually("the photo to be stored", || async { app.count("SELECT COUNT(*) FROM photos").await == 1 }).await;
     let token = photos(&app).await.remove(0).token;
     for path in [format!("/photos/{token}"), format!("/photos/{token}/thumb")] {
@@ -190,7 +190,7 @@ async fn a_screenshot_sent_as_a_document_uses_its_xmp_position() {
 async fn a_photo_without_gps_asks_for_the_place() {
     let app = spawn_app().await;
     let citizen = Citizen::new();
-    app.send(&citizen, image(&app, "media-plain", fixture_photo("whatsapp_nometa.jpg"), None)).await;
+    app.send(&citizen, image(&app, "media-plain", fixture_photo("recompressed_nometa.jpg"), None)).await;
     let replies = app.replies(&citizen, 2).await;
     assert_eq!(replies[1], app.render(TextKey::LocationRequest));
     app.send(&citizen, location(51.9607, 7.6261)).await;
@@ -208,7 +208,7 @@ async fn photos_that_cannot_be_used_get_a_polite_reply_and_nothing_is_stored() {
     let app = spawn_app_with(|s| s.photos.max_input_mib = 1).await;
     let phone = fixture_photo("phone_o6_gps.jpg");
     let truncated = phone[..phone.len() / 3].to_vec();
-    let plain = fixture_photo("whatsapp_nometa.jpg");
+    let plain = fixture_photo("recompressed_nometa.jpg");
     let mut wrong_hash = image(&app, "media-tampered", plain.clone(), None);
     wrong_hash["image"]["sha256"] = json!(announced_sha256(b"other"));
     let cases = [
@@ -253,7 +253,7 @@ async fn a_media_server_failure_is_retried_and_the_photo_still_arrives() {
     let app = spawn_app().await;
     app.graph.script_media([500, 503]);
     let citizen = Citizen::new();
-    app.send(&citizen, image(&app, "media-flaky", fixture_photo("whatsapp_nometa.jpg"), None)).await;
+    app.send(&citizen, image(&app, "media-flaky", fixture_photo("recompressed_nometa.jpg"), None)).await;
     let replies = app.replies(&citizen, 2).await;
     assert_eq!(replies[1], app.render(TextKey::LocationRequest));
     assert_eq!(photos(&app).await.len(), 1);

@@ -49,12 +49,12 @@ async fn each_class_goes_exactly_when_its_period_is_over() {
     // A: one finished report with a photo and one still open. B: one finished report.
     // C: only said hello.
     let a = Citizen::new();
-    app.send(&a, image(&app, "media-a", fixture_photo("whatsapp_nometa.jpg"), Some("Schlagloch"))).await;
+    app.send(&a, image(&app, "media-a", fixture_photo("recompressed_nometa.jpg"), Some("Schlagloch"))).await;
     let (_, a_done, a_order) = reported_by(&app, &a, "tief und breit", NORD, 0).await;
     transitions(&app, &token, &a_order, &["accept", "done"]).await;
     let (_, a_open, _) = reported_by(&app, &a, "Laterne aus", SUED, 0).await;
     let b = Citizen::new();
-    app.send(&b, image(&app, "media-b", fixture_photo("whatsapp_nometa.jpg"), Some("Ampel"))).await;
+    app.send(&b, image(&app, "media-b", fixture_photo("recompressed_nometa.jpg"), Some("Ampel"))).await;
     let (_, b_done, b_order) = reported_by(&app, &b, "hängt schief", NORD, 0).await;
     transitions(&app, &token, &b_order, &["accept", "done"]).await;
     let c = Citizen::new();

@@ -67,10 +67,11 @@ async fn loeschen_through_the_webhook_erases_the_personal_data_and_keeps_the_rep
     let token = api_token(&app, "crew@musterstadt.de").await;
     let citizen = Citizen::new();
     // A photo for a report whose order gets finished, and one for a report still open.
-    app.send(&citizen, image(&app, "media-done", fixture_photo("whatsapp_nometa.jpg"), Some("Schlagloch Kita"))).await;
+    app.send(&citizen, image(&app, "media-done", fixture_photo("recompressed_nometa.jpg"), Some("Schlagloch Kita")))
+        .await;
     let (_, done_reference, done_order) = reported_by(&app, &citizen, "ganz tief", NORD, 0).await;
     transitions(&app, &token, &done_order, &["accept", "done"]).await;
-    app.send(&citizen, image(&app, "media-open", fixture_photo("whatsapp_nometa.jpg"), Some("Ampel dunkel"))).await;
+    app.send(&citizen, image(&app, "media-open", fixture_photo("recompressed_nometa.jpg"), Some("Ampel dunkel"))).await;
     let (_, open_reference, _) = reported_by(&app, &citizen, "seit gestern", SUED, 0).await;
     let reporter = reporter_of(&app, &done_reference).await;
     let tokens: Vec<(String, Option<i64>)> =

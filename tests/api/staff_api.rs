@@ -145,7 +145,7 @@ async fn tokens_are_required_and_revoked_tokens_stop_working() {
     assert_eq!(app.count("SELECT COUNT(*) FROM api_tokens WHERE token_hash LIKE 'mw_%'").await, 0, "stored hashed");
     let mut conn = app.db.pool().acquire().await.unwrap();
     let id: i64 = sqlx::query_scalar("SELECT id FROM api_tokens").fetch_one(&mut *conn).await.unwrap();
-    meldeweg::db::staff::revoke_token(&mut conn, id, meldeweg::time::now_ms()).await.unwrap();
+    meldeweg::staff::store::revoke_token(&mut conn, id, meldeweg::time::now_ms()).await.unwrap();
     drop(conn);
     assert_eq!(api.get("/api/v1/orders").await.status(), 401);
 }

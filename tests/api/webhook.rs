@@ -100,7 +100,7 @@ async fn a_body_over_the_limit_is_refused_with_413() {
 fn every_message_type() -> Vec<(Citizen, Value, Vec<TextKey>)> {
     use TextKey::*;
     let media = |kind: &str, extra: Value| {
-        let sha256 = announced_sha256(&fixture_photo("whatsapp_nometa.jpg"));
+        let sha256 = announced_sha256(&fixture_photo("recompressed_nometa.jpg"));
         let mut media = json!({ "id": "1037543291543636", "mime_type": "image/jpeg", "sha256": sha256 });
         for (k, v) in extra.as_object().unwrap() {
             media[k] = v.clone();
@@ -168,7 +168,7 @@ fn every_message_type() -> Vec<(Citizen, Value, Vec<TextKey>)> {
 #[tokio::test]
 async fn a_delivery_with_every_message_type_is_stored_and_each_gets_the_right_answer() {
     let app = spawn_app().await;
-    app.graph.add_media("1037543291543636", fixture_photo("whatsapp_nometa.jpg"));
+    app.graph.add_media("1037543291543636", fixture_photo("recompressed_nometa.jpg"));
     let cases = every_message_type();
     let contacts = cases.iter().map(|(c, _, _)| c.contact()).collect();
     let messages = cases.iter().map(|(c, content, _)| c.message(content.clone())).collect();

@@ -10,8 +10,10 @@ pub mod classify;
 pub mod conversation;
 pub mod geotag;
 pub mod latlon;
+pub mod message;
 pub mod photo;
 pub mod reference;
+pub mod status;
 pub mod town;
 
 pub use latlon::LatLon;

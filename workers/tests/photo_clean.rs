@@ -86,7 +86,7 @@ fn webp_keeps_its_exif_position_and_loses_its_artist() {
 
 #[test]
 fn a_photo_without_metadata_is_cleaned_and_has_no_position() {
-    let cleaned = clean(&fixture("whatsapp_nometa.jpg"), &Limits::default()).unwrap();
+    let cleaned = clean(&fixture("recompressed_nometa.jpg"), &Limits::default()).unwrap();
     assert_clean(&cleaned.jpeg, 1600, 1065);
     assert_eq!((cleaned.gps, cleaned.taken_at), (None, None));
 }
@@ -253,7 +253,7 @@ fn limits_are_applied() {
 
 #[test]
 fn trailing_garbage_is_not_carried_over() {
-    let mut jpeg = fixture("whatsapp_nometa.jpg");
+    let mut jpeg = fixture("recompressed_nometa.jpg");
     jpeg.extend_from_slice(b"secret trailer: Tel 0160 1234567");
     jpeg.extend(std::iter::repeat_n(0xAB, 100_000));
     let cleaned = clean(&jpeg, &Limits::default()).unwrap();

@@ -16,12 +16,13 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 use super::client::WINDOW_CLOSED;
 use super::webhook::{Contact, Delivery, Message, MessagesValue, Status};
 use crate::crypto::Vault;
-use crate::db::outbox::{self, DeliveryStatus};
-use crate::db::reporters::Identity;
-use crate::db::{inbound_events, Backend, Db, DbError, Tx};
+use crate::db::{Backend, Db, DbError, Tx};
+use crate::inbox as inbound_events;
+use crate::outbox::{self, DeliveryStatus};
 use crate::pipeline::intake::IntakeJob;
 use crate::pipeline::notify::NotifyJob;
 use crate::queue::{JobKind, Queue, QueueError};
+use crate::reporters::Identity;
 use crate::time::now_ms;
 
 pub const CHANNEL: &str = "whatsapp";

@@ -13,8 +13,8 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::db::staff;
 use crate::pipeline::Pipeline;
+use crate::staff::store as staff;
 use crate::staff::{secrets, StaffUser};
 use crate::time::now_ms;
 use crate::web::error::AppError;

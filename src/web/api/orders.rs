@@ -12,15 +12,15 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::ApiUser;
-use crate::db::order_board::{self, OrderDetail};
-use crate::db::reports;
+use crate::orders::board::{self as order_board, OrderDetail};
 use crate::orders::lifecycle::{self, Command};
-use crate::orders::status::Transition;
 use crate::pipeline::Pipeline;
+use crate::reports;
 use crate::staff::access::{self, Operation};
 use crate::time::now_ms;
 use crate::web::error::AppError;
 use crate::web::staff::FilterQuery;
+use meldeweg_workers::status::Transition;
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
     payload

@@ -3,10 +3,10 @@
 
 use serde::Deserialize;
 
-use crate::db::order_board::{Filter, StatusFilter};
-use crate::orders::status::OrderStatus;
+use crate::orders::board::{Filter, StatusFilter};
 use crate::staff::{Role, StaffUser};
 use crate::town::Municipality;
+use meldeweg_workers::status::OrderStatus;
 
 /// Most orders one page or API call returns.
 pub const MAX_LIMIT: i64 = 500;

@@ -19,13 +19,13 @@ use super::session::Staff;
 use super::ui::Ui;
 use super::views::{category_choices, depot_choices, Choice, Frame, OrderView};
 use super::StaffState;
-use crate::db::order_board::{self, OrderDetail};
+use crate::orders::board::{self as order_board, OrderDetail};
 use crate::orders::lifecycle::{self, Command};
-use crate::orders::status::{OrderStatus, Transition};
 use crate::pipeline::photo::PhotoOutcome;
 use crate::staff::access::{self, Operation};
 use crate::time::{berlin_date_time, now_ms};
 use crate::web::error::AppError;
+use meldeweg_workers::status::{OrderStatus, Transition};
 
 /// A history line as shown.
 pub struct HistoryLine {
@@ -134,7 +134,7 @@ async fn page(
     })
 }
 
-fn history_line(ui: &Ui, event: &crate::db::order_events::Event) -> HistoryLine {
+fn history_line(ui: &Ui, event: &crate::orders::events::Event) -> HistoryLine {
     let mut detail = event.detail.clone().unwrap_or_default();
     if let Some(report) = &event.report {
         detail = if detail.is_empty() { report.clone() } else { format!("{report}: {detail}") };

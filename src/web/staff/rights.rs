@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::session::Staff;
 use super::views::Frame;
 use super::StaffState;
-use crate::db::reporters;
+use crate::reporters;
 use crate::rights::access::{self, Summary};
 use crate::rights::erase::{erase_reporter, Erasure};
 use crate::rights::RightsError;

@@ -13,8 +13,8 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::StaffState;
-use crate::db::sessions;
 use crate::staff::secrets;
+use crate::staff::sessions;
 use crate::staff::StaffUser;
 use crate::time::now_ms;
 use crate::web::error::AppError;

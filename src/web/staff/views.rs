@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::session::Staff;
 use super::ui::{self, Ui};
 use super::StaffState;
-use crate::db::order_board::OrderRow;
+use crate::orders::board::OrderRow;
 use crate::staff::Role;
 use crate::time::berlin_date_time;
 

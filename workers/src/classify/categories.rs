@@ -2,17 +2,18 @@
 //! the "Worum geht es?" list and to staff), the keywords that back the statistical model, and
 //! the danger rules that raise a report's priority.
 //!
-//! Loading checks that every category appears exactly once, that labels fit WhatsApp's list
-//! limits (title ≤ 24, description ≤ 72 characters) and that keywords and danger words are
-//! written folded (lower-case ASCII, as `text::fold` produces).
+//! Loading checks that every category appears exactly once, that labels fit every channel's
+//! option lists (title ≤ 24, description ≤ 72 characters: the tightest limits of the messengers
+//! Meldeweg speaks) and that keywords and danger words are written folded (lower-case ASCII, as
+//! `text::fold` produces).
 
 use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
 
-/// WhatsApp's limit for a list row's title.
+/// The longest option title every channel shows whole.
 pub const MAX_LABEL_CHARS: usize = 24;
-/// WhatsApp's limit for a list row's description.
+/// The longest option description every channel shows whole.
 pub const MAX_DESCRIPTION_CHARS: usize = 72;
 
 #[derive(Debug, thiserror::Error, PartialEq)]

@@ -4,7 +4,7 @@
 //! Citizens send these in any order and in bursts, so the draft simply collects; `step` decides
 //! what is still missing. The draft is stored as JSON with the conversation.
 //!
-//! Places come from three sources, in this order of precedence: a location shared in WhatsApp,
+//! Places come from three sources, in this order of precedence: a location shared in the chat,
 //! a photo's GPS position once the citizen confirmed it, and an address written in the text.
 
 use serde::{Deserialize, Serialize};
@@ -13,7 +13,7 @@ use crate::category::Category;
 use crate::classify::Classification;
 use crate::LatLon;
 
-/// Longest description kept for one report, in characters (WhatsApp's own text limit is 4096).
+/// Longest description kept for one report, in characters (below the messengers' own limits).
 pub const MAX_DESCRIPTION_CHARS: usize = 4000;
 /// Most photos one report collects.
 pub const MAX_PHOTOS: usize = 10;
@@ -22,7 +22,7 @@ pub const MAX_PHOTOS: usize = 10;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DraftLocation {
     pub point: LatLon,
-    /// Name and address WhatsApp attaches to a shared place, if any.
+    /// Name and address the citizen's app attaches to a shared place, if any.
     pub label: Option<String>,
     #[serde(default)]
     pub source: PlaceSource,
@@ -32,7 +32,7 @@ pub struct DraftLocation {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PlaceSource {
-    /// Shared in the chat (a WhatsApp location).
+    /// Shared in the chat (a location message).
     #[default]
     Shared,
     /// The GPS position in a photo's metadata, confirmed by the citizen.

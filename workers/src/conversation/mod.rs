@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::category::Category;
 use crate::geotag::Placement;
+pub use crate::message::Unsupported;
 use crate::town::Town;
 use crate::{LatLon, Reference};
 use command::Command;
@@ -81,7 +82,7 @@ pub enum Inbound {
         point: LatLon,
         label: Option<String>,
     },
-    /// A tap on a reply button or list row.
+    /// A tap on one of the options a reply offered.
     Choice {
         id: String,
         title: String,
@@ -92,18 +93,6 @@ pub enum Inbound {
     Ignored,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Unsupported {
-    Audio,
-    Video,
-    /// A document that is not an image (PDF, office files, ...).
-    Document,
-    /// A shared contact card: never stored, it is someone else's personal data.
-    Contacts,
-    /// Any other message type, including ones WhatsApp adds in future.
-    Other,
-}
-
 /// Why a photo could not be used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhotoProblem {
@@ -111,7 +100,7 @@ pub enum PhotoProblem {
     Unreadable,
     /// Larger than the configured limits.
     TooLarge,
-    /// WhatsApp no longer had it, or it arrived damaged.
+    /// The channel no longer had it, or it arrived damaged.
     Unavailable,
     /// The report already has the most photos it can hold.
     TooMany,

@@ -2,6 +2,9 @@
 //! `M-<year>-<number>` counted per year. Nothing here holds the reporter's identity beyond the
 //! internal reporter id.
 
+pub mod photos;
+pub mod public;
+
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::{Classification, Priority};
 use meldeweg_workers::conversation::{CategorySource, Lang};
@@ -10,7 +13,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit;
-use crate::orders::status::OrderStatus;
+use meldeweg_workers::status::ReportStatus;
 
 /// The channel a report came in on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -55,69 +58,16 @@ impl LocationSource {
     }
 }
 
-/// How far a report has got. A report linked to a work order follows the order's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportStatus {
-    /// Created; triage has not placed it yet.
-    Received,
-    /// Linked to an open work order (its own or one it duplicates).
-    Open,
-    /// Outside the municipality: kept, but no work order.
-    OutsideArea,
-    /// Passed on to another body (routing's `forward_to`, or staff forwarding its order).
-    Forwarded,
-    /// Its work order was accepted by the depot.
-    Accepted,
-    InProgress,
-    Done,
-    /// Its work order was rejected (the reason is on the order).
-    Rejected,
+/// SQL: the report `r` is closed, nothing more will be done with it (`ReportStatus::CLOSED`);
+/// retention and erasure count from then.
+pub fn closed_sql() -> String {
+    let statuses: Vec<String> = ReportStatus::CLOSED.iter().map(|s| format!("'{}'", s.as_str())).collect();
+    format!("r.status IN ({})", statuses.join(", "))
 }
 
-impl ReportStatus {
-    const ALL: [ReportStatus; 8] = [
-        ReportStatus::Received,
-        ReportStatus::Open,
-        ReportStatus::OutsideArea,
-        ReportStatus::Forwarded,
-        ReportStatus::Accepted,
-        ReportStatus::InProgress,
-        ReportStatus::Done,
-        ReportStatus::Rejected,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ReportStatus::Received => "received",
-            ReportStatus::Open => "open",
-            ReportStatus::OutsideArea => "outside_area",
-            ReportStatus::Forwarded => "forwarded",
-            ReportStatus::Accepted => "accepted",
-            ReportStatus::InProgress => "in_progress",
-            ReportStatus::Done => "done",
-            ReportStatus::Rejected => "rejected",
-        }
-    }
-
-    /// The status of a report whose work order is in `status` (`None` for a merged order,
-    /// whose reports follow the order they were merged into).
-    pub fn of_order(status: OrderStatus) -> Option<Self> {
-        Some(match status {
-            OrderStatus::Open => ReportStatus::Open,
-            OrderStatus::Accepted => ReportStatus::Accepted,
-            OrderStatus::InProgress => ReportStatus::InProgress,
-            OrderStatus::Done => ReportStatus::Done,
-            OrderStatus::Rejected => ReportStatus::Rejected,
-            OrderStatus::Forwarded => ReportStatus::Forwarded,
-            OrderStatus::Merged => return None,
-        })
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-}
+/// SQL: when a closed report `r` closed: its work order's closing time, or (no order) when
+/// triage decided. Needs `o` joined as the report's work order (LEFT JOIN).
+pub const CLOSED_AT_SQL: &str = "COALESCE(o.closed_at, r.triaged_at, r.created_at)";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
@@ -273,7 +223,7 @@ pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option
 pub async fn forget_contact_if_closed(conn: &mut AnyConnection, id: i64) -> sqlx::Result<()> {
     sqlx::query(&format!(
         "UPDATE reports SET contact_email_enc = NULL WHERE id IN (SELECT r.id FROM reports r WHERE r.id = $1 AND {})",
-        crate::rights::REPORT_CLOSED
+        closed_sql()
     ))
     .bind(id)
     .execute(conn)

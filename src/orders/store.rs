@@ -10,11 +10,16 @@ use meldeweg_workers::geotag::OpenOrder;
 use meldeweg_workers::LatLon;
 use sqlx::{AnyConnection, Row};
 
-use super::Backend;
 use crate::config::SlaSettings;
-use crate::orders::status::OrderStatus;
+use crate::db::Backend;
+use meldeweg_workers::status::OrderStatus;
 
 const REVISION: &str = "work_orders.revision";
+
+/// SQL: the active statuses as a list, `'open', 'accepted', 'in_progress'`.
+pub fn active_sql() -> String {
+    OrderStatus::ACTIVE.map(|s| format!("'{}'", s.as_str())).join(", ")
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum OrderError {
@@ -69,7 +74,7 @@ fn readable<T>(result: Result<T, OrderError>) -> Option<T> {
 
 /// All active orders.
 pub async fn all_open(conn: &mut AnyConnection) -> Result<Vec<OpenOrder>, OrderError> {
-    let sql = format!("SELECT id, category, lat, lon FROM work_orders WHERE status IN ({})", OrderStatus::active_sql());
+    let sql = format!("SELECT id, category, lat, lon FROM work_orders WHERE status IN ({})", active_sql());
     let rows = sqlx::query(&sql).fetch_all(conn).await?;
     Ok(rows.iter().filter_map(|row| readable(open_order(row))).collect())
 }

@@ -2,6 +2,8 @@
 //! sealed and are found by a keyed hash (PRIVACY P6); nothing here returns them except
 //! `recipient`, which the sender uses to address a message.
 
+pub mod draft;
+
 use meldeweg_workers::conversation::Lang;
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};

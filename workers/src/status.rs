@@ -1,11 +1,14 @@
-//! Where a work order stands and how it may move: open → accepted → in_progress → done, or
-//! rejected (with a reason) or forwarded (to another body, by name); a dispatcher reopens a
-//! closed order. An order merged into another is closed for good. Everything here is pure: the
-//! state machine refuses a move with a reason a person can act on.
+//! The status vocabulary of reports and work orders, and how they may move.
+//!
+//! A work order: open → accepted → in_progress → done, or rejected (with a reason) or forwarded
+//! (to another body, by name); a dispatcher reopens a closed order. An order merged into another
+//! is closed for good. The state machine refuses a move with a reason a person can act on.
+//! A report follows its work order once it has one; before that it is received, outside the
+//! area or forwarded by routing.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OrderStatus {
     Open,
@@ -51,15 +54,10 @@ impl OrderStatus {
     pub fn is_active(self) -> bool {
         Self::ACTIVE.contains(&self)
     }
-
-    /// The active statuses as an SQL list: `'open', 'accepted', 'in_progress'`.
-    pub fn active_sql() -> String {
-        Self::ACTIVE.map(|s| format!("'{}'", s.as_str())).join(", ")
-    }
 }
 
 /// A change of status someone asks for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Transition {
     Accept,
@@ -138,6 +136,79 @@ impl Transition {
     /// The transitions possible from `from`, in the order the UI offers them.
     pub fn possible(from: OrderStatus) -> impl Iterator<Item = Transition> {
         Self::ALL.into_iter().filter(move |t| t.from(from).is_ok())
+    }
+}
+
+/// How far a report has got. A report linked to a work order follows the order's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportStatus {
+    /// Created; triage has not placed it yet.
+    Received,
+    /// Linked to an open work order (its own or one it duplicates).
+    Open,
+    /// Outside the municipality: kept, but no work order.
+    OutsideArea,
+    /// Passed on to another body (routing's `forward_to`, or staff forwarding its order).
+    Forwarded,
+    /// Its work order was accepted by the depot.
+    Accepted,
+    InProgress,
+    Done,
+    /// Its work order was rejected (the reason is on the order).
+    Rejected,
+}
+
+impl ReportStatus {
+    pub const ALL: [ReportStatus; 8] = [
+        ReportStatus::Received,
+        ReportStatus::Open,
+        ReportStatus::OutsideArea,
+        ReportStatus::Forwarded,
+        ReportStatus::Accepted,
+        ReportStatus::InProgress,
+        ReportStatus::Done,
+        ReportStatus::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportStatus::Received => "received",
+            ReportStatus::Open => "open",
+            ReportStatus::OutsideArea => "outside_area",
+            ReportStatus::Forwarded => "forwarded",
+            ReportStatus::Accepted => "accepted",
+            ReportStatus::InProgress => "in_progress",
+            ReportStatus::Done => "done",
+            ReportStatus::Rejected => "rejected",
+        }
+    }
+
+    /// The status of a report whose work order is in `status` (`None` for a merged order,
+    /// whose reports follow the order they were merged into).
+    pub fn of_order(status: OrderStatus) -> Option<Self> {
+        Some(match status {
+            OrderStatus::Open => ReportStatus::Open,
+            OrderStatus::Accepted => ReportStatus::Accepted,
+            OrderStatus::InProgress => ReportStatus::InProgress,
+            OrderStatus::Done => ReportStatus::Done,
+            OrderStatus::Rejected => ReportStatus::Rejected,
+            OrderStatus::Forwarded => ReportStatus::Forwarded,
+            OrderStatus::Merged => return None,
+        })
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
+    }
+
+    /// The statuses of reports nothing more will be done with: finished, rejected, passed on,
+    /// or outside the municipality (retention and erasure count from their closing).
+    pub const CLOSED: [ReportStatus; 4] =
+        [ReportStatus::Done, ReportStatus::Rejected, ReportStatus::Forwarded, ReportStatus::OutsideArea];
+
+    pub fn is_closed(self) -> bool {
+        Self::CLOSED.contains(&self)
     }
 }
 

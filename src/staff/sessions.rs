@@ -4,7 +4,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::staff::{user_from_row, StaffError};
+use super::store::{user_from_row, StaffError};
 use crate::staff::StaffUser;
 
 pub struct Session {

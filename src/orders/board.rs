@@ -9,8 +9,8 @@ use meldeweg_workers::category::Category;
 use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
-use super::order_events::{self, Event};
-use crate::orders::status::OrderStatus;
+use super::events::{self as order_events, Event};
+use meldeweg_workers::status::OrderStatus;
 
 /// Which statuses a list shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -63,7 +63,7 @@ pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sql
         binds.push(value);
         clauses.push(clause.replace('?', &format!("${}", binds.len())));
     };
-    let active = OrderStatus::active_sql();
+    let active = super::store::active_sql();
     match filter.status {
         StatusFilter::Active => clauses.push(format!("o.status IN ({active})")),
         StatusFilter::All => {}

@@ -7,7 +7,7 @@ use serde_json::json;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit;
-use crate::orders::status::{OrderStatus, Transition};
+use meldeweg_workers::status::{OrderStatus, Transition};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
