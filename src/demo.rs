@@ -222,7 +222,7 @@ pub async fn seed(
         };
         let mut report = SeedReport {
             reference: next_number('M', created),
-            token: crate::staff::secrets::random_hex128(),
+            token: crate::secrets::random_hex128(),
             category,
             priority,
             district: Some(district.clone()),
@@ -433,7 +433,7 @@ async fn write(
                 .bind("whatsapp")
                 .bind(r.at.lat())
                 .bind(r.at.lon())
-                .bind("whatsapp_location")
+                .bind("shared_location")
                 .bind(r.status.as_str())
                 .bind(r.created)
                 .bind(r.category.id())

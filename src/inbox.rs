@@ -1,7 +1,9 @@
-//! Inbound events: every message a channel delivered, stored once and sealed.
+//! The inbox: every message a channel delivered, stored once, sealed, in the channel's own raw
+//! form (the channel reads it back for the intake job).
 //!
-//! Providers redeliver, so the provider's message id is unique per channel and a second copy is
-//! simply not inserted. The payload is sealed because it carries the sender's number (P6).
+//! Providers redeliver, so the provider's message id (a keyed hash of it) is unique per channel
+//! and a second copy is simply not inserted. The payload is sealed because it carries the
+//! sender's number (P6).
 
 use sqlx::{AnyConnection, Row};
 
@@ -16,6 +18,7 @@ pub struct NewEvent<'a> {
 
 pub struct Event {
     pub id: i64,
+    pub channel: String,
     pub kind: String,
     pub payload_enc: Vec<u8>,
     pub received_at: i64,
@@ -43,6 +46,7 @@ pub async fn insert(conn: &mut AnyConnection, event: NewEvent<'_>, now_ms: i64) 
 fn event_from_row(row: sqlx::any::AnyRow) -> sqlx::Result<Event> {
     Ok(Event {
         id: row.try_get("id")?,
+        channel: row.try_get("channel")?,
         kind: row.try_get("kind")?,
         payload_enc: row.try_get("payload_enc")?,
         received_at: row.try_get("received_at")?,
@@ -51,7 +55,7 @@ fn event_from_row(row: sqlx::any::AnyRow) -> sqlx::Result<Event> {
 }
 
 pub async fn load(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Event>> {
-    sqlx::query("SELECT id, kind, payload_enc, received_at, processed_at FROM inbound_events WHERE id = $1")
+    sqlx::query("SELECT id, channel, kind, payload_enc, received_at, processed_at FROM inbound_events WHERE id = $1")
         .bind(id)
         .fetch_optional(conn)
         .await?
@@ -59,8 +63,13 @@ pub async fn load(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Even
         .transpose()
 }
 
-/// Marks the event handled by the conversation; `false` if it already was.
-pub async fn mark_processed(conn: &mut AnyConnection, id: i64, reporter_id: i64, now_ms: i64) -> sqlx::Result<bool> {
+/// Marks the event handled (by the reporter it came from, if any); `false` if it already was.
+pub async fn mark_processed(
+    conn: &mut AnyConnection,
+    id: i64,
+    reporter_id: Option<i64>,
+    now_ms: i64,
+) -> sqlx::Result<bool> {
     let result = sqlx::query(
         "UPDATE inbound_events SET processed_at = $1, reporter_id = $2
          WHERE id = $3 AND processed_at IS NULL",
@@ -76,7 +85,7 @@ pub async fn mark_processed(conn: &mut AnyConnection, id: i64, reporter_id: i64,
 /// The reporter's most recent events, oldest first (the sandbox shows them as a chat).
 pub async fn recent_for_reporter(conn: &mut AnyConnection, reporter_id: i64, limit: i64) -> sqlx::Result<Vec<Event>> {
     let mut events: Vec<Event> = sqlx::query(
-        "SELECT id, kind, payload_enc, received_at, processed_at FROM inbound_events
+        "SELECT id, channel, kind, payload_enc, received_at, processed_at FROM inbound_events
          WHERE reporter_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(reporter_id)

@@ -1,8 +1,9 @@
 //! Personal data at rest kept to the current key and form (PRIVACY P6).
 //!
-//! `upgrade` brings data stored before the latest privacy changes up to them, once per
-//! database (a marker in `counters`): numbers get their own lookup hash, WhatsApp message ids
-//! stored in clear (they encode the number) get hashed.
+//! `upgrade` brings data stored before the latest changes up to them, once per database (a
+//! marker in `counters` for each): message ids stored in clear (they can encode the number) get
+//! hashed; reporters get the lookup hashes of a core that serves several channels (keyed by
+//! channel and account or number, and the number's own hash for staff lookups).
 //!
 //! Key rotation, `meldeweg keys rotate`: every sealed value is re-sealed with the
 //! vault's current key — reporters' numbers and user ids (with their lookup hashes recomputed),
@@ -52,7 +53,7 @@ pub async fn rotate(db: &Db, vault: &Vault, now_ms: i64) -> Result<Rotated, Rota
             other => RotationError::Reporter(other),
         })?,
         inbound_payloads: reseal_column(conn, vault, "inbound_events", "payload_enc").await?,
-        email_addresses: reseal_column(conn, vault, "reports", "contact_email_enc").await?,
+        email_addresses: reseal_column(conn, vault, "reports", "contact_enc").await?,
     };
     let detail = json!({
         "key_id": vault.key_id(),
@@ -65,32 +66,46 @@ pub async fn rotate(db: &Db, vault: &Vault, now_ms: i64) -> Result<Rotated, Rota
     Ok(rotated)
 }
 
-/// Marks in `counters` that `upgrade` has run on this database.
-const UPGRADED: &str = "privacy.upgraded";
+/// Marks in `counters` that an upgrade has run on this database.
+const IDS_HASHED: &str = "privacy.upgraded";
+const KEYED_PER_CHANNEL: &str = "reporters.keyed_per_channel";
 
-/// Runs the upgrade unless this database has had it. Returns how many values it changed.
+/// Runs the upgrades this database has not had, each in its own transaction. Returns how many
+/// values they changed.
 pub async fn upgrade(db: &Db, vault: &Vault) -> Result<u64, RotationError> {
+    let mut changed = 0;
     let mut tx = db.begin().await?;
-    let conn = tx.conn();
-    let done: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
-        .bind(UPGRADED)
-        .fetch_optional(&mut *conn)
-        .await?;
-    if done.is_some() {
-        return Ok(0);
+    if !has_run(tx.conn(), IDS_HASHED).await? {
+        changed += hash_clear_ids(tx.conn(), vault, "inbound_events", "provider_id").await?
+            + hash_clear_ids(tx.conn(), vault, "outbox", "provider_message_id").await?;
+        mark_run(tx.conn(), IDS_HASHED).await?;
     }
-    let changed = reporters::fill_phone_hashes(conn, vault).await?
-        + hash_clear_ids(conn, vault, "inbound_events", "provider_id").await?
-        + hash_clear_ids(conn, vault, "outbox", "provider_message_id").await?;
-    sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO NOTHING")
-        .bind(UPGRADED)
-        .execute(&mut *conn)
-        .await?;
+    tx.commit().await?;
+    let mut tx = db.begin().await?;
+    if !has_run(tx.conn(), KEYED_PER_CHANNEL).await? {
+        changed += reporters::reseal_all(tx.conn(), vault).await?;
+        mark_run(tx.conn(), KEYED_PER_CHANNEL).await?;
+    }
     tx.commit().await?;
     Ok(changed)
 }
 
-/// Replaces WhatsApp message ids stored in clear in `table.column` by their keyed hash.
+async fn has_run(conn: &mut AnyConnection, marker: &str) -> sqlx::Result<bool> {
+    let done: Option<i64> =
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = $1").bind(marker).fetch_optional(conn).await?;
+    Ok(done.is_some())
+}
+
+async fn mark_run(conn: &mut AnyConnection, marker: &str) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO NOTHING")
+        .bind(marker)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Replaces message ids stored in clear in `table.column` (the cloud provider's `wamid.` ids of
+/// the first versions) by their keyed hash.
 async fn hash_clear_ids(
     conn: &mut AnyConnection,
     vault: &Vault,

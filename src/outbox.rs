@@ -1,15 +1,37 @@
-//! The outbox: every message to a reporter, from the moment it is decided until WhatsApp
+//! The outbox: every reply to a citizen, from the moment it is decided until its channel
 //! reports it delivered, read or failed.
 //!
-//! A row holds the message body without its recipient; the sender resolves the recipient at
-//! send time, so numbers never sit here. Delivery statuses arrive out of order and more than
-//! once: each sets its own timestamp once, and the state only moves forward. Each message's
-//! fate is recorded here, once: in the audit log (P4) and for the metrics.
+//! A row holds the reply intent (what to say, in which form) for a reporter, or, with no
+//! reporter, for the contact given with a report (a web-form e-mail address). Neither the
+//! recipient's address nor the channel's wire format is stored: the channel renders the intent
+//! and the address is opened when it is sent. Delivery receipts arrive out of order and more
+//! than once: each sets its own timestamp once, and the state only moves forward. Each
+//! message's fate is recorded here, once: in the audit log (P4) and for the metrics.
 
+use meldeweg_workers::message::ReplyIntent;
 use serde_json::json;
 use sqlx::{AnyConnection, Connection, Row};
 
 use crate::audit;
+
+/// Who a reply is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addressee {
+    /// A citizen who wrote on a channel.
+    Reporter(i64),
+    /// The contact given with one report (no conversation, only its updates).
+    ReportContact(i64),
+}
+
+impl Addressee {
+    fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<Self> {
+        match (row.try_get::<Option<i64>, _>("reporter_id")?, row.try_get::<Option<i64>, _>("report_id")?) {
+            (Some(reporter), _) => Ok(Addressee::Reporter(reporter)),
+            (None, Some(report)) => Ok(Addressee::ReportContact(report)),
+            (None, None) => Err(sqlx::Error::Decode("an outbox row for no one".into())),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutboxState {
@@ -18,9 +40,9 @@ pub enum OutboxState {
     Sent,
     Delivered,
     Read,
-    /// WhatsApp refused it or reported it failed.
+    /// The channel refused it or reported it failed.
     Failed,
-    /// Could not be sent: outside the 24-hour window with no template, or no address.
+    /// Could not be sent: outside the reply window with no form for that, or no address.
     Undeliverable,
     /// Not sent because the reporter sent STOP (P10).
     Suppressed,
@@ -54,27 +76,27 @@ impl OutboxState {
     }
 }
 
-pub struct NewMessage<'a> {
-    pub reporter_id: i64,
-    pub report_id: Option<i64>,
-    /// Which text this is (the key in messages.*.toml).
-    pub name: &'a str,
-    /// JSON of the message body.
-    pub body: String,
-    /// JSON of the template to send instead outside the 24-hour window.
-    pub template: Option<String>,
-}
-
-pub async fn insert(conn: &mut AnyConnection, message: NewMessage<'_>, now_ms: i64) -> sqlx::Result<i64> {
+/// Queues `reply` for `to` (about report `report_id`, if any).
+pub async fn insert(
+    conn: &mut AnyConnection,
+    to: Addressee,
+    report_id: Option<i64>,
+    reply: &ReplyIntent,
+    now_ms: i64,
+) -> sqlx::Result<i64> {
+    let (reporter_id, report_id) = match to {
+        Addressee::Reporter(reporter) => (Some(reporter), report_id),
+        Addressee::ReportContact(report) => (None, Some(report)),
+    };
+    let body = serde_json::to_string(reply).map_err(|e| sqlx::Error::Encode(Box::new(e)))?;
     sqlx::query_scalar(
-        "INSERT INTO outbox (reporter_id, report_id, name, body, template, state, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+        "INSERT INTO outbox (reporter_id, report_id, name, body, state, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
-    .bind(message.reporter_id)
-    .bind(message.report_id)
-    .bind(message.name)
-    .bind(message.body)
-    .bind(message.template)
+    .bind(reporter_id)
+    .bind(report_id)
+    .bind(&reply.name)
+    .bind(body)
     .bind(OutboxState::Queued.as_str())
     .bind(now_ms)
     .fetch_one(conn)
@@ -84,29 +106,39 @@ pub async fn insert(conn: &mut AnyConnection, message: NewMessage<'_>, now_ms: i
 #[derive(Debug, Clone)]
 pub struct Message {
     pub id: i64,
-    pub reporter_id: i64,
+    pub to: Addressee,
+    /// Which text this is.
     pub name: String,
+    /// The reply intent, as JSON (`reply()` reads it).
     pub body: String,
-    pub template: Option<String>,
     pub state: OutboxState,
+    /// The channel reported the citizen's reply window closed for it (`reopen_outside_window`).
+    pub window_closed: bool,
     pub created_at: i64,
+}
+
+impl Message {
+    /// The reply intent; `None` for a row from before intents (queued before the upgrade).
+    pub fn reply(&self) -> Option<ReplyIntent> {
+        serde_json::from_str(&self.body).ok()
+    }
 }
 
 fn message_from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<Message> {
     let state: String = row.try_get("state")?;
     Ok(Message {
         id: row.try_get("id")?,
-        reporter_id: row.try_get("reporter_id")?,
+        to: Addressee::from_row(row)?,
         name: row.try_get("name")?,
         body: row.try_get("body")?,
-        template: row.try_get("template")?,
         state: OutboxState::parse(&state)
             .ok_or_else(|| sqlx::Error::Decode(format!("unknown outbox state {state:?}").into()))?,
+        window_closed: row.try_get::<Option<i64>, _>("window_closed_at")?.is_some(),
         created_at: row.try_get("created_at")?,
     })
 }
 
-const COLUMNS: &str = "id, reporter_id, name, body, template, state, created_at";
+const COLUMNS: &str = "id, reporter_id, report_id, name, body, state, window_closed_at, created_at";
 
 pub async fn load(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Message>> {
     sqlx::query(&format!("SELECT {COLUMNS} FROM outbox WHERE id = $1"))
@@ -168,7 +200,7 @@ async fn recorded(
         kind: &format!("message.{}", state.as_str()),
         report_id: row.try_get("report_id")?,
         order_id: None,
-        reporter_id: Some(row.try_get("reporter_id")?),
+        reporter_id: row.try_get("reporter_id")?,
         actor: None,
         detail: json!({ "message": name, "error_code": code }),
     };
@@ -223,14 +255,15 @@ pub async fn record_error(
     Ok(())
 }
 
-/// Replaces the body by its template and queues it again (the 24-hour window has closed).
-/// Returns `false` if the message has no template.
-pub async fn switch_to_template(conn: &mut AnyConnection, id: i64) -> sqlx::Result<bool> {
+/// Queues a message again that its channel reported failed because the citizen's reply window
+/// had closed, marked so the channel sends its form for that. Only once: returns `false` if it
+/// was queued again for this before.
+pub async fn reopen_outside_window(conn: &mut AnyConnection, id: i64, now_ms: i64) -> sqlx::Result<bool> {
     let result = sqlx::query(
-        "UPDATE outbox SET body = template, template = NULL, state = $1, provider_message_id = NULL,
-                           failed_at = NULL
-         WHERE id = $2 AND template IS NOT NULL",
+        "UPDATE outbox SET window_closed_at = $1, state = $2, provider_message_id = NULL, failed_at = NULL
+         WHERE id = $3 AND window_closed_at IS NULL",
     )
+    .bind(now_ms)
     .bind(OutboxState::Queued.as_str())
     .bind(id)
     .execute(conn)
@@ -238,7 +271,7 @@ pub async fn switch_to_template(conn: &mut AnyConnection, id: i64) -> sqlx::Resu
     Ok(result.rows_affected() == 1)
 }
 
-/// A delivery status reported by WhatsApp.
+/// A delivery status a channel reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DeliveryStatus {
     Sent,
@@ -247,15 +280,21 @@ pub enum DeliveryStatus {
     Failed,
 }
 
-/// Applies a delivery status to the message WhatsApp knows by `provider_message_id`. Returns
-/// the outbox id and reporter id when this status was new for a known message.
+/// A message a delivery status was new for.
+pub struct Updated {
+    pub id: i64,
+    pub to: Addressee,
+}
+
+/// Applies a delivery status to the message its channel knows by `provider_message_id`.
+/// Returns the message when this status was new for a known message.
 pub async fn apply_status(
     conn: &mut AnyConnection,
     provider_message_id: &str,
     status: DeliveryStatus,
     at_ms: i64,
     error: Option<(i64, &str)>,
-) -> sqlx::Result<Option<(i64, i64)>> {
+) -> sqlx::Result<Option<Updated>> {
     let (column, from_states, to_state) = match status {
         DeliveryStatus::Sent => ("sent_at", "''", OutboxState::Sent),
         DeliveryStatus::Delivered => ("delivered_at", "'sent'", OutboxState::Delivered),
@@ -272,7 +311,7 @@ pub async fn apply_status(
              error_code = COALESCE($3, error_code),
              error_detail = COALESCE($4, error_detail)
          WHERE provider_message_id = $5 AND {column} IS NULL
-         RETURNING id, reporter_id"
+         RETURNING id, reporter_id, report_id"
     ))
     .bind(at_ms)
     .bind(to_state.as_str())
@@ -281,5 +320,5 @@ pub async fn apply_status(
     .bind(provider_message_id)
     .fetch_optional(conn)
     .await?;
-    row.map(|row| Ok((row.try_get("id")?, row.try_get("reporter_id")?))).transpose()
+    row.map(|row| Ok(Updated { id: row.try_get("id")?, to: Addressee::from_row(&row)? })).transpose()
 }

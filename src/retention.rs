@@ -169,8 +169,8 @@ fn steps(c: &Cutoffs, now_ms: i64) -> Vec<Step> {
         Step::new(
             "email_addresses",
             "reports",
-            format!("contact_email_enc IS NOT NULL AND id IN ({contact_due})"),
-            Action::Rows(Rows::Set("contact_email_enc = NULL".into())),
+            format!("contact_enc IS NOT NULL AND id IN ({contact_due})"),
+            Action::Rows(Rows::Set("contact_enc = NULL".into())),
         ),
         Step::new(
             "photos",
@@ -189,7 +189,7 @@ fn steps(c: &Cutoffs, now_ms: i64) -> Vec<Step> {
             "reports",
             format!("anonymised_at IS NULL AND id IN ({reports_due})"),
             Action::Rows(Rows::Set(format!(
-                "reporter_id = NULL, description = NULL, location_label = NULL, contact_email_enc = NULL,
+                "reporter_id = NULL, description = NULL, location_label = NULL, contact_enc = NULL,
                  anonymised_at = {now_ms}"
             ))),
         ),

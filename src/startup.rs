@@ -12,20 +12,19 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::whatsapp::client::{ClientError, CloudClient};
-use crate::channels::whatsapp::ingress::{Ingress, WebhookAuth};
-use crate::channels::whatsapp::media::{MediaSource, SandboxMedia};
-use crate::channels::whatsapp::store::Store;
-use crate::config::{secret, Settings, WebhookAuth as WebhookAuthSetting, WhatsAppMode};
-use crate::crypto::CryptoError;
+use crate::channels::{self, ChannelError, Routes};
+use crate::config::{secret, Settings};
+use crate::crypto::{CryptoError, Vault};
 use crate::db::{Backend, Db, DbError};
+use crate::pipeline::ingress::Ingress;
 use crate::pipeline::photo::PhotoStage;
-use crate::pipeline::{OpenOrders, Pipeline, Sender};
+use crate::pipeline::{Channels, OpenOrders, Pipeline};
 use crate::queue::{self, Queue, Worker};
 use crate::reports;
 use crate::service_hours::ServiceHours;
 use crate::storage::{PhotoStore, StorageError};
 use crate::texts::{Texts, TextsError};
+use crate::town::Municipality;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -45,36 +44,35 @@ pub enum StartupError {
     Town(#[from] crate::town::TownError),
     #[error("reading the classifier's corrections: {0}")]
     Corrections(#[from] reports::ReportError),
+    #[error("the job queue: {0}")]
+    Queue(#[from] queue::QueueError),
     #[error(transparent)]
-    Client(#[from] ClientError),
+    Channel(#[from] ChannelError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error("the HTTP server failed: {0}")]
     Serve(std::io::Error),
     #[error("{0}: {1}")]
     ServiceHours(&'static str, String),
-    #[error(transparent)]
-    Email(#[from] crate::channels::email::EmailError),
     #[error("encryption_old_keys is set: run `meldeweg keys rotate` with the service stopped, then remove it (MELDEWEG_ENCRYPTION_OLD_KEYS) and start again")]
     RotationUnfinished,
     #[error("cannot bring stored personal data up to date: {0}")]
     Upgrade(#[from] crate::key_rotation::RotationError),
 }
 
-/// The parts every process needs: database, queue, keys and the pipeline.
+/// The parts every process needs: database, queue, keys, the channels and the pipeline.
 pub struct Services {
     pub db: Db,
     pub pipeline: Arc<Pipeline>,
-    pub ingress: Arc<Ingress>,
+    /// The channels' HTTP routes, made once the pipeline exists.
+    routes: Vec<Routes>,
     database_url: String,
-    chat_updates: watch::Receiver<u64>,
-    photo_store: PhotoStore,
-    sandbox_media: SandboxMedia,
     retention: crate::config::RetentionSettings,
 }
 
 impl Services {
-    pub async fn build(settings: &Settings) -> Result<Self, StartupError> {
+    /// Everything a process needs; `shutdown` stops what channels run on their own (long polls).
+    pub async fn build(settings: &Settings, shutdown: &CancellationToken) -> Result<Self, StartupError> {
         // Settings changed after loading (by a caller, or a test) are held to the same rules.
         settings.validate()?;
         // Old keys only open values during `meldeweg keys rotate`; a running service would look
@@ -83,68 +81,42 @@ impl Services {
             return Err(StartupError::RotationUnfinished);
         }
         // The municipality's files first: a start that cannot work leaves nothing behind.
-        let texts = Texts::load(&settings.messages_dir, &settings.municipality)?;
-        Texts::check_templates(&settings.whatsapp.templates)?;
-        let mut municipality = crate::town::load(settings, &[])?;
+        let texts = Arc::new(Texts::load(&settings.messages_dir, &settings.municipality)?);
+        let municipality = crate::town::load(settings, &[])?;
+        let mut channels = Channels::default();
+        let parts = channels::Parts { settings, texts: texts.clone(), shutdown: shutdown.clone() };
+        let routes = channels::register(&parts, &mut channels)?;
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
         let vault = settings.vault()?;
         let database_url = settings.database_url();
-        let db = Db::connect(&database_url, &settings.database).await?;
-        db.migrate().await?;
-        let upgraded = crate::key_rotation::upgrade(&db, &vault).await?;
-        if upgraded > 0 {
-            tracing::info!(upgraded, "personal data stored before the privacy changes was brought up to them");
-        }
-        let worker_name = format!("{}-{}", std::process::id(), short_random());
-        let queue = Queue::new(db.clone(), settings.queue.clone(), worker_name);
-        let sandbox_media = SandboxMedia::default();
-        let (sender, media) = match settings.whatsapp.mode {
-            WhatsAppMode::Sandbox => (Sender::Sandbox, MediaSource::Sandbox(sandbox_media.clone())),
-            WhatsAppMode::Cloud => {
-                let client = CloudClient::new(&settings.whatsapp)?;
-                (Sender::Cloud(client.clone()), MediaSource::Cloud(client))
-            }
-        };
-        let photo_store = PhotoStore::local(&settings.data_dir.join("photos"))?;
-        let photos = PhotoStage {
-            media,
-            store: photo_store.clone(),
-            limits: settings.photos.limits(),
-            permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.concurrency())),
-        };
-        let corrections = {
-            let mut conn = db.pool().acquire().await.map_err(DbError::from)?;
-            reports::training_corrections(&mut conn).await?
-        };
-        if !corrections.is_empty() {
-            municipality.town.classifier = crate::town::load_classifier(settings, &corrections)?;
-        }
-        let open_orders = tokio::sync::Mutex::new(OpenOrders::new(municipality.town.area.centre()));
-        let (chat_tx, chat_updates) = watch::channel(0);
+        let db = open_database(settings, &database_url, &vault).await?;
+        let municipality = with_corrections(settings, &db, municipality).await?;
+        let queue =
+            Queue::new(db.clone(), settings.queue.clone(), format!("{}-{}", std::process::id(), short_random()));
+        let writers = (settings.database.max_connections as usize / 2).clamp(1, 8);
         let pipeline = Arc::new(Pipeline {
             db: db.clone(),
-            queue: queue.clone(),
-            vault: vault.clone(),
+            ingress: Ingress::start(db.clone(), queue.clone(), writers),
+            queue,
+            vault,
             texts,
-            sender,
-            photos,
+            channels,
+            photos: PhotoStage {
+                store: PhotoStore::local(&settings.data_dir.join("photos"))?,
+                limits: settings.photos.limits(),
+                permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.concurrency())),
+            },
+            open_orders: tokio::sync::Mutex::new(OpenOrders::new(municipality.town.area.centre())),
             municipality,
-            open_orders,
-            templates: settings.whatsapp.templates.clone(),
             draft_ttl_ms: i64::from(settings.conversation.draft_ttl_hours) * 3_600_000,
             sla: settings.sla.clone(),
-            mailer: crate::channels::email::Mailer::from_settings(&settings.email)?,
             service_hours: ServiceHours::from_settings(&settings.service_hours)
                 .map_err(|(key, reason)| StartupError::ServiceHours(key, reason))?,
             public_base: settings.public_base().to_string(),
-            chat_updates: chat_tx,
+            conversation_changes: watch::channel(0).0,
         });
-        let writers = (settings.database.max_connections as usize / 2).clamp(1, 8);
-        let store = Store::start(db.clone(), queue, writers);
-        let ingress = Arc::new(Ingress { db: db.clone(), vault, store });
-        let retention = settings.retention.clone();
-        Ok(Self { db, pipeline, ingress, database_url, chat_updates, photo_store, sandbox_media, retention })
+        Ok(Self { db, pipeline, routes, database_url, retention: settings.retention.clone() })
     }
 
     /// On PostgreSQL, tells other processes about jobs this one commits, until `shutdown`.
@@ -157,7 +129,7 @@ impl Services {
 
     /// Starts the scheduled retention runs (P7), where the workers run; they stop with `shutdown`.
     pub fn spawn_retention(&self, shutdown: &CancellationToken) {
-        let store = self.photo_store.clone();
+        let store = self.pipeline.photos.store.clone();
         crate::retention::spawn_schedule(self.db.clone(), store, self.retention.clone(), shutdown.clone());
     }
 
@@ -191,24 +163,10 @@ impl Application {
         settings.listening_on(
             listener.local_addr().map_err(|source| StartupError::Bind { addr: settings.listen, source })?,
         );
-        let services = Services::build(&settings).await?;
         let shutdown = CancellationToken::new();
-        let auth = webhook_auth(&settings);
-        if matches!(auth, WebhookAuth::Open) {
-            tracing::warn!("sandbox mode without an app secret: webhook POSTs are not authenticated");
-        }
-        let router = crate::web::router(
-            &settings,
-            crate::web::Parts {
-                ingress: services.ingress.clone(),
-                auth,
-                chat_updates: services.chat_updates.clone(),
-                photos: services.photo_store.clone(),
-                sandbox_media: services.sandbox_media.clone(),
-                pipeline: services.pipeline.clone(),
-                shutdown: shutdown.clone(),
-            },
-        );
+        let mut services = Services::build(&settings, &shutdown).await?;
+        let routes = std::mem::take(&mut services.routes);
+        let router = crate::web::router(&settings, services.pipeline.clone(), routes);
         let metrics = match settings.metrics.listen() {
             Some(addr) => {
                 let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
@@ -286,7 +244,7 @@ fn spawn_statistics_catch_up(db: Db, shutdown: &CancellationToken) {
 /// Runs only the workers until `shutdown` is cancelled (with /metrics on `metrics.listen`,
 /// when set: each worker process counts its own jobs).
 pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Result<(), StartupError> {
-    let services = Services::build(&settings).await?;
+    let services = Services::build(&settings, &shutdown).await?;
     if let Some(metrics) = metrics_listener(&settings, &services).await? {
         crate::telemetry::spawn_upkeep(shutdown.clone());
         serve_metrics(metrics, &shutdown);
@@ -323,15 +281,31 @@ fn serve_metrics((listener, router): (TcpListener, axum::Router), shutdown: &Can
     });
 }
 
-fn webhook_auth(settings: &Settings) -> WebhookAuth {
-    let whatsapp = &settings.whatsapp;
-    match (secret(&whatsapp.app_secret), whatsapp.webhook_auth) {
-        (None, _) => WebhookAuth::Open,
-        (Some(secret), WebhookAuthSetting::Signature) => WebhookAuth::Signature { app_secret: secret.to_string() },
-        (Some(secret), WebhookAuthSetting::Header) => {
-            WebhookAuth::Header { name: whatsapp.webhook_auth_header.clone(), secret: secret.to_string() }
-        }
+/// The configured database, migrated, with the data stored before this version brought up to it.
+async fn open_database(settings: &Settings, url: &str, vault: &Vault) -> Result<Db, StartupError> {
+    let db = Db::connect(url, &settings.database).await?;
+    db.migrate().await?;
+    let upgraded = crate::key_rotation::upgrade(&db, vault).await?;
+    if upgraded > 0 {
+        tracing::info!(upgraded, "data stored by an earlier version was brought up to this one");
     }
+    Ok(db)
+}
+
+/// The municipality with a classifier that has also learnt from staff corrections, if any.
+async fn with_corrections(
+    settings: &Settings,
+    db: &Db,
+    mut municipality: Municipality,
+) -> Result<Municipality, StartupError> {
+    let corrections = {
+        let mut conn = db.pool().acquire().await.map_err(DbError::from)?;
+        reports::training_corrections(&mut conn).await?
+    };
+    if !corrections.is_empty() {
+        municipality.town.classifier = crate::town::load_classifier(settings, &corrections)?;
+    }
+    Ok(municipality)
 }
 
 fn short_random() -> String {

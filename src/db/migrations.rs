@@ -23,6 +23,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (12, "retention and rights", include_str!("../../migrations/sqlite/0012_retention_and_rights.sql")),
     (13, "web form", include_str!("../../migrations/sqlite/0013_web_form.sql")),
     (14, "erasure requests", include_str!("../../migrations/sqlite/0014_erasure_requests.sql")),
+    (15, "channel-neutral core", include_str!("../../migrations/sqlite/0015_channel_neutral_core.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -40,6 +41,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (12, "retention and rights", include_str!("../../migrations/postgres/0012_retention_and_rights.sql")),
     (13, "web form", include_str!("../../migrations/postgres/0013_web_form.sql")),
     (14, "erasure requests", include_str!("../../migrations/postgres/0014_erasure_requests.sql")),
+    (15, "channel-neutral core", include_str!("../../migrations/postgres/0015_channel_neutral_core.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

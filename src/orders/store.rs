@@ -12,7 +12,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::config::SlaSettings;
 use crate::db::Backend;
-use meldeweg_workers::status::OrderStatus;
+use meldeweg_workers::status::{OrderStatus, Transition};
 
 const REVISION: &str = "work_orders.revision";
 
@@ -178,4 +178,127 @@ pub async fn raise_priority(
             .await?;
     }
     Ok(status)
+}
+
+/// An order as a change to it needs it.
+pub struct Locked {
+    pub id: i64,
+    pub number: String,
+    pub depot: String,
+    pub status: OrderStatus,
+    pub priority: Priority,
+}
+
+/// Loads order `number` for a change; on PostgreSQL its row stays locked until the transaction
+/// ends. `None` if there is no such order.
+pub async fn lock(conn: &mut AnyConnection, backend: Backend, number: &str) -> Result<Option<Locked>, OrderError> {
+    let sql = match backend {
+        Backend::Postgres => "SELECT id, depot, status, priority FROM work_orders WHERE number = $1 FOR UPDATE",
+        Backend::Sqlite => "SELECT id, depot, status, priority FROM work_orders WHERE number = $1",
+    };
+    let Some(row) = sqlx::query(sql).bind(number).fetch_optional(conn).await? else { return Ok(None) };
+    let id: i64 = row.try_get("id")?;
+    let status: String = row.try_get("status")?;
+    let priority: String = row.try_get("priority")?;
+    Ok(Some(Locked {
+        id,
+        number: number.to_string(),
+        depot: row.try_get("depot")?,
+        status: OrderStatus::parse(&status).ok_or(OrderError::Corrupt {
+            id,
+            field: "status",
+            value: status.clone(),
+        })?,
+        priority: Priority::parse(&priority).ok_or(OrderError::Corrupt {
+            id,
+            field: "priority",
+            value: priority.clone(),
+        })?,
+    }))
+}
+
+/// The depot of order `number`, if there is such an order.
+pub async fn depot_of(conn: &mut AnyConnection, number: &str) -> Result<Option<String>, OrderError> {
+    Ok(sqlx::query_scalar("SELECT depot FROM work_orders WHERE number = $1").bind(number).fetch_optional(conn).await?)
+}
+
+/// Moves order `id` to `to` by `transition`: the times it keeps (accepted, done, closed), the
+/// reason or body `note` (reject, forward), the after-photo (done), a new due date (reopen).
+#[allow(clippy::too_many_arguments)]
+pub async fn apply_transition(
+    conn: &mut AnyConnection,
+    id: i64,
+    transition: Transition,
+    to: OrderStatus,
+    note: Option<&str>,
+    after_photo: Option<&str>,
+    due_at: Option<i64>,
+    now_ms: i64,
+) -> Result<(), OrderError> {
+    sqlx::query(
+        "UPDATE work_orders SET status = $1, updated_at = $2,
+             accepted_at = CASE WHEN $3 THEN COALESCE(accepted_at, $2) ELSE accepted_at END,
+             done_at = CASE WHEN $4 THEN $2 WHEN $5 THEN NULL ELSE done_at END,
+             closed_at = CASE WHEN $6 THEN $2 ELSE NULL END,
+             reason = CASE WHEN $7 IS NOT NULL AND $8 THEN $7 WHEN $5 THEN NULL ELSE reason END,
+             forwarded_to = CASE WHEN $7 IS NOT NULL AND $9 THEN $7 WHEN $5 THEN NULL ELSE forwarded_to END,
+             after_photo = CASE WHEN $5 THEN NULL ELSE COALESCE($10, after_photo) END,
+             due_at = COALESCE($11, due_at)
+         WHERE id = $12",
+    )
+    .bind(to.as_str())
+    .bind(now_ms)
+    .bind(matches!(transition, Transition::Accept | Transition::Start | Transition::Done))
+    .bind(transition == Transition::Done)
+    .bind(transition == Transition::Reopen)
+    .bind(!to.is_active())
+    .bind(note)
+    .bind(transition == Transition::Reject)
+    .bind(transition == Transition::Forward)
+    .bind(after_photo)
+    .bind(due_at)
+    .bind(id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Gives order `id` to another depot, where it starts over as open.
+pub async fn reroute(conn: &mut AnyConnection, id: i64, depot: &str, now_ms: i64) -> Result<(), OrderError> {
+    sqlx::query("UPDATE work_orders SET depot = $1, status = $2, accepted_at = NULL, updated_at = $3 WHERE id = $4")
+        .bind(depot)
+        .bind(OrderStatus::Open.as_str())
+        .bind(now_ms)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Closes order `id` as merged into order `into`.
+pub async fn close_merged(conn: &mut AnyConnection, id: i64, into: i64, now_ms: i64) -> Result<(), OrderError> {
+    sqlx::query("UPDATE work_orders SET status = $1, merged_into = $2, closed_at = $3, updated_at = $3 WHERE id = $4")
+        .bind(OrderStatus::Merged.as_str())
+        .bind(into)
+        .bind(now_ms)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Puts order `id` into `category` (its opening report was corrected).
+pub async fn set_category(
+    conn: &mut AnyConnection,
+    id: i64,
+    category: Category,
+    now_ms: i64,
+) -> Result<(), OrderError> {
+    sqlx::query("UPDATE work_orders SET category = $1, updated_at = $2 WHERE id = $3")
+        .bind(category.id())
+        .bind(now_ms)
+        .bind(id)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

@@ -19,7 +19,7 @@ pub struct EraseJob {
 impl EraseJob {
     /// Enqueues the erasure behind the reporter's queued replies.
     pub async fn enqueue(&self, queue: &Queue, tx: &mut Tx, now_ms: i64) -> Result<i64, QueueError> {
-        let series = super::notify::series(self.reporter_id);
+        let series = super::notify::series(crate::outbox::Addressee::Reporter(self.reporter_id));
         queue.enqueue(tx, JobKind::Erase, Some(&series), self, now_ms).await
     }
 }

@@ -1,70 +1,71 @@
-//! The job handlers: thin steps that load what they need, call a pure stage in
-//! `meldeweg-workers`, and write the result in one transaction.
+//! The pipeline: what happens to a citizen's report, whatever channel it came on. Every step
+//! loads what it needs, calls a pure stage in `meldeweg-workers`, and writes the result in one
+//! transaction; the queue carries the work from one step to the next.
 //!
-//! intake — one inbound message through the conversation (workers::conversation); a photo
-//!          message first goes through the photo stage (`photo`: fetched, cleaned, stored)
-//! triage — a new report placed, routed, and opened as a work order or joined to one
-//!          (workers::geotag; `open_orders` keeps the duplicate index current)
-//! notify — queued outbox messages to WhatsApp (or the sandbox)
-//! erase  — a reporter's confirmed LÖSCHEN, after their last message went out (P9)
-//! email  — an update by e-mail to a web-form reporter who gave an address (P12)
+//! ingress — what a channel received, stored once with its intake job (group commit)
+//! intake  — a message through the dialogue (a photo first through `photo`), or a form's whole
+//!           report, into a report with its photos and triage job (`create_report`)
+//! triage  — a new report placed, routed, and opened as a work order or joined to one
+//! updates — the changes staff make to work orders, and what the citizens of each report hear
+//! replies — reply intents in the outbox, one notify job per citizen and step
+//! notify  — queued replies handed to the citizen's channel, which renders and sends them
+//! erase   — a reporter's confirmed erasure request, after their last reply went out (P9)
+//!
+//! The pipeline knows channels only as `channel::MessageSource` and `channel::ReplySender`,
+//! found by name in `channel::Channels`.
 
-pub mod email;
+pub mod channel;
 pub mod erase;
+pub mod ingress;
 pub mod intake;
 pub mod notify;
 mod open_orders;
-pub(crate) mod outgoing;
 pub mod photo;
+pub mod replies;
 pub mod triage;
+pub mod updates;
 
-use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use meldeweg_workers::conversation::Lang;
 use tokio::sync::{watch, Mutex};
 
-use crate::channels::whatsapp::client::CloudClient;
-use crate::config::{SlaSettings, TemplateSettings};
+use crate::config::SlaSettings;
 use crate::crypto::Vault;
 use crate::db::{Db, DbError};
 use crate::queue::{ClaimedJob, JobFailure, JobHandler, JobKind, Queue, QueueError};
 use crate::service_hours::ServiceHours;
 use crate::texts::Texts;
 use crate::town::Municipality;
+pub use channel::Channels;
 pub use open_orders::OpenOrders;
 
-/// Where outbound messages go.
-pub enum Sender {
-    /// Nowhere: they stay in the outbox and show on /sandbox.
-    Sandbox,
-    Cloud(CloudClient),
-}
-
-/// Everything the handlers share. Built once at start-up.
+/// Everything the steps share. Built once at start-up.
 pub struct Pipeline {
     pub db: Db,
     pub queue: Queue,
     pub vault: Vault,
-    pub texts: Texts,
-    pub sender: Sender,
+    pub texts: Arc<Texts>,
+    /// The channels, by name.
+    pub channels: Channels,
+    /// Where channels hand over what they received.
+    pub ingress: ingress::Ingress,
     pub photos: photo::PhotoStage,
     pub municipality: Municipality,
     pub open_orders: Mutex<OpenOrders>,
-    pub templates: BTreeMap<String, TemplateSettings>,
     pub draft_ttl_ms: i64,
     pub sla: SlaSettings,
-    /// E-mail for web-form reporters, when a server is configured (P12).
-    pub mailer: Option<crate::channels::email::Mailer>,
     /// The Bauhof's working hours, when configured (P14).
     pub service_hours: Option<ServiceHours>,
     /// `public_url` without its trailing slash.
     pub public_base: String,
-    /// Bumped whenever a conversation changes, so the sandbox chat can refresh at once.
-    pub chat_updates: watch::Sender<u64>,
+    /// Bumped whenever what a citizen sees may have changed (a reply queued or sent), so a
+    /// channel that shows conversations live can look again at once.
+    pub conversation_changes: watch::Sender<u64>,
 }
 
 impl Pipeline {
-    /// The public status page of the report with this token, in the reporter's language.
+    /// The public status page of the report with this token, in the citizen's language.
     pub fn status_link(&self, public_token: &str, lang: Lang) -> String {
         match lang {
             Lang::De => format!("{}/m/{public_token}", self.public_base),
@@ -72,13 +73,8 @@ impl Pipeline {
         }
     }
 
-    /// A cleaned photo, as WhatsApp fetches it for an image message.
-    pub fn photo_link(&self, token: &str) -> String {
-        format!("{}/photos/{token}", self.public_base)
-    }
-
     pub(crate) fn chat_changed(&self) {
-        self.chat_updates.send_modify(|n| *n = n.wrapping_add(1));
+        self.conversation_changes.send_modify(|n| *n = n.wrapping_add(1));
     }
 }
 
@@ -89,7 +85,6 @@ impl JobHandler for Pipeline {
             JobKind::Triage => triage::run(self, job).await,
             JobKind::Notify => notify::run(self, job).await,
             JobKind::Erase => erase::run(self, job).await,
-            JobKind::Email => email::run(self, job).await,
         }
     }
 }
@@ -121,6 +116,12 @@ impl From<sqlx::Error> for JobFailure {
 
 impl From<QueueError> for JobFailure {
     fn from(error: QueueError) -> Self {
+        retry(error)
+    }
+}
+
+impl From<crate::reports::ReportError> for JobFailure {
+    fn from(error: crate::reports::ReportError) -> Self {
         retry(error)
     }
 }

@@ -1,24 +1,23 @@
-//! The notify job: sends a reporter's queued outbox messages, in order.
+//! The notify job: sends one citizen's queued replies, in order, through their channel.
 //!
-//! For each message it checks, at send time, that the reporter has not sent STOP (P10) and that
-//! the 24-hour window is open, switching to the configured template or recording the message
-//! as undeliverable when it is not. Sandbox mode sends nothing outside and marks messages sent.
-//! A passing failure stops the job so the remaining messages keep their order on retry; a
-//! permanent one is recorded on the message and the rest go on.
-
-use std::time::Duration;
+//! For each reply it checks, at send time, that the citizen has not sent STOP (P10), opens
+//! their address, and hands the reply intent to their channel, which renders it in its own
+//! format and within its own rules (a reply window, a pre-approved form) and sends it. A passing
+//! failure stops the job so the remaining replies keep their order on retry; a permanent one is
+//! recorded on the reply and the rest go on. A contact given with one report is forgotten with
+//! the last update of the closed report (P7).
 
 use serde::{Deserialize, Serialize};
 
-use super::{retry, Pipeline, Sender};
-use crate::channels::whatsapp::client::{SendError, PAIR_RATE_LIMIT, WINDOW_CLOSED};
-use crate::channels::whatsapp::message::{window_open, Address, Body};
+use super::channel::{Delivery, DeliveryError, Recipient, Sent};
+use super::{retry, Pipeline};
 use crate::db::Tx;
-use crate::outbox::{self, OutboxState};
+use crate::outbox::{self, Addressee, OutboxState};
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
-use crate::reporters;
 use crate::texts::TextKey;
 use crate::time::now_ms;
+use crate::{reporters, reports};
+use meldeweg_workers::conversation::Lang;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct NotifyJob {
@@ -26,118 +25,131 @@ pub struct NotifyJob {
 }
 
 impl NotifyJob {
-    /// Enqueues the job in the reporter's series, so replies go out in the order decided.
-    pub async fn enqueue(&self, queue: &Queue, tx: &mut Tx, reporter_id: i64, now_ms: i64) -> Result<i64, QueueError> {
-        queue.enqueue(tx, JobKind::Notify, Some(&series(reporter_id)), self, now_ms).await
+    /// Enqueues the job in the series of replies to `to`, so they go out in the order decided.
+    pub async fn enqueue(
+        queue: &Queue,
+        tx: &mut Tx,
+        to: Addressee,
+        outbox_ids: Vec<i64>,
+        now_ms: i64,
+    ) -> Result<i64, QueueError> {
+        queue.enqueue(tx, JobKind::Notify, Some(&series(to)), &NotifyJob { outbox_ids }, now_ms).await
     }
 }
 
-/// The queue series of everything sent to one reporter, in order.
-pub fn series(reporter_id: i64) -> String {
-    format!("out:{reporter_id}")
+/// The queue series of everything sent to one citizen, in order.
+pub fn series(to: Addressee) -> String {
+    match to {
+        Addressee::Reporter(reporter_id) => format!("out:{reporter_id}"),
+        Addressee::ReportContact(report_id) => format!("out:report:{report_id}"),
+    }
 }
 
 pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
     let NotifyJob { outbox_ids } = job.payload().map_err(|e| JobFailure::Fatal(format!("bad notify payload: {e}")))?;
+    let mut contact_of = None;
     for id in outbox_ids {
-        send_one(pipeline, job, id).await?;
+        if let Some(Addressee::ReportContact(report_id)) = send_one(pipeline, job, id).await? {
+            contact_of = Some(report_id);
+        }
     }
     pipeline.chat_changed();
+    let Some(report_id) = contact_of else { return Ok(()) };
+    // The last queued update of a closed report: there is nothing more to tell (P7).
+    let mut tx = pipeline.db.begin().await?;
+    if !pipeline.queue.series_continues(&mut tx, &series(Addressee::ReportContact(report_id)), job).await? {
+        reports::forget_contact_if_closed(tx.conn(), report_id).await?;
+    }
+    pipeline.queue.complete_in(&mut tx, job).await?;
+    tx.commit().await?;
     Ok(())
 }
 
-async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<(), JobFailure> {
+/// Where a reply goes and whether it may: the citizen's channel, address and language.
+struct Resolved {
+    channel: String,
+    to: Recipient,
+    lang: Lang,
+    opted_out: bool,
+}
+
+/// Sends outbox message `id`; returns whom it was for (`None` when it was no longer queued).
+async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<Option<Addressee>, JobFailure> {
     let mut conn = pipeline.db.pool().acquire().await?;
     let Some(message) = outbox::load(&mut conn, id).await? else {
-        return Ok(());
+        return Ok(None);
     };
     if message.state != OutboxState::Queued {
-        return Ok(()); // already handled by an earlier run of this job
+        return Ok(None); // already handled by an earlier run of this job
     }
-    let recipient = reporters::recipient(&mut conn, &pipeline.vault, message.reporter_id).await.map_err(retry)?;
     let now = now_ms();
-    if recipient.opted_out_at.is_some() && message.name != TextKey::Stopped.as_str() {
-        let detail = "the reporter sent STOP";
-        return Ok(outbox::mark_unsent(&mut conn, id, OutboxState::Suppressed, None, detail, now).await?);
-    }
-    let mut body: Body = serde_json::from_str(&message.body)
-        .map_err(|e| JobFailure::Fatal(format!("outbox {id} has an unreadable body: {e}")))?;
-    if !body.is_template() && !window_open(recipient.last_inbound_at, now) {
-        match use_template(&mut conn, id).await? {
-            Some(template) => body = template,
-            None => return Ok(undeliverable_outside_window(&mut conn, id, now).await?),
-        }
-    }
-    let client = match &pipeline.sender {
-        Sender::Sandbox => {
-            return Ok(outbox::mark_sent(&mut conn, id, &format!("sandbox.{id}"), now).await?);
-        }
-        Sender::Cloud(client) => client,
+    let Some(reply) = message.reply() else {
+        let detail = "queued before replies were stored as intents; not sent";
+        outbox::mark_unsent(&mut conn, id, OutboxState::Undeliverable, None, detail, now).await?;
+        return Ok(Some(message.to));
     };
-    let address = match (recipient.phone, recipient.user_id) {
-        (Some(phone), _) => Address::Phone(phone),
-        (None, Some(user_id)) => Address::UserId(user_id),
-        (None, None) => {
-            let detail = "the reporter has no address";
-            return Ok(outbox::mark_unsent(&mut conn, id, OutboxState::Undeliverable, None, detail, now).await?);
+    let resolved = match message.to {
+        Addressee::Reporter(reporter_id) => {
+            let r = reporters::recipient(&mut conn, &pipeline.vault, reporter_id).await.map_err(retry)?;
+            let to = Recipient { phone: r.phone, account: r.account, last_message_at: Some(r.last_inbound_at) };
+            Resolved { channel: r.channel, to, lang: r.lang, opted_out: r.opted_out_at.is_some() }
         }
+        Addressee::ReportContact(report_id) => match reports::contact(&mut conn, &pipeline.vault, report_id).await? {
+            Some(contact) => {
+                let to = Recipient { phone: None, account: Some(contact.address), last_message_at: None };
+                Resolved { channel: contact.channel, to, lang: contact.lang, opted_out: false }
+            }
+            None => {
+                let detail = "the contact given with the report is gone";
+                outbox::mark_unsent(&mut conn, id, OutboxState::Undeliverable, None, detail, now).await?;
+                return Ok(Some(message.to));
+            }
+        },
+    };
+    if resolved.opted_out && message.name != TextKey::Stopped.as_str() {
+        let detail = "the citizen sent STOP";
+        outbox::mark_unsent(&mut conn, id, OutboxState::Suppressed, None, detail, now).await?;
+        return Ok(Some(message.to));
+    }
+    let Some(sender) = pipeline.channels.sender(&resolved.channel) else {
+        return Err(retry(format!("outbox {id}: no channel {:?} sends replies here", resolved.channel)));
     };
     // The send can take seconds; hold no database connection meanwhile.
     drop(conn);
-    let mut result = client.send(&body.to_cloud_json(&address)).await;
+    let delivery = Delivery {
+        outbox_id: id,
+        reply: &reply,
+        to: &resolved.to,
+        lang: resolved.lang,
+        window_closed: message.window_closed,
+        attempt: job.attempt,
+    };
+    let result = sender.deliver(delivery).await;
     let mut conn = pipeline.db.pool().acquire().await?;
-    if let Err(SendError::WindowClosed { .. }) = &result {
-        if !body.is_template() {
-            if let Some(template) = use_template(&mut conn, id).await? {
-                drop(conn);
-                result = client.send(&template.to_cloud_json(&address)).await;
-                conn = pipeline.db.pool().acquire().await?;
-            }
-        }
-    }
     let now = now_ms();
     match result {
-        Ok(provider_id) => {
+        Ok(Sent { provider_id }) => {
             let provider_id = match provider_id {
-                Some(wamid) => pipeline.vault.message_id_hash(&wamid),
+                Some(provider_id) => pipeline.vault.message_id_hash(&provider_id),
                 None => format!("unknown.{id}"),
             };
             outbox::mark_sent(&mut conn, id, &provider_id, now).await?;
-            Ok(())
         }
-        Err(SendError::WindowClosed { .. }) => Ok(undeliverable_outside_window(&mut conn, id, now).await?),
-        Err(SendError::Permanent { code, detail }) => {
-            tracing::warn!(outbox = id, code, %detail, "WhatsApp refused a message");
-            Ok(outbox::mark_unsent(&mut conn, id, OutboxState::Failed, code, &detail, now).await?)
+        Err(DeliveryError::Undeliverable { code, reason }) => {
+            outbox::mark_unsent(&mut conn, id, OutboxState::Undeliverable, code, &reason, now).await?;
         }
-        Err(SendError::Transient { code, detail, retry_after }) => {
+        Err(DeliveryError::Refused { code, detail }) => {
+            tracing::warn!(outbox = id, channel = %resolved.channel, code, %detail, "a channel refused a reply");
+            outbox::mark_unsent(&mut conn, id, OutboxState::Failed, code, &detail, now).await?;
+        }
+        Err(DeliveryError::Transient { code, detail, retry_after }) => {
             if job.is_last_attempt() {
                 outbox::mark_unsent(&mut conn, id, OutboxState::Failed, code, &detail, now).await?;
             } else {
                 outbox::record_error(&mut conn, id, code, &detail).await?;
             }
-            let after = match code {
-                // Per-user pair limit: Meta asks for 4^n seconds.
-                Some(PAIR_RATE_LIMIT) => Some(Duration::from_secs(4u64.saturating_pow(job.attempt.min(8)))),
-                _ => retry_after,
-            };
-            Err(JobFailure::Retry { reason: format!("outbox {id}: {detail}"), after })
+            return Err(JobFailure::Retry { reason: format!("outbox {id}: {detail}"), after: retry_after });
         }
     }
-}
-
-/// Swaps the message for its template, if one is configured, and returns it.
-async fn use_template(conn: &mut sqlx::AnyConnection, id: i64) -> Result<Option<Body>, JobFailure> {
-    if !outbox::switch_to_template(conn, id).await? {
-        return Ok(None);
-    }
-    let message = outbox::load(conn, id).await?.ok_or(sqlx::Error::RowNotFound)?;
-    let body = serde_json::from_str(&message.body)
-        .map_err(|e| JobFailure::Fatal(format!("outbox {id} has an unreadable template: {e}")))?;
-    Ok(Some(body))
-}
-
-async fn undeliverable_outside_window(conn: &mut sqlx::AnyConnection, id: i64, now: i64) -> sqlx::Result<()> {
-    let detail = "outside the 24-hour window and no template is configured for this message";
-    outbox::mark_unsent(conn, id, OutboxState::Undeliverable, Some(WINDOW_CLOSED), detail, now).await
+    Ok(Some(message.to))
 }

@@ -1,32 +1,31 @@
-//! The photo stage of the intake job: fetch the citizen's photo, clean it on the blocking pool
-//! (`workers::photo::clean`, a bounded number at a time), and store the cleaned image and
-//! thumbnail. The original exists only in memory while this runs (P5).
+//! The photo stage every photo goes through: fetched from its channel (or handed over with a
+//! form), cleaned on the blocking pool (`workers::photo::clean`, a bounded number at a time),
+//! and the cleaned image and thumbnail stored. The original exists only in memory while this
+//! runs (P5).
 //!
-//! It runs inside the intake job of the photo's message, so a citizen's photo and the messages
-//! around it go through the dialogue in the order they were sent. Storing is idempotent: the
-//! token is a keyed hash of the WhatsApp message id, so a job that runs again overwrites the
-//! same two files.
+//! A chat photo is cleaned inside the intake job of its message, so a citizen's photo and the
+//! messages around it go through the dialogue in the order they were sent. Storing is
+//! idempotent: the token is a keyed hash of the channel's message id, so a job that runs again
+//! overwrites the same two files.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 
 use meldeweg_workers::conversation::PhotoProblem;
+use meldeweg_workers::message::MediaRef;
 use meldeweg_workers::photo::{self, Limits, PhotoError};
 use meldeweg_workers::LatLon;
 use tokio::sync::Semaphore;
 
+use super::channel::{MediaError, MessageSource};
 use super::retry;
-use crate::channels::whatsapp::client::MediaError;
-use crate::channels::whatsapp::media::MediaSource;
-use crate::channels::whatsapp::webhook::Media;
 use crate::crypto::Vault;
 use crate::queue::JobFailure;
 use crate::storage::{self, PhotoStore};
 
 /// What the photo stage needs; built once at start-up.
 pub struct PhotoStage {
-    pub media: MediaSource,
     pub store: PhotoStore,
     pub limits: Limits,
     /// Photos being cleaned at once in this process.
@@ -50,10 +49,17 @@ pub enum PhotoOutcome {
 }
 
 impl PhotoStage {
-    /// Fetches, cleans and stores the photo of message `message_id`. Passing trouble (network,
-    /// storage) fails the job for a retry; a photo that cannot be used is `Refused`.
-    pub async fn process(&self, vault: &Vault, message_id: &str, media: &Media) -> Result<PhotoOutcome, JobFailure> {
-        let bytes = match self.media.fetch(&media.id, media.sha256.as_deref(), self.limits.max_input_bytes).await {
+    /// Fetches the photo `media` from its channel, cleans and stores it under a token derived
+    /// from `key` (its message). Passing trouble (network, storage) fails the job for a retry;
+    /// a photo that cannot be used is `Refused`.
+    pub async fn fetch_and_clean(
+        &self,
+        source: &dyn MessageSource,
+        vault: &Vault,
+        key: &str,
+        media: &MediaRef,
+    ) -> Result<PhotoOutcome, JobFailure> {
+        let bytes = match source.fetch_photo(media, self.limits.max_input_bytes).await {
             Ok(bytes) => bytes,
             Err(MediaError::Transient(reason)) => return Err(retry(reason)),
             Err(MediaError::Gone(reason)) => {
@@ -65,17 +71,16 @@ impl PhotoStage {
                 return Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge));
             }
         };
-        let token = storage::token_for(vault, message_id);
-        self.clean_and_store(bytes, token).await
+        self.clean_and_store(bytes, storage::token_for(vault, key)).await
     }
 
-    /// Cleans a photo staff uploaded (the after-photo of a done order) and stores it under a
-    /// new random token.
-    pub async fn clean_upload(&self, bytes: Vec<u8>) -> Result<PhotoOutcome, JobFailure> {
+    /// Cleans a photo that came with its request (a form's photo, a crew's after-photo) and
+    /// stores it under a new random token.
+    pub async fn clean_upload(&self, bytes: Bytes) -> Result<PhotoOutcome, JobFailure> {
         if bytes.len() > self.limits.max_input_bytes {
             return Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge));
         }
-        self.clean_and_store(Bytes::from(bytes), crate::staff::secrets::random_hex128()).await
+        self.clean_and_store(bytes, crate::secrets::random_hex128()).await
     }
 
     async fn clean_and_store(&self, bytes: Bytes, token: String) -> Result<PhotoOutcome, JobFailure> {

@@ -15,11 +15,12 @@ use meldeweg_workers::conversation::Lang;
 use meldeweg_workers::geotag::{OpenOrder, Placement, Route};
 use serde::{Deserialize, Serialize};
 
-use super::outgoing::{Addressee, ReportUpdate};
+use super::replies::ReportUpdate;
 use super::{complete, retry, Pipeline};
 use crate::db::Tx;
 use crate::orders::events::{self as order_events, EventKind};
 use crate::orders::store::{self as work_orders, NewOrder};
+use crate::outbox::Addressee;
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
 use crate::reports::{self, Triaged};
 use crate::service_hours;
@@ -140,7 +141,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     };
     let status = triaged.status;
     reports::record_triage(tx.conn(), report_id, triaged, now).await.map_err(retry)?;
-    let lang = match (report.reporter, report.contact_email) {
+    let lang = match (report.reporter, report.contact) {
         (Some((_, lang)), _) | (None, Some(lang)) => lang,
         (None, None) => Lang::De,
     };
@@ -168,9 +169,9 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     if report.priority == Priority::Urgent {
         text = format!("{text}\n\n{}", pipeline.texts.render(lang, TextKey::EmergencyHint, &[]));
     }
-    let to = match (report.reporter, report.contact_email) {
-        (Some((reporter_id, _)), _) => Some(Addressee::Chat { reporter_id }),
-        (None, Some(_)) => Some(Addressee::Email),
+    let to = match (report.reporter, report.contact) {
+        (Some((reporter_id, _)), _) => Some(Addressee::Reporter(reporter_id)),
+        (None, Some(_)) => Some(Addressee::ReportContact(report_id)),
         (None, None) => None,
     };
     if let Some(to) = to {

@@ -41,16 +41,14 @@ pub enum JobKind {
     Intake,
     /// Place, route and dispatch a new report.
     Triage,
-    /// Send queued outbox messages to a reporter.
+    /// Send queued replies to a citizen, through their channel.
     Notify,
     /// Erase a reporter's personal data (a confirmed LÖSCHEN).
     Erase,
-    /// Send an update by e-mail (web-form reports).
-    Email,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [JobKind::Intake, JobKind::Triage, JobKind::Notify, JobKind::Erase, JobKind::Email];
+    pub const ALL: [JobKind; 4] = [JobKind::Intake, JobKind::Triage, JobKind::Notify, JobKind::Erase];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,19 +56,11 @@ impl JobKind {
             JobKind::Triage => "triage",
             JobKind::Notify => "notify",
             JobKind::Erase => "erase",
-            JobKind::Email => "email",
         }
     }
 
     fn parse(s: &str) -> Option<Self> {
-        match s {
-            "intake" => Some(JobKind::Intake),
-            "triage" => Some(JobKind::Triage),
-            "notify" => Some(JobKind::Notify),
-            "erase" => Some(JobKind::Erase),
-            "email" => Some(JobKind::Email),
-            _ => None,
-        }
+        Self::ALL.into_iter().find(|kind| kind.as_str() == s)
     }
 }
 

@@ -1,33 +1,26 @@
-//! Reporters: citizens who wrote to us. Their number and WhatsApp user id are stored only
-//! sealed and are found by a keyed hash (PRIVACY P6); nothing here returns them except
-//! `recipient`, which the sender uses to address a message.
+//! Reporters: citizens who wrote to us on a channel, recognised by the account or number
+//! their channel gave. Both are stored only sealed and found by keyed hashes (PRIVACY P6);
+//! nothing here returns them except `recipient`, which addresses a reply.
 
 pub mod draft;
 
 use meldeweg_workers::conversation::Lang;
+use meldeweg_workers::message::Sender;
 use serde_json::{json, Value};
 use sqlx::{AnyConnection, Row};
 
 use crate::audit;
 use crate::crypto::{CryptoError, Vault};
 
-/// How a channel identifies the sender. WhatsApp sends a business-scoped user id and, unless
-/// the citizen hides it, the phone number; the user id is the stable key when present.
-#[derive(Debug, Clone, Copy)]
-pub struct Identity<'a> {
-    pub phone: Option<&'a str>,
-    pub user_id: Option<&'a str>,
-}
-
-impl Identity<'_> {
-    /// The lookup hash, or `None` when the identity is empty.
-    pub fn key_hash(&self, vault: &Vault) -> Option<String> {
-        match (self.user_id, self.phone) {
-            (Some(user_id), _) => Some(vault.lookup_hash("user", user_id)),
-            (None, Some(phone)) => Some(phone_hash(vault, phone)),
-            (None, None) => None,
-        }
-    }
+/// The lookup hash a reporter of `channel` is found by: their account when the channel gives
+/// one, else their number; `None` for a sender with neither.
+pub fn key_hash(vault: &Vault, channel: &str, sender: &Sender) -> Option<String> {
+    let key = match (&sender.account, &sender.phone) {
+        (Some(account), _) => format!("{channel}\naccount\n{account}"),
+        (None, Some(phone)) => format!("{channel}\nphone\n{phone}"),
+        (None, None) => return None,
+    };
+    Some(vault.lookup_hash("reporter", &key))
 }
 
 /// What the conversation needs to know about a reporter.
@@ -39,18 +32,20 @@ pub struct Reporter {
     pub opted_out_at: Option<i64>,
 }
 
-/// Where and whether a message may be sent.
+/// Where and whether a reply may be sent.
 #[derive(Debug, Clone)]
 pub struct Recipient {
+    pub channel: String,
     pub phone: Option<String>,
-    pub user_id: Option<String>,
+    pub account: Option<String>,
+    pub lang: Lang,
     pub opted_out_at: Option<i64>,
     pub last_inbound_at: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReporterError {
-    #[error("the sender has neither a number nor a user id")]
+    #[error("the sender has neither a number nor an account")]
     NoIdentity,
     #[error(transparent)]
     Crypto(#[from] CryptoError),
@@ -58,20 +53,21 @@ pub enum ReporterError {
     Sql(#[from] sqlx::Error),
 }
 
-/// Finds or creates the reporter and records when they last wrote. On PostgreSQL the upsert
-/// locks the reporter's row until the transaction ends, which serialises concurrent messages
-/// from the same citizen; SQLite has a single writer anyway.
+/// Finds or creates the reporter of `channel` and records when they last wrote. On PostgreSQL
+/// the upsert locks the reporter's row until the transaction ends, which serialises concurrent
+/// messages from the same citizen; SQLite has a single writer anyway.
 pub async fn upsert(
     conn: &mut AnyConnection,
     vault: &Vault,
-    identity: Identity<'_>,
+    channel: &str,
+    sender: &Sender,
     message_at_ms: i64,
     now_ms: i64,
 ) -> Result<Reporter, ReporterError> {
-    let key_hash = identity.key_hash(vault).ok_or(ReporterError::NoIdentity)?;
+    let key_hash = key_hash(vault, channel, sender).ok_or(ReporterError::NoIdentity)?;
     let row = sqlx::query(
-        "INSERT INTO reporters (key_hash, phone_enc, user_id_enc, last_inbound_at, created_at, phone_hash)
-         VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO reporters (key_hash, channel, phone_enc, user_id_enc, last_inbound_at, created_at, phone_hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
          ON CONFLICT (key_hash) DO UPDATE SET
              phone_enc = COALESCE(excluded.phone_enc, reporters.phone_enc),
              phone_hash = COALESCE(excluded.phone_hash, reporters.phone_hash),
@@ -82,11 +78,12 @@ pub async fn upsert(
          RETURNING id, lang, notice_version, opted_out_at",
     )
     .bind(key_hash)
-    .bind(identity.phone.map(|p| vault.seal(p.as_bytes())))
-    .bind(identity.user_id.map(|u| vault.seal(u.as_bytes())))
+    .bind(channel)
+    .bind(sender.phone.as_ref().map(|p| vault.seal(p.as_bytes())))
+    .bind(sender.account.as_ref().map(|a| vault.seal(a.as_bytes())))
     .bind(message_at_ms)
     .bind(now_ms)
-    .bind(identity.phone.map(|phone| phone_hash(vault, phone)))
+    .bind(sender.phone.as_deref().map(|phone| phone_hash(vault, phone)))
     .fetch_one(&mut *conn)
     .await?;
     Ok(Reporter {
@@ -97,58 +94,37 @@ pub async fn upsert(
     })
 }
 
-/// The reporter's id, if this identity has written before.
+/// The reporter's id, if this sender has written on `channel` before.
 pub async fn find_id(
     conn: &mut AnyConnection,
     vault: &Vault,
-    identity: Identity<'_>,
+    channel: &str,
+    sender: &Sender,
 ) -> Result<Option<i64>, ReporterError> {
-    let key_hash = identity.key_hash(vault).ok_or(ReporterError::NoIdentity)?;
+    let key_hash = key_hash(vault, channel, sender).ok_or(ReporterError::NoIdentity)?;
     Ok(sqlx::query_scalar("SELECT id FROM reporters WHERE key_hash = $1").bind(key_hash).fetch_optional(conn).await?)
 }
 
-/// The reporters who wrote from `phone` (more than one when WhatsApp's user id for the number
-/// changed), newest first; for requests by letter (P9).
+/// The reporters who wrote from `phone`, on any channel (more than one when a channel's account
+/// for the number changed), newest first; for requests by letter (P9).
 pub async fn find_by_phone(conn: &mut AnyConnection, vault: &Vault, phone: &str) -> sqlx::Result<Vec<i64>> {
-    sqlx::query_scalar("SELECT id FROM reporters WHERE phone_hash = $1 OR key_hash = $1 ORDER BY id DESC")
+    sqlx::query_scalar("SELECT id FROM reporters WHERE phone_hash = $1 ORDER BY id DESC")
         .bind(phone_hash(vault, phone))
         .fetch_all(conn)
         .await
 }
 
-/// Gives reporters from before the number's own lookup hash (migration 0012) theirs, so staff
-/// find them by number too. Returns how many were filled in.
-pub async fn fill_phone_hashes(conn: &mut AnyConnection, vault: &Vault) -> Result<u64, ReporterError> {
-    let rows = sqlx::query("SELECT id, phone_enc FROM reporters WHERE phone_hash IS NULL AND phone_enc IS NOT NULL")
-        .fetch_all(&mut *conn)
-        .await?;
-    let mut filled = 0;
-    for row in &rows {
-        // A value this key cannot open (a lost sandbox key) stays as it is; it cannot be found anyway.
-        let Ok(phone) = vault.open_string(&row.try_get::<Vec<u8>, _>("phone_enc")?) else { continue };
-        sqlx::query("UPDATE reporters SET phone_hash = $1 WHERE id = $2")
-            .bind(phone_hash(vault, &phone))
-            .bind(row.try_get::<i64, _>("id")?)
-            .execute(&mut *conn)
-            .await?;
-        filled += 1;
-    }
-    if filled < rows.len() {
-        tracing::warn!(unreadable = rows.len() - filled, "some reporters' numbers do not open with this key");
-    }
-    Ok(filled as u64)
-}
-
+/// The lookup hash of a number, the same on every channel (staff look numbers up).
 fn phone_hash(vault: &Vault, phone: &str) -> String {
-    vault.lookup_hash("wa", phone)
+    vault.lookup_hash("phone", phone)
 }
 
-/// Re-seals every reporter's number and user id with the vault's current key and recomputes
+/// Re-seals every reporter's number and account with the vault's current key and recomputes
 /// the lookup hashes from them (a key rotation changes the lookup key too). Erased reporters
 /// hold nothing to re-seal. Returns how many reporters were rewritten.
 pub async fn reseal_all(conn: &mut AnyConnection, vault: &Vault) -> Result<u64, ReporterError> {
     let rows = sqlx::query(
-        "SELECT id, phone_enc, user_id_enc FROM reporters
+        "SELECT id, channel, phone_enc, user_id_enc FROM reporters
          WHERE erased_at IS NULL AND (phone_enc IS NOT NULL OR user_id_enc IS NOT NULL) ORDER BY id",
     )
     .fetch_all(&mut *conn)
@@ -156,8 +132,9 @@ pub async fn reseal_all(conn: &mut AnyConnection, vault: &Vault) -> Result<u64, 
     let mut rewritten = 0;
     for row in rows {
         let (phone, user_id) = (open(&row, vault, "phone_enc")?, open(&row, vault, "user_id_enc")?);
-        let identity = Identity { phone: phone.as_deref(), user_id: user_id.as_deref() };
-        let Some(key_hash) = identity.key_hash(vault) else { continue };
+        let channel: String = row.try_get("channel")?;
+        let sender = Sender { phone: phone.clone(), account: user_id.clone() };
+        let Some(key_hash) = key_hash(vault, &channel, &sender) else { continue };
         sqlx::query(
             "UPDATE reporters SET phone_enc = $1, user_id_enc = $2, key_hash = $3, phone_hash = $4 WHERE id = $5",
         )
@@ -232,13 +209,17 @@ async fn record_consent(conn: &mut AnyConnection, id: i64, kind: &str, detail: V
 }
 
 pub async fn recipient(conn: &mut AnyConnection, vault: &Vault, id: i64) -> Result<Recipient, ReporterError> {
-    let row = sqlx::query("SELECT phone_enc, user_id_enc, opted_out_at, last_inbound_at FROM reporters WHERE id = $1")
-        .bind(id)
-        .fetch_one(conn)
-        .await?;
+    let row = sqlx::query(
+        "SELECT channel, phone_enc, user_id_enc, lang, opted_out_at, last_inbound_at FROM reporters WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_one(conn)
+    .await?;
     Ok(Recipient {
+        channel: row.try_get("channel")?,
         phone: open(&row, vault, "phone_enc")?,
-        user_id: open(&row, vault, "user_id_enc")?,
+        account: open(&row, vault, "user_id_enc")?,
+        lang: Lang::from_code(row.try_get("lang")?).unwrap_or(Lang::De),
         opted_out_at: row.try_get("opted_out_at")?,
         last_inbound_at: row.try_get("last_inbound_at")?,
     })

@@ -13,32 +13,15 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use crate::audit;
+use crate::crypto::Vault;
 use meldeweg_workers::status::ReportStatus;
-
-/// The channel a report came in on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Channel {
-    Whatsapp,
-    /// The public web form at /melden (P12).
-    Web,
-}
-
-impl Channel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Channel::Whatsapp => "whatsapp",
-            Channel::Web => "web",
-        }
-    }
-}
 
 /// Where a report's location came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum LocationSource {
-    /// A location the citizen shared in WhatsApp.
-    WhatsappLocation,
+    /// A location the citizen shared in a chat.
+    SharedLocation,
     /// The GPS position in the metadata of one of the report's photos, confirmed by the citizen.
     PhotoExif,
     /// An address written in the text, found in the street gazetteer.
@@ -50,7 +33,7 @@ pub enum LocationSource {
 impl LocationSource {
     pub fn as_str(self) -> &'static str {
         match self {
-            LocationSource::WhatsappLocation => "whatsapp_location",
+            LocationSource::SharedLocation => "shared_location",
             LocationSource::PhotoExif => "photo_exif",
             LocationSource::Address => "address",
             LocationSource::MapPin => "map_pin",
@@ -80,20 +63,27 @@ pub enum ReportError {
     #[error("the reference counter for {0} is exhausted")]
     CounterExhausted(u16),
     #[error(transparent)]
+    Crypto(#[from] crate::crypto::CryptoError),
+    #[error(transparent)]
     Sql(#[from] sqlx::Error),
 }
 
 pub struct NewReport<'a> {
     pub reporter_id: Option<i64>,
-    pub channel: Channel,
+    /// The name of the channel it came on.
+    pub channel: &'a str,
     pub description: Option<&'a str>,
     pub location: LatLon,
     pub location_source: LocationSource,
     pub location_label: Option<&'a str>,
     pub classification: &'a Classification,
     pub category_source: CategorySource,
-    /// A web-form e-mail address for updates, sealed, and the language to write in.
-    pub contact_email: Option<(Vec<u8>, Lang)>,
+    /// Where the report's updates go when it has no reporter (a web-form e-mail address),
+    /// sealed, and the language to write in.
+    pub contact: Option<(Vec<u8>, Lang)>,
+    /// The token of its status page, when the channel's message decides it (a form sent twice
+    /// finds its report); a random one otherwise.
+    pub public_token: Option<&'a str>,
 }
 
 /// Creates the report with the next reference of `year`.
@@ -119,12 +109,12 @@ pub async fn insert(
         "INSERT INTO reports (reference, reporter_id, channel, description, lat, lon,
                               location_source, location_label, status, created_at,
                               category, confidence, category_source, priority, danger, public_token,
-                              contact_email_enc, contact_lang)
+                              contact_enc, contact_lang)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
     )
     .bind(reference.to_string())
     .bind(report.reporter_id)
-    .bind(report.channel.as_str())
+    .bind(report.channel)
     .bind(report.description)
     .bind(report.location.lat())
     .bind(report.location.lon())
@@ -140,9 +130,9 @@ pub async fn insert(
     })
     .bind(report.classification.priority.as_str())
     .bind(serde_json::to_string(&report.classification.danger).expect("a list of strings serialises"))
-    .bind(crate::staff::secrets::random_hex128())
-    .bind(report.contact_email.as_ref().map(|(sealed, _)| sealed.clone()))
-    .bind(report.contact_email.as_ref().map(|(_, lang)| lang.code()))
+    .bind(report.public_token.map_or_else(crate::secrets::random_hex128, str::to_string))
+    .bind(report.contact.as_ref().map(|(sealed, _)| sealed.clone()))
+    .bind(report.contact.as_ref().map(|(_, lang)| lang.code()))
     .fetch_one(&mut *conn)
     .await?;
     // What was received, not who sent it or what they wrote (those stay in the report).
@@ -154,7 +144,7 @@ pub async fn insert(
         actor: None,
         detail: serde_json::json!({
             "reference": reference.to_string(),
-            "channel": report.channel.as_str(),
+            "channel": report.channel,
             "category": report.classification.category.id(),
             "priority": report.classification.priority.as_str(),
             "location_source": report.location_source.as_str(),
@@ -162,6 +152,11 @@ pub async fn insert(
     };
     audit::record(&mut *conn, received, now_ms).await?;
     Ok((id, reference))
+}
+
+/// The reference of the report whose status page has `token`.
+pub async fn reference_by_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Option<String>> {
+    sqlx::query_scalar("SELECT reference FROM reports WHERE public_token = $1").bind(token).fetch_optional(conn).await
 }
 
 /// What triage needs to know about a report.
@@ -177,13 +172,13 @@ pub struct ForTriage {
     pub priority: Priority,
     pub triaged: bool,
     /// A web-form report whose citizen asked for updates by e-mail, and in which language.
-    pub contact_email: Option<Lang>,
+    pub contact: Option<Lang>,
 }
 
 pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option<ForTriage>, ReportError> {
     let Some(row) = sqlx::query(
         "SELECT r.reporter_id, p.lang, r.reference, r.public_token, r.lat, r.lon, r.category, r.priority,
-                r.triaged_at, CAST(CASE WHEN r.contact_email_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS mailed,
+                r.triaged_at, CAST(CASE WHEN r.contact_enc IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_contact,
                 r.contact_lang
          FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id WHERE r.id = $1",
     )
@@ -210,7 +205,7 @@ pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option
         category: Category::from_id(&category).ok_or_else(|| corrupt("category", category.clone()))?,
         priority: Priority::parse(&priority).ok_or_else(|| corrupt("priority", priority.clone()))?,
         triaged: row.try_get::<Option<i64>, _>("triaged_at")?.is_some(),
-        contact_email: (row.try_get::<i64, _>("mailed")? == 1).then(|| {
+        contact: (row.try_get::<i64, _>("has_contact")? == 1).then(|| {
             let lang: Option<String> = row.try_get("contact_lang").ok().flatten();
             lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::De)
         }),
@@ -219,10 +214,35 @@ pub async fn load_for_triage(conn: &mut AnyConnection, id: i64) -> Result<Option
     }))
 }
 
-/// Deletes report `id`'s e-mail address if the report is closed: nothing more will be sent.
+/// The contact given with report `id` (no reporter: a web-form e-mail address), opened to send.
+pub struct Contact {
+    pub channel: String,
+    pub address: String,
+    pub lang: Lang,
+}
+
+/// The contact of report `id`, if it still has one.
+pub async fn contact(conn: &mut AnyConnection, vault: &Vault, id: i64) -> Result<Option<Contact>, ReportError> {
+    let Some(row) = sqlx::query("SELECT channel, contact_enc, contact_lang FROM reports WHERE id = $1")
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let Some(sealed) = row.try_get::<Option<Vec<u8>>, _>("contact_enc")? else { return Ok(None) };
+    let lang: Option<String> = row.try_get("contact_lang")?;
+    Ok(Some(Contact {
+        channel: row.try_get("channel")?,
+        address: vault.open_string(&sealed)?,
+        lang: lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::De),
+    }))
+}
+
+/// Deletes report `id`'s contact if the report is closed: nothing more will be sent.
 pub async fn forget_contact_if_closed(conn: &mut AnyConnection, id: i64) -> sqlx::Result<()> {
     sqlx::query(&format!(
-        "UPDATE reports SET contact_email_enc = NULL WHERE id IN (SELECT r.id FROM reports r WHERE r.id = $1 AND {})",
+        "UPDATE reports SET contact_enc = NULL WHERE id IN (SELECT r.id FROM reports r WHERE r.id = $1 AND {})",
         closed_sql()
     ))
     .bind(id)
@@ -263,6 +283,76 @@ pub async fn record_triage(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Every report of work order `order_id` takes the status `status` (the order moved).
+pub async fn follow_order(conn: &mut AnyConnection, order_id: i64, status: ReportStatus) -> sqlx::Result<()> {
+    sqlx::query("UPDATE reports SET status = $1 WHERE work_order_id = $2")
+        .bind(status.as_str())
+        .bind(order_id)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Moves every report of order `from` to order `to` as further reports of its problem, in
+/// `status` (a merge).
+pub async fn move_to_order(conn: &mut AnyConnection, from: i64, to: i64, status: ReportStatus) -> sqlx::Result<()> {
+    sqlx::query("UPDATE reports SET work_order_id = $1, status = $2, order_link = 'duplicate' WHERE work_order_id = $3")
+        .bind(to)
+        .bind(status.as_str())
+        .bind(from)
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Report `reference` of order `order_id`: its id and whether it opened the order.
+pub async fn in_order(conn: &mut AnyConnection, reference: &str, order_id: i64) -> sqlx::Result<Option<(i64, bool)>> {
+    let row = sqlx::query("SELECT id, order_link FROM reports WHERE reference = $1 AND work_order_id = $2")
+        .bind(reference)
+        .bind(order_id)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| {
+        Ok((row.try_get("id")?, row.try_get::<Option<String>, _>("order_link")?.as_deref() == Some("opened")))
+    })
+    .transpose()
+}
+
+/// A report of a work order with someone to tell about it.
+pub struct Follower {
+    pub report_id: i64,
+    pub reference: String,
+    pub public_token: String,
+    /// The reporter, or `None` for the contact given with the report.
+    pub reporter_id: Option<i64>,
+    pub lang: Lang,
+}
+
+/// The reports of order `order_id` whose citizen hears about it: a reporter, or a contact.
+pub async fn followers(conn: &mut AnyConnection, order_id: i64) -> sqlx::Result<Vec<Follower>> {
+    let rows = sqlx::query(
+        "SELECT r.id, r.reference, r.public_token, r.reporter_id, COALESCE(p.lang, r.contact_lang) AS lang
+         FROM reports r LEFT JOIN reporters p ON p.id = r.reporter_id
+         WHERE r.work_order_id = $1 AND (r.reporter_id IS NOT NULL OR r.contact_enc IS NOT NULL)
+         ORDER BY r.id",
+    )
+    .bind(order_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let lang: Option<String> = row.try_get("lang")?;
+            Ok(Follower {
+                report_id: row.try_get("id")?,
+                reference: row.try_get("reference")?,
+                public_token: row.try_get::<Option<String>, _>("public_token")?.unwrap_or_default(),
+                reporter_id: row.try_get("reporter_id")?,
+                lang: lang.as_deref().and_then(Lang::from_code).unwrap_or(Lang::De),
+            })
+        })
+        .collect()
 }
 
 /// What a re-categorisation did.

@@ -68,23 +68,26 @@ pub async fn insert(conn: &mut AnyConnection, photo: NewPhoto<'_>, now_ms: i64) 
     Ok(id)
 }
 
-/// Links the draft's photos to the report created from it.
+/// Links photos recorded for `reporter_id`'s draft (or, with no reporter, for a form) to the
+/// report created from them.
 pub async fn attach_to_report(
     conn: &mut AnyConnection,
     report_id: i64,
-    reporter_id: i64,
+    reporter_id: Option<i64>,
     photo_ids: &[i64],
     now_ms: i64,
 ) -> sqlx::Result<()> {
     let mut attached = Vec::with_capacity(photo_ids.len());
     for photo_id in photo_ids {
-        let result =
-            sqlx::query("UPDATE photos SET report_id = $1 WHERE id = $2 AND reporter_id = $3 AND report_id IS NULL")
-                .bind(report_id)
-                .bind(photo_id)
-                .bind(reporter_id)
-                .execute(&mut *conn)
-                .await?;
+        let result = sqlx::query(
+            "UPDATE photos SET report_id = $1
+             WHERE id = $2 AND report_id IS NULL AND (reporter_id = $3 OR (reporter_id IS NULL AND $3 IS NULL))",
+        )
+        .bind(report_id)
+        .bind(photo_id)
+        .bind(reporter_id)
+        .execute(&mut *conn)
+        .await?;
         if result.rows_affected() == 1 {
             attached.push(*photo_id);
         }
@@ -96,7 +99,7 @@ pub async fn attach_to_report(
         kind: "report.photos_attached",
         report_id: Some(report_id),
         order_id: None,
-        reporter_id: Some(reporter_id),
+        reporter_id,
         actor: None,
         detail: json!({ "photos": attached }),
     };

@@ -83,9 +83,9 @@ pub async fn erase_reporter(
             .await? as u64,
         report_texts: execute(
             conn,
-            "UPDATE reports SET description = NULL, location_label = NULL, contact_email_enc = NULL
+            "UPDATE reports SET description = NULL, location_label = NULL, contact_enc = NULL
              WHERE reporter_id = $1
-               AND (description IS NOT NULL OR location_label IS NOT NULL OR contact_email_enc IS NOT NULL)",
+               AND (description IS NOT NULL OR location_label IS NOT NULL OR contact_enc IS NOT NULL)",
             reporter_id,
         )
         .await?,

@@ -5,7 +5,8 @@
 use sqlx::AnyConnection;
 
 use super::store::{self as staff, NewUser, StaffError};
-use super::{password, secrets, Email, Role};
+use super::{password, Email, Role};
+use crate::secrets;
 use crate::town::Municipality;
 
 #[derive(Debug, thiserror::Error)]

@@ -7,7 +7,6 @@
 pub mod access;
 pub mod accounts;
 pub mod password;
-pub mod secrets;
 pub mod sessions;
 pub mod store;
 

@@ -10,10 +10,10 @@ use axum::routing::get;
 use axum::Router;
 
 use crate::db::Db;
-use crate::staff::secrets;
+use crate::http::AppError;
+use crate::secrets;
 use crate::telemetry;
 use crate::time::now_ms;
-use crate::web::error::AppError;
 
 #[derive(Clone)]
 struct MetricsState {
@@ -36,7 +36,7 @@ async fn scrape(State(state): State<MetricsState>, headers: HeaderMap) -> Result
         }
         (None, false) => {}
         (Some(token), _) => {
-            if !crate::web::bearer_token(&headers).is_some_and(|presented| secrets::same(presented, token)) {
+            if !crate::http::bearer_token(&headers).is_some_and(|presented| secrets::same(presented, token)) {
                 return Err(AppError::Unauthorized("send the metrics token as `Authorization: Bearer <token>`".into()));
             }
         }

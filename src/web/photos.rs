@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::error::AppError;
+use crate::http::AppError;
 use crate::storage::{self, PhotoStore, Variant};
 
 pub fn router(store: PhotoStore) -> Router {

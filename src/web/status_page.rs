@@ -15,11 +15,11 @@ use axum::Router;
 use meldeweg_workers::conversation::Lang;
 use serde::Deserialize;
 
+use crate::http::AppError;
 use crate::pipeline::Pipeline;
 use crate::reports::public as status_pages;
 use crate::storage;
 use crate::time::berlin_date_time;
-use crate::web::error::AppError;
 use crate::web::staff::ui;
 use meldeweg_workers::status::ReportStatus;
 

@@ -127,7 +127,7 @@ impl Browser {
     async fn text_of(&self, element: &str) -> Option<String> {
         match self.call(reqwest::Method::GET, &format!("/element/{element}/text"), Value::Null).await {
             Ok(text) => Some(text.as_str().expect("an element's text").to_string()),
-            Err(error) if error.error == "stale element reference" => None,
+            Err(error) if ["stale element reference", "no such element"].contains(&error.error.as_str()) => None,
             Err(error) => panic!("WebDriver: reading an element's text: {error}"),
         }
     }
@@ -198,7 +198,7 @@ async fn browser_a_person_reports_a_pothole_in_the_sandbox_and_gets_a_reference(
     browser.close().await;
 
     let row = sqlx::query_scalar::<_, String>("SELECT location_source FROM reports").fetch_one(app.db.pool()).await;
-    assert_eq!(row.unwrap(), "whatsapp_location");
+    assert_eq!(row.unwrap(), "shared_location");
 }
 
 #[tokio::test]

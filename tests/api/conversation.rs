@@ -46,7 +46,7 @@ async fn a_text_then_a_location_gets_a_reference_number() {
     assert_eq!(row.get::<String, _>("description"), "Tiefes Schlagloch vor der Grundschule");
     assert!((row.get::<f64, _>("lat") - 51.9607).abs() < 1e-9);
     assert!((row.get::<f64, _>("lon") - 7.6261).abs() < 1e-9);
-    assert_eq!(row.get::<String, _>("location_source"), "whatsapp_location");
+    assert_eq!(row.get::<String, _>("location_source"), "shared_location");
     assert_eq!(row.get::<String, _>("location_label"), "Grundschule am Park, Parkstraße 3");
     assert_eq!(row.get::<String, _>("status"), "open");
 }

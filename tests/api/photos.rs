@@ -158,7 +158,7 @@ async fn a_shared_location_wins_over_the_photos_gps() {
     let replies = app.replies(&citizen, 4).await;
     assert!(replies[3].contains("M-20"), "{replies:?}");
     let row = sqlx::query("SELECT location_source, lat FROM reports").fetch_one(app.db.pool()).await.unwrap();
-    assert_eq!(row.get::<String, _>("location_source"), "whatsapp_location");
+    assert_eq!(row.get::<String, _>("location_source"), "shared_location");
     assert!((row.get::<f64, _>("lat") - 51.9607).abs() < 1e-9);
     let stored = photos(&app).await;
     let (lat, lon) = stored[0].gps.expect("the photo's own position is kept with it");

@@ -56,7 +56,7 @@ async fn a_report_from_the_form_is_triaged_shown_on_its_status_page_and_mailed_a
     app.queue_drained().await;
 
     let (reference, channel, source, reporter, sealed): (String, String, String, Option<i64>, Option<Vec<u8>>) =
-        sqlx::query_as("SELECT reference, channel, location_source, reporter_id, contact_email_enc FROM reports")
+        sqlx::query_as("SELECT reference, channel, location_source, reporter_id, contact_enc FROM reports")
             .fetch_one(app.db.pool())
             .await
             .unwrap();
@@ -86,9 +86,9 @@ async fn a_report_from_the_form_is_triaged_shown_on_its_status_page_and_mailed_a
         let update = app.render_in(Lang::De, key, &params);
         assert!(body.contains(&update), "{update:?} not in {body:?}");
     }
-    let kept = app.count("SELECT COUNT(*) FROM reports WHERE contact_email_enc IS NOT NULL").await;
+    let kept = app.count("SELECT COUNT(*) FROM reports WHERE contact_enc IS NOT NULL").await;
     assert_eq!(kept, 0, "the address goes with the update that reports the closing");
-    let sent = app.count("SELECT COUNT(*) FROM audit_log WHERE kind = 'email.sent'").await;
+    let sent = app.count("SELECT COUNT(*) FROM audit_log WHERE kind = 'message.sent' AND reporter_id IS NULL").await;
     assert_eq!(sent, 3, "each mail is on record, without the address");
     let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE detail IS NOT NULL")
         .fetch_all(app.db.pool())

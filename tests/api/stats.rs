@@ -63,7 +63,7 @@ async fn insert_report(
     sqlx::query(
         "INSERT INTO reports (reference, channel, lat, lon, location_source, status, created_at, category, district,
                               priority, work_order_id, order_link)
-         VALUES ($1, 'whatsapp', 51.97, 7.63, 'whatsapp_location', 'open', $2, $3, $4, 'normal', $5, $6)",
+         VALUES ($1, 'whatsapp', 51.97, 7.63, 'shared_location', 'open', $2, $3, $4, 'normal', $5, $6)",
     )
     .bind(reference)
     .bind(created)

@@ -25,23 +25,15 @@ pub struct InboundMessage {
     pub content: Content,
 }
 
-/// Who sent a message, as their channel knows them. Kept only sealed and as keyed hashes.
+/// Who sent a message, as their channel knows them: at least one of the two. The core
+/// recognises the person by the account when there is one (it stays when the number changes or
+/// is hidden), else by the number; both are kept only sealed and as keyed hashes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sender {
-    /// What the person is recognised by on their next message: a kind the channel names (so
-    /// the keys of two channels never meet) and the value, e.g. a stable account id, or the
-    /// number when the channel has nothing better.
-    pub key: SenderKey,
     /// A number the person can be found by (staff answer requests by letter with it, P9).
     pub phone: Option<String>,
-    /// The channel's own address for the person, where it has one besides the number.
+    /// The channel's own id for the person (an account id, an e-mail address).
     pub account: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SenderKey {
-    pub kind: String,
-    pub value: String,
 }
 
 /// What a message says.
@@ -195,11 +187,7 @@ mod tests {
         let message = InboundMessage {
             channel: "chat".into(),
             id: "m1".into(),
-            sender: Sender {
-                key: SenderKey { kind: "user".into(), value: "u1".into() },
-                phone: Some("4915112345678".into()),
-                account: Some("u1".into()),
-            },
+            sender: Sender { phone: Some("4915112345678".into()), account: Some("u1".into()) },
             sent_at_ms: 1_700_000_000_000,
             content: Content::Location {
                 point: LatLon::new(51.96, 7.62).unwrap(),

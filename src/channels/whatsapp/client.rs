@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::WhatsAppSettings;
+use crate::pipeline::channel::MediaError;
 
 /// Graph error codes worth retrying: throttling, temporary errors, per-user pair limit.
 const TRANSIENT_CODES: &[i64] = &[1, 2, 4, 80007, 130429, 131000, 131016, 131056, 133004];
@@ -31,18 +32,6 @@ pub const PAIR_RATE_LIMIT: i64 = 131056;
 pub enum ClientError {
     #[error("whatsapp client: {0}")]
     Setup(String),
-}
-
-/// Why a media download did not produce the file.
-#[derive(Debug, thiserror::Error)]
-pub enum MediaError {
-    #[error("temporary failure: {0}")]
-    Transient(String),
-    /// WhatsApp no longer has it (media expire), or refuses it for good.
-    #[error("not available: {0}")]
-    Gone(String),
-    #[error("larger than {max} bytes")]
-    TooLarge { max: usize },
 }
 
 #[derive(Debug, Deserialize)]

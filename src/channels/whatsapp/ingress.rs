@@ -1,9 +1,9 @@
 //! `/webhooks/whatsapp`: the verification handshake and the delivery endpoint.
 //!
-//! A POST is authenticated on its raw bytes, parsed, and handed to `store`, which commits every
-//! message (sealed, once per provider id) with its intake job, and applies statuses, before the
-//! POST is answered 200. Malformed JSON is answered 400 with the parser's reason and nothing is
-//! stored. Never logs message content or sender ids.
+//! A POST is authenticated on its raw bytes, parsed, translated (`translate::batch`) and handed
+//! to the core's ingress, which commits every message (sealed, once per provider id) with its
+//! intake job, and applies statuses, before the POST is answered 200. Malformed JSON is answered
+//! 400 with the parser's reason and nothing is stored. Never logs message content or sender ids.
 
 use std::sync::Arc;
 
@@ -15,11 +15,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 
 use super::signature::{self, SIGNATURE_HEADER};
-use super::store::{self, IngressError, Received, Store};
+use super::translate;
 use super::webhook::Delivery;
-use crate::crypto::Vault;
-use crate::db::Db;
-use crate::web::error::AppError;
+use crate::http::AppError;
+use crate::pipeline::ingress::{IngressError, Received};
+use crate::pipeline::Pipeline;
 /// Longest `hub.challenge` echoed back (Meta sends a short number).
 const MAX_CHALLENGE_LEN: usize = 128;
 
@@ -34,33 +34,34 @@ pub enum WebhookAuth {
     Open,
 }
 
-/// Where deliveries go, from the webhook and from the sandbox alike.
-pub struct Ingress {
-    pub db: Db,
-    pub vault: Vault,
-    pub store: Store,
+/// Stores a delivery, from the webhook and from the sandbox alike; returns what it held once
+/// everything is committed.
+pub async fn accept(pipeline: &Pipeline, delivery: Delivery) -> Result<Received, AppError> {
+    let batch = translate::batch(delivery, &pipeline.vault).map_err(AppError::BadRequest)?;
+    pipeline.ingress.accept(batch).await.map_err(unavailable)
 }
 
-impl Ingress {
-    /// Stores a delivery; returns what it held once everything is committed.
-    pub async fn accept(&self, delivery: Delivery) -> Result<Received, IngressError> {
-        let prepared = store::prepare(delivery, &self.vault)?;
-        self.store.store(prepared).await
-    }
+fn unavailable(error: IngressError) -> AppError {
+    AppError::Unavailable(error.to_string())
 }
 
 #[derive(Clone)]
 struct WebhookState {
-    ingress: Arc<Ingress>,
+    pipeline: Arc<Pipeline>,
     auth: WebhookAuth,
     verify_token: Option<String>,
 }
 
-pub fn router(ingress: Arc<Ingress>, auth: WebhookAuth, verify_token: Option<String>, max_body_bytes: usize) -> Router {
+pub fn router(
+    pipeline: Arc<Pipeline>,
+    auth: WebhookAuth,
+    verify_token: Option<String>,
+    max_body_bytes: usize,
+) -> Router {
     Router::new()
         .route("/webhooks/whatsapp", get(handshake).post(receive))
         .layer(DefaultBodyLimit::max(max_body_bytes))
-        .with_state(WebhookState { ingress, auth, verify_token })
+        .with_state(WebhookState { pipeline, auth, verify_token })
 }
 
 #[derive(Deserialize)]
@@ -112,7 +113,7 @@ async fn store(state: &WebhookState, headers: &HeaderMap, body: &Bytes) -> Resul
     authenticate(&state.auth, headers, body)?;
     let delivery: Delivery = serde_json::from_slice(body)
         .map_err(|e| AppError::BadRequest(format!("body is not a WhatsApp webhook delivery: {e}")))?;
-    let received = state.ingress.accept(delivery).await?;
+    let received = accept(&state.pipeline, delivery).await?;
     tracing::debug!(
         messages = received.messages,
         duplicates = received.duplicates,
@@ -138,14 +139,5 @@ fn authenticate(auth: &WebhookAuth, headers: &HeaderMap, body: &[u8]) -> Result<
             }
         }
         WebhookAuth::Open => Ok(()),
-    }
-}
-
-impl From<IngressError> for AppError {
-    fn from(error: IngressError) -> Self {
-        match error {
-            IngressError::BadPayload(reason) => AppError::BadRequest(reason),
-            other => AppError::Unavailable(other.to_string()),
-        }
     }
 }

@@ -1,6 +1,7 @@
-//! Where a photo's bytes come from: the Cloud API (or EU provider) by media id, or, in sandbox
-//! mode, the uploads the simulator holds in memory for a few minutes as WhatsApp's servers do.
-//! Neither is written to disk: only the cleaned image is ever stored (P5).
+//! Photos as WhatsApp hands them over: from the Cloud API (or EU provider) by media id, or, in
+//! sandbox mode, from the uploads the simulator holds in memory for a few minutes as WhatsApp's
+//! servers do; either way checked against the checksum the message announced. Neither is
+//! written to disk: only the cleaned image is ever stored (P5).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -10,50 +11,27 @@ use base64::Engine;
 use bytes::Bytes;
 use sha2::{Digest, Sha256};
 
-use super::client::{CloudClient, MediaError};
+use crate::pipeline::channel::MediaError;
 
 /// How long the sandbox keeps an upload (WhatsApp's media URLs expire after 5 minutes).
 const SANDBOX_TTL: Duration = Duration::from_secs(300);
 /// Most uploads the sandbox holds at once.
 const SANDBOX_CAPACITY: usize = 64;
 
-pub enum MediaSource {
-    Cloud(CloudClient),
-    Sandbox(SandboxMedia),
-}
-
-impl MediaSource {
-    /// The file's bytes, checked against the SHA-256 the channel announced (hex or base64).
-    pub async fn fetch(
-        &self,
-        media_id: &str,
-        announced_sha256: Option<&str>,
-        max_bytes: usize,
-    ) -> Result<Bytes, MediaError> {
-        let bytes = match self {
-            MediaSource::Cloud(client) => client.download_media(media_id, max_bytes).await?,
-            MediaSource::Sandbox(media) => {
-                let bytes = media.get(media_id).ok_or_else(|| MediaError::Gone("the upload has expired".into()))?;
-                if bytes.len() > max_bytes {
-                    return Err(MediaError::TooLarge { max: max_bytes });
-                }
-                bytes
-            }
-        };
-        if let Some(announced) = announced_sha256 {
-            // Hashing megabytes is CPU work: off the async runtime.
-            let hashed = bytes.clone();
-            let digest = tokio::task::spawn_blocking(move || Sha256::digest(&hashed))
-                .await
-                .map_err(|e| MediaError::Transient(format!("hashing stopped: {e}")))?;
-            let matches = announced.eq_ignore_ascii_case(&hex::encode(digest))
-                || announced == base64::engine::general_purpose::STANDARD.encode(digest);
-            if !matches {
-                return Err(MediaError::Gone("the file does not match its announced SHA-256".into()));
-            }
-        }
-        Ok(bytes)
+/// The file's bytes, if they match the SHA-256 its message announced (hex or base64).
+pub async fn check_announced(bytes: Bytes, announced_sha256: Option<&str>) -> Result<Bytes, MediaError> {
+    let Some(announced) = announced_sha256 else { return Ok(bytes) };
+    // Hashing megabytes is CPU work: off the async runtime.
+    let hashed = bytes.clone();
+    let digest = tokio::task::spawn_blocking(move || Sha256::digest(&hashed))
+        .await
+        .map_err(|e| MediaError::Transient(format!("hashing stopped: {e}")))?;
+    let matches = announced.eq_ignore_ascii_case(&hex::encode(digest))
+        || announced == base64::engine::general_purpose::STANDARD.encode(digest);
+    if !matches {
+        return Err(MediaError::Gone("the file does not match its announced SHA-256".into()));
     }
+    Ok(bytes)
 }
 
 /// An upload and when it arrived.
@@ -78,8 +56,17 @@ impl SandboxMedia {
         uploads.insert(media_id, (Instant::now(), bytes));
     }
 
-    fn get(&self, media_id: &str) -> Option<Bytes> {
+    /// An upload that has not expired, at most `max_bytes`.
+    pub fn take(&self, media_id: &str, max_bytes: usize) -> Result<Bytes, MediaError> {
         let uploads = self.uploads.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        uploads.get(media_id).filter(|(at, _)| at.elapsed() < SANDBOX_TTL).map(|(_, bytes)| bytes.clone())
+        let bytes = uploads
+            .get(media_id)
+            .filter(|(at, _)| at.elapsed() < SANDBOX_TTL)
+            .map(|(_, bytes)| bytes.clone())
+            .ok_or_else(|| MediaError::Gone("the upload has expired".into()))?;
+        if bytes.len() > max_bytes {
+            return Err(MediaError::TooLarge { max: max_bytes });
+        }
+        Ok(bytes)
     }
 }

@@ -13,11 +13,12 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 
+use crate::http::AppError;
 use crate::pipeline::Pipeline;
+use crate::secrets;
 use crate::staff::store as staff;
-use crate::staff::{secrets, StaffUser};
+use crate::staff::StaffUser;
 use crate::time::now_ms;
-use crate::web::error::AppError;
 
 const OPENAPI: &str = include_str!("openapi.json");
 /// Largest JSON body the API accepts (a comment is at most 2000 characters).
@@ -46,7 +47,7 @@ impl FromRequestParts<Arc<Pipeline>> for ApiUser {
 
     async fn from_request_parts(parts: &mut Parts, pipeline: &Arc<Pipeline>) -> Result<Self, Self::Rejection> {
         let unauthorized = |reason: &str| AppError::Unauthorized(reason.into()).into_response();
-        let token = crate::web::bearer_token(&parts.headers).ok_or_else(|| {
+        let token = crate::http::bearer_token(&parts.headers).ok_or_else(|| {
             unauthorized("send an API token as `Authorization: Bearer <token>` (meldeweg token create)")
         })?;
         let mut conn = pipeline.db.pool().acquire().await.map_err(|e| AppError::from(e).into_response())?;

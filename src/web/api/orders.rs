@@ -12,13 +12,14 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::ApiUser;
+use crate::http::AppError;
 use crate::orders::board::{self as order_board, OrderDetail};
-use crate::orders::lifecycle::{self, Command};
+use crate::orders::lifecycle::Command;
+use crate::pipeline::updates;
 use crate::pipeline::Pipeline;
 use crate::reports;
 use crate::staff::access::{self, Operation};
 use crate::time::now_ms;
-use crate::web::error::AppError;
 use crate::web::staff::FilterQuery;
 use meldeweg_workers::status::Transition;
 
@@ -65,7 +66,7 @@ async fn perform(
     command: Command,
     status: StatusCode,
 ) -> Result<Response, AppError> {
-    lifecycle::perform(pipeline, user, number, command, now_ms()).await?;
+    updates::perform(pipeline, user, number, command, now_ms()).await?;
     Ok((status, Json(visible(pipeline, user, number).await?)).into_response())
 }
 
@@ -140,7 +141,7 @@ pub async fn merge(
     payload: Result<Json<MergeRequest>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let into = body(payload)?.into.trim().to_string();
-    lifecycle::perform(&pipeline, &user, &number, Command::Merge { into: into.clone() }, now_ms()).await?;
+    updates::perform(&pipeline, &user, &number, Command::Merge { into: into.clone() }, now_ms()).await?;
     Ok(Json(visible(&pipeline, &user, &into).await?).into_response())
 }
 

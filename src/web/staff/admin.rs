@@ -12,12 +12,12 @@ use super::session::Staff;
 use super::views::{depot_choices, district_choices, Choice, Frame};
 use super::StaffState;
 use crate::config::SlaSettings;
+use crate::http::AppError;
 use crate::queue::DeadJob;
 use crate::staff::access::{self, Operation};
 use crate::staff::store::{self as staff, TokenListing};
 use crate::staff::StaffUser;
 use crate::time::berlin_date_time;
-use crate::web::error::AppError;
 
 #[derive(Template, WebTemplate)]
 #[template(path = "staff/admin.html")]

@@ -19,11 +19,12 @@ use serde::Deserialize;
 use super::session::{cookie, set_cookie, Staff, SESSION_COOKIE};
 use super::ui::{Ui, DE};
 use super::StaffState;
-use crate::staff::{password, secrets, Email};
+use crate::http::client;
+use crate::http::AppError;
+use crate::secrets;
+use crate::staff::{password, Email};
 use crate::staff::{sessions, store as staff};
 use crate::time::now_ms;
-use crate::web::client;
-use crate::web::error::AppError;
 
 const LOGIN_COOKIE: &str = "meldeweg_login";
 

@@ -19,12 +19,13 @@ use super::session::Staff;
 use super::ui::Ui;
 use super::views::{category_choices, depot_choices, Choice, Frame, OrderView};
 use super::StaffState;
+use crate::http::AppError;
 use crate::orders::board::{self as order_board, OrderDetail};
-use crate::orders::lifecycle::{self, Command};
+use crate::orders::lifecycle::Command;
 use crate::pipeline::photo::PhotoOutcome;
+use crate::pipeline::updates;
 use crate::staff::access::{self, Operation};
 use crate::time::{berlin_date_time, now_ms};
-use crate::web::error::AppError;
 use meldeweg_workers::status::{OrderStatus, Transition};
 
 /// A history line as shown.
@@ -200,7 +201,7 @@ async fn run(
     command: Command,
 ) -> Result<(), AppError> {
     staff.check_csrf(csrf)?;
-    Ok(lifecycle::perform(&state.pipeline, &staff.user, number, command, now_ms()).await?)
+    Ok(updates::perform(&state.pipeline, &staff.user, number, command, now_ms()).await?)
 }
 
 #[derive(Deserialize)]
@@ -254,11 +255,11 @@ async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipar
         }
     }
     staff.check_csrf(csrf.as_deref())?;
-    let done = Operation::Transition(Transition::Done);
-    lifecycle::permitted(&state.pipeline, &staff.user, number, done).await?;
+    let done = Command::Transition { transition: Transition::Done, note: None, after_photo: None };
+    updates::permitted(&state.pipeline, &staff.user, number, &done).await?;
     let after_photo = match photo {
         None => None,
-        Some(bytes) => match state.pipeline.photos.clean_upload(bytes.to_vec()).await {
+        Some(bytes) => match state.pipeline.photos.clean_upload(bytes).await {
             Ok(PhotoOutcome::Stored(stored)) => Some(stored.token),
             Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge)) => {
                 return Err(AppError::BadRequest(
@@ -274,7 +275,7 @@ async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipar
         },
     };
     let command = Command::Transition { transition: Transition::Done, note: None, after_photo };
-    Ok(lifecycle::perform(&state.pipeline, &staff.user, number, command, now_ms()).await?)
+    Ok(updates::perform(&state.pipeline, &staff.user, number, command, now_ms()).await?)
 }
 
 #[derive(Deserialize)]

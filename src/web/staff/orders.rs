@@ -12,10 +12,10 @@ use super::session::Staff;
 use super::ui::Ui;
 use super::views::{category_choices, depot_choices, district_choices, query_string, Choice, Frame, OrderView};
 use super::StaffState;
+use crate::http::AppError;
 use crate::orders::board::{self as order_board, Filter, OrderDetail};
 use crate::staff::Role;
 use crate::time::now_ms;
-use crate::web::error::AppError;
 use meldeweg_workers::status::OrderStatus;
 
 /// The filter form's current values, for re-rendering it and for links to map and print.

@@ -17,13 +17,13 @@ use serde::Deserialize;
 use super::session::Staff;
 use super::views::Frame;
 use super::StaffState;
+use crate::http::AppError;
 use crate::reporters;
 use crate::rights::access::{self, Summary};
 use crate::rights::erase::{erase_reporter, Erasure};
 use crate::rights::RightsError;
 use crate::staff::access::{check, Operation};
 use crate::time::{berlin_date, now_ms};
-use crate::web::error::AppError;
 
 /// A report as the page lists it.
 pub struct ReportLine {

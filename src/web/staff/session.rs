@@ -13,11 +13,11 @@ use axum::http::HeaderValue;
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::StaffState;
-use crate::staff::secrets;
+use crate::http::AppError;
+use crate::secrets;
 use crate::staff::sessions;
 use crate::staff::StaffUser;
 use crate::time::now_ms;
-use crate::web::error::AppError;
 
 pub const SESSION_COOKIE: &str = "meldeweg_session";
 /// Only write `last_seen_at` when it is older than this, so reading pages does not write.

@@ -13,11 +13,11 @@ use axum::response::{IntoResponse, Response};
 use super::session::Staff;
 use super::views::{category_choices, depot_choices, district_choices, query_string, Choice, Frame};
 use super::StaffState;
+use crate::http::AppError;
 use crate::staff::access::{self, Operation};
 use crate::staff::StaffUser;
 use crate::stats::{self, Statistics, StatsQueryText, Totals};
 use crate::time::now_ms;
-use crate::web::error::AppError;
 
 /// Checks the role, parses the request and computes the figures.
 pub async fn figures(

@@ -1,14 +1,15 @@
-//! The public web form at `/melden` (PRIVACY P12): an equal way in for citizens without
-//! WhatsApp. A description and/or a photo, the place (a pin on the map, the device's position,
+//! The public web form at `/melden` (PRIVACY P12): an equal way in for citizens without a
+//! messenger. A description and/or a photo, the place (a pin on the map, the device's position,
 //! an address, or the photo's own GPS), an optional category and an optional e-mail address for
-//! updates. Nothing personal is required. The photo goes through the same cleaning as a chat
-//! photo; the report goes through the same triage; the citizen lands on the report's public
+//! updates. Nothing personal is required. The submission becomes the core's message (a whole
+//! report) and goes through the same intake as a chat (`pipeline::intake::submit`): the same
+//! photo cleaning, the same report creation and triage; the citizen lands on the report's public
 //! status page.
 //!
 //! Every field is bounded and checked before anything is stored; a refused submission gets the
-//! form back with its values and the reasons (422), and leaves nothing behind: a photo already
-//! cleaned and stored is deleted again when a later check or the database write fails. One
-//! client may store at most 20 reports an hour (429 after that); a hidden field catches bots.
+//! form back with its values and the reasons (422), and leaves nothing behind. A form sent twice
+//! (its hidden submission id) gives the first report back. One client may store at most 20
+//! reports an hour (429 after that); a hidden field catches bots.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -21,24 +22,21 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
+use bytes::Bytes;
 use meldeweg_workers::category::Category;
 use meldeweg_workers::conversation::draft::MAX_DESCRIPTION_CHARS;
-use meldeweg_workers::conversation::{CategorySource, Lang, PhotoProblem};
+use meldeweg_workers::conversation::{Lang, PhotoProblem};
+use meldeweg_workers::message::{Content, FormPlace, FormPlaceSource, FormReport, InboundMessage, Sender};
 use meldeweg_workers::LatLon;
 use serde::Deserialize;
 
-use crate::channels::email::{self, MAX_ADDRESS_CHARS};
+use super::email::{self, MAX_ADDRESS_CHARS};
+use super::NAME;
 use crate::config::MapSettings;
-use crate::db::DbError;
-use crate::pipeline::photo::{PhotoOutcome, StoredPhoto};
-use crate::pipeline::triage::TriageJob;
+use crate::http::client;
+use crate::pipeline::intake::{self, SubmitError};
 use crate::pipeline::Pipeline;
-use crate::queue::QueueError;
-use crate::reports::photos;
-use crate::reports::ReportError;
-use crate::reports::{self, Channel, LocationSource, NewReport};
-use crate::time::{berlin_year, now_ms};
-use crate::web::client;
+use crate::time::now_ms;
 
 /// Longest address typed into the place field.
 const MAX_ADDRESS_FIELD_CHARS: usize = 200;
@@ -54,6 +52,8 @@ pub struct FormState {
     pub pipeline: Arc<Pipeline>,
     pub municipality: String,
     pub map: MapSettings,
+    /// Whether updates by e-mail are set up (else the form asks for no address).
+    pub email_enabled: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// When each client (by keyed hash of its address) last stored reports, within the window.
@@ -108,6 +108,8 @@ pub fn router(state: Arc<FormState>) -> Router {
 /// What the citizen entered, shown again when something is missing or wrong.
 #[derive(Debug, Default, Clone)]
 pub struct Entered {
+    /// The form's own id (a hidden field): the same form sent twice is one report.
+    pub submission: String,
     pub description: String,
     pub category: String,
     pub lat: String,
@@ -158,13 +160,17 @@ fn page(state: &FormState, lang: Lang, entered: Entered, problems: Vec<&'static 
             (category.id().to_string(), label.clone())
         })
         .collect();
+    let entered = Entered {
+        submission: if entered.submission.is_empty() { crate::secrets::random_hex128() } else { entered.submission },
+        ..entered
+    };
     FormPage {
         lang: lang.code(),
         municipality: state.municipality.clone(),
         categories,
         entered,
         problems,
-        email_enabled: state.pipeline.mailer.is_some(),
+        email_enabled: state.email_enabled,
         centre: state.pipeline.municipality.town.area.centre(),
         tile_url: state.map.tile_url.clone(),
         tile_attribution: state.map.tile_attribution.clone(),
@@ -256,7 +262,7 @@ struct Submission {
     lang: Option<String>,
     /// The hidden field people do not see; filled in only by bots.
     trap: String,
-    photo: Option<Vec<u8>>,
+    photo: Option<Bytes>,
 }
 
 /// Reads the form. `Err` when the body is not a readable form at all.
@@ -275,7 +281,7 @@ async fn read(mut multipart: Multipart) -> Result<(Submission, Vec<Problem>), Pr
         if name == "photo" {
             let bytes = field.bytes().await.map_err(unreadable)?;
             if !bytes.is_empty() {
-                submission.photo = Some(bytes.to_vec());
+                submission.photo = Some(bytes);
             }
             continue;
         }
@@ -290,6 +296,10 @@ async fn read(mut multipart: Multipart) -> Result<(Submission, Vec<Problem>), Pr
             "website" => (&mut submission.trap, MAX_SMALL_FIELD_CHARS),
             "lang" => {
                 submission.lang = Some(value.chars().take(MAX_SMALL_FIELD_CHARS).collect());
+                continue;
+            }
+            "submission" => {
+                submission.entered.submission = if is_submission_id(&value) { value } else { String::new() };
                 continue;
             }
             _ => continue,
@@ -315,20 +325,20 @@ fn clean_text(text: &str) -> String {
         .to_string()
 }
 
-/// Where the report is, as far as the fields tell (the photo's GPS comes later).
-enum PlaceInput {
-    Point(LatLon, LocationSource, Option<String>),
-    FromPhoto,
+/// A form's id as the page hands it out: 32 hex digits.
+fn is_submission_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-fn place(state: &FormState, entered: &Entered, problems: &mut Vec<Problem>) -> PlaceInput {
+/// Where the report is, as far as the fields tell; `None`: from the photo's position.
+fn place(state: &FormState, entered: &Entered, problems: &mut Vec<Problem>) -> Option<FormPlace> {
     match (entered.lat.is_empty(), entered.lon.is_empty()) {
         (false, false) => {
             let point = entered.lat.parse::<f64>().ok().zip(entered.lon.parse::<f64>().ok());
             match point.and_then(|(lat, lon)| LatLon::new(lat, lon).ok()) {
                 Some(point) => {
                     let label = (!entered.address.is_empty()).then(|| entered.address.clone());
-                    return PlaceInput::Point(point, LocationSource::MapPin, label);
+                    return Some(FormPlace { point, source: FormPlaceSource::Pin, label });
                 }
                 None => problems.push(Problem::CoordinatesInvalid),
             }
@@ -344,12 +354,12 @@ fn place(state: &FormState, entered: &Entered, problems: &mut Vec<Problem>) -> P
                     Some(number) => format!("{} {number}", found.street),
                     None => found.street.clone(),
                 };
-                return PlaceInput::Point(found.at, LocationSource::Address, Some(label));
+                return Some(FormPlace { point: found.at, source: FormPlaceSource::Address, label: Some(label) });
             }
             None => problems.push(Problem::AddressUnknown),
         }
     }
-    PlaceInput::FromPhoto
+    None
 }
 
 async fn submit(State(state): State<Arc<FormState>>, parts: Parts, multipart: Multipart) -> Response {
@@ -390,7 +400,7 @@ async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
             known
         }
     };
-    let email = match (entered.email.is_empty(), state.pipeline.mailer.is_some()) {
+    let email = match (entered.email.is_empty(), state.email_enabled) {
         (true, _) => None,
         (false, false) => {
             problems.push(Problem::EmailUnavailable);
@@ -404,130 +414,30 @@ async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
             address
         }
     };
-    let place_input = place(state, &entered, &mut problems);
+    let place = place(state, &entered, &mut problems);
     if !problems.is_empty() {
         return refused(state, lang, entered, problems);
     }
-
-    // Only now is the photo cleaned (the expensive part), and stored.
-    let stored = match submission.photo {
-        None => None,
-        Some(bytes) => match state.pipeline.photos.clean_upload(bytes).await {
-            Ok(PhotoOutcome::Stored(stored)) => Some(stored),
-            Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge)) => {
-                return refused(state, lang, entered, vec![Problem::PhotoTooLarge])
-            }
-            Ok(PhotoOutcome::Refused(_)) => return refused(state, lang, entered, vec![Problem::PhotoUnreadable]),
-            Err(error) => {
-                tracing::warn!(error = ?error, "a web-form photo could not be stored");
-                return unavailable(lang);
-            }
-        },
+    let description = (!entered.description.is_empty()).then(|| entered.description.clone());
+    let message = InboundMessage {
+        channel: NAME.to_string(),
+        id: if entered.submission.is_empty() { crate::secrets::random_hex128() } else { entered.submission.clone() },
+        sender: Sender { phone: None, account: email.map(|address| address.to_string()) },
+        sent_at_ms: now_ms(),
+        content: Content::Report { report: FormReport { description, place, category, lang } },
     };
-    let (point, source, label) = match (place_input, stored.as_ref().and_then(|s| s.gps)) {
-        (PlaceInput::Point(point, source, label), _) => (point, source, label),
-        (PlaceInput::FromPhoto, Some(gps)) => (gps, LocationSource::PhotoExif, None),
-        (PlaceInput::FromPhoto, None) => {
-            forget_photo(state, stored.as_ref()).await;
-            return refused(state, lang, entered, vec![Problem::NoPlace]);
-        }
-    };
-    let report = Report { entered: &entered, category, email, point, source, label, photo: stored.as_ref(), lang };
-    match store(state, report).await {
-        Ok(token) => {
+    // Only now is the photo cleaned (the expensive part), and the report stored.
+    match intake::submit(&state.pipeline, message, submission.photo.into_iter().collect()).await {
+        Ok(submitted) => {
             let query = if lang == Lang::En { "?lang=en" } else { "" };
-            Redirect::to(&format!("/m/{token}{query}")).into_response()
+            Redirect::to(&format!("/m/{}{query}", submitted.public_token)).into_response()
         }
-        Err(error) => {
+        Err(SubmitError::Photo(PhotoProblem::TooLarge)) => refused(state, lang, entered, vec![Problem::PhotoTooLarge]),
+        Err(SubmitError::Photo(_)) => refused(state, lang, entered, vec![Problem::PhotoUnreadable]),
+        Err(SubmitError::NoPlace) => refused(state, lang, entered, vec![Problem::NoPlace]),
+        Err(error @ (SubmitError::NotAReport | SubmitError::Unavailable(_))) => {
             tracing::warn!(%error, "a web-form report could not be stored");
-            forget_photo(state, stored.as_ref()).await;
             unavailable(lang)
-        }
-    }
-}
-
-/// Why a checked submission could not be stored (the citizen is asked to try again).
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error(transparent)]
-    Db(#[from] DbError),
-    #[error(transparent)]
-    Sql(#[from] sqlx::Error),
-    #[error(transparent)]
-    Report(#[from] ReportError),
-    #[error(transparent)]
-    Queue(#[from] QueueError),
-}
-
-/// A checked submission, ready to store.
-struct Report<'a> {
-    entered: &'a Entered,
-    category: Option<Category>,
-    email: Option<lettre::Address>,
-    point: LatLon,
-    source: LocationSource,
-    label: Option<String>,
-    photo: Option<&'a StoredPhoto>,
-    lang: Lang,
-}
-
-/// The report, its photo and its triage job in one transaction; returns the status page token.
-async fn store(state: &FormState, report: Report<'_>) -> Result<String, StoreError> {
-    let pipeline = &state.pipeline;
-    let now = now_ms();
-    let description = (!report.entered.description.is_empty()).then_some(report.entered.description.as_str());
-    let classification = pipeline.municipality.town.classifier.classify(description.unwrap_or_default());
-    let (classification, category_source) = match report.category {
-        Some(category) => (classification.chosen(category), CategorySource::Reporter),
-        None => (classification, CategorySource::Classifier),
-    };
-    let new = NewReport {
-        reporter_id: None,
-        channel: Channel::Web,
-        description,
-        location: report.point,
-        location_source: report.source,
-        location_label: report.label.as_deref(),
-        classification: &classification,
-        category_source,
-        contact_email: report
-            .email
-            .map(|address| (pipeline.vault.seal(AsRef::<str>::as_ref(&address).as_bytes()), report.lang)),
-    };
-    let mut tx = pipeline.db.begin().await?;
-    let (report_id, reference) = reports::insert(tx.conn(), new, berlin_year(now), now).await?;
-    if let Some(photo) = report.photo {
-        let row = photos::NewPhoto {
-            reporter_id: None,
-            report_id: Some(report_id),
-            media_id: "web-form",
-            mime_type: "image/jpeg",
-            sha256: None,
-            token: &photo.token,
-            width: photo.width,
-            height: photo.height,
-            clean_sha256: &photo.sha256,
-            // What the photo's metadata said is kept only when it gave the place.
-            gps: photo.gps.filter(|_| report.source == LocationSource::PhotoExif),
-            taken_at: None,
-        };
-        photos::insert(tx.conn(), row, now).await?;
-    }
-    TriageJob { report_id }.enqueue(&pipeline.queue, &mut tx, now).await?;
-    let token: String = sqlx::query_scalar("SELECT public_token FROM reports WHERE id = $1")
-        .bind(report_id)
-        .fetch_one(tx.conn())
-        .await?;
-    tx.commit().await?;
-    tracing::info!(report = %reference, "report received on the web form");
-    Ok(token)
-}
-
-/// Deletes a photo stored for a submission that was then refused or failed.
-async fn forget_photo(state: &FormState, photo: Option<&StoredPhoto>) {
-    if let Some(photo) = photo {
-        if let Err(error) = state.pipeline.photos.store.delete(&photo.token).await {
-            tracing::warn!(%error, "a refused web-form photo could not be deleted");
         }
     }
 }

@@ -3,8 +3,9 @@
 //! WhatsApp account.
 //!
 //! What the page sends is wrapped into a delivery exactly as Meta would POST it and stored by
-//! `ingress::store`, the same code path as `/webhooks/whatsapp`; replies are read back from the
-//! outbox. The citizen's number travels in request bodies and headers, never in URLs.
+//! `ingress::accept`, the same code path as `/webhooks/whatsapp`; replies are read back from the
+//! outbox and shown as WhatsApp would render them. The citizen's number travels in request
+//! bodies and headers, never in URLs.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -23,18 +24,19 @@ use rand::Rng;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use crate::channels::whatsapp::ingress::Ingress;
-use crate::channels::whatsapp::media::SandboxMedia;
-use crate::channels::whatsapp::message::{Body, Choice};
-use crate::channels::whatsapp::store::Received;
-use crate::channels::whatsapp::webhook::{Delivery, Interactive, Message};
-use crate::reporters::{self, Identity};
+use super::ingress::accept;
+use super::media::SandboxMedia;
+use super::render::{render, Body, Choice};
+use super::webhook::{Delivery, Interactive, Message};
+use super::NAME;
+use crate::http::AppError;
+use crate::pipeline::ingress::Received;
+use crate::pipeline::Pipeline;
 use crate::time::{berlin_date_time, now_ms};
-use crate::web::error::AppError;
-use crate::{inbox as inbound_events, outbox};
+use crate::{inbox, outbox, reporters};
+use meldeweg_workers::message::Sender;
 
 const MAX_TEXT_CHARS: usize = 4096;
 const MAX_LABEL_CHARS: usize = 200;
@@ -46,33 +48,31 @@ const CHAT_LENGTH: i64 = 100;
 /// Longest a chat request waits for something new.
 const LONG_POLL: Duration = Duration::from_secs(25);
 
-#[derive(Clone)]
-struct SandboxState {
-    ingress: Arc<Ingress>,
-    chat_updates: watch::Receiver<u64>,
-    municipality: String,
+/// What the simulator holds besides the pipeline.
+pub struct Simulator {
     /// Uploads waiting for the photo job, as WhatsApp's media servers would hold them.
-    media: SandboxMedia,
-    max_photo_bytes: usize,
+    pub media: SandboxMedia,
+    pub municipality: String,
+    /// The photo cleaning's input limit: a larger upload gets 413.
+    pub max_photo_bytes: usize,
     /// The service is stopping: a waiting chat request answers at once.
-    shutdown: CancellationToken,
+    pub shutdown: CancellationToken,
 }
 
-/// `max_photo_bytes` is the photo cleaning's input limit: a larger upload gets 413.
-pub fn router(
-    ingress: Arc<Ingress>,
-    chat_updates: watch::Receiver<u64>,
-    municipality: String,
-    media: SandboxMedia,
-    max_photo_bytes: usize,
-    shutdown: CancellationToken,
-) -> Router {
+#[derive(Clone)]
+struct SandboxState {
+    pipeline: Arc<Pipeline>,
+    simulator: Arc<Simulator>,
+}
+
+pub fn router(pipeline: Arc<Pipeline>, simulator: Simulator) -> Router {
+    let max_photo_bytes = simulator.max_photo_bytes;
     Router::new()
         .route("/sandbox", get(page))
         .route("/sandbox/api/messages", post(send_message))
         .route("/sandbox/api/photo", post(send_photo).layer(DefaultBodyLimit::max(max_photo_bytes)))
         .route("/sandbox/api/chat", post(chat))
-        .with_state(SandboxState { ingress, chat_updates, municipality, media, max_photo_bytes, shutdown })
+        .with_state(SandboxState { pipeline, simulator: Arc::new(simulator) })
 }
 
 #[derive(Template, WebTemplate)]
@@ -83,9 +83,10 @@ struct SandboxPage {
 }
 
 async fn page(State(state): State<SandboxState>) -> impl IntoResponse {
+    let simulator = &state.simulator;
     (
         [(header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' blob: data:")],
-        SandboxPage { municipality: state.municipality, max_photo_bytes: state.max_photo_bytes },
+        SandboxPage { municipality: simulator.municipality.clone(), max_photo_bytes: simulator.max_photo_bytes },
     )
 }
 
@@ -124,8 +125,8 @@ impl Citizen {
         Ok(Self { from, user_id })
     }
 
-    fn identity(&self) -> Identity<'_> {
-        Identity { phone: self.from.as_deref(), user_id: self.user_id.as_deref() }
+    fn sender(&self) -> Sender {
+        Sender { phone: self.from.clone(), account: self.user_id.clone() }
     }
 }
 
@@ -233,7 +234,7 @@ async fn send_photo(
         "mime_type": mime_type,
         "sha256": base64::engine::general_purpose::STANDARD.encode(digest),
     });
-    state.media.put(media_id, body);
+    state.simulator.media.put(media_id, body);
     if let Some(caption) = caption {
         image["caption"] = json!(caption);
     }
@@ -269,7 +270,7 @@ async fn inject(state: &SandboxState, citizen: &Citizen, content: Value) -> Resu
     });
     let delivery: Delivery = serde_json::from_value(delivery)
         .map_err(|e| AppError::BadRequest(format!("cannot build the delivery: {e}")))?;
-    Ok(Json(state.ingress.accept(delivery).await?))
+    Ok(Json(accept(&state.pipeline, delivery).await?))
 }
 
 fn random_hex(bytes: usize) -> String {
@@ -315,11 +316,11 @@ struct ChatItem {
 
 async fn chat(State(state): State<SandboxState>, Json(request): Json<ChatRequest>) -> Result<Json<Chat>, AppError> {
     let citizen = request.citizen.validate()?;
-    let mut updates = state.chat_updates.clone();
+    let mut updates = state.pipeline.conversation_changes.subscribe();
     let deadline = tokio::time::Instant::now() + LONG_POLL;
     loop {
         updates.borrow_and_update();
-        let chat = load_chat(&state.ingress, &citizen).await?;
+        let chat = load_chat(&state.pipeline, &citizen).await?;
         if request.known.as_deref() != Some(chat.fingerprint.as_str()) {
             return Ok(Json(chat));
         }
@@ -329,20 +330,20 @@ async fn chat(State(state): State<SandboxState>, Json(request): Json<ChatRequest
             waited = tokio::time::timeout_at(deadline, wait) => if waited.is_err() {
                 return Ok(Json(chat));
             },
-            () = state.shutdown.cancelled() => return Ok(Json(chat)),
+            () = state.simulator.shutdown.cancelled() => return Ok(Json(chat)),
         }
     }
 }
 
-async fn load_chat(ingress: &Ingress, citizen: &Citizen) -> Result<Chat, AppError> {
-    let mut conn = ingress.db.pool().acquire().await?;
-    let reporter = reporters::find_id(&mut conn, &ingress.vault, citizen.identity())
+async fn load_chat(pipeline: &Pipeline, citizen: &Citizen) -> Result<Chat, AppError> {
+    let mut conn = pipeline.db.pool().acquire().await?;
+    let reporter = reporters::find_id(&mut conn, &pipeline.vault, NAME, &citizen.sender())
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?;
     let mut items = Vec::new();
     if let Some(reporter_id) = reporter {
-        for event in inbound_events::recent_for_reporter(&mut conn, reporter_id, CHAT_LENGTH).await? {
-            let message = ingress
+        for event in inbox::recent_for_reporter(&mut conn, reporter_id, CHAT_LENGTH).await? {
+            let message = pipeline
                 .vault
                 .open(&event.payload_enc)
                 .ok()
@@ -352,7 +353,7 @@ async fn load_chat(ingress: &Ingress, citizen: &Citizen) -> Result<Chat, AppErro
             }
         }
         for message in outbox::recent_for_reporter(&mut conn, reporter_id, CHAT_LENGTH).await? {
-            let body: Option<Body> = serde_json::from_str(&message.body).ok();
+            let body: Option<Body> = message.reply().map(|reply| render(&reply, ""));
             let photo = match &body {
                 Some(Body::Image { link, .. }) => link.find("/photos/").map(|at| link[at..].to_string()),
                 _ => None,

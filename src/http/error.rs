@@ -1,6 +1,6 @@
 //! The one error type HTTP handlers return. Every variant becomes a status code and a JSON body
 //! `{"error": "<what went wrong and what to do>"}`; database trouble is a 503 with Retry-After
-//! (so WhatsApp redelivers), never a 500. Reasons never contain personal data.
+//! (so a messenger redelivers), never a 500. Reasons never contain personal data.
 
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -69,25 +69,6 @@ impl From<crate::db::DbError> for AppError {
 
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
-        AppError::Unavailable(error.to_string())
-    }
-}
-
-impl From<crate::orders::lifecycle::LifecycleError> for AppError {
-    fn from(error: crate::orders::lifecycle::LifecycleError) -> Self {
-        use crate::orders::lifecycle::LifecycleError as E;
-        match error {
-            E::NotFound(_) => AppError::NotFound(error.to_string()),
-            E::Forbidden(reason) => AppError::Forbidden(reason.to_string()),
-            E::Conflict(reason) => AppError::Conflict(reason),
-            E::Invalid(reason) => AppError::BadRequest(reason),
-            other => AppError::Unavailable(other.to_string()),
-        }
-    }
-}
-
-impl From<crate::staff::store::StaffError> for AppError {
-    fn from(error: crate::staff::store::StaffError) -> Self {
         AppError::Unavailable(error.to_string())
     }
 }

@@ -1,12 +1,20 @@
 //! E-mail to citizens who reported on the web form and asked for updates (PRIVACY P12), over
-//! SMTP with `lettre`. The address is stored sealed with the report and opened only to send;
-//! it never appears in logs or errors. Plain text, one message per status change.
+//! SMTP with `lettre`: the form channel's way of sending a reply intent. Each update is one
+//! plain-text mail in the language of the form, with the reference in the subject, the status
+//! page's link, the crew's after-photo as a link, and why the citizen gets it. The address is
+//! stored sealed with the report and opened only to send; it never appears in logs or errors.
 
+use std::sync::Arc;
+
+use futures_util::future::BoxFuture;
 use lettre::message::header::ContentType;
 use lettre::message::Mailbox;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use meldeweg_workers::message::ReplyForm;
 
 use crate::config::{secret, EmailSettings};
+use crate::pipeline::channel::{Delivery, DeliveryError, ReplySender, Sent};
+use crate::texts::{TextKey, Texts};
 
 /// Longest address accepted (RFC 5321's limit for a path).
 pub const MAX_ADDRESS_CHARS: usize = 254;
@@ -57,6 +65,48 @@ impl Mailer {
             Ok(_) => Ok(()),
             Err(error) if error.is_permanent() => Err(EmailError::Refused(kind(&error))),
             Err(error) => Err(EmailError::Transient(kind(&error))),
+        }
+    }
+}
+
+/// The form's replies: updates by e-mail, when a mail server is set up.
+pub struct EmailUpdates {
+    pub mailer: Option<Mailer>,
+    pub texts: Arc<Texts>,
+    /// `public_url` without its trailing slash, for the after-photo's link.
+    pub public_base: String,
+}
+
+impl ReplySender for EmailUpdates {
+    fn deliver<'a>(&'a self, delivery: Delivery<'a>) -> BoxFuture<'a, Result<Sent, DeliveryError>> {
+        Box::pin(self.mail(delivery))
+    }
+}
+
+impl EmailUpdates {
+    async fn mail(&self, delivery: Delivery<'_>) -> Result<Sent, DeliveryError> {
+        let undeliverable = |reason: &str| DeliveryError::Undeliverable { code: None, reason: reason.into() };
+        let mailer = self.mailer.as_ref().ok_or_else(|| undeliverable("e-mail updates are switched off"))?;
+        let address = delivery.to.account.as_deref().ok_or_else(|| undeliverable("no e-mail address"))?;
+        let reply = delivery.reply;
+        let lang = delivery.lang;
+        let reference = reply.param("reference").unwrap_or_default();
+        let subject = self.texts.render(lang, TextKey::EmailSubject, &[("reference", reference)]);
+        let footer = self.texts.render(lang, TextKey::EmailFooter, &[]);
+        let mut body = reply.text.clone();
+        if let ReplyForm::Update { photo: Some(token) } = &reply.form {
+            body = format!("{body}\n\n{}/photos/{token}", self.public_base);
+        }
+        // Most updates name the status page already; the others get it here.
+        if let Some(link) = reply.param("link").filter(|link| !body.contains(link)) {
+            body = format!("{body}\n\n{link}");
+        }
+        match mailer.send(address, &subject, format!("{body}\n\n{footer}")).await {
+            Ok(()) => Ok(Sent { provider_id: None }),
+            Err(EmailError::Transient(detail)) => {
+                Err(DeliveryError::Transient { code: None, detail, retry_after: None })
+            }
+            Err(error) => Err(DeliveryError::Refused { code: None, detail: error.to_string() }),
         }
     }
 }

@@ -1,12 +1,27 @@
-//! Messages Meldeweg sends, as stored in the outbox and as put on the wire.
-//!
-//! The outbox keeps a `Body` without its recipient; `to_cloud_json` adds the address when the
-//! message is sent. The JSON follows Meta's send API (`POST /{version}/{phone-number-id}/messages`)
-//! as Meta's OpenAPI description of the Cloud API gives them: a text, a location request, reply buttons or a list (the
-//! interactive kinds), or a template.
+//! Reply intents as WhatsApp messages: `render` picks the message kind and keeps WhatsApp's
+//! limits (three reply buttons of 20 characters, else a list of ten rows of 24; 1024 characters
+//! in interactive messages and captions, 4096 in texts), `template` gives the approved template
+//! a reply has for outside the 24-hour window, and `to_cloud_json` adds the recipient when it is
+//! sent. The JSON follows Meta's send API (`POST /{version}/{phone-number-id}/messages`) as
+//! Meta's OpenAPI description of the Cloud API gives it.
 
+use std::collections::BTreeMap;
+
+use meldeweg_workers::message::{ReplyForm, ReplyIntent};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
+
+use crate::config::TemplateSettings;
+
+const MAX_TEXT: usize = 4096;
+/// Interactive bodies and image captions.
+const MAX_SHORT_TEXT: usize = 1024;
+const MAX_BUTTONS: usize = 3;
+const MAX_BUTTON_TITLE: usize = 20;
+const MAX_ROWS: usize = 10;
+const MAX_ROW_TITLE: usize = 24;
+const MAX_ROW_DESCRIPTION: usize = 72;
+const MAX_ID: usize = 200;
 
 /// How long after a citizen's last message free-form replies are allowed.
 pub const SERVICE_WINDOW_MS: i64 = 24 * 60 * 60 * 1000;
@@ -155,6 +170,49 @@ pub fn window_open(last_inbound_ms: i64, now_ms: i64) -> bool {
     now_ms - last_inbound_ms < SERVICE_WINDOW_MS
 }
 
+/// `text` cut to `max` characters.
+fn cut(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// A reply as a free-form WhatsApp message; `public_base` is where WhatsApp fetches photos.
+pub fn render(reply: &ReplyIntent, public_base: &str) -> Body {
+    match &reply.form {
+        ReplyForm::Text => Body::Text { text: cut(&reply.text, MAX_TEXT) },
+        ReplyForm::LocationRequest => Body::LocationRequest { text: cut(&reply.text, MAX_SHORT_TEXT) },
+        ReplyForm::Update { photo: Some(token) } => {
+            Body::Image { link: format!("{public_base}/photos/{token}"), caption: cut(&reply.text, MAX_SHORT_TEXT) }
+        }
+        ReplyForm::Update { photo: None } => Body::Text { text: cut(&reply.text, MAX_TEXT) },
+        ReplyForm::Choices { options, menu } => {
+            let text = cut(&reply.text, MAX_SHORT_TEXT);
+            let fit_buttons = options.len() <= MAX_BUTTONS
+                && options.iter().all(|o| o.title.chars().count() <= MAX_BUTTON_TITLE && o.description.is_none());
+            let choice = |o: &meldeweg_workers::message::Choice, title: usize| Choice {
+                id: cut(&o.id, MAX_ID),
+                title: cut(&o.title, title),
+                description: o.description.as_deref().map(|d| cut(d, MAX_ROW_DESCRIPTION)),
+            };
+            if fit_buttons {
+                Body::Buttons { text, buttons: options.iter().map(|o| choice(o, MAX_BUTTON_TITLE)).collect() }
+            } else {
+                let rows = options.iter().take(MAX_ROWS).map(|o| choice(o, MAX_ROW_TITLE)).collect();
+                Body::List { text, button: cut(menu, MAX_BUTTON_TITLE), rows }
+            }
+        }
+    }
+}
+
+/// The approved template a reply has for outside the 24-hour window, with its parameters.
+pub fn template(reply: &ReplyIntent, templates: &BTreeMap<String, TemplateSettings>) -> Option<Body> {
+    let template = templates.get(&reply.name)?;
+    Some(Body::Template {
+        name: template.name.clone(),
+        language: template.language.clone(),
+        params: template.params.iter().map(|name| reply.param(name).unwrap_or_default().to_string()).collect(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -215,6 +273,68 @@ mod tests {
         assert_eq!(json["interactive"]["action"]["button"], "Auswählen");
         let row = &json["interactive"]["action"]["sections"][0]["rows"][0];
         assert_eq!(row, &json!({"id":"place:yes","title":"Ja, hier","description":"Schlaglöcher"}));
+    }
+
+    fn intent(form: ReplyForm) -> ReplyIntent {
+        ReplyIntent {
+            name: "order_done".into(),
+            text: "Erledigt".into(),
+            params: vec![("reference".into(), "M-2026-000001".into())],
+            form,
+            answers_conversation: false,
+        }
+    }
+
+    #[test]
+    fn replies_become_the_message_kind_that_fits_within_whatsapps_limits() {
+        use meldeweg_workers::message::Choice as Option_;
+        let option = |n: usize, title: &str| Option_ { id: format!("o{n}"), title: title.into(), description: None };
+        let two = ReplyForm::Choices {
+            options: vec![option(1, "Ja, hier"), option(2, "Anderer Ort")],
+            menu: "Auswählen".into(),
+        };
+        assert!(matches!(render(&intent(two), "https://x.de"), Body::Buttons { buttons, .. } if buttons.len() == 2));
+        let long_title = ReplyForm::Choices {
+            options: vec![option(1, "Ein sehr langer Titel für einen Knopf")],
+            menu: "Auswählen".into(),
+        };
+        let Body::List { rows, button, .. } = render(&intent(long_title), "https://x.de") else { panic!("a list") };
+        assert_eq!(rows[0].title.chars().count(), MAX_ROW_TITLE);
+        assert_eq!(button, "Auswählen");
+        let many = ReplyForm::Choices {
+            options: (0..12).map(|n| option(n, "Kategorie")).collect(),
+            menu: "Auswählen".into(),
+        };
+        assert!(matches!(render(&intent(many), "https://x.de"), Body::List { rows, .. } if rows.len() == MAX_ROWS));
+        let photo = render(&intent(ReplyForm::Update { photo: Some("ab".repeat(16)) }), "https://x.de");
+        assert_eq!(
+            photo,
+            Body::Image { link: format!("https://x.de/photos/{}", "ab".repeat(16)), caption: "Erledigt".into() }
+        );
+        let long = ReplyIntent { text: "x".repeat(5000), ..intent(ReplyForm::Text) };
+        assert!(matches!(render(&long, "https://x.de"), Body::Text { text } if text.chars().count() == MAX_TEXT));
+    }
+
+    #[test]
+    fn a_template_takes_its_parameters_from_the_reply() {
+        let templates = BTreeMap::from([(
+            "order_done".to_string(),
+            TemplateSettings {
+                name: "meldeweg_erledigt".into(),
+                language: "de".into(),
+                params: vec!["reference".into(), "link".into()],
+            },
+        )]);
+        let body = template(&intent(ReplyForm::Text), &templates).unwrap();
+        assert_eq!(
+            body,
+            Body::Template {
+                name: "meldeweg_erledigt".into(),
+                language: "de".into(),
+                params: vec!["M-2026-000001".into(), String::new()]
+            }
+        );
+        assert_eq!(template(&ReplyIntent { name: "help".into(), ..intent(ReplyForm::Text) }, &templates), None);
     }
 
     #[test]

@@ -1,0 +1,38 @@
+//! The public web form (PRIVACY P12): an equal way in for citizens without a messenger. In: the
+//! HTML form at `/melden` (`form`), whose submission is a whole report the core takes at once.
+//! Out: updates about the report by e-mail to the address the citizen gave, if any (`email`).
+
+mod email;
+mod form;
+
+use std::sync::Arc;
+
+use super::{ChannelError, Parts, Routes};
+use crate::pipeline::{Channels, Pipeline};
+pub use email::EmailError;
+
+/// The name the form's reports are stored under.
+pub const NAME: &str = "web";
+
+/// Registers the form's e-mail updates with the core and returns its routes.
+pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, ChannelError> {
+    let settings = parts.settings;
+    let mailer = email::Mailer::from_settings(&settings.email)?;
+    let email_enabled = mailer.is_some();
+    let updates =
+        email::EmailUpdates { mailer, texts: parts.texts.clone(), public_base: settings.public_base().to_string() };
+    channels.add_sender(NAME, Arc::new(updates));
+    let municipality = settings.municipality.name.clone();
+    let map = settings.map.clone();
+    let trusted_proxies = settings.http.trusted_proxies.clone();
+    Ok(Box::new(move |pipeline: &Arc<Pipeline>| {
+        form::router(Arc::new(form::FormState {
+            pipeline: pipeline.clone(),
+            municipality,
+            map,
+            email_enabled,
+            trusted_proxies,
+            recent: Default::default(),
+        }))
+    }))
+}
