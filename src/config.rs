@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use config::{Config, File, FileFormat};
 use meldeweg_workers::category::Category;
 use secrecy::{ExposeSecret, SecretString};
+
+use crate::service_hours::{ServiceHours, ServiceHoursSettings};
 use serde::Deserialize;
 
 const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -203,22 +205,6 @@ impl SlaSettings {
         };
         created_ms + i64::from(hours) * 3_600_000
     }
-}
-
-/// The Bauhof's working hours in Europe/Berlin (P14): "HH:MM-HH:MM" per weekday, empty for a
-/// closed day, and closed days as YYYY-MM-DD. Checked by `ServiceHours::from_settings`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ServiceHoursSettings {
-    pub enabled: bool,
-    pub monday: String,
-    pub tuesday: String,
-    pub wednesday: String,
-    pub thursday: String,
-    pub friday: String,
-    pub saturday: String,
-    pub sunday: String,
-    pub holidays: Vec<String>,
 }
 
 /// E-mail updates for reports from the web form (PRIVACY P12). With no `smtp_url` the form
@@ -518,8 +504,7 @@ impl Settings {
             return Err(invalid("geo.max_address_distance_m", "must be between 0 and 5000"));
         }
         self.duplicate_radii()?;
-        crate::service_hours::ServiceHours::from_settings(&self.service_hours)
-            .map_err(|(key, reason)| invalid(key, reason))?;
+        ServiceHours::from_settings(&self.service_hours).map_err(|(key, reason)| invalid(key, reason))?;
         self.retention.validate()?;
         if self.whatsapp.mode == WhatsAppMode::Cloud && secret(&self.encryption_key).is_none() {
             return Err(ConfigError::MissingSecrets("MELDEWEG_ENCRYPTION_KEY".into()));

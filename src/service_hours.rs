@@ -5,8 +5,25 @@
 use jiff::civil::{Date, Time, Weekday};
 use meldeweg_workers::conversation::Lang;
 
-use crate::config::ServiceHoursSettings;
+use serde::Deserialize;
+
 use crate::time::{berlin_date, berlin_ms, berlin_zoned};
+
+/// The Bauhof's working hours in Europe/Berlin (P14): "HH:MM-HH:MM" per weekday, empty for a
+/// closed day, and closed days as YYYY-MM-DD. Checked by `ServiceHours::from_settings`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceHoursSettings {
+    pub enabled: bool,
+    pub monday: String,
+    pub tuesday: String,
+    pub wednesday: String,
+    pub thursday: String,
+    pub friday: String,
+    pub saturday: String,
+    pub sunday: String,
+    pub holidays: Vec<String>,
+}
 
 /// How far ahead the next opening is looked for (past the longest run of closed days).
 const LOOK_AHEAD_DAYS: i16 = 60;

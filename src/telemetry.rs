@@ -1,7 +1,7 @@
 //! Operational metrics for Prometheus: what the service counts as it works (webhook
 //! deliveries, jobs and their run times, retries and dead letters, outbound messages by result
-//! and error code, photo cleaning time, classifier confidence) and what it reads from the
-//! database when scraped (queue depth and the age of the oldest job per kind).
+//! and error code, photo cleaning time, classifier confidence) and the queue's state the scrape
+//! reads from the database (queue depth and the age of the oldest job per kind).
 //!
 //! One recorder per process, installed on first use. Labels never carry personal data: no
 //! numbers, no texts, only kinds, results and WhatsApp error codes.
@@ -11,10 +11,6 @@ use std::time::Duration;
 
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
-use sqlx::Row;
-
-use crate::db::Db;
-use crate::queue::JobKind;
 
 /// Buckets for run times, from a millisecond to a minute.
 const SECONDS_BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0];
@@ -83,27 +79,10 @@ pub fn spawn_upkeep(shutdown: tokio_util::sync::CancellationToken) {
     });
 }
 
-/// Reads queue depth, the age of the oldest job that is due (waiting past its run time, so
-/// jobs in backoff do not count) and dead letters per kind into gauges.
-pub async fn sample_queue(db: &Db, now_ms: i64) -> Result<(), sqlx::Error> {
-    let rows = sqlx::query(
-        "SELECT kind, COUNT(*) - COUNT(dead_at) AS waiting, COUNT(dead_at) AS dead,
-                MIN(CASE WHEN dead_at IS NULL AND run_at <= $1 THEN run_at END) AS oldest
-         FROM jobs GROUP BY kind",
-    )
-    .bind(now_ms)
-    .fetch_all(db.pool())
-    .await?;
-    for kind in JobKind::ALL {
-        let row = rows.iter().find(|row| row.try_get::<String, _>("kind").is_ok_and(|k| k == kind.as_str()));
-        let (waiting, dead, oldest) = match row {
-            Some(row) => (row.try_get("waiting")?, row.try_get("dead")?, row.try_get::<Option<i64>, _>("oldest")?),
-            None => (0i64, 0i64, None),
-        };
-        let age = oldest.map(|at| (now_ms - at).max(0) as f64 / 1000.0).unwrap_or(0.0);
-        gauge!("meldeweg_queue_depth", "kind" => kind.as_str()).set(waiting as f64);
-        gauge!("meldeweg_queue_dead_jobs", "kind" => kind.as_str()).set(dead as f64);
-        gauge!("meldeweg_queue_oldest_job_age_seconds", "kind" => kind.as_str()).set(age);
-    }
-    Ok(())
+/// The queue's state for one kind of job, as sampled at scrape time: jobs waiting or running,
+/// dead letters, and how long the oldest due job has waited.
+pub fn queue_depth(kind: &'static str, waiting: i64, dead: i64, oldest_age: Duration) {
+    gauge!("meldeweg_queue_depth", "kind" => kind).set(waiting as f64);
+    gauge!("meldeweg_queue_dead_jobs", "kind" => kind).set(dead as f64);
+    gauge!("meldeweg_queue_oldest_job_age_seconds", "kind" => kind).set(oldest_age.as_secs_f64());
 }

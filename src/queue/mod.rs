@@ -117,6 +117,42 @@ pub struct QueueCounts {
     pub dead: i64,
 }
 
+/// The jobs of one kind, for the metrics: waiting or running, dead-lettered, and the oldest
+/// that is due (waiting past its run time; jobs in backoff do not count).
+#[derive(Debug, Clone, Copy)]
+pub struct Depth {
+    pub kind: JobKind,
+    pub waiting: i64,
+    pub dead: i64,
+    pub oldest_due_at: Option<i64>,
+}
+
+/// The depth of every kind of job (zero for kinds with none).
+pub async fn depths(db: &Db, now_ms: i64) -> Result<Vec<Depth>, QueueError> {
+    let rows = sqlx::query(
+        "SELECT kind, COUNT(*) - COUNT(dead_at) AS waiting, COUNT(dead_at) AS dead,
+                MIN(CASE WHEN dead_at IS NULL AND run_at <= $1 THEN run_at END) AS oldest
+         FROM jobs GROUP BY kind",
+    )
+    .bind(now_ms)
+    .fetch_all(db.pool())
+    .await?;
+    let mut depths = Vec::with_capacity(JobKind::ALL.len());
+    for kind in JobKind::ALL {
+        let row = rows.iter().find(|row| row.try_get::<String, _>("kind").is_ok_and(|k| k == kind.as_str()));
+        depths.push(match row {
+            Some(row) => Depth {
+                kind,
+                waiting: row.try_get("waiting")?,
+                dead: row.try_get("dead")?,
+                oldest_due_at: row.try_get("oldest")?,
+            },
+            None => Depth { kind, waiting: 0, dead: 0, oldest_due_at: None },
+        });
+    }
+    Ok(depths)
+}
+
 /// A job that ran out of attempts.
 #[derive(Debug, Clone)]
 pub struct DeadJob {

@@ -9,17 +9,15 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 use sqlx::{AnyConnection, Row};
 
+use super::buckets::{cell, BUCKET_HOURS, BUCKET_MS, ORDER_FIELDS, REPORT_FIELDS};
 use super::entries::{Malformed, Reader};
 use super::figures::Sla;
 use super::filter::Filter;
 use super::load::{Event, OrderRow, ReportRow, EVENTS};
-use super::rollup::{BUCKET_HOURS, BUCKET_MS, ORDER_FIELDS, REPORT_FIELDS};
 use super::{StatsQuery, Window};
 
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 86_400_000;
-/// Hotspot cells are this many degrees of latitude and longitude (about 200 m and 140 m here).
-pub const CELL_DEGREES: f64 = 0.002;
 
 /// Orders done, per (category, district, priority).
 #[derive(Debug, Default, Clone, PartialEq)]
@@ -55,10 +53,6 @@ pub struct Counted {
 pub struct Backlog {
     pub by_age_days: BTreeMap<i64, u64>,
     pub by_address: BTreeMap<String, u64>,
-}
-
-pub fn cell(lat: f64, lon: f64) -> (i64, i64) {
-    ((lat / CELL_DEGREES).floor() as i64, (lon / CELL_DEGREES).floor() as i64)
 }
 
 impl Counted {

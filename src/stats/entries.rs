@@ -102,7 +102,7 @@ impl<'a> Reader<'a> {
     /// An hour in the bucket, 0–167.
     pub fn hour(&mut self) -> Result<u8, Malformed> {
         let (&hour, rest) = self.bytes.split_first().ok_or(Malformed("an entry ends early"))?;
-        if i64::from(hour) >= super::rollup::BUCKET_HOURS {
+        if i64::from(hour) >= super::buckets::BUCKET_HOURS {
             return Err(Malformed("an hour lies outside its bucket"));
         }
         self.bytes = rest;

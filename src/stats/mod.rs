@@ -4,6 +4,7 @@
 //! `/api/v1/stats` all show its result, so they cannot disagree. The definitions shown on the
 //! page are in `DEFINITIONS`.
 
+mod buckets;
 mod counted;
 mod entries;
 pub mod figures;
@@ -22,7 +23,8 @@ use sqlx::AnyConnection;
 use crate::db::{Db, DbError};
 use crate::time::{berlin_civil_date, berlin_iso_week, berlin_midnight};
 use crate::town::Municipality;
-use counted::{Backlog, Counted, ReportKey, CELL_DEGREES};
+use buckets::CELL_DEGREES;
+use counted::{Backlog, Counted, ReportKey};
 use figures::{street_of, AgeBuckets, Sla, Spread};
 
 /// Longest period one request may ask for.

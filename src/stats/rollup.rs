@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use sqlx::{AnyConnection, Row};
 
-use super::counted::cell;
+use super::buckets::{cell, BUCKET_MS, ORDER_FIELDS, REPORT_FIELDS};
 use super::entries::{Body, Writer};
 use super::figures::Sla;
 use super::filter::OPENING_CHANNEL;
@@ -17,10 +17,6 @@ use super::load::{Event, OrderRow, EVENTS, ORDER_COLUMNS};
 use crate::db::{Db, DbError};
 use crate::time::now_ms;
 
-/// One bucket: a week of UTC time (Berlin days and hours lie inside whole UTC hours).
-pub const BUCKET_MS: i64 = 604_800_000;
-/// Hours per bucket; an entry's hour is counted from the bucket's start.
-pub const BUCKET_HOURS: i64 = 168;
 /// Buckets rebuilt per transaction, so writers never wait long for a rebuild.
 const PER_TRANSACTION: i64 = 4;
 
@@ -56,16 +52,6 @@ pub async fn refresh(db: &Db) -> Result<usize, DbError> {
     }
     Ok(rebuilt)
 }
-
-/// A report group's fields: the five filters in `Filter::values`' order (category, district,
-/// depot, channel, priority; a report's depot is its order's), then the order link. Its body is
-/// one entry per report: hour, hotspot cell latitude and longitude (signed).
-pub const REPORT_FIELDS: usize = 6;
-/// A work-order group's fields: the five filters (the channel is that of the report that opened
-/// the order). Its body is a section per event of `load::EVENTS`, each its count and entries: the hour,
-/// then for accepted the time since opening, for done that and whether it was on time (0 or 1).
-/// The events and their times are `OrderRow::events`, as in the plain recomputation.
-pub const ORDER_FIELDS: usize = 5;
 
 const HOUR_MS: i64 = 3_600_000;
 

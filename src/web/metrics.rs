@@ -42,8 +42,16 @@ async fn scrape(State(state): State<MetricsState>, headers: HeaderMap) -> Result
         }
     }
     // Without the database the process's own counters are still worth having.
-    if let Err(error) = telemetry::sample_queue(&state.db, now_ms()).await {
-        tracing::warn!(%error, "sampling the queue for /metrics failed");
+    let now = now_ms();
+    match crate::queue::depths(&state.db, now).await {
+        Ok(depths) => {
+            for depth in depths {
+                let age = depth.oldest_due_at.map_or(0, |at| (now - at).max(0));
+                let age = std::time::Duration::from_millis(age as u64);
+                telemetry::queue_depth(depth.kind.as_str(), depth.waiting, depth.dead, age);
+            }
+        }
+        Err(error) => tracing::warn!(%error, "sampling the queue for /metrics failed"),
     }
     Ok(([(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], telemetry::handle().render()).into_response())
 }

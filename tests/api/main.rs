@@ -2,6 +2,7 @@
 //! PostgreSQL when MELDEWEG_TEST_DATABASE_URL is set) with a fake WhatsApp Cloud API.
 //! One test binary, so it links once.
 
+mod architecture;
 mod browser;
 mod cli;
 mod conversation;
