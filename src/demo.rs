@@ -13,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use sqlx::Row;
 
 use crate::config::SlaSettings;
-use crate::db::{Backend, Db, DbError};
+use crate::db::{Backend, Db};
 use crate::town::Municipality;
 use meldeweg_workers::status::OrderStatus;
 use meldeweg_workers::status::ReportStatus;
@@ -31,8 +31,6 @@ pub enum SeedError {
         "{0} reports in one year would exceed the 999,999 reference numbers a year has; spread them over more days"
     )]
     TooMany(u32),
-    #[error(transparent)]
-    Db(#[from] DbError),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
 }

@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::audit;
 use crate::crypto::{CryptoError, Vault};
-use crate::db::{Db, DbError};
+use crate::db::Db;
 use crate::reporters::{self, ReporterError};
 
 #[derive(Debug, thiserror::Error)]
@@ -27,13 +27,7 @@ pub enum RotationError {
     #[error(transparent)]
     Reporter(#[from] ReporterError),
     #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<sqlx::Error> for RotationError {
-    fn from(error: sqlx::Error) -> Self {
-        RotationError::Db(DbError::Sql(error))
-    }
+    Sql(#[from] sqlx::Error),
 }
 
 /// What one rotation rewrote.

@@ -255,6 +255,13 @@ pub async fn record_error(
     Ok(())
 }
 
+/// Deletes every message to reporter `reporter_id`, queued ones too (a notify job finds its
+/// message gone and sends nothing); returns how many (erasure, P9).
+pub async fn delete_for_reporter(conn: &mut AnyConnection, reporter_id: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query("DELETE FROM outbox WHERE reporter_id = $1").bind(reporter_id).execute(conn).await?;
+    Ok(done.rows_affected())
+}
+
 /// Queues a message again that its channel reported failed because the citizen's reply window
 /// had closed, marked so the channel sends its form for that. Only once: returns `false` if it
 /// was queued again for this before.

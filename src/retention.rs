@@ -23,7 +23,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::audit;
 use crate::config::RetentionSettings;
-use crate::db::{Db, DbError};
+use crate::db::Db;
 use crate::reports::{closed_sql, CLOSED_AT_SQL as REPORT_CLOSED_AT};
 use crate::storage::{PhotoStore, StorageError};
 use crate::time::now_ms;
@@ -38,13 +38,7 @@ pub enum RetentionError {
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<sqlx::Error> for RetentionError {
-    fn from(error: sqlx::Error) -> Self {
-        RetentionError::Db(DbError::Sql(error))
-    }
+    Sql(#[from] sqlx::Error),
 }
 
 /// How many items of each kind a run deleted (or, dry, would delete), by name.
@@ -222,7 +216,7 @@ pub async fn run(
     let mut counts = Counts::new();
     for step in steps(&cutoffs, now_ms) {
         let done = if dry_run {
-            let mut conn = db.pool().acquire().await.map_err(DbError::Sql)?;
+            let mut conn = db.pool().acquire().await?;
             sqlx::query_scalar::<_, i64>(&step.count_sql()).fetch_one(&mut *conn).await? as u64
         } else {
             apply(db, store, &step, now_ms).await?
@@ -268,7 +262,7 @@ async fn delete_photos(db: &Db, store: &PhotoStore, select: &str, clear: &str) -
     let mut deleted = 0;
     loop {
         let batch: Vec<(i64, Option<String>)> = {
-            let mut conn = db.pool().acquire().await.map_err(DbError::Sql)?;
+            let mut conn = db.pool().acquire().await?;
             sqlx::query_as(&format!("{select} LIMIT {PHOTO_BATCH}")).fetch_all(&mut *conn).await?
         };
         if batch.is_empty() {

@@ -90,7 +90,7 @@ impl Db {
     }
 
     /// Whether every migration this build knows has been applied (for /readyz).
-    pub async fn is_migrated(&self) -> Result<bool, DbError> {
+    pub async fn is_migrated(&self) -> sqlx::Result<bool> {
         let latest = migrations::latest_version(self.backend);
         let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = $1")
             .bind(true)
@@ -107,7 +107,7 @@ impl Db {
         &self.pool
     }
 
-    pub async fn begin(&self) -> Result<Tx, DbError> {
+    pub async fn begin(&self) -> sqlx::Result<Tx> {
         Ok(Tx { inner: self.pool.begin().await?, db: self.clone(), enqueued: false })
     }
 
@@ -143,7 +143,7 @@ impl Tx {
         self.enqueued = true;
     }
 
-    pub async fn commit(self) -> Result<(), DbError> {
+    pub async fn commit(self) -> sqlx::Result<()> {
         self.inner.commit().await?;
         if self.enqueued {
             self.db.jobs_committed.notify_one();

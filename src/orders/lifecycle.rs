@@ -13,10 +13,11 @@ use meldeweg_workers::Reference;
 use sqlx::AnyConnection;
 
 use super::events::{self, EventKind, NewEvent};
-use super::store::{self, Locked, OrderError};
+use super::store::{self, Locked};
+use super::OrderError;
 use crate::config::SlaSettings;
 use crate::db::Backend;
-use crate::reports::{self, Recategorised, ReportError};
+use crate::reports::{self, Recategorised};
 use crate::staff::access::{self, Operation};
 use crate::staff::StaffUser;
 use crate::town::Municipality;
@@ -25,26 +26,6 @@ use crate::town::Municipality;
 pub const MAX_COMMENT_CHARS: usize = 2000;
 pub const MAX_REASON_CHARS: usize = 500;
 pub const MAX_BODY_CHARS: usize = 120;
-
-#[derive(Debug, thiserror::Error)]
-pub enum LifecycleError {
-    #[error("Den Auftrag {0} gibt es nicht.")]
-    NotFound(String),
-    #[error("{0}")]
-    Forbidden(&'static str),
-    /// The request is well-formed but the order's state does not allow it.
-    #[error("{0}")]
-    Conflict(String),
-    /// A field is missing or out of bounds.
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Order(#[from] OrderError),
-    #[error(transparent)]
-    Report(#[from] ReportError),
-    #[error(transparent)]
-    Sql(#[from] sqlx::Error),
-}
 
 /// A change someone asks for.
 #[derive(Debug, Clone)]
@@ -104,7 +85,7 @@ pub struct Told {
 /// A required free text, trimmed and bounded. A `single_line` text (a reason or a body's name,
 /// which citizens receive, also as template parameters that may not contain line breaks) has
 /// every run of whitespace turned into one space.
-pub fn bounded_text(text: Option<&str>, what: &str, max: usize, single_line: bool) -> Result<String, LifecycleError> {
+pub fn bounded_text(text: Option<&str>, what: &str, max: usize, single_line: bool) -> Result<String, OrderError> {
     let text = text.map(str::trim).unwrap_or_default();
     let joined;
     let text = if single_line {
@@ -114,13 +95,13 @@ pub fn bounded_text(text: Option<&str>, what: &str, max: usize, single_line: boo
         text
     };
     if text.is_empty() {
-        return Err(LifecycleError::Invalid(format!("Bitte {what} eingeben.")));
+        return Err(OrderError::Invalid(format!("Bitte {what} eingeben.")));
     }
     if text.chars().count() > max {
-        return Err(LifecycleError::Invalid(format!("Der Text ist zu lang (höchstens {max} Zeichen).")));
+        return Err(OrderError::Invalid(format!("Der Text ist zu lang (höchstens {max} Zeichen).")));
     }
     if text.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(LifecycleError::Invalid("Der Text enthält Steuerzeichen.".to_string()));
+        return Err(OrderError::Invalid("Der Text enthält Steuerzeichen.".to_string()));
     }
     Ok(text.to_string())
 }
@@ -132,9 +113,9 @@ pub async fn permitted(
     actor: &StaffUser,
     number: &str,
     operation: Operation,
-) -> Result<(), LifecycleError> {
-    let depot = store::depot_of(conn, number).await?.ok_or_else(|| LifecycleError::NotFound(number.to_string()))?;
-    access::check(&actor.grant(), operation, Some(&depot)).map_err(LifecycleError::Forbidden)
+) -> Result<(), OrderError> {
+    let depot = store::depot_of(conn, number).await?.ok_or_else(|| OrderError::NotFound(number.to_string()))?;
+    access::check(&actor.grant(), operation, Some(&depot)).map_err(OrderError::Forbidden)
 }
 
 /// Carries out `command` on order `number` for `actor`, in the caller's transaction.
@@ -145,14 +126,14 @@ pub async fn apply(
     number: &str,
     command: Command,
     now: i64,
-) -> Result<Option<Told>, LifecycleError> {
+) -> Result<Option<Told>, OrderError> {
     // The open-order revision first, as triage takes it: on PostgreSQL every change to orders
     // then queues behind one lock, so triage cannot link a report to an order being closed,
     // and two changes never wait for each other's rows in opposite order.
     store::lock_revision(conn, rules.backend).await?;
     let order =
-        store::lock(conn, rules.backend, number).await?.ok_or_else(|| LifecycleError::NotFound(number.to_string()))?;
-    access::check(&actor.grant(), command.operation(), Some(&order.depot)).map_err(LifecycleError::Forbidden)?;
+        store::lock(conn, rules.backend, number).await?.ok_or_else(|| OrderError::NotFound(number.to_string()))?;
+    access::check(&actor.grant(), command.operation(), Some(&order.depot)).map_err(OrderError::Forbidden)?;
     match command {
         Command::Transition { transition, note, after_photo } => {
             return transition_order(conn, rules, actor, &order, transition, note, after_photo, now).await.map(Some)
@@ -184,8 +165,8 @@ async fn transition_order(
     note: Option<String>,
     after_photo: Option<String>,
     now: i64,
-) -> Result<Told, LifecycleError> {
-    let to = transition.from(order.status).map_err(|reason| LifecycleError::Conflict(reason.to_string()))?;
+) -> Result<Told, OrderError> {
+    let to = transition.from(order.status).map_err(|reason| OrderError::Conflict(reason.to_string()))?;
     let note = match transition {
         Transition::Reject => Some(bounded_text(note.as_deref(), "einen Grund", MAX_REASON_CHARS, true)?),
         Transition::Forward => Some(bounded_text(note.as_deref(), "die zuständige Stelle", MAX_BODY_CHARS, true)?),
@@ -217,17 +198,17 @@ async fn reroute(
     order: &Locked,
     depot: &str,
     now: i64,
-) -> Result<(), LifecycleError> {
+) -> Result<(), OrderError> {
     if !order.status.is_active() {
-        return Err(LifecycleError::Conflict(
+        return Err(OrderError::Conflict(
             "Nur ein Auftrag in Bearbeitung kann an einen anderen Betriebshof gehen.".into(),
         ));
     }
     if rules.municipality.depot(depot).is_none() {
-        return Err(LifecycleError::Invalid(format!("Den Betriebshof {depot:?} gibt es nicht.")));
+        return Err(OrderError::Invalid(format!("Den Betriebshof {depot:?} gibt es nicht.")));
     }
     if depot == order.depot {
-        return Err(LifecycleError::Conflict(format!("Der Auftrag liegt bereits beim Betriebshof {depot}.")));
+        return Err(OrderError::Conflict(format!("Der Auftrag liegt bereits beim Betriebshof {depot}.")));
     }
     // The new depot has not accepted anything yet: the order starts over as open.
     store::reroute(conn, order.id, depot, now).await?;
@@ -250,19 +231,19 @@ async fn merge(
     order: &Locked,
     into: &str,
     now: i64,
-) -> Result<(), LifecycleError> {
+) -> Result<(), OrderError> {
     let into = into.trim();
     if into == order.number {
-        return Err(LifecycleError::Invalid("Ein Auftrag kann nicht mit sich selbst zusammengeführt werden.".into()));
+        return Err(OrderError::Invalid("Ein Auftrag kann nicht mit sich selbst zusammengeführt werden.".into()));
     }
     if !order.status.is_active() {
-        return Err(LifecycleError::Conflict("Nur ein Auftrag in Bearbeitung kann zusammengeführt werden.".into()));
+        return Err(OrderError::Conflict("Nur ein Auftrag in Bearbeitung kann zusammengeführt werden.".into()));
     }
     let target = store::lock(conn, rules.backend, into)
         .await?
-        .ok_or_else(|| LifecycleError::Invalid(format!("Den Auftrag {into} gibt es nicht.")))?;
+        .ok_or_else(|| OrderError::Invalid(format!("Den Auftrag {into} gibt es nicht.")))?;
     if !target.status.is_active() {
-        return Err(LifecycleError::Conflict(format!(
+        return Err(OrderError::Conflict(format!(
             "Der Auftrag {into} ist abgeschlossen; bitte zuerst wieder öffnen oder einen anderen wählen."
         )));
     }
@@ -291,14 +272,14 @@ async fn recategorise(
     reference: &str,
     category: Category,
     now: i64,
-) -> Result<(), LifecycleError> {
-    let not_ours = || LifecycleError::Invalid(format!("Die Meldung {reference} gehört nicht zu diesem Auftrag."));
+) -> Result<(), OrderError> {
+    let not_ours = || OrderError::Invalid(format!("Die Meldung {reference} gehört nicht zu diesem Auftrag."));
     let parsed: Reference = reference.parse().map_err(|_| not_ours())?;
     let (report_id, opened) = reports::in_order(conn, reference, order.id).await?.ok_or_else(not_ours)?;
     let from = match reports::recategorise(conn, parsed, category, &actor.actor_label(), now).await? {
         Recategorised::Changed { from } => from,
         Recategorised::Unchanged => {
-            return Err(LifecycleError::Conflict(format!("Die Meldung {reference} hat diese Kategorie schon.")))
+            return Err(OrderError::Conflict(format!("Die Meldung {reference} hat diese Kategorie schon.")))
         }
         Recategorised::NotFound => return Err(not_ours()),
     };

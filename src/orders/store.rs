@@ -10,6 +10,7 @@ use meldeweg_workers::geotag::OpenOrder;
 use meldeweg_workers::LatLon;
 use sqlx::{AnyConnection, Row};
 
+use super::OrderError;
 use crate::config::SlaSettings;
 use crate::db::Backend;
 use meldeweg_workers::status::{OrderStatus, Transition};
@@ -19,14 +20,6 @@ const REVISION: &str = "work_orders.revision";
 /// SQL: the active statuses as a list, `'open', 'accepted', 'in_progress'`.
 pub fn active_sql() -> String {
     OrderStatus::ACTIVE.map(|s| format!("'{}'", s.as_str())).join(", ")
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum OrderError {
-    #[error("work order {id} has an unreadable {field}: {value:?}")]
-    Corrupt { id: i64, field: &'static str, value: String },
-    #[error(transparent)]
-    Sql(#[from] sqlx::Error),
 }
 
 pub struct NewOrder<'a> {

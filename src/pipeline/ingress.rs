@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 use super::intake::IntakeJob;
 use super::notify::NotifyJob;
-use crate::db::{Backend, Db, DbError, Tx};
+use crate::db::{Backend, Db, Tx};
 use crate::outbox::{self, DeliveryStatus};
 use crate::queue::{JobKind, Queue, QueueError};
 use crate::time::now_ms;
@@ -43,8 +43,6 @@ pub struct Received {
 pub enum IngressError {
     #[error("the storage writer has stopped")]
     WriterGone,
-    #[error(transparent)]
-    Db(#[from] DbError),
     #[error(transparent)]
     Queue(#[from] QueueError),
     #[error(transparent)]

@@ -32,7 +32,7 @@ use tokio::sync::{watch, Mutex};
 
 use crate::config::SlaSettings;
 use crate::crypto::Vault;
-use crate::db::{Db, DbError};
+use crate::db::Db;
 use crate::queue::{ClaimedJob, JobFailure, JobHandler, JobKind, Queue, QueueError};
 use crate::service_hours::ServiceHours;
 use crate::texts::Texts;
@@ -100,12 +100,6 @@ async fn complete(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailur
 /// Database and queue trouble is passing: the job runs again after backoff.
 fn retry(error: impl std::fmt::Display) -> JobFailure {
     JobFailure::Retry { reason: error.to_string(), after: None }
-}
-
-impl From<DbError> for JobFailure {
-    fn from(error: DbError) -> Self {
-        retry(error)
-    }
 }
 
 impl From<sqlx::Error> for JobFailure {

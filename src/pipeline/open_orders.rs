@@ -9,7 +9,8 @@ use meldeweg_workers::geotag::{OpenOrder, OrderIndex};
 use meldeweg_workers::LatLon;
 use sqlx::AnyConnection;
 
-use crate::orders::store::{self as work_orders, OrderError};
+use crate::orders::store as work_orders;
+use crate::orders::OrderError;
 
 pub struct OpenOrders {
     /// The revision of the open-order set this copy reflects.

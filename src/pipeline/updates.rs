@@ -7,8 +7,9 @@ use meldeweg_workers::status::{OrderStatus, Transition};
 
 use super::replies::ReportUpdate;
 use super::Pipeline;
-use crate::db::{DbError, Tx};
-use crate::orders::lifecycle::{self, Command, LifecycleError, Rules, Told};
+use crate::db::Tx;
+use crate::orders::lifecycle::{self, Command, Rules, Told};
+use crate::orders::OrderError;
 use crate::outbox::Addressee;
 use crate::queue::QueueError;
 use crate::reports;
@@ -20,11 +21,9 @@ use crate::texts::TextKey;
 pub enum ChangeError {
     /// The rules refused it (or the order is not there): the reason says why.
     #[error(transparent)]
-    Refused(#[from] LifecycleError),
+    Refused(#[from] OrderError),
     #[error(transparent)]
     Queue(#[from] QueueError),
-    #[error(transparent)]
-    Db(#[from] DbError),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
 }

@@ -22,7 +22,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use crate::config::QueueSettings;
-use crate::db::{Backend, Db, DbError, Tx};
+use crate::db::{Backend, Db, Tx};
 
 pub use wake::{spawn_postgres_listener, spawn_postgres_notifier};
 pub use worker::{JobFailure, JobHandler, Worker};
@@ -71,13 +71,7 @@ pub enum QueueError {
     #[error("the job's lease was lost to another worker")]
     LeaseLost,
     #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<sqlx::Error> for QueueError {
-    fn from(error: sqlx::Error) -> Self {
-        QueueError::Db(DbError::Sql(error))
-    }
+    Sql(#[from] sqlx::Error),
 }
 
 /// A job this worker holds the lease on.

@@ -1,18 +1,12 @@
-//! Conversations: one per reporter, holding the report draft being put together.
+//! Drafts: one conversation per reporter, holding the report being put together.
 
 use meldeweg_workers::conversation::Draft;
 use sqlx::AnyConnection;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConversationError {
-    #[error("stored draft is not readable: {0}")]
-    Draft(#[from] serde_json::Error),
-    #[error(transparent)]
-    Sql(#[from] sqlx::Error),
-}
+use super::ReporterError;
 
 /// The reporter's draft, empty if there is none yet.
-pub async fn load(conn: &mut AnyConnection, reporter_id: i64) -> Result<Draft, ConversationError> {
+pub async fn load(conn: &mut AnyConnection, reporter_id: i64) -> Result<Draft, ReporterError> {
     let draft: Option<String> = sqlx::query_scalar("SELECT draft FROM conversations WHERE reporter_id = $1")
         .bind(reporter_id)
         .fetch_optional(conn)
@@ -23,12 +17,7 @@ pub async fn load(conn: &mut AnyConnection, reporter_id: i64) -> Result<Draft, C
     })
 }
 
-pub async fn save(
-    conn: &mut AnyConnection,
-    reporter_id: i64,
-    draft: &Draft,
-    now_ms: i64,
-) -> Result<(), ConversationError> {
+pub async fn save(conn: &mut AnyConnection, reporter_id: i64, draft: &Draft, now_ms: i64) -> Result<(), ReporterError> {
     sqlx::query(
         "INSERT INTO conversations (reporter_id, draft, updated_at) VALUES ($1, $2, $3)
          ON CONFLICT (reporter_id) DO UPDATE SET draft = excluded.draft,
@@ -40,4 +29,9 @@ pub async fn save(
     .execute(conn)
     .await?;
     Ok(())
+}
+
+/// Deletes reporter `reporter_id`'s draft (erasure, P9).
+pub async fn delete(conn: &mut AnyConnection, reporter_id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM conversations WHERE reporter_id = $1").bind(reporter_id).execute(conn).await.map(drop)
 }

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, Row};
 
 use crate::audit;
 use crate::crypto::{CryptoError, Vault};
+use crate::db::Backend;
 
 /// The lookup hash a reporter of `channel` is found by: their account when the channel gives
 /// one, else their number; `None` for a sender with neither.
@@ -49,6 +50,8 @@ pub enum ReporterError {
     NoIdentity,
     #[error(transparent)]
     Crypto(#[from] CryptoError),
+    #[error("stored draft is not readable: {0}")]
+    Draft(#[from] serde_json::Error),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
 }
@@ -229,4 +232,57 @@ pub async fn recipient(conn: &mut AnyConnection, vault: &Vault, id: i64) -> Resu
 fn open(row: &sqlx::any::AnyRow, vault: &Vault, column: &str) -> Result<Option<String>, ReporterError> {
     let sealed: Option<Vec<u8>> = row.try_get(column)?;
     Ok(sealed.map(|s| vault.open_string(&s)).transpose()?)
+}
+
+/// Locks reporter `id`'s row until the transaction ends (PostgreSQL; SQLite has one writer);
+/// `false` if there is no such reporter.
+pub async fn lock(conn: &mut AnyConnection, backend: Backend, id: i64) -> sqlx::Result<bool> {
+    let sql = match backend {
+        Backend::Postgres => "SELECT id FROM reporters WHERE id = $1 FOR UPDATE",
+        Backend::Sqlite => "SELECT id FROM reporters WHERE id = $1",
+    };
+    let found: Option<i64> = sqlx::query_scalar(sql).bind(id).fetch_optional(conn).await?;
+    Ok(found.is_some())
+}
+
+/// What is stored about a reporter besides their reports, for an access request (P9).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Profile {
+    pub first_contact_ms: i64,
+    pub lang: Lang,
+    /// The notice version received, and when.
+    pub notice: Option<(String, i64)>,
+    pub opted_out_at: Option<i64>,
+    pub erased_at: Option<i64>,
+    pub messages_received: i64,
+    pub messages_sent: i64,
+}
+
+/// Reporter `id`'s profile, with how many messages went each way; `None` if there is none.
+pub async fn profile(conn: &mut AnyConnection, id: i64) -> sqlx::Result<Option<Profile>> {
+    let Some(row) = sqlx::query(
+        "SELECT created_at, lang, notice_version, notice_sent_at, opted_out_at, erased_at,
+                (SELECT COUNT(*) FROM inbound_events e WHERE e.reporter_id = p.id) AS received,
+                (SELECT COUNT(*) FROM outbox m WHERE m.reporter_id = p.id AND m.state <> 'queued') AS sent
+         FROM reporters p WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(conn)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let notice = match (row.try_get::<Option<String>, _>("notice_version")?, row.try_get("notice_sent_at")?) {
+        (Some(version), Some(at)) => Some((version, at)),
+        _ => None,
+    };
+    Ok(Some(Profile {
+        first_contact_ms: row.try_get("created_at")?,
+        lang: Lang::from_code(row.try_get("lang")?).unwrap_or(Lang::De),
+        notice,
+        opted_out_at: row.try_get("opted_out_at")?,
+        erased_at: row.try_get("erased_at")?,
+        messages_received: row.try_get("received")?,
+        messages_sent: row.try_get("sent")?,
+    }))
 }

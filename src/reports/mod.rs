@@ -355,6 +355,61 @@ pub async fn followers(conn: &mut AnyConnection, order_id: i64) -> sqlx::Result<
         .collect()
 }
 
+/// Removes what reporter `reporter_id` wrote or gave with their reports (descriptions, place
+/// names, a contact); returns how many reports changed (erasure, P9).
+pub async fn forget_texts_of_reporter(conn: &mut AnyConnection, reporter_id: i64) -> sqlx::Result<u64> {
+    let done = sqlx::query(
+        "UPDATE reports SET description = NULL, location_label = NULL, contact_enc = NULL
+         WHERE reporter_id = $1 AND (description IS NOT NULL OR location_label IS NOT NULL OR contact_enc IS NOT NULL)",
+    )
+    .bind(reporter_id)
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected())
+}
+
+/// One of a reporter's reports as an access request shows it (P9): their own words and photos.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OwnReport {
+    pub reference: String,
+    pub created_at_ms: i64,
+    pub status: ReportStatus,
+    /// The address, the place's name from the chat, or the coordinates.
+    pub place: String,
+    pub description: Option<String>,
+    /// The reporter's own photos of it.
+    pub photos: i64,
+}
+
+/// Reporter `reporter_id`'s reports, oldest first (others' reports of the same order are not
+/// theirs and are not read).
+pub async fn of_reporter(conn: &mut AnyConnection, reporter_id: i64) -> sqlx::Result<Vec<OwnReport>> {
+    let rows = sqlx::query(
+        "SELECT r.reference, r.created_at, r.status, r.address, r.location_label, r.lat, r.lon, r.description,
+                (SELECT COUNT(*) FROM photos f WHERE f.report_id = r.id AND f.reporter_id = r.reporter_id) AS photos
+         FROM reports r WHERE r.reporter_id = $1 ORDER BY r.created_at, r.id",
+    )
+    .bind(reporter_id)
+    .fetch_all(conn)
+    .await?;
+    rows.iter()
+        .map(|row| {
+            let status: String = row.try_get("status")?;
+            let address: Option<String> = row.try_get("address")?;
+            let label: Option<String> = row.try_get("location_label")?;
+            let (lat, lon): (f64, f64) = (row.try_get("lat")?, row.try_get("lon")?);
+            Ok(OwnReport {
+                reference: row.try_get("reference")?,
+                created_at_ms: row.try_get("created_at")?,
+                status: ReportStatus::parse(&status).unwrap_or(ReportStatus::Received),
+                place: address.or(label).unwrap_or_else(|| format!("{lat:.5}, {lon:.5}")),
+                description: row.try_get("description")?,
+                photos: row.try_get("photos")?,
+            })
+        })
+        .collect()
+}
+
 /// What a re-categorisation did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Recategorised {

@@ -6,6 +6,7 @@ use meldeweg_workers::LatLon;
 use serde_json::json;
 use sqlx::AnyConnection;
 
+use super::closed_sql;
 use crate::audit;
 
 pub struct NewPhoto<'a> {
@@ -104,4 +105,34 @@ pub async fn attach_to_report(
         detail: json!({ "photos": attached }),
     };
     audit::record(conn, entry, now_ms).await.map(drop)
+}
+
+/// Reporter `reporter_id`'s photos that may go now (erasure, P9): in no report (an unfinished
+/// draft) or in a closed one; their ids and file tokens.
+pub async fn erasable_of_reporter(
+    conn: &mut AnyConnection,
+    reporter_id: i64,
+) -> sqlx::Result<Vec<(i64, Option<String>)>> {
+    sqlx::query_as(&format!(
+        "SELECT f.id, f.token FROM photos f LEFT JOIN reports r ON r.id = f.report_id
+         WHERE f.reporter_id = $1 AND (f.report_id IS NULL OR {}) ORDER BY f.id",
+        closed_sql()
+    ))
+    .bind(reporter_id)
+    .fetch_all(conn)
+    .await
+}
+
+/// Deletes photo row `id` (its files are gone already); returns whether there was one.
+pub async fn delete(conn: &mut AnyConnection, id: i64) -> sqlx::Result<bool> {
+    Ok(sqlx::query("DELETE FROM photos WHERE id = $1").bind(id).execute(conn).await?.rows_affected() == 1)
+}
+
+/// How many photos of reporter `reporter_id` are kept (those of open work orders).
+pub async fn count_of_reporter(conn: &mut AnyConnection, reporter_id: i64) -> sqlx::Result<u64> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE reporter_id = $1")
+        .bind(reporter_id)
+        .fetch_one(conn)
+        .await?;
+    Ok(count as u64)
 }

@@ -11,14 +11,13 @@
 //! erasure is an audit event with its counts.
 
 use serde_json::json;
-use sqlx::AnyConnection;
 
 use super::RightsError;
 use crate::audit;
-use crate::db::{Backend, Db};
-use crate::reports::closed_sql;
+use crate::db::Db;
+use crate::reports::{self, photos};
 use crate::storage::PhotoStore;
-use crate::{inbox as inbound_events, reporters};
+use crate::{inbox, outbox, reporters};
 
 /// What one erasure removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,16 +29,6 @@ pub struct Erasure {
     pub photos_kept: u64,
     pub messages: u64,
     pub inbound_payloads: u64,
-}
-
-/// The photos of reporter `$1` that may go now: in no report (an unfinished draft) or in a
-/// closed one.
-fn erasable_photos() -> String {
-    format!(
-        "SELECT f.id, f.token FROM photos f LEFT JOIN reports r ON r.id = f.report_id
-         WHERE f.reporter_id = $1 AND (f.report_id IS NULL OR {}) ORDER BY f.id",
-        closed_sql()
-    )
 }
 
 /// Erases reporter `reporter_id`'s personal data; `actor` is who asked ("reporter" for the chat,
@@ -57,43 +46,25 @@ pub async fn erase_reporter(
 ) -> Result<Erasure, RightsError> {
     let mut tx = db.begin().await?;
     let conn = tx.conn();
-    let lock = match db.backend() {
-        Backend::Postgres => "SELECT id FROM reporters WHERE id = $1 FOR UPDATE",
-        Backend::Sqlite => "SELECT id FROM reporters WHERE id = $1",
-    };
-    let exists: Option<i64> = sqlx::query_scalar(lock).bind(reporter_id).fetch_optional(&mut *conn).await?;
-    if exists.is_none() {
+    if !reporters::lock(conn, db.backend(), reporter_id).await? {
         return Err(RightsError::UnknownReporter);
     }
-    let photos: Vec<(i64, Option<String>)> =
-        sqlx::query_as(&erasable_photos()).bind(reporter_id).fetch_all(&mut *conn).await?;
-    for token in photos.iter().filter_map(|(_, token)| token.as_deref()) {
+    let erasable = photos::erasable_of_reporter(conn, reporter_id).await?;
+    for token in erasable.iter().filter_map(|(_, token)| token.as_deref()) {
         store.delete(token).await?;
     }
     let mut photos_deleted = 0;
-    for (id, _) in &photos {
-        photos_deleted +=
-            sqlx::query("DELETE FROM photos WHERE id = $1").bind(id).execute(&mut *conn).await?.rows_affected();
+    for (id, _) in &erasable {
+        photos_deleted += u64::from(photos::delete(conn, *id).await?);
     }
     let erasure = Erasure {
         photos_deleted,
-        photos_kept: sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM photos WHERE reporter_id = $1")
-            .bind(reporter_id)
-            .fetch_one(&mut *conn)
-            .await? as u64,
-        report_texts: execute(
-            conn,
-            "UPDATE reports SET description = NULL, location_label = NULL, contact_enc = NULL
-             WHERE reporter_id = $1
-               AND (description IS NOT NULL OR location_label IS NOT NULL OR contact_enc IS NOT NULL)",
-            reporter_id,
-        )
-        .await?,
-        // Queued ones too: a notify job finds its message gone and sends nothing.
-        messages: execute(conn, "DELETE FROM outbox WHERE reporter_id = $1", reporter_id).await?,
-        inbound_payloads: inbound_events::empty_payloads(conn, &format!("reporter_id = {reporter_id}"), now_ms).await?,
+        photos_kept: photos::count_of_reporter(conn, reporter_id).await?,
+        report_texts: reports::forget_texts_of_reporter(conn, reporter_id).await?,
+        messages: outbox::delete_for_reporter(conn, reporter_id).await?,
+        inbound_payloads: inbox::empty_payloads(conn, &format!("reporter_id = {reporter_id}"), now_ms).await?,
     };
-    execute(conn, "DELETE FROM conversations WHERE reporter_id = $1", reporter_id).await?;
+    reporters::draft::delete(conn, reporter_id).await?;
     reporters::forget_identities(conn, &format!("id = {reporter_id}"), now_ms).await?;
     reporters::mark_erasure_requested(conn, reporter_id, now_ms).await?;
     let detail = json!({
@@ -108,8 +79,4 @@ pub async fn erase_reporter(
     tx.commit().await?;
     tracing::info!(reporter = reporter_id, "reporter's personal data erased");
     Ok(erasure)
-}
-
-async fn execute(conn: &mut AnyConnection, sql: &str, reporter_id: i64) -> sqlx::Result<u64> {
-    Ok(sqlx::query(sql).bind(reporter_id).execute(conn).await?.rows_affected())
 }

@@ -5,7 +5,7 @@
 pub mod access;
 pub mod erase;
 
-use crate::db::DbError;
+use crate::reporters::ReporterError;
 use crate::storage::StorageError;
 
 #[derive(Debug, thiserror::Error)]
@@ -13,15 +13,9 @@ pub enum RightsError {
     #[error("there is no reporter with this number")]
     UnknownReporter,
     #[error(transparent)]
-    Conversation(#[from] crate::reporters::draft::ConversationError),
+    Reporter(#[from] ReporterError),
     #[error(transparent)]
     Storage(#[from] StorageError),
     #[error(transparent)]
-    Db(#[from] DbError),
-}
-
-impl From<sqlx::Error> for RightsError {
-    fn from(error: sqlx::Error) -> Self {
-        RightsError::Db(DbError::Sql(error))
-    }
+    Sql(#[from] sqlx::Error),
 }

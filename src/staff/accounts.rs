@@ -4,23 +4,14 @@
 
 use sqlx::AnyConnection;
 
-use super::store::{self as staff, NewUser, StaffError};
+use super::store::{self as staff, NewUser};
+use super::StaffError;
 use super::{password, Email, Role};
 use crate::secrets;
 use crate::town::Municipality;
 
-#[derive(Debug, thiserror::Error)]
-pub enum AccountError {
-    #[error("{0}")]
-    Invalid(String),
-    #[error(transparent)]
-    Password(#[from] password::PasswordError),
-    #[error(transparent)]
-    Staff(#[from] StaffError),
-}
-
-fn email(text: &str) -> Result<Email, AccountError> {
-    Email::parse(text).map_err(|reason| AccountError::Invalid(format!("{text:?}: {reason}")))
+fn email(text: &str) -> Result<Email, StaffError> {
+    Email::parse(text).map_err(|reason| StaffError::Invalid(format!("{text:?}: {reason}")))
 }
 
 /// Checks role, depot and language together: depot staff need a depot of the routing, other
@@ -30,23 +21,21 @@ pub fn grant(
     depot: Option<&str>,
     lang: &str,
     municipality: &Municipality,
-) -> Result<(Role, Option<String>), AccountError> {
+) -> Result<(Role, Option<String>), StaffError> {
     let role = Role::parse(role).ok_or_else(|| {
-        AccountError::Invalid(format!("{role:?} is not a role; use depot, dispatcher, manager or admin"))
+        StaffError::Invalid(format!("{role:?} is not a role; use depot, dispatcher, manager or admin"))
     })?;
     if !matches!(lang, "de" | "en") {
-        return Err(AccountError::Invalid(format!("{lang:?} is not a language; use de or en")));
+        return Err(StaffError::Invalid(format!("{lang:?} is not a language; use de or en")));
     }
     match (role, depot) {
-        (Role::Depot, None) => {
-            Err(AccountError::Invalid("depot staff need --depot (a depot id of routing.toml)".into()))
-        }
+        (Role::Depot, None) => Err(StaffError::Invalid("depot staff need --depot (a depot id of routing.toml)".into())),
         (Role::Depot, Some(id)) if municipality.depot(id).is_none() => {
             let ids: Vec<&str> = municipality.routing.depots().iter().map(|d| d.id.as_str()).collect();
-            Err(AccountError::Invalid(format!("there is no depot {id:?}; one of {}", ids.join(", "))))
+            Err(StaffError::Invalid(format!("there is no depot {id:?}; one of {}", ids.join(", "))))
         }
         (Role::Depot, Some(id)) => Ok((role, Some(id.to_string()))),
-        (_, Some(_)) => Err(AccountError::Invalid("only depot staff belong to a depot; leave out --depot".into())),
+        (_, Some(_)) => Err(StaffError::Invalid("only depot staff belong to a depot; leave out --depot".into())),
         (_, None) => Ok((role, None)),
     }
 }
@@ -58,7 +47,7 @@ pub async fn add(
     lang: &str,
     password_text: &str,
     now_ms: i64,
-) -> Result<String, AccountError> {
+) -> Result<String, StaffError> {
     let email = email(email_text)?;
     let hash = password::hash(password_text)?;
     let user = NewUser { email: &email, password_hash: &hash, role, depot: depot.as_deref(), lang };
@@ -71,13 +60,13 @@ pub async fn set_disabled(
     email_text: &str,
     disabled: bool,
     now_ms: i64,
-) -> Result<String, AccountError> {
+) -> Result<String, StaffError> {
     let email = email(email_text)?;
     staff::set_disabled(conn, &email, disabled, now_ms).await?;
     Ok(format!("{} {}", email.as_str(), if disabled { "disabled; its sessions ended" } else { "enabled" }))
 }
 
-pub async fn reset(conn: &mut AnyConnection, email_text: &str, password_text: &str) -> Result<String, AccountError> {
+pub async fn reset(conn: &mut AnyConnection, email_text: &str, password_text: &str) -> Result<String, StaffError> {
     let email = email(email_text)?;
     let hash = password::hash(password_text)?;
     staff::set_password(conn, &email, &hash).await?;
@@ -90,15 +79,15 @@ pub async fn create_token(
     email_text: &str,
     label: &str,
     now_ms: i64,
-) -> Result<String, AccountError> {
+) -> Result<String, StaffError> {
     let email = email(email_text)?;
     let label = label.trim();
     if label.is_empty() || label.chars().count() > 100 {
-        return Err(AccountError::Invalid("--label must have 1 to 100 characters".into()));
+        return Err(StaffError::Invalid("--label must have 1 to 100 characters".into()));
     }
     let user = staff::by_email(conn, &email).await?;
     if user.disabled {
-        return Err(AccountError::Invalid(format!("{} is disabled", email.as_str())));
+        return Err(StaffError::Invalid(format!("{} is disabled", email.as_str())));
     }
     let token = format!("mw_{}", secrets::random_token());
     staff::insert_token(conn, user.id, &secrets::stored_hash(&token), label, now_ms).await?;

@@ -14,6 +14,24 @@ use serde::Serialize;
 
 pub use access::{Grant, Operation, Role};
 
+/// Why something with an account did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum StaffError {
+    /// What an operator typed is not usable; the reason says why.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("there is already an account for {0}")]
+    Exists(String),
+    #[error("there is no account for {0}")]
+    NotFound(String),
+    #[error("account {id} has an unknown role {role:?}")]
+    Corrupt { id: i64, role: String },
+    #[error(transparent)]
+    Password(#[from] password::PasswordError),
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+}
+
 /// An e-mail address as a login name: trimmed, lower-case, one `@` with text on both sides.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Email(String);

@@ -4,7 +4,8 @@
 
 use sqlx::{AnyConnection, Row};
 
-use super::store::{user_from_row, StaffError};
+use super::store::user_from_row;
+use super::StaffError;
 use crate::staff::StaffUser;
 
 pub struct Session {

@@ -3,19 +3,7 @@
 
 use sqlx::{AnyConnection, Row};
 
-use crate::staff::{Email, Role, StaffUser};
-
-#[derive(Debug, thiserror::Error)]
-pub enum StaffError {
-    #[error("there is already an account for {0}")]
-    Exists(String),
-    #[error("there is no account for {0}")]
-    NotFound(String),
-    #[error("account {id} has an unknown role {role:?}")]
-    Corrupt { id: i64, role: String },
-    #[error(transparent)]
-    Sql(#[from] sqlx::Error),
-}
+use crate::staff::{Email, Role, StaffError, StaffUser};
 
 const COLUMNS: &str = "id, email, role, depot, lang, disabled_at";
 

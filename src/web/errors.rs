@@ -2,9 +2,9 @@
 
 use crate::http::AppError;
 
-impl From<crate::orders::lifecycle::LifecycleError> for AppError {
-    fn from(error: crate::orders::lifecycle::LifecycleError) -> Self {
-        use crate::orders::lifecycle::LifecycleError as E;
+impl From<crate::orders::OrderError> for AppError {
+    fn from(error: crate::orders::OrderError) -> Self {
+        use crate::orders::OrderError as E;
         match error {
             E::NotFound(_) => AppError::NotFound(error.to_string()),
             E::Forbidden(reason) => AppError::Forbidden(reason.to_string()),
@@ -24,8 +24,8 @@ impl From<crate::pipeline::updates::ChangeError> for AppError {
     }
 }
 
-impl From<crate::staff::store::StaffError> for AppError {
-    fn from(error: crate::staff::store::StaffError) -> Self {
+impl From<crate::staff::StaffError> for AppError {
+    fn from(error: crate::staff::StaffError) -> Self {
         AppError::Unavailable(error.to_string())
     }
 }

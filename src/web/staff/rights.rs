@@ -173,10 +173,10 @@ fn found(state: &StaffState, staff: &Staff, reporter_id: i64, summary: &Summary)
     let labels = state.pipeline.texts.status_labels(lang);
     Found {
         reporter_id,
-        first_contact: berlin_date(summary.first_contact_ms),
-        notice: summary.notice.as_ref().map(|(version, at)| (version.clone(), berlin_date(*at))),
-        opted_out: summary.opted_out_at.map(berlin_date),
-        erased: summary.erased_at.map(berlin_date),
+        first_contact: berlin_date(summary.profile.first_contact_ms),
+        notice: summary.profile.notice.as_ref().map(|(version, at)| (version.clone(), berlin_date(*at))),
+        opted_out: summary.profile.opted_out_at.map(berlin_date),
+        erased: summary.profile.erased_at.map(berlin_date),
         reports: summary
             .reports
             .iter()
@@ -190,8 +190,8 @@ fn found(state: &StaffState, staff: &Staff, reporter_id: i64, summary: &Summary)
             })
             .collect(),
         draft: summary.draft.clone(),
-        received: summary.messages_received,
-        sent: summary.messages_sent,
+        received: summary.profile.messages_received,
+        sent: summary.profile.messages_sent,
     }
 }
 
