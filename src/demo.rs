@@ -11,6 +11,7 @@ use meldeweg_workers::LatLon;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::config::SlaSettings;
 use crate::db::{Backend, Db};
@@ -171,55 +172,67 @@ pub async fn seed(
         return Err(SeedError::NotEmpty);
     }
     drop(conn);
-    let mut rng = StdRng::seed_from_u64(seed);
-    let start = now - days * DAY;
-    let (south_west, north_east) = municipality.town.area.bounds();
-    let mut orders: Vec<SeedOrder> = Vec::new();
-    let mut seeded: Vec<SeedReport> = Vec::with_capacity(reports);
-    let mut counters: std::collections::BTreeMap<(char, u16), u32> = std::collections::BTreeMap::new();
-    let mut next_number = |kind: char, at: i64| {
-        let year = crate::time::berlin_year(at);
-        let n = counters.entry((kind, year)).or_default();
-        *n += 1;
-        format!("{kind}-{year}-{:06}", *n)
+    let mut history = History {
+        municipality,
+        sla,
+        now,
+        rng: StdRng::seed_from_u64(seed),
+        orders: Vec::new(),
+        reports: Vec::with_capacity(reports),
+        counters: BTreeMap::new(),
     };
     // Reports arrive in time order, so references count up like real ones.
-    let mut times: Vec<i64> = (0..reports).map(|_| rng.random_range(start..now)).collect();
+    let start = now - days * DAY;
+    let mut times: Vec<i64> = (0..reports).map(|_| history.rng.random_range(start..now)).collect();
     times.sort_unstable();
     for created in times {
-        let month = crate::time::berlin_civil_date(created).month();
-        let weights: Vec<f64> = Category::ALL.iter().map(|c| season(*c, month)).collect();
-        let total: f64 = weights.iter().sum();
-        let mut pick = rng.random_range(0.0..total);
-        let category = Category::ALL
-            .into_iter()
-            .zip(&weights)
-            .find(|(_, w)| {
-                pick -= **w;
-                pick < 0.0
-            })
-            .map(|(c, _)| c)
-            .unwrap_or(Category::Sonstiges);
-        let priority = match rng.random_range(0..100) {
+        history.report(created);
+    }
+    if let Some(too_many) = history.counters.values().find(|n| **n > 999_999) {
+        return Err(SeedError::TooMany(*too_many));
+    }
+    write(db, &history.orders, &history.reports, &history.counters).await?;
+    if db.backend() == Backend::Postgres {
+        // Planner statistics and the visibility map after a bulk load (index-only scans skip
+        // the table), as autovacuum would do a while later.
+        sqlx::query("VACUUM ANALYZE").execute(db.pool()).await?;
+    }
+    Ok(history.orders.len())
+}
+
+/// The history being made up, report by report.
+struct History<'a> {
+    municipality: &'a Municipality,
+    sla: &'a SlaSettings,
+    now: i64,
+    rng: StdRng,
+    orders: Vec<SeedOrder>,
+    reports: Vec<SeedReport>,
+    /// The last number given, per kind ('M' reports, 'A' orders) and year.
+    counters: BTreeMap<(char, u16), u32>,
+}
+
+impl History<'_> {
+    /// The next reference of `kind` in the year of `at`.
+    fn next_number(&mut self, kind: char, at: i64) -> String {
+        let year = crate::time::berlin_year(at);
+        let n = self.counters.entry((kind, year)).or_default();
+        *n += 1;
+        format!("{kind}-{year}-{:06}", *n)
+    }
+
+    /// A report made at `created`, routed as triage would: forwarded, joined to an open order
+    /// of the same problem nearby, or opening one.
+    fn report(&mut self, created: i64) {
+        let category = self.category(created);
+        let priority = match self.rng.random_range(0..100) {
             0..=4 => Priority::Urgent,
             5..=19 => Priority::High,
             _ => Priority::Normal,
         };
-        let at = loop {
-            let lat = rng.random_range(south_west.lat()..north_east.lat());
-            let lon = rng.random_range(south_west.lon()..north_east.lon());
-            if let Ok(point) = LatLon::new(lat, lon) {
-                if let Placement::Inside(Some(_)) = municipality.town.area.locate(point) {
-                    break point;
-                }
-            }
-        };
-        let district = match municipality.town.area.locate(at) {
-            Placement::Inside(Some(d)) => d.id.clone(),
-            _ => unreachable!("the point was chosen inside a district"),
-        };
+        let (at, district) = self.place();
         let mut report = SeedReport {
-            reference: next_number('M', created),
+            reference: self.next_number('M', created),
             token: crate::secrets::random_hex128(),
             category,
             priority,
@@ -229,63 +242,83 @@ pub async fn seed(
             status: ReportStatus::Open,
             order: None,
             forwarded_to: None,
-            address: municipality.address_near(at),
+            address: self.municipality.address_near(at),
         };
-        match municipality.routing.route(category, &district) {
+        match self.municipality.routing.route(category, &district) {
             Some(Route::Forward { to, .. }) => {
                 report.status = ReportStatus::Forwarded;
                 report.forwarded_to = Some(to.to_string());
             }
-            Some(Route::Depot(depot)) => {
-                // About one report in four (where one is open nearby) is a problem already reported.
-                // Orders are in time order: look back only over the last ten days.
-                let recent = orders
-                    .iter()
-                    .enumerate()
-                    .rev()
-                    .take_while(|(_, o)| created - o.created < 10 * DAY)
-                    .find(|(_, o)| {
-                        o.category == category && o.district == district && o.closed.is_none_or(|c| c > created)
-                    })
-                    .map(|(index, _)| index);
-                match recent.filter(|_| rng.random_range(0..4) == 0) {
-                    Some(index) => {
-                        report.order = Some((index, false));
-                        report.status = of_order(orders[index].status);
-                    }
-                    None => {
-                        let order = resolve(&mut rng, category, &depot.id, priority, created, now, sla);
-                        let order = SeedOrder {
-                            number: next_number('A', created),
-                            depot: depot.id.clone(),
-                            district: district.clone(),
-                            at,
-                            address: report.address.clone(),
-                            ..order
-                        };
-                        report.status = of_order(order.status);
-                        orders.push(order);
-                        report.order = Some((orders.len() - 1, true));
-                    }
-                }
-            }
+            Some(Route::Depot(depot)) => self.dispatch(&mut report, &depot.id, &district),
             None => {}
         }
-        seeded.push(report);
+        self.reports.push(report);
     }
-    if let Some(too_many) = counters.values().find(|n| **n > 999_999) {
-        return Err(SeedError::TooMany(*too_many));
+
+    /// A category by the season of `created`.
+    fn category(&mut self, created: i64) -> Category {
+        let month = crate::time::berlin_civil_date(created).month();
+        let weights: Vec<f64> = Category::ALL.iter().map(|c| season(*c, month)).collect();
+        let mut pick = self.rng.random_range(0.0..weights.iter().sum());
+        Category::ALL
+            .into_iter()
+            .zip(&weights)
+            .find(|(_, w)| {
+                pick -= **w;
+                pick < 0.0
+            })
+            .map_or(Category::Sonstiges, |(c, _)| c)
     }
-    write(db, &orders, &seeded, &counters).await?;
-    if db.backend() == Backend::Postgres {
-        // Planner statistics and the visibility map after a bulk load (index-only scans skip
-        // the table), as autovacuum would do a while later.
-        sqlx::query("VACUUM ANALYZE").execute(db.pool()).await?;
+
+    /// A point in one of the town's districts, and the district.
+    fn place(&mut self) -> (LatLon, String) {
+        let (south_west, north_east) = self.municipality.town.area.bounds();
+        loop {
+            let lat = self.rng.random_range(south_west.lat()..north_east.lat());
+            let lon = self.rng.random_range(south_west.lon()..north_east.lon());
+            if let Ok(point) = LatLon::new(lat, lon) {
+                if let Placement::Inside(Some(district)) = self.municipality.town.area.locate(point) {
+                    return (point, district.id.clone());
+                }
+            }
+        }
     }
-    Ok(orders.len())
+
+    /// Joins the report to a recent open order of its problem in its district (about one report
+    /// in four, where there is one), or opens a new order for `depot`.
+    fn dispatch(&mut self, report: &mut SeedReport, depot: &str, district: &str) {
+        let created = report.created;
+        // Orders are in time order: look back only over the last ten days.
+        let recent = self
+            .orders
+            .iter()
+            .enumerate()
+            .rev()
+            .take_while(|(_, o)| created - o.created < 10 * DAY)
+            .find(|(_, o)| {
+                o.category == report.category && o.district == district && o.closed.is_none_or(|c| c > created)
+            })
+            .map(|(index, _)| index);
+        if let Some(index) = recent.filter(|_| self.rng.random_range(0..4) == 0) {
+            report.order = Some((index, false));
+            report.status = of_order(self.orders[index].status);
+            return;
+        }
+        let resolved = resolve(&mut self.rng, report.category, depot, report.priority, created, self.now, self.sla);
+        let order = SeedOrder {
+            number: self.next_number('A', created),
+            depot: depot.to_string(),
+            district: district.to_string(),
+            at: report.at,
+            address: report.address.clone(),
+            ..resolved
+        };
+        report.status = of_order(order.status);
+        self.orders.push(order);
+        report.order = Some((self.orders.len() - 1, true));
+    }
 }
 
-/// A report's status with its order in `status` (seeded orders are never merged).
 fn of_order(status: OrderStatus) -> ReportStatus {
     ReportStatus::of_order(status).unwrap_or(ReportStatus::Open)
 }
@@ -371,13 +404,22 @@ fn placeholders(rows: usize, columns: usize) -> String {
         .join(", ")
 }
 
+/// Writes the history: orders, then the reports linked to them, then the counters live numbering
+/// continues from.
 async fn write(
     db: &Db,
     orders: &[SeedOrder],
     reports: &[SeedReport],
-    counters: &std::collections::BTreeMap<(char, u16), u32>,
+    counters: &BTreeMap<(char, u16), u32>,
 ) -> Result<(), SeedError> {
-    let mut order_ids: std::collections::HashMap<String, i64> = std::collections::HashMap::with_capacity(orders.len());
+    let order_ids = write_orders(db, orders).await?;
+    write_reports(db, reports, orders, &order_ids).await?;
+    write_counters(db, counters).await
+}
+
+/// Inserts the orders, many to a statement; returns their ids by number.
+async fn write_orders(db: &Db, orders: &[SeedOrder]) -> Result<HashMap<String, i64>, SeedError> {
+    let mut order_ids = HashMap::with_capacity(orders.len());
     for chunk in orders.chunks(BATCH) {
         let mut tx = db.begin().await?;
         let sql = format!(
@@ -413,6 +455,16 @@ async fn write(
         }
         tx.commit().await?;
     }
+    Ok(order_ids)
+}
+
+/// Inserts the reports, many to a statement, linked to their orders.
+async fn write_reports(
+    db: &Db,
+    reports: &[SeedReport],
+    orders: &[SeedOrder],
+    order_ids: &HashMap<String, i64>,
+) -> Result<(), SeedError> {
     for chunk in reports.chunks(BATCH) {
         let mut tx = db.begin().await?;
         let sql = format!(
@@ -449,8 +501,12 @@ async fn write(
         insert.execute(tx.conn()).await?;
         tx.commit().await?;
     }
-    // Live numbering continues after the history; every process's duplicate index re-reads
-    // the orders (they carry revision 1).
+    Ok(())
+}
+
+/// Live numbering continues after the history; every process's duplicate index re-reads the
+/// orders (they carry revision 1).
+async fn write_counters(db: &Db, counters: &BTreeMap<(char, u16), u32>) -> Result<(), SeedError> {
     let mut tx = db.begin().await?;
     for ((kind, year), last) in counters {
         let (sql, name) = match kind {

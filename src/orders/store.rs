@@ -10,7 +10,7 @@ use meldeweg_workers::geotag::OpenOrder;
 use meldeweg_workers::LatLon;
 use sqlx::{AnyConnection, Row};
 
-use super::OrderError;
+use super::{events, OrderError};
 use crate::config::SlaSettings;
 use crate::db::Backend;
 use meldeweg_workers::status::{OrderStatus, Transition};
@@ -294,4 +294,34 @@ pub async fn set_category(
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Opens an order for report `report_id` as revision `revision`, with its `opened` event;
+/// returns its id and number.
+pub async fn open(
+    conn: &mut AnyConnection,
+    order: NewOrder<'_>,
+    report_id: i64,
+    revision: i64,
+    now_ms: i64,
+) -> Result<(i64, String), OrderError> {
+    let (id, number) = insert(conn, order, revision, crate::time::berlin_year(now_ms), now_ms).await?;
+    events::insert(conn, events::NewEvent::system(id, report_id, events::EventKind::Opened), now_ms).await?;
+    Ok((id, number))
+}
+
+/// Links report `report_id` to order `id` as a further report of its problem (the order takes
+/// the report's priority if it is higher, with its `duplicate_linked` event); returns where the
+/// order stands.
+pub async fn link_duplicate(
+    conn: &mut AnyConnection,
+    id: i64,
+    report_id: i64,
+    priority: Priority,
+    sla: &SlaSettings,
+    now_ms: i64,
+) -> Result<OrderStatus, OrderError> {
+    let status = raise_priority(conn, id, priority, sla, now_ms).await?;
+    events::insert(conn, events::NewEvent::system(id, report_id, events::EventKind::DuplicateLinked), now_ms).await?;
+    Ok(status)
 }

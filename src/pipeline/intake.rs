@@ -17,7 +17,7 @@ use meldeweg_workers::conversation::{
     self, Action, CategorySource, Context, Inbound, Lang, PhotoProblem, PlaceSource, Reply,
 };
 use meldeweg_workers::message::{
-    Content, FormPlaceSource, FormReport, InboundMessage, MediaRef, ReplyForm, Unsupported,
+    Choice, Content, FormPlaceSource, FormReport, InboundMessage, MediaRef, ReplyForm, ReplyIntent, Unsupported,
 };
 use meldeweg_workers::{LatLon, Reference};
 use serde::{Deserialize, Serialize};
@@ -199,49 +199,7 @@ async fn apply(
             out.answer(tx, TextKey::Notice, ReplyForm::Text).await?;
             reporters::record_notice(tx.conn(), reporter_id, pipeline.texts.notice_version(), now).await?;
         }
-        Action::Reply(Reply::LocationRequest) => {
-            out.answer(tx, TextKey::LocationRequest, ReplyForm::LocationRequest).await?
-        }
-        Action::Reply(Reply::ConfirmPlace(point)) => {
-            let address = pipeline
-                .municipality
-                .address_near(point)
-                .unwrap_or_else(|| format!("{:.5}, {:.5}", point.lat(), point.lon()));
-            let text = pipeline.texts.render(out.lang, TextKey::ConfirmPlace, &[("address", &address)]);
-            let options = vec![
-                out.choice(conversation::CHOICE_PLACE_YES, TextKey::ButtonHere),
-                out.choice(conversation::CHOICE_PLACE_OTHER, TextKey::ButtonElsewhere),
-            ];
-            choices(pipeline, tx, out, TextKey::ConfirmPlace, text, options).await?
-        }
-        Action::Reply(Reply::AskCategory) => {
-            let categories = pipeline.municipality.town.classifier.categories();
-            let options = categories
-                .iter()
-                .map(|(category, entry)| {
-                    let (title, description) = match out.lang {
-                        Lang::De => (&entry.label_de, &entry.description_de),
-                        Lang::En => (&entry.label_en, &entry.description_en),
-                    };
-                    meldeweg_workers::message::Choice {
-                        id: conversation::category_choice_id(category),
-                        title: title.clone(),
-                        description: Some(description.clone()),
-                    }
-                })
-                .collect();
-            let text = pipeline.texts.render(out.lang, TextKey::AskCategory, &[]);
-            choices(pipeline, tx, out, TextKey::AskCategory, text, options).await?
-        }
-        Action::Reply(Reply::ConfirmErase) => {
-            let text = pipeline.texts.render(out.lang, TextKey::ConfirmErase, &[]);
-            let options = vec![
-                out.choice(conversation::CHOICE_ERASE_YES, TextKey::ButtonErase),
-                out.choice(conversation::CHOICE_ERASE_NO, TextKey::ButtonKeep),
-            ];
-            choices(pipeline, tx, out, TextKey::ConfirmErase, text, options).await?
-        }
-        Action::Reply(reply) => out.answer(tx, reply_key(reply), ReplyForm::Text).await?,
+        Action::Reply(reply) => answer(pipeline, tx, out, reply).await?,
         Action::StatusQuery(reference) => status_reply(pipeline, tx, out, reporter_id, reference).await?,
         Action::AccessQuery => {
             let summary = access::summary(tx.conn(), reporter_id).await.map_err(retry)?;
@@ -274,6 +232,57 @@ async fn apply(
     Ok(())
 }
 
+/// Answers in the conversation: a question with its options (the place, the category, the
+/// erasure), a request for the place, or a plain text.
+async fn answer(pipeline: &Pipeline, tx: &mut Tx, out: &mut Outgoing<'_>, reply: Reply) -> sqlx::Result<()> {
+    match reply {
+        Reply::LocationRequest => out.answer(tx, TextKey::LocationRequest, ReplyForm::LocationRequest).await,
+        Reply::ConfirmPlace(point) => {
+            let address = pipeline
+                .municipality
+                .address_near(point)
+                .unwrap_or_else(|| format!("{:.5}, {:.5}", point.lat(), point.lon()));
+            let text = pipeline.texts.render(out.lang, TextKey::ConfirmPlace, &[("address", &address)]);
+            let options = vec![
+                out.choice(conversation::CHOICE_PLACE_YES, TextKey::ButtonHere),
+                out.choice(conversation::CHOICE_PLACE_OTHER, TextKey::ButtonElsewhere),
+            ];
+            choices(pipeline, tx, out, TextKey::ConfirmPlace, text, options).await
+        }
+        Reply::AskCategory => {
+            let options = pipeline
+                .municipality
+                .town
+                .classifier
+                .categories()
+                .iter()
+                .map(|(category, entry)| {
+                    let (title, description) = match out.lang {
+                        Lang::De => (&entry.label_de, &entry.description_de),
+                        Lang::En => (&entry.label_en, &entry.description_en),
+                    };
+                    Choice {
+                        id: conversation::category_choice_id(category),
+                        title: title.clone(),
+                        description: Some(description.clone()),
+                    }
+                })
+                .collect();
+            let text = pipeline.texts.render(out.lang, TextKey::AskCategory, &[]);
+            choices(pipeline, tx, out, TextKey::AskCategory, text, options).await
+        }
+        Reply::ConfirmErase => {
+            let text = pipeline.texts.render(out.lang, TextKey::ConfirmErase, &[]);
+            let options = vec![
+                out.choice(conversation::CHOICE_ERASE_YES, TextKey::ButtonErase),
+                out.choice(conversation::CHOICE_ERASE_NO, TextKey::ButtonKeep),
+            ];
+            choices(pipeline, tx, out, TextKey::ConfirmErase, text, options).await
+        }
+        reply => out.answer(tx, reply_key(reply), ReplyForm::Text).await,
+    }
+}
+
 /// Queues a text with options to choose from.
 async fn choices(
     pipeline: &Pipeline,
@@ -281,10 +290,10 @@ async fn choices(
     out: &mut Outgoing<'_>,
     key: TextKey,
     text: String,
-    options: Vec<meldeweg_workers::message::Choice>,
+    options: Vec<Choice>,
 ) -> sqlx::Result<()> {
     let menu = pipeline.texts.render(out.lang, TextKey::CategoryButton, &[]);
-    let reply = meldeweg_workers::message::ReplyIntent {
+    let reply = ReplyIntent {
         name: key.as_str().to_string(),
         text,
         params: Vec::new(),

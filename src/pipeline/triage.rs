@@ -11,22 +11,20 @@
 //! two reports of one pothole arriving together cannot open two orders.
 
 use meldeweg_workers::classify::Priority;
-use meldeweg_workers::conversation::Lang;
 use meldeweg_workers::geotag::{OpenOrder, Placement, Route};
+use meldeweg_workers::status::ReportStatus;
 use serde::{Deserialize, Serialize};
 
 use super::replies::ReportUpdate;
-use super::{complete, retry, Pipeline};
+use super::{complete, retry, OpenOrders, Pipeline};
 use crate::db::Tx;
-use crate::orders::events::{self as order_events, EventKind};
 use crate::orders::store::{self as work_orders, NewOrder};
 use crate::outbox::Addressee;
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
-use crate::reports::{self, Triaged};
+use crate::reports::{self, ForTriage, Triaged};
 use crate::service_hours;
 use crate::texts::TextKey;
-use crate::time::{berlin_year, now_ms};
-use meldeweg_workers::status::ReportStatus;
+use crate::time::now_ms;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct TriageJob {
@@ -47,10 +45,16 @@ enum Answer<'a> {
     Forwarded(&'a str),
 }
 
+/// What triage decided: the report's new state, what the citizen hears, and the order it
+/// opened (to add to this process's index once committed).
+struct Decision<'a> {
+    triaged: Triaged<'a>,
+    answer: Answer<'a>,
+    opened: Option<(OpenOrder, i64)>,
+}
+
 pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
     let TriageJob { report_id } = job.payload().map_err(|e| JobFailure::Fatal(format!("bad triage payload: {e}")))?;
-    let municipality = &pipeline.municipality;
-    let area = &municipality.town.area;
     // Held until the transaction ends: this process's open-order copy changes only with it.
     let mut open_orders = pipeline.open_orders.lock().await;
     let now = now_ms();
@@ -63,92 +67,111 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         drop(tx);
         return complete(pipeline, job).await;
     }
-    let address = municipality.address_near(report.at);
+    let address = pipeline.municipality.address_near(report.at);
+    let decision = decide(pipeline, &mut tx, &mut open_orders, report_id, &report, address.as_deref(), now).await?;
+    let status = decision.triaged.status;
+    reports::record_triage(tx.conn(), report_id, decision.triaged, now).await.map_err(retry)?;
+    acknowledge(pipeline, &mut tx, report_id, &report, decision.answer, now).await?;
+    pipeline.queue.complete_in(&mut tx, job).await?;
+    tx.commit().await?;
+    if let Some((order, revision)) = decision.opened {
+        open_orders.opened(order, revision);
+    }
+    tracing::debug!(report = %report.reference, status = status.as_str(), "triaged");
+    pipeline.chat_changed();
+    Ok(())
+}
+
+/// Places the report (district, inside the town at all?) and routes it: outside, forwarded to
+/// another body, joined to an open order of the same problem nearby, or opening one.
+async fn decide<'a>(
+    pipeline: &'a Pipeline,
+    tx: &mut Tx,
+    open_orders: &mut OpenOrders,
+    report_id: i64,
+    report: &ForTriage,
+    address: Option<&'a str>,
+    now: i64,
+) -> Result<Decision<'a>, JobFailure> {
+    let municipality = &pipeline.municipality;
+    let area = &municipality.town.area;
     let district = match area.locate(report.at) {
         Placement::Outside => None,
         Placement::Inside(Some(district)) => Some(district),
         Placement::Inside(None) => Some(area.nearest_district(report.at)),
     };
-    let mut triaged = Triaged {
-        status: ReportStatus::OutsideArea,
-        district: district.map(|d| d.id.as_str()),
-        address: address.as_deref(),
-        forwarded_to: None,
-        order: None,
-    };
-    let mut opened = None;
-    let answer = match district {
-        None => Answer::Outside,
-        Some(district) => match municipality.routing.route(report.category, &district.id) {
-            None => return Err(JobFailure::Fatal(format!("routing has no rule for district {}", district.id))),
-            Some(Route::Forward { to, reply }) => {
-                triaged.status = ReportStatus::Forwarded;
-                triaged.forwarded_to = Some(to);
-                Answer::Forwarded(reply)
-            }
-            Some(Route::Depot(depot)) => {
-                triaged.status = ReportStatus::Open;
-                let revision = work_orders::lock_revision(tx.conn(), pipeline.db.backend()).await.map_err(retry)?;
-                let index = open_orders.catch_up(tx.conn(), revision).await.map_err(retry)?;
-                match index.duplicate_of(report.at, report.category, municipality.radii[&report.category]) {
-                    Some((order_id, _)) => {
-                        let order_status =
-                            work_orders::raise_priority(tx.conn(), order_id, report.priority, &pipeline.sla, now)
-                                .await
-                                .map_err(retry)?;
-                        order_events::insert(
-                            tx.conn(),
-                            order_events::NewEvent::system(order_id, report_id, EventKind::DuplicateLinked),
-                            now,
-                        )
-                        .await
-                        .map_err(retry)?;
-                        // The report joins the order where it stands (it may be accepted already).
-                        triaged.status = ReportStatus::of_order(order_status).unwrap_or(ReportStatus::Open);
-                        triaged.order = Some((order_id, "duplicate"));
-                        Answer::Known
-                    }
-                    None => {
-                        let order = NewOrder {
-                            depot: &depot.id,
-                            category: report.category,
-                            district: &district.id,
-                            at: report.at,
-                            address: address.as_deref(),
-                            priority: report.priority,
-                            due_at: pipeline.sla.due(report.priority, now),
-                        };
-                        let (order_id, number) =
-                            work_orders::insert(tx.conn(), order, revision + 1, berlin_year(now), now)
-                                .await
-                                .map_err(retry)?;
-                        order_events::insert(
-                            tx.conn(),
-                            order_events::NewEvent::system(order_id, report_id, EventKind::Opened),
-                            now,
-                        )
-                        .await
-                        .map_err(retry)?;
-                        tracing::info!(report = %report.reference, order = %number, depot = %depot.id, "work order opened");
-                        triaged.order = Some((order_id, "opened"));
-                        opened =
-                            Some((OpenOrder { id: order_id, category: report.category, at: report.at }, revision + 1));
-                        Answer::Created
-                    }
-                }
-            }
+    let mut decision = Decision {
+        triaged: Triaged {
+            status: ReportStatus::OutsideArea,
+            district: district.map(|d| d.id.as_str()),
+            address,
+            forwarded_to: None,
+            order: None,
         },
+        answer: Answer::Outside,
+        opened: None,
     };
-    let status = triaged.status;
-    reports::record_triage(tx.conn(), report_id, triaged, now).await.map_err(retry)?;
-    let lang = match (report.reporter, report.contact) {
-        (Some((_, lang)), _) | (None, Some(lang)) => lang,
-        (None, None) => Lang::De,
+    let Some(district) = district else { return Ok(decision) };
+    let depot = match municipality.routing.route(report.category, &district.id) {
+        None => return Err(JobFailure::Fatal(format!("routing has no rule for district {}", district.id))),
+        Some(Route::Forward { to, reply }) => {
+            decision.triaged.status = ReportStatus::Forwarded;
+            decision.triaged.forwarded_to = Some(to);
+            decision.answer = Answer::Forwarded(reply);
+            return Ok(decision);
+        }
+        Some(Route::Depot(depot)) => depot,
     };
+    let revision = work_orders::lock_revision(tx.conn(), pipeline.db.backend()).await.map_err(retry)?;
+    let index = open_orders.catch_up(tx.conn(), revision).await.map_err(retry)?;
+    if let Some((order_id, _)) = index.duplicate_of(report.at, report.category, municipality.radii[&report.category]) {
+        let order_status =
+            work_orders::link_duplicate(tx.conn(), order_id, report_id, report.priority, &pipeline.sla, now)
+                .await
+                .map_err(retry)?;
+        // The report joins the order where it stands (it may be accepted already).
+        decision.triaged.status = ReportStatus::of_order(order_status).unwrap_or(ReportStatus::Open);
+        decision.triaged.order = Some((order_id, "duplicate"));
+        decision.answer = Answer::Known;
+        return Ok(decision);
+    }
+    let order = NewOrder {
+        depot: &depot.id,
+        category: report.category,
+        district: &district.id,
+        at: report.at,
+        address,
+        priority: report.priority,
+        due_at: pipeline.sla.due(report.priority, now),
+    };
+    let (order_id, number) = work_orders::open(tx.conn(), order, report_id, revision + 1, now).await.map_err(retry)?;
+    tracing::info!(report = %report.reference, order = %number, depot = %depot.id, "work order opened");
+    decision.triaged.status = ReportStatus::Open;
+    decision.triaged.order = Some((order_id, "opened"));
+    decision.answer = Answer::Created;
+    decision.opened = Some((OpenOrder { id: order_id, category: report.category, at: report.at }, revision + 1));
+    Ok(decision)
+}
+
+/// Tells whoever follows the report where it went, with its reference and status page; a
+/// report for the Bauhof outside its hours says when it will be looked at, an urgent one adds
+/// the emergency numbers.
+async fn acknowledge(
+    pipeline: &Pipeline,
+    tx: &mut Tx,
+    report_id: i64,
+    report: &ForTriage,
+    answer: Answer<'_>,
+    now: i64,
+) -> Result<(), JobFailure> {
+    let to = match (report.reporter, report.contact) {
+        (Some((reporter_id, lang)), _) => (Addressee::Reporter(reporter_id), lang),
+        (None, Some(lang)) => (Addressee::ReportContact(report_id), lang),
+        (None, None) => return Ok(()),
+    };
+    let (to, lang) = to;
     let link = pipeline.status_link(&report.public_token, lang);
-    let common = [("reference", report.reference.as_str()), ("link", link.as_str())];
-    let mut params = common.to_vec();
-    // A report for the Bauhof that arrives outside its hours says when it will be looked at.
+    let mut params = vec![("reference", report.reference.as_str()), ("link", link.as_str())];
     let for_the_bauhof = matches!(answer, Answer::Created | Answer::Known);
     let key = match answer {
         Answer::Created => TextKey::ReportCreated,
@@ -169,21 +192,6 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     if report.priority == Priority::Urgent {
         text = format!("{text}\n\n{}", pipeline.texts.render(lang, TextKey::EmergencyHint, &[]));
     }
-    let to = match (report.reporter, report.contact) {
-        (Some((reporter_id, _)), _) => Some(Addressee::Reporter(reporter_id)),
-        (None, Some(_)) => Some(Addressee::ReportContact(report_id)),
-        (None, None) => None,
-    };
-    if let Some(to) = to {
-        let update = ReportUpdate { report_id, key, text, params: &params, photo: None };
-        update.send(pipeline, &mut tx, to, lang, now).await?;
-    }
-    pipeline.queue.complete_in(&mut tx, job).await?;
-    tx.commit().await?;
-    if let Some((order, revision)) = opened {
-        open_orders.opened(order, revision);
-    }
-    tracing::debug!(report = %report.reference, status = status.as_str(), "triaged");
-    pipeline.chat_changed();
-    Ok(())
+    let update = ReportUpdate { report_id, key, text, params: &params, photo: None };
+    Ok(update.send(pipeline, tx, to, lang, now).await?)
 }

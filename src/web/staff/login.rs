@@ -22,7 +22,7 @@ use super::StaffState;
 use crate::http::client;
 use crate::http::AppError;
 use crate::secrets;
-use crate::staff::{password, Email};
+use crate::staff::{password, Email, StaffUser};
 use crate::staff::{sessions, store as staff};
 use crate::time::now_ms;
 
@@ -71,41 +71,51 @@ pub async fn submit(
     parts: Parts,
     Form(form): Form<Credentials>,
 ) -> Result<Response, AppError> {
-    let email_text = form.email.unwrap_or_default();
-    let refuse = |status: StatusCode, error: String| {
-        let csrf = secrets::random_token();
-        let page = LoginPage {
-            ui: &DE,
-            municipality: state.municipality.clone(),
-            csrf: csrf.clone(),
-            email: email_text.chars().take(254).collect(),
-            message: None,
-            error: Some(error),
-        };
-        (status, [set_cookie(LOGIN_COOKIE, Some(&csrf), state.secure_cookies)], page).into_response()
+    let email = form.email.clone().unwrap_or_default();
+    let token = match log_in(&state, &parts, form).await? {
+        Ok(token) => token,
+        Err(Refusal(status, reason)) => {
+            let csrf = secrets::random_token();
+            let page = LoginPage {
+                ui: &DE,
+                municipality: state.municipality.clone(),
+                csrf: csrf.clone(),
+                email: email.chars().take(254).collect(),
+                message: None,
+                error: Some(reason),
+            };
+            return Ok((status, [set_cookie(LOGIN_COOKIE, Some(&csrf), state.secure_cookies)], page).into_response());
+        }
     };
-    let expected = cookie(&parts, LOGIN_COOKIE);
-    match (expected, form.csrf) {
+    Ok((
+        AppendHeaders([
+            set_cookie(SESSION_COOKIE, Some(&token), state.secure_cookies),
+            set_cookie(LOGIN_COOKIE, None, state.secure_cookies),
+        ]),
+        Redirect::to("/staff/orders"),
+    )
+        .into_response())
+}
+
+/// Why a login is refused: the status and what the page says.
+struct Refusal(StatusCode, String);
+
+/// Checks the form, the limits and the password, and starts a session: its token, or why not.
+async fn log_in(state: &StaffState, parts: &Parts, form: Credentials) -> Result<Result<String, Refusal>, AppError> {
+    match (cookie(parts, LOGIN_COOKIE), form.csrf) {
         (Some(expected), Some(sent)) if secrets::same(&expected, &sent) => {}
         _ => {
             let reason = "Das Formular ist abgelaufen. Bitte noch einmal anmelden.";
-            return Ok(refuse(StatusCode::FORBIDDEN, reason.into()));
+            return Ok(Err(Refusal(StatusCode::FORBIDDEN, reason.into())));
         }
     }
-    let Ok(email) = Email::parse(&email_text) else {
-        return Ok(refuse(StatusCode::BAD_REQUEST, "Bitte eine E-Mail-Adresse eingeben.".into()));
+    let Ok(email) = Email::parse(&form.email.unwrap_or_default()) else {
+        return Ok(Err(Refusal(StatusCode::BAD_REQUEST, "Bitte eine E-Mail-Adresse eingeben.".into())));
     };
-    let password_text = form.password.unwrap_or_default();
     let vault = &state.pipeline.vault;
     let account_key = vault.lookup_hash("login-account", email.as_str());
-    let client_key = vault.lookup_hash(
-        "login-client",
-        &client::address(
-            parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0),
-            &parts.headers,
-            &state.trusted_proxies,
-        ),
-    );
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    let client_key = vault.lookup_hash("login-client", &client::address(peer, &parts.headers, &state.trusted_proxies));
     let now = now_ms();
     let window_ms = i64::from(state.settings.login_window_minutes) * 60_000;
     let mut conn = state.pipeline.db.pool().acquire().await?;
@@ -119,7 +129,7 @@ pub async fn submit(
         let reason = format!(
             "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {minutes} Minuten oder wenden Sie sich an die Verwaltung."
         );
-        return Ok(refuse(StatusCode::TOO_MANY_REQUESTS, reason));
+        return Ok(Err(Refusal(StatusCode::TOO_MANY_REQUESTS, reason)));
     }
     // Counted as failed before the check, so attempts sent in parallel all count; a success
     // clears the account's failures below.
@@ -127,43 +137,53 @@ pub async fn submit(
     let found = staff::for_login(&mut conn, &email).await?;
     drop(conn);
     let stored = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| password::decoy().to_string());
-    // Each check takes ~19 MiB and a core for a moment: only a few at once.
-    let waiting = tokio::time::timeout(Duration::from_secs(10), state.password_checks.clone().acquire_owned());
-    let Ok(Ok(permit)) = waiting.await else {
-        let reason = "Die Anmeldung ist gerade überlastet. Bitte in einer Minute noch einmal versuchen.";
-        return Ok(refuse(StatusCode::SERVICE_UNAVAILABLE, reason.into()));
+    let matches = match check_password(state, form.password.unwrap_or_default(), stored).await {
+        Ok(matches) => matches,
+        Err(refusal) => return Ok(Err(refusal)),
     };
-    let matches = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        password::verify(&password_text, &stored)
-    })
-    .await
-    .unwrap_or(false);
-    let mut conn = state.pipeline.db.pool().acquire().await?;
     let user = match found {
         Some((user, _)) if matches && !user.disabled => user,
         _ => {
             tracing::info!("login failed");
             let reason = "E-Mail-Adresse oder Passwort stimmen nicht (oder das Konto ist gesperrt).";
-            return Ok(refuse(StatusCode::UNAUTHORIZED, reason.into()));
+            return Ok(Err(Refusal(StatusCode::UNAUTHORIZED, reason.into())));
         }
     };
+    let mut conn = state.pipeline.db.pool().acquire().await?;
     sessions::clear_failures(&mut conn, &account_key, now - window_ms).await?;
+    Ok(Ok(start_session(state, &mut conn, &user, now).await?))
+}
+
+/// Whether `password` matches the stored hash. Each check takes ~19 MiB and a core for a
+/// moment: only a few run at once, and a login that waits too long is asked to come back.
+async fn check_password(state: &StaffState, password: String, stored: String) -> Result<bool, Refusal> {
+    let waiting = tokio::time::timeout(Duration::from_secs(10), state.password_checks.clone().acquire_owned());
+    let Ok(Ok(permit)) = waiting.await else {
+        let reason = "Die Anmeldung ist gerade überlastet. Bitte in einer Minute noch einmal versuchen.";
+        return Err(Refusal(StatusCode::SERVICE_UNAVAILABLE, reason.into()));
+    };
+    let verified = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        password::verify(&password, &stored)
+    });
+    Ok(verified.await.unwrap_or(false))
+}
+
+/// A new session for `user` (and expired ones gone); returns its token for the cookie.
+async fn start_session(
+    state: &StaffState,
+    conn: &mut sqlx::AnyConnection,
+    user: &StaffUser,
+    now: i64,
+) -> Result<String, AppError> {
     let token = secrets::random_token();
     let csrf = secrets::random_token();
-    sessions::insert(&mut conn, &secrets::stored_hash(&token), user.id, &csrf, now).await?;
+    sessions::insert(conn, &secrets::stored_hash(&token), user.id, &csrf, now).await?;
     let idle_before = now - i64::from(state.settings.session_idle_minutes) * 60_000;
     let started_before = now - i64::from(state.settings.session_max_hours) * 3_600_000;
-    sessions::delete_expired(&mut conn, idle_before, started_before).await?;
+    sessions::delete_expired(conn, idle_before, started_before).await?;
     tracing::info!(user = user.id, role = user.role.as_str(), "staff login");
-    Ok((
-        AppendHeaders([
-            set_cookie(SESSION_COOKIE, Some(&token), state.secure_cookies),
-            set_cookie(LOGIN_COOKIE, None, state.secure_cookies),
-        ]),
-        Redirect::to("/staff/orders"),
-    )
-        .into_response())
+    Ok(token)
 }
 
 #[derive(Deserialize)]

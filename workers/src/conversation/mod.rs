@@ -193,89 +193,126 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
     if input == Inbound::Ignored {
         return Outcome { draft, actions: Vec::new() };
     }
+    if let Some(actions) = erase_confirmation(&mut draft, context, &input) {
+        return Outcome { draft, actions };
+    }
     let command = match &input {
         Inbound::Text(text) => command::parse(text),
         Inbound::Choice { id, title } => command::parse(id).or_else(|| command::parse(title)),
         _ => None,
     };
-    let is_stop = command == Some(Command::Stop);
-    let mut actions = Vec::new();
-    if let Some(asked_at) = draft.erase_asked_at_ms.take() {
-        if let Some(confirmed) = erase_answer(&input) {
-            if confirmed && context.now_ms.saturating_sub(asked_at) <= ERASE_CONFIRMATION_MS {
-                return Outcome { draft: Draft::default(), actions: vec![Action::Erase] };
-            }
-            let reply = if confirmed { Reply::EraseExpired } else { Reply::EraseCancelled };
-            return Outcome { draft, actions: vec![Action::Reply(reply)] };
-        }
-    } else if let Inbound::Choice { id, .. } = &input {
-        // A tap on an old confirmation: nothing is erased without a fresh LÖSCHEN.
-        if id == CHOICE_ERASE_YES || id == CHOICE_ERASE_NO {
-            return Outcome { draft, actions: vec![Action::Reply(Reply::EraseExpired)] };
-        }
+    let mut actions = greeting(command.as_ref(), context);
+    if let Some(command) = command {
+        actions.extend(run_command(&mut draft, context, command));
+        return Outcome { draft, actions };
     }
+    if draft.is_stale(context.now_ms, context.draft_ttl_ms) {
+        draft = Draft::default();
+    }
+    match take(&mut draft, context, input) {
+        Taken::Added => {}
+        Taken::Answered(answer) => {
+            actions.extend(answer);
+            return Outcome { draft, actions };
+        }
+        Taken::PhotoRefused(problem, caption) => return refuse_photo(draft, context, problem, caption, actions),
+    }
+    draft.updated_at_ms = Some(context.now_ms);
+    advance(draft, context, actions)
+}
 
-    match command {
-        Some(Command::Help(lang)) | Some(Command::Language(lang)) => actions.push(Action::SetLanguage(lang)),
-        _ => {}
+/// The answer to a pending LÖSCHEN, if this message is one: the erasure (a timely yes), or
+/// why nothing is erased. A tap on an old confirmation erases nothing without a fresh LÖSCHEN.
+fn erase_confirmation(draft: &mut Draft, context: &Context, input: &Inbound) -> Option<Vec<Action>> {
+    match draft.erase_asked_at_ms.take() {
+        Some(asked_at) => {
+            let confirmed = erase_answer(input)?;
+            if confirmed && context.now_ms.saturating_sub(asked_at) <= ERASE_CONFIRMATION_MS {
+                *draft = Draft::default();
+                return Some(vec![Action::Erase]);
+            }
+            Some(vec![Action::Reply(if confirmed { Reply::EraseExpired } else { Reply::EraseCancelled })])
+        }
+        None => match input {
+            Inbound::Choice { id, .. } if id == CHOICE_ERASE_YES || id == CHOICE_ERASE_NO => {
+                Some(vec![Action::Reply(Reply::EraseExpired)])
+            }
+            _ => None,
+        },
+    }
+}
+
+/// What every message that is not a STOP brings first: the language a command names, lifting
+/// a STOP, and the notice on first contact. A first message of STOP gets only the confirmation;
+/// the notice waits for the next contact.
+fn greeting(command: Option<&Command>, context: &Context) -> Vec<Action> {
+    let mut actions = Vec::new();
+    let is_stop = command == Some(&Command::Stop);
+    if let Some(Command::Help(lang) | Command::Language(lang)) = command {
+        actions.push(Action::SetLanguage(*lang));
     }
     if context.opted_out && !is_stop {
         actions.push(Action::OptIn);
     }
-    // A first message of STOP gets only the confirmation; the notice waits for the next contact.
     if context.notice_due && !is_stop {
         actions.push(Action::SendNotice);
     }
+    actions
+}
 
-    if let Some(command) = command {
-        actions.extend(match command {
-            Command::Help(_) => vec![Action::Reply(Reply::Help)],
-            Command::Language(_) => vec![Action::Reply(Reply::LanguageChanged)],
-            Command::Status(reference) => vec![Action::StatusQuery(reference)],
-            Command::StatusUnrecognised => vec![Action::Reply(Reply::StatusFormat)],
-            Command::Stop => vec![Action::OptOut, Action::Reply(Reply::Stopped)],
-            Command::Start => vec![Action::Reply(Reply::Started)],
-            Command::Access => vec![Action::AccessQuery],
-            Command::Erase => {
-                draft.erase_asked_at_ms = Some(context.now_ms);
-                vec![Action::Reply(Reply::ConfirmErase)]
-            }
-        });
-        return Outcome { draft, actions };
+fn run_command(draft: &mut Draft, context: &Context, command: Command) -> Vec<Action> {
+    match command {
+        Command::Help(_) => vec![Action::Reply(Reply::Help)],
+        Command::Language(_) => vec![Action::Reply(Reply::LanguageChanged)],
+        Command::Status(reference) => vec![Action::StatusQuery(reference)],
+        Command::StatusUnrecognised => vec![Action::Reply(Reply::StatusFormat)],
+        Command::Stop => vec![Action::OptOut, Action::Reply(Reply::Stopped)],
+        Command::Start => vec![Action::Reply(Reply::Started)],
+        Command::Access => vec![Action::AccessQuery],
+        Command::Erase => {
+            draft.erase_asked_at_ms = Some(context.now_ms);
+            vec![Action::Reply(Reply::ConfirmErase)]
+        }
     }
+}
 
-    if draft.is_stale(context.now_ms, context.draft_ttl_ms) {
-        draft = Draft::default();
-    }
+/// What a message did to the draft.
+enum Taken {
+    /// It added to the report: see what is still missing.
+    Added,
+    /// It needs only this answer (or none); the draft is where it was.
+    Answered(Vec<Action>),
+    /// A photo that is not taken: its caption still counts, and the citizen hears why.
+    PhotoRefused(PhotoProblem, Option<String>),
+}
 
+/// Adds the message to the draft.
+fn take(draft: &mut Draft, context: &Context, input: Inbound) -> Taken {
     match input {
         Inbound::Text(text) if command::is_greeting(&text) => {
-            if !context.notice_due {
-                actions.push(Action::Reply(Reply::Help));
-            }
-            return Outcome { draft, actions };
+            return Taken::Answered(if context.notice_due { Vec::new() } else { vec![Action::Reply(Reply::Help)] })
         }
-        Inbound::Text(text) => match awaiting_place_answer(&draft).then(|| command::yes_or_no(&text)).flatten() {
-            Some(true) => answer_place(&mut draft, true),
+        Inbound::Text(text) => match awaiting_place_answer(draft).then(|| command::yes_or_no(&text)).flatten() {
+            Some(true) => answer_place(draft, true),
             // "Nein, das ist Lindenweg 4": the other place may come with the answer.
             Some(false) => {
-                answer_place(&mut draft, false);
-                place_from_text(&mut draft, context.town, &text);
+                answer_place(draft, false);
+                place_from_text(draft, context.town, &text);
             }
             None => {
                 draft.add_text(&text);
-                place_from_text(&mut draft, context.town, &text);
+                place_from_text(draft, context.town, &text);
             }
         },
         // A tap on a button or list of an earlier question changes nothing now.
         Inbound::Choice { id, .. } if id == CHOICE_PLACE_YES || id == CHOICE_PLACE_OTHER => {
-            if !awaiting_place_answer(&draft) {
-                return Outcome { draft, actions };
+            if !awaiting_place_answer(draft) {
+                return Taken::Answered(Vec::new());
             }
-            answer_place(&mut draft, id == CHOICE_PLACE_YES);
+            answer_place(draft, id == CHOICE_PLACE_YES);
         }
         Inbound::Choice { id, title } => match id.strip_prefix(CHOICE_CATEGORY_PREFIX) {
-            Some(_) if !draft.category_requested => return Outcome { draft, actions },
+            Some(_) if !draft.category_requested => return Taken::Answered(Vec::new()),
             Some(category) => draft.category = Category::from_id(category),
             None => draft.add_text(&title),
         },
@@ -283,25 +320,21 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
             draft.photo_ids.push(photo_id);
             if let Some(caption) = caption {
                 draft.add_text(&caption);
-                place_from_text(&mut draft, context.town, &caption);
+                place_from_text(draft, context.town, &caption);
             }
             if let (None, Some(point)) = (draft.photo_place, gps) {
                 draft.photo_place = Some(PhotoPlace { point, confirmed: None, asked: false });
             }
         }
-        Inbound::Photo { caption, .. } => return refuse_photo(draft, context, PhotoProblem::TooMany, caption, actions),
-        Inbound::PhotoRefused { problem, caption } => return refuse_photo(draft, context, problem, caption, actions),
+        Inbound::Photo { caption, .. } => return Taken::PhotoRefused(PhotoProblem::TooMany, caption),
+        Inbound::PhotoRefused { problem, caption } => return Taken::PhotoRefused(problem, caption),
         Inbound::Location { point, label } => {
             draft.location = Some(DraftLocation { point, label, source: PlaceSource::Shared })
         }
-        Inbound::Unsupported(kind) => {
-            actions.push(Action::Reply(Reply::Unsupported(kind)));
-            return Outcome { draft, actions };
-        }
-        Inbound::Ignored => return Outcome { draft, actions },
+        Inbound::Unsupported(kind) => return Taken::Answered(vec![Action::Reply(Reply::Unsupported(kind))]),
+        Inbound::Ignored => return Taken::Answered(Vec::new()),
     }
-    draft.updated_at_ms = Some(context.now_ms);
-    advance(draft, context, actions)
+    Taken::Added
 }
 
 /// The answer to "really erase?": the buttons, or a typed yes / no.
