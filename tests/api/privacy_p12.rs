@@ -216,3 +216,34 @@ async fn one_connection_may_send_twenty_reports_an_hour_then_it_is_asked_to_wait
     assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 20);
     assert_eq!(app.count("SELECT COUNT(*) FROM reports WHERE description = 'Müllsack Nummer 20'").await, 0);
 }
+
+#[tokio::test]
+async fn a_form_sent_twice_is_one_report() {
+    let app = spawn_app().await;
+    let page = app.http.get(app.url("/melden")).send().await.unwrap().text().await.unwrap();
+    let needle = "name=\"submission\" value=\"";
+    let start = page.find(needle).expect("the form carries its id") + needle.len();
+    let submission = page[start..].split('"').next().unwrap().to_string();
+    assert_eq!(submission.len(), 32, "{submission}");
+    let form = || {
+        Form::new()
+            .text("submission", submission.clone())
+            .text("description", "Wilder Müll am Waldrand")
+            .text("lat", SUED.0.to_string())
+            .text("lon", SUED.1.to_string())
+    };
+    let first = post(&app, form()).await;
+    let second = post(&app, form()).await;
+    assert_eq!((first.status().as_u16(), second.status().as_u16()), (303, 303));
+    assert_eq!(first.headers()["location"], second.headers()["location"], "the same status page");
+    app.queue_drained().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 1);
+    assert_eq!(app.count("SELECT COUNT(*) FROM inbound_events WHERE channel = 'web'").await, 1);
+
+    // A different form is a different report; a forged id is not taken as one.
+    let other = post(&app, form().text("submission", "not-hex")).await;
+    assert_eq!(other.status(), 303);
+    assert_ne!(other.headers()["location"], first.headers()["location"]);
+    app.queue_drained().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 2);
+}

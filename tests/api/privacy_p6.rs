@@ -261,3 +261,46 @@ async fn message_ids_stored_in_clear_before_the_upgrade_are_hashed_at_start() {
         sqlx::query_scalar("SELECT provider_id FROM inbound_events").fetch_one(app.db.pool()).await.unwrap();
     assert_eq!(stored, vault.message_id_hash(old), "a redelivery of the same message is still recognised");
 }
+
+#[tokio::test]
+async fn reporters_stored_before_the_channel_neutral_core_are_still_recognised() {
+    let app = spawn_app_with(|settings| settings.queue.in_process = false).await;
+    let citizen = Citizen::new();
+    let mut worker = app.start_process(&["worker"], &[]);
+    app.send(&citizen, text("Schlagloch vor Hausnummer 4")).await;
+    app.send(&citizen, location(NORD.0, NORD.1)).await;
+    app.replies(&citizen, 3).await;
+    terminate(&worker);
+    assert!(worker.wait().await.unwrap().success());
+    // The lookup hashes as the versions before the channel-neutral core made them, and no mark
+    // of the upgrade.
+    let vault = meldeweg::crypto::Vault::from_key_text(ENCRYPTION_KEY).unwrap();
+    let (phone, user_id) = (citizen.phone.clone().unwrap(), citizen.user_id.clone().unwrap());
+    sqlx::query("UPDATE reporters SET key_hash = $1, phone_hash = $2")
+        .bind(vault.lookup_hash("user", &user_id))
+        .bind(vault.lookup_hash("wa", &phone))
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM counters WHERE name = 'reporters.keyed_per_channel'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    let mut worker = app.start_process(&["worker"], &[]);
+    let sender = meldeweg_workers::message::Sender { phone: Some(phone), account: Some(user_id) };
+    let expected = meldeweg::reporters::key_hash(&vault, "whatsapp", &sender).unwrap();
+    eventually("the lookup hashes recomputed", || async {
+        let stored: String =
+            sqlx::query_scalar("SELECT key_hash FROM reporters").fetch_one(app.db.pool()).await.unwrap();
+        stored == expected
+    })
+    .await;
+    let reference: String = sqlx::query_scalar("SELECT reference FROM reports").fetch_one(app.db.pool()).await.unwrap();
+    app.send(&citizen, text("STATUS")).await;
+    let replies = app.replies(&citizen, 4).await;
+    assert!(replies[3].contains(&reference), "the same citizen, with their report: {:?}", replies[3]);
+    assert_eq!(app.count("SELECT COUNT(*) FROM reporters").await, 1, "no second reporter");
+    terminate(&worker);
+    assert!(worker.wait().await.unwrap().success());
+}
