@@ -18,7 +18,7 @@ use sqlx::{AnyConnection, Row};
 use crate::audit;
 use crate::crypto::{CryptoError, Vault};
 use crate::db::Db;
-use crate::reporters::{self, ReporterError};
+use crate::reporters::{self, ReporterError, Unreadable};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RotationError {
@@ -42,10 +42,13 @@ pub async fn rotate(db: &Db, vault: &Vault, now_ms: i64) -> Result<Rotated, Rota
     let mut tx = db.begin().await?;
     let conn = tx.conn();
     let rotated = Rotated {
-        reporters: reporters::reseal_all(conn, vault).await.map_err(|error| match error {
-            ReporterError::Crypto(error) => RotationError::Crypto(error),
-            other => RotationError::Reporter(other),
-        })?,
+        reporters: reporters::reseal_all(conn, vault, Unreadable::Fail)
+            .await
+            .map_err(|error| match error {
+                ReporterError::Crypto(error) => RotationError::Crypto(error),
+                other => RotationError::Reporter(other),
+            })?
+            .rewritten,
         inbound_payloads: reseal_column(conn, vault, "inbound_events", "payload_enc").await?,
         email_addresses: reseal_column(conn, vault, "reports", "contact_enc").await?,
     };
@@ -65,7 +68,9 @@ const IDS_HASHED: &str = "privacy.upgraded";
 const KEYED_PER_CHANNEL: &str = "reporters.keyed_per_channel";
 
 /// Runs the upgrades this database has not had, each in its own transaction. Returns how many
-/// values they changed.
+/// values they changed. A reporter whose values open with none of the configured keys does not
+/// stop the start: it is skipped with a warning, and the upgrade stays unmarked so the next
+/// start (with the missing key in `encryption_old_keys`) finishes it.
 pub async fn upgrade(db: &Db, vault: &Vault) -> Result<u64, RotationError> {
     let mut changed = 0;
     let mut tx = db.begin().await?;
@@ -77,8 +82,17 @@ pub async fn upgrade(db: &Db, vault: &Vault) -> Result<u64, RotationError> {
     tx.commit().await?;
     let mut tx = db.begin().await?;
     if !has_run(tx.conn(), KEYED_PER_CHANNEL).await? {
-        changed += reporters::reseal_all(tx.conn(), vault).await?;
-        mark_run(tx.conn(), KEYED_PER_CHANNEL).await?;
+        let resealed = reporters::reseal_all(tx.conn(), vault, Unreadable::Skip).await?;
+        changed += resealed.rewritten;
+        if resealed.skipped == 0 {
+            mark_run(tx.conn(), KEYED_PER_CHANNEL).await?;
+        } else {
+            tracing::warn!(
+                skipped = resealed.skipped,
+                "reporters left with their earlier lookup hashes: their numbers open with none of the configured keys \
+                 (add the key they were sealed with to encryption_old_keys and restart)"
+            );
+        }
     }
     tx.commit().await?;
     Ok(changed)

@@ -165,17 +165,28 @@ pub async fn recent_for_reporter(conn: &mut AnyConnection, reporter_id: i64, lim
     Ok(messages)
 }
 
-pub async fn mark_sent(conn: &mut AnyConnection, id: i64, provider_message_id: &str, now_ms: i64) -> sqlx::Result<()> {
+/// Records that message `id` went out. `outside_window`: it went in the channel's form for a
+/// closed reply window, which marks it as such so a late report of a closed window does not
+/// queue it a second time.
+pub async fn mark_sent(
+    conn: &mut AnyConnection,
+    id: i64,
+    provider_message_id: &str,
+    outside_window: bool,
+    now_ms: i64,
+) -> sqlx::Result<()> {
     let mut tx = conn.begin().await?;
     let changed = sqlx::query(
         "UPDATE outbox SET state = $1, provider_message_id = $2, sent_at = $3,
-                           error_code = NULL, error_detail = NULL
-         WHERE id = $4 AND state = $5
+                           error_code = NULL, error_detail = NULL,
+                           window_closed_at = COALESCE(window_closed_at, $4)
+         WHERE id = $5 AND state = $6
          RETURNING reporter_id, report_id, name",
     )
     .bind(OutboxState::Sent.as_str())
     .bind(provider_message_id)
     .bind(now_ms)
+    .bind(outside_window.then_some(now_ms))
     .bind(id)
     .bind(OutboxState::Queued.as_str())
     .fetch_optional(&mut *tx)

@@ -61,6 +61,39 @@ impl IntoResponse for AppError {
     }
 }
 
+/// What was wrong with a JSON body, without the values it held (a string or number in it can be
+/// a phone number or a message's text): serde's words with every quoted value before
+/// "expected" replaced by "…", where it happened, and what was expected there.
+pub fn json_error(error: &serde_json::Error) -> String {
+    let text = error.to_string();
+    if text.starts_with("missing field") || text.starts_with("duplicate field") {
+        return text; // names a field of our own shape, not a value
+    }
+    let (found, expected) = text.split_at(text.find(", expected").unwrap_or(text.len()));
+    let mut out = String::with_capacity(text.len());
+    let mut quote = None;
+    let mut escaped = false;
+    for c in found.chars() {
+        match quote {
+            None => {
+                out.push(c);
+                if c == '"' || c == '`' {
+                    quote = Some(c);
+                }
+            }
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => {
+                out.push('…');
+                out.push(c);
+                quote = None;
+            }
+            Some(_) => {}
+        }
+    }
+    out + expected
+}
+
 impl From<crate::db::DbError> for AppError {
     fn from(error: crate::db::DbError) -> Self {
         AppError::Unavailable(error.to_string())
@@ -70,5 +103,45 @@ impl From<crate::db::DbError> for AppError {
 impl From<sqlx::Error> for AppError {
     fn from(error: sqlx::Error) -> Self {
         AppError::Unavailable(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_error;
+
+    fn error_of<T: serde::de::DeserializeOwned + std::fmt::Debug>(json: &str) -> String {
+        json_error(&serde_json::from_str::<T>(json).unwrap_err())
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Shape {
+        id: u64,
+        kind: Kind,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(rename_all = "lowercase")]
+    enum Kind {
+        Text,
+    }
+
+    #[test]
+    fn values_from_the_body_are_left_out() {
+        let reason = error_of::<Shape>(r#"{"id": "+49 151 2345678 Schlagloch \" vor Nr. 5", "kind": "text"}"#);
+        assert!(!reason.contains("151") && !reason.contains("Schlagloch") && !reason.contains("Nr. 5"), "{reason}");
+        assert!(reason.starts_with("invalid type: string \"…\", expected u64"), "{reason}");
+        let reason = error_of::<Shape>(r#"{"id": 1, "kind": "Ich wohne in der Gartenstr. 3"}"#);
+        assert!(!reason.contains("Gartenstr"), "{reason}");
+        assert!(reason.starts_with("unknown variant `…`, expected `text`"), "{reason}");
+        let reason = error_of::<Shape>(r#"{"id": 4915123456789.5, "kind": "text"}"#);
+        assert!(!reason.contains("4915123456789"), "{reason}");
+    }
+
+    #[test]
+    fn what_was_missing_and_where_stays() {
+        assert_eq!(error_of::<Shape>(r#"{"id": 1}"#), "missing field `kind` at line 1 column 9");
+        assert_eq!(error_of::<Shape>("{\"id\": 1,"), "EOF while parsing a value at line 1 column 9");
     }
 }

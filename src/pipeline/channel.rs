@@ -75,6 +75,9 @@ pub struct Recipient {
 pub struct Sent {
     /// The channel's id for what it sent, when it gave one (its delivery receipts name it).
     pub provider_id: Option<String>,
+    /// It went out in the channel's form for a closed reply window (a pre-approved template),
+    /// so a later report that the window was closed needs no second try.
+    pub outside_window: bool,
 }
 
 /// Why a reply was not sent.

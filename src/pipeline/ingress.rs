@@ -219,7 +219,8 @@ async fn apply_receipt(tx: &mut Tx, queue: &Queue, receipt: &Receipt, now: i64) 
     };
     if receipt.status == DeliveryStatus::Failed {
         tracing::warn!(outbox = message.id, code = error.map(|e| e.0), "a channel reports a message failed");
-        // Too late for a free reply: send it again in the channel's form for that, if it has one.
+        // Too late for a free reply: queue it once more, marked so the channel sends its form for
+        // that (notify records it undeliverable when the channel has none).
         if receipt.window_closed && outbox::reopen_outside_window(tx.conn(), message.id, now).await? {
             NotifyJob::enqueue(queue, tx, message.to, vec![message.id], now).await?;
         }

@@ -14,9 +14,10 @@ use super::{retry, Pipeline};
 use crate::db::Tx;
 use crate::outbox::{self, Addressee, OutboxState};
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
+use crate::reporters::{self, ReporterError};
+use crate::reports::{self, ReportError};
 use crate::texts::TextKey;
 use crate::time::now_ms;
-use crate::{reporters, reports};
 use meldeweg_workers::conversation::Lang;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -73,14 +74,15 @@ struct Resolved {
     opted_out: bool,
 }
 
-/// Sends outbox message `id`; returns whom it was for (`None` when it was no longer queued).
+/// Sends outbox message `id` if it is still queued; returns whom it was for (`None` when the
+/// message is gone, erased with its reporter).
 async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<Option<Addressee>, JobFailure> {
     let mut conn = pipeline.db.pool().acquire().await?;
     let Some(message) = outbox::load(&mut conn, id).await? else {
         return Ok(None);
     };
     if message.state != OutboxState::Queued {
-        return Ok(None); // already handled by an earlier run of this job
+        return Ok(Some(message.to)); // already handled by an earlier run of this job
     }
     let now = now_ms();
     let Some(reply) = message.reply() else {
@@ -89,21 +91,37 @@ async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<Opti
         return Ok(Some(message.to));
     };
     let resolved = match message.to {
-        Addressee::Reporter(reporter_id) => {
-            let r = reporters::recipient(&mut conn, &pipeline.vault, reporter_id).await.map_err(retry)?;
-            let to = Recipient { phone: r.phone, account: r.account, last_message_at: Some(r.last_inbound_at) };
-            Resolved { channel: r.channel, to, lang: r.lang, opted_out: r.opted_out_at.is_some() }
-        }
-        Addressee::ReportContact(report_id) => match reports::contact(&mut conn, &pipeline.vault, report_id).await? {
-            Some(contact) => {
+        Addressee::Reporter(reporter_id) => match reporters::recipient(&mut conn, &pipeline.vault, reporter_id).await {
+            Ok(r) => {
+                let to = Recipient { phone: r.phone, account: r.account, last_message_at: Some(r.last_inbound_at) };
+                Resolved { channel: r.channel, to, lang: r.lang, opted_out: r.opted_out_at.is_some() }
+            }
+            Err(ReporterError::Crypto(error)) => {
+                tracing::warn!(outbox = id, reporter = reporter_id, %error, "the reporter's address does not open");
+                let detail = "the reporter's address does not open with any configured key";
+                outbox::mark_unsent(&mut conn, id, OutboxState::Undeliverable, None, detail, now).await?;
+                return Ok(Some(message.to));
+            }
+            Err(other) => return Err(retry(other)),
+        },
+        Addressee::ReportContact(report_id) => match reports::contact(&mut conn, &pipeline.vault, report_id).await {
+            Ok(Some(contact)) => {
                 let to = Recipient { phone: None, account: Some(contact.address), last_message_at: None };
                 Resolved { channel: contact.channel, to, lang: contact.lang, opted_out: false }
             }
-            None => {
+            Ok(None) => {
                 let detail = "the contact given with the report is gone";
                 outbox::mark_unsent(&mut conn, id, OutboxState::Undeliverable, None, detail, now).await?;
                 return Ok(Some(message.to));
             }
+            // What no configured key opens will not open on a retry either.
+            Err(ReportError::Crypto(error)) => {
+                tracing::warn!(outbox = id, report = report_id, %error, "the report's contact does not open");
+                let detail = "the contact given with the report does not open with any configured key";
+                outbox::mark_unsent(&mut conn, id, OutboxState::Undeliverable, None, detail, now).await?;
+                return Ok(Some(message.to));
+            }
+            Err(other) => return Err(other.into()),
         },
     };
     if resolved.opted_out && message.name != TextKey::Stopped.as_str() {
@@ -128,12 +146,12 @@ async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<Opti
     let mut conn = pipeline.db.pool().acquire().await?;
     let now = now_ms();
     match result {
-        Ok(Sent { provider_id }) => {
+        Ok(Sent { provider_id, outside_window }) => {
             let provider_id = match provider_id {
                 Some(provider_id) => pipeline.vault.message_id_hash(&provider_id),
                 None => format!("unknown.{id}"),
             };
-            outbox::mark_sent(&mut conn, id, &provider_id, now).await?;
+            outbox::mark_sent(&mut conn, id, &provider_id, outside_window, now).await?;
         }
         Err(DeliveryError::Undeliverable { code, reason }) => {
             outbox::mark_unsent(&mut conn, id, OutboxState::Undeliverable, code, &reason, now).await?;

@@ -122,19 +122,51 @@ fn phone_hash(vault: &Vault, phone: &str) -> String {
     vault.lookup_hash("phone", phone)
 }
 
+/// What to do with a reporter whose sealed values open with none of the vault's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unreadable {
+    /// Stop with the error: a key rotation must not leave values behind the old key.
+    Fail,
+    /// Leave the reporter as it is and count it: a start must not fail on one bad row.
+    Skip,
+}
+
+/// What one re-sealing pass did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Resealed {
+    pub rewritten: u64,
+    pub skipped: u64,
+}
+
 /// Re-seals every reporter's number and account with the vault's current key and recomputes
 /// the lookup hashes from them (a key rotation changes the lookup key too). Erased reporters
-/// hold nothing to re-seal. Returns how many reporters were rewritten.
-pub async fn reseal_all(conn: &mut AnyConnection, vault: &Vault) -> Result<u64, ReporterError> {
+/// hold nothing to re-seal. Running it again gives the same hashes, so a pass that skipped
+/// unreadable reporters can simply be repeated once the right key is configured.
+pub async fn reseal_all(
+    conn: &mut AnyConnection,
+    vault: &Vault,
+    unreadable: Unreadable,
+) -> Result<Resealed, ReporterError> {
     let rows = sqlx::query(
         "SELECT id, channel, phone_enc, user_id_enc FROM reporters
          WHERE erased_at IS NULL AND (phone_enc IS NOT NULL OR user_id_enc IS NOT NULL) ORDER BY id",
     )
     .fetch_all(&mut *conn)
     .await?;
-    let mut rewritten = 0;
+    let mut done = Resealed::default();
     for row in rows {
-        let (phone, user_id) = (open(&row, vault, "phone_enc")?, open(&row, vault, "user_id_enc")?);
+        let id: i64 = row.try_get("id")?;
+        let (phone, user_id) = match (open(&row, vault, "phone_enc"), open(&row, vault, "user_id_enc")) {
+            (Ok(phone), Ok(user_id)) => (phone, user_id),
+            (Err(error), _) | (_, Err(error)) => match unreadable {
+                Unreadable::Fail => return Err(error),
+                Unreadable::Skip => {
+                    tracing::warn!(reporter = id, %error, "reporter's sealed values do not open; left as it is");
+                    done.skipped += 1;
+                    continue;
+                }
+            },
+        };
         let channel: String = row.try_get("channel")?;
         let sender = Sender { phone: phone.clone(), account: user_id.clone() };
         let Some(key_hash) = key_hash(vault, &channel, &sender) else { continue };
@@ -145,12 +177,12 @@ pub async fn reseal_all(conn: &mut AnyConnection, vault: &Vault) -> Result<u64, 
         .bind(user_id.as_deref().map(|u| vault.seal(u.as_bytes())))
         .bind(key_hash)
         .bind(phone.as_deref().map(|p| phone_hash(vault, p)))
-        .bind(row.try_get::<i64, _>("id")?)
+        .bind(id)
         .execute(&mut *conn)
         .await?;
-        rewritten += 1;
+        done.rewritten += 1;
     }
-    Ok(rewritten)
+    Ok(done)
 }
 
 /// Removes what identifies the reporters matching `condition` (P7, P9): the sealed number and

@@ -93,6 +93,27 @@ async fn error_131047_from_the_api_switches_to_the_template() {
 }
 
 #[tokio::test]
+async fn a_message_that_went_out_as_its_template_is_not_sent_again_when_a_status_says_too_late() {
+    let app = spawn_app_with(|s| {
+        s.whatsapp.templates.insert("notice".into(), template("meldeweg_hinweis", &[]));
+    })
+    .await;
+    app.graph.script([Answer::GraphError { status: 400, code: 131047 }]);
+    let citizen = Citizen::new();
+    app.send(&citizen, text("Kanaldeckel klappert")).await;
+    app.queue_drained().await;
+    let sent = app.graph.delivered_to(citizen.address());
+    assert_eq!(sent.len(), 2, "the template and the location request");
+    let wamid = sent[0].wamid.clone().unwrap();
+    let failed = status(&wamid, "failed", citizen.address(), Some(131047));
+    assert_eq!(app.post_webhook(&delivery(vec![], vec![], vec![failed])).await.status(), 200);
+    app.queue_drained().await;
+    assert_eq!(app.graph.texts_to(citizen.address()).len(), 2, "the template is not sent a second time");
+    assert_eq!(outbox_row(&app, "notice").await.0, "failed");
+    assert_eq!(outbox_row(&app, "notice").await.1, Some(131047));
+}
+
+#[tokio::test]
 async fn a_failed_status_131047_resends_the_message_as_its_template() {
     let app = spawn_app_with(|s| {
         s.whatsapp.templates.insert("notice".into(), template("meldeweg_hinweis", &[]));

@@ -247,3 +247,36 @@ async fn a_form_sent_twice_is_one_report() {
     app.queue_drained().await;
     assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 2);
 }
+
+#[tokio::test]
+async fn an_address_no_configured_key_opens_is_recorded_undeliverable_at_once() {
+    let (app, sink) = with_mail().await;
+    add_staff(&app, "dispo@musterstadt.de", Role::Dispatcher, None).await;
+    let token = api_token(&app, "dispo@musterstadt.de").await;
+    let form = Form::new()
+        .text("description", "Bank im Park zerbrochen")
+        .text("lat", NORD.0.to_string())
+        .text("lon", NORD.1.to_string())
+        .text("email", "anna.meier@example.org");
+    assert_eq!(post(&app, form).await.status(), 303);
+    eventually("the acknowledgement by e-mail", || async { sink.mails().len() == 1 }).await;
+    // The address was sealed with a key this installation no longer has.
+    let lost_key = meldeweg::crypto::Vault::from_key_text(&format!("9:{}", "77".repeat(32))).unwrap();
+    sqlx::query("UPDATE reports SET contact_enc = $1")
+        .bind(lost_key.seal(b"anna.meier@example.org"))
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    let order: String = sqlx::query_scalar("SELECT number FROM work_orders").fetch_one(app.db.pool()).await.unwrap();
+    transitions(&app, &token, &order, &["accept"]).await;
+    app.queue_drained().await;
+    let (state, detail): (String, String) =
+        sqlx::query_as("SELECT state, error_detail FROM outbox WHERE name = 'order_accepted'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(state, "undeliverable");
+    assert!(detail.contains("does not open"), "{detail}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 0, "nothing left to retry or dead");
+    assert_eq!(sink.mails().len(), 1);
+}

@@ -304,3 +304,69 @@ async fn reporters_stored_before_the_channel_neutral_core_are_still_recognised()
     terminate(&worker);
     assert!(worker.wait().await.unwrap().success());
 }
+
+#[tokio::test]
+async fn a_reporter_no_configured_key_opens_does_not_stop_the_upgrade_and_it_runs_again_later() {
+    let app = spawn_app_with(|settings| settings.queue.in_process = false).await;
+    let (readable, unreadable) = (Citizen::new(), Citizen::new());
+    let mut worker = app.start_process(&["worker"], &[]);
+    for citizen in [&readable, &unreadable] {
+        app.send(citizen, text("Ampel defekt")).await;
+        app.replies(citizen, 2).await;
+    }
+    terminate(&worker);
+    assert!(worker.wait().await.unwrap().success());
+    let vault = meldeweg::crypto::Vault::from_key_text(ENCRYPTION_KEY).unwrap();
+    let lost_key = meldeweg::crypto::Vault::from_key_text(&format!("9:{}", "77".repeat(32))).unwrap();
+    let old_hash = |citizen: &Citizen| vault.lookup_hash("user", citizen.user_id.as_deref().unwrap());
+    for citizen in [&readable, &unreadable] {
+        sqlx::query("UPDATE reporters SET key_hash = $1 WHERE key_hash = $2")
+            .bind(old_hash(citizen))
+            .bind(key_hash_of(&vault, citizen))
+            .execute(app.db.pool())
+            .await
+            .unwrap();
+    }
+    // The second reporter's number was sealed with a key this installation no longer has.
+    sqlx::query("UPDATE reporters SET phone_enc = $1 WHERE key_hash = $2")
+        .bind(lost_key.seal(unreadable.phone.as_deref().unwrap().as_bytes()))
+        .bind(old_hash(&unreadable))
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM counters WHERE name = 'reporters.keyed_per_channel'")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+
+    let mut worker = app.start_process(&["worker"], &[]);
+    eventually("the readable reporter upgraded", || async {
+        let upgraded = "SELECT COUNT(*) FROM reporters WHERE key_hash = $1";
+        sqlx::query_scalar::<_, i64>(upgraded)
+            .bind(key_hash_of(&vault, &readable))
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap()
+            == 1
+    })
+    .await;
+    app.send(&readable, text("STATUS")).await;
+    app.replies(&readable, 3).await;
+    terminate(&worker);
+    assert!(worker.wait().await.unwrap().success(), "the worker ran and stopped normally");
+    assert_eq!(app.count("SELECT COUNT(*) FROM reporters").await, 2, "the readable citizen was recognised");
+    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reporters WHERE key_hash = $1")
+        .bind(old_hash(&unreadable))
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(left, 1, "the reporter that does not open is left as it was");
+    let marked = app.count("SELECT COUNT(*) FROM counters WHERE name = 'reporters.keyed_per_channel'").await;
+    assert_eq!(marked, 0, "the upgrade stays due until every reporter opens");
+}
+
+/// The lookup hash the current core gives `citizen` on WhatsApp.
+fn key_hash_of(vault: &meldeweg::crypto::Vault, citizen: &Citizen) -> String {
+    let sender = meldeweg_workers::message::Sender { phone: citizen.phone.clone(), account: citizen.user_id.clone() };
+    meldeweg::reporters::key_hash(vault, "whatsapp", &sender).unwrap()
+}

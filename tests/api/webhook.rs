@@ -72,6 +72,11 @@ async fn malformed_json_gets_400_with_the_reason_and_nothing_is_stored() {
         (b"not json at all", "expected"),
         (b"{\"object\":\"whatsapp_business_account\"}", "entry"),
         (b"{\"entry\":[{\"changes\":[{\"field\":\"messages\",\"value\":{\"messages\":7}}]}]}", "malformed"),
+        (
+            b"{\"entry\":[{\"changes\":[{\"field\":\"messages\",\"value\":{\"messages\":\"0151 5550123\"}}]}]}",
+            "malformed",
+        ),
+        (b"{\"object\":\"whatsapp_business_account\",\"entry\":\"Anna Meier, 0151 5550123\"}", "invalid type"),
     ] {
         let signature = sign(APP_SECRET.as_bytes(), body);
         let response = app.post_webhook_bytes(body.to_vec(), Some(signature)).await;
@@ -79,6 +84,7 @@ async fn malformed_json_gets_400_with_the_reason_and_nothing_is_stored() {
         let error: Value = response.json().await.unwrap();
         let message = error["error"].as_str().unwrap();
         assert!(message.contains(reason), "{message:?} should mention {reason:?}");
+        assert!(!message.contains("5550123") && !message.contains("Anna"), "the reason repeats a value: {message:?}");
     }
     assert_eq!(app.count("SELECT COUNT(*) FROM inbound_events").await, 0);
     assert_eq!(app.count("SELECT COUNT(*) FROM jobs").await, 0);
@@ -217,13 +223,28 @@ async fn an_unreadable_message_is_kept_as_invalid_and_the_others_are_answered() 
     let good = Citizen::new();
     let broken = json!({ "from": "4915199999999", "type": "text", "text": { "body": "no id, no timestamp" } });
     let bad_location = Citizen::new().message(json!({ "type": "location", "location": { "latitude": "north" } }));
-    let body =
-        delivery(vec![good.contact()], vec![broken, bad_location, good.message(text("Baum umgestürzt"))], vec![]);
-    let response = app.post_webhook(&body).await;
+    // Values in the wrong place: the reason kept for them must not repeat the number or the text.
+    let misplaced = json!({
+        "id": "wamid.misplaced", "from": 4915188877766u64, "timestamp": "1767225600",
+        "type": "text", "text": "Bitte ruf mich an: 0151 5550123"
+    });
+    let messages = vec![broken, bad_location, misplaced, good.message(text("Baum umgestürzt"))];
+    let response = app.post_webhook(&delivery(vec![good.contact()], messages, vec![])).await;
     assert_eq!(response.status(), 200);
     let received: Value = response.json().await.unwrap();
-    assert_eq!((received["messages"].as_u64(), received["invalid"].as_u64()), (Some(1), Some(2)));
-    assert_eq!(app.count("SELECT COUNT(*) FROM inbound_events WHERE kind = 'invalid'").await, 2);
+    assert_eq!((received["messages"].as_u64(), received["invalid"].as_u64()), (Some(1), Some(3)));
+    assert_eq!(app.count("SELECT COUNT(*) FROM inbound_events WHERE kind = 'invalid'").await, 3);
+    let reasons: Vec<String> = sqlx::query_scalar("SELECT error FROM inbound_events WHERE kind = 'invalid'")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    assert!(reasons.iter().any(|r| r.contains("invalid type")), "{reasons:?}");
+    for reason in &reasons {
+        assert!(
+            !reason.contains("4915188877766") && !reason.contains("5550123") && !reason.contains("north"),
+            "{reason}"
+        );
+    }
     assert_eq!(app.replies(&good, 2).await.len(), 2);
 }
 

@@ -102,7 +102,7 @@ impl EmailUpdates {
             body = format!("{body}\n\n{link}");
         }
         match mailer.send(address, &subject, format!("{body}\n\n{footer}")).await {
-            Ok(()) => Ok(Sent { provider_id: None }),
+            Ok(()) => Ok(Sent { provider_id: None, outside_window: false }),
             Err(EmailError::Transient(detail)) => {
                 Err(DeliveryError::Transient { code: None, detail, retry_after: None })
             }

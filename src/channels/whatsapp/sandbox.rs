@@ -353,7 +353,11 @@ async fn load_chat(pipeline: &Pipeline, citizen: &Citizen) -> Result<Chat, AppEr
             }
         }
         for message in outbox::recent_for_reporter(&mut conn, reporter_id, CHAT_LENGTH).await? {
-            let body: Option<Body> = message.reply().map(|reply| render(&reply, ""));
+            // A row from before reply intents holds the WhatsApp message it was rendered to.
+            let body: Option<Body> = match message.reply() {
+                Some(reply) => Some(render(&reply, "")),
+                None => serde_json::from_str(&message.body).ok(),
+            };
             let photo = match &body {
                 Some(Body::Image { link, .. }) => link.find("/photos/").map(|at| link[at..].to_string()),
                 _ => None,

@@ -69,7 +69,10 @@ impl WhatsApp {
             false => self.stand_in(reply).ok_or_else(|| outside_window(reply))?,
         };
         let client = match &self.mode {
-            Mode::Sandbox(_) => return Ok(Sent { provider_id: Some(format!("sandbox.{}", delivery.outbox_id)) }),
+            Mode::Sandbox(_) => {
+                let provider_id = Some(format!("sandbox.{}", delivery.outbox_id));
+                return Ok(Sent { provider_id, outside_window: body.is_template() });
+            }
             Mode::Cloud(client) => client,
         };
         let address = match (&delivery.to.phone, &delivery.to.account) {
@@ -79,14 +82,16 @@ impl WhatsApp {
                 return Err(DeliveryError::Undeliverable { code: None, reason: "the reporter has no address".into() })
             }
         };
+        let mut templated = body.is_template();
         let mut result = client.send(&body.to_cloud_json(&address)).await;
-        if let (Err(SendError::WindowClosed { .. }), false) = (&result, body.is_template()) {
+        if let (Err(SendError::WindowClosed { .. }), false) = (&result, templated) {
             if let Some(stand_in) = self.stand_in(reply) {
+                templated = true;
                 result = client.send(&stand_in.to_cloud_json(&address)).await;
             }
         }
         match result {
-            Ok(provider_id) => Ok(Sent { provider_id }),
+            Ok(provider_id) => Ok(Sent { provider_id, outside_window: templated }),
             Err(SendError::WindowClosed { .. }) => Err(outside_window(reply)),
             Err(SendError::Permanent { code, detail }) => Err(DeliveryError::Refused { code, detail }),
             Err(SendError::Transient { code, detail, retry_after }) => {

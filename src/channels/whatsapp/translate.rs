@@ -13,11 +13,14 @@ use super::client::WINDOW_CLOSED;
 use super::webhook::{Contact, Delivery, Interactive, Media, Message, MessagesValue, Status};
 use super::NAME;
 use crate::crypto::Vault;
+use crate::http::error::json_error;
 use crate::outbox::DeliveryStatus;
 use crate::pipeline::ingress::{series_of, Arrival, Batch, Receipt};
 
-/// Longest media id, type or checksum taken from a message.
-const MAX_MEDIA_FIELD: usize = 256;
+/// Longest media id taken from a message (Meta's ids are about 16 digits).
+const MAX_MEDIA_ID: usize = 256;
+/// Longest media type or checksum (a base64 SHA-256 is 44 characters).
+const MAX_MEDIA_META: usize = 100;
 
 /// Parses a delivery. Fails only when a `messages` change is not the documented shape (the
 /// reason is answered to the provider); single unreadable messages are kept as invalid events.
@@ -28,8 +31,8 @@ pub fn batch(delivery: Delivery, vault: &Vault) -> Result<Batch, String> {
             tracing::debug!(field = %change.field, "ignoring webhook change");
             continue;
         }
-        let value: MessagesValue =
-            serde_json::from_str(change.value.get()).map_err(|e| format!("a `messages` change is malformed: {e}"))?;
+        let value: MessagesValue = serde_json::from_str(change.value.get())
+            .map_err(|e| format!("a `messages` change is malformed: {}", json_error(&e)))?;
         for error in &value.errors {
             tracing::warn!(code = error.code, title = %error.title, "WhatsApp reported an error in a delivery");
         }
@@ -58,7 +61,7 @@ pub fn batch(delivery: Delivery, vault: &Vault) -> Result<Batch, String> {
         for raw in &value.statuses {
             match serde_json::from_str::<Status>(raw.get()) {
                 Ok(status) => batch.receipts.extend(receipt(vault, status)),
-                Err(error) => tracing::warn!(%error, "ignoring an unreadable status"),
+                Err(error) => tracing::warn!(error = %json_error(&error), "ignoring an unreadable status"),
             }
         }
     }
@@ -89,7 +92,8 @@ fn receipt(vault: &Vault, status: Status) -> Option<Receipt> {
 }
 
 fn read_message(raw: &str, contacts: &[Contact]) -> Result<Message, String> {
-    let mut message: Message = serde_json::from_str(raw).map_err(|e| format!("unreadable message: {e}"))?;
+    let mut message: Message =
+        serde_json::from_str(raw).map_err(|e| format!("unreadable message: {}", json_error(&e)))?;
     fill_sender(&mut message, contacts);
     message.validate()?;
     Ok(message)
@@ -123,7 +127,7 @@ fn sender(message: &Message) -> Sender {
 
 /// A message stored by `batch`, as the core reads it.
 pub fn read(stored: &[u8]) -> Result<InboundMessage, String> {
-    let message: Message = serde_json::from_slice(stored).map_err(|e| e.to_string())?;
+    let message: Message = serde_json::from_slice(stored).map_err(|e| json_error(&e))?;
     Ok(InboundMessage {
         channel: NAME.to_string(),
         sender: sender(&message),
@@ -191,8 +195,8 @@ fn content(message: &Message) -> Content {
 
 /// Media ids and metadata are bounded before they are used.
 fn media_is_sane(media: &Media) -> bool {
-    let short = |s: &Option<String>| s.as_ref().is_none_or(|s| s.len() <= MAX_MEDIA_FIELD);
-    !media.id.is_empty() && media.id.len() <= MAX_MEDIA_FIELD && short(&media.mime_type) && short(&media.sha256)
+    let short = |s: &Option<String>| s.as_ref().is_none_or(|s| s.len() <= MAX_MEDIA_META);
+    !media.id.is_empty() && media.id.len() <= MAX_MEDIA_ID && short(&media.mime_type) && short(&media.sha256)
 }
 
 #[cfg(test)]
