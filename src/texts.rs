@@ -306,16 +306,15 @@ impl Texts {
 
     /// Checks that each configured template stands in for a text Meldeweg sends and fills only
     /// parameters Meldeweg knows, so a typo fails at start-up rather than at sending time.
-    pub fn check_templates(
-        templates: &std::collections::BTreeMap<String, crate::config::TemplateSettings>,
-    ) -> Result<(), TextsError> {
-        for (key, template) in templates {
+    /// Each template is given by the name of the text it stands in for and its parameters.
+    pub fn check_templates<'a>(templates: impl IntoIterator<Item = (&'a str, &'a [String])>) -> Result<(), TextsError> {
+        for (key, params) in templates {
             if !TextKey::ALL.iter().any(|k| k.as_str() == key) {
-                return Err(TextsError::Template { key: key.clone(), reason: "no message has this name".into() });
+                return Err(TextsError::Template { key: key.to_string(), reason: "no message has this name".into() });
             }
-            if let Some(param) = template.params.iter().find(|p| !MESSAGE_PLACEHOLDERS.contains(&p.as_str())) {
+            if let Some(param) = params.iter().find(|p| !MESSAGE_PLACEHOLDERS.contains(&p.as_str())) {
                 let reason = format!("{param:?} is not a parameter; use {}", MESSAGE_PLACEHOLDERS.join(", "));
-                return Err(TextsError::Template { key: key.clone(), reason });
+                return Err(TextsError::Template { key: key.to_string(), reason });
             }
         }
         Ok(())

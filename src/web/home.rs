@@ -1,4 +1,7 @@
-//! `/`: what this server is and where to go next (the sandbox, health checks).
+//! `/`: what this server is, how citizens reach it (each channel's entrance: the web form, the
+//! sandbox's simulator) and where operators look (health checks).
+
+use std::sync::Arc;
 
 use askama::Template;
 use askama_web::WebTemplate;
@@ -6,23 +9,20 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::Router;
 
-#[derive(Clone)]
-struct HomeState {
-    municipality: String,
-    sandbox: bool,
-}
+use crate::channels::Entrance;
 
-#[derive(Template, WebTemplate)]
+#[derive(Template, WebTemplate, Clone)]
 #[template(path = "home.html")]
 struct HomePage {
     municipality: String,
-    sandbox: bool,
+    entrances: Vec<Entrance>,
 }
 
-pub fn router(municipality: String, sandbox: bool) -> Router {
-    Router::new().route("/", get(home)).with_state(HomeState { municipality, sandbox })
+pub fn router(municipality: String, entrances: Vec<Entrance>) -> Router {
+    let page = Arc::new(HomePage { municipality, entrances });
+    Router::new().route("/", get(home)).with_state(page)
 }
 
-async fn home(State(state): State<HomeState>) -> HomePage {
-    HomePage { municipality: state.municipality, sandbox: state.sandbox }
+async fn home(State(page): State<Arc<HomePage>>) -> HomePage {
+    HomePage::clone(&page)
 }

@@ -24,7 +24,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::channels::Routes;
-use crate::config::{Settings, WhatsAppMode};
+use crate::config::Settings;
 use crate::pipeline::Pipeline;
 
 /// Longest any request may take (the sandbox chat's long poll stays below it).
@@ -32,18 +32,18 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The whole HTTP side: the pages and APIs here, and each channel's own routes.
 pub fn router(settings: &Settings, pipeline: Arc<Pipeline>, channels: Vec<Routes>) -> Router {
-    let sandbox = settings.whatsapp.mode == WhatsAppMode::Sandbox;
+    let entrances = channels.iter().map(|channel| channel.entrance.clone()).collect();
     let db = pipeline.db.clone();
     let mut router = Router::new()
         .merge(health::router(db.clone()))
-        .merge(home::router(settings.municipality.name.clone(), sandbox))
+        .merge(home::router(settings.municipality.name.clone(), entrances))
         .merge(photos::router(pipeline.photos.store.clone()))
         .merge(assets::router())
         .merge(status_page::router(pipeline.clone(), settings.municipality.name.clone()))
         .merge(staff::router(Arc::new(staff::StaffState::new(settings, pipeline.clone()))))
         .merge(api::router(pipeline.clone()));
-    for routes in channels {
-        router = router.merge(routes(&pipeline));
+    for channel in channels {
+        router = router.merge((channel.make)(&pipeline));
     }
     if settings.metrics.listen().is_none() {
         let token = crate::config::secret(&settings.metrics.token).map(str::to_string);

@@ -7,7 +7,6 @@
 
 use std::time::{Duration, Instant};
 
-use meldeweg::config::WhatsAppMode;
 use serde_json::{json, Value};
 
 use crate::helpers::*;
@@ -181,7 +180,7 @@ impl Browser {
 #[tokio::test]
 #[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
 async fn browser_a_person_reports_a_pothole_in_the_sandbox_and_gets_a_reference() {
-    let app = spawn_app_with(|s| s.whatsapp.mode = WhatsAppMode::Sandbox).await;
+    let app = spawn_app_with(|s| s.channels.set("whatsapp.mode", "sandbox")).await;
     let browser = Browser::start(&app.dir.path().join("chromium"), false).await;
     browser.open(&app.url("/sandbox")).await;
     browser.type_into("#text", "Tiefes Schlagloch vor der Grundschule").await;

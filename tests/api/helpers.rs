@@ -10,7 +10,7 @@ use std::sync::Once;
 use std::time::Duration;
 
 use meldeweg::channels::whatsapp::signature::sign;
-use meldeweg::config::{Settings, WhatsAppMode};
+use meldeweg::config::Settings;
 use meldeweg::db::Db;
 use meldeweg::startup::Application;
 use meldeweg::texts::{TextKey, Texts};
@@ -60,6 +60,9 @@ pub async fn fresh_database(dir: &Path) -> String {
 /// Where citizens would reach the service in the tests (cloud mode needs https).
 pub const PUBLIC_URL: &str = "https://maengel.musterstadt.test";
 
+/// How long the service waits for the fake Graph API.
+const GRAPH_TIMEOUT_SECONDS: &str = "5";
+
 /// Cloud-mode settings pointing at the fake Graph API, with short retry delays.
 pub fn test_settings(dir: &Path, database_url: &str, graph_url: &str) -> Settings {
     let mut settings = Settings::load_with_env(None, |_| None).expect("defaults load").with_database_url(database_url);
@@ -68,15 +71,18 @@ pub fn test_settings(dir: &Path, database_url: &str, graph_url: &str) -> Setting
     settings.messages_dir = dir.join("built-in-texts");
     settings.encryption_key = SecretString::from(ENCRYPTION_KEY);
     settings.public_url = PUBLIC_URL.to_string();
-    let whatsapp = &mut settings.whatsapp;
-    whatsapp.mode = WhatsAppMode::Cloud;
-    whatsapp.api_base_url = graph_url.to_string();
-    whatsapp.api_version = API_VERSION.to_string();
-    whatsapp.phone_number_id = PHONE_NUMBER_ID.to_string();
-    whatsapp.app_secret = SecretString::from(APP_SECRET);
-    whatsapp.access_token = SecretString::from(ACCESS_TOKEN);
-    whatsapp.verify_token = SecretString::from(VERIFY_TOKEN);
-    whatsapp.timeout_seconds = 5;
+    for (key, value) in [
+        ("mode", "cloud"),
+        ("api_base_url", graph_url),
+        ("api_version", API_VERSION),
+        ("phone_number_id", PHONE_NUMBER_ID),
+        ("app_secret", APP_SECRET),
+        ("access_token", ACCESS_TOKEN),
+        ("verify_token", VERIFY_TOKEN),
+        ("timeout_seconds", GRAPH_TIMEOUT_SECONDS),
+    ] {
+        settings.channels.set(&format!("whatsapp.{key}"), value);
+    }
     let queue = &mut settings.queue;
     queue.retry_base_ms = 20;
     queue.retry_max_seconds = 1;
@@ -331,7 +337,7 @@ impl TestApp {
             ("MELDEWEG_WHATSAPP_APP_SECRET", APP_SECRET.to_string()),
             ("MELDEWEG_WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN.to_string()),
             ("MELDEWEG_WHATSAPP_VERIFY_TOKEN", VERIFY_TOKEN.to_string()),
-            ("MELDEWEG_WHATSAPP_TIMEOUT_SECONDS", s.whatsapp.timeout_seconds.to_string()),
+            ("MELDEWEG_WHATSAPP_TIMEOUT_SECONDS", GRAPH_TIMEOUT_SECONDS.to_string()),
             ("MELDEWEG_QUEUE_RETRY_BASE_MS", s.queue.retry_base_ms.to_string()),
             ("MELDEWEG_QUEUE_RETRY_MAX_SECONDS", s.queue.retry_max_seconds.to_string()),
             ("MELDEWEG_QUEUE_POLL_SECONDS", s.queue.poll_seconds.to_string()),

@@ -1,19 +1,19 @@
 //! Sending replies through the Cloud API: retries, permanent errors, the 24-hour window and
 //! templates, delivery statuses, and EU providers with their own path and auth header.
 
-use meldeweg::config::TemplateSettings;
+use meldeweg::config::Settings;
 use meldeweg::texts::TextKey;
 use sqlx::Row;
 
 use crate::fake_graph::Answer;
 use crate::helpers::*;
 
-fn template(name: &str, params: &[&str]) -> TemplateSettings {
-    TemplateSettings {
-        name: name.into(),
-        language: "de".into(),
-        params: params.iter().map(|p| p.to_string()).collect(),
-    }
+/// Configures approved template `name` for the text `text`, as `[whatsapp.templates.<text>]`.
+fn template(settings: &mut Settings, text: &str, name: &str, params: &[&str]) {
+    let section = format!("whatsapp.templates.{text}");
+    settings.channels.set(&format!("{section}.name"), name);
+    settings.channels.set(&format!("{section}.language"), "de");
+    settings.channels.set(&format!("{section}.params"), params.to_vec());
 }
 
 async fn outbox_row(app: &TestApp, name: &str) -> (String, Option<i64>, Option<String>) {
@@ -59,7 +59,7 @@ async fn a_permanent_error_is_recorded_not_retried_and_the_next_message_still_go
 #[tokio::test]
 async fn outside_the_24_hour_window_a_template_is_sent_where_configured_else_nothing() {
     let app = spawn_app_with(|s| {
-        s.whatsapp.templates.insert("report_created".into(), template("meldeweg_eingang", &["reference"]));
+        template(s, "report_created", "meldeweg_eingang", &["reference"]);
     })
     .await;
     let citizen = Citizen::new();
@@ -78,7 +78,7 @@ async fn outside_the_24_hour_window_a_template_is_sent_where_configured_else_not
 #[tokio::test]
 async fn error_131047_from_the_api_switches_to_the_template() {
     let app = spawn_app_with(|s| {
-        s.whatsapp.templates.insert("notice".into(), template("meldeweg_hinweis", &[]));
+        template(s, "notice", "meldeweg_hinweis", &[]);
     })
     .await;
     app.graph.script([Answer::GraphError { status: 400, code: 131047 }]);
@@ -95,7 +95,7 @@ async fn error_131047_from_the_api_switches_to_the_template() {
 #[tokio::test]
 async fn a_message_that_went_out_as_its_template_is_not_sent_again_when_a_status_says_too_late() {
     let app = spawn_app_with(|s| {
-        s.whatsapp.templates.insert("notice".into(), template("meldeweg_hinweis", &[]));
+        template(s, "notice", "meldeweg_hinweis", &[]);
     })
     .await;
     app.graph.script([Answer::GraphError { status: 400, code: 131047 }]);
@@ -116,7 +116,7 @@ async fn a_message_that_went_out_as_its_template_is_not_sent_again_when_a_status
 #[tokio::test]
 async fn a_failed_status_131047_resends_the_message_as_its_template() {
     let app = spawn_app_with(|s| {
-        s.whatsapp.templates.insert("notice".into(), template("meldeweg_hinweis", &[]));
+        template(s, "notice", "meldeweg_hinweis", &[]);
     })
     .await;
     let citizen = Citizen::new();
@@ -167,9 +167,9 @@ async fn delivery_statuses_move_forward_in_any_order_and_repeats_change_nothing(
 #[tokio::test]
 async fn an_eu_provider_gets_the_same_messages_at_its_own_path_and_auth_header() {
     let app = spawn_app_with(|s| {
-        s.whatsapp.messages_path = "/messages".into();
-        s.whatsapp.auth_header = "D360-API-KEY".into();
-        s.whatsapp.auth_scheme = String::new();
+        s.channels.set("whatsapp.messages_path", "/messages");
+        s.channels.set("whatsapp.auth_header", "D360-API-KEY");
+        s.channels.set("whatsapp.auth_scheme", "");
     })
     .await;
     let citizen = Citizen::new();

@@ -3,7 +3,6 @@
 //! no page Meldeweg serves loads a script, style sheet, font or image from another server (map
 //! tiles are the one configured exception, named in a data attribute for the map script).
 
-use meldeweg::config::WhatsAppMode;
 use meldeweg::staff::Role;
 
 use crate::helpers::*;
@@ -36,7 +35,7 @@ fn loaded_resources(page: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_embedded_defaults_call_nothing_outside_and_pages_load_only_their_own_files() {
     let app = spawn_app_with(|settings| {
-        settings.whatsapp.mode = WhatsAppMode::Sandbox;
+        settings.channels.set("whatsapp.mode", "sandbox");
         settings.public_url = "http://127.0.0.1:8080".into();
     })
     .await;

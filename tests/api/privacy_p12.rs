@@ -8,7 +8,6 @@ use meldeweg::texts::TextKey;
 use meldeweg_workers::conversation::Lang;
 use reqwest::multipart::{Form, Part};
 use reqwest::redirect::Policy;
-use secrecy::SecretString;
 
 use crate::fake_smtp::FakeSmtp;
 use crate::helpers::*;
@@ -29,7 +28,7 @@ fn photo(name: &str, bytes: Vec<u8>, mime: &str) -> Part {
 async fn with_mail() -> (TestApp, FakeSmtp) {
     let sink = FakeSmtp::start().await;
     let url = sink.url();
-    let app = spawn_app_with(|settings| settings.email.smtp_url = SecretString::from(url)).await;
+    let app = spawn_app_with(|settings| settings.channels.set("email.smtp_url", url)).await;
     (app, sink)
 }
 

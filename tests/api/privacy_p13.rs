@@ -4,7 +4,6 @@
 
 use meldeweg::staff::Role;
 use reqwest::multipart::Form;
-use secrecy::SecretString;
 
 use crate::fake_smtp::FakeSmtp;
 use crate::helpers::*;
@@ -14,7 +13,7 @@ use crate::staff_helpers::*;
 async fn a_web_reporter_and_a_chat_reporter_of_one_pothole_learn_nothing_of_each_other() {
     let sink = FakeSmtp::start().await;
     let url = sink.url();
-    let app = spawn_app_with(|settings| settings.email.smtp_url = SecretString::from(url)).await;
+    let app = spawn_app_with(|settings| settings.channels.set("email.smtp_url", url)).await;
     add_staff(&app, "dispo@musterstadt.de", Role::Dispatcher, None).await;
     let token = api_token(&app, "dispo@musterstadt.de").await;
     let form = Form::new()

@@ -4,7 +4,6 @@
 
 use std::process::Stdio;
 
-use meldeweg::config::WhatsAppMode;
 use meldeweg::staff::Role;
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
@@ -37,7 +36,7 @@ fn presets(page: &str) -> Vec<(String, String, f64, f64)> {
 
 #[tokio::test]
 async fn the_readme_depot_account_sees_the_reports_made_at_the_sandbox_presets() {
-    let app = spawn_app_with(|s| s.whatsapp.mode = WhatsAppMode::Sandbox).await;
+    let app = spawn_app_with(|s| s.channels.set("whatsapp.mode", "sandbox")).await;
     let page = app.http.get(app.url("/sandbox")).send().await.unwrap().text().await.unwrap();
     let presets = presets(&page);
     assert_eq!(presets.len(), 3, "{page}");

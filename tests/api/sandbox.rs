@@ -1,6 +1,5 @@
 //! The sandbox simulator: a municipality tries Meldeweg without a WhatsApp account.
 
-use meldeweg::config::WhatsAppMode;
 use serde_json::{json, Value};
 use sqlx::Row;
 
@@ -8,7 +7,7 @@ use crate::helpers::*;
 
 async fn spawn_sandbox() -> TestApp {
     spawn_app_with(|s| {
-        s.whatsapp.mode = WhatsAppMode::Sandbox;
+        s.channels.set("whatsapp.mode", "sandbox");
     })
     .await
 }
@@ -40,7 +39,7 @@ async fn the_sandbox_page_and_its_assets_are_served() {
     let missing = app.http.get(app.url("/assets/nope.js")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     let home = app.http.get(app.url("/")).send().await.unwrap().text().await.unwrap();
-    assert!(home.contains("/sandbox"));
+    assert!(home.contains("href=\"/sandbox\"") && home.contains("href=\"/melden\""), "{home}");
 }
 
 #[tokio::test]

@@ -2,7 +2,6 @@
 //! and bad input answered with a clear 4xx and nothing stored.
 
 use meldeweg::channels::whatsapp::signature::sign;
-use meldeweg::config::WebhookAuth;
 use meldeweg::texts::TextKey;
 use serde_json::{json, Value};
 
@@ -251,8 +250,8 @@ async fn an_unreadable_message_is_kept_as_invalid_and_the_others_are_answered() 
 #[tokio::test]
 async fn an_eu_provider_can_authenticate_webhooks_with_a_header_instead_of_a_signature() {
     let app = spawn_app_with(|s| {
-        s.whatsapp.webhook_auth = WebhookAuth::Header;
-        s.whatsapp.webhook_auth_header = "X-Provider-Secret".into();
+        s.channels.set("whatsapp.webhook_auth", "header");
+        s.channels.set("whatsapp.webhook_auth_header", "X-Provider-Secret");
     })
     .await;
     let citizen = Citizen::new();
@@ -268,6 +267,14 @@ async fn an_eu_provider_can_authenticate_webhooks_with_a_header_instead_of_a_sig
     assert_eq!(post(None).await.unwrap().status(), 401);
     assert_eq!(post(Some("wrong")).await.unwrap().status(), 401);
     assert_eq!(post(Some(APP_SECRET)).await.unwrap().status(), 200);
+}
+
+#[tokio::test]
+async fn the_start_page_introduces_each_channel_and_shows_no_simulator_in_cloud_mode() {
+    let app = spawn_app().await;
+    let home = app.http.get(app.url("/")).send().await.unwrap().text().await.unwrap();
+    assert!(home.contains("/webhooks/whatsapp") && home.contains("href=\"/melden\""), "{home}");
+    assert!(!home.contains("href=\"/sandbox\""), "no simulator in cloud mode: {home}");
 }
 
 #[tokio::test]

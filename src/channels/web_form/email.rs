@@ -12,9 +12,27 @@ use lettre::message::Mailbox;
 use lettre::{Address, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use meldeweg_workers::message::ReplyForm;
 
-use crate::config::{secret, EmailSettings};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::config::secret;
 use crate::pipeline::channel::{Delivery, DeliveryError, ReplySender, Sent};
 use crate::texts::{TextKey, Texts};
+
+/// The section's name in the configuration.
+pub const SECTION: &str = "email";
+
+/// E-mail updates for reports from the web form (PRIVACY P12). With no `smtp_url` the form
+/// offers no e-mail field.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EmailSettings {
+    /// `smtps://user:pass@host:465`, `smtp://user:pass@host:587?tls=required`, or
+    /// `smtp://localhost:25` for a local relay; may hold a password, so it is a secret.
+    pub smtp_url: SecretString,
+    /// The sender, e.g. "Mängelmelder Musterstadt <maengelmelder@musterstadt.de>".
+    pub from: String,
+}
 
 /// Longest address accepted (RFC 5321's limit for a path).
 pub const MAX_ADDRESS_CHARS: usize = 254;

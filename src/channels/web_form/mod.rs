@@ -7,7 +7,7 @@ mod form;
 
 use std::sync::Arc;
 
-use super::{ChannelError, Parts, Routes};
+use super::{ChannelError, Entrance, Link, Parts, Routes};
 use crate::pipeline::{Channels, Pipeline};
 pub use email::EmailError;
 
@@ -17,7 +17,7 @@ pub const NAME: &str = "web";
 /// Registers the form's e-mail updates with the core and returns its routes.
 pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, ChannelError> {
     let settings = parts.settings;
-    let mailer = email::Mailer::from_settings(&settings.email)?;
+    let mailer = email::Mailer::from_settings(&parts.section(email::SECTION)?)?;
     let email_enabled = mailer.is_some();
     let updates =
         email::EmailUpdates { mailer, texts: parts.texts.clone(), public_base: settings.public_base().to_string() };
@@ -25,7 +25,7 @@ pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, Channe
     let municipality = settings.municipality.name.clone();
     let map = settings.map.clone();
     let trusted_proxies = settings.http.trusted_proxies.clone();
-    Ok(Box::new(move |pipeline: &Arc<Pipeline>| {
+    let make = Box::new(move |pipeline: &Arc<Pipeline>| {
         form::router(Arc::new(form::FormState {
             pipeline: pipeline.clone(),
             municipality,
@@ -34,5 +34,13 @@ pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, Channe
             trusted_proxies,
             recent: Default::default(),
         }))
-    }))
+    });
+    let entrance = Entrance {
+        title: "Webformular".into(),
+        text: "Ein Problem melden ohne WhatsApp und ohne Anmeldung: Ort auf der Karte oder als Adresse, \
+               Foto und Beschreibung."
+            .into(),
+        link: Some(Link { href: "/melden".into(), label: "Problem melden".into() }),
+    };
+    Ok(Routes { make, entrance })
 }

@@ -15,7 +15,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::WhatsAppSettings;
+use super::settings::WhatsAppSettings;
 use crate::pipeline::channel::MediaError;
 
 /// Graph error codes worth retrying: throttling, temporary errors, per-user pair limit.

@@ -13,6 +13,7 @@ mod media;
 mod render;
 mod sandbox;
 mod send;
+pub mod settings;
 pub mod signature;
 mod translate;
 pub mod webhook;
@@ -20,12 +21,13 @@ pub mod webhook;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::{ChannelError, Parts, Routes};
-use crate::config::{secret, TemplateSettings, WebhookAuth as WebhookAuthSetting, WhatsAppMode};
+use super::{ChannelError, Entrance, Link, Parts, Routes};
+use crate::config::secret;
 use crate::pipeline::{Channels, Pipeline};
 use client::CloudClient;
 use ingress::WebhookAuth;
 use media::SandboxMedia;
+use settings::{TemplateSettings, WebhookAuth as WebhookAuthSetting, WhatsAppMode, WhatsAppSettings};
 
 /// The name the channel's messages, reporters and reports are stored under.
 pub const NAME: &str = "whatsapp";
@@ -48,8 +50,10 @@ pub struct WhatsApp {
 /// Registers the channel with the core and returns its routes: the webhook, and in sandbox
 /// mode the simulator.
 pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, ChannelError> {
-    let settings = &parts.settings.whatsapp;
-    crate::texts::Texts::check_templates(&settings.templates)?;
+    let settings: &WhatsAppSettings = &parts.section(settings::SECTION)?;
+    settings.validate(parts.settings)?;
+    let templates = settings.templates.iter().map(|(key, template)| (key.as_str(), template.params.as_slice()));
+    crate::texts::Texts::check_templates(templates)?;
     let mode = match settings.mode {
         WhatsAppMode::Sandbox => Mode::Sandbox(SandboxMedia::default()),
         WhatsAppMode::Cloud => Mode::Cloud(CloudClient::new(settings)?),
@@ -65,7 +69,7 @@ pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, Channe
     });
     channels.add_source(NAME, channel.clone());
     channels.add_sender(NAME, channel);
-    let auth = webhook_auth(parts);
+    let auth = webhook_auth(settings);
     if matches!(auth, WebhookAuth::Open) {
         tracing::warn!("sandbox mode without an app secret: webhook POSTs are not authenticated");
     }
@@ -77,17 +81,36 @@ pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, Channe
         max_photo_bytes: parts.settings.photos.limits().max_input_bytes,
         shutdown: parts.shutdown.clone(),
     });
-    Ok(Box::new(move |pipeline: &Arc<Pipeline>| {
+    let entrance = entrance(simulator.is_some());
+    let make = Box::new(move |pipeline: &Arc<Pipeline>| {
         let router = ingress::router(pipeline.clone(), auth, verify_token, max_body_bytes);
         match simulator {
             Some(simulator) => router.merge(sandbox::router(pipeline.clone(), simulator)),
             None => router,
         }
-    }))
+    });
+    Ok(Routes { make, entrance })
 }
 
-fn webhook_auth(parts: &Parts) -> WebhookAuth {
-    let whatsapp = &parts.settings.whatsapp;
+/// The start page's words for the channel: in sandbox mode, the way to the simulator.
+fn entrance(sandbox: bool) -> Entrance {
+    match sandbox {
+        true => Entrance {
+            title: "WhatsApp im Sandbox-Modus".into(),
+            text: "Es wird nichts an WhatsApp gesendet. Im Simulator spielen Sie eine Bürgerin oder einen Bürger \
+                   und melden z. B. ein Schlagloch."
+                .into(),
+            link: Some(Link { href: "/sandbox".into(), label: "Zum Simulator".into() }),
+        },
+        false => Entrance {
+            title: "WhatsApp".into(),
+            text: "WhatsApp liefert Nachrichten an /webhooks/whatsapp; die Antworten gehen über die Cloud API.".into(),
+            link: None,
+        },
+    }
+}
+
+fn webhook_auth(whatsapp: &WhatsAppSettings) -> WebhookAuth {
     match (secret(&whatsapp.app_secret), whatsapp.webhook_auth) {
         (None, _) => WebhookAuth::Open,
         (Some(secret), WebhookAuthSetting::Signature) => WebhookAuth::Signature { app_secret: secret.to_string() },

@@ -11,7 +11,7 @@ use meldeweg_workers::message::{ReplyForm, ReplyIntent};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::config::TemplateSettings;
+use super::settings::TemplateSettings;
 
 const MAX_TEXT: usize = 4096;
 /// Interactive bodies and image captions.
