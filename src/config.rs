@@ -6,8 +6,8 @@
 //! `MELDEWEG_LISTEN`). Secrets are `SecretString`, so `Debug` output of the settings is safe to log.
 //!
 //! `Settings` is the core's part. Every other section (`[whatsapp]`, `[email]`) belongs to a
-//! channel: it is kept as read in `ChannelSettings`, and the channel takes it in its own type and
-//! checks it when it registers (`channels::Parts::section`).
+//! channel: it is kept as read in `ChannelSettings`, and the channel reads it in its own type
+//! and checks it (`channels::check`, which every command runs).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -695,7 +695,15 @@ mod tests {
 
     #[test]
     fn secrets_never_show_in_debug_output() {
-        let settings = load(&[("MELDEWEG_WHATSAPP_ACCESS_TOKEN", "super-secret-token")]).unwrap();
-        assert!(!format!("{settings:?}").contains("super-secret-token"));
+        let settings = load(&[
+            ("MELDEWEG_WHATSAPP_ACCESS_TOKEN", "super-secret-token"),
+            ("MELDEWEG_ENCRYPTION_KEY", "1:super-secret-key"),
+            ("MELDEWEG_DATABASE_URL", "postgres://meldeweg:super-secret-password@db/meldeweg"),
+            ("MELDEWEG_METRICS_TOKEN", "super-secret-metrics"),
+        ])
+        .unwrap();
+        let debug = format!("{settings:?}");
+        assert!(!debug.contains("super-secret"), "{debug}");
+        assert!(debug.contains("whatsapp"), "the channels' sections are named: {debug}");
     }
 }

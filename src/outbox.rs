@@ -112,7 +112,8 @@ pub struct Message {
     /// The reply intent, as JSON (`reply()` reads it).
     pub body: String,
     pub state: OutboxState,
-    /// The channel reported the citizen's reply window closed for it (`reopen_outside_window`).
+    /// `window_closed_at` is set: the channel reported the citizen's reply window closed for it
+    /// (`reopen_outside_window`), or sent it in its form for a closed window (`mark_sent`).
     pub window_closed: bool,
     pub created_at: i64,
 }

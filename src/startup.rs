@@ -84,7 +84,7 @@ impl Services {
         let texts = Arc::new(Texts::load(&settings.messages_dir, &settings.municipality)?);
         let municipality = crate::town::load(settings, &[])?;
         let mut channels = Channels::default();
-        let parts = channels::Parts::new(settings, texts.clone(), shutdown.clone());
+        let parts = channels::Parts { settings, texts: texts.clone(), shutdown: shutdown.clone() };
         let routes = channels::register(&parts, &mut channels)?;
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;

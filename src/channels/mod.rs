@@ -4,17 +4,16 @@
 //! into the pipeline's `Channels`; its HTTP routes are made once the pipeline exists, and its
 //! entrance introduces it on the start page.
 //!
-//! Adding a channel is a new folder with a `register` function and one line in `register`
-//! below; nothing in the pipeline or the workers changes (docs/architecture.md walks through it).
+//! Adding a channel is a new folder with its `register` and `check` functions and one line in
+//! `ALL` below; nothing in the pipeline or the workers changes (docs/architecture.md walks
+//! through it).
 
 pub mod web_form;
 pub mod whatsapp;
 
-use std::cell::RefCell;
 use std::sync::Arc;
 
 use axum::Router;
-use serde::de::DeserializeOwned;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{ConfigError, Settings};
@@ -27,20 +26,6 @@ pub struct Parts<'a> {
     pub texts: Arc<Texts>,
     /// Cancelled when the service stops: long polls answer at once.
     pub shutdown: CancellationToken,
-    /// The configuration sections the channels took, to refuse any that none took.
-    taken: RefCell<Vec<String>>,
-}
-
-impl<'a> Parts<'a> {
-    pub fn new(settings: &'a Settings, texts: Arc<Texts>, shutdown: CancellationToken) -> Self {
-        Self { settings, texts, shutdown, taken: RefCell::default() }
-    }
-
-    /// The channel's own section of the configuration, as its settings type.
-    pub fn section<T: DeserializeOwned>(&self, name: &str) -> Result<T, ConfigError> {
-        self.taken.borrow_mut().push(name.to_string());
-        self.settings.channels.section(name)
-    }
 }
 
 /// Makes a channel's routes once the pipeline exists.
@@ -86,14 +71,34 @@ impl From<ConfigError> for ChannelError {
     }
 }
 
-/// Registers every channel with `channels` and returns their routes; a section of the
-/// configuration that no channel took is refused (a misspelt `[whatsap]` would otherwise be
-/// ignored).
-pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Vec<Routes>, ChannelError> {
-    let routes = vec![whatsapp::register(parts, channels)?, web_form::register(parts, channels)?];
-    let taken = parts.taken.borrow();
-    match parts.settings.channels.names().find(|name| !taken.iter().any(|t| t == name)) {
-        Some(stray) => Err(ConfigError::UnknownSection(stray.to_string()).into()),
-        None => Ok(routes),
+/// A channel as the core knows it.
+struct Channel {
+    /// Its section of the configuration.
+    section: &'static str,
+    /// Checks that section; every command runs it, so a wrong value stops any of them.
+    check: fn(&Settings) -> Result<(), ConfigError>,
+    /// Builds the channel, adds its source and sender, and returns its routes.
+    register: fn(&Parts, &mut Channels) -> Result<Routes, ChannelError>,
+}
+
+/// Every channel, in the order the start page shows them.
+const ALL: [Channel; 2] = [
+    Channel { section: whatsapp::settings::SECTION, check: whatsapp::settings::check, register: whatsapp::register },
+    Channel { section: web_form::SECTION, check: web_form::check, register: web_form::register },
+];
+
+/// Checks the channels' part of the configuration: each channel's section, and that there is
+/// no section that neither the core nor a channel reads (a misspelt `[retenton]` would
+/// otherwise be ignored, and its command run with the defaults).
+pub fn check(settings: &Settings) -> Result<(), ConfigError> {
+    if let Some(stray) = settings.channels.names().find(|name| !ALL.iter().any(|c| c.section == *name)) {
+        return Err(ConfigError::UnknownSection(stray.to_string()));
     }
+    ALL.iter().try_for_each(|channel| (channel.check)(settings))
+}
+
+/// Registers every channel with `channels` and returns their routes.
+pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Vec<Routes>, ChannelError> {
+    check(parts.settings)?;
+    ALL.iter().map(|channel| (channel.register)(parts, channels)).collect()
 }

@@ -114,6 +114,7 @@ enum Command {
 /// Runs the command (`serve` when none is given) with the loaded settings.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref())?;
+    meldeweg::channels::check(&settings)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve::serve(settings).await,
         Command::Worker => serve::worker(settings).await,

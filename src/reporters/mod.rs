@@ -141,7 +141,11 @@ pub struct Resealed {
 /// Re-seals every reporter's number and account with the vault's current key and recomputes
 /// the lookup hashes from them (a key rotation changes the lookup key too). Erased reporters
 /// hold nothing to re-seal. Running it again gives the same hashes, so a pass that skipped
-/// unreadable reporters can simply be repeated once the right key is configured.
+/// unreadable reporters can simply be repeated once their values open.
+///
+/// Newest first: when two reporters come out with the same lookup hash (one was skipped once,
+/// and the citizen then wrote again and became a new reporter), the newer one keeps being
+/// recognised and the older keeps its earlier hash, under which nobody is found any more.
 pub async fn reseal_all(
     conn: &mut AnyConnection,
     vault: &Vault,
@@ -149,7 +153,7 @@ pub async fn reseal_all(
 ) -> Result<Resealed, ReporterError> {
     let rows = sqlx::query(
         "SELECT id, channel, phone_enc, user_id_enc FROM reporters
-         WHERE erased_at IS NULL AND (phone_enc IS NOT NULL OR user_id_enc IS NOT NULL) ORDER BY id",
+         WHERE erased_at IS NULL AND (phone_enc IS NOT NULL OR user_id_enc IS NOT NULL) ORDER BY id DESC",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -158,20 +162,23 @@ pub async fn reseal_all(
         let id: i64 = row.try_get("id")?;
         let (phone, user_id) = match (open(&row, vault, "phone_enc"), open(&row, vault, "user_id_enc")) {
             (Ok(phone), Ok(user_id)) => (phone, user_id),
-            (Err(error), _) | (_, Err(error)) => match unreadable {
-                Unreadable::Fail => return Err(error),
-                Unreadable::Skip => {
-                    tracing::warn!(reporter = id, %error, "reporter's sealed values do not open; left as it is");
-                    done.skipped += 1;
-                    continue;
-                }
-            },
+            (Err(ReporterError::Crypto(error)), _) | (_, Err(ReporterError::Crypto(error)))
+                if unreadable == Unreadable::Skip =>
+            {
+                tracing::warn!(reporter = id, %error, "reporter's sealed values do not open; left as it is");
+                done.skipped += 1;
+                continue;
+            }
+            (Err(error), _) | (_, Err(error)) => return Err(error),
         };
         let channel: String = row.try_get("channel")?;
         let sender = Sender { phone: phone.clone(), account: user_id.clone() };
         let Some(key_hash) = key_hash(vault, &channel, &sender) else { continue };
         sqlx::query(
-            "UPDATE reporters SET phone_enc = $1, user_id_enc = $2, key_hash = $3, phone_hash = $4 WHERE id = $5",
+            "UPDATE reporters SET phone_enc = $1, user_id_enc = $2, phone_hash = $4,
+                    key_hash = CASE WHEN EXISTS (SELECT 1 FROM reporters o WHERE o.key_hash = $3 AND o.id <> $5)
+                                    THEN key_hash ELSE $3 END
+             WHERE id = $5",
         )
         .bind(phone.as_deref().map(|p| vault.seal(p.as_bytes())))
         .bind(user_id.as_deref().map(|u| vault.seal(u.as_bytes())))

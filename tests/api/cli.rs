@@ -35,6 +35,21 @@ async fn cloud_mode_without_its_secrets_refuses_to_start_and_says_which_are_miss
 }
 
 #[tokio::test]
+async fn every_command_refuses_a_misspelt_section_and_cloud_mode_without_the_key() {
+    let app = spawn_app().await;
+    let config = app.dir.path().join("typo.toml");
+    std::fs::write(&config, "[retenton]\nphotos_days = 1\n").unwrap();
+    let (ok, _, stderr) = run(&app, &["--config", config.to_str().unwrap(), "retention", "run"], &[]).await;
+    assert!(!ok && stderr.contains("[retenton]"), "a typo does not run with the defaults: {stderr}");
+    let (ok, _, stderr) = run(&app, &["keys", "rotate"], &[("MELDEWEG_ENCRYPTION_KEY", "")]).await;
+    assert!(!ok && stderr.contains("MELDEWEG_ENCRYPTION_KEY"), "{stderr}");
+    assert!(!app.dir.path().join("secret.key").exists(), "no key of its own in cloud mode");
+    let mail = [("MELDEWEG_EMAIL_SMTP_URL", "smtp://127.0.0.1:25"), ("MELDEWEG_EMAIL_FROM", "kein Absender")];
+    let (ok, _, stderr) = run(&app, &["audit", "verify"], &mail).await;
+    assert!(!ok && stderr.contains("email.from"), "{stderr}");
+}
+
+#[tokio::test]
 async fn reports_list_json_shows_reports_without_personal_data() {
     let app = spawn_app().await;
     let citizen = Citizen::new();

@@ -306,7 +306,7 @@ async fn reporters_stored_before_the_channel_neutral_core_are_still_recognised()
 }
 
 #[tokio::test]
-async fn a_reporter_no_configured_key_opens_does_not_stop_the_upgrade_and_it_runs_again_later() {
+async fn a_reporter_no_configured_key_opens_does_not_stop_the_upgrade_and_a_rotation_finishes_it() {
     let app = spawn_app_with(|settings| settings.queue.in_process = false).await;
     let (readable, unreadable) = (Citizen::new(), Citizen::new());
     let mut worker = app.start_process(&["worker"], &[]);
@@ -317,7 +317,8 @@ async fn a_reporter_no_configured_key_opens_does_not_stop_the_upgrade_and_it_run
     terminate(&worker);
     assert!(worker.wait().await.unwrap().success());
     let vault = meldeweg::crypto::Vault::from_key_text(ENCRYPTION_KEY).unwrap();
-    let lost_key = meldeweg::crypto::Vault::from_key_text(&format!("9:{}", "77".repeat(32))).unwrap();
+    let lost_key_text = format!("9:{}", "77".repeat(32));
+    let lost_key = meldeweg::crypto::Vault::from_key_text(&lost_key_text).unwrap();
     let old_hash = |citizen: &Citizen| vault.lookup_hash("user", citizen.user_id.as_deref().unwrap());
     for citizen in [&readable, &unreadable] {
         sqlx::query("UPDATE reporters SET key_hash = $1 WHERE key_hash = $2")
@@ -338,35 +339,50 @@ async fn a_reporter_no_configured_key_opens_does_not_stop_the_upgrade_and_it_run
         .execute(app.db.pool())
         .await
         .unwrap();
+    let marked = "SELECT COUNT(*) FROM counters WHERE name = 'reporters.keyed_per_channel'";
 
     let mut worker = app.start_process(&["worker"], &[]);
-    eventually("the readable reporter upgraded", || async {
-        let upgraded = "SELECT COUNT(*) FROM reporters WHERE key_hash = $1";
-        sqlx::query_scalar::<_, i64>(upgraded)
-            .bind(key_hash_of(&vault, &readable))
-            .fetch_one(app.db.pool())
-            .await
-            .unwrap()
-            == 1
-    })
-    .await;
+    eventually("the readable reporter upgraded", || async { holding(&app, key_hash_of(&vault, &readable)).await == 1 })
+        .await;
     app.send(&readable, text("STATUS")).await;
     app.replies(&readable, 3).await;
+    // The other citizen writes again meanwhile: not recognised, they start as a new reporter.
+    app.send(&unreadable, text("Ampel immer noch defekt")).await;
+    app.send(&unreadable, location(NORD.0, NORD.1)).await;
+    app.replies(&unreadable, 5).await;
     terminate(&worker);
     assert!(worker.wait().await.unwrap().success(), "the worker ran and stopped normally");
-    assert_eq!(app.count("SELECT COUNT(*) FROM reporters").await, 2, "the readable citizen was recognised");
-    let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reporters WHERE key_hash = $1")
-        .bind(old_hash(&unreadable))
-        .fetch_one(app.db.pool())
-        .await
-        .unwrap();
-    assert_eq!(left, 1, "the reporter that does not open is left as it was");
-    let marked = app.count("SELECT COUNT(*) FROM counters WHERE name = 'reporters.keyed_per_channel'").await;
-    assert_eq!(marked, 0, "the upgrade stays due until every reporter opens");
+    assert_eq!(app.count("SELECT COUNT(*) FROM reporters").await, 3);
+    assert_eq!(holding(&app, old_hash(&unreadable)).await, 1, "the reporter that does not open is left as it was");
+    assert_eq!(app.count(marked).await, 0, "the upgrade stays due until every reporter opens");
+
+    // With the lost key as an old key, a rotation re-seals everyone; the newer reporter keeps
+    // the number's hash, and the next start finds nothing left to do.
+    let (ok, _, stderr) = run(&app, &["keys", "rotate"], &[("MELDEWEG_ENCRYPTION_OLD_KEYS", &lost_key_text)]).await;
+    assert!(ok, "{stderr}");
+    let mut worker = app.start_process(&["worker"], &[]);
+    eventually("the upgrade marked as done", || async { app.count(marked).await == 1 }).await;
+    let before = app.graph.texts_to(unreadable.address()).len();
+    app.send(&unreadable, text("STATUS")).await;
+    let replies = app.replies(&unreadable, before + 1).await;
+    assert!(replies[before].contains("M-"), "the newer reporter's report: {:?}", replies[before]);
+    terminate(&worker);
+    assert!(worker.wait().await.unwrap().success());
+    assert_eq!(holding(&app, key_hash_of(&vault, &unreadable)).await, 1, "one reporter answers to the number");
+    assert_eq!(app.count("SELECT COUNT(*) FROM reporters").await, 3);
 }
 
 /// The lookup hash the current core gives `citizen` on WhatsApp.
 fn key_hash_of(vault: &meldeweg::crypto::Vault, citizen: &Citizen) -> String {
     let sender = meldeweg_workers::message::Sender { phone: citizen.phone.clone(), account: citizen.user_id.clone() };
     meldeweg::reporters::key_hash(vault, "whatsapp", &sender).unwrap()
+}
+
+/// How many reporters have lookup hash `hash`.
+async fn holding(app: &TestApp, hash: String) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM reporters WHERE key_hash = $1")
+        .bind(hash)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap()
 }

@@ -163,6 +163,16 @@ async fn the_lifecycle_over_the_api_refuses_what_the_status_does_not_allow() {
     assert!(done.json::<Value>().await.unwrap()["error"].as_str().unwrap().contains("übernehmen"));
     assert_eq!(api.post(&transitions, json!({ "transition": "reject" })).await.status(), 400);
     assert_eq!(api.post(&transitions, json!({ "transition": "fly" })).await.status(), 400);
+    for (body, says) in [
+        (json!({ "transition": "Anna, 0151 5550123" }), "unknown transition"),
+        (json!({ "transition": 15155501230u64 }), "invalid type"),
+        (json!({ "transition": "accept", "reason": ["Anna, expected: 0151 5550123"] }), "invalid type"),
+    ] {
+        let refused = api.post(&transitions, body).await;
+        assert_eq!(refused.status(), 400);
+        let reason = refused.json::<Value>().await.unwrap()["error"].as_str().unwrap().to_string();
+        assert!(reason.contains(says) && !reason.contains("5550123"), "the answer repeats a value: {reason}");
+    }
     let malformed = app
         .http
         .post(app.url(&transitions))

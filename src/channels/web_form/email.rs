@@ -19,9 +19,6 @@ use crate::config::secret;
 use crate::pipeline::channel::{Delivery, DeliveryError, ReplySender, Sent};
 use crate::texts::{TextKey, Texts};
 
-/// The section's name in the configuration.
-pub const SECTION: &str = "email";
-
 /// E-mail updates for reports from the web form (PRIVACY P12). With no `smtp_url` the form
 /// offers no e-mail field.
 #[derive(Debug, Clone, Deserialize)]

@@ -10,14 +10,30 @@ use std::sync::Arc;
 use super::{ChannelError, Entrance, Link, Parts, Routes};
 use crate::pipeline::{Channels, Pipeline};
 pub use email::EmailError;
+use email::EmailSettings;
+
+use crate::config::{invalid, ConfigError, Settings};
 
 /// The name the form's reports are stored under.
 pub const NAME: &str = "web";
 
+/// The configuration section of the form's e-mail updates.
+pub const SECTION: &str = "email";
+
+/// Checks the `[email]` section: its keys, the SMTP URL and the sender.
+pub fn check(settings: &Settings) -> Result<(), ConfigError> {
+    let section: EmailSettings = settings.channels.section(SECTION)?;
+    email::Mailer::from_settings(&section).map(drop).map_err(|error| match error {
+        EmailError::Url(reason) => invalid("email.smtp_url", reason),
+        EmailError::From(reason) => invalid("email.from", reason),
+        other => invalid("email", other.to_string()),
+    })
+}
+
 /// Registers the form's e-mail updates with the core and returns its routes.
 pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, ChannelError> {
     let settings = parts.settings;
-    let mailer = email::Mailer::from_settings(&parts.section(email::SECTION)?)?;
+    let mailer = email::Mailer::from_settings(&settings.channels.section(SECTION)?)?;
     let email_enabled = mailer.is_some();
     let updates =
         email::EmailUpdates { mailer, texts: parts.texts.clone(), public_base: settings.public_base().to_string() };

@@ -50,8 +50,7 @@ pub struct WhatsApp {
 /// Registers the channel with the core and returns its routes: the webhook, and in sandbox
 /// mode the simulator.
 pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, ChannelError> {
-    let settings: &WhatsAppSettings = &parts.section(settings::SECTION)?;
-    settings.validate(parts.settings)?;
+    let settings = &settings::load(parts.settings)?;
     let templates = settings.templates.iter().map(|(key, template)| (key.as_str(), template.params.as_slice()));
     crate::texts::Texts::check_templates(templates)?;
     let mode = match settings.mode {

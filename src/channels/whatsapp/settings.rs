@@ -63,10 +63,21 @@ pub struct TemplateSettings {
     pub params: Vec<String>,
 }
 
+/// The `[whatsapp]` section, checked.
+pub fn load(settings: &Settings) -> Result<WhatsAppSettings, ConfigError> {
+    let whatsapp: WhatsAppSettings = settings.channels.section(SECTION)?;
+    whatsapp.validate(settings)?;
+    Ok(whatsapp)
+}
+
+pub fn check(settings: &Settings) -> Result<(), ConfigError> {
+    load(settings).map(drop)
+}
+
 impl WhatsAppSettings {
     /// Checks the section, also against the core's `settings` (cloud mode needs the encryption
     /// key and a public https address): the service refuses to start with any of it wrong.
-    pub fn validate(&self, settings: &Settings) -> Result<(), ConfigError> {
+    fn validate(&self, settings: &Settings) -> Result<(), ConfigError> {
         let base =
             reqwest::Url::parse(&self.api_base_url).map_err(|e| invalid("whatsapp.api_base_url", e.to_string()))?;
         if !matches!(base.scheme(), "http" | "https") {
@@ -140,10 +151,7 @@ mod tests {
 
     fn load(env: &[(&str, &str)]) -> Result<WhatsAppSettings, ConfigError> {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        let settings = Settings::load_with_env(None, |name| env.get(name).cloned())?;
-        let whatsapp: WhatsAppSettings = settings.channels.section(SECTION)?;
-        whatsapp.validate(&settings)?;
-        Ok(whatsapp)
+        super::load(&Settings::load_with_env(None, |name| env.get(name).cloned())?)
     }
 
     #[test]
@@ -191,6 +199,18 @@ mod tests {
         assert!(error.contains("public_url") && error.contains("https"), "{error}");
         with_key.push(("MELDEWEG_PUBLIC_URL", "https://maengel.musterstadt.de"));
         assert!(load(&with_key).is_ok());
+    }
+
+    #[test]
+    fn its_secrets_never_show_in_debug_output() {
+        let whatsapp = load(&[
+            ("MELDEWEG_WHATSAPP_ACCESS_TOKEN", "super-secret-token"),
+            ("MELDEWEG_WHATSAPP_APP_SECRET", "super-secret-app"),
+            ("MELDEWEG_WHATSAPP_VERIFY_TOKEN", "super-secret-verify"),
+        ])
+        .unwrap();
+        let debug = format!("{whatsapp:?}");
+        assert!(!debug.contains("super-secret") && debug.contains("access_token"), "{debug}");
     }
 
     #[test]

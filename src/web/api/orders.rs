@@ -12,6 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::ApiUser;
+use crate::http::error::without_values;
 use crate::http::AppError;
 use crate::orders::board::{self as order_board, OrderDetail};
 use crate::orders::lifecycle::Command;
@@ -26,7 +27,7 @@ use meldeweg_workers::status::Transition;
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
     payload
         .map(|Json(value)| value)
-        .map_err(|e| AppError::BadRequest(format!("the JSON body is not valid: {}", e.body_text())))
+        .map_err(|e| AppError::BadRequest(format!("the JSON body is not valid: {}", without_values(&e.body_text()))))
 }
 
 pub async fn list(
@@ -84,11 +85,9 @@ pub async fn transition(
     payload: Result<Json<TransitionRequest>, JsonRejection>,
 ) -> Result<Response, AppError> {
     let request = body(payload)?;
+    // The answer does not repeat what was sent: refusals are logged.
     let transition = Transition::parse(&request.transition).ok_or_else(|| {
-        AppError::BadRequest(format!(
-            "unknown transition {:?}; use accept, start, done, reject, forward or reopen",
-            request.transition
-        ))
+        AppError::BadRequest("unknown transition; use accept, start, done, reject, forward or reopen".into())
     })?;
     let note = match transition {
         Transition::Reject => request.reason,
