@@ -142,8 +142,12 @@ pub struct StaffSettings {
     pub session_idle_minutes: u32,
     pub session_max_hours: u32,
     pub login_window_minutes: u32,
-    pub login_max_failures_per_account: u32,
-    pub login_max_failures_per_client: u32,
+    /// Failed logins of one account from one address before each further attempt waits.
+    pub login_free_failures: u32,
+    /// Failed logins of one account (from any address) that show it to admins as under attack.
+    pub login_failures_to_alert: u32,
+    /// Login attempts from one address (across accounts) within the window.
+    pub login_max_attempts_per_client: u32,
 }
 
 /// Hours until a work order is due, per priority.
@@ -240,8 +244,47 @@ impl MetricsSettings {
 pub struct HttpSettings {
     pub max_body_bytes: usize,
     /// Reverse proxies in front of Meldeweg: their `X-Forwarded-For` names the client (for
-    /// the login limits).
+    /// the limits per client).
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// From waiting for a request (a new connection, or after the previous answer) until its
+    /// whole head has arrived.
+    pub header_read_timeout_seconds: u64,
+    /// A connection with no request in flight that sends nothing this long is closed.
+    pub idle_timeout_seconds: u64,
+    /// Longest pause while a request body arrives.
+    pub body_timeout_seconds: u64,
+    /// Longest a whole request may take, upload included.
+    pub request_timeout_seconds: u64,
+    /// Connections open at once, in all and per client address (IPv6: per /64).
+    pub max_connections: usize,
+    pub max_connections_per_client: usize,
+    /// Uploads (photos with a form) held in memory at once, all requests together.
+    pub max_upload_mib_in_flight: u32,
+}
+
+impl HttpSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.max_body_bytes < 1024 {
+            return Err(invalid("http.max_body_bytes", "must be at least 1024"));
+        }
+        for (key, value, range) in [
+            ("http.header_read_timeout_seconds", self.header_read_timeout_seconds, 1..=300),
+            ("http.idle_timeout_seconds", self.idle_timeout_seconds, 1..=3600),
+            ("http.body_timeout_seconds", self.body_timeout_seconds, 1..=300),
+            // The sandbox chat's long poll (25 s) must fit in a request.
+            ("http.request_timeout_seconds", self.request_timeout_seconds, 30..=3600),
+            ("http.max_connections", self.max_connections as u64, 16..=1_000_000),
+            ("http.max_connections_per_client", self.max_connections_per_client as u64, 1..=1_000_000),
+        ] {
+            if !range.contains(&value) {
+                return Err(invalid(key, format!("must be between {} and {}", range.start(), range.end())));
+            }
+        }
+        if self.max_connections_per_client > self.max_connections {
+            return Err(invalid("http.max_connections_per_client", "must not be more than http.max_connections"));
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -253,8 +296,11 @@ pub struct PhotoSettings {
     pub max_side: u32,
     pub thumb_side: u32,
     pub quality: u8,
-    /// Photos cleaned at once per process; 0 means one per core.
+    /// Chat photos cleaned at once per process; 0 means one per core.
     pub concurrency: usize,
+    /// Photos uploaded with a form or a crew's "done" cleaned at once per process, apart from
+    /// the chat's.
+    pub upload_concurrency: usize,
 }
 
 impl PhotoSettings {
@@ -294,6 +340,9 @@ impl PhotoSettings {
         }
         if !(1..=100).contains(&self.quality) {
             return Err(invalid("photos.quality", "must be between 1 and 100"));
+        }
+        if !(1..=64).contains(&self.upload_concurrency) {
+            return Err(invalid("photos.upload_concurrency", "must be between 1 and 64"));
         }
         Ok(())
     }
@@ -432,8 +481,9 @@ impl Settings {
             ("staff.session_idle_minutes", staff.session_idle_minutes),
             ("staff.session_max_hours", staff.session_max_hours),
             ("staff.login_window_minutes", staff.login_window_minutes),
-            ("staff.login_max_failures_per_account", staff.login_max_failures_per_account),
-            ("staff.login_max_failures_per_client", staff.login_max_failures_per_client),
+            ("staff.login_free_failures", staff.login_free_failures),
+            ("staff.login_failures_to_alert", staff.login_failures_to_alert),
+            ("staff.login_max_attempts_per_client", staff.login_max_attempts_per_client),
             ("sla.urgent", self.sla.urgent),
             ("sla.high", self.sla.high),
             ("sla.normal", self.sla.normal),
@@ -448,8 +498,9 @@ impl Settings {
         if !self.metrics.listen.trim().is_empty() && self.metrics.listen().is_none() {
             return Err(invalid("metrics.listen", "must be an address like 127.0.0.1:9464, or empty"));
         }
-        if self.http.max_body_bytes < 1024 {
-            return Err(invalid("http.max_body_bytes", "must be at least 1024"));
+        self.http.validate()?;
+        if self.http.max_upload_mib_in_flight < self.photos.max_input_mib {
+            return Err(invalid("http.max_upload_mib_in_flight", "must be at least photos.max_input_mib"));
         }
         if self.conversation.draft_ttl_hours == 0 {
             return Err(invalid("conversation.draft_ttl_hours", "must be greater than 0"));

@@ -16,6 +16,8 @@ use crate::channels::{self, ChannelError, Routes};
 use crate::config::{secret, Settings};
 use crate::crypto::{CryptoError, Vault};
 use crate::db::{Backend, Db, DbError};
+use crate::http::server::{self, ConnectionLimits};
+use crate::http::uploads::UploadBudget;
 use crate::pipeline::ingress::Ingress;
 use crate::pipeline::photo::PhotoStage;
 use crate::pipeline::{Channels, OpenOrders, Pipeline};
@@ -50,8 +52,6 @@ pub enum StartupError {
     Channel(#[from] ChannelError),
     #[error(transparent)]
     Storage(#[from] StorageError),
-    #[error("the HTTP server failed: {0}")]
-    Serve(std::io::Error),
     #[error("{0}: {1}")]
     ServiceHours(&'static str, String),
     #[error("encryption_old_keys is set: run `meldeweg keys rotate` with the service stopped, then remove it (MELDEWEG_ENCRYPTION_OLD_KEYS) and start again")]
@@ -66,6 +66,8 @@ pub struct Services {
     pub pipeline: Arc<Pipeline>,
     /// The channels' HTTP routes, made once the pipeline exists.
     routes: Vec<Routes>,
+    /// Uploads held in memory at once, for every form that takes a file.
+    uploads: UploadBudget,
     database_url: String,
     retention: crate::config::RetentionSettings,
 }
@@ -84,7 +86,9 @@ impl Services {
         let texts = Arc::new(Texts::load(&settings.messages_dir, &settings.municipality)?);
         let municipality = crate::town::load(settings, &[])?;
         let mut channels = Channels::default();
-        let parts = channels::Parts { settings, texts: texts.clone(), shutdown: shutdown.clone() };
+        let uploads = UploadBudget::new(settings.http.max_upload_mib_in_flight as usize * 1024 * 1024);
+        let parts =
+            channels::Parts { settings, texts: texts.clone(), shutdown: shutdown.clone(), uploads: uploads.clone() };
         let routes = channels::register(&parts, &mut channels)?;
         std::fs::create_dir_all(&settings.data_dir)
             .map_err(|source| StartupError::DataDir { path: settings.data_dir.display().to_string(), source })?;
@@ -105,7 +109,8 @@ impl Services {
             photos: PhotoStage {
                 store: PhotoStore::local(&settings.data_dir.join("photos"))?,
                 limits: settings.photos.limits(),
-                permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.concurrency())),
+                chat_permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.concurrency())),
+                upload_permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.upload_concurrency.max(1))),
             },
             open_orders: tokio::sync::Mutex::new(OpenOrders::new(municipality.town.area.centre())),
             municipality,
@@ -116,7 +121,7 @@ impl Services {
             public_base: settings.public_base().to_string(),
             conversation_changes: watch::channel(0).0,
         });
-        Ok(Self { db, pipeline, routes, database_url, retention: settings.retention.clone() })
+        Ok(Self { db, pipeline, routes, uploads, database_url, retention: settings.retention.clone() })
     }
 
     /// On PostgreSQL, tells other processes about jobs this one commits, until `shutdown`.
@@ -146,6 +151,7 @@ impl Services {
 
 pub struct Application {
     listener: TcpListener,
+    limits: ConnectionLimits,
     /// /metrics on an address of its own, when configured.
     metrics: Option<(TcpListener, axum::Router)>,
     metrics_enabled: bool,
@@ -166,7 +172,7 @@ impl Application {
         let shutdown = CancellationToken::new();
         let mut services = Services::build(&settings, &shutdown).await?;
         let routes = std::mem::take(&mut services.routes);
-        let router = crate::web::router(&settings, services.pipeline.clone(), routes);
+        let router = crate::web::router(&settings, services.pipeline.clone(), routes, services.uploads.clone());
         let metrics = match settings.metrics.listen() {
             Some(addr) => {
                 let listener = TcpListener::bind(addr).await.map_err(|source| StartupError::Bind { addr, source })?;
@@ -177,7 +183,8 @@ impl Application {
         };
         let run_workers = settings.queue.in_process;
         let metrics_enabled = settings.metrics.enabled();
-        Ok(Self { listener, metrics, metrics_enabled, router, services, shutdown, run_workers })
+        let limits = ConnectionLimits::from_settings(&settings.http, server::raise_open_files_limit());
+        Ok(Self { listener, limits, metrics, metrics_enabled, router, services, shutdown, run_workers })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -210,18 +217,15 @@ impl Application {
         spawn_statistics_catch_up(self.services.db.clone(), &self.shutdown);
         tracing::info!(addr = %self.local_addr(), "listening");
         if let Some(metrics) = self.metrics {
-            serve_metrics(metrics, &self.shutdown);
+            serve_metrics(metrics, self.limits.clone(), &self.shutdown);
         }
-        let app = self.router.into_make_service_with_connect_info::<SocketAddr>();
-        let served =
-            axum::serve(self.listener, app).with_graceful_shutdown(self.shutdown.clone().cancelled_owned()).await;
-        // The server stops on cancellation, or on its own error: stop the worker either way.
-        self.shutdown.cancel();
+        // Returns once the shutdown token is cancelled and the requests in flight are answered.
+        server::serve(self.listener, self.router, self.limits, self.shutdown.clone()).await;
         if let Some(worker) = worker {
             let _ = worker.await;
         }
         self.services.db.close().await;
-        served.map_err(StartupError::Serve)
+        Ok(())
     }
 }
 
@@ -247,7 +251,8 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Resu
     let services = Services::build(&settings, &shutdown).await?;
     if let Some(metrics) = metrics_listener(&settings, &services).await? {
         crate::telemetry::spawn_upkeep(shutdown.clone());
-        serve_metrics(metrics, &shutdown);
+        let limits = ConnectionLimits::from_settings(&settings.http, server::raise_open_files_limit());
+        serve_metrics(metrics, limits, &shutdown);
     }
     services.spawn_announcer(&shutdown);
     services.spawn_retention(&shutdown);
@@ -271,14 +276,14 @@ async fn metrics_listener(
     Ok(Some((listener, crate::web::metrics::router(services.db.clone(), token, false))))
 }
 
-fn serve_metrics((listener, router): (TcpListener, axum::Router), shutdown: &CancellationToken) {
+fn serve_metrics(
+    (listener, router): (TcpListener, axum::Router),
+    limits: ConnectionLimits,
+    shutdown: &CancellationToken,
+) {
     tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
-    let stopped = shutdown.clone().cancelled_owned();
-    tokio::spawn(async move {
-        if let Err(error) = axum::serve(listener, router).with_graceful_shutdown(stopped).await {
-            tracing::warn!(%error, "the metrics server stopped");
-        }
-    });
+    let shutdown = shutdown.clone();
+    tokio::spawn(server::serve(listener, router, limits, shutdown));
 }
 
 /// The configured database, migrated, with the data stored before this version brought up to it.

@@ -5,12 +5,39 @@
 //!
 //! One recorder per process, installed on first use. Labels never carry personal data: no
 //! numbers, no texts, only kinds, results and WhatsApp error codes.
+//!
+//! And the log: `init_logging` writes every field of every line through `text::for_log`, so no
+//! text from outside (a path, a provider's error title) can break a line or forge another.
 
 use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+/// Logs to standard error at the level `RUST_LOG` asks for (info by default); each field
+/// value escaped by `for_log`.
+pub fn init_logging() {
+    use std::io::IsTerminal;
+    use tracing_subscriber::field::MakeExt;
+    use tracing_subscriber::EnvFilter;
+
+    let fields = tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let value = meldeweg_workers::text::for_log(&format!("{value:?}"));
+        if field.name() == "message" {
+            write!(writer, "{value}")
+        } else {
+            write!(writer, "{field}={value}")
+        }
+    })
+    .delimited(" ");
+    tracing_subscriber::fmt()
+        .fmt_fields(fields)
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
 
 /// Buckets for run times, from a millisecond to a minute.
 const SECONDS_BUCKETS: [f64; 14] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0];

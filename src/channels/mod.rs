@@ -26,6 +26,8 @@ pub struct Parts<'a> {
     pub texts: Arc<Texts>,
     /// Cancelled when the service stops: long polls answer at once.
     pub shutdown: CancellationToken,
+    /// The process's budget for uploads held in memory, shared with the staff pages.
+    pub uploads: crate::http::uploads::UploadBudget,
 }
 
 /// Makes a channel's routes once the pipeline exists.

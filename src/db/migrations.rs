@@ -24,6 +24,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (13, "web form", include_str!("../../migrations/sqlite/0013_web_form.sql")),
     (14, "erasure requests", include_str!("../../migrations/sqlite/0014_erasure_requests.sql")),
     (15, "channel-neutral core", include_str!("../../migrations/sqlite/0015_channel_neutral_core.sql")),
+    (16, "rate limits", include_str!("../../migrations/sqlite/0016_rate_limits.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -42,6 +43,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (13, "web form", include_str!("../../migrations/postgres/0013_web_form.sql")),
     (14, "erasure requests", include_str!("../../migrations/postgres/0014_erasure_requests.sql")),
     (15, "channel-neutral core", include_str!("../../migrations/postgres/0015_channel_neutral_core.sql")),
+    (16, "rate limits", include_str!("../../migrations/postgres/0016_rate_limits.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

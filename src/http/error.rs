@@ -5,6 +5,7 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use meldeweg_workers::text::for_log;
 use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +23,9 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
+    /// The body is longer than this endpoint takes.
+    #[error("{0}")]
+    TooLarge(String),
     #[error("{0}")]
     Unavailable(String),
 }
@@ -35,6 +39,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AppError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
@@ -45,11 +50,11 @@ impl IntoResponse for AppError {
         let status = self.status();
         let reason = match &self {
             AppError::Unavailable(detail) => {
-                tracing::warn!(%detail, "answering 503: storage unavailable");
+                tracing::warn!(detail = %for_log(detail), "answering 503: storage unavailable");
                 "storage is temporarily unavailable; please retry".to_string()
             }
             other => {
-                tracing::info!(status = status.as_u16(), reason = %other, "request refused");
+                tracing::info!(status = status.as_u16(), reason = %for_log(&other.to_string()), "request refused");
                 other.to_string()
             }
         };

@@ -9,7 +9,7 @@
 
 use meldeweg_workers::category::Category;
 use meldeweg_workers::status::{OrderStatus, ReportStatus, Transition};
-use meldeweg_workers::Reference;
+use meldeweg_workers::{text, Reference};
 use sqlx::AnyConnection;
 
 use super::events::{self, EventKind, NewEvent};
@@ -84,9 +84,11 @@ pub struct Told {
 
 /// A required free text, trimmed and bounded. A `single_line` text (a reason or a body's name,
 /// which citizens receive, also as template parameters that may not contain line breaks) has
-/// every run of whitespace turned into one space.
+/// every run of whitespace turned into one space. Invisible format characters (a bidi override
+/// pasted into a reject reason would turn it around on the public status page) are dropped.
 pub fn bounded_text(text: Option<&str>, what: &str, max: usize, single_line: bool) -> Result<String, OrderError> {
-    let text = text.map(str::trim).unwrap_or_default();
+    let visible: String = text.unwrap_or_default().chars().filter(|c| !text::is_hidden_format(*c)).collect();
+    let text = visible.trim();
     let joined;
     let text = if single_line {
         joined = text.split_whitespace().collect::<Vec<_>>().join(" ");

@@ -8,6 +8,7 @@
 //! idempotent: the token is a keyed hash of the channel's message id, so a job that runs again
 //! overwrites the same two files.
 
+use meldeweg_workers::text::for_log;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -28,8 +29,11 @@ use crate::storage::{self, PhotoStore};
 pub struct PhotoStage {
     pub store: PhotoStore,
     pub limits: Limits,
-    /// Photos being cleaned at once in this process.
-    pub permits: Arc<Semaphore>,
+    /// Chat photos being cleaned at once in this process.
+    pub chat_permits: Arc<Semaphore>,
+    /// Photos uploaded with a request (forms, after-photos) being cleaned at once: a budget of
+    /// their own, so a flood of uploads cannot delay citizens' chat photos.
+    pub upload_permits: Arc<Semaphore>,
 }
 
 /// A photo cleaned and stored.
@@ -63,7 +67,7 @@ impl PhotoStage {
             Ok(bytes) => bytes,
             Err(MediaError::Transient(reason)) => return Err(retry(reason)),
             Err(MediaError::Gone(reason)) => {
-                tracing::warn!(%reason, "a photo could not be fetched");
+                tracing::warn!(reason = %for_log(&reason), "a photo could not be fetched");
                 return Ok(PhotoOutcome::Refused(PhotoProblem::Unavailable));
             }
             Err(MediaError::TooLarge { max }) => {
@@ -71,7 +75,7 @@ impl PhotoStage {
                 return Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge));
             }
         };
-        self.clean_and_store(bytes, storage::token_for(vault, key)).await
+        self.clean_and_store(&self.chat_permits, bytes, storage::token_for(vault, key)).await
     }
 
     /// Cleans a photo that came with its request (a form's photo, a crew's after-photo) and
@@ -80,13 +84,18 @@ impl PhotoStage {
         if bytes.len() > self.limits.max_input_bytes {
             return Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge));
         }
-        self.clean_and_store(bytes, crate::secrets::random_hex128()).await
+        self.clean_and_store(&self.upload_permits, bytes, crate::secrets::random_hex128()).await
     }
 
-    async fn clean_and_store(&self, bytes: Bytes, token: String) -> Result<PhotoOutcome, JobFailure> {
+    async fn clean_and_store(
+        &self,
+        permits: &Arc<Semaphore>,
+        bytes: Bytes,
+        token: String,
+    ) -> Result<PhotoOutcome, JobFailure> {
         // The permit travels with the blocking task, so a job abandoned mid-clean still counts
         // until its cleaning has really stopped.
-        let permit = self.permits.clone().acquire_owned().await.map_err(retry)?;
+        let permit = permits.clone().acquire_owned().await.map_err(retry)?;
         let limits = self.limits.clone();
         let cleaned = tokio::task::spawn_blocking(move || {
             let _permit = permit;
@@ -108,7 +117,7 @@ impl PhotoStage {
         let cleaned = match cleaned {
             Ok(cleaned) => cleaned,
             Err(error) => {
-                tracing::info!(%error, "a photo was refused");
+                tracing::info!(error = %for_log(&error.to_string()), "a photo was refused");
                 let problem = match error {
                     PhotoError::TooLarge { .. } | PhotoError::TooManyPixels { .. } | PhotoError::TooMuchMemory => {
                         PhotoProblem::TooLarge
@@ -127,5 +136,38 @@ impl PhotoStage {
             gps: cleaned.gps,
             taken_at: cleaned.taken_at,
         }))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    use tokio::sync::Semaphore;
+
+    use super::{PhotoOutcome, PhotoStage};
+    use crate::storage::PhotoStore;
+
+    const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/recompressed_nometa.jpg");
+
+    #[tokio::test]
+    async fn a_chat_photo_is_cleaned_while_every_upload_permit_is_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let stage = PhotoStage {
+            store: PhotoStore::local(dir.path()).unwrap(),
+            limits: crate::config::Settings::load_with_env(None, |_| None).unwrap().photos.limits(),
+            chat_permits: Arc::new(Semaphore::new(1)),
+            upload_permits: Arc::new(Semaphore::new(1)),
+        };
+        // A flood of uploads holds the upload budget...
+        let _flood = stage.upload_permits.clone().acquire_owned().await.unwrap();
+        let upload = stage.clean_upload(PHOTO.to_vec().into());
+        tokio::pin!(upload);
+        assert!(tokio::time::timeout(Duration::from_millis(200), &mut upload).await.is_err(), "the upload waits");
+        // ... and a citizen's chat photo goes through all the same.
+        let chat = stage.clean_and_store(&stage.chat_permits, PHOTO.to_vec().into(), "chat-photo".into());
+        let cleaned = tokio::time::timeout(Duration::from_secs(30), chat).await.expect("the chat photo is not held up");
+        assert!(matches!(cleaned, Ok(PhotoOutcome::Stored(_))));
     }
 }

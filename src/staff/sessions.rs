@@ -77,42 +77,70 @@ pub async fn delete_expired(conn: &mut AnyConnection, idle_before: i64, started_
     Ok(result.rows_affected())
 }
 
-/// Notes a failed login for the account and the client (both keyed hashes).
-pub async fn record_failure(conn: &mut AnyConnection, account: &str, client: &str, now_ms: i64) -> sqlx::Result<()> {
-    sqlx::query("INSERT INTO login_failures (account, client, at) VALUES ($1, $2, $3)")
+/// Records a login attempt of `account` from `client` as failed before its password is
+/// checked (attempts sent in parallel see each other); its id.
+pub async fn record_attempt(conn: &mut AnyConnection, account: &str, client: &str, now_ms: i64) -> sqlx::Result<i64> {
+    sqlx::query_scalar("INSERT INTO login_failures (account, client, at) VALUES ($1, $2, $3) RETURNING id")
         .bind(account)
         .bind(client)
         .bind(now_ms)
-        .execute(conn)
+        .fetch_one(conn)
         .await
-        .map(drop)
 }
 
-/// Failed logins since `since` for the account and for the client.
-pub async fn failures_since(
+/// The failures of `account` from `client` since `since` recorded before attempt `id`: how
+/// many, and when the last was.
+pub async fn failures_before(
     conn: &mut AnyConnection,
     account: &str,
     client: &str,
     since: i64,
-) -> sqlx::Result<(i64, i64)> {
+    id: i64,
+) -> sqlx::Result<(i64, Option<i64>)> {
     let row = sqlx::query(
-        "SELECT (SELECT COUNT(*) FROM login_failures WHERE account = $1 AND at >= $3) AS by_account,
-                (SELECT COUNT(*) FROM login_failures WHERE client = $2 AND at >= $3) AS by_client",
+        "SELECT COUNT(*) AS failures, MAX(at) AS last FROM login_failures
+         WHERE account = $1 AND client = $2 AND at >= $3 AND id < $4",
     )
     .bind(account)
     .bind(client)
     .bind(since)
+    .bind(id)
     .fetch_one(conn)
     .await?;
-    Ok((row.try_get("by_account")?, row.try_get("by_client")?))
+    Ok((row.try_get("failures")?, row.try_get("last")?))
 }
 
-/// A successful login forgets the account's failures; old failures are dropped.
-pub async fn clear_failures(conn: &mut AnyConnection, account: &str, older_than: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE account = $1 OR at < $2")
+/// Forgets one attempt (one that was turned away before its password was checked).
+pub async fn forget_attempt(conn: &mut AnyConnection, id: i64) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(conn).await.map(drop)
+}
+
+/// A successful login forgets the failures of the account from that client; failures older
+/// than `older_than` are dropped.
+pub async fn clear_failures(
+    conn: &mut AnyConnection,
+    account: &str,
+    client: &str,
+    older_than: i64,
+) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM login_failures WHERE (account = $1 AND client = $2) OR at < $3")
         .bind(account)
+        .bind(client)
         .bind(older_than)
         .execute(conn)
         .await
         .map(drop)
+}
+
+/// Failed logins per account (by its keyed hash) since `since`, with how many addresses they
+/// came from: what admins see of an account under attack.
+pub async fn failures_by_account(conn: &mut AnyConnection, since: i64) -> sqlx::Result<Vec<(String, i64, i64)>> {
+    let rows = sqlx::query(
+        "SELECT account, COUNT(*) AS failures, COUNT(DISTINCT client) AS clients FROM login_failures
+         WHERE at >= $1 GROUP BY account",
+    )
+    .bind(since)
+    .fetch_all(conn)
+    .await?;
+    rows.iter().map(|row| Ok((row.try_get("account")?, row.try_get("failures")?, row.try_get("clients")?))).collect()
 }

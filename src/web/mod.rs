@@ -8,6 +8,7 @@
 mod api;
 mod assets;
 mod errors;
+mod headers;
 mod health;
 mod home;
 pub mod metrics;
@@ -18,20 +19,20 @@ mod status_page;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::Router;
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{TimeoutBody, TimeoutLayer};
 use tower_http::trace::TraceLayer;
 
 use crate::channels::Routes;
 use crate::config::Settings;
+use crate::http::uploads::UploadBudget;
 use crate::pipeline::Pipeline;
 
-/// Longest any request may take (the sandbox chat's long poll stays below it).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// The whole HTTP side: the pages and APIs here, and each channel's own routes.
-pub fn router(settings: &Settings, pipeline: Arc<Pipeline>, channels: Vec<Routes>) -> Router {
+pub fn router(settings: &Settings, pipeline: Arc<Pipeline>, channels: Vec<Routes>, uploads: UploadBudget) -> Router {
     let entrances = channels.iter().map(|channel| channel.entrance.clone()).collect();
     let db = pipeline.db.clone();
     let mut router = Router::new()
@@ -40,7 +41,7 @@ pub fn router(settings: &Settings, pipeline: Arc<Pipeline>, channels: Vec<Routes
         .merge(photos::router(pipeline.photos.store.clone()))
         .merge(assets::router())
         .merge(status_page::router(pipeline.clone(), settings.municipality.name.clone()))
-        .merge(staff::router(Arc::new(staff::StaffState::new(settings, pipeline.clone()))))
+        .merge(staff::router(Arc::new(staff::StaffState::new(settings, pipeline.clone(), uploads))))
         .merge(api::router(pipeline.clone()));
     for channel in channels {
         router = router.merge((channel.make)(&pipeline));
@@ -49,7 +50,14 @@ pub fn router(settings: &Settings, pipeline: Arc<Pipeline>, channels: Vec<Routes
         let token = crate::config::secret(&settings.metrics.token).map(str::to_string);
         router = router.merge(metrics::router(db, token, true));
     }
-    router
-        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
-        .layer(TraceLayer::new_for_http())
+    // A body that pauses longer than body_timeout ends its request; no request takes longer
+    // than request_timeout (the sandbox chat's long poll stays below it).
+    let body_timeout = Duration::from_secs(settings.http.body_timeout_seconds);
+    let request_timeout = Duration::from_secs(settings.http.request_timeout_seconds);
+    let router = router
+        .layer(axum::middleware::map_request(move |request: Request| async move {
+            request.map(|body| Body::new(TimeoutBody::new(body_timeout, body)))
+        }))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout));
+    headers::on_every_answer(router, &settings.map.tile_url).layer(TraceLayer::new_for_http())
 }

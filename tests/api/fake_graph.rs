@@ -91,6 +91,8 @@ struct GraphState {
     media_script: VecDeque<u16>,
     /// Media requests answered with the file or its URL.
     media_served: usize,
+    /// Where media objects say the files are, when not here.
+    media_base: Option<String>,
 }
 
 #[derive(Clone)]
@@ -123,6 +125,11 @@ impl FakeGraph {
     /// Holds a media file under `media_id`, as if a citizen had sent it.
     pub fn add_media(&self, media_id: &str, bytes: Vec<u8>) {
         self.state.lock().unwrap().media.insert(media_id.to_string(), bytes);
+    }
+
+    /// Media objects name files under `base` instead of this fake's own address.
+    pub fn media_files_at(&self, base: &str) {
+        self.state.lock().unwrap().media_base = Some(base.to_string());
     }
 
     /// Answers the next media requests with these statuses instead.
@@ -256,7 +263,7 @@ fn media_request(
         return Err(Box::new(graph_error(StatusCode::NOT_FOUND, 100, "Unsupported get request")));
     };
     state.media_served += 1;
-    Ok((bytes, state.url.clone()))
+    Ok((bytes, state.media_base.clone().unwrap_or_else(|| state.url.clone())))
 }
 
 async fn media_object(

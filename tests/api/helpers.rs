@@ -432,3 +432,50 @@ pub fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
 pub fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// A `meldeweg serve` process against the test's database and fake API, on its own port.
+pub struct Served {
+    child: tokio::process::Child,
+    pub base: String,
+}
+
+impl Served {
+    pub async fn start(app: &TestApp, env: &[(&str, &str)]) -> Self {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut env = env.to_vec();
+        env.push(("MELDEWEG_LISTEN", &listen));
+        let child = app.start_process(&["serve"], &env);
+        let base = format!("http://{listen}");
+        let health = format!("{base}/healthz");
+        eventually("the process to serve", || async {
+            reqwest::get(&health).await.is_ok_and(|r| r.status().is_success())
+        })
+        .await;
+        Self { child, base }
+    }
+
+    pub async fn deliver(&self, delivery: &Value) {
+        let body = serde_json::to_vec(delivery).unwrap();
+        let response = reqwest::Client::new()
+            .post(format!("{}/webhooks/whatsapp", self.base))
+            .header("content-type", "application/json")
+            .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &body))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+    }
+
+    pub async fn send(&self, citizen: &Citizen, content: Value) {
+        self.deliver(&delivery(vec![citizen.contact()], vec![citizen.message(content)], vec![])).await;
+    }
+
+    /// Stops the process gracefully and returns everything it logged.
+    pub async fn stop(self) -> String {
+        terminate(&self.child);
+        let output = self.child.wait_with_output().await.unwrap();
+        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+    }
+}

@@ -5,10 +5,12 @@
 mod architecture;
 mod browser;
 mod cli;
+mod connections;
 mod conversation;
 mod fake_graph;
 mod fake_smtp;
 mod helpers;
+mod hostile_input;
 mod metrics;
 mod outbound;
 mod photos;

@@ -217,6 +217,32 @@ async fn one_connection_may_send_twenty_reports_an_hour_then_it_is_asked_to_wait
 }
 
 #[tokio::test]
+async fn refused_submissions_use_up_the_allowance_and_a_restart_forgets_nothing() {
+    let app = spawn_app().await;
+    // Ten submissions without a place: refused, and counted (a photo would have been cleaned).
+    for n in 0..10 {
+        let form = Form::new().text("description", format!("Ohne Ort {n}"));
+        assert_eq!(post(&app, form).await.status(), 422, "submission {n}");
+    }
+    let report = |n: usize| {
+        Form::new()
+            .text("description", format!("Laterne Nummer {n}"))
+            .text("lat", NORD.0.to_string())
+            .text("lon", NORD.1.to_string())
+    };
+    for n in 0..10 {
+        assert_eq!(post(&app, report(n)).await.status(), 303, "report {n}");
+    }
+    assert_eq!(post(&app, report(10)).await.status(), 429, "20 submissions an hour, refused ones included");
+    // Another instance on the same database (or this one after a restart) knows it too.
+    let served = Served::start(&app, &[]).await;
+    let other = no_redirects().post(format!("{}/melden", served.base)).multipart(report(11)).send().await.unwrap();
+    assert_eq!(other.status(), 429);
+    served.stop().await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 10);
+}
+
+#[tokio::test]
 async fn a_form_sent_twice_is_one_report() {
     let app = spawn_app().await;
     let page = app.http.get(app.url("/melden")).send().await.unwrap().text().await.unwrap();

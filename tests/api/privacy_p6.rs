@@ -3,61 +3,12 @@
 //! not on any staff or public page, API answer or CLI output. Keys rotate: after `meldeweg keys
 //! rotate` the new key alone opens everything and known reporters are still recognised.
 
-use meldeweg::channels::whatsapp::signature::sign;
 use meldeweg::staff::Role;
-use serde_json::Value;
 use sqlx::Row;
 
 use crate::cli::run;
 use crate::helpers::*;
 use crate::staff_helpers::*;
-
-/// A `meldeweg serve` process against the test's database and fake API, on its own port.
-struct Served {
-    child: tokio::process::Child,
-    base: String,
-}
-
-impl Served {
-    async fn start(app: &TestApp, env: &[(&str, &str)]) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let listen = format!("127.0.0.1:{port}");
-        let mut env = env.to_vec();
-        env.push(("MELDEWEG_LISTEN", &listen));
-        let child = app.start_process(&["serve"], &env);
-        let base = format!("http://{listen}");
-        let health = format!("{base}/healthz");
-        eventually("the process to serve", || async {
-            reqwest::get(&health).await.is_ok_and(|r| r.status().is_success())
-        })
-        .await;
-        Self { child, base }
-    }
-
-    async fn deliver(&self, delivery: &Value) {
-        let body = serde_json::to_vec(delivery).unwrap();
-        let response = reqwest::Client::new()
-            .post(format!("{}/webhooks/whatsapp", self.base))
-            .header("content-type", "application/json")
-            .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &body))
-            .body(body)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200);
-    }
-
-    async fn send(&self, citizen: &Citizen, content: Value) {
-        self.deliver(&delivery(vec![citizen.contact()], vec![citizen.message(content)], vec![])).await;
-    }
-
-    /// Stops the process gracefully and returns everything it logged.
-    async fn stop(self) -> String {
-        terminate(&self.child);
-        let output = self.child.wait_with_output().await.unwrap();
-        format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
-    }
-}
 
 /// Every row of every table as text (PostgreSQL), or the raw bytes of the database files
 /// (SQLite: also what sits in free pages and the write-ahead log).

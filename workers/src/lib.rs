@@ -14,6 +14,7 @@ pub mod message;
 pub mod photo;
 pub mod reference;
 pub mod status;
+pub mod text;
 pub mod town;
 
 pub use latlon::LatLon;

@@ -25,6 +25,27 @@ pub struct InboundMessage {
     pub content: Content,
 }
 
+impl InboundMessage {
+    /// The message with every text a person wrote passed through `text::clean` (no control or
+    /// invisible format characters): what every channel's messages go through as they enter
+    /// the core.
+    pub fn cleaned(mut self) -> Self {
+        let clean = |text: &mut String| *text = crate::text::clean(text);
+        match &mut self.content {
+            Content::Text { text } => clean(text),
+            Content::Photo { caption, .. } => caption.iter_mut().for_each(clean),
+            Content::Location { name, address, .. } => name.iter_mut().chain(address.iter_mut()).for_each(clean),
+            Content::Choice { title, .. } => clean(title),
+            Content::Report { report } => {
+                report.description.iter_mut().for_each(clean);
+                report.place.iter_mut().filter_map(|place| place.label.as_mut()).for_each(clean);
+            }
+            Content::Unsupported { .. } | Content::Ignored => {}
+        }
+        self
+    }
+}
+
 /// Who sent a message, as their channel knows them: at least one of the two. The core
 /// recognises the person by the account when there is one (it stays when the number changes or
 /// is hidden), else by the number; both are kept only sealed and as keyed hashes.

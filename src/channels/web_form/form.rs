@@ -8,8 +8,11 @@
 //!
 //! Every field is bounded and checked before anything is stored; a refused submission gets the
 //! form back with its values and the reasons (422), and leaves nothing behind. A form sent twice
-//! (its hidden submission id) gives the first report back. One client may store at most 20
-//! reports an hour (429 after that); a hidden field catches bots.
+//! (its hidden submission id) gives the first report back. One client (address, IPv6 by its
+//! /64) may send at most 20 submissions an hour (429 after that), charged in the database before
+//! the body is read and never given back, so refused ones count too and a restart forgets
+//! nothing; a hidden field catches bots. Fields are read with bounds, the photo within the
+//! process's upload budget (503 when it is full).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,7 +25,6 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use axum::Router;
-use bytes::Bytes;
 use meldeweg_workers::category::Category;
 use meldeweg_workers::conversation::draft::MAX_DESCRIPTION_CHARS;
 use meldeweg_workers::conversation::{Lang, PhotoProblem};
@@ -34,8 +36,10 @@ use super::email::{self, MAX_ADDRESS_CHARS};
 use super::NAME;
 use crate::config::MapSettings;
 use crate::http::client;
+use crate::http::uploads::{Upload, UploadBudget, UploadError};
 use crate::pipeline::intake::{self, SubmitError};
 use crate::pipeline::Pipeline;
+use crate::rate_limit::{self, Limit};
 use crate::time::now_ms;
 
 /// Longest address typed into the place field.
@@ -43,10 +47,9 @@ const MAX_ADDRESS_FIELD_CHARS: usize = 200;
 /// Longest value of any other small field (coordinates, category id, language).
 const MAX_SMALL_FIELD_CHARS: usize = 40;
 
-/// Reports one client may send in `FLOOD_WINDOW_MS` before the form asks them to wait: more
-/// than a walk through the neighbourhood produces, far less than a script would send.
-const MAX_REPORTS_PER_CLIENT: usize = 20;
-const FLOOD_WINDOW_MS: i64 = 3_600_000;
+/// Submissions one client may send in an hour before the form asks them to wait: more than a
+/// walk through the neighbourhood produces, far less than a script would send.
+const REPORTS_PER_CLIENT: Limit = Limit { max: 20, window_ms: 3_600_000 };
 
 pub struct FormState {
     pub pipeline: Arc<Pipeline>,
@@ -56,47 +59,8 @@ pub struct FormState {
     pub email_enabled: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
-    /// When each client (by keyed hash of its address) last stored reports, within the window.
-    pub recent: std::sync::Mutex<std::collections::HashMap<String, Vec<i64>>>,
-}
-
-impl FormState {
-    /// Takes one of `client`'s reports for the window, unless they have used them all; a
-    /// submission that is then refused or fails gives it back (`give_back`).
-    fn take_slot(&self, client: &str, now: i64) -> bool {
-        let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        recent.retain(|_, times| {
-            times.retain(|t| *t > now - FLOOD_WINDOW_MS);
-            !times.is_empty()
-        });
-        let times = recent.entry(client.to_string()).or_default();
-        if times.len() >= MAX_REPORTS_PER_CLIENT {
-            return false;
-        }
-        times.push(now);
-        true
-    }
-
-    fn give_back(&self, client: &str, taken_at: i64) {
-        let mut recent = self.recent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(times) = recent.get_mut(client) {
-            if let Some(position) = times.iter().position(|t| *t == taken_at) {
-                times.remove(position);
-            }
-        }
-    }
-}
-
-/// The part of an address that stands for one connection: IPv4 whole, IPv6 by its /64 (one
-/// household or phone gets a whole /64).
-fn connection_of(address: &str) -> String {
-    match address.parse::<std::net::IpAddr>() {
-        Ok(std::net::IpAddr::V6(v6)) => {
-            let s = v6.segments();
-            format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-        }
-        _ => address.to_string(),
-    }
+    /// The process's budget for uploads held in memory.
+    pub uploads: UploadBudget,
 }
 
 pub fn router(state: Arc<FormState>) -> Router {
@@ -199,6 +163,7 @@ pub enum Problem {
     PhotoTooLarge,
     NotAForm,
     TooMany,
+    Busy,
 }
 
 impl Problem {
@@ -243,6 +208,10 @@ impl Problem {
                 "Das Formular kam unvollständig an. Bitte noch einmal absenden.",
                 "The form arrived incomplete. Please send it again.",
             ),
+            Problem::Busy => (
+                "Gerade kommen sehr viele Fotos an. Bitte senden Sie das Formular in einer Minute noch einmal.",
+                "Very many photos are arriving just now. Please send the form again in a minute.",
+            ),
             Problem::TooMany => (
                 "Von Ihrem Anschluss kamen in der letzten Stunde sehr viele Meldungen. Bitte versuchen Sie es später noch einmal oder rufen Sie uns an.",
                 "Very many reports came from your connection in the last hour. Please try again later or give us a call.",
@@ -262,11 +231,13 @@ struct Submission {
     lang: Option<String>,
     /// The hidden field people do not see; filled in only by bots.
     trap: String,
-    photo: Option<Bytes>,
+    /// The photo, holding its share of the upload budget until it is cleaned.
+    photo: Option<Upload>,
 }
 
-/// Reads the form. `Err` when the body is not a readable form at all.
-async fn read(mut multipart: Multipart) -> Result<(Submission, Vec<Problem>), Problem> {
+/// Reads the form, each field bounded (the photo by the cleaner's limit and the shared upload
+/// budget). `Err` when the body is not a readable form at all, or too large.
+async fn read(state: &FormState, mut multipart: Multipart) -> Result<(Submission, Vec<Problem>), Problem> {
     let mut submission = Submission::default();
     let mut problems = Vec::new();
     let unreadable = |e: axum::extract::multipart::MultipartError| {
@@ -276,16 +247,34 @@ async fn read(mut multipart: Multipart) -> Result<(Submission, Vec<Problem>), Pr
             Problem::NotAForm
         }
     };
-    while let Some(field) = multipart.next_field().await.map_err(unreadable)? {
+    while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or_default().to_string();
-        if name == "photo" {
-            let bytes = field.bytes().await.map_err(unreadable)?;
-            if !bytes.is_empty() {
-                submission.photo = Some(bytes);
+        let max_chars = match name.as_str() {
+            "photo" => {
+                let upload = state.uploads.read(&mut field, state.pipeline.photos.limits.max_input_bytes).await;
+                let upload = upload.map_err(|error| match error {
+                    UploadError::TooLarge(_) => Problem::PhotoTooLarge,
+                    UploadError::Busy => Problem::Busy,
+                    UploadError::Unreadable(_) => Problem::NotAForm,
+                })?;
+                if !upload.bytes.is_empty() {
+                    submission.photo = Some(upload);
+                }
+                continue;
             }
-            continue;
-        }
-        let value = field.text().await.map_err(unreadable)?;
+            "description" => MAX_DESCRIPTION_CHARS,
+            "address" => MAX_ADDRESS_FIELD_CHARS,
+            "email" => MAX_ADDRESS_CHARS,
+            _ => MAX_SMALL_FIELD_CHARS,
+        };
+        // A character takes at most four bytes: a longer field is refused unread.
+        let too_long = if name == "description" { Problem::DescriptionTooLong } else { Problem::FieldTooLong };
+        let value = state.uploads.read(&mut field, max_chars * 4).await.map_err(|error| match error {
+            UploadError::TooLarge(_) => too_long,
+            UploadError::Busy => Problem::Busy,
+            UploadError::Unreadable(_) => Problem::NotAForm,
+        })?;
+        let value = String::from_utf8(value.bytes.to_vec()).map_err(|_| Problem::NotAForm)?;
         let (slot, max) = match name.as_str() {
             "description" => (&mut submission.entered.description, MAX_DESCRIPTION_CHARS),
             "address" => (&mut submission.entered.address, MAX_ADDRESS_FIELD_CHARS),
@@ -304,25 +293,15 @@ async fn read(mut multipart: Multipart) -> Result<(Submission, Vec<Problem>), Pr
             }
             _ => continue,
         };
-        let value = clean_text(&value);
+        let value = meldeweg_workers::text::clean(&value);
         if value.chars().count() > max {
-            problems.push(if name == "description" { Problem::DescriptionTooLong } else { Problem::FieldTooLong });
+            problems.push(too_long);
             *slot = value.chars().take(max).collect();
         } else {
             *slot = value;
         }
     }
     Ok((submission, problems))
-}
-
-/// Text without control characters other than line breaks and tabs, trimmed.
-fn clean_text(text: &str) -> String {
-    text.chars()
-        .filter(|c| !c.is_control() || matches!(c, '\n' | '\t'))
-        .collect::<String>()
-        .replace("\r", "")
-        .trim()
-        .to_string()
 }
 
 /// A form's id as the page hands it out: 32 hex digits.
@@ -362,23 +341,28 @@ fn place(state: &FormState, entered: &Entered, problems: &mut Vec<Problem>) -> O
     None
 }
 
+/// Charges the client's allowance before anything of the body is read (a refused or failed
+/// submission has used its slot too), then checks and stores the report.
 async fn submit(State(state): State<Arc<FormState>>, parts: Parts, multipart: Multipart) -> Response {
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let address = client::address(peer, &parts.headers, &state.trusted_proxies);
-    let client = state.pipeline.vault.lookup_hash("web-form-client", &connection_of(&address));
-    let taken_at = now_ms();
-    if !state.take_slot(&client, taken_at) {
-        return refused(&state, Lang::De, Entered::default(), vec![Problem::TooMany]);
+    let client = state.pipeline.vault.lookup_hash("web-form-client", &client::connection_of(&address));
+    let charged = async {
+        let mut conn = state.pipeline.db.pool().acquire().await?;
+        rate_limit::charge(&mut conn, &format!("web-form:{client}"), REPORTS_PER_CLIENT, now_ms()).await
+    };
+    match charged.await {
+        Ok(true) => check_and_store(&state, multipart).await,
+        Ok(false) => refused(&state, Lang::De, Entered::default(), vec![Problem::TooMany]),
+        Err(error) => {
+            tracing::warn!(%error, "the web form's limit could not be checked");
+            unavailable(Lang::De)
+        }
     }
-    let response = check_and_store(&state, multipart).await;
-    if !response.status().is_redirection() {
-        state.give_back(&client, taken_at);
-    }
-    response
 }
 
 async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
-    let (submission, mut problems) = match read(multipart).await {
+    let (submission, mut problems) = match read(state, multipart).await {
         Ok(read) => read,
         Err(problem) => return refused(state, Lang::De, Entered::default(), vec![problem]),
     };
@@ -427,7 +411,8 @@ async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
         content: Content::Report { report: FormReport { description, place, category, lang } },
     };
     // Only now is the photo cleaned (the expensive part), and the report stored.
-    match intake::submit(&state.pipeline, message, submission.photo.into_iter().collect()).await {
+    let photos = submission.photo.iter().map(|upload| upload.bytes.clone()).collect();
+    match intake::submit(&state.pipeline, message, photos).await {
         Ok(submitted) => {
             let query = if lang == Lang::En { "?lang=en" } else { "" };
             Redirect::to(&format!("/m/{}{query}", submitted.public_token)).into_response()
@@ -445,6 +430,8 @@ async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
 fn refused(state: &FormState, lang: Lang, entered: Entered, problems: Vec<Problem>) -> Response {
     let status = if problems.contains(&Problem::TooMany) {
         StatusCode::TOO_MANY_REQUESTS
+    } else if problems.contains(&Problem::Busy) {
+        StatusCode::SERVICE_UNAVAILABLE
     } else if problems.contains(&Problem::PhotoTooLarge) {
         StatusCode::PAYLOAD_TOO_LARGE
     } else {
@@ -460,17 +447,4 @@ fn unavailable(lang: Lang) -> Response {
         Lang::En => "Your report could not be saved just now. Please try again in a few minutes.",
     };
     (StatusCode::SERVICE_UNAVAILABLE, text).into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::connection_of;
-
-    #[test]
-    fn an_ipv6_connection_is_its_64_and_ipv4_its_address() {
-        assert_eq!(connection_of("2001:db8:1:2:aaaa::1"), connection_of("2001:db8:1:2:ffff::9"));
-        assert_ne!(connection_of("2001:db8:1:2::1"), connection_of("2001:db8:1:3::1"));
-        assert_eq!(connection_of("192.0.2.7"), "192.0.2.7");
-        assert_eq!(connection_of("unknown"), "unknown");
-    }
 }

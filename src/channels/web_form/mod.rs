@@ -41,6 +41,7 @@ pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, Channe
     let municipality = settings.municipality.name.clone();
     let map = settings.map.clone();
     let trusted_proxies = settings.http.trusted_proxies.clone();
+    let uploads = parts.uploads.clone();
     let make = Box::new(move |pipeline: &Arc<Pipeline>| {
         form::router(Arc::new(form::FormState {
             pipeline: pipeline.clone(),
@@ -48,7 +49,7 @@ pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, Channe
             map,
             email_enabled,
             trusted_proxies,
-            recent: Default::default(),
+            uploads,
         }))
     });
     let entrance = Entrance {

@@ -65,8 +65,25 @@ struct Endpoints {
     media_url: String,
     /// The API's own origin (`scheme://host:port`): media may come from it over plain HTTP.
     api_origin: String,
+    /// Other hosts a media file may be fetched from, over HTTPS (`*.` for subdomains).
+    media_hosts: Vec<String>,
     auth_header: HeaderName,
     auth_value: HeaderValue,
+}
+
+impl Endpoints {
+    /// Whether a media file at `url` may be fetched with the token.
+    fn may_fetch_from(&self, url: &reqwest::Url) -> bool {
+        if url.origin().ascii_serialization() == self.api_origin {
+            return true;
+        }
+        let Some(host) = url.host_str().map(str::to_ascii_lowercase) else { return false };
+        url.scheme() == "https"
+            && self.media_hosts.iter().any(|allowed| match allowed.strip_prefix("*.") {
+                Some(domain) => host.strip_suffix(domain).is_some_and(|sub| sub.ends_with('.')),
+                None => *allowed == host,
+            })
+    }
 }
 
 #[derive(Deserialize)]
@@ -136,7 +153,14 @@ impl CloudClient {
             .map_err(|e| ClientError::Setup(e.to_string()))?;
         Ok(Self {
             http,
-            endpoints: Arc::new(Endpoints { messages_url, media_url, api_origin, auth_header, auth_value }),
+            endpoints: Arc::new(Endpoints {
+                messages_url,
+                media_url,
+                api_origin,
+                media_hosts: settings.media_hosts.iter().map(|h| h.to_ascii_lowercase()).collect(),
+                auth_header,
+                auth_value,
+            }),
         })
     }
 
@@ -196,12 +220,12 @@ impl CloudClient {
         if announced.is_some_and(|size| size > max_bytes as u64) {
             return Err(MediaError::TooLarge { max: max_bytes });
         }
-        // The token goes with the download: only over HTTPS, or to the configured API itself.
-        let same_origin = |u: &reqwest::Url| u.origin().ascii_serialization() == self.endpoints.api_origin;
+        // The token goes with the download: only to the configured API itself, or over HTTPS to
+        // a host the configuration names (Meta's media host by default).
         let file_url = reqwest::Url::parse(&object.url)
             .ok()
-            .filter(|u| u.scheme() == "https" || same_origin(u))
-            .ok_or_else(|| MediaError::Gone("the media object's URL is neither HTTPS nor the API's".into()))?;
+            .filter(|u| self.endpoints.may_fetch_from(u))
+            .ok_or_else(|| MediaError::Gone("the media object names a host the token may not go to".into()))?;
         let response = self.get(file_url).await?;
         read_capped(response, max_bytes).await
     }
@@ -275,6 +299,27 @@ mod tests {
 
     fn graph(code: i64) -> Option<GraphError> {
         Some(GraphError { message: "m".into(), code: Some(code), is_transient: false })
+    }
+
+    #[test]
+    fn the_token_goes_only_to_the_api_and_the_named_media_hosts() {
+        let endpoints = Endpoints {
+            messages_url: reqwest::Url::parse("https://graph.facebook.com/v23.0/1/messages").unwrap(),
+            media_url: "https://graph.facebook.com/v23.0/{media_id}".into(),
+            api_origin: "https://graph.facebook.com".into(),
+            media_hosts: vec!["lookaside.fbsbx.com".into(), "*.cdn.example".into()],
+            auth_header: HeaderName::from_static("authorization"),
+            auth_value: HeaderValue::from_static("Bearer t"),
+        };
+        let may = |url: &str| endpoints.may_fetch_from(&reqwest::Url::parse(url).unwrap());
+        assert!(may("https://graph.facebook.com/files/1"));
+        assert!(may("https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1"));
+        assert!(may("https://eu.cdn.example/x.jpg"));
+        assert!(!may("http://lookaside.fbsbx.com/x"), "not over plain HTTP");
+        assert!(!may("https://evil.example/x"));
+        assert!(!may("https://lookaside.fbsbx.com.evil.example/x"));
+        assert!(!may("https://evilcdn.example/x"), "a wildcard takes subdomains only");
+        assert!(!may("https://cdn.example/x"));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use askama::Template;
 use askama_web::WebTemplate;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -84,10 +84,7 @@ struct SandboxPage {
 
 async fn page(State(state): State<SandboxState>) -> impl IntoResponse {
     let simulator = &state.simulator;
-    (
-        [(header::CONTENT_SECURITY_POLICY, "default-src 'self'; img-src 'self' blob: data:")],
-        SandboxPage { municipality: simulator.municipality.clone(), max_photo_bytes: simulator.max_photo_bytes },
-    )
+    SandboxPage { municipality: simulator.municipality.clone(), max_photo_bytes: simulator.max_photo_bytes }
 }
 
 /// The simulated citizen: a number, a business-scoped user id, or both.

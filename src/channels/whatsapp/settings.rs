@@ -46,6 +46,9 @@ pub struct WhatsAppSettings {
     pub webhook_auth: WebhookAuth,
     pub webhook_auth_header: String,
     pub timeout_seconds: u64,
+    /// Hosts a media object may send us to for the file, with the access token: exact names,
+    /// or `*.example.com` for its subdomains. The API's own address is always allowed.
+    pub media_hosts: Vec<String>,
     pub app_secret: SecretString,
     pub access_token: SecretString,
     pub verify_token: SecretString,
@@ -99,6 +102,16 @@ impl WhatsAppSettings {
         }
         if self.timeout_seconds == 0 {
             return Err(invalid("whatsapp.timeout_seconds", "must be greater than 0"));
+        }
+        let host_like = |h: &str| {
+            let name = h.strip_prefix("*.").unwrap_or(h);
+            !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.".contains(&b))
+        };
+        if !self.media_hosts.iter().all(|h| host_like(h)) {
+            return Err(invalid(
+                "whatsapp.media_hosts",
+                "must be host names such as lookaside.fbsbx.com or *.example.com",
+            ));
         }
         for template in self.templates.values() {
             if template.name.is_empty() || template.language.is_empty() {

@@ -60,7 +60,8 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         .source(&event.channel)
         .ok_or_else(|| retry(format!("no channel {:?} reads its messages here", event.channel)))?;
     let raw = pipeline.vault.open(&event.payload_enc).map_err(|e| JobFailure::Fatal(e.to_string()))?;
-    let message = source.read(&raw).map_err(|e| JobFailure::Fatal(format!("stored message unreadable: {e}")))?;
+    let message =
+        source.read(&raw).map_err(|e| JobFailure::Fatal(format!("stored message unreadable: {e}")))?.cleaned();
     // A photo is fetched and cleaned before the transaction, so no connection waits on it.
     let prepared = prepare(pipeline, source, &message, now).await?;
 

@@ -54,6 +54,7 @@ pub async fn submit(
     message: InboundMessage,
     uploads: Vec<Bytes>,
 ) -> Result<Submitted, SubmitError> {
+    let message = message.cleaned();
     let Content::Report { report } = &message.content else { return Err(SubmitError::NotAReport) };
     let mut stored = Vec::with_capacity(uploads.len());
     for bytes in uploads {

@@ -22,7 +22,7 @@ use crate::time::now_ms;
 
 const OPENAPI: &str = include_str!("openapi.json");
 /// Largest JSON body the API accepts (a comment is at most 2000 characters).
-const MAX_BODY_BYTES: usize = 64 * 1024;
+pub(super) const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub fn router(pipeline: Arc<Pipeline>) -> Router {
     Router::new()

@@ -11,7 +11,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::ApiUser;
+use super::{ApiUser, MAX_BODY_BYTES};
 use crate::http::error::without_values;
 use crate::http::AppError;
 use crate::orders::board::{self as order_board, OrderDetail};
@@ -25,9 +25,10 @@ use crate::web::staff::FilterQuery;
 use meldeweg_workers::status::Transition;
 
 fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
-    payload
-        .map(|Json(value)| value)
-        .map_err(|e| AppError::BadRequest(format!("the JSON body is not valid: {}", without_values(&e.body_text()))))
+    payload.map(|Json(value)| value).map_err(|e| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(format!("the body is longer than {MAX_BODY_BYTES} bytes")),
+        _ => AppError::BadRequest(format!("the JSON body is not valid: {}", without_values(&e.body_text()))),
+    })
 }
 
 pub async fn list(

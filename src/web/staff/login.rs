@@ -1,6 +1,9 @@
-//! Logging in and out. A login is refused for a while after too many failures for the account
-//! or from the client's address, with a message saying so; unknown addresses and wrong
-//! passwords get the same answer and take the same time. The login form itself is protected
+//! Logging in and out. Each address has an allowance of attempts (charged in the database before
+//! the password is hashed, never given back); after a few failures of one account from one
+//! address, each further attempt from there waits longer (5 s, doubling). An account is never
+//! locked for everyone: its owner logs in from their own address while someone else guesses,
+//! and admins see the account as under attack. Unknown addresses and wrong passwords get the
+//! same answer and take the same time. The login form itself is protected
 //! against cross-site posting by a double-submit cookie.
 
 use std::net::SocketAddr;
@@ -21,6 +24,7 @@ use super::ui::{Ui, DE};
 use super::StaffState;
 use crate::http::client;
 use crate::http::AppError;
+use crate::rate_limit::{self, Limit};
 use crate::secrets;
 use crate::staff::{password, Email, StaffUser};
 use crate::staff::{sessions, store as staff};
@@ -115,25 +119,37 @@ async fn log_in(state: &StaffState, parts: &Parts, form: Credentials) -> Result<
     let vault = &state.pipeline.vault;
     let account_key = vault.lookup_hash("login-account", email.as_str());
     let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
-    let client_key = vault.lookup_hash("login-client", &client::address(peer, &parts.headers, &state.trusted_proxies));
+    let address = client::connection_of(&client::address(peer, &parts.headers, &state.trusted_proxies));
+    let client_key = vault.lookup_hash("login-client", &address);
     let now = now_ms();
-    let window_ms = i64::from(state.settings.login_window_minutes) * 60_000;
+    let settings = &state.settings;
+    let window_ms = i64::from(settings.login_window_minutes) * 60_000;
     let mut conn = state.pipeline.db.pool().acquire().await?;
-    let (by_account, by_client) =
-        sessions::failures_since(&mut conn, &account_key, &client_key, now - window_ms).await?;
-    if by_account >= i64::from(state.settings.login_max_failures_per_account)
-        || by_client >= i64::from(state.settings.login_max_failures_per_client)
-    {
-        tracing::warn!("login refused: too many failed attempts");
-        let minutes = state.settings.login_window_minutes;
+    // The address's allowance is charged before anything else and never given back.
+    let allowance = Limit { max: settings.login_max_attempts_per_client, window_ms };
+    if !rate_limit::charge(&mut conn, &format!("login-client:{client_key}"), allowance, now).await? {
+        tracing::warn!("login refused: too many attempts from one address");
+        let minutes = settings.login_window_minutes;
         let reason = format!(
-            "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {minutes} Minuten oder wenden Sie sich an die Verwaltung."
+            "Zu viele Anmeldeversuche von diesem Anschluss. Bitte warten Sie {minutes} Minuten oder wenden Sie sich an die Verwaltung."
         );
         return Ok(Err(Refusal(StatusCode::TOO_MANY_REQUESTS, reason)));
     }
-    // Counted as failed before the check, so attempts sent in parallel all count; a success
-    // clears the account's failures below.
-    sessions::record_failure(&mut conn, &account_key, &client_key, now).await?;
+    // Counted as failed before the password is checked, so attempts sent in parallel see each
+    // other; a success clears the account's failures from this address below.
+    let attempt = sessions::record_attempt(&mut conn, &account_key, &client_key, now).await?;
+    let (failures, last) =
+        sessions::failures_before(&mut conn, &account_key, &client_key, now - window_ms, attempt).await?;
+    let wait_ms = last.map_or(0, |last| last + delay_ms(failures, settings.login_free_failures, window_ms) - now);
+    if wait_ms > 0 {
+        // Turned away before any work: this attempt does not make the wait longer.
+        sessions::forget_attempt(&mut conn, attempt).await?;
+        let seconds = (wait_ms + 999) / 1000;
+        let reason = format!(
+            "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {seconds} Sekunden, bevor Sie es noch einmal versuchen."
+        );
+        return Ok(Err(Refusal(StatusCode::TOO_MANY_REQUESTS, reason)));
+    }
     let found = staff::for_login(&mut conn, &email).await?;
     drop(conn);
     let stored = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| password::decoy().to_string());
@@ -150,8 +166,20 @@ async fn log_in(state: &StaffState, parts: &Parts, form: Credentials) -> Result<
         }
     };
     let mut conn = state.pipeline.db.pool().acquire().await?;
-    sessions::clear_failures(&mut conn, &account_key, now - window_ms).await?;
+    sessions::clear_failures(&mut conn, &account_key, &client_key, now - window_ms).await?;
     Ok(Ok(start_session(state, &mut conn, &user, now).await?))
+}
+
+/// How long after its last failure the next attempt of an account from one address waits:
+/// nothing for the first `free` failures, then 5 s, doubling with each failure, at most the
+/// window.
+fn delay_ms(failures: i64, free: u32, window_ms: i64) -> i64 {
+    let over = failures - i64::from(free);
+    if over < 0 {
+        return 0;
+    }
+    let doublings = u32::try_from(over).unwrap_or(u32::MAX).min(20);
+    (5_000_i64 << doublings).min(window_ms)
 }
 
 /// Whether `password` matches the stored hash. Each check takes ~19 MiB and a core for a
@@ -200,4 +228,20 @@ pub async fn logout(
     let mut conn = state.pipeline.db.pool().acquire().await?;
     sessions::delete(&mut conn, &staff.session_hash).await?;
     Ok(([set_cookie(SESSION_COOKIE, None, state.secure_cookies)], Redirect::to("/staff/login")).into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::delay_ms;
+
+    #[test]
+    fn the_wait_grows_after_the_free_failures_and_stops_at_the_window() {
+        let window = 15 * 60_000;
+        assert_eq!(delay_ms(0, 3, window), 0);
+        assert_eq!(delay_ms(2, 3, window), 0);
+        assert_eq!(delay_ms(3, 3, window), 5_000);
+        assert_eq!(delay_ms(4, 3, window), 10_000);
+        assert_eq!(delay_ms(7, 3, window), 80_000);
+        assert_eq!(delay_ms(40, 3, window), window);
+    }
 }

@@ -21,42 +21,18 @@ mod views;
 use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
-use axum::http::{header, HeaderValue};
 use axum::response::Redirect;
 use axum::routing::{get, post};
 use axum::Router;
-use tower_http::set_header::SetResponseHeaderLayer;
 
 pub use filters::FilterQuery;
 
 use crate::config::{MapSettings, Settings, StaffSettings};
+use crate::http::uploads::UploadBudget;
 use crate::pipeline::Pipeline;
 
-/// Security headers for every staff page: scripts and styles only from this server, images
-/// also from the map tile server, never framed.
-fn security_headers(tile_url: &str) -> SetResponseHeaderLayerStack {
-    let tiles = reqwest::Url::parse(&tile_url.replace(['{', '}'], ""))
-        .map(|url| url.origin().ascii_serialization())
-        .unwrap_or_default();
-    let policy =
-        format!("default-src 'self'; img-src 'self' data: {tiles}; frame-ancestors 'none'; form-action 'self'");
-    (
-        SetResponseHeaderLayer::overriding(
-            header::CONTENT_SECURITY_POLICY,
-            HeaderValue::from_str(&policy).unwrap_or(HeaderValue::from_static("default-src 'self'")),
-        ),
-        SetResponseHeaderLayer::overriding(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")),
-    )
-}
-
-type SetResponseHeaderLayerStack = (
-    SetResponseHeaderLayer<HeaderValue>,
-    SetResponseHeaderLayer<HeaderValue>,
-    SetResponseHeaderLayer<HeaderValue>,
-    SetResponseHeaderLayer<HeaderValue>,
-);
+/// Largest body of a staff form without an upload.
+const FORM_LIMIT: usize = 64 * 1024;
 
 pub struct StaffState {
     pub pipeline: Arc<Pipeline>,
@@ -66,13 +42,16 @@ pub struct StaffState {
     pub secure_cookies: bool,
     /// Reverse proxies whose `X-Forwarded-For` names the client.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Uploads held in memory at once (after-photos, with the citizens' form photos).
+    pub uploads: UploadBudget,
     /// Password checks running at once (each takes ~19 MiB and a core).
     pub password_checks: Arc<tokio::sync::Semaphore>,
 }
 
 impl StaffState {
-    pub fn new(settings: &Settings, pipeline: Arc<Pipeline>) -> Self {
+    pub fn new(settings: &Settings, pipeline: Arc<Pipeline>, uploads: UploadBudget) -> Self {
         Self {
+            uploads,
             pipeline,
             settings: settings.staff.clone(),
             map: settings.map.clone(),
@@ -107,6 +86,7 @@ pub fn router(state: Arc<StaffState>) -> Router {
         .route("/staff/rights/erase", post(rights::erase))
         .route("/staff/stats", get(stats::page))
         .route("/stats.csv", get(stats::csv_download))
-        .layer(security_headers(&state.map.tile_url))
+        // The plain forms carry a few fields; only the after-photo form (above) takes more.
+        .layer(DefaultBodyLimit::max(FORM_LIMIT))
         .with_state(state)
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Multipart, Path, Query, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
 use meldeweg_workers::category::Category;
@@ -19,6 +20,7 @@ use super::session::Staff;
 use super::ui::Ui;
 use super::views::{category_choices, depot_choices, Choice, Frame, OrderView};
 use super::StaffState;
+use crate::http::uploads::UploadError;
 use crate::http::AppError;
 use crate::orders::board::{self as order_board, OrderDetail};
 use crate::orders::lifecycle::Command;
@@ -239,27 +241,36 @@ pub async fn done(
 }
 
 async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipart: Multipart) -> Result<(), AppError> {
-    let bad = |e: axum::extract::multipart::MultipartError| {
-        AppError::BadRequest(format!("Das Formular konnte nicht gelesen werden: {e}"))
+    let bad = |e: axum::extract::multipart::MultipartError| match e.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge("Das Foto ist zu groß.".into()),
+        _ => AppError::BadRequest("Das Formular kam unvollständig an. Bitte noch einmal absenden.".into()),
     };
-    let mut csrf = None;
-    let mut photo = None;
-    while let Some(field) = multipart.next_field().await.map_err(bad)? {
-        match field.name() {
-            Some("csrf") => csrf = Some(field.text().await.map_err(bad)?),
-            Some("photo") => {
-                let bytes = field.bytes().await.map_err(bad)?;
-                photo = (!bytes.is_empty()).then_some(bytes);
-            }
-            _ => {}
-        }
-    }
+    // The form's token comes first (as the page sends it) and is checked before the photo is
+    // read: a forged upload costs us a few bytes, not megabytes.
+    let csrf = match multipart.next_field().await.map_err(bad)? {
+        Some(mut field) if field.name() == Some("csrf") => Some(small_field(&mut field).await.map_err(bad)?),
+        _ => None,
+    };
     staff.check_csrf(csrf.as_deref())?;
     let done = Command::Transition { transition: Transition::Done, note: None, after_photo: None };
     updates::permitted(&state.pipeline, &staff.user, number, &done).await?;
+    let mut photo = None;
+    let max = state.pipeline.photos.limits.max_input_bytes;
+    while let Some(mut field) = multipart.next_field().await.map_err(bad)? {
+        if field.name() == Some("photo") {
+            let upload = state.uploads.read(&mut field, max).await.map_err(|error| match error {
+                UploadError::TooLarge(_) => AppError::TooLarge("Das Foto ist zu groß.".into()),
+                UploadError::Busy => AppError::Unavailable("too many uploads at once".into()),
+                UploadError::Unreadable(_) => {
+                    AppError::BadRequest("Das Formular kam unvollständig an. Bitte noch einmal absenden.".into())
+                }
+            })?;
+            photo = (!upload.bytes.is_empty()).then_some(upload);
+        }
+    }
     let after_photo = match photo {
         None => None,
-        Some(bytes) => match state.pipeline.photos.clean_upload(bytes).await {
+        Some(upload) => match state.pipeline.photos.clean_upload(upload.bytes.clone()).await {
             Ok(PhotoOutcome::Stored(stored)) => Some(stored.token),
             Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge)) => {
                 return Err(AppError::BadRequest(
@@ -277,6 +288,23 @@ async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipar
     let command = Command::Transition { transition: Transition::Done, note: None, after_photo };
     Ok(updates::perform(&state.pipeline, &staff.user, number, command, now_ms()).await?)
 }
+
+/// A field of at most `MAX_SMALL_FIELD` bytes (a token); what follows is not read.
+async fn small_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+) -> Result<String, axum::extract::multipart::MultipartError> {
+    let mut value = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        value.extend_from_slice(&chunk);
+        if value.len() > MAX_SMALL_FIELD {
+            break;
+        }
+    }
+    Ok(String::from_utf8_lossy(&value).into_owned())
+}
+
+/// Longest token field read from a multipart form.
+const MAX_SMALL_FIELD: usize = 256;
 
 #[derive(Deserialize)]
 pub struct TextForm {

@@ -1,0 +1,78 @@
+//! Reading uploaded form fields into memory with bounds: each field up to its own limit (the
+//! rest of an over-long field is not read), and all uploads of the process together up to
+//! `http.max_upload_mib_in_flight`. A request that would go over the shared budget waits a
+//! moment for room, then is turned away (503) instead of growing the process.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::multipart::{Field, MultipartError};
+use axum::http::StatusCode;
+use bytes::{Bytes, BytesMut};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// The budget is counted in KiB (a semaphore's permits are a `u32` per acquisition).
+const UNIT: usize = 1024;
+
+/// How long an upload waits for room in the budget before it is turned away.
+const WAIT_FOR_ROOM: Duration = Duration::from_secs(2);
+
+/// Bytes of uploads held in memory at once, shared by every form that takes a file.
+#[derive(Clone)]
+pub struct UploadBudget {
+    units: Arc<Semaphore>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UploadError {
+    #[error("the field is longer than {0} bytes")]
+    TooLarge(usize),
+    #[error("the server is taking in too many uploads at once")]
+    Busy,
+    /// The body broke off, timed out or is not multipart; `TooLarge` when over the body limit.
+    #[error("the form could not be read: {0}")]
+    Unreadable(String),
+}
+
+/// A field's bytes, with their share of the budget held until it is dropped.
+pub struct Upload {
+    pub bytes: Bytes,
+    _held: Option<OwnedSemaphorePermit>,
+}
+
+impl UploadBudget {
+    pub fn new(max_bytes: usize) -> Self {
+        Self { units: Arc::new(Semaphore::new(max_bytes.div_ceil(UNIT).max(1))) }
+    }
+
+    /// Reads `field` whole, up to `max_bytes`; stops reading as soon as it is longer.
+    pub async fn read(&self, field: &mut Field<'_>, max_bytes: usize) -> Result<Upload, UploadError> {
+        let mut bytes = BytesMut::new();
+        let mut held: Option<OwnedSemaphorePermit> = None;
+        while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
+            if bytes.len() + chunk.len() > max_bytes {
+                return Err(UploadError::TooLarge(max_bytes));
+            }
+            let units = u32::try_from((bytes.len() + chunk.len()).div_ceil(UNIT) - bytes.len().div_ceil(UNIT))
+                .map_err(|_| UploadError::TooLarge(max_bytes))?;
+            if units > 0 {
+                let room = tokio::time::timeout(WAIT_FOR_ROOM, self.units.clone().acquire_many_owned(units));
+                let permit = room.await.map_err(|_| UploadError::Busy)?.map_err(|_| UploadError::Busy)?;
+                match held.as_mut() {
+                    Some(held) => held.merge(permit),
+                    None => held = Some(permit),
+                }
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Upload { bytes: bytes.freeze(), _held: held })
+    }
+}
+
+fn unreadable(error: MultipartError) -> UploadError {
+    if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        UploadError::TooLarge(0)
+    } else {
+        UploadError::Unreadable(error.body_text())
+    }
+}
