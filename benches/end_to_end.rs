@@ -101,7 +101,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let graph = support::fake_graph::FakeGraph::start().await;
     let database_url = fresh_database(&options.backend, dir.path()).await;
-    let server = Server::start(&database_url, dir.path(), &graph, options.workers_in_process).await;
+    let server = Server::launch(&database_url, dir.path(), &graph, options.launch()).await;
     let http = reqwest::Client::new();
     let url = format!("{}/webhooks/whatsapp", server.base);
     let reports = (options.rate * options.seconds) as usize;
@@ -154,6 +154,7 @@ async fn main() {
     while graph.requests().len() < expected + reports && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    println!("server peak memory (VmHWM): {} MiB", server.peak_memory_mib());
     server.stop().await;
     let outcome = outcomes(&database_url).await;
     drop_database(&database_url).await;

@@ -107,7 +107,7 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let graph = support::fake_graph::FakeGraph::start().await;
     let database_url = fresh_database(&options.backend, dir.path()).await;
-    let server = Server::start(&database_url, dir.path(), &graph, options.workers_in_process).await;
+    let server = Server::launch(&database_url, dir.path(), &graph, options.launch()).await;
     println!(
         "backend {}, workers {}, {} connections, {} s per run, {} cores",
         options.backend,
@@ -149,6 +149,7 @@ async fn main() {
         async move { matches!(request.send().await, Ok(r) if r.status().is_success()) }
     })
     .await;
+    println!("server peak memory (VmHWM): {} MiB", server.peak_memory_mib());
     server.stop().await;
 
     let database = database_floor(&options, &database_url).await;

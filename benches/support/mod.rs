@@ -30,6 +30,11 @@ pub struct Options {
     /// Whether the server's own workers run the conversations during the load (`in-process`)
     /// or the queue only fills (`off`, as when `meldeweg worker` runs on another machine).
     pub workers_in_process: bool,
+    /// `hostile_load`: which attack (`slow`, `upload`) and how many sockets of each kind.
+    pub attack: String,
+    pub sockets: usize,
+    /// Another build of `meldeweg` to run instead of this one (a before/after comparison).
+    pub binary: Option<std::path::PathBuf>,
 }
 
 impl Options {
@@ -40,6 +45,9 @@ impl Options {
             connections: 32,
             rate: 100,
             workers_in_process: true,
+            attack: "slow".into(),
+            sockets: 2000,
+            binary: None,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
@@ -50,6 +58,9 @@ impl Options {
                 "--seconds" => options.seconds = value.parse().expect("--seconds N"),
                 "--connections" => options.connections = value.parse().expect("--connections N"),
                 "--rate" => options.rate = value.parse().expect("--rate N"),
+                "--attack" => options.attack = value,
+                "--sockets" => options.sockets = value.parse().expect("--sockets N"),
+                "--binary" => options.binary = Some(value.into()),
                 "--workers" => {
                     options.workers_in_process = match value.as_str() {
                         "in-process" => true,
@@ -66,6 +77,15 @@ impl Options {
         }
         options
     }
+
+    /// How to start the server for these options.
+    pub fn launch(&self) -> Launch {
+        let mut launch = Launch { workers_in_process: self.workers_in_process, ..Launch::default() };
+        if let Some(binary) = &self.binary {
+            launch.binary = binary.clone();
+        }
+        launch
+    }
 }
 
 pub struct Server {
@@ -73,11 +93,40 @@ pub struct Server {
     child: tokio::process::Child,
 }
 
+/// How to start a server: which binary (another build, for a before/after comparison), the
+/// open-files soft limit it starts with, extra environment.
+pub struct Launch {
+    pub binary: std::path::PathBuf,
+    pub workers_in_process: bool,
+    pub open_files: Option<u64>,
+    pub env: Vec<(String, String)>,
+}
+
+impl Default for Launch {
+    fn default() -> Self {
+        Self { binary: env!("CARGO_BIN_EXE_meldeweg").into(), workers_in_process: true, open_files: None, env: Vec::new() }
+    }
+}
+
 impl Server {
-    /// Starts `meldeweg serve` in cloud mode against `graph`, and waits until it is ready.
-    pub async fn start(database_url: &str, dir: &std::path::Path, graph: &FakeGraph, workers_in_process: bool) -> Self {
+    /// Starts `meldeweg serve` in cloud mode against `graph` as `launch` says, and waits until
+    /// it is ready.
+    pub async fn launch(database_url: &str, dir: &std::path::Path, graph: &FakeGraph, launch: Launch) -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_meldeweg"))
+        let mut command = tokio::process::Command::new(&launch.binary);
+        if let Some(limit) = launch.open_files {
+            // SAFETY: setrlimit between fork and exec touches only the child's own limits.
+            unsafe {
+                command.pre_exec(move || {
+                    let mut current = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+                    libc::getrlimit(libc::RLIMIT_NOFILE, &mut current);
+                    let lowered = libc::rlimit { rlim_cur: limit, rlim_max: current.rlim_max };
+                    libc::setrlimit(libc::RLIMIT_NOFILE, &lowered);
+                    Ok(())
+                });
+            }
+        }
+        let child = command
             .arg("serve")
             .env("MELDEWEG_LISTEN", format!("127.0.0.1:{port}"))
             .env("MELDEWEG_DATA_DIR", dir)
@@ -91,7 +140,8 @@ impl Server {
             .env("MELDEWEG_WHATSAPP_APP_SECRET", APP_SECRET)
             .env("MELDEWEG_WHATSAPP_ACCESS_TOKEN", ACCESS_TOKEN)
             .env("MELDEWEG_WHATSAPP_VERIFY_TOKEN", "bench")
-            .env("MELDEWEG_QUEUE_IN_PROCESS", workers_in_process.to_string())
+            .env("MELDEWEG_QUEUE_IN_PROCESS", launch.workers_in_process.to_string())
+            .envs(launch.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("RUST_LOG", "warn")
             .stdin(Stdio::null())
             .kill_on_drop(true)
@@ -109,6 +159,19 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         Self { base, child }
+    }
+
+    /// The server's peak resident memory so far (VmHWM), in MiB.
+    pub fn peak_memory_mib(&self) -> u64 {
+        let pid = self.child.id().expect("the server runs");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        let kib: u64 = status
+            .lines()
+            .find(|line| line.starts_with("VmHWM:"))
+            .and_then(|line| line.split_whitespace().nth(1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        kib / 1024
     }
 
     pub async fn stop(mut self) {
