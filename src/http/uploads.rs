@@ -1,7 +1,8 @@
 //! Reading uploaded form fields into memory with bounds: each field up to its own limit (the
 //! rest of an over-long field is not read), and all uploads of the process together up to
-//! `http.max_upload_mib_in_flight`. A request that would go over the shared budget waits a
-//! moment for room, then is turned away (503) instead of growing the process.
+//! `http.max_upload_mib_in_flight`: a field takes room for its limit before it is read. A
+//! request that finds no room waits a moment, then is turned away (503) instead of growing the
+//! process.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,7 +38,7 @@ pub enum UploadError {
 /// A field's bytes, with their share of the budget held until it is dropped.
 pub struct Upload {
     pub bytes: Bytes,
-    _held: Option<OwnedSemaphorePermit>,
+    _held: OwnedSemaphorePermit,
 }
 
 impl UploadBudget {
@@ -45,23 +46,17 @@ impl UploadBudget {
         Self { units: Arc::new(Semaphore::new(max_bytes.div_ceil(UNIT).max(1))) }
     }
 
-    /// Reads `field` whole, up to `max_bytes`; stops reading as soon as it is longer.
+    /// Reads `field` whole, up to `max_bytes`; stops reading as soon as it is longer. The room
+    /// for `max_bytes` is taken before the first byte is read, so uploads that got in finish
+    /// and the others are turned away: none holds part of the budget while waiting for more.
     pub async fn read(&self, field: &mut Field<'_>, max_bytes: usize) -> Result<Upload, UploadError> {
+        let units = u32::try_from(max_bytes.div_ceil(UNIT)).map_err(|_| UploadError::TooLarge(max_bytes))?;
+        let room = tokio::time::timeout(WAIT_FOR_ROOM, self.units.clone().acquire_many_owned(units));
+        let held = room.await.map_err(|_| UploadError::Busy)?.map_err(|_| UploadError::Busy)?;
         let mut bytes = BytesMut::new();
-        let mut held: Option<OwnedSemaphorePermit> = None;
         while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
             if bytes.len() + chunk.len() > max_bytes {
                 return Err(UploadError::TooLarge(max_bytes));
-            }
-            let units = u32::try_from((bytes.len() + chunk.len()).div_ceil(UNIT) - bytes.len().div_ceil(UNIT))
-                .map_err(|_| UploadError::TooLarge(max_bytes))?;
-            if units > 0 {
-                let room = tokio::time::timeout(WAIT_FOR_ROOM, self.units.clone().acquire_many_owned(units));
-                let permit = room.await.map_err(|_| UploadError::Busy)?.map_err(|_| UploadError::Busy)?;
-                match held.as_mut() {
-                    Some(held) => held.merge(permit),
-                    None => held = Some(permit),
-                }
             }
             bytes.extend_from_slice(&chunk);
         }

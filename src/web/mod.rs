@@ -5,7 +5,7 @@
 //! assets — /assets · metrics — /metrics (Prometheus; here or on its own address) · home — / ·
 //! and the channels' own: the WhatsApp webhook and sandbox, the web form at /melden.
 
-mod api;
+pub mod api;
 mod assets;
 mod errors;
 mod headers;

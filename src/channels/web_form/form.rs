@@ -226,18 +226,23 @@ impl Problem {
 
 /// The submission as read from the multipart body, bounded.
 #[derive(Default)]
-struct Submission {
-    entered: Entered,
+pub struct Submission {
+    pub entered: Entered,
     lang: Option<String>,
     /// The hidden field people do not see; filled in only by bots.
     trap: String,
     /// The photo, holding its share of the upload budget until it is cleaned.
-    photo: Option<Upload>,
+    pub photo: Option<Upload>,
 }
 
-/// Reads the form, each field bounded (the photo by the cleaner's limit and the shared upload
-/// budget). `Err` when the body is not a readable form at all, or too large.
-async fn read(state: &FormState, mut multipart: Multipart) -> Result<(Submission, Vec<Problem>), Problem> {
+/// Reads the form, each field bounded (the photo by `max_photo_bytes` and the shared upload
+/// budget). `Err` when the body is not a readable form at all, or too large. Public for the
+/// `form_multipart` fuzz target.
+pub async fn read(
+    uploads: &UploadBudget,
+    max_photo_bytes: usize,
+    mut multipart: Multipart,
+) -> Result<(Submission, Vec<Problem>), Problem> {
     let mut submission = Submission::default();
     let mut problems = Vec::new();
     let unreadable = |e: axum::extract::multipart::MultipartError| {
@@ -251,7 +256,7 @@ async fn read(state: &FormState, mut multipart: Multipart) -> Result<(Submission
         let name = field.name().unwrap_or_default().to_string();
         let max_chars = match name.as_str() {
             "photo" => {
-                let upload = state.uploads.read(&mut field, state.pipeline.photos.limits.max_input_bytes).await;
+                let upload = uploads.read(&mut field, max_photo_bytes).await;
                 let upload = upload.map_err(|error| match error {
                     UploadError::TooLarge(_) => Problem::PhotoTooLarge,
                     UploadError::Busy => Problem::Busy,
@@ -269,7 +274,7 @@ async fn read(state: &FormState, mut multipart: Multipart) -> Result<(Submission
         };
         // A character takes at most four bytes: a longer field is refused unread.
         let too_long = if name == "description" { Problem::DescriptionTooLong } else { Problem::FieldTooLong };
-        let value = state.uploads.read(&mut field, max_chars * 4).await.map_err(|error| match error {
+        let value = uploads.read(&mut field, max_chars * 4).await.map_err(|error| match error {
             UploadError::TooLarge(_) => too_long,
             UploadError::Busy => Problem::Busy,
             UploadError::Unreadable(_) => Problem::NotAForm,
@@ -362,7 +367,8 @@ async fn submit(State(state): State<Arc<FormState>>, parts: Parts, multipart: Mu
 }
 
 async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
-    let (submission, mut problems) = match read(state, multipart).await {
+    let max_photo_bytes = state.pipeline.photos.limits.max_input_bytes;
+    let (submission, mut problems) = match read(&state.uploads, max_photo_bytes, multipart).await {
         Ok(read) => read,
         Err(problem) => return refused(state, Lang::De, Entered::default(), vec![problem]),
     };

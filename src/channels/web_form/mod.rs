@@ -3,7 +3,7 @@
 //! Out: updates about the report by e-mail to the address the citizen gave, if any (`email`).
 
 mod email;
-mod form;
+pub mod form;
 
 use std::sync::Arc;
 

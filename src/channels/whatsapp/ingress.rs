@@ -17,7 +17,6 @@ use serde::Deserialize;
 use super::signature::{self, SIGNATURE_HEADER};
 use super::translate;
 use super::webhook::Delivery;
-use crate::http::error::json_error;
 use crate::http::AppError;
 use crate::pipeline::ingress::{IngressError, Received};
 use crate::pipeline::Pipeline;
@@ -112,8 +111,7 @@ async fn receive(
 
 async fn store(state: &WebhookState, headers: &HeaderMap, body: &Bytes) -> Result<Json<Received>, AppError> {
     authenticate(&state.auth, headers, body)?;
-    let delivery: Delivery = serde_json::from_slice(body)
-        .map_err(|e| AppError::BadRequest(format!("body is not a WhatsApp webhook delivery: {}", json_error(&e))))?;
+    let delivery = Delivery::parse(body).map_err(AppError::BadRequest)?;
     let received = accept(&state.pipeline, delivery).await?;
     tracing::debug!(
         messages = received.messages,

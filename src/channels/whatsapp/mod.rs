@@ -15,7 +15,7 @@ mod sandbox;
 mod send;
 pub mod settings;
 pub mod signature;
-mod translate;
+pub mod translate;
 pub mod webhook;
 
 use std::collections::BTreeMap;

@@ -2,7 +2,7 @@
 //! operations as the staff UI, authenticated by per-user API tokens (`Authorization: Bearer`),
 //! with the same permission checks. Described by /api/v1/openapi.json.
 
-mod orders;
+pub mod orders;
 
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{ApiUser, MAX_BODY_BYTES};
-use crate::http::error::without_values;
+use crate::http::error::json_error;
 use crate::http::AppError;
 use crate::orders::board::{self as order_board, OrderDetail};
 use crate::orders::lifecycle::Command;
@@ -24,11 +24,30 @@ use crate::time::now_ms;
 use crate::web::staff::FilterQuery;
 use meldeweg_workers::status::Transition;
 
-fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
+/// The request a JSON body holds, or the refusal answered for it (its reason without the body's
+/// values). Public, like `transition_command`, for the `staff_api_json` fuzz target.
+pub fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, AppError> {
     payload.map(|Json(value)| value).map_err(|e| match e.status() {
         StatusCode::PAYLOAD_TOO_LARGE => AppError::TooLarge(format!("the body is longer than {MAX_BODY_BYTES} bytes")),
-        _ => AppError::BadRequest(format!("the JSON body is not valid: {}", without_values(&e.body_text()))),
+        _ => AppError::BadRequest(format!("the JSON body is not valid: {}", json_reason(&e))),
     })
+}
+
+/// What serde_json said, without the values it quotes. axum's own text of the rejection also
+/// names the path of keys it was reading, and a key is text from the body (it could be a name
+/// or a number), so only the innermost JSON error is used.
+fn json_reason(rejection: &JsonRejection) -> String {
+    let mut source = std::error::Error::source(rejection);
+    while let Some(error) = source {
+        if let Some(json) = error.downcast_ref::<serde_path_to_error::Error<serde_json::Error>>() {
+            return json_error(json.inner());
+        }
+        source = error.source();
+    }
+    match rejection {
+        JsonRejection::MissingJsonContentType(_) => "the content type must be application/json".into(),
+        _ => "the body could not be read as JSON".into(),
+    }
 }
 
 pub async fn list(
@@ -85,7 +104,12 @@ pub async fn transition(
     Path(number): Path<String>,
     payload: Result<Json<TransitionRequest>, JsonRejection>,
 ) -> Result<Response, AppError> {
-    let request = body(payload)?;
+    let command = transition_command(body(payload)?)?;
+    perform(&pipeline, &user, &number, command, StatusCode::OK).await
+}
+
+/// The command a transition request asks for, checked before the database is asked.
+pub fn transition_command(request: TransitionRequest) -> Result<Command, AppError> {
     // The answer does not repeat what was sent: refusals are logged.
     let transition = Transition::parse(&request.transition).ok_or_else(|| {
         AppError::BadRequest("unknown transition; use accept, start, done, reject, forward or reopen".into())
@@ -95,8 +119,7 @@ pub async fn transition(
         Transition::Forward => request.to,
         _ => None,
     };
-    let command = Command::Transition { transition, note, after_photo: None };
-    perform(&pipeline, &user, &number, command, StatusCode::OK).await
+    Ok(Command::Transition { transition, note, after_photo: None })
 }
 
 #[derive(Deserialize)]
