@@ -5,7 +5,7 @@
 //!
 //! 1. `slow`: `--sockets` connections (default 2,000) that send a request head one byte a
 //!    second, plus as many idle keep-alive connections (one request answered, then silence),
-//!    while the webhook client POSTs signed deliveries at 50/s. Prints how many attack sockets
+//!    while the webhook client POSTs signed deliveries at 50/s, each on a new connection. Prints how many attack sockets
 //!    the server closed and when, the webhook's latency and errors, and the server's peak
 //!    memory (VmHWM).
 //! 2. `upload`: 50 addresses each send 16 MiB form uploads (a real photo padded to 16 MiB) two at
@@ -192,9 +192,10 @@ impl Timed {
     }
 }
 
-/// Signed deliveries at 50/s until `end`, each from a new citizen.
+/// Signed deliveries at 50/s until `end`, each from a new citizen and on a new connection (so
+/// each also shows that the server still takes connections).
 async fn webhook_client(server: &Server, end: Instant) -> Timed {
-    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap();
+    let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).pool_max_idle_per_host(0).build().unwrap();
     let url = format!("{}/webhooks/whatsapp", server.base);
     let mut timed = Timed { latencies: Vec::new(), errors: 0, unanswered: 0 };
     let mut tick = tokio::time::interval(Duration::from_millis(20));

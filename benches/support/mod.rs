@@ -104,7 +104,12 @@ pub struct Launch {
 
 impl Default for Launch {
     fn default() -> Self {
-        Self { binary: env!("CARGO_BIN_EXE_meldeweg").into(), workers_in_process: true, open_files: None, env: Vec::new() }
+        Self {
+            binary: env!("CARGO_BIN_EXE_meldeweg").into(),
+            workers_in_process: true,
+            open_files: None,
+            env: Vec::new(),
+        }
     }
 }
 
