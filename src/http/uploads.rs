@@ -1,15 +1,18 @@
-//! Reading uploaded form fields into memory with bounds: each field up to its own limit (the
-//! rest of an over-long field is not read), and all uploads of the process together up to
-//! `http.max_upload_mib_in_flight`: a field takes room for its limit before it is read. A
+//! Reading uploaded form fields and request bodies into memory with bounds: each up to its own
+//! limit (the rest of an over-long one is not read), and all of them together up to the budget
+//! they share (`http.max_upload_mib_in_flight` for uploads; the webhook has a budget of its
+//! own): each takes room for its limit, or the length it declares, before it is read. A
 //! request that finds no room waits a moment, then is turned away (503) instead of growing the
 //! process.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::multipart::{Field, MultipartError};
 use axum::http::StatusCode;
 use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 /// The budget is counted in KiB (a semaphore's permits are a `u32` per acquisition).
@@ -46,13 +49,42 @@ impl UploadBudget {
         Self { units: Arc::new(Semaphore::new(max_bytes.div_ceil(UNIT).max(1))) }
     }
 
+    /// Reads a request body whole, up to `max_bytes`, taking room for the length it declares
+    /// (or `max_bytes` without one) before the first byte is read.
+    pub async fn read_body(
+        &self,
+        body: Body,
+        declared: Option<usize>,
+        max_bytes: usize,
+    ) -> Result<Upload, UploadError> {
+        if declared.is_some_and(|length| length > max_bytes) {
+            return Err(UploadError::TooLarge(max_bytes));
+        }
+        let held = self.room_for(declared.unwrap_or(max_bytes)).await?;
+        let mut stream = body.into_data_stream();
+        let mut bytes = BytesMut::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|error| UploadError::Unreadable(error.to_string()))?;
+            if bytes.len() + chunk.len() > declared.unwrap_or(max_bytes) {
+                return Err(UploadError::TooLarge(max_bytes));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Upload { bytes: bytes.freeze(), _held: held })
+    }
+
+    /// Room for `bytes` in the budget, waiting at most `WAIT_FOR_ROOM`.
+    async fn room_for(&self, bytes: usize) -> Result<OwnedSemaphorePermit, UploadError> {
+        let units = u32::try_from(bytes.div_ceil(UNIT)).map_err(|_| UploadError::TooLarge(bytes))?;
+        let room = tokio::time::timeout(WAIT_FOR_ROOM, self.units.clone().acquire_many_owned(units));
+        room.await.map_err(|_| UploadError::Busy)?.map_err(|_| UploadError::Busy)
+    }
+
     /// Reads `field` whole, up to `max_bytes`; stops reading as soon as it is longer. The room
     /// for `max_bytes` is taken before the first byte is read, so uploads that got in finish
     /// and the others are turned away: none holds part of the budget while waiting for more.
     pub async fn read(&self, field: &mut Field<'_>, max_bytes: usize) -> Result<Upload, UploadError> {
-        let units = u32::try_from(max_bytes.div_ceil(UNIT)).map_err(|_| UploadError::TooLarge(max_bytes))?;
-        let room = tokio::time::timeout(WAIT_FOR_ROOM, self.units.clone().acquire_many_owned(units));
-        let held = room.await.map_err(|_| UploadError::Busy)?.map_err(|_| UploadError::Busy)?;
+        let held = self.room_for(max_bytes).await?;
         let mut bytes = BytesMut::new();
         while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
             if bytes.len() + chunk.len() > max_bytes {

@@ -144,3 +144,24 @@ async fn the_access_token_does_not_go_to_a_host_the_media_object_names() {
     assert!(contacted.is_err(), "the media download went to the foreign host");
     assert_eq!(app.count("SELECT COUNT(*) FROM photos").await, 0);
 }
+
+#[tokio::test]
+async fn webhook_bodies_held_at_once_are_bounded_and_a_turned_away_delivery_is_retried() {
+    let app = spawn_app_with(|s| s.http.max_body_bytes = 1024).await;
+    // Sixteen posts that announce a full-size body and send none of it hold the webhook's budget.
+    let mut held = Vec::new();
+    for _ in 0..16 {
+        let mut stream = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://")).await.unwrap();
+        let head = "POST /webhooks/whatsapp HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1024\r\n\r\n";
+        tokio::io::AsyncWriteExt::write_all(&mut stream, head.as_bytes()).await.unwrap();
+        held.push(stream);
+    }
+    let citizen = Citizen::new();
+    let delivery = delivery(vec![citizen.contact()], vec![citizen.message(text("Schlagloch"))], vec![]);
+    let refused = app.post_webhook(&delivery).await;
+    assert_eq!(refused.status(), 503, "no room for another body: the provider is asked to retry");
+    assert_eq!(app.count("SELECT COUNT(*) FROM inbound_events").await, 0);
+    held.clear();
+    eventually("the budget is free again", || async { app.post_webhook(&delivery).await.status() == 200 }).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM inbound_events").await, 1);
+}

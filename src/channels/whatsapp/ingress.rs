@@ -7,8 +7,9 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Query, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{Query, State};
+use axum::http::header::CONTENT_LENGTH;
 use axum::http::HeaderMap;
 use axum::routing::get;
 use axum::{Json, Router};
@@ -17,6 +18,7 @@ use serde::Deserialize;
 use super::signature::{self, SIGNATURE_HEADER};
 use super::translate;
 use super::webhook::Delivery;
+use crate::http::uploads::{Upload, UploadBudget, UploadError};
 use crate::http::AppError;
 use crate::pipeline::ingress::{IngressError, Received};
 use crate::pipeline::Pipeline;
@@ -50,7 +52,14 @@ struct WebhookState {
     pipeline: Arc<Pipeline>,
     auth: WebhookAuth,
     verify_token: Option<String>,
+    /// Bodies are read before their signature can be checked: each takes room here first.
+    bodies: UploadBudget,
+    max_body_bytes: usize,
 }
+
+/// Webhook bodies of the largest size held at once (a delivery is a few KB; Meta retries a
+/// POST answered 503).
+const BODIES_IN_FLIGHT: usize = 16;
 
 pub fn router(
     pipeline: Arc<Pipeline>,
@@ -58,10 +67,14 @@ pub fn router(
     verify_token: Option<String>,
     max_body_bytes: usize,
 ) -> Router {
-    Router::new()
-        .route("/webhooks/whatsapp", get(handshake).post(receive))
-        .layer(DefaultBodyLimit::max(max_body_bytes))
-        .with_state(WebhookState { pipeline, auth, verify_token })
+    let bodies = UploadBudget::new(max_body_bytes * BODIES_IN_FLIGHT);
+    Router::new().route("/webhooks/whatsapp", get(handshake).post(receive)).with_state(WebhookState {
+        pipeline,
+        auth,
+        verify_token,
+        bodies,
+        max_body_bytes,
+    })
 }
 
 #[derive(Deserialize)]
@@ -97,9 +110,12 @@ async fn handshake(State(state): State<WebhookState>, Query(query): Query<Handsh
 async fn receive(
     State(state): State<WebhookState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Json<Received>, AppError> {
-    let result = store(&state, &headers, &body).await;
+    let result = match read(&state, &headers, body).await {
+        Ok(body) => store(&state, &headers, &body.bytes).await,
+        Err(refused) => Err(refused),
+    };
     crate::telemetry::webhook_delivery(match &result {
         Ok(_) => "ok",
         Err(AppError::Unauthorized(_)) => "unauthorized",
@@ -107,6 +123,16 @@ async fn receive(
         Err(_) => "malformed",
     });
     result
+}
+
+/// The body, within its limit and the budget of bodies in flight.
+async fn read(state: &WebhookState, headers: &HeaderMap, body: Body) -> Result<Upload, AppError> {
+    let declared = headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    state.bodies.read_body(body, declared, state.max_body_bytes).await.map_err(|error| match error {
+        UploadError::TooLarge(max) => AppError::TooLarge(format!("the body is longer than {max} bytes")),
+        UploadError::Busy => AppError::Unavailable("too many webhook bodies at once".into()),
+        UploadError::Unreadable(reason) => AppError::BadRequest(format!("the body could not be read: {reason}")),
+    })
 }
 
 async fn store(state: &WebhookState, headers: &HeaderMap, body: &Bytes) -> Result<Json<Received>, AppError> {
