@@ -165,3 +165,40 @@ async fn webhook_bodies_held_at_once_are_bounded_and_a_turned_away_delivery_is_r
     eventually("the budget is free again", || async { app.post_webhook(&delivery).await.status() == 200 }).await;
     assert_eq!(app.count("SELECT COUNT(*) FROM inbound_events").await, 1);
 }
+
+#[tokio::test]
+async fn uploads_held_at_once_are_bounded_and_the_next_form_is_asked_to_come_back() {
+    let app = spawn_app_with(|s| {
+        s.photos.max_input_mib = 1;
+        s.http.max_upload_mib_in_flight = 1;
+    })
+    .await;
+    // A form whose photo is still arriving holds the whole budget.
+    let mut slow = tokio::net::TcpStream::connect(app.address.trim_start_matches("http://")).await.unwrap();
+    let head = "POST /melden HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 500000\r\n\r\n\
+                --b\r\nContent-Disposition: form-data; name=\"description\"\r\n\r\nSchlagloch\r\n\
+                --b\r\nContent-Disposition: form-data; name=\"photo\"; filename=\"p.jpg\"\r\nContent-Type: image/jpeg\r\n\r\n";
+    tokio::io::AsyncWriteExt::write_all(&mut slow, head.as_bytes()).await.unwrap();
+    let form = || {
+        reqwest::multipart::Form::new()
+            .text("description", "Laterne defekt")
+            .text("lat", "51.975")
+            .text("lon", "7.645")
+            .part("photo", reqwest::multipart::Part::bytes(fixture_photo("recompressed_nometa.jpg")).file_name("p.jpg"))
+    };
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let mut busy = None;
+    for _ in 0..50 {
+        let response = http.post(app.url("/melden")).multipart(form()).send().await.unwrap();
+        if response.status() == 503 {
+            busy = Some(response.text().await.unwrap());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let busy = busy.expect("a form found no room while the other photo arrived");
+    assert!(busy.contains("sehr viele Fotos"), "{busy}");
+    drop(slow);
+    let stored = || async { http.post(app.url("/melden")).multipart(form()).send().await.unwrap().status() == 303 };
+    eventually("the budget is free again", stored).await;
+}

@@ -295,3 +295,20 @@ async fn behind_a_trusted_proxy_the_address_limit_counts_the_forwarded_client() 
         "another client behind the proxy is not"
     );
 }
+
+#[tokio::test]
+async fn guesses_sent_at_once_see_each_other() {
+    let app = spawn_app_with(|settings| {
+        settings.staff.login_free_failures = 3;
+        settings.http.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    })
+    .await;
+    add_staff(&app, "crew@musterstadt.de", Role::Depot, Some("bauhof-nord")).await;
+    let guesses = (0..10)
+        .map(|n| login_from(&app, "203.0.113.77", "crew@musterstadt.de", if n == 9 { PASSWORD } else { "falsch" }));
+    let statuses: Vec<u16> =
+        futures_util::future::join_all(guesses).await.into_iter().map(|(status, _)| status).collect();
+    let checked = statuses.iter().filter(|s| **s != 429).count();
+    assert!(checked <= 3, "only the free failures' worth of passwords were checked: {statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+}
