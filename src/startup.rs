@@ -19,6 +19,7 @@ use crate::db::{Backend, Db, DbError};
 use crate::http::server::{self, ConnectionLimits};
 use crate::http::uploads::UploadBudget;
 use crate::pipeline::ingress::Ingress;
+use crate::pipeline::niced::NicedPool;
 use crate::pipeline::photo::PhotoStage;
 use crate::pipeline::{Channels, OpenOrders, Pipeline};
 use crate::queue::{self, Queue, Worker};
@@ -110,7 +111,8 @@ impl Services {
                 store: PhotoStore::local(&settings.data_dir.join("photos"))?,
                 limits: settings.photos.limits(),
                 chat_permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.concurrency())),
-                upload_permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.upload_concurrency.max(1))),
+                upload_permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.upload_concurrency)),
+                upload_threads: NicedPool::start(settings.photos.upload_concurrency),
             },
             open_orders: tokio::sync::Mutex::new(OpenOrders::new(municipality.town.area.centre())),
             municipality,

@@ -10,6 +10,8 @@
 //! replies — reply intents in the outbox, one notify job per citizen and step
 //! notify  — queued replies handed to the citizen's channel, which renders and sends them
 //! erase   — a reporter's confirmed erasure request, after their last reply went out (P9)
+//! photo   — every photo fetched or taken with its request, cleaned and stored; uploads on the
+//!           lower-priority threads of `niced`
 //!
 //! The pipeline knows channels only as `channel::MessageSource` and `channel::ReplySender`,
 //! found by name in `channel::Channels`.
@@ -18,6 +20,7 @@ pub mod channel;
 pub mod erase;
 pub mod ingress;
 pub mod intake;
+pub mod niced;
 pub mod notify;
 mod open_orders;
 pub mod photo;

@@ -20,6 +20,7 @@ use meldeweg_workers::LatLon;
 use tokio::sync::Semaphore;
 
 use super::channel::{MediaError, MessageSource};
+use super::niced::{Lost, NicedPool};
 use super::retry;
 use crate::crypto::Vault;
 use crate::queue::JobFailure;
@@ -32,8 +33,17 @@ pub struct PhotoStage {
     /// Chat photos being cleaned at once in this process.
     pub chat_permits: Arc<Semaphore>,
     /// Photos uploaded with a request (forms, after-photos) being cleaned at once: a budget of
-    /// their own, so a flood of uploads cannot delay citizens' chat photos.
+    /// their own, so a flood of uploads cannot delay citizens' chat photos ...
     pub upload_permits: Arc<Semaphore>,
+    /// ... and threads of their own, at a lower CPU priority.
+    pub upload_threads: NicedPool,
+}
+
+/// Where a photo is cleaned: a chat photo on the blocking pool, an upload on the niced threads.
+#[derive(Clone, Copy)]
+enum Cleaner {
+    Chat,
+    Upload,
 }
 
 /// A photo cleaned and stored.
@@ -75,7 +85,7 @@ impl PhotoStage {
                 return Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge));
             }
         };
-        self.clean_and_store(&self.chat_permits, bytes, storage::token_for(vault, key)).await
+        self.clean_and_store(Cleaner::Chat, bytes, storage::token_for(vault, key)).await
     }
 
     /// Cleans a photo that came with its request (a form's photo, a crew's after-photo) and
@@ -84,35 +94,43 @@ impl PhotoStage {
         if bytes.len() > self.limits.max_input_bytes {
             return Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge));
         }
-        self.clean_and_store(&self.upload_permits, bytes, crate::secrets::random_hex128()).await
+        self.clean_and_store(Cleaner::Upload, bytes, crate::secrets::random_hex128()).await
     }
 
-    async fn clean_and_store(
-        &self,
-        permits: &Arc<Semaphore>,
-        bytes: Bytes,
-        token: String,
-    ) -> Result<PhotoOutcome, JobFailure> {
-        // The permit travels with the blocking task, so a job abandoned mid-clean still counts
-        // until its cleaning has really stopped.
+    async fn clean_and_store(&self, cleaner: Cleaner, bytes: Bytes, token: String) -> Result<PhotoOutcome, JobFailure> {
+        let permits = match cleaner {
+            Cleaner::Chat => &self.chat_permits,
+            Cleaner::Upload => &self.upload_permits,
+        };
+        // The permit travels with the work, so a job abandoned mid-clean still counts until its
+        // cleaning has really stopped.
         let permit = permits.clone().acquire_owned().await.map_err(retry)?;
         let limits = self.limits.clone();
-        let cleaned = tokio::task::spawn_blocking(move || {
+        let work = move || {
             let _permit = permit;
             let started = std::time::Instant::now();
             let cleaned = photo::clean(&bytes, &limits);
             crate::telemetry::photo_cleaned(started.elapsed());
             cleaned
-        })
-        .await;
+        };
+        let cleaned = match cleaner {
+            Cleaner::Chat => tokio::task::spawn_blocking(work).await.map_err(|error| {
+                if error.is_panic() {
+                    Lost::Panicked
+                } else {
+                    Lost::Gone
+                }
+            }),
+            Cleaner::Upload => self.upload_threads.run(work).await,
+        };
         let cleaned = match cleaned {
             Ok(cleaned) => cleaned,
             // A decoder that panics on this file will panic again: the photo is unusable.
-            Err(error) if error.is_panic() => {
+            Err(Lost::Panicked) => {
                 tracing::warn!("cleaning a photo panicked; it is refused");
                 return Ok(PhotoOutcome::Refused(PhotoProblem::Unreadable));
             }
-            Err(error) => return Err(retry(format!("cleaning stopped: {error}"))),
+            Err(Lost::Gone) => return Err(retry("cleaning stopped: the service is stopping")),
         };
         let cleaned = match cleaned {
             Ok(cleaned) => cleaned,
@@ -159,6 +177,7 @@ mod tests {
             limits: crate::config::Settings::load_with_env(None, |_| None).unwrap().photos.limits(),
             chat_permits: Arc::new(Semaphore::new(1)),
             upload_permits: Arc::new(Semaphore::new(1)),
+            upload_threads: super::NicedPool::start(1),
         };
         // A flood of uploads holds the upload budget...
         let _flood = stage.upload_permits.clone().acquire_owned().await.unwrap();
@@ -166,7 +185,7 @@ mod tests {
         tokio::pin!(upload);
         assert!(tokio::time::timeout(Duration::from_millis(200), &mut upload).await.is_err(), "the upload waits");
         // ... and a citizen's chat photo goes through all the same.
-        let chat = stage.clean_and_store(&stage.chat_permits, PHOTO.to_vec().into(), "chat-photo".into());
+        let chat = stage.clean_and_store(super::Cleaner::Chat, PHOTO.to_vec().into(), "chat-photo".into());
         let cleaned = tokio::time::timeout(Duration::from_secs(30), chat).await.expect("the chat photo is not held up");
         assert!(matches!(cleaned, Ok(PhotoOutcome::Stored(_))));
     }

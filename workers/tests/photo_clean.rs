@@ -259,3 +259,13 @@ fn trailing_garbage_is_not_carried_over() {
     let cleaned = clean(&jpeg, &Limits::default()).unwrap();
     assert_clean(&cleaned.jpeg, 1600, 1065);
 }
+
+#[test]
+fn a_file_the_decoder_panics_on_is_refused_like_any_undecodable_one() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/fuzz/zune_jpeg_avx2_idct_panic.jpg");
+    let crafted = std::fs::read(path).expect("the fuzz finding is in tests/fixtures/fuzz");
+    // With AVX2 (where the fuzzer found it) the decoder panics: the file is refused, not the
+    // process. Without AVX2 the scalar IDCT may decode it; either way nothing panics.
+    let cleaned = clean(&crafted, &Limits::default());
+    assert!(matches!(cleaned, Ok(_) | Err(PhotoError::Corrupt(_))), "{:?}", cleaned.err());
+}
