@@ -257,11 +257,7 @@ pub async fn read(
         let max_chars = match name.as_str() {
             "photo" => {
                 let upload = uploads.read(&mut field, max_photo_bytes).await;
-                let upload = upload.map_err(|error| match error {
-                    UploadError::TooLarge(_) => Problem::PhotoTooLarge,
-                    UploadError::Busy => Problem::Busy,
-                    UploadError::Unreadable(_) => Problem::NotAForm,
-                })?;
+                let upload = upload.map_err(|error| problem_of(error, Problem::PhotoTooLarge))?;
                 if !upload.bytes.is_empty() {
                     submission.photo = Some(upload);
                 }
@@ -274,11 +270,7 @@ pub async fn read(
         };
         // A character takes at most four bytes: a longer field is refused unread.
         let too_long = if name == "description" { Problem::DescriptionTooLong } else { Problem::FieldTooLong };
-        let value = uploads.read(&mut field, max_chars * 4).await.map_err(|error| match error {
-            UploadError::TooLarge(_) => too_long,
-            UploadError::Busy => Problem::Busy,
-            UploadError::Unreadable(_) => Problem::NotAForm,
-        })?;
+        let value = uploads.read(&mut field, max_chars * 4).await.map_err(|error| problem_of(error, too_long))?;
         let value = String::from_utf8(value.bytes.to_vec()).map_err(|_| Problem::NotAForm)?;
         let (slot, max) = match name.as_str() {
             "description" => (&mut submission.entered.description, MAX_DESCRIPTION_CHARS),
@@ -307,6 +299,15 @@ pub async fn read(
         }
     }
     Ok((submission, problems))
+}
+
+/// What the citizen is told when a field could not be read: `too_long` when it was over its bound.
+fn problem_of(error: UploadError, too_long: Problem) -> Problem {
+    match error {
+        UploadError::TooLarge(_) => too_long,
+        UploadError::Busy => Problem::Busy,
+        UploadError::Unreadable(_) => Problem::NotAForm,
+    }
 }
 
 /// A form's id as the page hands it out: 32 hex digits.

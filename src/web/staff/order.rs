@@ -248,7 +248,10 @@ async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipar
     // The form's token comes first (as the page sends it) and is checked before the photo is
     // read: a forged upload costs us a few bytes, not megabytes.
     let csrf = match multipart.next_field().await.map_err(bad)? {
-        Some(mut field) if field.name() == Some("csrf") => Some(small_field(&mut field).await.map_err(bad)?),
+        Some(mut field) if field.name() == Some("csrf") => {
+            let token = state.uploads.read(&mut field, MAX_TOKEN_BYTES).await.ok();
+            token.map(|token| String::from_utf8_lossy(&token.bytes).into_owned())
+        }
         _ => None,
     };
     staff.check_csrf(csrf.as_deref())?;
@@ -289,22 +292,8 @@ async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipar
     Ok(updates::perform(&state.pipeline, &staff.user, number, command, now_ms()).await?)
 }
 
-/// A field of at most `MAX_SMALL_FIELD` bytes (a token); what follows is not read.
-async fn small_field(
-    field: &mut axum::extract::multipart::Field<'_>,
-) -> Result<String, axum::extract::multipart::MultipartError> {
-    let mut value = Vec::new();
-    while let Some(chunk) = field.chunk().await? {
-        value.extend_from_slice(&chunk);
-        if value.len() > MAX_SMALL_FIELD {
-            break;
-        }
-    }
-    Ok(String::from_utf8_lossy(&value).into_owned())
-}
-
-/// Longest token field read from a multipart form.
-const MAX_SMALL_FIELD: usize = 256;
+/// Longest form token read from a multipart form; a longer field is not read on.
+const MAX_TOKEN_BYTES: usize = 256;
 
 #[derive(Deserialize)]
 pub struct TextForm {
