@@ -5,7 +5,6 @@
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use meldeweg_workers::text::for_log;
 use serde_json::json;
 
 #[derive(Debug, thiserror::Error)]
@@ -50,11 +49,11 @@ impl IntoResponse for AppError {
         let status = self.status();
         let reason = match &self {
             AppError::Unavailable(detail) => {
-                tracing::warn!(detail = %for_log(detail), "answering 503: storage unavailable");
+                tracing::warn!(%detail, "answering 503: storage unavailable");
                 "storage is temporarily unavailable; please retry".to_string()
             }
             other => {
-                tracing::info!(status = status.as_u16(), reason = %for_log(&other.to_string()), "request refused");
+                tracing::info!(status = status.as_u16(), reason = %other, "request refused");
                 other.to_string()
             }
         };

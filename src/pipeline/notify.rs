@@ -7,7 +7,6 @@
 //! recorded on the reply and the rest go on. A contact given with one report is forgotten with
 //! the last update of the closed report (P7).
 
-use meldeweg_workers::text::for_log;
 use serde::{Deserialize, Serialize};
 
 use super::channel::{Delivery, DeliveryError, Recipient, Sent};
@@ -158,7 +157,7 @@ async fn send_one(pipeline: &Pipeline, job: &ClaimedJob, id: i64) -> Result<Opti
             outbox::mark_unsent(&mut conn, id, OutboxState::Undeliverable, code, &reason, now).await?;
         }
         Err(DeliveryError::Refused { code, detail }) => {
-            tracing::warn!(outbox = id, channel = %resolved.channel, code, detail = %for_log(&detail), "a channel refused a reply");
+            tracing::warn!(outbox = id, channel = %resolved.channel, code, %detail, "a channel refused a reply");
             outbox::mark_unsent(&mut conn, id, OutboxState::Failed, code, &detail, now).await?;
         }
         Err(DeliveryError::Transient { code, detail, retry_after }) => {

@@ -8,7 +8,6 @@
 //! idempotent: the token is a keyed hash of the channel's message id, so a job that runs again
 //! overwrites the same two files.
 
-use meldeweg_workers::text::for_log;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -77,7 +76,7 @@ impl PhotoStage {
             Ok(bytes) => bytes,
             Err(MediaError::Transient(reason)) => return Err(retry(reason)),
             Err(MediaError::Gone(reason)) => {
-                tracing::warn!(reason = %for_log(&reason), "a photo could not be fetched");
+                tracing::warn!(%reason, "a photo could not be fetched");
                 return Ok(PhotoOutcome::Refused(PhotoProblem::Unavailable));
             }
             Err(MediaError::TooLarge { max }) => {
@@ -135,7 +134,7 @@ impl PhotoStage {
         let cleaned = match cleaned {
             Ok(cleaned) => cleaned,
             Err(error) => {
-                tracing::info!(error = %for_log(&error.to_string()), "a photo was refused");
+                tracing::info!(%error, "a photo was refused");
                 let problem = match error {
                     PhotoError::TooLarge { .. } | PhotoError::TooManyPixels { .. } | PhotoError::TooMuchMemory => {
                         PhotoProblem::TooLarge

@@ -6,7 +6,6 @@
 //! within the grace period, and returns. A job cut off after that keeps its lease until it
 //! expires and then runs again elsewhere, which is why every handler is idempotent.
 
-use meldeweg_workers::text::for_log;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -137,14 +136,14 @@ async fn run_job<H: JobHandler>(queue: Queue, handler: Arc<H>, job: ClaimedJob, 
         }
         Err(JobFailure::Retry { reason, after }) => {
             if job.is_last_attempt() {
-                tracing::error!(job = job.id, kind, attempt = job.attempt, reason = %for_log(&reason), "job failed for the last time; dead-lettered");
+                tracing::error!(job = job.id, kind, attempt = job.attempt, %reason, "job failed for the last time; dead-lettered");
             } else {
-                tracing::warn!(job = job.id, kind, attempt = job.attempt, reason = %for_log(&reason), "job failed; will retry");
+                tracing::warn!(job = job.id, kind, attempt = job.attempt, %reason, "job failed; will retry");
             }
             queue.fail(&job, &reason, after, now_ms()).await
         }
         Err(JobFailure::Fatal(reason)) => {
-            tracing::error!(job = job.id, kind, reason = %for_log(&reason), "job cannot succeed; dead-lettered");
+            tracing::error!(job = job.id, kind, %reason, "job cannot succeed; dead-lettered");
             queue.dead_letter(&job, &reason, now_ms()).await
         }
     };

@@ -6,7 +6,6 @@
 //! reason. Profile names and shared contact cards are never kept (P5 minimisation).
 
 use meldeweg_workers::message::{Content, InboundMessage, MediaRef, Sender, Unsupported};
-use meldeweg_workers::text::for_log;
 use meldeweg_workers::LatLon;
 use sha2::{Digest, Sha256};
 
@@ -29,13 +28,13 @@ pub fn batch(delivery: Delivery, vault: &Vault) -> Result<Batch, String> {
     let mut batch = Batch { channel: NAME, arrivals: Vec::new(), receipts: Vec::new() };
     for change in delivery.entry.iter().flat_map(|entry| &entry.changes) {
         if change.field != "messages" {
-            tracing::debug!(field = %for_log(&change.field), "ignoring webhook change");
+            tracing::debug!(field = %change.field, "ignoring webhook change");
             continue;
         }
         let value: MessagesValue = serde_json::from_str(change.value.get())
             .map_err(|e| format!("a `messages` change is malformed: {}", json_error(&e)))?;
         for error in &value.errors {
-            tracing::warn!(code = error.code, title = %for_log(&error.title), "WhatsApp reported an error in a delivery");
+            tracing::warn!(code = error.code, title = %error.title, "WhatsApp reported an error in a delivery");
         }
         for raw in &value.messages {
             batch.arrivals.push(match read_message(raw.get(), &value.contacts) {
@@ -77,7 +76,7 @@ fn receipt(vault: &Vault, status: Status) -> Option<Receipt> {
         "read" => DeliveryStatus::Read,
         "failed" => DeliveryStatus::Failed,
         other => {
-            tracing::debug!(status = %for_log(other), "ignoring a status Meldeweg does not track");
+            tracing::debug!(status = %other, "ignoring a status Meldeweg does not track");
             return None;
         }
     };
