@@ -13,7 +13,7 @@ mod sniff;
 
 use std::io::Cursor;
 
-use image::{DynamicImage, ImageDecoder, ImageError, ImageReader};
+use image::{DynamicImage, ImageDecoder, ImageError, ImageReader, RgbImage};
 use sha2::{Digest, Sha256};
 
 use crate::LatLon;
@@ -64,6 +64,9 @@ pub struct Cleaned {
     pub taken_at: Option<String>,
     /// Hex SHA-256 of `jpeg`.
     pub sha256: String,
+    /// The cleaned pixels `jpeg` was encoded from, for the stages that look at the picture
+    /// (bystander detection) without decoding it again.
+    pub pixels: RgbImage,
 }
 
 /// Why an upload was refused. All but `Encode` are the upload's fault.
@@ -145,11 +148,7 @@ fn clean_unguarded(bytes: &[u8], limits: &Limits) -> Result<Cleaned, PhotoError>
     let rgb = render::flatten(pixels);
     let scaled = render::scale(&rgb, limits.max_side)?.unwrap_or(rgb);
     let upright = render::to_srgb(render::orient(scaled, orientation), icc.as_deref());
-    let jpeg = render::encode(&upright, limits.quality)?;
-    let thumbnail = match render::scale(&upright, limits.thumb_side)? {
-        Some(small) => render::encode(&small, limits.quality)?,
-        None => jpeg.clone(),
-    };
+    let (jpeg, thumbnail) = encode(&upright, limits)?;
     let sha256 = format!("{:x}", Sha256::digest(&jpeg));
     Ok(Cleaned {
         jpeg,
@@ -159,5 +158,22 @@ fn clean_unguarded(bytes: &[u8], limits: &Limits) -> Result<Cleaned, PhotoError>
         gps: found.gps,
         taken_at: found.taken_at,
         sha256,
+        pixels: upright,
     })
+}
+
+/// `pixels` as a JPEG and a thumbnail, with the quality and thumbnail size of `limits`.
+pub fn encode(pixels: &RgbImage, limits: &Limits) -> Result<(Vec<u8>, Vec<u8>), PhotoError> {
+    let jpeg = render::encode(pixels, limits.quality)?;
+    let thumbnail = match render::scale(pixels, limits.thumb_side)? {
+        Some(small) => render::encode(&small, limits.quality)?,
+        None => jpeg.clone(),
+    };
+    Ok((jpeg, thumbnail))
+}
+
+/// Decodes a JPEG this module wrote (a stored, cleaned photo) back to pixels.
+pub fn decode_cleaned(jpeg: &[u8]) -> Result<RgbImage, PhotoError> {
+    let reader = ImageReader::with_format(Cursor::new(jpeg), image::ImageFormat::Jpeg);
+    Ok(reader.decode()?.into_rgb8())
 }

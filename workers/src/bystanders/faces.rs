@@ -1,0 +1,112 @@
+//! Faces with CenterFace (MIT; `models/README.md`): a fully convolutional network that marks
+//! each face's centre on a heat map at a quarter of the input's resolution, with the face's
+//! size and a sub-cell offset beside it. Centres above the threshold become boxes; boxes that
+//! overlap a stronger one are the same face.
+
+use tract_onnx::prelude::*;
+
+use super::canvas::{self, Layout};
+use super::model::{Model, ModelFile};
+use super::{Kind, Region};
+
+pub const FILE: ModelFile =
+    ModelFile { name: "centerface.onnx", sha256: "09189deaaf8646c5c51a68447e3c744ea1e211798155d4728c20507b9f5aefbc" };
+
+/// RGB bytes as they are (0–255).
+const LAYOUT: Layout = Layout { bgr: false, scale: 1.0, offset: 0.0 };
+/// The heat map's cells are four input pixels wide.
+const STRIDE: f32 = 4.0;
+
+/// Faces in `image` at detection size `side`, in the image's pixels.
+pub fn find(model: &Model, image: &image::RgbImage, side: u32, threshold: f32) -> TractResult<Vec<Region>> {
+    let canvas = canvas::lay_out(image, side, LAYOUT)?;
+    let outputs = model.run(canvas.tensor)?;
+    let heat = outputs[0].to_plain_array_view::<f32>()?;
+    let scale = outputs[1].to_plain_array_view::<f32>()?;
+    let offset = outputs[2].to_plain_array_view::<f32>()?;
+    let (rows, cols) = (heat.shape()[2], heat.shape()[3]);
+    let used_rows = (canvas.used_height as f32 / STRIDE).ceil() as usize;
+    let used_cols = (canvas.used_width as f32 / STRIDE).ceil() as usize;
+    let mut found = Vec::new();
+    for row in 0..rows.min(used_rows) {
+        for col in 0..cols.min(used_cols) {
+            let score = heat[[0, 0, row, col]];
+            if score <= threshold {
+                continue;
+            }
+            let height = scale[[0, 0, row, col]].exp() * STRIDE;
+            let width = scale[[0, 1, row, col]].exp() * STRIDE;
+            let centre_y = (row as f32 + offset[[0, 0, row, col]] + 0.5) * STRIDE;
+            let centre_x = (col as f32 + offset[[0, 1, row, col]] + 0.5) * STRIDE;
+            found.push(Scored {
+                score,
+                x0: (centre_x - width / 2.0) * canvas.factor,
+                y0: (centre_y - height / 2.0) * canvas.factor,
+                x1: (centre_x + width / 2.0) * canvas.factor,
+                y1: (centre_y + height / 2.0) * canvas.factor,
+            });
+        }
+    }
+    let (image_width, image_height) = image.dimensions();
+    Ok(suppress(found, 0.3)
+        .into_iter()
+        .filter_map(|b| Region::clamped(Kind::Face, b.x0, b.y0, b.x1, b.y1, image_width, image_height))
+        .collect())
+}
+
+/// A candidate box in image pixels.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Scored {
+    pub score: f32,
+    pub x0: f32,
+    pub y0: f32,
+    pub x1: f32,
+    pub y1: f32,
+}
+
+impl Scored {
+    fn area(&self) -> f32 {
+        (self.x1 - self.x0).max(0.0) * (self.y1 - self.y0).max(0.0)
+    }
+
+    fn overlap(&self, other: &Scored) -> f32 {
+        let width = (self.x1.min(other.x1) - self.x0.max(other.x0)).max(0.0);
+        let height = (self.y1.min(other.y1) - self.y0.max(other.y0)).max(0.0);
+        let shared = width * height;
+        let union = self.area() + other.area() - shared;
+        if union > 0.0 {
+            shared / union
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Non-maximum suppression: the strongest box of each group overlapping by more than
+/// `max_overlap` (intersection over union).
+pub(super) fn suppress(mut boxes: Vec<Scored>, max_overlap: f32) -> Vec<Scored> {
+    boxes.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut kept: Vec<Scored> = Vec::new();
+    for candidate in boxes {
+        if kept.iter().all(|k| k.overlap(&candidate) <= max_overlap) {
+            kept.push(candidate);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored(score: f32, x0: f32) -> Scored {
+        Scored { score, x0, y0: 0.0, x1: x0 + 10.0, y1: 10.0 }
+    }
+
+    #[test]
+    fn overlapping_boxes_are_one_face_and_apart_ones_are_two() {
+        let kept = suppress(vec![scored(0.6, 1.0), scored(0.9, 0.0), scored(0.7, 30.0)], 0.3);
+        let xs: Vec<f32> = kept.iter().map(|b| b.x0).collect();
+        assert_eq!(xs, [0.0, 30.0]);
+    }
+}
