@@ -301,6 +301,26 @@ pub struct PhotoSettings {
     /// Photos uploaded with a form or a crew's "done" cleaned at once per process, apart from
     /// the chat's.
     pub upload_concurrency: usize,
+    /// The folder with the face and plate detectors' model files (checked at start).
+    pub models_dir: PathBuf,
+    /// Long side of the picture the detectors look at, in pixels.
+    pub detect_side: u32,
+    /// How sure the face detector must be, 0–1.
+    pub face_threshold: f32,
+    /// When a photo's public copy (faces and plates obscured) may be seen outside the staff UI.
+    pub publish: Publish,
+    /// How often photos still without a public copy are checked again, in seconds.
+    pub recheck_seconds: u32,
+}
+
+/// When a checked photo becomes public (`photos.publish`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Publish {
+    /// A staff member approves each public copy first (the default).
+    AfterApproval,
+    /// As soon as detection has run and the copy is made.
+    AfterDetection,
 }
 
 impl PhotoSettings {
@@ -313,6 +333,10 @@ impl PhotoSettings {
             thumb_side: self.thumb_side,
             quality: self.quality,
         }
+    }
+
+    pub fn detection(&self) -> meldeweg_workers::bystanders::Settings {
+        meldeweg_workers::bystanders::Settings { side: self.detect_side, face_threshold: self.face_threshold }
     }
 
     pub fn concurrency(&self) -> usize {
@@ -343,6 +367,15 @@ impl PhotoSettings {
         }
         if !(1..=64).contains(&self.upload_concurrency) {
             return Err(invalid("photos.upload_concurrency", "must be between 1 and 64"));
+        }
+        if !(256..=4096).contains(&self.detect_side) || !self.detect_side.is_multiple_of(32) {
+            return Err(invalid("photos.detect_side", "must be a multiple of 32 between 256 and 4096"));
+        }
+        if !(1..=86_400).contains(&self.recheck_seconds) {
+            return Err(invalid("photos.recheck_seconds", "must be between 1 and 86400"));
+        }
+        if !(0.05..=0.95).contains(&self.face_threshold) {
+            return Err(invalid("photos.face_threshold", "must be between 0.05 and 0.95"));
         }
         Ok(())
     }

@@ -17,6 +17,7 @@ pub mod key_rotation;
 pub mod orders;
 pub mod outbox;
 pub mod pipeline;
+pub mod public_copies;
 pub mod queue;
 pub mod rate_limit;
 pub mod reporters;

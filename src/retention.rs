@@ -27,7 +27,7 @@ use crate::db::Db;
 use crate::reports::{closed_sql, CLOSED_AT_SQL as REPORT_CLOSED_AT};
 use crate::storage::{PhotoStore, StorageError};
 use crate::time::now_ms;
-use crate::{inbox as inbound_events, reporters};
+use crate::{inbox as inbound_events, public_copies, reporters};
 
 const DAY_MS: i64 = 86_400_000;
 /// Photos deleted per round: files first, then their rows.
@@ -274,8 +274,11 @@ async fn delete_photos(db: &Db, store: &PhotoStore, select: &str, clear: &str) -
             }
         }
         let mut tx = db.begin().await?;
-        for (id, _) in &batch {
+        for (id, token) in &batch {
             deleted += sqlx::query(clear).bind(id).execute(tx.conn()).await?.rows_affected();
+            if let Some(token) = token {
+                public_copies::forget(tx.conn(), token).await?;
+            }
         }
         tx.commit().await?;
     }

@@ -8,6 +8,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use meldeweg_workers::bystanders::Detectors;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
@@ -53,6 +54,8 @@ pub enum StartupError {
     Channel(#[from] ChannelError),
     #[error(transparent)]
     Storage(#[from] StorageError),
+    #[error("the face and plate detectors (photos.models_dir): {0}")]
+    Models(#[from] meldeweg_workers::bystanders::ModelError),
     #[error("{0}: {1}")]
     ServiceHours(&'static str, String),
     #[error("encryption_old_keys is set: run `meldeweg keys rotate` with the service stopped, then remove it (MELDEWEG_ENCRYPTION_OLD_KEYS) and start again")]
@@ -71,6 +74,7 @@ pub struct Services {
     uploads: UploadBudget,
     database_url: String,
     retention: crate::config::RetentionSettings,
+    recheck_seconds: u32,
 }
 
 impl Services {
@@ -113,6 +117,8 @@ impl Services {
                 chat_permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.concurrency())),
                 upload_permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.upload_concurrency)),
                 upload_threads: NicedPool::start(settings.photos.upload_concurrency),
+                detectors: Arc::new(Detectors::load(&settings.photos.models_dir, settings.photos.detection())?),
+                publish: settings.photos.publish,
             },
             open_orders: tokio::sync::Mutex::new(OpenOrders::new(municipality.town.area.centre())),
             municipality,
@@ -123,7 +129,8 @@ impl Services {
             public_base: settings.public_base().to_string(),
             conversation_changes: watch::channel(0).0,
         });
-        Ok(Self { db, pipeline, routes, uploads, database_url, retention: settings.retention.clone() })
+        let recheck_seconds = settings.photos.recheck_seconds;
+        Ok(Self { db, pipeline, routes, uploads, database_url, retention: settings.retention.clone(), recheck_seconds })
     }
 
     /// On PostgreSQL, tells other processes about jobs this one commits, until `shutdown`.
@@ -132,6 +139,12 @@ impl Services {
             let announce = self.db.jobs_to_announce().clone();
             queue::spawn_postgres_notifier(self.db.pool().clone(), announce, shutdown.clone());
         }
+    }
+
+    /// Starts making the public copies still missing (issue 22), where the workers run.
+    pub fn spawn_photo_recheck(&self, shutdown: &CancellationToken) {
+        let every = std::time::Duration::from_secs(u64::from(self.recheck_seconds));
+        crate::pipeline::recheck::spawn(self.pipeline.clone(), every, shutdown.clone());
     }
 
     /// Starts the scheduled retention runs (P7), where the workers run; they stop with `shutdown`.
@@ -215,6 +228,7 @@ impl Application {
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         if self.run_workers {
             self.services.spawn_retention(&self.shutdown);
+            self.services.spawn_photo_recheck(&self.shutdown);
         }
         spawn_statistics_catch_up(self.services.db.clone(), &self.shutdown);
         tracing::info!(addr = %self.local_addr(), "listening");
@@ -258,6 +272,7 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Resu
     }
     services.spawn_announcer(&shutdown);
     services.spawn_retention(&shutdown);
+    services.spawn_photo_recheck(&shutdown);
     let _ = services.spawn_worker(&shutdown).await;
     services.db.close().await;
     Ok(())

@@ -1,6 +1,7 @@
 //! Where cleaned photos live: an `object_store` (the local filesystem under the data directory
 //! by default; an S3-compatible store can take its place). Only cleaned JPEGs are ever written
-//! here; each photo is two objects named by its unguessable token.
+//! here; each photo is two objects named by its unguessable token (image and thumbnail), and
+//! two more once its public copy is made (faces and plates obscured, issue 22).
 
 use std::path::Path as FsPath;
 use std::sync::Arc;
@@ -39,6 +40,13 @@ pub enum StorageError {
 pub enum Variant {
     Image,
     Thumbnail,
+    /// The public copy (bystanders obscured) and its thumbnail.
+    PublicImage,
+    PublicThumbnail,
+}
+
+impl Variant {
+    pub const ALL: [Variant; 4] = [Variant::Image, Variant::Thumbnail, Variant::PublicImage, Variant::PublicThumbnail];
 }
 
 #[derive(Clone)]
@@ -61,6 +69,13 @@ impl PhotoStore {
         Ok(())
     }
 
+    /// Writes both files of a photo's public copy, replacing an earlier one.
+    pub async fn put_public(&self, token: &str, image: Vec<u8>, thumbnail: Vec<u8>) -> Result<(), StorageError> {
+        self.store.put(&key(token, Variant::PublicImage), PutPayload::from(image)).await?;
+        self.store.put(&key(token, Variant::PublicThumbnail), PutPayload::from(thumbnail)).await?;
+        Ok(())
+    }
+
     /// One file of a photo; `None` if there is no such photo.
     pub async fn get(&self, token: &str, variant: Variant) -> Result<Option<Bytes>, StorageError> {
         match self.store.get(&key(token, variant)).await {
@@ -72,10 +87,10 @@ impl PhotoStore {
 }
 
 impl PhotoStore {
-    /// Removes both files of a photo; a photo already gone is no error (erasure runs again
+    /// Removes every file of a photo (its public copy too); a photo already gone is no error (erasure runs again
     /// after an interruption).
     pub async fn delete(&self, token: &str) -> Result<(), StorageError> {
-        for variant in [Variant::Image, Variant::Thumbnail] {
+        for variant in Variant::ALL {
             match self.store.delete(&key(token, variant)).await {
                 Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
                 Err(error) => return Err(error.into()),
@@ -90,6 +105,8 @@ fn key(token: &str, variant: Variant) -> Path {
     let name = match variant {
         Variant::Image => format!("{token}.jpg"),
         Variant::Thumbnail => format!("{token}.thumb.jpg"),
+        Variant::PublicImage => format!("{token}.public.jpg"),
+        Variant::PublicThumbnail => format!("{token}.public.thumb.jpg"),
     };
     Path::from(format!("{}/{name}", token.get(..2).unwrap_or(token)))
 }

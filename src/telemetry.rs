@@ -87,6 +87,11 @@ pub fn photo_cleaned(elapsed: Duration) {
     histogram!("meldeweg_photo_clean_seconds").record(elapsed.as_secs_f64());
 }
 
+/// Time to find faces and plates in one cleaned photo and make its public copy.
+pub fn photo_checked(elapsed: Duration) {
+    histogram!("meldeweg_photo_check_seconds").record(elapsed.as_secs_f64());
+}
+
 /// The confidence of a classification the classifier made (not the citizen's own choice).
 pub fn classified(confidence: f64) {
     histogram!(CONFIDENCE).record(confidence);

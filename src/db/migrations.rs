@@ -25,6 +25,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (14, "erasure requests", include_str!("../../migrations/sqlite/0014_erasure_requests.sql")),
     (15, "channel-neutral core", include_str!("../../migrations/sqlite/0015_channel_neutral_core.sql")),
     (16, "rate limits", include_str!("../../migrations/sqlite/0016_rate_limits.sql")),
+    (17, "public copies", include_str!("../../migrations/sqlite/0017_public_copies.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -44,6 +45,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (14, "erasure requests", include_str!("../../migrations/postgres/0014_erasure_requests.sql")),
     (15, "channel-neutral core", include_str!("../../migrations/postgres/0015_channel_neutral_core.sql")),
     (16, "rate limits", include_str!("../../migrations/postgres/0016_rate_limits.sql")),
+    (17, "public copies", include_str!("../../migrations/postgres/0017_public_copies.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

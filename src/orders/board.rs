@@ -165,7 +165,8 @@ pub struct OrderReport {
     pub category_source: Option<String>,
     /// `opened` or `duplicate`.
     pub order_link: Option<String>,
-    /// Paths of the cleaned photos (`/photos/{token}`; `/thumb` appended gives the thumbnail).
+    /// Paths of the cleaned originals for staff (`/staff/photos/{token}`, for a staff session
+    /// or an API token; `/thumb` appended gives the thumbnail).
     pub photos: Vec<String>,
 }
 
@@ -181,11 +182,23 @@ pub struct OrderDetail {
     pub forwarded_to: Option<String>,
     /// The number of the order this one was merged into.
     pub merged_into: Option<String>,
-    /// Path of the photo of the finished work.
+    /// Path of the photo of the finished work (as `photos`).
     pub after_photo: Option<String>,
     pub reports: Vec<OrderReport>,
     pub history: Vec<Event>,
 }
+
+impl OrderDetail {
+    /// Whether the photo stored under `token` is one of this order's (a report's or the
+    /// after-photo).
+    pub fn has_photo(&self, token: &str) -> bool {
+        let path = format!("{PHOTO_PATH}{token}");
+        self.after_photo.as_deref() == Some(path.as_str()) || self.reports.iter().any(|r| r.photos.contains(&path))
+    }
+}
+
+/// Where staff fetch a photo, by its token.
+const PHOTO_PATH: &str = "/staff/photos/";
 
 pub async fn detail(conn: &mut AnyConnection, number: &str, now_ms: i64) -> sqlx::Result<Option<OrderDetail>> {
     let row = sqlx::query(&format!(
@@ -215,7 +228,7 @@ pub async fn detail(conn: &mut AnyConnection, number: &str, now_ms: i64) -> sqlx
     let mut photos: HashMap<i64, Vec<String>> = HashMap::new();
     for photo in &photo_rows {
         let token: String = photo.try_get("token")?;
-        photos.entry(photo.try_get("report_id")?).or_default().push(format!("/photos/{token}"));
+        photos.entry(photo.try_get("report_id")?).or_default().push(format!("{PHOTO_PATH}{token}"));
     }
     let mut reports = Vec::with_capacity(report_rows.len());
     for report in &report_rows {
@@ -238,7 +251,7 @@ pub async fn detail(conn: &mut AnyConnection, number: &str, now_ms: i64) -> sqlx
         reason: row.try_get("reason")?,
         forwarded_to: row.try_get("forwarded_to")?,
         merged_into: row.try_get("merged_number")?,
-        after_photo: row.try_get::<Option<String>, _>("after_photo")?.map(|token| format!("/photos/{token}")),
+        after_photo: row.try_get::<Option<String>, _>("after_photo")?.map(|token| format!("{PHOTO_PATH}{token}")),
         reports,
         history: order_events::for_order(conn, id).await?,
     }))

@@ -24,6 +24,7 @@ pub mod niced;
 pub mod notify;
 mod open_orders;
 pub mod photo;
+pub mod recheck;
 pub mod replies;
 pub mod triage;
 pub mod updates;

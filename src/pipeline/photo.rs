@@ -1,7 +1,10 @@
 //! The photo stage every photo goes through: fetched from its channel (or handed over with a
 //! form), cleaned on the blocking pool (`workers::photo::clean`, a bounded number at a time),
-//! and the cleaned image and thumbnail stored. The original exists only in memory while this
-//! runs (P5).
+//! searched for bystanders' faces and number plates (`workers::bystanders`, on the pixels the
+//! cleaning decoded), and the cleaned image, its public copy with those obscured, and their
+//! thumbnails stored. The original exists only in memory while this runs (P5). When detection
+//! fails the photo is stored without a public copy and stays private (fail closed); the
+//! report goes on all the same.
 //!
 //! A chat photo is cleaned inside the intake job of its message, so a citizen's photo and the
 //! messages around it go through the dialogue in the order they were sent. Storing is
@@ -12,6 +15,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 
+use meldeweg_workers::bystanders::{self, Detectors};
 use meldeweg_workers::conversation::PhotoProblem;
 use meldeweg_workers::message::MediaRef;
 use meldeweg_workers::photo::{self, Limits, PhotoError};
@@ -21,7 +25,9 @@ use tokio::sync::Semaphore;
 use super::channel::{MediaError, MessageSource};
 use super::niced::{Lost, NicedPool};
 use super::retry;
+use crate::config::Publish;
 use crate::crypto::Vault;
+use crate::public_copies::Checked;
 use crate::queue::JobFailure;
 use crate::storage::{self, PhotoStore};
 
@@ -36,6 +42,10 @@ pub struct PhotoStage {
     pub upload_permits: Arc<Semaphore>,
     /// ... and threads of their own, at a lower CPU priority.
     pub upload_threads: NicedPool,
+    /// The face and plate detectors, loaded and checked at start.
+    pub detectors: Arc<Detectors>,
+    /// When a public copy may be seen (`photos.publish`).
+    pub publish: Publish,
 }
 
 /// Where a photo is cleaned: a chat photo on the blocking pool, an upload on the niced threads.
@@ -53,6 +63,8 @@ pub struct StoredPhoto {
     pub sha256: String,
     pub gps: Option<LatLon>,
     pub taken_at: Option<String>,
+    /// What detection found (its public copy is stored), or why it failed (none is).
+    pub checked: Checked,
 }
 
 pub enum PhotoOutcome {
@@ -105,12 +117,19 @@ impl PhotoStage {
         // cleaning has really stopped.
         let permit = permits.clone().acquire_owned().await.map_err(retry)?;
         let limits = self.limits.clone();
+        let detectors = self.detectors.clone();
         let work = move || {
             let _permit = permit;
             let started = std::time::Instant::now();
             let cleaned = photo::clean(&bytes, &limits);
             crate::telemetry::photo_cleaned(started.elapsed());
-            cleaned
+            drop(bytes);
+            cleaned.map(|cleaned| {
+                let started = std::time::Instant::now();
+                let public = public_copy(&detectors, &cleaned.pixels, &limits);
+                crate::telemetry::photo_checked(started.elapsed());
+                (cleaned, public)
+            })
         };
         let cleaned = match cleaner {
             Cleaner::Chat => tokio::task::spawn_blocking(work).await.map_err(|error| {
@@ -131,8 +150,8 @@ impl PhotoStage {
             }
             Err(Lost::Gone) => return Err(retry("cleaning stopped: the service is stopping")),
         };
-        let cleaned = match cleaned {
-            Ok(cleaned) => cleaned,
+        let (cleaned, public) = match cleaned {
+            Ok(done) => done,
             Err(error) => {
                 tracing::info!(%error, "a photo was refused");
                 let problem = match error {
@@ -145,6 +164,16 @@ impl PhotoStage {
             }
         };
         self.store.put(&token, cleaned.jpeg, cleaned.thumbnail).await.map_err(retry)?;
+        let checked = match public {
+            Ok((regions, copy)) => {
+                self.store.put_public(&token, copy.jpeg, copy.thumbnail).await.map_err(retry)?;
+                Checked::Found(regions)
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "bystander detection failed; the photo stays private");
+                Checked::Failed(reason)
+            }
+        };
         Ok(PhotoOutcome::Stored(StoredPhoto {
             token,
             width: cleaned.width,
@@ -152,8 +181,21 @@ impl PhotoStage {
             sha256: cleaned.sha256,
             gps: cleaned.gps,
             taken_at: cleaned.taken_at,
+            checked,
         }))
     }
+}
+
+/// The regions found in `pixels` and the public copy with them obscured; the reason when
+/// either failed.
+pub fn public_copy(
+    detectors: &Detectors,
+    pixels: &bystanders::RgbImage,
+    limits: &Limits,
+) -> Result<(Vec<bystanders::Region>, bystanders::PublicCopy), String> {
+    let regions = detectors.find(pixels).map_err(|e| e.to_string())?;
+    let copy = bystanders::public_copy(pixels, &regions, limits).map_err(|e| e.to_string())?;
+    Ok((regions, copy))
 }
 
 #[cfg(test)]
@@ -163,7 +205,7 @@ mod tests {
 
     use tokio::sync::Semaphore;
 
-    use super::{PhotoOutcome, PhotoStage};
+    use super::{Detectors, PhotoOutcome, PhotoStage};
     use crate::storage::PhotoStore;
 
     const PHOTO: &[u8] = include_bytes!("../../tests/fixtures/photos/recompressed_nometa.jpg");
@@ -171,9 +213,12 @@ mod tests {
     #[tokio::test]
     async fn a_chat_photo_is_cleaned_while_every_upload_permit_is_taken() {
         let dir = tempfile::tempdir().unwrap();
+        let settings = crate::config::Settings::load_with_env(None, |_| None).unwrap().photos;
         let stage = PhotoStage {
             store: PhotoStore::local(dir.path()).unwrap(),
-            limits: crate::config::Settings::load_with_env(None, |_| None).unwrap().photos.limits(),
+            limits: settings.limits(),
+            detectors: Arc::new(Detectors::load(&settings.models_dir, settings.detection()).unwrap()),
+            publish: settings.publish,
             chat_permits: Arc::new(Semaphore::new(1)),
             upload_permits: Arc::new(Semaphore::new(1)),
             upload_threads: super::NicedPool::start(1),

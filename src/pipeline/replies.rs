@@ -9,6 +9,7 @@ use super::notify::NotifyJob;
 use super::Pipeline;
 use crate::db::Tx;
 use crate::outbox::{self, Addressee};
+use crate::public_copies;
 use crate::queue::QueueError;
 use crate::texts::TextKey;
 
@@ -74,7 +75,9 @@ pub struct ReportUpdate<'a> {
     pub key: TextKey,
     pub text: String,
     pub params: &'a [(&'a str, &'a str)],
-    /// The crew's after-photo, by its token.
+    /// The crew's after-photo, by its token. It goes with the update only when its public copy
+    /// may be seen by then (a channel's servers fetch it: they are outside the depot);
+    /// otherwise the update goes without it and the status page shows it once approved.
     pub photo: Option<&'a str>,
 }
 
@@ -89,7 +92,11 @@ impl ReportUpdate<'_> {
         lang: Lang,
         now_ms: i64,
     ) -> Result<(), QueueError> {
-        let form = ReplyForm::Update { photo: self.photo.map(str::to_string) };
+        let photo = match self.photo {
+            Some(token) if public_copies::is_public(tx.conn(), token).await? => Some(token.to_string()),
+            _ => None,
+        };
+        let form = ReplyForm::Update { photo };
         let mut out = Outgoing::new(pipeline, to, lang, now_ms);
         out.queue(tx, reply(self.key, self.text, self.params, form, false), Some(self.report_id)).await?;
         out.finish(tx).await

@@ -84,7 +84,7 @@ async fn listings(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Listing>,
     let mut photos: std::collections::HashMap<i64, Vec<String>> = std::collections::HashMap::new();
     for row in &photo_rows {
         let token: String = row.try_get("token")?;
-        photos.entry(row.try_get("report_id")?).or_default().push(format!("/photos/{token}"));
+        photos.entry(row.try_get("report_id")?).or_default().push(format!("/staff/photos/{token}"));
     }
     let mut by_id = std::collections::HashMap::new();
     for row in &rows {

@@ -1,8 +1,11 @@
-//! What a report's public status page may show (P13): status, category, district, cleaned
-//! photos and the timeline of its work order, found by the page's unguessable token. No
-//! reporter, no comments, no staff names, no other report's text.
+//! What a report's public status page may show (P13): status, category, district, the public
+//! copies of its photos (faces and plates obscured, once they may be seen; issue 22) and the
+//! timeline of its work order, found by the page's unguessable token. No reporter, no
+//! comments, no staff names, no other report's text.
 
 use sqlx::{AnyConnection, Row};
+
+use crate::public_copies::{self, State};
 
 pub struct PublicReport {
     pub reference: String,
@@ -10,12 +13,33 @@ pub struct PublicReport {
     pub category: Option<String>,
     pub district: Option<String>,
     pub created_at: i64,
-    pub photos: Vec<String>,
-    pub after_photo: Option<String>,
+    pub photos: Vec<PublicPhoto>,
+    pub after_photo: Option<PublicPhoto>,
     pub reason: Option<String>,
     pub forwarded_to: Option<String>,
     /// (kind, at) of the order's public steps, oldest first.
     pub timeline: Vec<(String, i64)>,
+}
+
+/// A photo as the public may see it. A hidden photo is left out altogether.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PublicPhoto {
+    /// Its public copy may be shown (`/photos/{token}`).
+    Shown(String),
+    /// Being checked for faces and plates, or waiting for a staff member's approval.
+    Checking,
+}
+
+impl PublicPhoto {
+    /// How the photo stored under `token` may appear; `None` when it is hidden.
+    async fn of_token(conn: &mut AnyConnection, token: String) -> sqlx::Result<Option<PublicPhoto>> {
+        let state = public_copies::of_token(conn, &token).await?.map(|copy| copy.state);
+        Ok(match state {
+            Some(State::Public) => Some(PublicPhoto::Shown(token)),
+            Some(State::Hidden) => None,
+            Some(State::Checking | State::Waiting) | None => Some(PublicPhoto::Checking),
+        })
+    }
 }
 
 /// The order events a citizen may see.
@@ -33,10 +57,15 @@ pub async fn by_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Opt
     let Some(row) = row else { return Ok(None) };
     let report_id: i64 = row.try_get("id")?;
     let order_id: Option<i64> = row.try_get("work_order_id")?;
-    let photos = sqlx::query_scalar("SELECT token FROM photos WHERE report_id = $1 AND token IS NOT NULL ORDER BY id")
-        .bind(report_id)
-        .fetch_all(&mut *conn)
-        .await?;
+    let tokens: Vec<String> =
+        sqlx::query_scalar("SELECT token FROM photos WHERE report_id = $1 AND token IS NOT NULL ORDER BY id")
+            .bind(report_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let mut photos = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        photos.extend(PublicPhoto::of_token(conn, token).await?);
+    }
     let mut timeline = Vec::new();
     if let Some(order_id) = order_id {
         // The report's own steps (opened, linked: wherever they happened, also on an order it
@@ -72,7 +101,10 @@ pub async fn by_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Opt
         district: row.try_get("district")?,
         created_at: row.try_get("created_at")?,
         photos,
-        after_photo: row.try_get::<Option<String>, _>("after_photo")?.filter(|_| status_done),
+        after_photo: match row.try_get::<Option<String>, _>("after_photo")?.filter(|_| status_done) {
+            Some(token) => PublicPhoto::of_token(conn, token).await?,
+            None => None,
+        },
         timeline,
     }))
 }

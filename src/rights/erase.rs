@@ -17,7 +17,7 @@ use crate::audit;
 use crate::db::Db;
 use crate::reports::{self, photos};
 use crate::storage::PhotoStore;
-use crate::{inbox, outbox, reporters};
+use crate::{inbox, outbox, public_copies, reporters};
 
 /// What one erasure removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,8 +54,11 @@ pub async fn erase_reporter(
         store.delete(token).await?;
     }
     let mut photos_deleted = 0;
-    for (id, _) in &erasable {
+    for (id, token) in &erasable {
         photos_deleted += u64::from(photos::delete(conn, *id).await?);
+        if let Some(token) = token {
+            public_copies::forget(conn, token).await?;
+        }
     }
     let erasure = Erasure {
         photos_deleted,

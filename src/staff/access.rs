@@ -2,8 +2,11 @@
 //! pure function that the staff UI and the JSON API both ask before they touch anything.
 //!
 //! depot — sees and works the orders of its own depot · dispatcher — all orders; also reopens,
-//! re-routes, merges and corrects categories · manager — reads everything, statistics ·
-//! admin — reads everything, users, dead-lettered jobs.
+//! re-routes, merges, corrects categories and moderates photos · manager — reads everything,
+//! statistics · admin — reads everything, users, dead-lettered jobs, moderates photos.
+//!
+//! Moderating photos (what the public sees of bystanders) is for the dispatchers and the
+//! administration, who decide for the whole municipality, not for each depot's crew.
 
 use serde::Serialize;
 
@@ -47,6 +50,8 @@ pub enum Operation {
     Reroute,
     Merge,
     Recategorise,
+    /// Approve, hide or show a photo's public copy, or obscure more of it (issue 22).
+    ModeratePhotos,
     /// Users, API tokens, dead-lettered jobs.
     Administer,
     Statistics,
@@ -63,6 +68,7 @@ impl Operation {
             Operation::Reroute,
             Operation::Merge,
             Operation::Recategorise,
+            Operation::ModeratePhotos,
             Operation::Administer,
             Operation::Statistics,
         ]);
@@ -108,7 +114,7 @@ pub fn check(grant: &Grant, operation: Operation, order_depot: Option<&str>) -> 
         }
         Role::Dispatcher => operation.concerns_an_order(),
         Role::Manager => matches!(operation, O::View | O::Statistics),
-        Role::Admin => matches!(operation, O::View | O::Statistics | O::Administer),
+        Role::Admin => matches!(operation, O::View | O::Statistics | O::Administer | O::ModeratePhotos),
     };
     if allowed {
         return Ok(());
@@ -119,6 +125,7 @@ pub fn check(grant: &Grant, operation: Operation, order_depot: Option<&str>) -> 
         }
         (_, O::Administer) => "Nur die Administration verwaltet Benutzer und Aufgaben.",
         (_, O::Statistics) => "Statistiken sind für Leitung und Administration.",
+        (_, O::ModeratePhotos) => "Fotos geben die Disposition und die Administration frei.",
         (Role::Depot, _) => "Das kann nur die Disposition.",
         (Role::Manager | Role::Admin, _) => "Ihre Rolle darf Aufträge lesen, aber nicht ändern.",
         (Role::Dispatcher, _) => "Nicht erlaubt.",
@@ -158,7 +165,13 @@ mod tests {
                     (Role::Depot, own && depot_work(operation)),
                     (Role::Dispatcher, operation.concerns_an_order()),
                     (Role::Manager, matches!(operation, Operation::View | Operation::Statistics)),
-                    (Role::Admin, matches!(operation, Operation::View | Operation::Statistics | Operation::Administer)),
+                    (
+                        Role::Admin,
+                        matches!(
+                            operation,
+                            Operation::View | Operation::Statistics | Operation::Administer | Operation::ModeratePhotos
+                        ),
+                    ),
                 ];
                 for (role, allowed) in expected {
                     let depot = (role == Role::Depot).then_some("nord");

@@ -38,7 +38,7 @@ pub fn router(settings: &Settings, pipeline: Arc<Pipeline>, channels: Vec<Routes
     let mut router = Router::new()
         .merge(health::router(db.clone()))
         .merge(home::router(settings.municipality.name.clone(), entrances))
-        .merge(photos::router(pipeline.photos.store.clone()))
+        .merge(photos::router(pipeline.photos.store.clone(), db.clone()))
         .merge(assets::router())
         .merge(status_page::router(pipeline.clone(), settings.municipality.name.clone()))
         .merge(staff::router(Arc::new(staff::StaffState::new(settings, pipeline.clone(), uploads))))

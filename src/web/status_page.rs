@@ -17,7 +17,7 @@ use serde::Deserialize;
 
 use crate::http::AppError;
 use crate::pipeline::Pipeline;
-use crate::reports::public as status_pages;
+use crate::reports::public::{self as status_pages, PublicPhoto};
 use crate::storage;
 use crate::time::berlin_date_time;
 use crate::web::staff::ui;
@@ -38,8 +38,8 @@ struct StatusPage {
     category: String,
     district: String,
     created: String,
-    photos: Vec<String>,
-    after_photo: Option<String>,
+    photos: Vec<PublicPhoto>,
+    after_photo: Option<PublicPhoto>,
     reason: Option<String>,
     forwarded_to: Option<String>,
     timeline: Vec<(String, &'static str)>,

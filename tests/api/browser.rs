@@ -206,7 +206,8 @@ async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_b
     use crate::staff_helpers::*;
     // The session cookie is marked Secure (public_url is https); Chromium keeps Secure cookies
     // from http://127.0.0.1 as it does from https, so the test serves plain http as it is.
-    let app = spawn_app().await;
+    // Photos are public once checked, so the done message may carry the after-photo's copy.
+    let app = spawn_app_with(|s| s.photos.publish = meldeweg::config::Publish::AfterDetection).await;
     add_staff(&app, "crew@musterstadt.de", meldeweg::staff::Role::Depot, Some("bauhof-nord")).await;
     let late = Citizen::new();
     let (_, late_reference, order) = reported_by(&app, &late, "Schlagloch auf der Fahrbahn", NORD, 25 * 3600).await;

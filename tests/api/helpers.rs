@@ -83,6 +83,9 @@ pub fn test_settings(dir: &Path, database_url: &str, graph_url: &str) -> Setting
     ] {
         settings.channels.set(&format!("whatsapp.{key}"), value);
     }
+    // The detectors look at a smaller picture than in production (1024): the tests' photos are
+    // small, and a debug build runs the networks slowly. Accuracy is measured in the benchmark.
+    settings.photos.detect_side = 512;
     let queue = &mut settings.queue;
     queue.retry_base_ms = 20;
     queue.retry_max_seconds = 1;

@@ -4,6 +4,7 @@
 
 mod architecture;
 mod browser;
+mod bystanders;
 mod cli;
 mod connections;
 mod conversation;

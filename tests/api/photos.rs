@@ -38,7 +38,7 @@ async fn photos(app: &TestApp) -> Vec<StoredPhoto> {
 /// Every file under the data directory, for checking that no original was written.
 #[tokio::test]
 async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_clean() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.photos.publish = meldeweg::config::Publish::AfterDetection).await;
     let citizen = Citizen::new();
     let original = fixture_photo("phone_o6_gps.jpg");
     assert!(contains(&original, b"Mustermann"), "the fixture names its owner");
@@ -86,13 +86,13 @@ async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_cle
     assert_eq!(photo.token.len(), 32);
     let mut conn = app.db.pool().acquire().await.unwrap();
     let listing = meldeweg::reports::list(&mut conn, 10).await.unwrap();
-    assert_eq!(listing[0].photos, vec![format!("/photos/{}", photo.token)]);
+    assert_eq!(listing[0].photos, vec![format!("/staff/photos/{}", photo.token)], "staff get the original");
     drop(conn);
 
     let response = app.http.get(app.url(&format!("/photos/{}", photo.token))).send().await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "image/jpeg");
-    assert_eq!(response.headers()["cache-control"], "private, max-age=31536000, immutable");
+    assert_eq!(response.headers()["cache-control"], "private, max-age=300");
     assert_eq!(response.headers()["x-content-type-options"], "nosniff");
     let served = response.bytes().await.unwrap();
     let decoded = image::load_from_memory(&served).unwrap();
@@ -111,7 +111,7 @@ async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_cle
 
 #[tokio::test]
 async fn photo_urls_cannot_be_guessed() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.photos.publish = meldeweg::config::Publish::AfterDetection).await;
     let citizen = Citizen::new();
     app.send(&citizen, image(&app, "media-guess", fixture_photo("recompressed_nometa.jpg"), None)).await;
     eventually("the photo to be stored", || async { app.count("SELECT COUNT(*) FROM photos").await == 1 }).await;

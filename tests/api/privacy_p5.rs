@@ -10,7 +10,7 @@ use crate::staff_helpers::NORD;
 
 #[tokio::test]
 async fn a_web_form_photo_is_stored_and_served_without_its_metadata() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.photos.publish = meldeweg::config::Publish::AfterDetection).await;
     let original = fixture_photo("phone_o6_gps.jpg");
     assert!(contains(&original, b"Mustermann") && contains(&original, b"Exif"), "the fixture carries metadata");
     let form = Form::new()
@@ -31,7 +31,7 @@ async fn a_web_form_photo_is_stored_and_served_without_its_metadata() {
         assert!(!contains(&served, b"Exif") && !contains(&served, b"Mustermann"), "{path} carries metadata");
     }
     let files = files_under(&app.settings.data_dir.join("photos"));
-    assert_eq!(files.len(), 2, "the cleaned image and its thumbnail, nothing else: {files:?}");
+    assert_eq!(files.len(), 4, "the cleaned image, its public copy and their thumbnails, nothing else: {files:?}");
     for file in files_under(app.dir.path()) {
         let bytes = std::fs::read(&file).unwrap();
         assert!(!contains(&bytes, b"Mustermann"), "{} holds the original's metadata", file.display());

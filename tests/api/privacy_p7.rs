@@ -43,7 +43,7 @@ async fn description(app: &TestApp, reference: &str) -> Option<String> {
 
 #[tokio::test]
 async fn each_class_goes_exactly_when_its_period_is_over() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.photos.publish = meldeweg::config::Publish::AfterDetection).await;
     add_staff(&app, "dispo@musterstadt.de", Role::Dispatcher, None).await;
     let token = api_token(&app, "dispo@musterstadt.de").await;
     // A: one finished report with a photo and one still open. B: one finished report.

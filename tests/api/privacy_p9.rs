@@ -62,7 +62,7 @@ async fn auskunft_lists_every_stored_item_and_nothing_about_anyone_else() {
 
 #[tokio::test]
 async fn loeschen_through_the_webhook_erases_the_personal_data_and_keeps_the_reports() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.photos.publish = meldeweg::config::Publish::AfterDetection).await;
     add_staff(&app, "crew@musterstadt.de", Role::Dispatcher, None).await;
     let token = api_token(&app, "crew@musterstadt.de").await;
     let citizen = Citizen::new();
@@ -133,6 +133,9 @@ async fn loeschen_through_the_webhook_erases_the_personal_data_and_keeps_the_rep
     assert_eq!(tokens.iter().find(|(t, _)| t == kept).unwrap().1, Some(open_report));
     let (deleted, _) = tokens.iter().find(|(token, _)| *token != remaining[0]).unwrap();
     assert_eq!(app.http.get(app.url(&format!("/photos/{deleted}"))).send().await.unwrap().status(), 404);
+    let copies = |token: &str| format!("SELECT COUNT(*) FROM public_copies WHERE token = '{token}'");
+    assert_eq!(app.count(&copies(deleted)).await, 0, "the public copy went with its photo");
+    assert_eq!(app.count(&copies(kept)).await, 1);
     assert_eq!(app.http.get(app.url(&format!("/photos/{kept}"))).send().await.unwrap().status(), 200);
     let erased: String =
         sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = 'reporter.erased' AND reporter_id = $1")

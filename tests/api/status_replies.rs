@@ -67,7 +67,7 @@ async fn every_reporter_of_an_order_hears_about_it_and_late_ones_get_the_templat
 
 #[tokio::test]
 async fn done_with_an_after_photo_sends_the_photo_and_rejections_and_forwards_carry_their_reason() {
-    let app = spawn_app().await;
+    let app = spawn_app_with(|s| s.photos.publish = meldeweg::config::Publish::AfterDetection).await;
     add_staff(&app, "crew@musterstadt.de", Role::Depot, Some("bauhof-nord")).await;
     let session = login(&app, "crew@musterstadt.de").await;
     let (citizen, reference, order) = reported(&app, "Schlagloch auf der Fahrbahn", NORD).await;

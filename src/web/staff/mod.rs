@@ -2,7 +2,8 @@
 //! JavaScript for everything a crew does (the map is the one enhancement that needs it).
 //!
 //! login — log in and out · orders — the list, the map and printing · order — one order and
-//! its actions · admin — users, tokens, failed jobs and configuration (admins only) · rights —
+//! its actions · photo_review — checking a photo's public copy, moderation · photos — cleaned
+//! originals and public copies · admin — users, tokens, failed jobs and configuration (admins only) · rights —
 //! access and erasure requests that came by letter (admins only).
 //! Every page needs a session (`session::Staff`); every form that changes something carries
 //! the session's CSRF token.
@@ -12,6 +13,8 @@ mod filters;
 mod login;
 mod order;
 mod orders;
+mod photo_review;
+mod photos;
 mod rights;
 pub mod session;
 pub mod stats;
@@ -81,6 +84,10 @@ pub fn router(state: Arc<StaffState>) -> Router {
         .route("/staff/orders/{number}/reroute", post(order::reroute))
         .route("/staff/orders/{number}/merge", post(order::merge))
         .route("/staff/orders/{number}/recategorise", post(order::recategorise))
+        .route("/staff/orders/{number}/photos/{token}", get(photo_review::show).post(photo_review::act))
+        .route("/staff/photos/{token}", get(photos::original))
+        .route("/staff/photos/{token}/thumb", get(photos::thumbnail))
+        .route("/staff/photos/{token}/public", get(photos::public_copy))
         .route("/staff/admin", get(admin::page))
         .route("/staff/rights", get(rights::form).post(rights::look_up))
         .route("/staff/rights/erase", post(rights::erase))

@@ -26,6 +26,7 @@ use crate::orders::board::{self as order_board, OrderDetail};
 use crate::orders::lifecycle::Command;
 use crate::pipeline::photo::PhotoOutcome;
 use crate::pipeline::updates;
+use crate::public_copies::{self, State as CopyState};
 use crate::staff::access::{self, Operation};
 use crate::time::{berlin_date_time, now_ms};
 use meldeweg_workers::status::{OrderStatus, Transition};
@@ -44,7 +45,23 @@ pub struct ReportView {
     pub description: Option<String>,
     pub category: String,
     pub category_id: String,
-    pub photos: Vec<String>,
+    pub photos: Vec<PhotoView>,
+}
+
+/// A photo on the order page: where staff fetch it, its review page and its public state.
+pub struct PhotoView {
+    pub path: String,
+    pub token: String,
+    pub state: &'static str,
+    pub state_label: &'static str,
+}
+
+impl PhotoView {
+    async fn of_path(conn: &mut sqlx::AnyConnection, ui: &Ui, path: &str) -> Result<PhotoView, AppError> {
+        let token = path.rsplit('/').next().unwrap_or_default().to_string();
+        let state = public_copies::of_token(conn, &token).await?.map_or(CopyState::Checking, |copy| copy.state);
+        Ok(PhotoView { path: path.to_string(), token, state: state.as_str(), state_label: ui.photo_state(state) })
+    }
 }
 
 #[derive(Template, WebTemplate)]
@@ -54,6 +71,7 @@ struct OrderPage {
     order: OrderView,
     detail: OrderDetail,
     reports: Vec<ReportView>,
+    after_photo: Option<PhotoView>,
     history: Vec<HistoryLine>,
     transitions: Vec<(&'static str, &'static str)>,
     can_done: bool,
@@ -101,22 +119,30 @@ async fn page(
         .map(|t| (t.as_str(), ui.transition(t.as_str())))
         .collect();
     let categories = state.pipeline.municipality.town.classifier.categories();
-    let reports = detail
-        .reports
-        .iter()
-        .map(|r| ReportView {
+    let mut reports = Vec::with_capacity(detail.reports.len());
+    for r in &detail.reports {
+        let mut photos = Vec::with_capacity(r.photos.len());
+        for path in &r.photos {
+            photos.push(PhotoView::of_path(&mut conn, ui, path).await?);
+        }
+        reports.push(ReportView {
             reference: r.reference.clone(),
             created: berlin_date_time(r.created_at),
             description: r.description.clone(),
             category: ui.category(categories, r.category.as_deref().unwrap_or_default()).to_string(),
             category_id: r.category.clone().unwrap_or_default(),
-            photos: r.photos.clone(),
-        })
-        .collect();
+            photos,
+        });
+    }
+    let after_photo = match &detail.after_photo {
+        Some(path) => Some(PhotoView::of_path(&mut conn, ui, path).await?),
+        None => None,
+    };
     let history = detail.history.iter().map(|e| history_line(ui, e)).collect();
     Ok(OrderPage {
         order: OrderView::new(&detail.row, ui, state),
         reports,
+        after_photo,
         history,
         transitions,
         can_done,
@@ -274,7 +300,12 @@ async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipar
     let after_photo = match photo {
         None => None,
         Some(upload) => match state.pipeline.photos.clean_upload(upload.bytes.clone()).await {
-            Ok(PhotoOutcome::Stored(stored)) => Some(stored.token),
+            Ok(PhotoOutcome::Stored(stored)) => {
+                let mut conn = state.pipeline.db.pool().acquire().await?;
+                let publish = state.pipeline.photos.publish;
+                public_copies::record(&mut conn, &stored.token, &stored.checked, publish, now_ms()).await?;
+                Some(stored.token)
+            }
             Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge)) => {
                 return Err(AppError::BadRequest(
                     "Das Foto ist zu groß; bitte mit kleinerer Auflösung aufnehmen.".into(),

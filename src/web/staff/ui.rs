@@ -351,6 +351,50 @@ impl Ui {
         }
     }
 
+    /// Where a photo's public copy stands.
+    pub fn photo_state(&self, state: crate::public_copies::State) -> &'static str {
+        use crate::public_copies::State;
+        match state {
+            State::Checking => self.pick("wird geprüft", "being checked"),
+            State::Waiting => self.pick("wartet auf Freigabe", "waiting for approval"),
+            State::Public => self.pick("öffentlich", "public"),
+            State::Hidden => self.pick("verborgen", "hidden"),
+        }
+    }
+
+    /// The photo review page's words.
+    pub fn review(&self, key: &str) -> &'static str {
+        match key {
+            "title" => self.pick("Foto prüfen", "Check photo"),
+            "original" => self.pick("Original (nur für Mitarbeitende)", "Original (staff only)"),
+            "public" => self.pick("Öffentliche Kopie", "Public copy"),
+            "no_copy" => self.pick(
+                "Noch keine öffentliche Kopie: Das Foto wird geprüft.",
+                "No public copy yet: the photo is being checked.",
+            ),
+            "found" => self.pick("Unkenntlich gemacht", "Obscured"),
+            "faces" => self.pick("Gesichter", "Faces"),
+            "plates" => self.pick("Kennzeichen/Schrift", "Plates/text"),
+            "drawn" => self.pick("von Hand", "By hand"),
+            "failure" => self
+                .pick("Die Erkennung ist fehlgeschlagen und wird wiederholt", "Detection failed and will be retried"),
+            "reason" => self.pick("Grund (wird protokolliert)", "Reason (recorded in the audit log)"),
+            "publish" => self.pick("Freigeben", "Approve"),
+            "hide" => self.pick("Verbergen", "Hide"),
+            "area" => self.pick("Weiteren Bereich unkenntlich machen", "Obscure another area"),
+            "area_help" => self.pick(
+                "Auf dem Original ein Rechteck ziehen (Finger oder Maus) oder die Werte in Pixeln eingeben.",
+                "Drag a rectangle on the original (finger or mouse) or type the values in pixels.",
+            ),
+            "obscure" => self.pick("Bereich unkenntlich machen", "Obscure area"),
+            "read_only" => self.pick(
+                "Fotos geben die Disposition und die Administration frei.",
+                "Dispatchers and administrators approve photos.",
+            ),
+            _ => "?",
+        }
+    }
+
     /// A category's label, from categories.toml.
     pub fn category<'a>(&self, categories: &'a meldeweg_workers::classify::Categories, id: &str) -> &'a str {
         let entry = Category::from_id(id).and_then(|c| categories.iter().find(|(cat, _)| *cat == c).map(|(_, e)| e));

@@ -16,7 +16,7 @@ mod plates;
 
 use std::path::Path;
 
-use image::RgbImage;
+pub use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
 pub use model::{ModelError, ModelFile};

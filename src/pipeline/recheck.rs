@@ -1,0 +1,84 @@
+//! Making the public copies that are still missing (issue 22): photos stored before bystander
+//! detection existed, and photos whose detection failed when they came in. Every
+//! `photos.recheck_seconds` (a minute by default), where
+//! the workers run, a few of them are read back from the photo store (the cleaned JPEG; the
+//! upload is long gone), checked for faces and plates, and get their public copy; until then
+//! they stay private. A photo that fails `public_copies::MAX_ATTEMPTS` times is left for a
+//! staff member (its review page says why).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use meldeweg_workers::photo;
+use tokio_util::sync::CancellationToken;
+
+use super::photo::public_copy;
+use super::Pipeline;
+use crate::public_copies::{self, Checked};
+use crate::storage::Variant;
+use crate::time::now_ms;
+
+/// Photos checked per turn.
+const BATCH: i64 = 8;
+
+pub fn spawn(pipeline: Arc<Pipeline>, every: Duration, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        let mut wait = every.min(Duration::from_secs(5));
+        loop {
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                () = shutdown.cancelled() => return,
+            }
+            if let Err(reason) = turn(&pipeline).await {
+                tracing::warn!(%reason, "checking stored photos for faces and plates failed; it runs again at the next turn");
+            }
+            wait = every;
+        }
+    });
+}
+
+/// Checks up to `BATCH` photos that have no public copy; returns how many got one.
+pub async fn turn(pipeline: &Pipeline) -> Result<usize, String> {
+    let tokens = {
+        let mut conn = pipeline.db.pool().acquire().await.map_err(|e| e.to_string())?;
+        public_copies::unchecked(&mut conn, BATCH).await.map_err(|e| e.to_string())?
+    };
+    let mut made = 0;
+    for token in tokens {
+        let checked = check(pipeline, &token).await?;
+        made += usize::from(matches!(checked, Checked::Found(_)));
+        let mut conn = pipeline.db.pool().acquire().await.map_err(|e| e.to_string())?;
+        public_copies::record(&mut conn, &token, &checked, pipeline.photos.publish, now_ms())
+            .await
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(made)
+}
+
+/// Detection and the public copy for one stored photo; storage trouble is the turn's error,
+/// a photo that cannot be checked is `Failed`.
+async fn check(pipeline: &Pipeline, token: &str) -> Result<Checked, String> {
+    let stage = &pipeline.photos;
+    let Some(jpeg) = stage.store.get(token, Variant::Image).await.map_err(|e| e.to_string())? else {
+        return Ok(Checked::Failed("the cleaned photo is missing from the photo store".into()));
+    };
+    let detectors = stage.detectors.clone();
+    let limits = stage.limits.clone();
+    let permit = stage.upload_permits.clone().acquire_owned().await.map_err(|e| e.to_string())?;
+    let result = stage
+        .upload_threads
+        .run(move || {
+            let _permit = permit;
+            let pixels = photo::decode_cleaned(&jpeg).map_err(|e| e.to_string())?;
+            public_copy(&detectors, &pixels, &limits)
+        })
+        .await
+        .map_err(|_| "the service is stopping".to_string())?;
+    match result {
+        Ok((regions, copy)) => {
+            stage.store.put_public(token, copy.jpeg, copy.thumbnail).await.map_err(|e| e.to_string())?;
+            Ok(Checked::Found(regions))
+        }
+        Err(reason) => Ok(Checked::Failed(reason)),
+    }
+}

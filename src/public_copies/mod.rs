@@ -1,0 +1,157 @@
+//! Public copies (issue 22): for each photo (a citizen's or a crew's after-photo, by its
+//! token) whether the copy with faces and plates obscured exists and who may see it. Anything
+//! outside the staff UI asks here first and serves only a copy that is `Public`; every other
+//! state answers as if there were no photo (fail closed).
+//!
+//! `Checking` — no public copy yet: detection has not run, or it failed (`failure` says why;
+//! the sweep tries again). `Waiting` — the copy is made and waits for a staff member's approval
+//! (the default) … `Public` — … or went public on its own (`photos.publish = "after_detection"`).
+//! `Hidden` — a staff member took it off the public pages.
+
+pub mod moderation;
+
+use meldeweg_workers::bystanders::{Kind, Region};
+use sqlx::{AnyConnection, Row};
+
+use crate::config::Publish;
+
+/// Where a photo's public copy stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Checking,
+    Waiting,
+    Public,
+    Hidden,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Checking => "checking",
+            State::Waiting => "waiting",
+            State::Public => "public",
+            State::Hidden => "hidden",
+        }
+    }
+
+    fn parse(text: &str) -> State {
+        match text {
+            "waiting" => State::Waiting,
+            "public" => State::Public,
+            "hidden" => State::Hidden,
+            // Anything unknown is treated as not checked: never public by accident.
+            _ => State::Checking,
+        }
+    }
+}
+
+/// What detection said about a photo.
+pub enum Checked {
+    Found(Vec<Region>),
+    Failed(String),
+}
+
+/// One photo's public copy as recorded.
+#[derive(Debug, Clone)]
+pub struct PublicCopy {
+    pub token: String,
+    pub state: State,
+    pub regions: Vec<Region>,
+    pub failure: Option<String>,
+}
+
+impl PublicCopy {
+    pub fn count(&self, kind: Kind) -> usize {
+        self.regions.iter().filter(|r| r.kind == kind).count()
+    }
+}
+
+/// Records the public copy of a photo stored under `token` just now: checked (and public or
+/// waiting, as `publish` says) or still to be checked when detection failed. Recording a
+/// photo again (a re-check) never makes a hidden one visible.
+pub async fn record(
+    conn: &mut AnyConnection,
+    token: &str,
+    checked: &Checked,
+    publish: Publish,
+    now_ms: i64,
+) -> sqlx::Result<State> {
+    let (state, regions, failure) = match checked {
+        Checked::Found(regions) => (after_check(publish), regions.as_slice(), None),
+        Checked::Failed(reason) => (State::Checking, &[][..], Some(reason.as_str())),
+    };
+    let count = |kind| regions.iter().filter(|r| r.kind == kind).count() as i64;
+    sqlx::query(
+        "INSERT INTO public_copies (token, state, regions, faces, plates, attempts, failure, created_at, checked_at)
+         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8)
+         ON CONFLICT (token) DO UPDATE SET
+             state = CASE WHEN public_copies.state = 'hidden' THEN 'hidden' ELSE excluded.state END,
+             regions = excluded.regions, faces = excluded.faces,
+             plates = excluded.plates, attempts = public_copies.attempts + 1, failure = excluded.failure,
+             checked_at = excluded.checked_at",
+    )
+    .bind(token)
+    .bind(state.as_str())
+    .bind(serde_json::to_string(regions).expect("regions serialise"))
+    .bind(count(Kind::Face))
+    .bind(count(Kind::Plate))
+    .bind(failure)
+    .bind(now_ms)
+    .bind(failure.is_none().then_some(now_ms))
+    .execute(conn)
+    .await?;
+    Ok(state)
+}
+
+fn after_check(publish: Publish) -> State {
+    match publish {
+        Publish::AfterApproval => State::Waiting,
+        Publish::AfterDetection => State::Public,
+    }
+}
+
+/// The public copy of `token`, if the photo has a row.
+pub async fn of_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Option<PublicCopy>> {
+    let row = sqlx::query("SELECT token, state, regions, failure FROM public_copies WHERE token = $1")
+        .bind(token)
+        .fetch_optional(conn)
+        .await?;
+    row.map(|row| from_row(&row)).transpose()
+}
+
+/// Whether `token`'s public copy may be served to anyone.
+pub async fn is_public(conn: &mut AnyConnection, token: &str) -> sqlx::Result<bool> {
+    Ok(of_token(conn, token).await?.is_some_and(|copy| copy.state == State::Public))
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<PublicCopy> {
+    let regions: String = row.try_get("regions")?;
+    let state = State::parse(&row.try_get::<String, _>("state")?);
+    // Regions that cannot be read mean nobody knows what the copy obscures: not public.
+    let (regions, state) = match serde_json::from_str(&regions) {
+        Ok(regions) => (regions, state),
+        Err(_) => (Vec::new(), State::Checking),
+    };
+    Ok(PublicCopy { token: row.try_get("token")?, state, regions, failure: row.try_get("failure")? })
+}
+
+/// Most attempts at checking one photo; after them it stays private until a staff member
+/// looks at it (the review page shows why detection failed).
+pub const MAX_ATTEMPTS: i64 = 5;
+
+/// Tokens of photos that still need their public copy made: never checked (stored before
+/// bystander detection, or detection failed) and not yet given up on. Oldest first.
+pub async fn unchecked(conn: &mut AnyConnection, limit: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT token FROM public_copies WHERE state = 'checking' AND attempts < $1 ORDER BY created_at, token LIMIT $2",
+    )
+    .bind(MAX_ATTEMPTS)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Forgets the public copy of a deleted photo (its files went with the photo's).
+pub async fn forget(conn: &mut AnyConnection, token: &str) -> sqlx::Result<()> {
+    sqlx::query("DELETE FROM public_copies WHERE token = $1").bind(token).execute(conn).await.map(drop)
+}
