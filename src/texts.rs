@@ -17,8 +17,21 @@ const BUILT_IN_DE: &str = include_str!("../config/messages.de.toml");
 const BUILT_IN_EN: &str = include_str!("../config/messages.en.toml");
 
 /// Placeholders filled in per message; the municipality's are filled in at load time.
-const MESSAGE_PLACEHOLDERS: &[&str] =
-    &["reference", "date", "status", "address", "reply", "link", "reason", "body", "when", "version", "count", "sent"];
+const MESSAGE_PLACEHOLDERS: &[&str] = &[
+    "reference",
+    "date",
+    "status",
+    "address",
+    "reply",
+    "link",
+    "reason",
+    "body",
+    "when",
+    "version",
+    "count",
+    "public",
+    "sent",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum TextsError {

@@ -29,8 +29,11 @@ pub struct OwnReport {
     /// The address, the place's name from the chat, or the coordinates.
     pub place: String,
     pub description: Option<String>,
-    /// The reporter's own photos of it.
+    /// The reporter's own photos of it …
     pub photos: i64,
+    /// … and how many of them anyone with the status link can see (as public copies, faces and
+    /// plates obscured; issue 22).
+    pub public_photos: i64,
 }
 
 /// Reporter `reporter_id`'s reports, oldest first (others' reports of the same order are not
@@ -38,7 +41,9 @@ pub struct OwnReport {
 pub async fn of_reporter(conn: &mut AnyConnection, reporter_id: i64) -> sqlx::Result<Vec<OwnReport>> {
     let rows = sqlx::query(
         "SELECT r.reference, r.created_at, r.status, r.address, r.location_label, r.lat, r.lon, r.description,
-                (SELECT COUNT(*) FROM photos f WHERE f.report_id = r.id AND f.reporter_id = r.reporter_id) AS photos
+                (SELECT COUNT(*) FROM photos f WHERE f.report_id = r.id AND f.reporter_id = r.reporter_id) AS photos,
+                (SELECT COUNT(*) FROM photos f JOIN public_copies c ON c.token = f.token
+                 WHERE f.report_id = r.id AND f.reporter_id = r.reporter_id AND c.state = 'public') AS public_photos
          FROM reports r WHERE r.reporter_id = $1 ORDER BY r.created_at, r.id",
     )
     .bind(reporter_id)
@@ -57,6 +62,7 @@ pub async fn of_reporter(conn: &mut AnyConnection, reporter_id: i64) -> sqlx::Re
                 place: address.or(label).unwrap_or_else(|| format!("{lat:.5}, {lon:.5}")),
                 description: row.try_get("description")?,
                 photos: row.try_get("photos")?,
+                public_photos: row.try_get("public_photos")?,
             })
         })
         .collect()

@@ -73,6 +73,7 @@ pub fn chat_messages(texts: &Texts, lang: Lang, summary: &Summary, now_ms: i64) 
             ("address", &report.place),
             ("body", &quoted(&report.description)),
             ("count", &report.photos.to_string()),
+            ("public", &report.public_photos.to_string()),
         ];
         lines.push(texts.render(lang, TextKey::AccessReport, &params));
     }

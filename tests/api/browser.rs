@@ -172,6 +172,30 @@ impl Browser {
         assert_eq!(violations, json!([]), "accessibility problems on {page}");
     }
 
+    /// Drags a finger across `css` from `from` to `to`, offsets from the element's centre.
+    async fn drag(&self, css: &str, from: (i64, i64), to: (i64, i64)) {
+        let element = self.find(css).await;
+        let origin = json!({ ELEMENT: element });
+        let actions = json!({ "actions": [{
+            "type": "pointer", "id": "finger", "parameters": { "pointerType": "touch" },
+            "actions": [
+                { "type": "pointerMove", "origin": origin, "x": from.0, "y": from.1 },
+                { "type": "pointerDown", "button": 0 },
+                { "type": "pointerMove", "origin": origin, "x": to.0, "y": to.1, "duration": 300 },
+                { "type": "pointerUp", "button": 0 }
+            ]
+        }]});
+        self.command(reqwest::Method::POST, "/actions", actions).await;
+    }
+
+    /// The value of a form field.
+    async fn value_of(&self, css: &str) -> String {
+        let element = self.find(css).await;
+        let value =
+            self.command(reqwest::Method::GET, &format!("/element/{element}/property/value"), Value::Null).await;
+        value.as_str().unwrap_or_default().to_string()
+    }
+
     async fn close(self) {
         self.command(reqwest::Method::DELETE, "", Value::Null).await;
     }
@@ -291,4 +315,58 @@ async fn browser_a_person_without_whatsapp_reports_on_the_web_form_from_a_phone(
     assert!(page.contains(&reference), "{page}");
     assert_eq!(source, "map_pin");
     assert_eq!(description.as_deref(), Some("Laterne am Spielplatz flackert"), "kept from the first try");
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
+async fn browser_a_dispatcher_on_a_phone_checks_a_photo_obscures_more_by_dragging_and_approves_it() {
+    use crate::staff_helpers::*;
+    let app = spawn_app().await;
+    add_staff(&app, "dispo@musterstadt.de", meldeweg::staff::Role::Dispatcher, None).await;
+    let citizen = Citizen::new();
+    let face =
+        std::fs::read(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/bystanders/astronaut.jpg"))
+            .unwrap();
+    app.send(&citizen, image(&app, "media-face", face, Some("Schlagloch"))).await;
+    eventually("the photo to be stored", || async { app.count("SELECT COUNT(*) FROM photos").await == 1 }).await;
+    let (_, _, order) = reported_by(&app, &citizen, "Schlagloch", NORD, 0).await;
+    let token: String = sqlx::query_scalar("SELECT token FROM photos").fetch_one(app.db.pool()).await.unwrap();
+
+    for phone in [false, true] {
+        let browser = Browser::start(&app.dir.path().join(format!("chromium-{phone}")), phone).await;
+        browser.open(&app.url("/staff/login")).await;
+        browser.type_into("#email", "dispo@musterstadt.de").await;
+        browser.type_into("#password", PASSWORD).await;
+        browser.click("form button[type=submit]").await;
+        browser.wait_for_text("main", &order).await;
+        browser.open(&app.url(&format!("/staff/orders/{order}"))).await;
+        browser.wait_for_text("main", "wartet auf Freigabe").await;
+        browser.click(&format!("a[href='/staff/orders/{order}/photos/{token}']")).await;
+        browser.wait_for_text("#photo-state", "wartet auf Freigabe").await;
+        browser.assert_accessible("the photo review page").await;
+        browser.screenshot(if phone { "photo-review-phone" } else { "photo-review-desktop" }).await;
+        if !phone {
+            browser.close().await;
+            continue;
+        }
+        // A finger drags a rectangle on the original: the numbers fill in, in the photo's pixels.
+        browser.drag("#original", (40, -120), (120, 40)).await;
+        let width: u32 = browser.value_of("#area-width").await.parse().expect("the width is filled in");
+        let height: u32 = browser.value_of("#area-height").await.parse().expect("the height is filled in");
+        assert!(width > 40 && height > 60, "{width} × {height}");
+        browser.type_into("#obscure-reason", "Spiegelung").await;
+        browser.click("#do-obscure").await;
+        browser.wait_for_text("#photo-found", "von Hand: 1").await;
+        browser.type_into("#decide-reason", "geprüft").await;
+        browser.click("#do-publish").await;
+        browser.wait_for_text("#photo-state", "öffentlich").await;
+        browser.assert_accessible("the photo review page after approval").await;
+        browser.close().await;
+    }
+    assert_eq!(
+        app.count("SELECT COUNT(*) FROM audit_log WHERE kind IN ('photo.area_obscured', 'photo.approved')").await,
+        2
+    );
+    let public = app.http.get(app.url(&format!("/photos/{token}"))).send().await.unwrap();
+    assert_eq!(public.status(), 200);
 }

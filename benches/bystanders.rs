@@ -1,0 +1,243 @@
+//! Bystander detection (issue 22): how well, how fast and at what memory cost faces and plates
+//! are found and obscured.
+//!
+//!     cargo bench --bench bystanders                      # evaluation set, then timing
+//!     cargo bench --bench bystanders -- --side 1536       # another detection size
+//!
+//! Evaluation: the 64 photos of `tests/fixtures/bystanders/eval/` (2048 px, 120 boxes whose
+//! sizes are known exactly, see its SOURCES.md) go through the detectors as the service runs
+//! them. A face or plate counts as protected when the regions the public copy obscures (each
+//! grown by the same margin as in the copy) cover at least 70 % of its box, whatever the
+//! detector that found it. A region that covers no box by 20 % of its own area is a false
+//! positive of its kind. Recall is given per size band (face height, plate width).
+//!
+//! Timing: the 12-megapixel phone photo (`tests/fixtures/photos/phone_o6_gps.jpg`, 4032 × 3024)
+//! cleaned as today (`photo::clean`), and cleaned, checked and copied as the photo stage now
+//! does, alternating, on one thread. Memory: the process's peak resident size after cleaning
+//! alone and after detection (an upper bound of what detection adds per photo in flight).
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use meldeweg_workers::bystanders::{self, Detectors, Kind, Region, Settings};
+use meldeweg_workers::photo::{self, Limits};
+use serde::Deserialize;
+
+#[path = "support/stats.rs"]
+mod stats;
+
+const RUNS: usize = 20;
+const FACE_BANDS: [(u32, u32); 4] = [(24, 32), (32, 48), (48, 96), (96, 10_000)];
+const PLATE_BANDS: [(u32, u32); 3] = [(50, 80), (80, 160), (160, 10_000)];
+/// The public copy's margin (`bystanders::obscure`).
+const MARGIN: f64 = 0.2;
+
+#[derive(Deserialize)]
+struct Set {
+    photos: Vec<EvalPhoto>,
+}
+
+#[derive(Deserialize)]
+struct EvalPhoto {
+    file: String,
+    objects: Vec<Object>,
+}
+
+#[derive(Deserialize)]
+struct Object {
+    kind: String,
+    #[serde(rename = "box")]
+    area: [u32; 4],
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let side = args
+        .iter()
+        .position(|a| a == "--side")
+        .and_then(|i| args.get(i + 1))
+        .map_or(1024, |v| v.parse().expect("--side N"));
+    let settings = Settings { side, face_threshold: 0.4 };
+    let detectors = Detectors::load(&root().join("models"), settings).expect("models load");
+    println!("bystanders: detection size {side} px, face threshold {}", settings.face_threshold);
+    evaluate(&detectors);
+    time(&detectors);
+}
+
+/// Share of `object` (x, y, w, h) covered by the union of `regions` grown by the margin.
+fn covered(object: [u32; 4], regions: &[Region]) -> f64 {
+    let [x, y, w, h] = object;
+    let mut inside = 0u64;
+    for py in y..y + h {
+        for px in x..x + w {
+            if regions.iter().any(|r| grown_contains(r, px, py)) {
+                inside += 1;
+            }
+        }
+    }
+    inside as f64 / (u64::from(w) * u64::from(h)) as f64
+}
+
+fn grown_contains(r: &Region, px: u32, py: u32) -> bool {
+    let gx = (f64::from(r.width) * MARGIN).ceil();
+    let gy = (f64::from(r.height) * MARGIN).ceil();
+    let (px, py) = (f64::from(px), f64::from(py));
+    px >= f64::from(r.x) - gx
+        && px < f64::from(r.x + r.width) + gx
+        && py >= f64::from(r.y) - gy
+        && py < f64::from(r.y + r.height) + gy
+}
+
+/// Share of region `r` that lies on any object.
+fn on_objects(r: &Region, objects: &[Object]) -> f64 {
+    let mut shared = 0u64;
+    for o in objects {
+        let [x, y, w, h] = o.area;
+        let width = (r.x + r.width).min(x + w).saturating_sub(r.x.max(x));
+        let height = (r.y + r.height).min(y + h).saturating_sub(r.y.max(y));
+        shared += u64::from(width) * u64::from(height);
+    }
+    shared as f64 / (u64::from(r.width) * u64::from(r.height)).max(1) as f64
+}
+
+#[derive(Default, Clone, Copy)]
+struct Tally {
+    found: u32,
+    total: u32,
+}
+
+impl std::fmt::Display for Tally {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let share = 100.0 * f64::from(self.found) / f64::from(self.total.max(1));
+        write!(f, "{}/{} ({share:.1} %)", self.found, self.total)
+    }
+}
+
+fn evaluate(detectors: &Detectors) {
+    let dir = root().join("tests/fixtures/bystanders/eval");
+    let set: Set = serde_json::from_str(&std::fs::read_to_string(dir.join("boxes.json")).expect("boxes.json"))
+        .expect("boxes.json parses");
+    let mut faces = [Tally::default(); FACE_BANDS.len()];
+    let mut plates = [Tally::default(); PLATE_BANDS.len()];
+    let (mut false_faces, mut false_plates) = (0u32, 0u32);
+    let mut missed = Vec::new();
+    let mut took = Vec::new();
+    for photo in &set.photos {
+        let pixels = photo::decode_cleaned(&std::fs::read(dir.join(&photo.file)).expect("photo")).expect("a JPEG");
+        let started = Instant::now();
+        let regions = detectors.find(&pixels).expect("detection runs");
+        took.push(started.elapsed());
+        for object in &photo.objects {
+            let protected = covered(object.area, &regions) >= 0.7;
+            let [_, _, w, h] = object.area;
+            let (tallies, size, bands): (&mut [Tally], u32, &[(u32, u32)]) = match object.kind.as_str() {
+                "face" => (&mut faces, h, &FACE_BANDS),
+                _ => (&mut plates, w, &PLATE_BANDS),
+            };
+            if let Some(band) = bands.iter().position(|(lo, hi)| (*lo..*hi).contains(&size)) {
+                tallies[band].total += 1;
+                tallies[band].found += u32::from(protected);
+            }
+            if !protected {
+                missed.push(format!("{} {} {:?}", photo.file, object.kind, object.area));
+            }
+        }
+        for region in &regions {
+            if on_objects(region, &photo.objects) < 0.2 {
+                match region.kind {
+                    Kind::Face => false_faces += 1,
+                    _ => false_plates += 1,
+                }
+            }
+        }
+    }
+    let sum = |t: &[Tally]| {
+        t.iter().fold(Tally::default(), |a, b| Tally { found: a.found + b.found, total: a.total + b.total })
+    };
+    println!("\nevaluation set: {} photos", set.photos.len());
+    println!("| class | size band | protected |");
+    println!("|---|---|---|");
+    for ((lo, hi), tally) in FACE_BANDS.iter().zip(&faces) {
+        println!("| face | {lo}–{} px tall | {tally} |", hi.min(&999));
+    }
+    println!("| face | all (≥ 24 px) | {} |", sum(&faces));
+    for ((lo, hi), tally) in PLATE_BANDS.iter().zip(&plates) {
+        println!("| plate | {lo}–{} px wide | {tally} |", hi.min(&999));
+    }
+    println!("| plate | readable (≥ 80 px wide) | {} |", sum(&plates[1..]));
+    let photos = set.photos.len() as f64;
+    println!(
+        "false positives: {false_faces} face regions, {false_plates} plate regions on {} photos ({:.2} per photo)",
+        set.photos.len(),
+        f64::from(false_faces + false_plates) / photos
+    );
+    took.sort();
+    println!(
+        "detection on the 2048 px photos: p50 {:.0} ms, p99 {:.0} ms",
+        stats::percentile_ms(&took, 50.0),
+        stats::percentile_ms(&took, 99.0)
+    );
+    for miss in missed {
+        println!("  missed: {miss}");
+    }
+}
+
+fn time(detectors: &Detectors) {
+    let original = std::fs::read(root().join("tests/fixtures/photos/phone_o6_gps.jpg")).expect("fixture");
+    let limits = Limits::default();
+    let cleaned = photo::clean(&original, &limits).expect("cleans");
+    let cleaning = peak_rss_mib();
+    // Warm-up: the plans for this photo's canvas are made once per process.
+    detectors.find(&cleaned.pixels).expect("detects");
+    drop(cleaned);
+    let planned = peak_rss_mib();
+    let (mut clean_only, mut with_copy, mut check_only) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..RUNS {
+        let started = Instant::now();
+        let cleaned = photo::clean(&original, &limits).expect("cleans");
+        clean_only.push(started.elapsed());
+        drop(cleaned);
+
+        let started = Instant::now();
+        let cleaned = photo::clean(&original, &limits).expect("cleans");
+        let checked = Instant::now();
+        let regions = detectors.find(&cleaned.pixels).expect("detects");
+        let copy = bystanders::public_copy(&cleaned.pixels, &regions, &limits).expect("copies");
+        check_only.push(checked.elapsed());
+        with_copy.push(started.elapsed());
+        drop(copy);
+    }
+    let after = peak_rss_mib();
+    for list in [&mut clean_only, &mut with_copy, &mut check_only] {
+        list.sort();
+    }
+    let line = |name: &str, list: &[Duration]| {
+        println!("| {name} | {:.0} ms | {:.0} ms |", stats::percentile_ms(list, 50.0), stats::percentile_ms(list, 99.0))
+    };
+    println!("\n12 MP photo (4032 × 3024), {RUNS} runs each, one thread");
+    println!("| step | p50 | p99 |");
+    println!("|---|---|---|");
+    line("cleaning alone (before issue 22)", &clean_only);
+    line("cleaning + detection + public copy (now)", &with_copy);
+    line("detection + public copy alone", &check_only);
+    println!(
+        "peak resident memory (models loaded): {cleaning:.0} MiB after cleaning one photo, {planned:.0} MiB after \
+         its first detection, {after:.0} MiB after the {RUNS} runs: +{:.0} MiB for detection and the public copy, \
+         the plans the detectors make once per process included",
+        planned.max(after) - cleaning
+    );
+}
+
+/// The process's peak resident set size (VmHWM), in MiB.
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kib| kib / 1024.0)
+}
