@@ -49,6 +49,9 @@ pub struct OrderRow {
     pub due_at: Option<i64>,
     pub overdue: bool,
     pub report_count: i64,
+    /// Photos of the order whose public copy waits for a staff member's approval (issue 22).
+    #[serde(skip)]
+    pub photos_waiting: i64,
 }
 
 fn is_overdue(status: &str, due_at: Option<i64>, now_ms: i64) -> bool {
@@ -99,7 +102,10 @@ pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sql
 
 /// The columns every order query selects, for `order_row`.
 const ROW_COLUMNS: &str = "o.number, o.depot, o.category, o.district, o.address, o.lat, o.lon, o.status,
-    o.priority, o.created_at, o.due_at, (SELECT COUNT(*) FROM reports r WHERE r.work_order_id = o.id) AS reports";
+    o.priority, o.created_at, o.due_at, (SELECT COUNT(*) FROM reports r WHERE r.work_order_id = o.id) AS reports,
+    (SELECT COUNT(*) FROM photos p JOIN reports pr ON pr.id = p.report_id JOIN public_copies c ON c.token = p.token
+     WHERE pr.work_order_id = o.id AND c.state = 'waiting')
+    + (SELECT COUNT(*) FROM public_copies c WHERE c.token = o.after_photo AND c.state = 'waiting') AS photos_waiting";
 
 fn order_row(row: &sqlx::any::AnyRow, now_ms: i64) -> sqlx::Result<OrderRow> {
     let status: String = row.try_get("status")?;
@@ -118,6 +124,7 @@ fn order_row(row: &sqlx::any::AnyRow, now_ms: i64) -> sqlx::Result<OrderRow> {
         created_at: row.try_get("created_at")?,
         due_at,
         report_count: row.try_get("reports")?,
+        photos_waiting: row.try_get("photos_waiting")?,
     })
 }
 

@@ -113,6 +113,8 @@ async fn by_default_a_photo_waits_for_approval_and_every_decision_is_audited() {
     add_staff(&app, "crew@musterstadt.test", Role::Depot, Some("nord")).await;
     add_staff(&app, "dispo@musterstadt.test", Role::Dispatcher, None).await;
     let dispatcher = login(&app, "dispo@musterstadt.test").await;
+    let list = dispatcher.get(&app, "/staff/orders").await.text().await.unwrap();
+    assert!(list.contains("1 Foto(s) zur Freigabe"), "the order list shows the waiting photo: {list}");
     let order_page = dispatcher.get(&app, &format!("/staff/orders/{order}")).await.text().await.unwrap();
     assert!(order_page.contains("wartet auf Freigabe"), "{order_page}");
     let review = format!("/staff/orders/{order}/photos/{token}");
@@ -143,6 +145,8 @@ async fn by_default_a_photo_waits_for_approval_and_every_decision_is_audited() {
     let page = app.http.get(app.url(&format!("/m/{public_token}"))).send().await.unwrap().text().await.unwrap();
     assert!(page.contains(&format!("/photos/{token}/thumb")) && !page.contains("Foto wird geprüft"));
 
+    let list = dispatcher.get(&app, "/staff/orders").await.text().await.unwrap();
+    assert!(!list.contains("zur Freigabe"), "nothing waits any more");
     dispatcher.post(&app, &review, &[("action", "hide"), ("reason", "Kennzeichen im Spiegel")]).await;
     assert_eq!(copy_state(&app, &token).await, "hidden");
     assert_eq!(get_status(&app, &format!("/photos/{token}")).await, 404);

@@ -366,6 +366,7 @@ impl Ui {
     pub fn review(&self, key: &str) -> &'static str {
         match key {
             "title" => self.pick("Foto prüfen", "Check photo"),
+            "waiting" => self.pick("Foto(s) zur Freigabe", "photo(s) to approve"),
             "original" => self.pick("Original (nur für Mitarbeitende)", "Original (staff only)"),
             "public" => self.pick("Öffentliche Kopie", "Public copy"),
             "no_copy" => self.pick(

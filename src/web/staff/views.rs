@@ -61,6 +61,7 @@ pub struct OrderView {
     pub due: String,
     pub overdue: bool,
     pub report_count: i64,
+    pub photos_waiting: i64,
 }
 
 impl OrderView {
@@ -84,6 +85,7 @@ impl OrderView {
             due: row.due_at.map(berlin_date_time).unwrap_or_default(),
             overdue: row.overdue,
             report_count: row.report_count,
+            photos_waiting: row.photos_waiting,
         }
     }
 }
