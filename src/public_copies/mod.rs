@@ -58,6 +58,8 @@ pub struct PublicCopy {
     pub state: State,
     pub regions: Vec<Region>,
     pub failure: Option<String>,
+    /// Whether detection ran and the copy was made (a hidden photo may never have been).
+    pub checked: bool,
 }
 
 impl PublicCopy {
@@ -112,7 +114,7 @@ fn after_check(publish: Publish) -> State {
 
 /// The public copy of `token`, if the photo has a row.
 pub async fn of_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Option<PublicCopy>> {
-    let row = sqlx::query("SELECT token, state, regions, failure FROM public_copies WHERE token = $1")
+    let row = sqlx::query("SELECT token, state, regions, failure, checked_at FROM public_copies WHERE token = $1")
         .bind(token)
         .fetch_optional(conn)
         .await?;
@@ -132,7 +134,8 @@ fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<PublicCopy> {
         Ok(regions) => (regions, state),
         Err(_) => (Vec::new(), State::Checking),
     };
-    Ok(PublicCopy { token: row.try_get("token")?, state, regions, failure: row.try_get("failure")? })
+    let checked = row.try_get::<Option<i64>, _>("checked_at")?.is_some();
+    Ok(PublicCopy { token: row.try_get("token")?, state, regions, failure: row.try_get("failure")?, checked })
 }
 
 /// Most attempts at checking one photo; after them it stays private until a staff member
@@ -140,10 +143,13 @@ fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<PublicCopy> {
 pub const MAX_ATTEMPTS: i64 = 5;
 
 /// Tokens of photos that still need their public copy made: never checked (stored before
-/// bystander detection, or detection failed) and not yet given up on. Oldest first.
+/// bystander detection, or detection failed; also those hidden before they were checked, which
+/// stay hidden) and not yet given up on. Oldest first.
 pub async fn unchecked(conn: &mut AnyConnection, limit: i64) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
-        "SELECT token FROM public_copies WHERE state = 'checking' AND attempts < $1 ORDER BY created_at, token LIMIT $2",
+        "SELECT token FROM public_copies
+         WHERE (state = 'checking' OR (state = 'hidden' AND checked_at IS NULL)) AND attempts < $1
+         ORDER BY created_at, token LIMIT $2",
     )
     .bind(MAX_ATTEMPTS)
     .bind(limit)

@@ -68,7 +68,9 @@ pub async fn decide(
     let reason = by.checked_reason()?;
     let copy = of_token(conn, token).await?.ok_or(Refused::Unknown)?;
     let (to, kind) = match (decision, copy.state) {
+        // Never public without a checked copy, also not by hiding an unchecked photo first.
         (Decision::Publish, State::Checking) => return Err(Refused::StillChecking),
+        (Decision::Publish, State::Hidden) if !copy.checked => return Err(Refused::StillChecking),
         (Decision::Publish, State::Public) | (Decision::Hide, State::Hidden) => return Err(Refused::Already),
         (Decision::Publish, State::Waiting) => (State::Public, "photo.approved"),
         (Decision::Publish, State::Hidden) => (State::Public, "photo.shown"),

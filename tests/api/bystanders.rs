@@ -156,12 +156,23 @@ async fn by_default_a_photo_waits_for_approval_and_every_decision_is_audited() {
     dispatcher.post(&app, &review, &[("action", "publish"), ("reason", "Spiegel unkenntlich gemacht")]).await;
     assert_eq!(copy_state(&app, &token).await, "public");
 
+    // A photo hidden before it was ever checked cannot be shown: there is no checked copy.
+    sqlx::query("UPDATE public_copies SET state = 'checking', checked_at = NULL, attempts = 5")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
+    dispatcher.post(&app, &review, &[("action", "hide"), ("reason", "erst prüfen")]).await;
+    let refused = dispatcher.post(&app, &review, &[("action", "publish"), ("reason", "doch zeigen")]).await;
+    assert_eq!(refused.status(), 422);
+    assert_eq!(copy_state(&app, &token).await, "hidden");
+    assert_eq!(get_status(&app, &format!("/photos/{token}")).await, 404);
+
     let events = sqlx::query("SELECT kind, actor, detail FROM audit_log WHERE kind LIKE 'photo.%' ORDER BY id")
         .fetch_all(app.db.pool())
         .await
         .unwrap();
     let kinds: Vec<String> = events.iter().map(|e| e.get("kind")).collect();
-    assert_eq!(kinds, ["photo.cleaned", "photo.approved", "photo.hidden", "photo.shown"]);
+    assert_eq!(kinds, ["photo.cleaned", "photo.approved", "photo.hidden", "photo.shown", "photo.hidden"]);
     let dispatcher_id: i64 = sqlx::query_scalar("SELECT id FROM staff_users WHERE email = 'dispo@musterstadt.test'")
         .fetch_one(app.db.pool())
         .await
