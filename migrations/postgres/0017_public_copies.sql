@@ -9,8 +9,6 @@ CREATE TABLE public_copies (
     token       TEXT    PRIMARY KEY,
     state       TEXT    NOT NULL,
     regions     TEXT    NOT NULL DEFAULT '[]',
-    faces       BIGINT NOT NULL DEFAULT 0,
-    plates      BIGINT NOT NULL DEFAULT 0,
     attempts    BIGINT NOT NULL DEFAULT 0,
     failure     TEXT,
     created_at  BIGINT NOT NULL,

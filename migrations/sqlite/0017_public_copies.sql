@@ -9,8 +9,6 @@ CREATE TABLE public_copies (
     token       TEXT    PRIMARY KEY,
     state       TEXT    NOT NULL,
     regions     TEXT    NOT NULL DEFAULT '[]',
-    faces       INTEGER NOT NULL DEFAULT 0,
-    plates      INTEGER NOT NULL DEFAULT 0,
     attempts    INTEGER NOT NULL DEFAULT 0,
     failure     TEXT,
     created_at  INTEGER NOT NULL,

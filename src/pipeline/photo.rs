@@ -29,7 +29,7 @@ use crate::config::Publish;
 use crate::crypto::Vault;
 use crate::public_copies::Checked;
 use crate::queue::JobFailure;
-use crate::storage::{self, PhotoStore};
+use crate::storage::{self, PhotoStore, StorageError, Variant};
 
 /// What the photo stage needs; built once at start-up.
 pub struct PhotoStage {
@@ -164,16 +164,7 @@ impl PhotoStage {
             }
         };
         self.store.put(&token, cleaned.jpeg, cleaned.thumbnail).await.map_err(retry)?;
-        let checked = match public {
-            Ok((regions, copy)) => {
-                self.store.put_public(&token, copy.jpeg, copy.thumbnail).await.map_err(retry)?;
-                Checked::Found(regions)
-            }
-            Err(reason) => {
-                tracing::warn!(%reason, "bystander detection failed; the photo stays private");
-                Checked::Failed(reason)
-            }
-        };
+        let checked = self.store_copy(&token, public).await.map_err(retry)?;
         Ok(PhotoOutcome::Stored(StoredPhoto {
             token,
             width: cleaned.width,
@@ -184,15 +175,78 @@ impl PhotoStage {
             checked,
         }))
     }
+
+    /// Stores the public copy detection made, or says why there is none.
+    async fn store_copy(&self, token: &str, public: Result<Found, String>) -> Result<Checked, StorageError> {
+        match public {
+            Ok((regions, copy)) => {
+                self.store.put_public(token, copy.jpeg, copy.thumbnail).await?;
+                Ok(Checked::Found(regions))
+            }
+            Err(reason) => {
+                tracing::warn!(%reason, "bystander detection failed; the photo stays private");
+                Ok(Checked::Failed(reason))
+            }
+        }
+    }
+
+    /// Checks a photo stored earlier (its cleaned file; the upload is long gone) and stores its
+    /// public copy. Storage trouble is the error; a photo that cannot be checked is `Failed`.
+    pub async fn check_stored(&self, token: &str) -> Result<Checked, String> {
+        let Some(pixels) = self.stored_pixels(token).await? else {
+            return Ok(Checked::Failed("the cleaned photo is missing from the photo store".into()));
+        };
+        let (detectors, limits) = (self.detectors.clone(), self.limits.clone());
+        let public = self.on_upload_threads(move || public_copy(&detectors, &pixels, &limits)).await?;
+        self.store_copy(token, public).await.map_err(|e| e.to_string())
+    }
+
+    /// The cleaned pixels of the photo stored under `token`; `None` when its file is gone.
+    pub async fn stored_pixels(&self, token: &str) -> Result<Option<bystanders::RgbImage>, String> {
+        let Some(jpeg) = self.store.get(token, Variant::Image).await.map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        let pixels = self.on_upload_threads(move || photo::decode_cleaned(&jpeg)).await?;
+        pixels.map(Some).map_err(|e| e.to_string())
+    }
+
+    /// Renders `token`'s public copy again from its cleaned `pixels` with every region in
+    /// `regions` obscured, and stores it (a staff member obscured more).
+    pub async fn store_copy_with(
+        &self,
+        token: &str,
+        pixels: bystanders::RgbImage,
+        regions: Vec<bystanders::Region>,
+    ) -> Result<(), String> {
+        let limits = self.limits.clone();
+        let copy = self.on_upload_threads(move || bystanders::public_copy(&pixels, &regions, &limits)).await?;
+        let copy = copy.map_err(|e| e.to_string())?;
+        self.store.put_public(token, copy.jpeg, copy.thumbnail).await.map_err(|e| e.to_string())
+    }
+
+    /// Runs `work` on the upload threads, within their budget: work on stored photos yields to
+    /// citizens' chat photos as uploads do.
+    async fn on_upload_threads<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let permit = self.upload_permits.clone().acquire_owned().await.map_err(|e| e.to_string())?;
+        self.upload_threads
+            .run(move || {
+                let _permit = permit;
+                work()
+            })
+            .await
+            .map_err(|_| "the photo work stopped (the service is stopping, or it panicked)".to_string())
+    }
 }
+
+/// Regions found in a photo and its public copy with them obscured.
+type Found = (Vec<bystanders::Region>, bystanders::PublicCopy);
 
 /// The regions found in `pixels` and the public copy with them obscured; the reason when
 /// either failed.
-pub fn public_copy(
-    detectors: &Detectors,
-    pixels: &bystanders::RgbImage,
-    limits: &Limits,
-) -> Result<(Vec<bystanders::Region>, bystanders::PublicCopy), String> {
+fn public_copy(detectors: &Detectors, pixels: &bystanders::RgbImage, limits: &Limits) -> Result<Found, String> {
     let regions = detectors.find(pixels).map_err(|e| e.to_string())?;
     let copy = bystanders::public_copy(pixels, &regions, limits).map_err(|e| e.to_string())?;
     Ok((regions, copy))

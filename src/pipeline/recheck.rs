@@ -9,13 +9,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use meldeweg_workers::photo;
 use tokio_util::sync::CancellationToken;
 
-use super::photo::public_copy;
 use super::Pipeline;
 use crate::public_copies::{self, Checked};
-use crate::storage::Variant;
 use crate::time::now_ms;
 
 /// Photos checked per turn.
@@ -45,7 +42,7 @@ pub async fn turn(pipeline: &Pipeline) -> Result<usize, String> {
     };
     let mut made = 0;
     for token in tokens {
-        let checked = check(pipeline, &token).await?;
+        let checked = pipeline.photos.check_stored(&token).await?;
         made += usize::from(matches!(checked, Checked::Found(_)));
         let mut conn = pipeline.db.pool().acquire().await.map_err(|e| e.to_string())?;
         public_copies::record(&mut conn, &token, &checked, pipeline.photos.publish, now_ms())
@@ -53,32 +50,4 @@ pub async fn turn(pipeline: &Pipeline) -> Result<usize, String> {
             .map_err(|e| e.to_string())?;
     }
     Ok(made)
-}
-
-/// Detection and the public copy for one stored photo; storage trouble is the turn's error,
-/// a photo that cannot be checked is `Failed`.
-async fn check(pipeline: &Pipeline, token: &str) -> Result<Checked, String> {
-    let stage = &pipeline.photos;
-    let Some(jpeg) = stage.store.get(token, Variant::Image).await.map_err(|e| e.to_string())? else {
-        return Ok(Checked::Failed("the cleaned photo is missing from the photo store".into()));
-    };
-    let detectors = stage.detectors.clone();
-    let limits = stage.limits.clone();
-    let permit = stage.upload_permits.clone().acquire_owned().await.map_err(|e| e.to_string())?;
-    let result = stage
-        .upload_threads
-        .run(move || {
-            let _permit = permit;
-            let pixels = photo::decode_cleaned(&jpeg).map_err(|e| e.to_string())?;
-            public_copy(&detectors, &pixels, &limits)
-        })
-        .await
-        .map_err(|_| "the service is stopping".to_string())?;
-    match result {
-        Ok((regions, copy)) => {
-            stage.store.put_public(token, copy.jpeg, copy.thumbnail).await.map_err(|e| e.to_string())?;
-            Ok(Checked::Found(regions))
-        }
-        Err(reason) => Ok(Checked::Failed(reason)),
-    }
 }

@@ -82,21 +82,17 @@ pub async fn record(
         Checked::Found(regions) => (after_check(publish), regions.as_slice(), None),
         Checked::Failed(reason) => (State::Checking, &[][..], Some(reason.as_str())),
     };
-    let count = |kind| regions.iter().filter(|r| r.kind == kind).count() as i64;
     sqlx::query(
-        "INSERT INTO public_copies (token, state, regions, faces, plates, attempts, failure, created_at, checked_at)
-         VALUES ($1, $2, $3, $4, $5, 1, $6, $7, $8)
+        "INSERT INTO public_copies (token, state, regions, attempts, failure, created_at, checked_at)
+         VALUES ($1, $2, $3, 1, $4, $5, $6)
          ON CONFLICT (token) DO UPDATE SET
              state = CASE WHEN public_copies.state = 'hidden' THEN 'hidden' ELSE excluded.state END,
-             regions = excluded.regions, faces = excluded.faces,
-             plates = excluded.plates, attempts = public_copies.attempts + 1, failure = excluded.failure,
+             regions = excluded.regions, attempts = public_copies.attempts + 1, failure = excluded.failure,
              checked_at = excluded.checked_at",
     )
     .bind(token)
     .bind(state.as_str())
     .bind(serde_json::to_string(regions).expect("regions serialise"))
-    .bind(count(Kind::Face))
-    .bind(count(Kind::Plate))
     .bind(failure)
     .bind(now_ms)
     .bind(failure.is_none().then_some(now_ms))
@@ -121,21 +117,29 @@ pub async fn of_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Opt
     row.map(|row| from_row(&row)).transpose()
 }
 
+/// Where `token`'s public copy stands, if the photo has a row (what the public pages ask, on
+/// every request: the state alone).
+pub async fn state_of(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Option<State>> {
+    let state: Option<String> =
+        sqlx::query_scalar("SELECT state FROM public_copies WHERE token = $1").bind(token).fetch_optional(conn).await?;
+    Ok(state.as_deref().map(State::parse))
+}
+
 /// Whether `token`'s public copy may be served to anyone.
 pub async fn is_public(conn: &mut AnyConnection, token: &str) -> sqlx::Result<bool> {
-    Ok(of_token(conn, token).await?.is_some_and(|copy| copy.state == State::Public))
+    Ok(state_of(conn, token).await? == Some(State::Public))
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> sqlx::Result<PublicCopy> {
     let regions: String = row.try_get("regions")?;
-    let state = State::parse(&row.try_get::<String, _>("state")?);
-    // Regions that cannot be read mean nobody knows what the copy obscures: not public.
-    let (regions, state) = match serde_json::from_str(&regions) {
-        Ok(regions) => (regions, state),
-        Err(_) => (Vec::new(), State::Checking),
-    };
-    let checked = row.try_get::<Option<i64>, _>("checked_at")?.is_some();
-    Ok(PublicCopy { token: row.try_get("token")?, state, regions, failure: row.try_get("failure")?, checked })
+    let regions = serde_json::from_str(&regions).map_err(|e| sqlx::Error::Decode(Box::new(e)))?;
+    Ok(PublicCopy {
+        token: row.try_get("token")?,
+        state: State::parse(&row.try_get::<String, _>("state")?),
+        regions,
+        failure: row.try_get("failure")?,
+        checked: row.try_get::<Option<i64>, _>("checked_at")?.is_some(),
+    })
 }
 
 /// Most attempts at checking one photo; after them it stays private until a staff member

@@ -33,8 +33,7 @@ pub enum PublicPhoto {
 impl PublicPhoto {
     /// How the photo stored under `token` may appear; `None` when it is hidden.
     async fn of_token(conn: &mut AnyConnection, token: String) -> sqlx::Result<Option<PublicPhoto>> {
-        let state = public_copies::of_token(conn, &token).await?.map(|copy| copy.state);
-        Ok(match state {
+        Ok(match public_copies::state_of(conn, &token).await? {
             Some(State::Public) => Some(PublicPhoto::Shown(token)),
             Some(State::Hidden) => None,
             Some(State::Checking | State::Waiting) | None => Some(PublicPhoto::Checking),

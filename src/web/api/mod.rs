@@ -9,6 +9,7 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
@@ -46,14 +47,19 @@ impl FromRequestParts<Arc<Pipeline>> for ApiUser {
     type Rejection = axum::response::Response;
 
     async fn from_request_parts(parts: &mut Parts, pipeline: &Arc<Pipeline>) -> Result<Self, Self::Rejection> {
-        let unauthorized = |reason: &str| AppError::Unauthorized(reason.into()).into_response();
-        let token = crate::http::bearer_token(&parts.headers).ok_or_else(|| {
-            unauthorized("send an API token as `Authorization: Bearer <token>` (meldeweg token create)")
-        })?;
-        let mut conn = pipeline.db.pool().acquire().await.map_err(|e| AppError::from(e).into_response())?;
-        let user = staff::by_token(&mut conn, &secrets::stored_hash(token), now_ms())
-            .await
-            .map_err(|e| AppError::Unavailable(e.to_string()).into_response())?;
-        user.map(ApiUser).ok_or_else(|| unauthorized("the API token is unknown, revoked, or its account is disabled"))
+        token_user(pipeline, &parts.headers).await.map(ApiUser).map_err(IntoResponse::into_response)
     }
+}
+
+/// The staff member whose API token the request carries (`Authorization: Bearer`); 401 when
+/// there is none or it is not valid.
+pub async fn token_user(pipeline: &Pipeline, headers: &HeaderMap) -> Result<StaffUser, AppError> {
+    let token = crate::http::bearer_token(headers).ok_or_else(|| {
+        AppError::Unauthorized("send an API token as `Authorization: Bearer <token>` (meldeweg token create)".into())
+    })?;
+    let mut conn = pipeline.db.pool().acquire().await?;
+    let user = staff::by_token(&mut conn, &secrets::stored_hash(token), now_ms())
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    user.ok_or_else(|| AppError::Unauthorized("the API token is unknown, revoked, or its account is disabled".into()))
 }

@@ -59,7 +59,7 @@ pub struct PhotoView {
 impl PhotoView {
     async fn of_path(conn: &mut sqlx::AnyConnection, ui: &Ui, path: &str) -> Result<PhotoView, AppError> {
         let token = path.rsplit('/').next().unwrap_or_default().to_string();
-        let state = public_copies::of_token(conn, &token).await?.map_or(CopyState::Checking, |copy| copy.state);
+        let state = public_copies::state_of(conn, &token).await?.unwrap_or(CopyState::Checking);
         Ok(PhotoView { path: path.to_string(), token, state: state.as_str(), state_label: ui.photo_state(state) })
     }
 }

@@ -11,8 +11,7 @@ use askama_web::WebTemplate;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Form;
-use meldeweg_workers::bystanders::{self, Kind};
-use meldeweg_workers::photo;
+use meldeweg_workers::bystanders::Kind;
 use serde::Deserialize;
 
 use super::session::Staff;
@@ -23,7 +22,6 @@ use crate::orders::board::{self as order_board, OrderDetail};
 use crate::public_copies::moderation::{self, Decider, Decision, Refused};
 use crate::public_copies::{self, PublicCopy, State as CopyState};
 use crate::staff::access::{self, Operation};
-use crate::storage::Variant;
 use crate::time::now_ms;
 
 #[derive(Template, WebTemplate)]
@@ -119,9 +117,9 @@ impl From<sqlx::Error> for ActError {
 }
 
 async fn decide(state: &StaffState, token: &str, decision: Decision, by: &Decider<'_>) -> Result<(), ActError> {
-    let mut tx = state.pipeline.db.begin().await.map_err(|e| ActError::App(e.into()))?;
+    let mut tx = state.pipeline.db.begin().await?;
     moderation::decide(tx.conn(), token, decision, by, now_ms()).await?;
-    tx.commit().await.map_err(|e| ActError::App(e.into()))?;
+    tx.commit().await?;
     Ok(())
 }
 
@@ -138,26 +136,17 @@ async fn obscure(state: &StaffState, token: &str, form: &ReviewForm, by: &Decide
     if [x, y, width, height].iter().any(|v| !v.is_finite() || *v < 0.0 || *v > 100_000.0) {
         return Err(Refused::Outside.into());
     }
-    let store = &state.pipeline.photos.store;
+    let photos = &state.pipeline.photos;
     let unavailable = |e: String| ActError::App(AppError::Unavailable(e));
-    let Some(jpeg) = store.get(token, Variant::Image).await.map_err(|e| unavailable(e.to_string()))? else {
+    let Some(pixels) = photos.stored_pixels(token).await.map_err(unavailable)? else {
         return Err(Refused::Unknown.into());
     };
-    let pixels = tokio::task::spawn_blocking(move || photo::decode_cleaned(&jpeg))
-        .await
-        .map_err(|e| unavailable(e.to_string()))?
-        .map_err(|e| unavailable(e.to_string()))?;
-    let mut tx = state.pipeline.db.begin().await.map_err(|e| ActError::App(e.into()))?;
+    let mut tx = state.pipeline.db.begin().await?;
     let area = (x as u32, y as u32, width as u32, height as u32);
     let size = pixels.dimensions();
     let regions = moderation::add_region(tx.conn(), token, area, size, by, now_ms()).await?;
-    let limits = state.pipeline.photos.limits.clone();
-    let copy = tokio::task::spawn_blocking(move || bystanders::public_copy(&pixels, &regions, &limits))
-        .await
-        .map_err(|e| unavailable(e.to_string()))?
-        .map_err(|e| unavailable(e.to_string()))?;
-    store.put_public(token, copy.jpeg, copy.thumbnail).await.map_err(|e| unavailable(e.to_string()))?;
-    tx.commit().await.map_err(|e| ActError::App(e.into()))?;
+    photos.store_copy_with(token, pixels, regions).await.map_err(unavailable)?;
+    tx.commit().await?;
     Ok(())
 }
 

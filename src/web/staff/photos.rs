@@ -12,9 +12,8 @@ use axum::response::{IntoResponse, Response};
 use super::session::{NotLoggedIn, Staff};
 use super::StaffState;
 use crate::http::AppError;
-use crate::staff::store as accounts;
 use crate::storage::{self, Variant};
-use crate::time::now_ms;
+use crate::web::api::token_user;
 use crate::web::photos::serve;
 
 type Session = Result<Staff, NotLoggedIn>;
@@ -54,12 +53,11 @@ async fn file(
     variant: Variant,
 ) -> Result<Response, AppError> {
     if let Err(not_logged_in) = session {
-        let Some(api_token) = crate::http::bearer_token(headers) else { return Ok(not_logged_in.into_response()) };
-        let mut conn = state.pipeline.db.pool().acquire().await?;
-        let user = accounts::by_token(&mut conn, &crate::secrets::stored_hash(api_token), now_ms()).await?;
-        if user.is_none() {
-            return Err(AppError::Unauthorized("the API token is unknown, revoked, or its account is disabled".into()));
+        // A browser without a session goes to the login page; an API client shows its token.
+        if crate::http::bearer_token(headers).is_none() {
+            return Ok(not_logged_in.into_response());
         }
+        token_user(&state.pipeline, headers).await?;
     }
     if !storage::is_token(token) {
         return Ok(StatusCode::NOT_FOUND.into_response());

@@ -33,10 +33,10 @@ pub fn find(model: &Model, image: &image::RgbImage, side: u32) -> TractResult<Ve
     let map = outputs[0].to_plain_array_view::<f32>()?;
     let (rows, cols) = (map.shape()[2].min(canvas.used_height), map.shape()[3].min(canvas.used_width));
     let probability = |row: usize, col: usize| map[[0, 0, row, col]];
-    let lines = components(rows, cols, |row, col| probability(row, col) > PIXEL_THRESHOLD);
+    let lines = components(rows, cols, probability, PIXEL_THRESHOLD);
     let mut found = Vec::new();
     for line in lines {
-        let mean = line.sum(probability) / line.members.len() as f32;
+        let mean = line.sum / line.pixels as f32;
         let (width, height) = ((line.x1 - line.x0 + 1) as f32, (line.y1 - line.y0 + 1) as f32);
         if mean < LINE_THRESHOLD || !plate_shaped(width, height) {
             continue;
@@ -63,23 +63,19 @@ fn plate_shaped(width: f32, height: f32) -> bool {
     height >= 3.0 && (1.2..=12.0).contains(&(width / height))
 }
 
-/// One connected area of the map: its bounding box and its pixels.
+/// One connected area of the map: its bounding box, size and summed values.
 struct Component {
     x0: usize,
     y0: usize,
     x1: usize,
     y1: usize,
-    members: Vec<(usize, usize)>,
+    pixels: usize,
+    sum: f32,
 }
 
-impl Component {
-    fn sum(&self, value: impl Fn(usize, usize) -> f32) -> f32 {
-        self.members.iter().map(|&(row, col)| value(row, col)).sum()
-    }
-}
-
-/// The 4-connected areas where `on` holds, in a `rows` × `cols` grid.
-fn components(rows: usize, cols: usize, on: impl Fn(usize, usize) -> bool) -> Vec<Component> {
+/// The 4-connected areas of a `rows` × `cols` grid where `value` is above `threshold`.
+fn components(rows: usize, cols: usize, value: impl Fn(usize, usize) -> f32, threshold: f32) -> Vec<Component> {
+    let on = |row: usize, col: usize| value(row, col) > threshold;
     let mut seen = vec![false; rows * cols];
     let mut found = Vec::new();
     let mut stack = Vec::new();
@@ -91,9 +87,10 @@ fn components(rows: usize, cols: usize, on: impl Fn(usize, usize) -> bool) -> Ve
             seen[start_row * cols + start_col] = true;
             stack.push((start_row, start_col));
             let mut part =
-                Component { x0: start_col, y0: start_row, x1: start_col, y1: start_row, members: Vec::new() };
+                Component { x0: start_col, y0: start_row, x1: start_col, y1: start_row, pixels: 0, sum: 0.0 };
             while let Some((row, col)) = stack.pop() {
-                part.members.push((row, col));
+                part.pixels += 1;
+                part.sum += value(row, col);
                 part.x0 = part.x0.min(col);
                 part.x1 = part.x1.max(col);
                 part.y0 = part.y0.min(row);
@@ -120,9 +117,9 @@ mod tests {
     #[test]
     fn separate_areas_are_separate_lines() {
         let grid = ["##..#", "##..#", ".....", "..###"];
-        let on = |r: usize, c: usize| grid[r].as_bytes()[c] == b'#';
+        let value = |r: usize, c: usize| if grid[r].as_bytes()[c] == b'#' { 1.0 } else { 0.0 };
         let mut boxes: Vec<_> =
-            components(4, 5, on).into_iter().map(|p| (p.x0, p.y0, p.x1, p.y1, p.members.len())).collect();
+            components(4, 5, value, 0.5).into_iter().map(|p| (p.x0, p.y0, p.x1, p.y1, p.pixels)).collect();
         boxes.sort();
         assert_eq!(boxes, [(0, 0, 1, 1, 4), (2, 3, 4, 3, 3), (4, 0, 4, 1, 2)]);
     }
