@@ -7,6 +7,7 @@
 //! | conversation | the citizen's words and shared place names on reports, messages sent and received, unfinished drafts | the report's closing (messages without a report and drafts: their time) |
 //! | contact | the sealed number / user id and lookup hash; a web-form e-mail address | the closing of the reporter's last report (or their last message) |
 //! | photos | citizens' photos and crews' after-photos, file and row; photos of reporters who asked for erasure as soon as the report closes | the closing |
+//! | unattached photos | photos no report, draft or work order names (an after-photo of a reopened order, or one whose "done" failed) | a day after they were stored |
 //! | reports | closed reports are anonymised: no texts, no link to a reporter; comments on their work orders and the audit details of both are redacted | the closing |
 //!
 //! A report is closed once finished, rejected, passed on or outside the area (`reports::closed_sql`).
@@ -223,6 +224,7 @@ pub async fn run(
         };
         counts.insert(step.name, done);
     }
+    counts.insert("unattached_photos", delete_unattached(db, store, now_ms - DAY_MS, dry_run).await?);
     record_run(db, &counts, now_ms, dry_run, started_by).await?;
     if counts.values().any(|n| *n > 0) {
         tracing::info!(dry_run, counts = ?counts, "retention run");
@@ -281,6 +283,30 @@ async fn delete_photos(db: &Db, store: &PhotoStore, select: &str, clear: &str) -
             }
         }
         tx.commit().await?;
+    }
+}
+
+/// Deletes the files and rows of photos stored before `before_ms` that nothing names (see
+/// `public_copies::unattached`); `dry_run` only counts them.
+async fn delete_unattached(db: &Db, store: &PhotoStore, before_ms: i64, dry_run: bool) -> Result<u64, RetentionError> {
+    let mut deleted = 0;
+    loop {
+        let tokens = {
+            let mut conn = db.pool().acquire().await?;
+            public_copies::unattached(&mut conn, before_ms, if dry_run { i64::MAX } else { PHOTO_BATCH }).await?
+        };
+        if dry_run || tokens.is_empty() {
+            return Ok(deleted + tokens.len() as u64);
+        }
+        for token in &tokens {
+            store.delete(token).await?;
+        }
+        let mut tx = db.begin().await?;
+        for token in &tokens {
+            public_copies::forget(tx.conn(), token).await?;
+        }
+        tx.commit().await?;
+        deleted += tokens.len() as u64;
     }
 }
 

@@ -6,10 +6,14 @@
 //! fails the photo is stored without a public copy and stays private (fail closed); the
 //! report goes on all the same.
 //!
+//! The public copy is written by whoever records it (`record_copy`), in the transaction that
+//! records the photo, and only while no checked copy is recorded: a job that runs a second
+//! time, or a late re-check, never overwrites a copy staff have already obscured more in.
+//!
 //! A chat photo is cleaned inside the intake job of its message, so a citizen's photo and the
 //! messages around it go through the dialogue in the order they were sent. Storing is
 //! idempotent: the token is a keyed hash of the channel's message id, so a job that runs again
-//! overwrites the same two files.
+//! overwrites the same cleaned files.
 
 use std::sync::Arc;
 
@@ -20,6 +24,7 @@ use meldeweg_workers::conversation::PhotoProblem;
 use meldeweg_workers::message::MediaRef;
 use meldeweg_workers::photo::{self, Limits, PhotoError};
 use meldeweg_workers::LatLon;
+use sqlx::AnyConnection;
 use tokio::sync::Semaphore;
 
 use super::channel::{MediaError, MessageSource};
@@ -27,7 +32,7 @@ use super::niced::{Lost, NicedPool};
 use super::retry;
 use crate::config::Publish;
 use crate::crypto::Vault;
-use crate::public_copies::Checked;
+use crate::public_copies::{self, Checked};
 use crate::queue::JobFailure;
 use crate::storage::{self, PhotoStore, StorageError, Variant};
 
@@ -63,8 +68,19 @@ pub struct StoredPhoto {
     pub sha256: String,
     pub gps: Option<LatLon>,
     pub taken_at: Option<String>,
-    /// What detection found (its public copy is stored), or why it failed (none is).
+    /// What detection found, or why it failed.
     pub checked: Checked,
+    /// The public copy detection made, stored when the photo is recorded (`record_copy`).
+    pub copy: Option<bystanders::PublicCopy>,
+}
+
+/// Why a photo's public copy could not be recorded.
+#[derive(Debug, thiserror::Error)]
+pub enum RecordError {
+    #[error(transparent)]
+    Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
 }
 
 pub enum PhotoOutcome {
@@ -164,7 +180,7 @@ impl PhotoStage {
             }
         };
         self.store.put(&token, cleaned.jpeg, cleaned.thumbnail).await.map_err(retry)?;
-        let checked = self.store_copy(&token, public).await.map_err(retry)?;
+        let (checked, copy) = split(public);
         Ok(PhotoOutcome::Stored(StoredPhoto {
             token,
             width: cleaned.width,
@@ -173,32 +189,53 @@ impl PhotoStage {
             gps: cleaned.gps,
             taken_at: cleaned.taken_at,
             checked,
+            copy,
         }))
     }
 
-    /// Stores the public copy detection made, or says why there is none.
-    async fn store_copy(&self, token: &str, public: Result<Found, String>) -> Result<Checked, StorageError> {
-        match public {
-            Ok((regions, copy)) => {
-                self.store.put_public(token, copy.jpeg, copy.thumbnail).await?;
-                Ok(Checked::Found(regions))
-            }
-            Err(reason) => {
-                tracing::warn!(%reason, "bystander detection failed; the photo stays private");
-                Ok(Checked::Failed(reason))
-            }
-        }
+    /// Records what detection said about `photo` and stores its public copy (see the module's
+    /// doc): in the caller's transaction, before it commits.
+    pub async fn record_copy(
+        &self,
+        conn: &mut AnyConnection,
+        photo: &StoredPhoto,
+        now_ms: i64,
+    ) -> Result<(), RecordError> {
+        self.record_checked(conn, &photo.token, &photo.checked, photo.copy.as_ref(), now_ms).await
     }
 
-    /// Checks a photo stored earlier (its cleaned file; the upload is long gone) and stores its
-    /// public copy. Storage trouble is the error; a photo that cannot be checked is `Failed`.
-    pub async fn check_stored(&self, token: &str) -> Result<Checked, String> {
+    /// Records `checked` for the photo `token` and, if that took effect, stores `copy`.
+    pub async fn record_checked(
+        &self,
+        conn: &mut AnyConnection,
+        token: &str,
+        checked: &Checked,
+        copy: Option<&bystanders::PublicCopy>,
+        now_ms: i64,
+    ) -> Result<(), RecordError> {
+        if public_copies::record(conn, token, checked, self.publish, now_ms).await? {
+            if let Some(copy) = copy {
+                self.store_public(token, copy).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes `token`'s public copy.
+    pub async fn store_public(&self, token: &str, copy: &bystanders::PublicCopy) -> Result<(), StorageError> {
+        self.store.put_public(token, copy.jpeg.clone(), copy.thumbnail.clone()).await
+    }
+
+    /// Checks a photo stored earlier (its cleaned file; the upload is long gone) and makes its
+    /// public copy (not yet stored: `record_checked` does). Storage trouble is the error; a
+    /// photo that cannot be checked is `Failed`.
+    pub async fn check_stored(&self, token: &str) -> Result<(Checked, Option<bystanders::PublicCopy>), String> {
         let Some(pixels) = self.stored_pixels(token).await? else {
-            return Ok(Checked::Failed("the cleaned photo is missing from the photo store".into()));
+            return Ok((Checked::Failed("the cleaned photo is missing from the photo store".into()), None));
         };
         let (detectors, limits) = (self.detectors.clone(), self.limits.clone());
         let public = self.on_upload_threads(move || public_copy(&detectors, &pixels, &limits)).await?;
-        self.store_copy(token, public).await.map_err(|e| e.to_string())
+        Ok(split(public))
     }
 
     /// The cleaned pixels of the photo stored under `token`; `None` when its file is gone.
@@ -210,18 +247,16 @@ impl PhotoStage {
         pixels.map(Some).map_err(|e| e.to_string())
     }
 
-    /// Renders `token`'s public copy again from its cleaned `pixels` with every region in
-    /// `regions` obscured, and stores it (a staff member obscured more).
-    pub async fn store_copy_with(
+    /// A public copy of the cleaned `pixels` with every region in `regions` obscured (a staff
+    /// member obscured more); the caller stores it.
+    pub async fn render_copy(
         &self,
-        token: &str,
-        pixels: bystanders::RgbImage,
+        pixels: Arc<bystanders::RgbImage>,
         regions: Vec<bystanders::Region>,
-    ) -> Result<(), String> {
+    ) -> Result<bystanders::PublicCopy, String> {
         let limits = self.limits.clone();
         let copy = self.on_upload_threads(move || bystanders::public_copy(&pixels, &regions, &limits)).await?;
-        let copy = copy.map_err(|e| e.to_string())?;
-        self.store.put_public(token, copy.jpeg, copy.thumbnail).await.map_err(|e| e.to_string())
+        copy.map_err(|e| e.to_string())
     }
 
     /// Runs `work` on the upload threads, within their budget: work on stored photos yields to
@@ -243,6 +278,17 @@ impl PhotoStage {
 
 /// Regions found in a photo and its public copy with them obscured.
 type Found = (Vec<bystanders::Region>, bystanders::PublicCopy);
+
+/// What detection said, and the copy it made.
+fn split(public: Result<Found, String>) -> (Checked, Option<bystanders::PublicCopy>) {
+    match public {
+        Ok((regions, copy)) => (Checked::Found(regions), Some(copy)),
+        Err(reason) => {
+            tracing::warn!(%reason, "bystander detection failed; the photo stays private");
+            (Checked::Failed(reason), None)
+        }
+    }
+}
 
 /// The regions found in `pixels` and the public copy with them obscured; the reason when
 /// either failed.

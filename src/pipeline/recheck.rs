@@ -42,12 +42,15 @@ pub async fn turn(pipeline: &Pipeline) -> Result<usize, String> {
     };
     let mut made = 0;
     for token in tokens {
-        let checked = pipeline.photos.check_stored(&token).await?;
+        let (checked, copy) = pipeline.photos.check_stored(&token).await?;
         made += usize::from(matches!(checked, Checked::Found(_)));
-        let mut conn = pipeline.db.pool().acquire().await.map_err(|e| e.to_string())?;
-        public_copies::record(&mut conn, &token, &checked, pipeline.photos.publish, now_ms())
+        let mut tx = pipeline.db.begin().await.map_err(|e| e.to_string())?;
+        pipeline
+            .photos
+            .record_checked(tx.conn(), &token, &checked, copy.as_ref(), now_ms())
             .await
             .map_err(|e| e.to_string())?;
+        tx.commit().await.map_err(|e| e.to_string())?;
     }
     Ok(made)
 }

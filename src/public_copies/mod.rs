@@ -69,26 +69,29 @@ impl PublicCopy {
 }
 
 /// Records the public copy of a photo stored under `token` just now: checked (and public or
-/// waiting, as `publish` says) or still to be checked when detection failed. Recording a
-/// photo again (a re-check) never makes a hidden one visible.
+/// waiting, as `publish` says) or still to be checked when detection failed. Recording again
+/// changes only a photo that is not checked yet (a re-check; it stays hidden if it was hidden),
+/// never one with a checked copy. Returns whether it took effect (the caller then stores the
+/// copy it recorded).
 pub async fn record(
     conn: &mut AnyConnection,
     token: &str,
     checked: &Checked,
     publish: Publish,
     now_ms: i64,
-) -> sqlx::Result<State> {
+) -> sqlx::Result<bool> {
     let (state, regions, failure) = match checked {
         Checked::Found(regions) => (after_check(publish), regions.as_slice(), None),
         Checked::Failed(reason) => (State::Checking, &[][..], Some(reason.as_str())),
     };
-    sqlx::query(
+    let changed = sqlx::query(
         "INSERT INTO public_copies (token, state, regions, attempts, failure, created_at, checked_at)
          VALUES ($1, $2, $3, 1, $4, $5, $6)
          ON CONFLICT (token) DO UPDATE SET
              state = CASE WHEN public_copies.state = 'hidden' THEN 'hidden' ELSE excluded.state END,
              regions = excluded.regions, attempts = public_copies.attempts + 1, failure = excluded.failure,
-             checked_at = excluded.checked_at",
+             checked_at = excluded.checked_at
+         WHERE public_copies.checked_at IS NULL",
     )
     .bind(token)
     .bind(state.as_str())
@@ -97,8 +100,9 @@ pub async fn record(
     .bind(now_ms)
     .bind(failure.is_none().then_some(now_ms))
     .execute(conn)
-    .await?;
-    Ok(state)
+    .await?
+    .rows_affected();
+    Ok(changed > 0)
 }
 
 fn after_check(publish: Publish) -> State {
@@ -151,11 +155,27 @@ pub const MAX_ATTEMPTS: i64 = 5;
 /// stay hidden) and not yet given up on. Oldest first.
 pub async fn unchecked(conn: &mut AnyConnection, limit: i64) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
-        "SELECT token FROM public_copies
-         WHERE (state = 'checking' OR (state = 'hidden' AND checked_at IS NULL)) AND attempts < $1
+        "SELECT token FROM public_copies WHERE checked_at IS NULL AND attempts < $1
          ORDER BY created_at, token LIMIT $2",
     )
     .bind(MAX_ATTEMPTS)
+    .bind(limit)
+    .fetch_all(conn)
+    .await
+}
+
+/// Tokens of photos recorded before `before_ms` that no report, draft or work order names any
+/// more: an after-photo whose order was reopened (which clears it) or whose "done" did not go
+/// through, a form's photo whose report was not stored. Their files are kept by nobody.
+pub async fn unattached(conn: &mut AnyConnection, before_ms: i64, limit: i64) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "SELECT token FROM public_copies c
+         WHERE created_at < $1
+           AND NOT EXISTS (SELECT 1 FROM photos p WHERE p.token = c.token)
+           AND NOT EXISTS (SELECT 1 FROM work_orders o WHERE o.after_photo = c.token)
+         ORDER BY created_at, token LIMIT $2",
+    )
+    .bind(before_ms)
     .bind(limit)
     .fetch_all(conn)
     .await

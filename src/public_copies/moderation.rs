@@ -7,7 +7,7 @@ use meldeweg_workers::bystanders::{Kind, Region};
 use serde_json::json;
 use sqlx::AnyConnection;
 
-use super::{of_token, State};
+use super::{of_token, PublicCopy, State};
 use crate::audit;
 
 /// A decision a staff member asks for.
@@ -31,6 +31,8 @@ pub enum Refused {
     Reason,
     #[error("Der Bereich liegt nicht auf dem Foto.")]
     Outside,
+    #[error("Das Foto wurde gerade von jemand anderem bearbeitet. Bitte noch einmal versuchen.")]
+    Changed,
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
 }
@@ -93,24 +95,14 @@ pub async fn decide(
     Ok(to)
 }
 
-/// Adds a rectangle drawn by `by` to what `token`'s public copy obscures, and returns every
-/// region the copy must now obscure (the caller renders the copy again from them). The photo
-/// is `width` × `height`; the rectangle must lie on it.
-pub async fn add_region(
-    conn: &mut AnyConnection,
-    token: &str,
-    area: (u32, u32, u32, u32),
-    size: (u32, u32),
-    by: &Decider<'_>,
-    now_ms: i64,
-) -> Result<Vec<Region>, Refused> {
-    let reason = by.checked_reason()?;
-    let copy = of_token(conn, token).await?.ok_or(Refused::Unknown)?;
-    if copy.state == State::Checking {
+/// The rectangle a staff member drew on `copy`'s photo (`width` × `height` pixels), cut to the
+/// photo. Only a checked photo has a public copy to draw on.
+pub fn drawn_region(copy: &PublicCopy, area: (u32, u32, u32, u32), size: (u32, u32)) -> Result<Region, Refused> {
+    if !copy.checked {
         return Err(Refused::StillChecking);
     }
     let (x, y, width, height) = area;
-    let region = Region::clamped(
+    Region::clamped(
         Kind::Manual,
         x as f32,
         y as f32,
@@ -120,22 +112,42 @@ pub async fn add_region(
         size.1,
     )
     .filter(|r| r.width >= 2 && r.height >= 2)
-    .ok_or(Refused::Outside)?;
-    let mut regions = copy.regions;
+    .ok_or(Refused::Outside)
+}
+
+/// Adds `region` to what `copy`'s public copy obscures, as an audit event of `by`, if its
+/// regions are still those of `copy`: two staff members drawing at once cannot lose one's
+/// rectangle (the later one is `Changed` and tries again with the other's included).
+pub async fn add_region(
+    conn: &mut AnyConnection,
+    copy: &PublicCopy,
+    region: Region,
+    by: &Decider<'_>,
+    now_ms: i64,
+) -> Result<(), Refused> {
+    let reason = by.checked_reason()?;
+    let before = serde_json::to_string(&copy.regions).expect("regions serialise");
+    let mut regions = copy.regions.clone();
     regions.push(region);
-    sqlx::query("UPDATE public_copies SET regions = $1, decided_at = $2 WHERE token = $3")
-        .bind(serde_json::to_string(&regions).expect("regions serialise"))
-        .bind(now_ms)
-        .bind(token)
-        .execute(&mut *conn)
-        .await?;
+    let changed =
+        sqlx::query("UPDATE public_copies SET regions = $1, decided_at = $2 WHERE token = $3 AND regions = $4")
+            .bind(serde_json::to_string(&regions).expect("regions serialise"))
+            .bind(now_ms)
+            .bind(&copy.token)
+            .bind(before)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+    if changed == 0 {
+        return Err(Refused::Changed);
+    }
     let detail = json!({
-        "photo": token,
+        "photo": copy.token,
         "area": { "x": region.x, "y": region.y, "width": region.width, "height": region.height },
         "reason": reason,
     });
     record(conn, "photo.area_obscured", by, detail, now_ms).await?;
-    Ok(regions)
+    Ok(())
 }
 
 async fn record(

@@ -27,6 +27,23 @@ pub struct NewPhoto<'a> {
     pub taken_at: Option<&'a str>,
 }
 
+/// Whose a stored photo is, for staff access: `Some(depot)` when it belongs to a report (the
+/// depot of the report's work order, `None` while it has none) or is the after-photo of a work
+/// order; `None` when no report or order has it (a draft's photo, or a token nobody knows).
+pub async fn owner_depot(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Option<Option<String>>> {
+    let depot: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT o.depot FROM photos p JOIN reports r ON r.id = p.report_id
+                LEFT JOIN work_orders o ON o.id = r.work_order_id
+         WHERE p.token = $1
+         UNION ALL
+         SELECT depot FROM work_orders WHERE after_photo = $1",
+    )
+    .bind(token)
+    .fetch_optional(conn)
+    .await?;
+    Ok(depot)
+}
+
 /// Records a cleaned photo, and in the audit log that it was cleaned (which file, and whether
 /// a position or capture time was read from the original; not the values).
 pub async fn insert(conn: &mut AnyConnection, photo: NewPhoto<'_>, now_ms: i64) -> sqlx::Result<i64> {

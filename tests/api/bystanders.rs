@@ -132,6 +132,14 @@ async fn by_default_a_photo_waits_for_approval_and_every_decision_is_audited() {
     let crew = login(&app, "own-crew@musterstadt.test").await;
     let page = crew.get(&app, &review).await.text().await.unwrap();
     assert!(!page.contains("do-publish") && page.contains("Disposition"), "read only for the crew");
+    assert_eq!(crew.get(&app, &format!("/staff/photos/{token}")).await.status(), 200, "the crew sees its photo");
+    add_staff(&app, "other-crew@musterstadt.test", Role::Depot, Some("anderswo")).await;
+    let other_crew = login(&app, "other-crew@musterstadt.test").await;
+    for path in [format!("/staff/photos/{token}"), format!("/staff/photos/{token}/public")] {
+        assert_eq!(other_crew.get(&app, &path).await.status(), 403, "another depot's crew does not see {path}");
+    }
+    let unknown = format!("/staff/photos/{}", "ab".repeat(16));
+    assert_eq!(dispatcher.get(&app, &unknown).await.status(), 404, "a photo of no report or order");
     let refused = crew.post(&app, &review, &[("action", "publish"), ("reason", "passt")]).await;
     assert_eq!(refused.status(), 403);
 
@@ -216,6 +224,42 @@ async fn a_staff_member_obscures_one_more_area_by_its_rectangle() {
 }
 
 #[tokio::test]
+async fn two_staff_members_obscuring_at_once_both_keep_their_area() {
+    let app = spawn_app_with(|s| s.photos.publish = Publish::AfterDetection).await;
+    let (token, order) = reported_with_face(&app).await;
+    add_staff(&app, "dispo@musterstadt.test", Role::Dispatcher, None).await;
+    add_staff(&app, "admin@musterstadt.test", Role::Admin, None).await;
+    let dispatcher = login(&app, "dispo@musterstadt.test").await;
+    let admin = login(&app, "admin@musterstadt.test").await;
+    let review = format!("/staff/orders/{order}/photos/{token}");
+    let (left, right) = ((20, 300, 100, 100), (380, 300, 100, 100));
+    let numbers = |(x, y, w, h): (u32, u32, u32, u32)| [x, y, w, h].map(|v| v.to_string());
+    let (first, second) = (numbers(left), numbers(right));
+    let form = |n: &'_ [String; 4]| -> Vec<(&'static str, String)> {
+        let fields = ["x", "y", "width", "height"].into_iter().zip(n.iter().cloned());
+        [("action", "obscure".to_string()), ("reason", "Passant".to_string())].into_iter().chain(fields).collect()
+    };
+    let (first, second) = (form(&first), form(&second));
+    let first: Vec<(&str, &str)> = first.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let second: Vec<(&str, &str)> = second.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let (a, b) = tokio::join!(dispatcher.post(&app, &review, &first), admin.post(&app, &review, &second));
+    for done in [a, b] {
+        assert!(done.status().is_redirection() || done.status() == 200, "{}", done.status());
+    }
+    let regions: String =
+        sqlx::query_scalar("SELECT regions FROM public_copies").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(regions.matches(r#""kind":"manual""#).count(), 2, "neither area was lost: {regions}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM audit_log WHERE kind = 'photo.area_obscured'").await, 2);
+    let public = app.http.get(app.url(&format!("/photos/{token}"))).send().await.unwrap().bytes().await.unwrap();
+    let original = dispatcher.get(&app, &format!("/staff/photos/{token}")).await.bytes().await.unwrap();
+    for (x, y, w, h) in [left, right] {
+        let area = (x, y, x + w, y + h);
+        let (before, after) = (detail(&original, area, 1.0), detail(&public, area, 1.0));
+        assert!(after < 0.05 && before > after, "the file has both areas obscured ({after:.3}, was {before:.3})");
+    }
+}
+
+#[tokio::test]
 async fn a_photo_without_a_public_copy_stays_private_while_the_report_flows_and_is_checked_later() {
     let app = spawn_app_with(|s| {
         s.photos.publish = Publish::AfterDetection;
@@ -224,7 +268,7 @@ async fn a_photo_without_a_public_copy_stays_private_while_the_report_flows_and_
     .await;
     let (token, order) = reported_with_face(&app).await;
     // As a photo stored before this version, or one whose detection failed: no copy yet.
-    sqlx::query("UPDATE public_copies SET state = 'checking', regions = '[]', attempts = 0")
+    sqlx::query("UPDATE public_copies SET state = 'checking', regions = '[]', attempts = 0, checked_at = NULL")
         .execute(app.db.pool())
         .await
         .unwrap();
@@ -243,7 +287,10 @@ async fn a_photo_without_a_public_copy_stays_private_while_the_report_flows_and_
 
     // When the check cannot be done (here the cleaned photo is gone), the photo stays private
     // and the reason is kept for staff; after a few attempts it is left alone.
-    sqlx::query("UPDATE public_copies SET state = 'checking', attempts = 0").execute(app.db.pool()).await.unwrap();
+    sqlx::query("UPDATE public_copies SET state = 'checking', attempts = 0, checked_at = NULL")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     for file in files_under(app.dir.path()).into_iter().filter(|p| p.to_string_lossy().contains(&token)) {
         std::fs::remove_file(file).unwrap();
     }
@@ -285,4 +332,44 @@ async fn bad_model_files_stop_the_service_at_start_with_a_clear_message() {
     let error = meldeweg::startup::Application::build(settings).await.err().expect("the service refuses to start");
     let message = error.to_string();
     assert!(message.contains("ppocr_v4_det.onnx") && message.contains("cannot be read"), "{message}");
+}
+
+#[tokio::test]
+async fn an_after_photo_that_nothing_names_any_more_is_deleted_a_day_later() {
+    let app = spawn_app().await;
+    add_staff(&app, "dispo@musterstadt.test", Role::Dispatcher, None).await;
+    let dispatcher = login(&app, "dispo@musterstadt.test").await;
+    let (_, _, order) = reported(&app, "Schlagloch auf der Fahrbahn", NORD).await;
+    add_staff(&app, "crew@musterstadt.test", Role::Depot, Some("bauhof-nord")).await;
+    let crew = login(&app, "crew@musterstadt.test").await;
+    let transition = format!("/staff/orders/{order}/transition");
+    assert_eq!(crew.post(&app, &transition, &[("transition", "accept")]).await.status(), 303);
+    let photo = reqwest::multipart::Part::bytes(fixture_bystander("astronaut.jpg")).file_name("nachher.jpg");
+    let done = crew
+        .http
+        .post(app.url(&format!("/staff/orders/{order}/done")))
+        .header(reqwest::header::COOKIE, &crew.cookie)
+        .multipart(reqwest::multipart::Form::new().text("csrf", crew.csrf.clone()).part("photo", photo))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), 303);
+    let after_photo: String =
+        sqlx::query_scalar("SELECT after_photo FROM work_orders").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(copy_state(&app, &after_photo).await, "waiting", "an after-photo is checked like any other");
+    // Reopening the order drops its after-photo: nothing names the photo any more.
+    assert_eq!(dispatcher.post(&app, &transition, &[("transition", "reopen")]).await.status(), 303);
+    let files =
+        || files_under(app.dir.path()).into_iter().filter(|p| p.to_string_lossy().contains(&after_photo)).count();
+    assert_eq!(files(), 4, "cleaned photo, public copy and their thumbnails");
+
+    let store = meldeweg::storage::PhotoStore::local(&app.settings.data_dir.join("photos")).unwrap();
+    let run = |at: i64| meldeweg::retention::run(&app.db, &store, &app.settings.retention, at, false, "test");
+    let now = meldeweg::time::now_ms();
+    assert_eq!(run(now).await.unwrap()["unattached_photos"], 0, "not within the first day");
+    assert_eq!(files(), 4);
+    let later = run(now + 2 * 86_400_000).await.unwrap();
+    assert_eq!(later["unattached_photos"], 1);
+    assert_eq!(files(), 0, "its files are gone");
+    assert_eq!(app.count("SELECT COUNT(*) FROM public_copies").await, 0);
 }

@@ -33,7 +33,7 @@ use crate::reports::{self, photos, LocationSource, NewReport};
 use crate::rights::access;
 use crate::texts::TextKey;
 use crate::time::{berlin_year, now_ms};
-use crate::{inbox, public_copies, reporters};
+use crate::{inbox, reporters};
 pub use submission::{submit, SubmitError, Submitted};
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -80,7 +80,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         Prepared::Stored { media, photo, caption } => {
             let row = new_photo(Some(reporter.id), &media.id, &media, &photo, photo.gps);
             let photo_id = photos::insert(tx.conn(), row, now).await?;
-            public_copies::record(tx.conn(), &photo.token, &photo.checked, pipeline.photos.publish, now).await?;
+            pipeline.photos.record_copy(tx.conn(), &photo, now).await.map_err(retry)?;
             Inbound::Photo { photo_id, caption, gps: photo.gps }
         }
     };

@@ -10,10 +10,10 @@ use meldeweg_workers::message::{Content, FormPlaceSource, FormReport, InboundMes
 use super::super::photo::{PhotoOutcome, StoredPhoto};
 use super::super::Pipeline;
 use super::{create_report, new_photo};
+use crate::inbox;
 use crate::queue::JobFailure;
 use crate::reports::{self, photos, LocationSource, NewReport};
 use crate::time::now_ms;
-use crate::{inbox, public_copies};
 
 /// A form's report, taken: its reference and the token of its status page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,9 +144,11 @@ async fn store_submission(
         let mut row = new_photo(None, &media.id, &media, photo, gps);
         row.taken_at = None;
         photo_ids.push(photos::insert(tx.conn(), row, now).await.map_err(unavailable)?);
-        public_copies::record(tx.conn(), &photo.token, &photo.checked, pipeline.photos.publish, now)
+        pipeline
+            .photos
+            .record_copy(tx.conn(), photo, now)
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| SubmitError::Unavailable(e.to_string()))?;
     }
     let new = NewReport {
         reporter_id: None,

@@ -302,8 +302,11 @@ async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipar
         Some(upload) => match state.pipeline.photos.clean_upload(upload.bytes.clone()).await {
             Ok(PhotoOutcome::Stored(stored)) => {
                 let mut conn = state.pipeline.db.pool().acquire().await?;
-                let publish = state.pipeline.photos.publish;
-                public_copies::record(&mut conn, &stored.token, &stored.checked, publish, now_ms()).await?;
+                let photos = &state.pipeline.photos;
+                photos
+                    .record_copy(&mut conn, &stored, now_ms())
+                    .await
+                    .map_err(|error| AppError::Unavailable(error.to_string()))?;
                 Some(stored.token)
             }
             Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge)) => {

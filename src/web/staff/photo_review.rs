@@ -123,9 +123,15 @@ async fn decide(state: &StaffState, token: &str, decision: Decision, by: &Decide
     Ok(())
 }
 
-/// Adds the rectangle and renders the public copy again from the cleaned photo; the new files
-/// are written before the transaction that records the rectangle commits, so a failure leaves
-/// more obscured than recorded, never less.
+/// Times a drawn rectangle is tried again when another staff member changed the same photo
+/// meanwhile.
+const DRAW_ATTEMPTS: usize = 3;
+
+/// Adds the rectangle and renders the public copy again from the cleaned photo and every
+/// recorded region. The copy is rendered before the transaction (it takes a while) and
+/// written inside it, after the rectangle is recorded, so the file always has at least the
+/// regions recorded; if someone else changed the photo's regions meanwhile, it starts again
+/// from theirs.
 async fn obscure(state: &StaffState, token: &str, form: &ReviewForm, by: &Decider<'_>) -> Result<(), ActError> {
     let number = |field: &Option<String>| field.as_deref().and_then(|v| v.trim().parse::<f64>().ok());
     let (Some(x), Some(y), Some(width), Some(height)) =
@@ -136,18 +142,33 @@ async fn obscure(state: &StaffState, token: &str, form: &ReviewForm, by: &Decide
     if [x, y, width, height].iter().any(|v| !v.is_finite() || *v < 0.0 || *v > 100_000.0) {
         return Err(Refused::Outside.into());
     }
+    let area = (x as u32, y as u32, width as u32, height as u32);
     let photos = &state.pipeline.photos;
     let unavailable = |e: String| ActError::App(AppError::Unavailable(e));
     let Some(pixels) = photos.stored_pixels(token).await.map_err(unavailable)? else {
         return Err(Refused::Unknown.into());
     };
-    let mut tx = state.pipeline.db.begin().await?;
-    let area = (x as u32, y as u32, width as u32, height as u32);
-    let size = pixels.dimensions();
-    let regions = moderation::add_region(tx.conn(), token, area, size, by, now_ms()).await?;
-    photos.store_copy_with(token, pixels, regions).await.map_err(unavailable)?;
-    tx.commit().await?;
-    Ok(())
+    let pixels = Arc::new(pixels);
+    for _ in 0..DRAW_ATTEMPTS {
+        let copy = {
+            let mut conn = state.pipeline.db.pool().acquire().await?;
+            public_copies::of_token(&mut conn, token).await?.ok_or(Refused::Unknown)?
+        };
+        let region = moderation::drawn_region(&copy, area, pixels.dimensions())?;
+        let mut regions = copy.regions.clone();
+        regions.push(region);
+        let rendered = photos.render_copy(pixels.clone(), regions).await.map_err(unavailable)?;
+        let mut tx = state.pipeline.db.begin().await?;
+        match moderation::add_region(tx.conn(), &copy, region, by, now_ms()).await {
+            Ok(()) => {}
+            Err(Refused::Changed) => continue,
+            Err(refused) => return Err(refused.into()),
+        }
+        photos.store_public(token, &rendered).await.map_err(|e| unavailable(e.to_string()))?;
+        tx.commit().await?;
+        return Ok(());
+    }
+    Err(Refused::Changed.into())
 }
 
 /// The order (which the staff member may see) and the public copy of its photo `token`.

@@ -16,9 +16,71 @@ pub const FILE: ModelFile =
 const LAYOUT: Layout = Layout { bgr: false, scale: 1.0, offset: 0.0 };
 /// The heat map's cells are four input pixels wide.
 const STRIDE: f32 = 4.0;
+/// A centre scoring above this in the overview, but below the threshold, may be a face too
+/// small for the overview to be sure of: it is looked at again in detail.
+const DOUBT: f32 = 0.1;
+/// Doubtful candidates taller than this (in overview pixels) are large enough to have been
+/// judged in the overview already.
+const DOUBT_MAX_HEIGHT: f32 = 32.0;
+/// The detail view of a doubtful candidate: a square this many detector pixels wide, at
+/// twice the overview's resolution …
+const DETAIL_SIDE: u32 = 128;
+/// … and at most this many of them per photo, the most likely first.
+const MAX_DETAILS: usize = 48;
 
-/// Faces in `image` at detection size `side`, in the image's pixels.
+/// Faces in `image`, in the image's pixels. The whole photo is searched at detection size
+/// `side` (the overview); candidates too small to be judged there are looked at again in a
+/// small window at twice that resolution (small faces in a crowd, across a street).
 pub fn find(model: &Model, image: &image::RgbImage, side: u32, threshold: f32) -> TractResult<Vec<Region>> {
+    let (image_width, image_height) = image.dimensions();
+    let overview = candidates(model, image, side, DOUBT.min(threshold))?;
+    let factor = image_width.max(image_height) as f32 / side as f32;
+    let mut faces = Vec::new();
+    let mut doubtful = Vec::new();
+    for candidate in suppress(overview, 0.3) {
+        if candidate.score > threshold {
+            faces.push(candidate);
+        } else if candidate.height() / factor <= DOUBT_MAX_HEIGHT {
+            doubtful.push(candidate);
+        }
+    }
+    // The detail window spans half as many overview pixels as it has; never finer than the photo.
+    let window = (DETAIL_SIDE as f32 * factor / 2.0).max(DETAIL_SIDE as f32).round() as u32;
+    for candidate in doubtful.into_iter().take(MAX_DETAILS) {
+        faces.extend(look_closer(model, image, &candidate, window, threshold)?);
+    }
+    Ok(suppress(faces, 0.3)
+        .into_iter()
+        .filter_map(|b| Region::clamped(Kind::Face, b.x0, b.y0, b.x1, b.y1, image_width, image_height))
+        .collect())
+}
+
+/// Faces above `threshold` in a `window`-pixel square of `image` around `candidate`.
+fn look_closer(
+    model: &Model,
+    image: &image::RgbImage,
+    candidate: &Scored,
+    window: u32,
+    threshold: f32,
+) -> TractResult<Vec<Scored>> {
+    let (width, height) = image.dimensions();
+    let (window_width, window_height) = (window.min(width), window.min(height));
+    let centre_x = ((candidate.x0 + candidate.x1) / 2.0).max(0.0) as u32;
+    let centre_y = ((candidate.y0 + candidate.y1) / 2.0).max(0.0) as u32;
+    let left = centre_x.saturating_sub(window_width / 2).min(width - window_width);
+    let top = centre_y.saturating_sub(window_height / 2).min(height - window_height);
+    let part = image::imageops::crop_imm(image, left, top, window_width, window_height).to_image();
+    let found = candidates(model, &part, DETAIL_SIDE, threshold)?;
+    let (dx, dy) = (left as f32, top as f32);
+    Ok(found
+        .into_iter()
+        .map(|b| Scored { score: b.score, x0: b.x0 + dx, y0: b.y0 + dy, x1: b.x1 + dx, y1: b.y1 + dy })
+        .collect())
+}
+
+/// Every centre scoring above `min_score` in `image` seen at detection size `side`, as a box
+/// in the image's pixels.
+fn candidates(model: &Model, image: &image::RgbImage, side: u32, min_score: f32) -> TractResult<Vec<Scored>> {
     let canvas = canvas::lay_out(image, side, LAYOUT)?;
     let outputs = model.run(canvas.tensor)?;
     let heat = outputs[0].to_plain_array_view::<f32>()?;
@@ -31,7 +93,7 @@ pub fn find(model: &Model, image: &image::RgbImage, side: u32, threshold: f32) -
     for row in 0..rows.min(used_rows) {
         for col in 0..cols.min(used_cols) {
             let score = heat[[0, 0, row, col]];
-            if score <= threshold {
+            if score <= min_score {
                 continue;
             }
             let height = scale[[0, 0, row, col]].exp() * STRIDE;
@@ -47,11 +109,7 @@ pub fn find(model: &Model, image: &image::RgbImage, side: u32, threshold: f32) -
             });
         }
     }
-    let (image_width, image_height) = image.dimensions();
-    Ok(suppress(found, 0.3)
-        .into_iter()
-        .filter_map(|b| Region::clamped(Kind::Face, b.x0, b.y0, b.x1, b.y1, image_width, image_height))
-        .collect())
+    Ok(found)
 }
 
 /// A candidate box in image pixels.
@@ -65,6 +123,10 @@ pub(super) struct Scored {
 }
 
 impl Scored {
+    fn height(&self) -> f32 {
+        (self.y1 - self.y0).max(0.0)
+    }
+
     fn area(&self) -> f32 {
         (self.x1 - self.x0).max(0.0) * (self.y1 - self.y0).max(0.0)
     }

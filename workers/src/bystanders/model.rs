@@ -1,14 +1,21 @@
 //! One ONNX detector file: read from the models folder, checked against the SHA-256 it must
 //! have, parsed once, and turned into a runnable plan per input size (tract optimises a plan
 //! for fixed dimensions). Inputs are padded to a few canvas sizes, so only a handful of plans
-//! are ever made; they are kept for the life of the process.
+//! are ever made; they are kept for the life of the process. Every run spreads its matrix
+//! products over one pool of threads, as many as the machine has cores.
 
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use sha2::{Digest, Sha256};
+use tract_linalg::multithread::{multithread_tract_scope, Executor};
 use tract_onnx::prelude::*;
+
+/// The threads every model runs on, shared by all photos in flight.
+static POOL: LazyLock<Executor> = LazyLock::new(|| {
+    Executor::multithread_with_name(std::thread::available_parallelism().map_or(1, |n| n.get()), "detector")
+});
 
 /// A model file Meldeweg knows: its name under the models folder and the hash it must have.
 #[derive(Debug, Clone, Copy)]
@@ -58,7 +65,8 @@ impl Model {
     pub fn run(&self, input: Tensor) -> TractResult<TVec<TValue>> {
         let shape = input.shape();
         let (height, width) = (shape[2], shape[3]);
-        self.plan(height, width)?.run(tvec!(input.into()))
+        let plan = self.plan(height, width)?;
+        multithread_tract_scope(POOL.clone(), || plan.run(tvec!(input.into())))
     }
 
     fn plan(&self, height: usize, width: usize) -> TractResult<Plan> {

@@ -1,8 +1,8 @@
 //! Bystander detection (issue 22): how well, how fast and at what memory cost faces and plates
 //! are found and obscured.
 //!
-//!     cargo bench --bench bystanders                      # evaluation set, then timing
-//!     cargo bench --bench bystanders -- --side 1536       # another detection size
+//!     cargo bench -p meldeweg-workers --bench bystanders                      # evaluation set, then timing
+//!     cargo bench -p meldeweg-workers --bench bystanders -- --side 1536       # another detection size
 //!
 //! Evaluation: the 64 photos of `tests/fixtures/bystanders/eval/` (2048 px, 120 boxes whose
 //! sizes are known exactly, see its SOURCES.md) go through the detectors as the service runs
@@ -23,7 +23,7 @@ use meldeweg_workers::bystanders::{self, Detectors, Kind, Region, Settings};
 use meldeweg_workers::photo::{self, Limits};
 use serde::Deserialize;
 
-#[path = "support/stats.rs"]
+#[path = "../../benches/support/stats.rs"]
 mod stats;
 
 const RUNS: usize = 20;
@@ -51,7 +51,8 @@ struct Object {
 }
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    // The repository's root: models and fixtures live there, beside the service.
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn main() {
