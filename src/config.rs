@@ -303,8 +303,10 @@ pub struct PhotoSettings {
     pub upload_concurrency: usize,
     /// The folder with the face and plate detectors' model files (checked at start).
     pub models_dir: PathBuf,
-    /// Long side of the picture the detectors look at, in pixels.
-    pub detect_side: u32,
+    /// Long side of the picture the face detector looks at, in pixels.
+    pub face_side: u32,
+    /// Long side of the picture the plate detector looks at, in pixels.
+    pub plate_side: u32,
     /// How sure the face detector must be, 0–1.
     pub face_threshold: f32,
     /// When a photo's public copy (faces and plates obscured) may be seen outside the staff UI.
@@ -336,7 +338,11 @@ impl PhotoSettings {
     }
 
     pub fn detection(&self) -> meldeweg_workers::bystanders::Settings {
-        meldeweg_workers::bystanders::Settings { side: self.detect_side, face_threshold: self.face_threshold }
+        meldeweg_workers::bystanders::Settings {
+            face_side: self.face_side,
+            plate_side: self.plate_side,
+            face_threshold: self.face_threshold,
+        }
     }
 
     pub fn concurrency(&self) -> usize {
@@ -368,8 +374,10 @@ impl PhotoSettings {
         if !(1..=64).contains(&self.upload_concurrency) {
             return Err(invalid("photos.upload_concurrency", "must be between 1 and 64"));
         }
-        if !(256..=4096).contains(&self.detect_side) || !self.detect_side.is_multiple_of(32) {
-            return Err(invalid("photos.detect_side", "must be a multiple of 32 between 256 and 4096"));
+        for (name, side) in [("photos.face_side", self.face_side), ("photos.plate_side", self.plate_side)] {
+            if !(256..=4096).contains(&side) || !side.is_multiple_of(32) {
+                return Err(invalid(name, "must be a multiple of 32 between 256 and 4096"));
+            }
         }
         if !(1..=86_400).contains(&self.recheck_seconds) {
             return Err(invalid("photos.recheck_seconds", "must be between 1 and 86400"));

@@ -373,3 +373,21 @@ async fn an_after_photo_that_nothing_names_any_more_is_deleted_a_day_later() {
     assert_eq!(files(), 0, "its files are gone");
     assert_eq!(app.count("SELECT COUNT(*) FROM public_copies").await, 0);
 }
+
+#[tokio::test]
+async fn the_command_line_writes_a_photos_public_copy_and_says_what_it_obscured() {
+    let app = spawn_app().await;
+    let dir = app.dir.path();
+    let input = dir.join("astronaut.jpg");
+    std::fs::write(&input, fixture_bystander("astronaut.jpg")).unwrap();
+    let (output, public) = (dir.join("clean.jpg"), dir.join("public.jpg"));
+    let path = |p: &std::path::Path| p.to_str().unwrap().to_string();
+    let args = ["photo", "clean", &path(&input), &path(&output), "--public", &path(&public)];
+    let (ok, stdout, stderr) = crate::cli::run(&app, &args, &[]).await;
+    assert!(ok, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    let obscured = summary["obscured"].as_array().expect("the regions obscured");
+    assert_eq!(obscured.iter().filter(|r| r["kind"] == "face").count(), 1, "{summary}");
+    let (original, copy) = (std::fs::read(&output).unwrap(), std::fs::read(&public).unwrap());
+    assert!(detail(&original, FACE, 1.0) > 0.15 && detail(&copy, FACE, 1.0) < 0.05);
+}

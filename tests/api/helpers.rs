@@ -85,7 +85,8 @@ pub fn test_settings(dir: &Path, database_url: &str, graph_url: &str) -> Setting
     }
     // The detectors look at a smaller picture than in production (1024): the tests' photos are
     // small, and a debug build runs the networks slowly. Accuracy is measured in the benchmark.
-    settings.photos.detect_side = 512;
+    settings.photos.face_side = 512;
+    settings.photos.plate_side = 512;
     let queue = &mut settings.queue;
     queue.retry_base_ms = 20;
     queue.retry_max_seconds = 1;

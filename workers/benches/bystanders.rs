@@ -1,8 +1,8 @@
 //! Bystander detection (issue 22): how well, how fast and at what memory cost faces and plates
 //! are found and obscured.
 //!
-//!     cargo bench -p meldeweg-workers --bench bystanders                      # evaluation set, then timing
-//!     cargo bench -p meldeweg-workers --bench bystanders -- --side 1536       # another detection size
+//!     cargo bench -p meldeweg-workers --bench bystanders          # evaluation set, then timing
+//!     cargo bench -p meldeweg-workers --bench bystanders -- --face-side 1024 --plate-side 1024
 //!
 //! Evaluation: the 64 photos of `tests/fixtures/bystanders/eval/` (2048 px, 120 boxes whose
 //! sizes are known exactly, see its SOURCES.md) go through the detectors as the service runs
@@ -13,8 +13,9 @@
 //!
 //! Timing: the 12-megapixel phone photo (`tests/fixtures/photos/phone_o6_gps.jpg`, 4032 × 3024)
 //! cleaned as today (`photo::clean`), and cleaned, checked and copied as the photo stage now
-//! does, alternating, on one thread. Memory: the process's peak resident size after cleaning
-//! alone and after detection (an upper bound of what detection adds per photo in flight).
+//! does, alternating (the detectors spread over all cores). Memory: what the models and their
+//! plans take once per process, and the peak one photo in flight adds above what is resident
+//! before it (the peak is reset for it).
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -57,16 +58,19 @@ fn root() -> PathBuf {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let side = args
-        .iter()
-        .position(|a| a == "--side")
-        .and_then(|i| args.get(i + 1))
-        .map_or(1024, |v| v.parse().expect("--side N"));
-    let settings = Settings { side, face_threshold: 0.4 };
+    let side = |name: &str, default: u32| {
+        args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).map_or(default, |v| v.parse().expect(name))
+    };
+    let settings =
+        Settings { face_side: side("--face-side", 2048), plate_side: side("--plate-side", 1024), face_threshold: 0.4 };
     let detectors = Detectors::load(&root().join("models"), settings).expect("models load");
-    println!("bystanders: detection size {side} px, face threshold {}", settings.face_threshold);
-    evaluate(&detectors);
+    println!(
+        "bystanders: faces looked for at {} px, plates at {} px, face threshold {}",
+        settings.face_side, settings.plate_side, settings.face_threshold
+    );
+    // Timing and memory first, in a process that has not yet seen the evaluation set.
     time(&detectors);
+    evaluate(&detectors);
 }
 
 /// Share of `object` (x, y, w, h) covered by the union of `regions` grown by the margin.
@@ -126,6 +130,7 @@ fn evaluate(detectors: &Detectors) {
     let mut plates = [Tally::default(); PLATE_BANDS.len()];
     let (mut false_faces, mut false_plates) = (0u32, 0u32);
     let mut missed = Vec::new();
+    let mut false_regions = Vec::new();
     let mut took = Vec::new();
     for photo in &set.photos {
         let pixels = photo::decode_cleaned(&std::fs::read(dir.join(&photo.file)).expect("photo")).expect("a JPEG");
@@ -149,6 +154,8 @@ fn evaluate(detectors: &Detectors) {
         }
         for region in &regions {
             if on_objects(region, &photo.objects) < 0.2 {
+                let area = [region.x, region.y, region.width, region.height];
+                false_regions.push(format!("{} {:?} {area:?}", photo.file, region.kind));
                 match region.kind {
                     Kind::Face => false_faces += 1,
                     _ => false_plates += 1,
@@ -185,17 +192,27 @@ fn evaluate(detectors: &Detectors) {
     for miss in missed {
         println!("  missed: {miss}");
     }
+    for region in false_regions {
+        println!("  obscured for nothing: {region}");
+    }
 }
 
 fn time(detectors: &Detectors) {
     let original = std::fs::read(root().join("tests/fixtures/photos/phone_o6_gps.jpg")).expect("fixture");
     let limits = Limits::default();
+    let loaded = memory_mib("VmRSS");
     let cleaned = photo::clean(&original, &limits).expect("cleans");
-    let cleaning = peak_rss_mib();
+    let cleaning = memory_mib("VmHWM");
     // Warm-up: the plans for this photo's canvas are made once per process.
     detectors.find(&cleaned.pixels).expect("detects");
+    let planned = memory_mib("VmHWM");
+    // One photo in flight: the peak above what is resident before it, plans and pixels made.
+    reset_peak();
+    let before = memory_mib("VmRSS");
+    let regions = detectors.find(&cleaned.pixels).expect("detects");
+    drop(bystanders::public_copy(&cleaned.pixels, &regions, &limits).expect("copies"));
+    let in_flight = memory_mib("VmHWM") - before;
     drop(cleaned);
-    let planned = peak_rss_mib();
     let (mut clean_only, mut with_copy, mut check_only) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..RUNS {
         let started = Instant::now();
@@ -212,33 +229,37 @@ fn time(detectors: &Detectors) {
         with_copy.push(started.elapsed());
         drop(copy);
     }
-    let after = peak_rss_mib();
     for list in [&mut clean_only, &mut with_copy, &mut check_only] {
         list.sort();
     }
     let line = |name: &str, list: &[Duration]| {
         println!("| {name} | {:.0} ms | {:.0} ms |", stats::percentile_ms(list, 50.0), stats::percentile_ms(list, 99.0))
     };
-    println!("\n12 MP photo (4032 × 3024), {RUNS} runs each, one thread");
+    println!("\n12 MP photo (4032 × 3024), {RUNS} runs each");
     println!("| step | p50 | p99 |");
     println!("|---|---|---|");
     line("cleaning alone (before issue 22)", &clean_only);
     line("cleaning + detection + public copy (now)", &with_copy);
     line("detection + public copy alone", &check_only);
     println!(
-        "peak resident memory (models loaded): {cleaning:.0} MiB after cleaning one photo, {planned:.0} MiB after \
-         its first detection, {after:.0} MiB after the {RUNS} runs: +{:.0} MiB for detection and the public copy, \
-         the plans the detectors make once per process included",
-        planned.max(after) - cleaning
+        "memory: {loaded:.0} MiB resident with the models loaded; peak {cleaning:.0} MiB after cleaning one photo, \
+         {planned:.0} MiB after its first detection (the plans, made once per process: +{:.0} MiB); \
+         one photo in flight through detection and public copy: +{in_flight:.0} MiB at its peak",
+        planned - cleaning
     );
 }
 
-/// The process's peak resident set size (VmHWM), in MiB.
-fn peak_rss_mib() -> f64 {
+/// One of the process's memory figures from /proc/self/status (VmRSS now, VmHWM its peak), in MiB.
+fn memory_mib(field: &str) -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
+        .find_map(|line| line.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map_or(f64::NAN, |kib| kib / 1024.0)
+}
+
+/// Starts the peak (VmHWM) again from what is resident now (Linux: 5 to clear_refs).
+fn reset_peak() {
+    std::fs::write("/proc/self/clear_refs", "5").expect("the peak resident size can be reset");
 }

@@ -29,12 +29,15 @@ const DETAIL_SIDE: u32 = 128;
 const MAX_DETAILS: usize = 48;
 
 /// Faces in `image`, in the image's pixels. The whole photo is searched at detection size
-/// `side` (the overview); candidates too small to be judged there are looked at again in a
-/// small window at twice that resolution (small faces in a crowd, across a street).
+/// `side` (the overview). When that is smaller than the photo, candidates too small to be
+/// judged there are looked at again in a small window at twice that resolution (small faces
+/// in a crowd, across a street).
 pub fn find(model: &Model, image: &image::RgbImage, side: u32, threshold: f32) -> TractResult<Vec<Region>> {
     let (image_width, image_height) = image.dimensions();
-    let overview = candidates(model, image, side, DOUBT.min(threshold))?;
     let factor = image_width.max(image_height) as f32 / side as f32;
+    // Where the overview sees every pixel of the photo, there is nothing more to look at.
+    let doubt = if factor > 1.0 { DOUBT.min(threshold) } else { threshold };
+    let overview = candidates(model, image, side, doubt)?;
     let mut faces = Vec::new();
     let mut doubtful = Vec::new();
     for candidate in suppress(overview, 0.3) {

@@ -68,8 +68,10 @@ impl Region {
 /// How the detectors run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Settings {
-    /// Long side of the picture the detectors see, in pixels (a multiple of 32).
-    pub side: u32,
+    /// Long side of the picture the face detector sees, in pixels (a multiple of 32).
+    pub face_side: u32,
+    /// … and the plate detector.
+    pub plate_side: u32,
     /// Heat-map score above which a face counts, 0–1.
     pub face_threshold: f32,
 }
@@ -98,9 +100,9 @@ impl Detectors {
 
     /// Every face and plate found in `image`.
     pub fn find(&self, image: &RgbImage) -> Result<Vec<Region>, DetectError> {
-        let Settings { side, face_threshold } = self.settings;
-        let mut regions = guarded(&self.faces, || faces::find(&self.faces, image, side, face_threshold))?;
-        regions.extend(guarded(&self.plates, || plates::find(&self.plates, image, side))?);
+        let Settings { face_side, plate_side, face_threshold } = self.settings;
+        let mut regions = guarded(&self.faces, || faces::find(&self.faces, image, face_side, face_threshold))?;
+        regions.extend(guarded(&self.plates, || plates::find(&self.plates, image, plate_side))?);
         Ok(regions)
     }
 }

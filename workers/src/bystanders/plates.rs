@@ -1,8 +1,8 @@
 //! Number plates, found as lines of text with PP-OCRv4's text detector (Apache-2.0;
 //! `models/README.md`): a DBNet that gives each input pixel the probability of being text.
 //! Connected areas above a threshold are text lines; a line confident enough and shaped like
-//! the characters of a plate (wider than tall, not a paragraph) is obscured, together with the
-//! plate's border around it. No licence-clean plate model ships in a registry package; a text
+//! the characters of a plate (a line: long and thin at whatever angle, not a paragraph nor a
+//! blob of texture) is obscured, together with the plate's border around it. No licence-clean plate model ships in a registry package; a text
 //! detector finds the plate's characters whatever the country or plate style, at the price of
 //! also obscuring some other short text (see `docs/privacy.md`).
 
@@ -38,7 +38,7 @@ pub fn find(model: &Model, image: &image::RgbImage, side: u32) -> TractResult<Ve
     for line in lines {
         let mean = line.sum / line.pixels as f32;
         let (width, height) = ((line.x1 - line.x0 + 1) as f32, (line.y1 - line.y0 + 1) as f32);
-        if mean < LINE_THRESHOLD || !plate_shaped(width, height) {
+        if mean < LINE_THRESHOLD || !line.plate_shaped() {
             continue;
         }
         let grow = width * height * UNCLIP_RATIO / (2.0 * (width + height));
@@ -57,13 +57,9 @@ pub fn find(model: &Model, image: &image::RgbImage, side: u32) -> TractResult<Ve
         .collect())
 }
 
-/// A plate's characters form one line, between about 1.5 (a two-line or square plate) and 12
-/// times as wide as tall, at least 3 detector pixels high.
-fn plate_shaped(width: f32, height: f32) -> bool {
-    height >= 3.0 && (1.2..=12.0).contains(&(width / height))
-}
-
-/// One connected area of the map: its bounding box, size and summed values.
+/// One connected area of the map: its bounding box, size and summed values, and the sums of
+/// its pixels' coordinates and their products (its shape, whatever its angle).
+#[derive(Default)]
 struct Component {
     x0: usize,
     y0: usize,
@@ -71,6 +67,44 @@ struct Component {
     y1: usize,
     pixels: usize,
     sum: f32,
+    moments: [f64; 5],
+}
+
+impl Component {
+    fn add(&mut self, row: usize, col: usize, value: f32) {
+        self.pixels += 1;
+        self.sum += value;
+        self.x0 = self.x0.min(col);
+        self.x1 = self.x1.max(col);
+        self.y0 = self.y0.min(row);
+        self.y1 = self.y1.max(row);
+        let (x, y) = (col as f64, row as f64);
+        for (moment, term) in self.moments.iter_mut().zip([x, y, x * x, y * y, x * y]) {
+            *moment += term;
+        }
+    }
+
+    /// Length and thickness of the rectangle with the same spread as the area, along its own
+    /// axes (so a tilted line is as long and thin as a level one).
+    fn length_and_thickness(&self) -> (f64, f64) {
+        let n = self.pixels.max(1) as f64;
+        let [sx, sy, sxx, syy, sxy] = self.moments.map(|m| m / n);
+        let (cxx, cyy, cxy) = (sxx - sx * sx, syy - sy * sy, sxy - sx * sy);
+        let half_sum = (cxx + cyy) / 2.0;
+        let spread = (((cxx - cyy) / 2.0).powi(2) + cxy * cxy).sqrt();
+        // A filled w × h rectangle has variances w²/12 and h²/12 along its axes.
+        let side = |variance: f64| (12.0 * variance.max(0.0)).sqrt();
+        (side(half_sum + spread), side(half_sum - spread))
+    }
+
+    /// A plate's characters form one line, 2 to 20 times as long as thick (the detector's text
+    /// areas taper at their ends, so they look thinner than their box), at least 2 detector
+    /// pixels thick. A two-line plate's lines are found one by one; areas of texture the
+    /// detector takes for text are blobs, not lines.
+    fn plate_shaped(&self) -> bool {
+        let (length, thickness) = self.length_and_thickness();
+        thickness >= 2.0 && (2.0..=20.0).contains(&(length / thickness))
+    }
 }
 
 /// The 4-connected areas of a `rows` × `cols` grid where `value` is above `threshold`.
@@ -87,14 +121,9 @@ fn components(rows: usize, cols: usize, value: impl Fn(usize, usize) -> f32, thr
             seen[start_row * cols + start_col] = true;
             stack.push((start_row, start_col));
             let mut part =
-                Component { x0: start_col, y0: start_row, x1: start_col, y1: start_row, pixels: 0, sum: 0.0 };
+                Component { x0: start_col, y0: start_row, x1: start_col, y1: start_row, ..Default::default() };
             while let Some((row, col)) = stack.pop() {
-                part.pixels += 1;
-                part.sum += value(row, col);
-                part.x0 = part.x0.min(col);
-                part.x1 = part.x1.max(col);
-                part.y0 = part.y0.min(row);
-                part.y1 = part.y1.max(row);
+                part.add(row, col, value(row, col));
                 let neighbours =
                     [(row.wrapping_sub(1), col), (row + 1, col), (row, col.wrapping_sub(1)), (row, col + 1)];
                 for (r, c) in neighbours {
@@ -124,11 +153,32 @@ mod tests {
         assert_eq!(boxes, [(0, 0, 1, 1, 4), (2, 3, 4, 3, 3), (4, 0, 4, 1, 2)]);
     }
 
+    /// The area of a `width` × `height` rectangle turned by `degrees` about its centre.
+    fn turned(width: f64, height: f64, degrees: f64) -> Component {
+        let (sin, cos) = degrees.to_radians().sin_cos();
+        let mut part = Component { x0: usize::MAX, y0: usize::MAX, ..Default::default() };
+        for row in 0..400 {
+            for col in 0..400 {
+                let (x, y) = (col as f64 - 200.0, row as f64 - 200.0);
+                let (along, across) = (x * cos + y * sin, -x * sin + y * cos);
+                if along.abs() <= width / 2.0 && across.abs() <= height / 2.0 {
+                    part.add(row, col, 1.0);
+                }
+            }
+        }
+        part
+    }
+
     #[test]
-    fn a_plate_line_is_wide_and_a_paragraph_or_a_pole_is_not() {
-        assert!(plate_shaped(50.0, 10.0));
-        assert!(!plate_shaped(10.0, 40.0), "a tall narrow shape");
-        assert!(!plate_shaped(300.0, 10.0), "a long line of text");
-        assert!(!plate_shaped(4.0, 2.0), "too small to be anything");
+    fn a_plate_line_is_long_and_thin_at_any_angle_and_a_blob_or_a_paragraph_is_not() {
+        assert!(turned(50.0, 10.0, 0.0).plate_shaped());
+        assert!(turned(50.0, 10.0, 12.0).plate_shaped(), "a tilted plate");
+        assert!(turned(50.0, 10.0, 90.0).plate_shaped(), "a line is a line whichever way it runs");
+        let (length, thickness) = turned(50.0, 10.0, 30.0).length_and_thickness();
+        assert!((length - 50.0).abs() < 2.0 && (thickness - 10.0).abs() < 1.0, "{length} × {thickness}");
+        assert!(!turned(60.0, 45.0, 0.0).plate_shaped(), "a blob of texture");
+        assert!(!turned(60.0, 45.0, 20.0).plate_shaped(), "also tilted");
+        assert!(!turned(300.0, 10.0, 0.0).plate_shaped(), "a long line of text");
+        assert!(!turned(8.0, 1.0, 0.0).plate_shaped(), "too thin to be anything");
     }
 }
