@@ -27,17 +27,53 @@ const DOUBT_MAX_HEIGHT: f32 = 32.0;
 const DETAIL_SIDE: u32 = 128;
 /// … and at most this many of them per photo, the most likely first.
 const MAX_DETAILS: usize = 48;
+/// A face box shorter than this share of the photo's long side (20 px in a 2048 px photo)
+/// shows nobody recognisably; such boxes are mostly patterns that look like a face.
+const MIN_FACE_SHARE: f32 = 0.01;
+/// A detection size above this is looked at in tiles of at most this many pixels a side (the
+/// network's memory grows with its input: about 360 MiB for a whole 2048 × 1536 photo) …
+const TILE: u32 = 1024;
+/// … overlapping so that a face up to this tall lies whole in one of them; larger faces are
+/// found in an overview of the whole photo at the tile size.
+const TILE_OVERLAP: u32 = 128;
 
-/// Faces in `image`, in the image's pixels. The whole photo is searched at detection size
-/// `side` (the overview). When that is smaller than the photo, candidates too small to be
-/// judged there are looked at again in a small window at twice that resolution (small faces
-/// in a crowd, across a street).
+/// Faces in `image`, in the image's pixels, at detection size `side`. Above the tile size,
+/// the photo at that size is searched tile by tile, and the whole photo at the tile size for
+/// faces larger than the tiles' overlap. Otherwise the whole photo is searched at `side` (the
+/// overview), and, when that is smaller than the photo, candidates too small to be judged
+/// there are looked at again in a small window at twice that resolution (small faces in a
+/// crowd, across a street).
 pub fn find(model: &Model, image: &image::RgbImage, side: u32, threshold: f32) -> TractResult<Vec<Region>> {
+    let (image_width, image_height) = image.dimensions();
+    // Looking at a small photo larger than it is finds nothing a person could recognise.
+    let side = side.min(image_width.max(image_height).div_ceil(32) * 32);
+    let faces =
+        if side > TILE { tiled(model, image, side, threshold)? } else { overview(model, image, side, threshold)? };
+    let min_height = image_width.max(image_height) as f32 * MIN_FACE_SHARE;
+    Ok(suppress(faces, 0.3)
+        .into_iter()
+        .filter(|b| b.height() >= min_height)
+        .filter_map(|b| Region::clamped(Kind::Face, b.x0, b.y0, b.x1, b.y1, image_width, image_height))
+        .collect())
+}
+
+/// Faces in the whole photo at the tile size and in each tile of it at `side`.
+fn tiled(model: &Model, image: &image::RgbImage, side: u32, threshold: f32) -> TractResult<Vec<Scored>> {
+    let mut faces = candidates(model, canvas::lay_out(image, TILE, LAYOUT)?, threshold)?;
+    let tiles = canvas::Tiles::new(image, side, TILE, TILE_OVERLAP)?;
+    for index in 0..tiles.len() {
+        faces.extend(candidates(model, tiles.canvas(index, LAYOUT)?, threshold)?);
+    }
+    Ok(faces)
+}
+
+/// Faces in the whole photo at `side`, small doubtful ones looked at again in detail.
+fn overview(model: &Model, image: &image::RgbImage, side: u32, threshold: f32) -> TractResult<Vec<Scored>> {
     let (image_width, image_height) = image.dimensions();
     let factor = image_width.max(image_height) as f32 / side as f32;
     // Where the overview sees every pixel of the photo, there is nothing more to look at.
     let doubt = if factor > 1.0 { DOUBT.min(threshold) } else { threshold };
-    let overview = candidates(model, image, side, doubt)?;
+    let overview = candidates(model, canvas::lay_out(image, side, LAYOUT)?, doubt)?;
     let mut faces = Vec::new();
     let mut doubtful = Vec::new();
     for candidate in suppress(overview, 0.3) {
@@ -52,10 +88,7 @@ pub fn find(model: &Model, image: &image::RgbImage, side: u32, threshold: f32) -
     for candidate in doubtful.into_iter().take(MAX_DETAILS) {
         faces.extend(look_closer(model, image, &candidate, window, threshold)?);
     }
-    Ok(suppress(faces, 0.3)
-        .into_iter()
-        .filter_map(|b| Region::clamped(Kind::Face, b.x0, b.y0, b.x1, b.y1, image_width, image_height))
-        .collect())
+    Ok(faces)
 }
 
 /// Faces above `threshold` in a `window`-pixel square of `image` around `candidate`.
@@ -73,7 +106,7 @@ fn look_closer(
     let left = centre_x.saturating_sub(window_width / 2).min(width - window_width);
     let top = centre_y.saturating_sub(window_height / 2).min(height - window_height);
     let part = image::imageops::crop_imm(image, left, top, window_width, window_height).to_image();
-    let found = candidates(model, &part, DETAIL_SIDE, threshold)?;
+    let found = candidates(model, canvas::lay_out(&part, DETAIL_SIDE, LAYOUT)?, threshold)?;
     let (dx, dy) = (left as f32, top as f32);
     Ok(found
         .into_iter()
@@ -81,17 +114,17 @@ fn look_closer(
         .collect())
 }
 
-/// Every centre scoring above `min_score` in `image` seen at detection size `side`, as a box
-/// in the image's pixels.
-fn candidates(model: &Model, image: &image::RgbImage, side: u32, min_score: f32) -> TractResult<Vec<Scored>> {
-    let canvas = canvas::lay_out(image, side, LAYOUT)?;
-    let outputs = model.run(canvas.tensor)?;
+/// Every centre scoring above `min_score` on `canvas`, as a box in the photo's pixels.
+fn candidates(model: &Model, canvas: canvas::Canvas, min_score: f32) -> TractResult<Vec<Scored>> {
+    let canvas::Canvas { tensor, factor, used_width, used_height, left, top } = canvas;
+    let to_photo = |x: f32, y: f32| (left + x * factor, top + y * factor);
+    let outputs = model.run(tensor)?;
     let heat = outputs[0].to_plain_array_view::<f32>()?;
     let scale = outputs[1].to_plain_array_view::<f32>()?;
     let offset = outputs[2].to_plain_array_view::<f32>()?;
     let (rows, cols) = (heat.shape()[2], heat.shape()[3]);
-    let used_rows = (canvas.used_height as f32 / STRIDE).ceil() as usize;
-    let used_cols = (canvas.used_width as f32 / STRIDE).ceil() as usize;
+    let used_rows = (used_height as f32 / STRIDE).ceil() as usize;
+    let used_cols = (used_width as f32 / STRIDE).ceil() as usize;
     let mut found = Vec::new();
     for row in 0..rows.min(used_rows) {
         for col in 0..cols.min(used_cols) {
@@ -103,13 +136,9 @@ fn candidates(model: &Model, image: &image::RgbImage, side: u32, min_score: f32)
             let width = scale[[0, 1, row, col]].exp() * STRIDE;
             let centre_y = (row as f32 + offset[[0, 0, row, col]] + 0.5) * STRIDE;
             let centre_x = (col as f32 + offset[[0, 1, row, col]] + 0.5) * STRIDE;
-            found.push(Scored {
-                score,
-                x0: (centre_x - width / 2.0) * canvas.factor,
-                y0: (centre_y - height / 2.0) * canvas.factor,
-                x1: (centre_x + width / 2.0) * canvas.factor,
-                y1: (centre_y + height / 2.0) * canvas.factor,
-            });
+            let (x0, y0) = to_photo(centre_x - width / 2.0, centre_y - height / 2.0);
+            let (x1, y1) = to_photo(centre_x + width / 2.0, centre_y + height / 2.0);
+            found.push(Scored { score, x0, y0, x1, y1 });
         }
     }
     Ok(found)
