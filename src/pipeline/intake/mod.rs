@@ -115,7 +115,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
 /// A message ready for the dialogue; a photo is stored already but still needs its row.
 enum Prepared {
     Ready(Inbound),
-    Stored { media: MediaRef, photo: StoredPhoto, caption: Option<String> },
+    Stored { media: MediaRef, photo: Box<StoredPhoto>, caption: Option<String> },
 }
 
 /// What the dialogue makes of a message. A photo is fetched, cleaned and stored first, unless
@@ -162,7 +162,7 @@ async fn prepare(
             let key = format!("{}\n{}", message.channel, message.id);
             Ok(match pipeline.photos.fetch_and_clean(source, &pipeline.vault, &key, media).await? {
                 PhotoOutcome::Stored(photo) => {
-                    Prepared::Stored { media: media.clone(), photo, caption: caption.clone() }
+                    Prepared::Stored { media: media.clone(), photo: Box::new(photo), caption: caption.clone() }
                 }
                 PhotoOutcome::Refused(problem) => refused(problem),
             })
