@@ -122,11 +122,13 @@ impl Browser {
         self.command(reqwest::Method::POST, &format!("/element/{element}/value"), json!({ "text": text })).await;
     }
 
-    /// The element's text, or `None` when the page replaced it meanwhile.
+    /// The element's text, or `None` when the page replaced it meanwhile (Chromium says so
+    /// as a stale element, or, while the new page loads, as an element of no document).
     async fn text_of(&self, element: &str) -> Option<String> {
         match self.call(reqwest::Method::GET, &format!("/element/{element}/text"), Value::Null).await {
             Ok(text) => Some(text.as_str().expect("an element's text").to_string()),
             Err(error) if ["stale element reference", "no such element"].contains(&error.error.as_str()) => None,
+            Err(error) if error.message.contains("does not belong to the document") => None,
             Err(error) => panic!("WebDriver: reading an element's text: {error}"),
         }
     }
