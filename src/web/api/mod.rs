@@ -9,17 +9,13 @@ use std::sync::Arc;
 use axum::extract::FromRequestParts;
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
 
-use crate::http::AppError;
 use crate::pipeline::Pipeline;
-use crate::secrets;
-use crate::staff::store as staff;
 use crate::staff::StaffUser;
-use crate::time::now_ms;
+use crate::web::staff::session::token_user;
 
 const OPENAPI: &str = include_str!("openapi.json");
 /// Largest JSON body the API accepts (a comment is at most 2000 characters).
@@ -49,17 +45,4 @@ impl FromRequestParts<Arc<Pipeline>> for ApiUser {
     async fn from_request_parts(parts: &mut Parts, pipeline: &Arc<Pipeline>) -> Result<Self, Self::Rejection> {
         token_user(pipeline, &parts.headers).await.map(ApiUser).map_err(IntoResponse::into_response)
     }
-}
-
-/// The staff member whose API token the request carries (`Authorization: Bearer`); 401 when
-/// there is none or it is not valid.
-pub async fn token_user(pipeline: &Pipeline, headers: &HeaderMap) -> Result<StaffUser, AppError> {
-    let token = crate::http::bearer_token(headers).ok_or_else(|| {
-        AppError::Unauthorized("send an API token as `Authorization: Bearer <token>` (meldeweg token create)".into())
-    })?;
-    let mut conn = pipeline.db.pool().acquire().await?;
-    let user = staff::by_token(&mut conn, &secrets::stored_hash(token), now_ms())
-        .await
-        .map_err(|e| AppError::Unavailable(e.to_string()))?;
-    user.ok_or_else(|| AppError::Unauthorized("the API token is unknown, revoked, or its account is disabled".into()))
 }

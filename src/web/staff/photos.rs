@@ -11,13 +11,13 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
+use super::session::token_user;
 use super::session::{NotLoggedIn, Staff};
 use super::StaffState;
 use crate::http::AppError;
 use crate::reports::photos;
 use crate::staff::access::{self, Operation};
 use crate::storage::{self, Variant};
-use crate::web::api::token_user;
 use crate::web::photos::serve;
 
 type Session = Result<Staff, NotLoggedIn>;

@@ -1,21 +1,24 @@
 //! Staff sessions over HTTP: the session cookie (HttpOnly, SameSite=Lax, Secure behind https),
 //! the `Staff` extractor that loads and checks it (idle timeout, absolute lifetime) for every
-//! staff page, and the CSRF check every state-changing form goes through.
+//! staff page, and the CSRF check every state-changing form goes through; and the staff member
+//! of an API token (`token_user`), for the JSON API and the photos it links to.
 //!
-//! The cookie carries 256 random bits; the database keeps only their SHA-256.
+//! The cookie carries 256 random bits; the database keeps only their SHA-256, as for tokens.
 
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::header::{COOKIE, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::HeaderValue;
+use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::StaffState;
 use crate::http::AppError;
+use crate::pipeline::Pipeline;
 use crate::secrets;
 use crate::staff::sessions;
+use crate::staff::store as staff_store;
 use crate::staff::StaffUser;
 use crate::time::now_ms;
 
@@ -109,4 +112,17 @@ impl FromRequestParts<Arc<StaffState>> for Staff {
         }
         Ok(Staff { user: session.user, csrf: session.csrf_token, session_hash })
     }
+}
+
+/// The staff member whose API token the request carries (`Authorization: Bearer`); 401 when
+/// there is none or it is not valid.
+pub async fn token_user(pipeline: &Pipeline, headers: &HeaderMap) -> Result<StaffUser, AppError> {
+    let token = crate::http::bearer_token(headers).ok_or_else(|| {
+        AppError::Unauthorized("send an API token as `Authorization: Bearer <token>` (meldeweg token create)".into())
+    })?;
+    let mut conn = pipeline.db.pool().acquire().await?;
+    let user = staff_store::by_token(&mut conn, &secrets::stored_hash(token), now_ms())
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
+    user.ok_or_else(|| AppError::Unauthorized("the API token is unknown, revoked, or its account is disabled".into()))
 }
