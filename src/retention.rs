@@ -283,7 +283,17 @@ async fn delete_photos(db: &Db, store: &PhotoStore, select: &str, clear: &str) -
             }
         }
         tx.commit().await?;
+        delete_again(store, batch.iter().filter_map(|(_, token)| token.as_deref())).await?;
     }
+}
+
+/// Deletes the files of photos whose rows are gone once more: a public copy written while the
+/// row was being deleted (its writer held the row) is not left behind.
+async fn delete_again<'a>(store: &PhotoStore, tokens: impl Iterator<Item = &'a str>) -> Result<(), StorageError> {
+    for token in tokens {
+        store.delete(token).await?;
+    }
+    Ok(())
 }
 
 /// Deletes the files and rows of photos stored before `before_ms` that nothing names (see
@@ -306,6 +316,7 @@ async fn delete_unattached(db: &Db, store: &PhotoStore, before_ms: i64, dry_run:
             public_copies::forget(tx.conn(), token).await?;
         }
         tx.commit().await?;
+        delete_again(store, tokens.iter().map(String::as_str)).await?;
         deleted += tokens.len() as u64;
     }
 }

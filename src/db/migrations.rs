@@ -26,6 +26,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (15, "channel-neutral core", include_str!("../../migrations/sqlite/0015_channel_neutral_core.sql")),
     (16, "rate limits", include_str!("../../migrations/sqlite/0016_rate_limits.sql")),
     (17, "public copies", include_str!("../../migrations/sqlite/0017_public_copies.sql")),
+    (18, "after-photo index", include_str!("../../migrations/sqlite/0018_after_photo_index.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -46,6 +47,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (15, "channel-neutral core", include_str!("../../migrations/postgres/0015_channel_neutral_core.sql")),
     (16, "rate limits", include_str!("../../migrations/postgres/0016_rate_limits.sql")),
     (17, "public copies", include_str!("../../migrations/postgres/0017_public_copies.sql")),
+    (18, "after-photo index", include_str!("../../migrations/postgres/0018_after_photo_index.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -32,7 +32,7 @@ use super::niced::{Lost, NicedPool};
 use super::retry;
 use crate::config::Publish;
 use crate::crypto::Vault;
-use crate::public_copies::{self, Checked};
+use crate::public_copies::{self, Checked, Recording};
 use crate::queue::JobFailure;
 use crate::storage::{self, PhotoStore, StorageError, Variant};
 
@@ -201,11 +201,15 @@ impl PhotoStage {
         photo: &StoredPhoto,
         now_ms: i64,
     ) -> Result<(), RecordError> {
-        self.record_checked(conn, &photo.token, &photo.checked, photo.copy.as_ref(), now_ms).await
+        let recording = Recording::New;
+        let recorded =
+            public_copies::record(conn, &photo.token, &photo.checked, recording, self.publish, now_ms).await?;
+        self.store_if(recorded, &photo.token, photo.copy.as_ref()).await
     }
 
-    /// Records `checked` for the photo `token` and, if that took effect, stores `copy`.
-    pub async fn record_checked(
+    /// Records a re-check of a stored photo (`check_stored`) and, if its row is still there and
+    /// unchecked, stores `copy`; a photo deleted meanwhile gets nothing.
+    pub async fn record_recheck(
         &self,
         conn: &mut AnyConnection,
         token: &str,
@@ -213,12 +217,20 @@ impl PhotoStage {
         copy: Option<&bystanders::PublicCopy>,
         now_ms: i64,
     ) -> Result<(), RecordError> {
-        if public_copies::record(conn, token, checked, self.publish, now_ms).await? {
-            if let Some(copy) = copy {
-                self.store_public(token, copy).await?;
-            }
+        let recorded = public_copies::record(conn, token, checked, Recording::Again, self.publish, now_ms).await?;
+        self.store_if(recorded, token, copy).await
+    }
+
+    async fn store_if(
+        &self,
+        recorded: bool,
+        token: &str,
+        copy: Option<&bystanders::PublicCopy>,
+    ) -> Result<(), RecordError> {
+        match copy {
+            Some(copy) if recorded => Ok(self.store_public(token, copy).await?),
+            _ => Ok(()),
         }
-        Ok(())
     }
 
     /// Writes `token`'s public copy.
@@ -227,7 +239,7 @@ impl PhotoStage {
     }
 
     /// Checks a photo stored earlier (its cleaned file; the upload is long gone) and makes its
-    /// public copy (not yet stored: `record_checked` does). Storage trouble is the error; a
+    /// public copy (not yet stored: `record_recheck` does). Storage trouble is the error; a
     /// photo that cannot be checked is `Failed`.
     pub async fn check_stored(&self, token: &str) -> Result<(Checked, Option<bystanders::PublicCopy>), String> {
         let Some(pixels) = self.stored_pixels(token).await? else {

@@ -47,7 +47,7 @@ pub async fn turn(pipeline: &Pipeline) -> Result<usize, String> {
         let mut tx = pipeline.db.begin().await.map_err(|e| e.to_string())?;
         pipeline
             .photos
-            .record_checked(tx.conn(), &token, &checked, copy.as_ref(), now_ms())
+            .record_recheck(tx.conn(), &token, &checked, copy.as_ref(), now_ms())
             .await
             .map_err(|e| e.to_string())?;
         tx.commit().await.map_err(|e| e.to_string())?;

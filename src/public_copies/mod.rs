@@ -68,34 +68,47 @@ impl PublicCopy {
     }
 }
 
-/// Records the public copy of a photo stored under `token` just now: checked (and public or
-/// waiting, as `publish` says) or still to be checked when detection failed. Recording again
-/// changes only a photo that is not checked yet (a re-check; it stays hidden if it was hidden),
-/// never one with a checked copy. Returns whether it took effect (the caller then stores the
-/// copy it recorded).
+/// Whether a check is of a photo stored just now, or a re-check of one stored earlier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Recording {
+    /// The photo's row is made here (or, when its job runs again, changed).
+    New,
+    /// The sweep: only a row that still exists is changed, so a photo deleted meanwhile
+    /// (retention, erasure) is not recorded again and gets no public copy.
+    Again,
+}
+
+/// Records the public copy of the photo stored under `token`: checked (and public or waiting,
+/// as `publish` says) or still to be checked when detection failed. Recording again changes
+/// only a photo that is not checked yet (it stays hidden if it was hidden), never one with a
+/// checked copy. Returns whether it took effect (the caller then stores the copy it recorded).
 pub async fn record(
     conn: &mut AnyConnection,
     token: &str,
     checked: &Checked,
+    recording: Recording,
     publish: Publish,
     now_ms: i64,
 ) -> sqlx::Result<bool> {
-    let (state, regions, failure) = match checked {
-        Checked::Found(regions) => (after_check(publish), regions.as_slice(), None),
-        Checked::Failed(reason) => (State::Checking, &[][..], Some(reason.as_str())),
+    let (state, regions, failure) = columns(checked, publish);
+    let values = match recording {
+        Recording::New => "VALUES ($1, $2, $3, 1, $4, $5, $6)",
+        Recording::Again => {
+            "SELECT $1, $2, $3, 1, $4, $5, $6 WHERE EXISTS (SELECT 1 FROM public_copies WHERE token = $1)"
+        }
     };
-    let changed = sqlx::query(
+    let changed = sqlx::query(&format!(
         "INSERT INTO public_copies (token, state, regions, attempts, failure, created_at, checked_at)
-         VALUES ($1, $2, $3, 1, $4, $5, $6)
+         {values}
          ON CONFLICT (token) DO UPDATE SET
              state = CASE WHEN public_copies.state = 'hidden' THEN 'hidden' ELSE excluded.state END,
              regions = excluded.regions, attempts = public_copies.attempts + 1, failure = excluded.failure,
              checked_at = excluded.checked_at
-         WHERE public_copies.checked_at IS NULL",
-    )
+         WHERE public_copies.checked_at IS NULL"
+    ))
     .bind(token)
     .bind(state.as_str())
-    .bind(serde_json::to_string(regions).expect("regions serialise"))
+    .bind(regions)
     .bind(failure)
     .bind(now_ms)
     .bind(failure.is_none().then_some(now_ms))
@@ -103,6 +116,16 @@ pub async fn record(
     .await?
     .rows_affected();
     Ok(changed > 0)
+}
+
+/// The state, regions (JSON) and failure a check is recorded with.
+fn columns(checked: &Checked, publish: Publish) -> (State, String, Option<&str>) {
+    match checked {
+        Checked::Found(regions) => {
+            (after_check(publish), serde_json::to_string(regions).expect("regions serialise"), None)
+        }
+        Checked::Failed(reason) => (State::Checking, "[]".to_string(), Some(reason.as_str())),
+    }
 }
 
 fn after_check(publish: Publish) -> State {

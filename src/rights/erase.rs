@@ -80,6 +80,10 @@ pub async fn erase_reporter(
     });
     audit::record(conn, audit::Entry::reporter("reporter.erased", reporter_id, Some(actor), detail), now_ms).await?;
     tx.commit().await?;
+    // Once more after the rows are gone: a public copy written meanwhile is not left behind.
+    for token in erasable.iter().filter_map(|(_, token)| token.as_deref()) {
+        store.delete(token).await?;
+    }
     tracing::info!(reporter = reporter_id, "reporter's personal data erased");
     Ok(erasure)
 }

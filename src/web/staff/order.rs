@@ -24,7 +24,7 @@ use crate::http::uploads::UploadError;
 use crate::http::AppError;
 use crate::orders::board::{self as order_board, OrderDetail};
 use crate::orders::lifecycle::Command;
-use crate::pipeline::photo::PhotoOutcome;
+use crate::pipeline::photo::{PhotoOutcome, RecordError};
 use crate::pipeline::updates;
 use crate::public_copies::{self, State as CopyState};
 use crate::staff::access::{self, Operation};
@@ -301,12 +301,10 @@ async fn mark_done(state: &StaffState, staff: &Staff, number: &str, mut multipar
         None => None,
         Some(upload) => match state.pipeline.photos.clean_upload(upload.bytes.clone()).await {
             Ok(PhotoOutcome::Stored(stored)) => {
-                let mut conn = state.pipeline.db.pool().acquire().await?;
-                let photos = &state.pipeline.photos;
-                photos
-                    .record_copy(&mut conn, &stored, now_ms())
-                    .await
-                    .map_err(|error| AppError::Unavailable(error.to_string()))?;
+                let mut tx = state.pipeline.db.begin().await?;
+                let unavailable = |error: RecordError| AppError::Unavailable(error.to_string());
+                state.pipeline.photos.record_copy(tx.conn(), &stored, now_ms()).await.map_err(unavailable)?;
+                tx.commit().await?;
                 Some(stored.token)
             }
             Ok(PhotoOutcome::Refused(PhotoProblem::TooLarge)) => {

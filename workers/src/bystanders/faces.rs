@@ -26,7 +26,7 @@ const DOUBT_MAX_HEIGHT: f32 = 32.0;
 /// twice the overview's resolution …
 const DETAIL_SIDE: u32 = 128;
 /// … and at most this many of them per photo, the most likely first.
-const MAX_DETAILS: usize = 48;
+const MAX_DETAILS: usize = 16;
 /// A face box shorter than this share of the photo's long side (20 px in a 2048 px photo)
 /// shows nobody recognisably; such boxes are mostly patterns that look like a face.
 const MIN_FACE_SHARE: f32 = 0.01;
@@ -45,14 +45,15 @@ const TILE_OVERLAP: u32 = 128;
 /// crowd, across a street).
 pub fn find(model: &Model, image: &image::RgbImage, side: u32, threshold: f32) -> TractResult<Vec<Region>> {
     let (image_width, image_height) = image.dimensions();
-    // Looking at a small photo larger than it is finds nothing a person could recognise.
-    let side = side.min(image_width.max(image_height).div_ceil(32) * 32);
+    // Looking at a small photo larger than it is finds nothing a person could recognise (in
+    // steps of 256 px, so that few canvas shapes, and plans, arise).
+    let side = side.min(image_width.max(image_height).div_ceil(256) * 256);
     let faces =
         if side > TILE { tiled(model, image, side, threshold)? } else { overview(model, image, side, threshold)? };
     let min_height = image_width.max(image_height) as f32 * MIN_FACE_SHARE;
+    let faces = faces.into_iter().filter(|b| b.height() >= min_height).collect();
     Ok(suppress(faces, 0.3)
         .into_iter()
-        .filter(|b| b.height() >= min_height)
         .filter_map(|b| Region::clamped(Kind::Face, b.x0, b.y0, b.x1, b.y1, image_width, image_height))
         .collect())
 }

@@ -1,7 +1,8 @@
 //! One ONNX detector file: read from the models folder, checked against the SHA-256 it must
 //! have, parsed once, and turned into a runnable plan per input size (tract optimises a plan
 //! for fixed dimensions). Inputs are padded to a few canvas sizes, so only a handful of plans
-//! are ever made; they are kept for the life of the process. Every run spreads its matrix
+//! are made for the photos a town gets; at most `MAX_PLANS` are kept (a plan takes tens of
+//! MiB), and when a new one would be one too many the cache starts over. Every run spreads its matrix
 //! products over one pool of threads, as many as the machine has cores.
 
 use std::collections::HashMap;
@@ -36,6 +37,9 @@ pub enum ModelError {
 }
 
 type Plan = Arc<TypedRunnableModel>;
+
+/// The most plans kept per model.
+const MAX_PLANS: usize = 8;
 
 /// A parsed model and the plans made from it so far, by (height, width).
 pub struct Model {
@@ -79,7 +83,11 @@ impl Model {
             .with_input_fact(0, f32::fact([1, 3, height, width]).into())?
             .into_optimized()?
             .into_runnable()?;
-        self.plans.lock().unwrap_or_else(|e| e.into_inner()).insert((height, width), plan.clone());
+        let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+        if plans.len() >= MAX_PLANS {
+            plans.clear();
+        }
+        plans.insert((height, width), plan.clone());
         Ok(plan)
     }
 
