@@ -5,6 +5,8 @@
 //! runs through one of five plans per model. A large detection size is cut into tiles instead,
 //! so the network's memory stays that of one tile.
 
+use std::borrow::Cow;
+
 use fast_image_resize::images::{Image, ImageRef};
 use fast_image_resize::{PixelType, ResizeOptions, Resizer};
 use image::RgbImage;
@@ -55,15 +57,15 @@ pub fn lay_out(image: &RgbImage, side: u32, layout: Layout) -> TractResult<Canva
 /// `image` scaled to `side` on its long side and cut into overlapping tiles of at most `tile`
 /// pixels a side: every area up to `overlap` pixels (at that scale) lies whole in one tile.
 /// Each tile is laid out when it is asked for, so one tile's tensor is in memory at a time.
-pub struct Tiles {
-    scaled: RgbImage,
+pub struct Tiles<'a> {
+    scaled: Cow<'a, RgbImage>,
     factor: f32,
     columns: Vec<(u32, u32)>,
     rows: Vec<(u32, u32)>,
 }
 
-impl Tiles {
-    pub fn new(image: &RgbImage, side: u32, tile: u32, overlap: u32) -> TractResult<Tiles> {
+impl<'a> Tiles<'a> {
+    pub fn new(image: &'a RgbImage, side: u32, tile: u32, overlap: u32) -> TractResult<Tiles<'a>> {
         let (width, height) = image.dimensions();
         let factor = width.max(height) as f32 / side as f32;
         let scaled = scale(image, factor, side)?;
@@ -103,19 +105,20 @@ fn spans(length: u32, tile: u32, overlap: u32) -> Vec<(u32, u32)> {
     (0..count).map(|i| (i * (length - piece) / (count - 1), piece)).collect()
 }
 
-/// `image` scaled by 1 / `factor` (its long side becomes `side`); the image itself when that
-/// is its size already.
-fn scale(image: &RgbImage, factor: f32, side: u32) -> TractResult<RgbImage> {
+/// `image` scaled by 1 / `factor` (its long side becomes `side`); the image itself, not a
+/// copy, when that is its size already.
+fn scale(image: &RgbImage, factor: f32, side: u32) -> TractResult<Cow<'_, RgbImage>> {
     let (width, height) = image.dimensions();
     let scaled_side = |s: u32| ((s as f32 / factor).round() as u32).clamp(1, side);
     let (to_width, to_height) = (scaled_side(width), scaled_side(height));
     if (to_width, to_height) == (width, height) {
-        return Ok(image.clone());
+        return Ok(Cow::Borrowed(image));
     }
     let source = ImageRef::new(width, height, image.as_raw(), PixelType::U8x3)?;
     let mut scaled = Image::new(to_width, to_height, PixelType::U8x3);
     Resizer::new().resize(&source, &mut scaled, &ResizeOptions::new())?;
-    Ok(RgbImage::from_raw(to_width, to_height, scaled.into_vec()).expect("the resizer fills the image"))
+    let scaled = RgbImage::from_raw(to_width, to_height, scaled.into_vec()).expect("the resizer fills the image");
+    Ok(Cow::Owned(scaled))
 }
 
 /// The `size` part of `image` at `origin`, as a `[1, 3, height, width]` tensor of `canvas`
@@ -176,7 +179,8 @@ mod tests {
                 assert!(pair[0].1 <= 1024);
             }
         }
-        let tiles = Tiles::new(&RgbImage::new(4032, 3024), 2048, 1024, 128).unwrap();
+        let photo = RgbImage::new(4032, 3024);
+        let tiles = Tiles::new(&photo, 2048, 1024, 128).unwrap();
         assert_eq!(tiles.len(), 6);
         let last = tiles.canvas(5, RGB).unwrap();
         assert_eq!(last.tensor.shape(), &[1, 3, 832, 768]);

@@ -107,12 +107,9 @@ fn look_closer(
     let left = centre_x.saturating_sub(window_width / 2).min(width - window_width);
     let top = centre_y.saturating_sub(window_height / 2).min(height - window_height);
     let part = image::imageops::crop_imm(image, left, top, window_width, window_height).to_image();
-    let found = candidates(model, canvas::lay_out(&part, DETAIL_SIDE, LAYOUT)?, threshold)?;
-    let (dx, dy) = (left as f32, top as f32);
-    Ok(found
-        .into_iter()
-        .map(|b| Scored { score: b.score, x0: b.x0 + dx, y0: b.y0 + dy, x1: b.x1 + dx, y1: b.y1 + dy })
-        .collect())
+    let mut window = canvas::lay_out(&part, DETAIL_SIDE, LAYOUT)?;
+    (window.left, window.top) = (left as f32, top as f32);
+    candidates(model, window, threshold)
 }
 
 /// Every centre scoring above `min_score` on `canvas`, as a box in the photo's pixels.
