@@ -12,6 +12,26 @@ let citizen = load();
 let known = null;
 let pollGeneration = 0;
 const localPhotos = [];
+// The place picker: a map drawn from the town's own files, created when first opened.
+let pickMap = null;
+let pickPin = null;
+let pickedAddress = null;
+
+// Message text with its web addresses as links (the status page link in an acknowledgement).
+function withLinks(text) {
+  const fragment = document.createDocumentFragment();
+  const parts = text.split(/(https?:\/\/[^\s<>"]*[^\s<>".,;:!?)])/);
+  parts.forEach((part, i) => {
+    if (i % 2 === 0) { fragment.append(part); return; }
+    const link = document.createElement("a");
+    link.href = part;
+    link.textContent = part;
+    link.target = "_blank";
+    link.rel = "noopener";
+    fragment.append(link);
+  });
+  return fragment;
+}
 
 function randomNumber() {
   let digits = "49151";
@@ -96,7 +116,7 @@ function render(chat) {
       img.alt = "Foto vom Bauhof";
       li.append(img);
     }
-    li.append(document.createTextNode(item.text));
+    li.append(withLinks(item.text));
     if (item.kind === "buttons" || item.kind === "list") {
       const choices = document.createElement("div");
       choices.className = "choices";
@@ -129,6 +149,21 @@ function render(chat) {
   list.scrollTop = list.scrollHeight;
 }
 
+// Sets the place to share: the form's fields, the pin on the map and the line under it.
+function pick(lat, lon, name, address) {
+  $("lat").value = lat.toFixed(6);
+  $("lon").value = lon.toFixed(6);
+  $("place-name").value = name || "";
+  pickedAddress = address || null;
+  const point = [lat, lon];
+  if (pickMap) {
+    if (pickPin) pickPin.setLatLng(point);
+    else pickPin = L.circleMarker(point, { radius: 10, color: "#ffffff", weight: 3, fillColor: "#c0392b", fillOpacity: 1 }).addTo(pickMap);
+    pickMap.setView(point, Math.max(pickMap.getZoom(), 16));
+  }
+  $("picked").textContent = "Gewählt: " + (name || address || "Punkt auf der Karte") + " (" + lat.toFixed(5) + ", " + lon.toFixed(5) + ")";
+}
+
 function restartPolling() {
   known = null;
   poll(++pollGeneration);
@@ -152,7 +187,17 @@ async function poll(generation) {
 
 function openLocation() {
   $("location-form").hidden = false;
-  $("lat").focus();
+  const el = $("pick-map");
+  if (!pickMap && el && typeof L !== "undefined") {
+    pickMap = L.map(el).setView([Number(el.dataset.lat), Number(el.dataset.lon)], 14);
+    if (window.meldewegBasemap) window.meldewegBasemap(pickMap, el);
+    pickMap.on("click", (event) => pick(event.latlng.lat, event.latlng.lng));
+  } else if (pickMap) {
+    pickMap.invalidateSize();
+  }
+  $("location-form").scrollIntoView({ block: "nearest" });
+  const first = document.querySelector(".presets button");
+  if (first) first.focus();
 }
 
 function setup() {
@@ -190,23 +235,24 @@ function setup() {
   $("share-location").addEventListener("click", openLocation);
   $("cancel-location").addEventListener("click", () => { $("location-form").hidden = true; });
   for (const preset of document.querySelectorAll(".presets button[data-lat]")) {
-    preset.addEventListener("click", () => {
-      $("lat").value = preset.dataset.lat;
-      $("lon").value = preset.dataset.lon;
-      $("place-name").value = preset.dataset.name;
-    });
+    preset.addEventListener("click", () =>
+      pick(Number(preset.dataset.lat), Number(preset.dataset.lon), preset.dataset.name, preset.dataset.address));
   }
   $("here").addEventListener("click", () => {
     if (!navigator.geolocation) { showError("Dieser Browser kennt keinen Standort."); return; }
     navigator.geolocation.getCurrentPosition(
-      (p) => { $("lat").value = p.coords.latitude.toFixed(6); $("lon").value = p.coords.longitude.toFixed(6); },
+      (p) => pick(p.coords.latitude, p.coords.longitude),
       () => showError("Der Browser hat den Standort nicht freigegeben."));
   });
   $("location-form").addEventListener("submit", (e) => {
     e.preventDefault();
+    if ($("lat").value === "" || $("lon").value === "") {
+      showError("Bitte tippen Sie auf die Karte oder wählen Sie einen Ort.");
+      return;
+    }
     const lat = Number($("lat").value), lon = Number($("lon").value);
     $("location-form").hidden = true;
-    send({ kind: "location", lat, lon, name: $("place-name").value || null });
+    send({ kind: "location", lat, lon, name: $("place-name").value || null, address: pickedAddress });
   });
   $("attach").addEventListener("click", () => $("photo").click());
   $("photo").addEventListener("change", async () => {

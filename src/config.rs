@@ -81,6 +81,9 @@ pub struct GeoSettings {
     pub districts_file: PathBuf,
     pub routing_file: PathBuf,
     pub streets_file: PathBuf,
+    /// Named street lines (GeoJSON) for the map background; empty: lines through the address
+    /// points of `streets_file`.
+    pub street_lines_file: PathBuf,
     /// Farthest an address point may be from a report to name it in the work order header.
     pub max_address_distance_m: f64,
 }
@@ -533,8 +536,10 @@ impl Settings {
                 return Err(invalid(key, "must be greater than 0"));
             }
         }
-        if !self.map.tile_url.contains("{z}") || !self.map.tile_url.starts_with("http") {
-            return Err(invalid("map.tile_url", "must be an http(s) URL with {z}, {x} and {y}"));
+        if !self.map.tile_url.is_empty()
+            && (!self.map.tile_url.contains("{z}") || !self.map.tile_url.starts_with("http"))
+        {
+            return Err(invalid("map.tile_url", "must be empty or an http(s) URL with {z}, {x} and {y}"));
         }
         if !self.metrics.listen.trim().is_empty() && self.metrics.listen().is_none() {
             return Err(invalid("metrics.listen", "must be an address like 127.0.0.1:9464, or empty"));

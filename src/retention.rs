@@ -25,7 +25,7 @@ use tokio_util::sync::CancellationToken;
 use crate::audit;
 use crate::config::RetentionSettings;
 use crate::db::Db;
-use crate::reports::{closed_sql, CLOSED_AT_SQL as REPORT_CLOSED_AT};
+use crate::reports::{closed_sql, search, CLOSED_AT_SQL as REPORT_CLOSED_AT};
 use crate::storage::{PhotoStore, StorageError};
 use crate::time::now_ms;
 use crate::{inbox as inbound_events, public_copies, reporters};
@@ -150,6 +150,7 @@ fn steps(c: &Cutoffs, now_ms: i64) -> Vec<Step> {
             format!("{texts} AND id IN ({texts_due})"),
             Action::Rows(Rows::Set("description = NULL, location_label = NULL".into())),
         ),
+        Step::new("search_words", "search_terms", search::text_words_of(&texts_due), Action::Rows(Rows::Delete)),
         Step::new(
             "messages",
             "outbox",

@@ -311,6 +311,10 @@ async fn open_database(settings: &Settings, url: &str, vault: &Vault) -> Result<
     if upgraded > 0 {
         tracing::info!(upgraded, "data stored by an earlier version was brought up to this one");
     }
+    let indexed = reports::search::catch_up(&db).await?;
+    if indexed > 0 {
+        tracing::info!(indexed, "reports from before the search index were indexed");
+    }
     Ok(db)
 }
 

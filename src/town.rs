@@ -1,15 +1,18 @@
-//! Loading the municipality's data at start-up: the districts, routing and street files named
-//! in `[geo]`, and the categories and training texts named in `[classify]` (plus the staff
+//! Loading the municipality's data at start-up: the districts, routing, street and street-line
+//! files named in `[geo]` (and the map background drawn from them), and the categories and training texts named in `[classify]` (plus the staff
 //! corrections up to the last `meldeweg classify retrain`, read from the database). Every
 //! problem is reported with the file it is in, and nothing starts with bad data.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use meldeweg_workers::basemap::Basemap;
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::{corpus_lines, Categories, Classifier};
-use meldeweg_workers::geotag::{Area, Depot, District, Gazetteer, Routing};
+use meldeweg_workers::conversation::Lang;
+use meldeweg_workers::geotag::{Area, Depot, District, Gazetteer, Placement, Routing};
 use meldeweg_workers::town::Town;
+use meldeweg_workers::LatLon;
 
 use crate::config::{ConfigError, Settings};
 
@@ -31,6 +34,8 @@ pub struct Municipality {
     /// Duplicate radius per category, metres.
     pub radii: BTreeMap<Category, f64>,
     pub max_address_distance_m: f64,
+    /// The map background drawn from the files above.
+    pub basemap: Basemap,
 }
 
 /// The category, district and depot a list or statistics request is narrowed to.
@@ -66,8 +71,38 @@ impl Municipality {
         Ok((category, district, depot))
     }
 
+    /// Where `at` is, in words for people in `lang`: "Lindenweg 4", "Lindenweg, Höhe Nr. 10",
+    /// "Kreuzung Bahnhofstraße / Schulstraße"; with no address point close enough, the district,
+    /// or how far outside the municipality the point is.
+    pub fn place_words(&self, at: LatLon, lang: Lang) -> String {
+        if let Some(spot) = self.town.streets.spot(at, self.max_address_distance_m) {
+            return spot.words(lang);
+        }
+        let town = &self.town.area.name;
+        match (self.town.area.locate(at), lang) {
+            (Placement::Outside, _) => {
+                let km = (at.distance_m(self.town.area.centre()) / 1000.0).round();
+                match lang {
+                    Lang::De => format!("außerhalb von {town}, etwa {km} km vom Zentrum"),
+                    Lang::En => format!("outside {town}, about {km} km from its centre"),
+                }
+            }
+            (Placement::Inside(_), Lang::De) => "ohne Adresse in der Nähe".to_string(),
+            (Placement::Inside(_), Lang::En) => "no address nearby".to_string(),
+        }
+    }
+
+    /// `place_words` with the district: "Lindenweg 4, Lindenviertel".
+    pub fn place_with_district(&self, at: LatLon, lang: Lang) -> String {
+        let words = self.place_words(at, lang);
+        match self.town.area.locate(at) {
+            Placement::Inside(Some(district)) => format!("{words}, {}", district.name),
+            _ => words,
+        }
+    }
+
     /// "Street Number" of the address point nearest to `at`, if one is close enough.
-    pub fn address_near(&self, at: meldeweg_workers::LatLon) -> Option<String> {
+    pub fn address_near(&self, at: LatLon) -> Option<String> {
         let (point, distance) = self.town.streets.nearest(at)?;
         (distance <= self.max_address_distance_m)
             .then(|| format!("{} {}", point.street, point.number).trim().to_string())
@@ -127,8 +162,12 @@ pub fn load(settings: &Settings, corrections: &[(Category, String)]) -> Result<M
         .map_err(|e| invalid(&geo.routing_file)(e.to_string()))?;
     let streets = Gazetteer::from_csv(&read(&geo.streets_file, "geo.streets_file")?)
         .map_err(|e| invalid(&geo.streets_file)(e.to_string()))?;
+    let lines_file = &geo.street_lines_file;
+    let lines = (!lines_file.as_os_str().is_empty()).then(|| read(lines_file, "geo.street_lines_file")).transpose()?;
+    let basemap = Basemap::new(&area, &streets, lines.as_deref()).map_err(|e| invalid(lines_file)(e.to_string()))?;
     let classifier = load_classifier(settings, corrections)?;
     Ok(Municipality {
+        basemap,
         town: Town { area, streets, classifier, min_confidence: settings.classify.min_confidence },
         routing,
         radii: settings.duplicate_radii()?,

@@ -27,6 +27,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (16, "rate limits", include_str!("../../migrations/sqlite/0016_rate_limits.sql")),
     (17, "public copies", include_str!("../../migrations/sqlite/0017_public_copies.sql")),
     (18, "after-photo index", include_str!("../../migrations/sqlite/0018_after_photo_index.sql")),
+    (19, "search terms", include_str!("../../migrations/sqlite/0019_search_terms.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -48,6 +49,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (16, "rate limits", include_str!("../../migrations/postgres/0016_rate_limits.sql")),
     (17, "public copies", include_str!("../../migrations/postgres/0017_public_copies.sql")),
     (18, "after-photo index", include_str!("../../migrations/postgres/0018_after_photo_index.sql")),
+    (19, "search terms", include_str!("../../migrations/postgres/0019_search_terms.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -10,6 +10,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{self as order_events, Event};
+use crate::reports::search::Search;
 use meldeweg_workers::status::OrderStatus;
 
 /// Which statuses a list shows.
@@ -30,6 +31,8 @@ pub struct Filter {
     pub district: Option<String>,
     pub depot: Option<String>,
     pub overdue: bool,
+    /// What a staff member searched for (a reference, a street, words).
+    pub search: Option<Search>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -52,14 +55,19 @@ pub struct OrderRow {
     /// Photos of the order whose public copy waits for a staff member's approval (issue 22).
     #[serde(skip)]
     pub photos_waiting: i64,
+    /// Only in lists: the first words of the first description, and the first photo.
+    #[serde(skip)]
+    pub excerpt: Option<String>,
+    #[serde(skip)]
+    pub photo: Option<ListPhoto>,
 }
 
 fn is_overdue(status: &str, due_at: Option<i64>, now_ms: i64) -> bool {
     OrderStatus::parse(status).is_some_and(OrderStatus::is_active) && due_at.is_some_and(|due| due < now_ms)
 }
 
-/// The orders matching `filter`, most urgent first (overdue, then priority, then oldest).
-pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<Vec<OrderRow>> {
+/// The `WHERE` clause of `filter` and the values it binds.
+fn conditions(filter: &Filter, now_ms: i64) -> (String, Vec<String>) {
     let mut clauses = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let mut bind = |value: String, clause: &str, clauses: &mut Vec<String>| {
@@ -84,9 +92,21 @@ pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sql
     if filter.overdue {
         clauses.push(format!("o.status IN ({active}) AND o.due_at < {now_ms}"));
     }
-    let filters = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    if let Some(search) = &filter.search {
+        let (clause, values) = search.condition(binds.len() + 1);
+        clauses.push(clause);
+        binds.extend(values);
+    }
+    let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+    (sql, binds)
+}
+
+/// The orders matching `filter`, most urgent first (overdue, then priority, then oldest).
+pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<Vec<OrderRow>> {
+    let (filters, binds) = conditions(filter, now_ms);
+    let active = super::store::active_sql();
     let sql = format!(
-        "SELECT {ROW_COLUMNS} FROM work_orders o {filters}
+        "SELECT {ROW_COLUMNS}, {LIST_COLUMNS} FROM work_orders o {filters}
          ORDER BY CASE WHEN o.status IN ({active}) AND o.due_at < {now_ms} THEN 0 ELSE 1 END,
                   CASE o.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END,
                   o.created_at, o.id
@@ -97,8 +117,50 @@ pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sql
     for value in &binds {
         query = query.bind(value);
     }
-    query.fetch_all(conn).await?.iter().map(|row| order_row(row, now_ms)).collect()
+    let rows = query.fetch_all(conn).await?;
+    rows.iter()
+        .map(|row| {
+            let mut order = order_row(row, now_ms)?;
+            order.excerpt = row.try_get("excerpt")?;
+            order.photo = row.try_get::<Option<String>, _>("photo")?.and_then(|photo| ListPhoto::parse(&photo));
+            Ok(order)
+        })
+        .collect()
 }
+
+/// How many orders match `filter` (all pages).
+pub async fn count(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<i64> {
+    let (filters, binds) = conditions(filter, now_ms);
+    let sql = format!("SELECT COUNT(*) FROM work_orders o {filters}");
+    let mut query = sqlx::query_scalar(&sql);
+    for value in &binds {
+        query = query.bind(value);
+    }
+    query.fetch_one(conn).await
+}
+
+/// The first photo of an order in a list: its token, and whether its public copy exists yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListPhoto {
+    pub token: String,
+    pub has_copy: bool,
+}
+
+impl ListPhoto {
+    /// From `token:state` (the state of its public copy, empty when it has none yet).
+    fn parse(text: &str) -> Option<Self> {
+        let (token, state) = text.split_once(':')?;
+        Some(Self { token: token.to_string(), has_copy: matches!(state, "waiting" | "public" | "hidden") })
+    }
+}
+
+/// What a list line shows beyond the row: the opening words of the first report that has a
+/// description (at most 200 characters), and its first photo with the state of its public copy.
+const LIST_COLUMNS: &str = "(SELECT SUBSTR(r.description, 1, 200) FROM reports r
+      WHERE r.work_order_id = o.id AND r.description IS NOT NULL ORDER BY r.created_at, r.id LIMIT 1) AS excerpt,
+    (SELECT p.token || ':' || COALESCE(c.state, '') FROM photos p JOIN reports pr ON pr.id = p.report_id
+      LEFT JOIN public_copies c ON c.token = p.token
+      WHERE pr.work_order_id = o.id AND p.token IS NOT NULL ORDER BY p.id LIMIT 1) AS photo";
 
 /// The columns every order query selects, for `order_row`.
 const ROW_COLUMNS: &str = "o.number, o.depot, o.category, o.district, o.address, o.lat, o.lon, o.status,
@@ -125,6 +187,8 @@ fn order_row(row: &sqlx::any::AnyRow, now_ms: i64) -> sqlx::Result<OrderRow> {
         due_at,
         report_count: row.try_get("reports")?,
         photos_waiting: row.try_get("photos_waiting")?,
+        excerpt: None,
+        photo: None,
     })
 }
 
@@ -167,6 +231,8 @@ pub async fn recent(conn: &mut AnyConnection, limit: i64, now_ms: i64) -> sqlx::
 pub struct OrderReport {
     pub reference: String,
     pub description: Option<String>,
+    /// The name or address of a location the citizen shared, as their messenger sent it.
+    pub location_label: Option<String>,
     pub created_at: i64,
     pub category: Option<String>,
     pub category_source: Option<String>,
@@ -219,7 +285,7 @@ pub async fn detail(conn: &mut AnyConnection, number: &str, now_ms: i64) -> sqlx
     let Some(row) = row else { return Ok(None) };
     let id: i64 = row.try_get("id")?;
     let report_rows = sqlx::query(
-        "SELECT id, reference, description, created_at, category, category_source, order_link
+        "SELECT id, reference, description, location_label, created_at, category, category_source, order_link
          FROM reports WHERE work_order_id = $1 ORDER BY created_at, id",
     )
     .bind(id)
@@ -243,6 +309,7 @@ pub async fn detail(conn: &mut AnyConnection, number: &str, now_ms: i64) -> sqlx
         reports.push(OrderReport {
             reference: report.try_get("reference")?,
             description: report.try_get("description")?,
+            location_label: report.try_get("location_label")?,
             created_at: report.try_get("created_at")?,
             category: report.try_get("category")?,
             category_source: report.try_get("category_source")?,

@@ -1,11 +1,12 @@
 //! Work orders: one problem for one depot, with every report of it linked. `store` opens,
 //! changes and reads them (the `work_orders` table), `events` is their history, `board` what
-//! staff see of them, and `lifecycle` the changes staff make, with their rules, shared by the
+//! staff see of them, `public_map` what the public map shows of them, and `lifecycle` the changes staff make, with their rules, shared by the
 //! staff UI and the JSON API. The status vocabulary itself is `meldeweg_workers::status`.
 
 pub mod board;
 pub mod events;
 pub mod lifecycle;
+pub mod public_map;
 pub mod store;
 
 use crate::reports::ReportError;

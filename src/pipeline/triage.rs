@@ -71,6 +71,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     let decision = decide(pipeline, &mut tx, &mut open_orders, report_id, &report, address.as_deref(), now).await?;
     let status = decision.triaged.status;
     reports::record_triage(tx.conn(), report_id, decision.triaged, now).await.map_err(retry)?;
+    reports::search::index(tx.conn(), report_id).await.map_err(retry)?;
     acknowledge(pipeline, &mut tx, report_id, &report, decision.answer, now).await?;
     pipeline.queue.complete_in(&mut tx, job).await?;
     tx.commit().await?;

@@ -8,6 +8,7 @@ mod listing;
 mod own;
 pub mod photos;
 pub mod public;
+pub mod search;
 
 pub use corrections::{include_all_corrections, recategorise, training_corrections, Recategorised};
 pub use linked::{follow_order, followers, in_order, move_to_order, Follower};

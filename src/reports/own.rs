@@ -8,8 +8,10 @@ use sqlx::{AnyConnection, Row};
 use super::ReportError;
 
 /// Removes what reporter `reporter_id` wrote or gave with their reports (descriptions, place
-/// names, a contact); returns how many reports changed (erasure, P9).
+/// names, a contact, and their words in the search index); returns how many reports changed
+/// (erasure, P9).
 pub async fn forget_texts_of_reporter(conn: &mut AnyConnection, reporter_id: i64) -> sqlx::Result<u64> {
+    super::search::forget_texts_of_reporter(&mut *conn, reporter_id).await?;
     let done = sqlx::query(
         "UPDATE reports SET description = NULL, location_label = NULL, contact_enc = NULL
          WHERE reporter_id = $1 AND (description IS NOT NULL OR location_label IS NOT NULL OR contact_enc IS NOT NULL)",

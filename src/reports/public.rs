@@ -1,4 +1,4 @@
-//! What a report's public status page may show (P13): status, category, district, the public
+//! What a report's public status page may show (P13): status, category, place, the public
 //! copies of its photos (faces and plates obscured, once they may be seen; issue 22) and the
 //! timeline of its work order, found by the page's unguessable token. No reporter, no
 //! comments, no staff names, no other report's text.
@@ -12,6 +12,9 @@ pub struct PublicReport {
     pub status: String,
     pub category: Option<String>,
     pub district: Option<String>,
+    /// Where the problem is (a public place, shown on the page's map).
+    pub lat: f64,
+    pub lon: f64,
     pub created_at: i64,
     pub photos: Vec<PublicPhoto>,
     pub after_photo: Option<PublicPhoto>,
@@ -46,7 +49,7 @@ const PUBLIC_KINDS: &str = "'opened', 'duplicate_linked', 'accept', 'start', 'do
 
 pub async fn by_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Option<PublicReport>> {
     let row = sqlx::query(
-        "SELECT r.id, r.reference, r.status, r.category, r.district, r.created_at, r.work_order_id,
+        "SELECT r.id, r.reference, r.status, r.category, r.district, r.lat, r.lon, r.created_at, r.work_order_id,
                 r.forwarded_to AS report_forwarded, o.after_photo, o.reason, o.forwarded_to AS order_forwarded
          FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id WHERE r.public_token = $1",
     )
@@ -98,6 +101,8 @@ pub async fn by_token(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Opt
         status,
         category: row.try_get("category")?,
         district: row.try_get("district")?,
+        lat: row.try_get("lat")?,
+        lon: row.try_get("lon")?,
         created_at: row.try_get("created_at")?,
         photos,
         after_photo: match row.try_get::<Option<String>, _>("after_photo")?.filter(|_| status_done) {

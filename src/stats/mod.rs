@@ -2,7 +2,7 @@
 //! slow. `compute` derives every figure from the roll-ups of the raw rows (reports and work
 //! orders) for a period of Berlin calendar days and optional filters; the page, `/stats.csv` and
 //! `/api/v1/stats` all show its result, so they cannot disagree. The definitions shown on the
-//! page are in `DEFINITIONS`.
+//! page are in `definitions`.
 
 mod buckets;
 mod counted;
@@ -30,8 +30,8 @@ use figures::{street_of, AgeBuckets, Sla, Spread};
 /// Longest period one request may ask for.
 pub const MAX_DAYS: i64 = 1100;
 
-/// What each figure means; shown on the page.
-pub const DEFINITIONS: &[(&str, &str)] = &[
+/// What each figure means, in English; shown on the page (`definitions`).
+const DEFINITIONS_EN: &[(&str, &str)] = &[
     ("period", "Calendar days in Europe/Berlin, from the first to the last day inclusive. Times in the database are UTC."),
     ("received", "Reports whose report time lies in the period (all channels, also outside the area and forwarded ones)."),
     ("opened", "Work orders opened in the period. Orders merged into another are not counted anywhere."),
@@ -48,6 +48,34 @@ pub const DEFINITIONS: &[(&str, &str)] = &[
     ("previous period", "The same number of days immediately before the period, with the same filters."),
     ("filters", "Category, district, priority and depot apply to reports and orders by their own values (a report's depot is its order's); the channel applies to reports, and to orders by the report that opened them."),
 ];
+
+/// The same definitions in German, in the same order.
+const DEFINITIONS_DE: &[(&str, &str)] = &[
+    ("Zeitraum", "Kalendertage in Europe/Berlin, vom ersten bis einschließlich zum letzten Tag. Zeiten sind in der Datenbank in UTC gespeichert."),
+    ("eingegangen", "Meldungen, deren Meldezeit im Zeitraum liegt (alle Kanäle, auch Meldungen außerhalb des Gebiets und weitergegebene)."),
+    ("angelegt", "Im Zeitraum angelegte Aufträge. In einen anderen Auftrag zusammengeführte Aufträge zählen nirgends."),
+    ("erledigt", "Im Zeitraum als erledigt markierte Aufträge (nach dem Zeitpunkt der Markierung)."),
+    ("abgelehnt / weitergegeben", "Aufträge mit dem Status abgelehnt bzw. weitergegeben, die im Zeitraum abgeschlossen wurden."),
+    ("Anteil Doppelmeldungen", "Von den im Zeitraum eingegangenen Meldungen mit Auftrag der Anteil, der einem Auftrag zugeordnet wurde, den eine andere Meldung angelegt hatte."),
+    ("offene Aufträge", "Aufträge, die am Ende des Zeitraums (oder jetzt, wenn er noch läuft) offen, übernommen oder in Arbeit sind, nach ganzen Tagen seit dem Anlegen: 0–7, 8–30, 31–90, mehr als 90. Maßgeblich ist der heutige Stand: Ein damals abgeschlossener, inzwischen wieder geöffneter Auftrag zählt als offen."),
+    ("Zeit bis Übernahme", "Für im Zeitraum übernommene Aufträge: Zeit vom Anlegen bis zur Übernahme. Median und 90. Perzentil nach dem Rang-Verfahren (nearest rank)."),
+    ("Zeit bis erledigt", "Für im Zeitraum erledigte Aufträge: Zeit vom Anlegen bis zur Erledigung. Median und 90. Perzentil nach dem Rang-Verfahren (nearest rank)."),
+    ("Fristeinhaltung", "Von den im Zeitraum erledigten Aufträgen der Anteil, der bis zur Frist erledigt wurde: Anlegezeit plus die Stunden der Frist ihrer Priorität, neu berechnet bei höherer Priorität und neu begonnen beim Wiedereröffnen."),
+    ("Wochen", "Kalenderwochen nach ISO (Montag bis Sonntag, Europe/Berlin), die den Zeitraum berühren; je Woche die eingegangenen Meldungen und erledigten Aufträge innerhalb des Zeitraums."),
+    ("Brennpunkte", "Im Zeitraum eingegangene Meldungen, gezählt je Zelle von etwa 200 m."),
+    ("Straßen", "Straßen (nach der nächsten Adresse des Auftrags) mit den meisten offenen Aufträgen."),
+    ("Vorperiode", "Gleich viele Tage unmittelbar vor dem Zeitraum, mit denselben Filtern."),
+    ("Filter", "Kategorie, Bezirk, Priorität und Betriebshof gelten für Meldungen und Aufträge nach ihren eigenen Werten (der Betriebshof einer Meldung ist der ihres Auftrags); der Kanal gilt für Meldungen und für Aufträge nach der Meldung, die sie angelegt hat."),
+];
+
+/// What each figure means, in German or in English.
+pub fn definitions(en: bool) -> &'static [(&'static str, &'static str)] {
+    if en {
+        DEFINITIONS_EN
+    } else {
+        DEFINITIONS_DE
+    }
+}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct StatsQueryText {

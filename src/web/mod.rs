@@ -1,7 +1,7 @@
 //! The HTTP side: one router assembled from the features' own routers and each channel's.
 //!
 //! health — /healthz, /readyz · photos — /photos/{token} · status_page — /m/{token} (public,
-//! per report) · staff — /staff (the Bauhof UI) · api — /api/v1 (JSON for other software) ·
+//! per report) · public_map — /karte (known problems, and the map background) · staff — /staff (the Bauhof UI) · api — /api/v1 (JSON for other software) ·
 //! assets — /assets · metrics — /metrics (Prometheus; here or on its own address) · home — / ·
 //! and the channels' own: the WhatsApp webhook and sandbox, the web form at /melden.
 
@@ -13,6 +13,8 @@ mod health;
 mod home;
 pub mod metrics;
 mod photos;
+mod public;
+mod public_map;
 pub mod staff;
 mod status_page;
 
@@ -40,7 +42,13 @@ pub fn router(settings: &Settings, pipeline: Arc<Pipeline>, channels: Vec<Routes
         .merge(home::router(settings.municipality.name.clone(), entrances))
         .merge(photos::router(pipeline.photos.store.clone(), db.clone()))
         .merge(assets::router())
-        .merge(status_page::router(pipeline.clone(), settings.municipality.name.clone()))
+        .merge(status_page::router(pipeline.clone(), &settings.municipality))
+        .merge(public_map::router(
+            pipeline.clone(),
+            settings.map.clone(),
+            settings.municipality.name.clone(),
+            settings.municipality.web_form_url.clone(),
+        ))
         .merge(staff::router(Arc::new(staff::StaffState::new(settings, pipeline.clone(), uploads))))
         .merge(api::router(pipeline.clone()));
     for channel in channels {

@@ -1,6 +1,9 @@
 //! The public status page of one report at `/m/<token>` (the link in the acknowledgement):
-//! status, category, district, cleaned photos and the timeline, in German or English. Nothing
-//! on it identifies the reporter (P13); pages are not indexed by search engines.
+//! status, category, the place in words with a small map, the public copies of its photos and
+//! the timeline, in German or English, with the way to report another problem and to the map
+//! of known problems. Nothing on it identifies the reporter, and the citizen's own words are
+//! not on it (P13, docs/privacy.md); pages are not indexed by search engines. An unknown link
+//! gets a page that says so.
 
 use std::sync::Arc;
 
@@ -12,9 +15,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use meldeweg_workers::conversation::Lang;
+use meldeweg_workers::basemap::{status_colour, Pin, View};
+use meldeweg_workers::LatLon;
 use serde::Deserialize;
 
+use super::public::{lang_of, PublicFrame};
+use crate::config::Municipality as MunicipalitySettings;
 use crate::http::AppError;
 use crate::pipeline::Pipeline;
 use crate::reports::public::{self as status_pages, PublicPhoto};
@@ -23,20 +29,33 @@ use crate::time::berlin_date_time;
 use crate::web::staff::ui;
 use meldeweg_workers::status::ReportStatus;
 
-pub fn router(pipeline: Arc<Pipeline>, municipality: String) -> Router {
-    Router::new().route("/m/{token}", get(page)).with_state((pipeline, municipality))
+/// The width and height of the page's map, in metres.
+const MAP_SIZE_M: (f64, f64) = (480.0, 300.0);
+
+struct PageState {
+    pipeline: Arc<Pipeline>,
+    municipality: String,
+    report_url: String,
+}
+
+pub fn router(pipeline: Arc<Pipeline>, municipality: &MunicipalitySettings) -> Router {
+    let state =
+        PageState { pipeline, municipality: municipality.name.clone(), report_url: municipality.web_form_url.clone() };
+    Router::new().route("/m/{token}", get(page)).with_state(Arc::new(state))
 }
 
 #[derive(Template, WebTemplate)]
 #[template(path = "status.html")]
 struct StatusPage {
-    lang: &'static str,
-    municipality: String,
+    frame: PublicFrame,
     reference: String,
     status: String,
     status_class: String,
     category: String,
+    place: String,
     district: String,
+    /// The map around the place as inline SVG (drawn here, from the municipality's files).
+    map_svg: String,
     created: String,
     photos: Vec<PublicPhoto>,
     after_photo: Option<PublicPhoto>,
@@ -45,54 +64,75 @@ struct StatusPage {
     timeline: Vec<(String, &'static str)>,
 }
 
+#[derive(Template, WebTemplate)]
+#[template(path = "status_unknown.html")]
+struct UnknownPage {
+    frame: PublicFrame,
+}
+
 #[derive(Deserialize)]
 struct PageQuery {
     lang: Option<String>,
 }
 
 async fn page(
-    State((pipeline, municipality)): State<(Arc<Pipeline>, String)>,
+    State(state): State<Arc<PageState>>,
     Path(token): Path<String>,
     Query(query): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    if !storage::is_token(&token) {
-        return Ok(StatusCode::NOT_FOUND.into_response());
-    }
-    let mut conn = pipeline.db.pool().acquire().await?;
-    let Some(report) = status_pages::by_token(&mut conn, &token).await? else {
-        return Ok(StatusCode::NOT_FOUND.into_response());
+    let lang = lang_of(query.lang.as_deref());
+    let frame = PublicFrame::new(lang, &state.municipality, &state.report_url, &format!("/m/{token}"), &[]);
+    let headers = [
+        (CACHE_CONTROL, "no-store"),
+        (HeaderName::from_static("x-robots-tag"), "noindex, nofollow"),
+        (HeaderName::from_static("referrer-policy"), "no-referrer"),
+    ];
+    let report = if storage::is_token(&token) {
+        let mut conn = state.pipeline.db.pool().acquire().await?;
+        status_pages::by_token(&mut conn, &token).await?
+    } else {
+        None
     };
-    let lang = if query.lang.as_deref() == Some("en") { Lang::En } else { Lang::De };
+    let Some(report) = report else {
+        return Ok((StatusCode::NOT_FOUND, headers, UnknownPage { frame }).into_response());
+    };
     let ui = ui::for_lang(lang.code());
-    let town = &pipeline.municipality.town;
+    let municipality = &state.pipeline.municipality;
     let status = ReportStatus::parse(&report.status).unwrap_or(ReportStatus::Received);
-    let district = report.district.as_deref().and_then(|id| pipeline.municipality.district(id));
-    let received = if lang == Lang::En { "report received" } else { "Meldung eingegangen" };
+    let district = report.district.as_deref().and_then(|id| municipality.district(id));
+    let received = if frame.en() { "report received" } else { "Meldung eingegangen" };
     let mut timeline = vec![(berlin_date_time(report.created_at), received)];
     timeline.extend(report.timeline.iter().map(|(kind, at)| (berlin_date_time(*at), ui.event(kind))));
+    let (place, map_svg) = match LatLon::new(report.lat, report.lon) {
+        Ok(at) => {
+            let place = municipality.place_words(at, lang);
+            let label = if frame.en() { format!("Map: {place}") } else { format!("Karte: {place}") };
+            let view = View { centre: at, width_m: MAP_SIZE_M.0, height_m: MAP_SIZE_M.1 };
+            let svg =
+                municipality.basemap.svg(view, &[Pin { at, colour: status_colour(status.as_str()) }], &label, "place");
+            (place, svg)
+        }
+        Err(_) => (String::new(), String::new()),
+    };
     let page = StatusPage {
-        lang: lang.code(),
-        municipality,
         reference: report.reference,
-        status: pipeline.texts.status_labels(lang).label(status).to_string(),
+        status: state.pipeline.texts.status_labels(lang).label(status).to_string(),
         status_class: status.as_str().to_string(),
         category: report
             .category
             .as_deref()
-            .map(|c| ui.category(town.classifier.categories(), c).to_string())
+            .map(|c| ui.category(municipality.town.classifier.categories(), c).to_string())
             .unwrap_or_default(),
+        place,
         district: district.map(|d| d.name.clone()).unwrap_or_default(),
+        map_svg,
         created: berlin_date_time(report.created_at),
         photos: report.photos,
         after_photo: report.after_photo,
         reason: report.reason,
         forwarded_to: report.forwarded_to,
         timeline,
+        frame,
     };
-    let headers = [
-        (CACHE_CONTROL, "no-store"),
-        (HeaderName::from_static("x-robots-tag"), "noindex, nofollow"),
-        (HeaderName::from_static("referrer-policy"), "no-referrer"),
-    ];
     Ok((headers, page).into_response())
 }

@@ -44,8 +44,12 @@ async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_cle
     assert!(contains(&original, b"Mustermann"), "the fixture names its owner");
     app.send(&citizen, image(&app, "media-phone", original, Some("Schlagloch vor der Schule"))).await;
     let replies = app.replies(&citizen, 2).await;
-    // Far from any address in the demo town, the question names the coordinates.
-    let question = app.render_in(Lang::De, TextKey::ConfirmPlace, &[("address", "51.90631, 10.42919")]);
+    // Far outside the demo town, the question says so and how far, in words.
+    let question = app.render_in(
+        Lang::De,
+        TextKey::ConfirmPlace,
+        &[("address", "außerhalb von Musterstadt, etwa 192 km vom Zentrum")],
+    );
     assert_eq!(replies[1], question, "asked instead of a location request");
     let asked = &app.graph.delivered_to(citizen.address())[1].body;
     assert_eq!(asked["interactive"]["type"], "button");

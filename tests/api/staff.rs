@@ -253,7 +253,9 @@ async fn the_printable_sheet_has_one_page_per_order_and_a_qr_code_to_open_it() {
     let sheets = session.get(&app, "/staff/print").await.text().await.unwrap();
     assert_eq!(sheets.matches("<article class=\"sheet\">").count(), 2);
     assert!(sheets.contains(&first) && sheets.contains(&second));
-    assert_eq!(sheets.matches("<svg").count(), 2, "a QR code per sheet");
+    assert_eq!(sheets.matches("<svg").count(), 4, "a QR code and a map per sheet");
+    assert_eq!(sheets.matches("class=\"basemap\"").count(), 2, "the place on a map drawn from the town's files");
+    assert_eq!(sheets.matches("<td class=\"place\">").count(), 2, "the place in words");
     assert!(sheets.contains(&format!("{}/staff/orders/{first}", app.settings.public_base())));
     let css = client().get(app.url("/assets/print.css")).send().await.unwrap().text().await.unwrap();
     assert!(css.contains("break-after: page"));

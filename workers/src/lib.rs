@@ -5,6 +5,7 @@
 //! what a stage needs, calls it, and writes the result; that split keeps the decisions easy to
 //! test, benchmark and fuzz.
 
+pub mod basemap;
 pub mod bystanders;
 pub mod category;
 pub mod classify;

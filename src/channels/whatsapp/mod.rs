@@ -78,6 +78,7 @@ pub fn register(parts: &Parts, channels: &mut Channels) -> Result<Routes, Channe
         media,
         municipality: parts.settings.municipality.name.clone(),
         max_photo_bytes: parts.settings.photos.limits().max_input_bytes,
+        map: parts.settings.map.clone(),
         shutdown: parts.shutdown.clone(),
     });
     let entrance = entrance(simulator.is_some());

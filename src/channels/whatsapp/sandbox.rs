@@ -1,6 +1,7 @@
 //! The sandbox simulator (`whatsapp.mode = "sandbox"` only): a page where a person plays a
 //! citizen on WhatsApp and sees Meldeweg's replies as a chat, before the municipality has a
-//! WhatsApp account.
+//! WhatsApp account. Places are shared by a tap on the map (drawn from the municipality's own
+//! files) or on one of the town's addresses.
 //!
 //! What the page sends is wrapped into a delivery exactly as Meta would POST it and stored by
 //! `ingress::accept`, the same code path as `/webhooks/whatsapp`; replies are read back from the
@@ -19,6 +20,7 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use base64::Engine;
+use meldeweg_workers::geotag::streets::Found;
 use meldeweg_workers::LatLon;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
@@ -31,10 +33,12 @@ use super::media::SandboxMedia;
 use super::render::{render, Body, Choice};
 use super::webhook::{Delivery, Interactive, Message};
 use super::NAME;
+use crate::config::MapSettings;
 use crate::http::AppError;
 use crate::pipeline::ingress::Received;
 use crate::pipeline::Pipeline;
 use crate::time::{berlin_date_time, now_ms};
+use crate::town::Municipality;
 use crate::{inbox, outbox, reporters};
 use meldeweg_workers::message::Sender;
 
@@ -55,6 +59,8 @@ pub struct Simulator {
     pub municipality: String,
     /// The photo cleaning's input limit: a larger upload gets 413.
     pub max_photo_bytes: usize,
+    /// The optional tile server under the place picker's map.
+    pub map: MapSettings,
     /// The service is stopping: a waiting chat request answers at once.
     pub shutdown: CancellationToken,
 }
@@ -80,11 +86,62 @@ pub fn router(pipeline: Arc<Pipeline>, simulator: Simulator) -> Router {
 struct SandboxPage {
     municipality: String,
     max_photo_bytes: usize,
+    presets: Vec<Preset>,
+    centre: (f64, f64),
+    tile_url: String,
+    tile_attribution: String,
+}
+
+/// A place the location form offers with one tap, as a shared WhatsApp location carries it.
+struct Preset {
+    name: String,
+    address: String,
+    lat: f64,
+    lon: f64,
+}
+
+/// The demo town's places the form offers (name, address), when the gazetteer knows them.
+const PRESETS: [(&str, &str); 3] =
+    [("Rathaus", "Marktplatz 1"), ("Lindenweg 4", "Lindenweg 4"), ("Bahnhofstraße 40", "Bahnhofstraße 40")];
+
+/// The presets at the gazetteer's own address points, so that what the form shares and what
+/// Meldeweg names agree; for a town without the demo's streets, three of its own addresses.
+fn presets(municipality: &Municipality) -> Vec<Preset> {
+    let streets = &municipality.town.streets;
+    let preset = |name: &str, found: Found| {
+        let address = format!("{} {}", found.street, found.number.unwrap_or_default()).trim().to_string();
+        Preset { name: name.to_string(), address, lat: found.at.lat(), lon: found.at.lon() }
+    };
+    let demo: Vec<Preset> = PRESETS
+        .iter()
+        .filter_map(|(name, address)| streets.find_in_text(address).filter(|f| f.precise).map(|f| preset(name, f)))
+        .collect();
+    if !demo.is_empty() {
+        return demo;
+    }
+    streets
+        .by_street()
+        .filter_map(|points| points.first().copied().cloned())
+        .take(PRESETS.len())
+        .map(|p| {
+            let address = format!("{} {}", p.street, p.number).trim().to_string();
+            Preset { name: address.clone(), address, lat: p.at.lat(), lon: p.at.lon() }
+        })
+        .collect()
 }
 
 async fn page(State(state): State<SandboxState>) -> impl IntoResponse {
     let simulator = &state.simulator;
-    SandboxPage { municipality: simulator.municipality.clone(), max_photo_bytes: simulator.max_photo_bytes }
+    let municipality = &state.pipeline.municipality;
+    let centre = municipality.town.area.centre();
+    SandboxPage {
+        municipality: simulator.municipality.clone(),
+        max_photo_bytes: simulator.max_photo_bytes,
+        presets: presets(municipality),
+        centre: (centre.lat(), centre.lon()),
+        tile_url: simulator.map.tile_url.clone(),
+        tile_attribution: simulator.map.tile_attribution.clone(),
+    }
 }
 
 /// The simulated citizen: a number, a business-scoped user id, or both.

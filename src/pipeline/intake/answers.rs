@@ -23,10 +23,7 @@ pub(super) async fn answer(pipeline: &Pipeline, tx: &mut Tx, out: &mut Outgoing<
     match reply {
         Reply::LocationRequest => out.answer(tx, TextKey::LocationRequest, ReplyForm::LocationRequest).await,
         Reply::ConfirmPlace(point) => {
-            let address = pipeline
-                .municipality
-                .address_near(point)
-                .unwrap_or_else(|| format!("{:.5}, {:.5}", point.lat(), point.lon()));
+            let address = pipeline.municipality.place_with_district(point, out.lang);
             let text = pipeline.texts.render(out.lang, TextKey::ConfirmPlace, &[("address", &address)]);
             let options = vec![
                 out.choice(conversation::CHOICE_PLACE_YES, TextKey::ButtonHere),

@@ -4,11 +4,13 @@
 //! login — log in and out · orders — the list, the map and printing · order — one order and
 //! its actions · photo_review — checking a photo's public copy, moderation · photos — cleaned
 //! originals and public copies · admin — users, tokens, failed jobs and configuration (admins only) · rights —
-//! access and erasure requests that came by letter (admins only).
+//! access and erasure requests that came by letter (admins only) · error_page — refusals as
+//! pages for browsers.
 //! Every page needs a session (`session::Staff`); every form that changes something carries
 //! the session's CSRF token.
 
 mod admin;
+mod error_page;
 mod filters;
 mod login;
 mod order;
@@ -29,6 +31,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use filters::FilterQuery;
+pub use views::encode_query_value;
 
 use crate::config::{MapSettings, Settings, StaffSettings};
 use crate::http::uploads::UploadBudget;
@@ -88,12 +91,15 @@ pub fn router(state: Arc<StaffState>) -> Router {
         .route("/staff/photos/{token}", get(photos::original))
         .route("/staff/photos/{token}/thumb", get(photos::thumbnail))
         .route("/staff/photos/{token}/public", get(photos::public_copy))
+        .route("/staff/photos/{token}/public/thumb", get(photos::public_thumbnail))
         .route("/staff/admin", get(admin::page))
         .route("/staff/rights", get(rights::form).post(rights::look_up))
         .route("/staff/rights/erase", post(rights::erase))
         .route("/staff/stats", get(stats::page))
         .route("/stats.csv", get(stats::csv_download))
+        .route("/staff/{*rest}", get(error_page::unknown))
         // The plain forms carry a few fields; only the after-photo form (above) takes more.
         .layer(DefaultBodyLimit::max(FORM_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), error_page::as_pages))
         .with_state(state)
 }

@@ -43,6 +43,7 @@ pub struct ReportView {
     pub reference: String,
     pub created: String,
     pub description: Option<String>,
+    pub shared_place: Option<String>,
     pub category: String,
     pub category_id: String,
     pub photos: Vec<PhotoView>,
@@ -83,6 +84,8 @@ struct OrderPage {
     can_recategorise: bool,
     depots: Vec<Choice>,
     categories: Vec<Choice>,
+    /// The order as a marker for the map script.
+    marker: String,
     tile_url: String,
     tile_attribution: String,
     saved: bool,
@@ -129,6 +132,7 @@ async fn page(
             reference: r.reference.clone(),
             created: berlin_date_time(r.created_at),
             description: r.description.clone(),
+            shared_place: r.location_label.clone(),
             category: ui.category(categories, r.category.as_deref().unwrap_or_default()).to_string(),
             category_id: r.category.clone().unwrap_or_default(),
             photos,
@@ -139,8 +143,11 @@ async fn page(
         None => None,
     };
     let history = detail.history.iter().map(|e| history_line(ui, e)).collect();
+    let order = OrderView::new(&detail.row, ui, state);
+    let marker = serde_json::to_string(&[&order]).map_err(|e| AppError::Unavailable(e.to_string()))?;
     Ok(OrderPage {
-        order: OrderView::new(&detail.row, ui, state),
+        order,
+        marker,
         reports,
         after_photo,
         history,

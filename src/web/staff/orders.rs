@@ -6,6 +6,7 @@ use std::sync::Arc;
 use askama::Template;
 use askama_web::WebTemplate;
 use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Redirect, Response};
 
 use super::filters::FilterQuery;
 use super::session::Staff;
@@ -14,9 +15,12 @@ use super::views::{category_choices, depot_choices, district_choices, query_stri
 use super::StaffState;
 use crate::http::AppError;
 use crate::orders::board::{self as order_board, Filter, OrderDetail};
+use crate::reports::search::Search;
 use crate::staff::Role;
 use crate::time::now_ms;
+use meldeweg_workers::basemap::{status_colour, Pin, View};
 use meldeweg_workers::status::OrderStatus;
+use meldeweg_workers::LatLon;
 
 /// The filter form's current values, for re-rendering it and for links to map and print.
 pub struct Selected {
@@ -25,8 +29,14 @@ pub struct Selected {
     pub district: String,
     pub depot: String,
     pub overdue: bool,
+    pub q: String,
     pub query: String,
     pub next_offset: Option<i64>,
+    pub prev_offset: Option<i64>,
+    /// Orders matching on all pages, and this page's number and the number of pages.
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
 }
 
 struct Options {
@@ -52,9 +62,10 @@ fn options(state: &StaffState, staff: &Staff, ui: &Ui) -> Options {
     }
 }
 
-fn selected(query: &FilterQuery, filter: &Filter, shown: usize) -> Selected {
+fn selected(query: &FilterQuery, filter: &Filter, total: i64) -> Selected {
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let query_string = query_string(&[
+        ("q", query.q.as_deref().map(str::trim)),
         ("status", query.status.as_deref()),
         ("category", query.category.as_deref()),
         ("district", query.district.as_deref()),
@@ -67,22 +78,32 @@ fn selected(query: &FilterQuery, filter: &Filter, shown: usize) -> Selected {
         district: value(&query.district),
         depot: value(&query.depot),
         overdue: filter.overdue,
+        q: query.q.as_deref().map(str::trim).unwrap_or_default().to_string(),
         query: query_string,
-        next_offset: (shown as i64 == filter.limit).then_some(filter.offset + filter.limit),
+        next_offset: (filter.offset + filter.limit < total).then_some(filter.offset + filter.limit),
+        prev_offset: (filter.offset > 0).then_some((filter.offset - filter.limit).max(0)),
+        total,
+        page: filter.offset / filter.limit + 1,
+        pages: (total + filter.limit - 1) / filter.limit,
     }
 }
+
+/// Orders per page of the list.
+const PAGE_SIZE: i64 = 50;
 
 async fn load(
     state: &StaffState,
     staff: &Staff,
     query: &FilterQuery,
-) -> Result<(Frame, Filter, Vec<OrderView>), AppError> {
+) -> Result<(Frame, Filter, Vec<OrderView>, i64), AppError> {
     let frame = Frame::new(state, staff);
     let filter = query.parse(&staff.user, &state.pipeline.municipality).map_err(AppError::BadRequest)?;
     let mut conn = state.pipeline.db.pool().acquire().await?;
-    let rows = order_board::list(&mut conn, &filter, now_ms()).await?;
+    let now = now_ms();
+    let rows = order_board::list(&mut conn, &filter, now).await?;
+    let total = order_board::count(&mut conn, &filter, now).await?;
     let orders = rows.iter().map(|row| OrderView::new(row, frame.ui, state)).collect();
-    Ok((frame, filter, orders))
+    Ok((frame, filter, orders, total))
 }
 
 #[derive(Template, WebTemplate)]
@@ -97,12 +118,17 @@ pub struct ListPage {
 pub async fn list(
     State(state): State<Arc<StaffState>>,
     staff: Staff,
-    Query(query): Query<FilterQuery>,
-) -> Result<ListPage, AppError> {
-    let (frame, filter, orders) = load(&state, &staff, &query).await?;
+    Query(mut query): Query<FilterQuery>,
+) -> Result<Response, AppError> {
+    query.limit.get_or_insert_with(|| PAGE_SIZE.to_string());
+    let (frame, filter, orders, total) = load(&state, &staff, &query).await?;
+    // A reference read out on the phone leads straight to its order.
+    if let (Some(Search::Reference(_)), [order]) = (&filter.search, orders.as_slice()) {
+        return Ok(Redirect::to(&format!("/staff/orders/{}", order.number)).into_response());
+    }
     let options = options(&state, &staff, frame.ui);
-    let selected = selected(&query, &filter, orders.len());
-    Ok(ListPage { frame, options, selected, orders })
+    let selected = selected(&query, &filter, total);
+    Ok(ListPage { frame, options, selected, orders }.into_response())
 }
 
 #[derive(Template, WebTemplate)]
@@ -114,6 +140,8 @@ pub struct MapPage {
     orders: Vec<OrderView>,
     /// The markers as JSON for the map script (askama escapes it into the attribute).
     markers: String,
+    /// Status colours of the markers, with their labels.
+    legend: Vec<(&'static str, &'static str)>,
     tile_url: String,
     tile_attribution: String,
     centre: (f64, f64),
@@ -124,12 +152,18 @@ pub async fn map(
     staff: Staff,
     Query(query): Query<FilterQuery>,
 ) -> Result<MapPage, AppError> {
-    let (frame, filter, orders) = load(&state, &staff, &query).await?;
+    let (frame, filter, orders, total) = load(&state, &staff, &query).await?;
     let options = options(&state, &staff, frame.ui);
-    let selected = selected(&query, &filter, orders.len());
+    let selected = selected(&query, &filter, total);
     let markers = serde_json::to_string(&orders).map_err(|e| AppError::Unavailable(e.to_string()))?;
     let centre = state.pipeline.municipality.town.area.centre();
+    let legend = OrderStatus::ACTIVE
+        .iter()
+        .chain([&OrderStatus::Done])
+        .map(|s| (s.as_str(), frame.ui.status(s.as_str())))
+        .collect();
     Ok(MapPage {
+        legend,
         frame,
         options,
         selected,
@@ -144,6 +178,8 @@ pub async fn map(
 /// One printed sheet: the order, its reports and a QR code that opens it.
 pub struct Sheet {
     pub order: OrderView,
+    /// The place on a small map (SVG drawn from the municipality's files).
+    pub map_svg: String,
     pub detail: OrderDetail,
     pub qr_svg: String,
     pub url: String,
@@ -155,7 +191,15 @@ impl Sheet {
         let qr_svg = qrcode::QrCode::new(url.as_bytes())
             .map(|code| code.render::<qrcode::render::svg::Color>().min_dimensions(140, 140).quiet_zone(true).build())
             .unwrap_or_default();
-        Self { order: OrderView::new(&detail.row, ui, state), detail, qr_svg, url }
+        let map_svg = LatLon::new(detail.row.lat, detail.row.lon)
+            .map(|at| {
+                let view = View { centre: at, width_m: 360.0, height_m: 240.0 };
+                let pin = Pin { at, colour: status_colour(&detail.row.status) };
+                let label = format!("{} {}", ui.map, detail.row.number);
+                state.pipeline.municipality.basemap.svg(view, &[pin], &label, &detail.row.number)
+            })
+            .unwrap_or_default();
+        Self { order: OrderView::new(&detail.row, ui, state), map_svg, detail, qr_svg, url }
     }
 }
 
@@ -175,7 +219,7 @@ pub async fn print(
     staff: Staff,
     Query(query): Query<FilterQuery>,
 ) -> Result<PrintPage, AppError> {
-    let (frame, _, orders) = load(&state, &staff, &query).await?;
+    let (frame, _, orders, _) = load(&state, &staff, &query).await?;
     let mut conn = state.pipeline.db.pool().acquire().await?;
     let mut sheets = Vec::with_capacity(orders.len());
     let now = now_ms();

@@ -1,9 +1,10 @@
 //! Photos as staff see them: the cleaned original (what the crew needs to find and judge the
-//! damage) and its thumbnail, and the public copy with faces and plates obscured, in whatever
-//! state it is (to check it before approving it). For a staff session in the browser, or for
-//! the JSON API's token (`Authorization: Bearer`), whose order details link here. Each photo is
-//! shown to those who may see its report's or order's depot (a crew sees its own depot's
-//! photos); a photo of no report or order is shown to nobody.
+//! damage) and its thumbnail, and the public copy with faces and plates obscured and its
+//! thumbnail (the order list's), in whatever state it is (to check it before approving it).
+//! For a staff session in the browser, or for the JSON API's token (`Authorization: Bearer`),
+//! whose order details link here. Each photo is shown to those who may see its report's or
+//! order's depot (a crew sees its own depot's photos); a photo of no report or order is shown
+//! to nobody.
 
 use std::sync::Arc;
 
@@ -47,6 +48,15 @@ pub async fn public_copy(
     Path(token): Path<String>,
 ) -> Result<Response, AppError> {
     file(&state, session, &headers, &token, Variant::PublicImage).await
+}
+
+pub async fn public_thumbnail(
+    State(state): State<Arc<StaffState>>,
+    session: Session,
+    headers: HeaderMap,
+    Path(token): Path<String>,
+) -> Result<Response, AppError> {
+    file(&state, session, &headers, &token, Variant::PublicThumbnail).await
 }
 
 async fn file(

@@ -28,8 +28,12 @@ const TOUCH_AFTER_MS: i64 = 30_000;
 
 /// A value of the Cookie header.
 pub fn cookie(parts: &Parts, name: &str) -> Option<String> {
-    parts
-        .headers
+    cookie_of(&parts.headers, name)
+}
+
+/// A value of the Cookie header among `headers`.
+pub fn cookie_of(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|value| value.to_str().ok())

@@ -52,6 +52,11 @@ fn share(value: Option<f64>, en: bool) -> String {
     }
 }
 
+/// A day as people write it here: 06.12.2026.
+fn display_date(date: jiff::civil::Date) -> String {
+    date.strftime("%d.%m.%Y").to_string()
+}
+
 /// A line of the headline table: figure, this period, previous period.
 pub struct Line {
     pub figure: &'static str,
@@ -90,38 +95,119 @@ fn lines(now: &Totals, before: &Totals, en: bool) -> Vec<Line> {
 
 /// One week's bars in the chart (coordinates in the SVG's own units).
 pub struct Bar {
+    /// "KW 48/2026" / "week 48 of 2026".
     pub week: String,
     pub x: f64,
+    pub width: f64,
     pub received_y: f64,
     pub received_h: f64,
+    pub done_x: f64,
     pub done_y: f64,
     pub done_h: f64,
     pub received: u64,
     pub done: u64,
 }
 
-pub const CHART_HEIGHT: f64 = 200.0;
+/// The weekly chart: bars, the value axis (ticks with labels) and the months under the weeks.
+pub struct Chart {
+    pub width: f64,
+    pub height: f64,
+    pub left: f64,
+    pub right: f64,
+    pub baseline: f64,
+    pub bars: Vec<Bar>,
+    pub ticks: Vec<(f64, u64)>,
+    pub months: Vec<(f64, String)>,
+    pub max: u64,
+}
 
-fn bars(statistics: &Statistics) -> (Vec<Bar>, f64, u64) {
+const CHART_WIDTH: f64 = 480.0;
+const CHART_TOP: f64 = 8.0;
+const PLOT_HEIGHT: f64 = 160.0;
+const CHART_LEFT: f64 = 34.0;
+const CHART_RIGHT: f64 = 6.0;
+/// Room under the bars for the month names.
+const CHART_BOTTOM: f64 = 22.0;
+
+const MONTHS_DE: [&str; 12] = ["Jan", "Feb", "Mär", "Apr", "Mai", "Jun", "Jul", "Aug", "Sep", "Okt", "Nov", "Dez"];
+const MONTHS_EN: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
+/// The Monday of an ISO week written "2026-W48".
+fn monday(week: &str) -> Option<jiff::civil::Date> {
+    let (year, number) = week.split_once("-W")?;
+    let date =
+        jiff::civil::ISOWeekDate::new(year.parse().ok()?, number.parse().ok()?, jiff::civil::Weekday::Monday).ok()?;
+    Some(date.date())
+}
+
+/// A round step for about four value ticks up to `max`.
+fn tick_step(max: u64) -> u64 {
+    let rough = (max as f64 / 4.0).max(1.0);
+    let magnitude = 10f64.powi(rough.log10().floor() as i32);
+    let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * magnitude).find(|s| *s >= rough).unwrap_or(rough);
+    step as u64
+}
+
+fn chart(statistics: &Statistics, en: bool) -> Chart {
     let max = statistics.weeks.iter().map(|w| w.received.max(w.done)).max().unwrap_or(0).max(1);
-    let scale = |n: u64| n as f64 / max as f64 * CHART_HEIGHT;
-    let bars = statistics
-        .weeks
-        .iter()
-        .enumerate()
-        .map(|(i, w)| Bar {
-            week: w.week.clone(),
-            x: i as f64 * 12.0,
-            received_y: CHART_HEIGHT - scale(w.received),
-            received_h: scale(w.received),
-            done_y: CHART_HEIGHT - scale(w.done),
-            done_h: scale(w.done),
+    let step = tick_step(max);
+    let top = max.div_ceil(step) * step;
+    let baseline = CHART_TOP + PLOT_HEIGHT;
+    let y = |n: u64| baseline - n as f64 / top as f64 * PLOT_HEIGHT;
+    let slot = (CHART_WIDTH - CHART_LEFT - CHART_RIGHT) / statistics.weeks.len().max(1) as f64;
+    let bar = (slot * 0.42).min(14.0);
+    let months = if en { MONTHS_EN } else { MONTHS_DE };
+    let mut month_labels = Vec::new();
+    let mut last_month = None;
+    let mut bars = Vec::with_capacity(statistics.weeks.len());
+    for (i, w) in statistics.weeks.iter().enumerate() {
+        let x = CHART_LEFT + i as f64 * slot + (slot - 2.0 * bar) / 2.0;
+        let date = monday(&w.week);
+        if let Some(date) = date {
+            let month = (date.year(), date.month());
+            if last_month != Some(month) {
+                let name = months[usize::try_from(date.month() - 1).unwrap_or(0)];
+                let label = if last_month.is_none() || date.month() == 1 {
+                    format!("{name} {}", date.year())
+                } else {
+                    name.to_string()
+                };
+                month_labels.push((CHART_LEFT + i as f64 * slot, label));
+                last_month = Some(month);
+            }
+        }
+        let (year, number) = w.week.split_once("-W").unwrap_or((&w.week, ""));
+        bars.push(Bar {
+            week: if en { format!("week {number} of {year}") } else { format!("KW {number}/{year}") },
+            x,
+            width: bar,
+            received_y: y(w.received),
+            received_h: baseline - y(w.received),
+            done_x: x + bar,
+            done_y: y(w.done),
+            done_h: baseline - y(w.done),
             received: w.received,
             done: w.done,
-        })
-        .collect::<Vec<_>>();
-    let width = (bars.len() as f64 * 12.0).max(12.0);
-    (bars, width, max)
+        });
+    }
+    // A month label needs room: drop those that would overlap the one before.
+    let mut months: Vec<(f64, String)> = Vec::new();
+    for (x, label) in month_labels {
+        if months.last().is_none_or(|(last, text)| x - last >= text.chars().count() as f64 * 7.0 + 4.0) {
+            months.push((x, label));
+        }
+    }
+    Chart {
+        width: CHART_WIDTH,
+        height: baseline + CHART_BOTTOM,
+        left: CHART_LEFT,
+        right: CHART_WIDTH - CHART_RIGHT,
+        baseline,
+        bars,
+        ticks: (0..=top / step).map(|k| (y(k * step), k * step)).collect(),
+        months,
+        max,
+    }
 }
 
 /// A breakdown table.
@@ -156,10 +242,10 @@ pub struct StatsPage {
     statistics: Statistics,
     lines: Vec<Line>,
     definitions: &'static [(&'static str, &'static str)],
-    bars: Vec<Bar>,
-    chart_width: f64,
-    chart_max: u64,
-    chart_height: f64,
+    chart: Chart,
+    /// The period as "01.11.2026 – 30.11.2026".
+    period: String,
+    channels: Vec<(&'static str, &'static str)>,
     tables: Vec<Table>,
     sla: Vec<(&'static str, String, u64)>,
     query: String,
@@ -213,7 +299,9 @@ pub async fn page(
         .iter()
         .map(|(priority, sla)| (frame.ui.priority(priority), share(sla.share(), en), sla.done))
         .collect();
-    let (bars, chart_width, chart_max) = bars(&statistics);
+    let chart = chart(&statistics, en);
+    let period = format!("{} – {}", display_date(statistics.query.from), display_date(statistics.query.to));
+    let channels = ["whatsapp", "web", "open311"].map(|c| (c, frame.ui.channel(c))).to_vec();
     let centre = state.pipeline.municipality.town.area.centre();
     let hotspots = serde_json::to_string(
         &statistics
@@ -234,11 +322,10 @@ pub async fn page(
     Ok(StatsPage {
         selected,
         lines: lines(&statistics.totals, &statistics.previous, en),
-        definitions: stats::DEFINITIONS,
-        bars,
-        chart_width,
-        chart_max,
-        chart_height: CHART_HEIGHT,
+        definitions: stats::definitions(en),
+        chart,
+        period,
+        channels,
         tables: vec![
             Table { title: frame.ui.category, id: "by-category", rows: by_category },
             Table { title: frame.ui.district, id: "by-district", rows: by_district },

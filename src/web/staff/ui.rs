@@ -45,7 +45,10 @@ pub struct Ui {
     pub saved: &'static str,
     pub photos: &'static str,
     pub coordinates: &'static str,
-    pub open_in_map: &'static str,
+    pub navigate: &'static str,
+    pub legend: &'static str,
+    pub actions: &'static str,
+    pub shared_place: &'static str,
     pub no_description: &'static str,
     pub map_unavailable: &'static str,
     pub session_expired: &'static str,
@@ -65,6 +68,12 @@ pub struct Ui {
     pub none: &'static str,
     pub back: &'static str,
     pub page_next: &'static str,
+    pub page_prev: &'static str,
+    pub pages: &'static str,
+    pub search: &'static str,
+    pub search_hint: &'static str,
+    pub search_help: &'static str,
+    pub nothing_found: &'static str,
     pub job: &'static str,
     pub attempts: &'static str,
     pub error: &'static str,
@@ -118,7 +127,7 @@ pub const DE: Ui = Ui {
     overdue_only: "nur überfällige",
     due: "fällig",
     priority: "Priorität",
-    address: "Adresse",
+    address: "Ort",
     reports: "Meldungen",
     no_orders: "Keine Aufträge für diese Auswahl.",
     depot_scope: "Dieses Konto sieht nur die Aufträge von",
@@ -137,7 +146,10 @@ pub const DE: Ui = Ui {
     saved: "Gespeichert.",
     photos: "Fotos",
     coordinates: "Koordinaten",
-    open_in_map: "In OpenStreetMap öffnen",
+    navigate: "Navigation starten",
+    legend: "Legende",
+    actions: "Aktionen",
+    shared_place: "Geteilter Standort",
     no_description: "(keine Beschreibung)",
     map_unavailable: "Die Karte kann nicht geladen werden; die Liste unten zeigt alle Aufträge.",
     session_expired: "Ihre Sitzung ist abgelaufen. Bitte melden Sie sich neu an.",
@@ -156,7 +168,13 @@ pub const DE: Ui = Ui {
     attacked: "angegriffen",
     none: "keine",
     back: "Zurück zur Liste",
-    page_next: "Weitere Aufträge",
+    page_next: "Weiter",
+    page_prev: "Zurück",
+    pages: "Seiten",
+    search: "Suchen",
+    search_hint: "M-2026-000123, Lindenweg, Ampel …",
+    search_help: "Nach Vorgangs- oder Auftragsnummer, Straße oder Worten aus der Meldung.",
+    nothing_found: "Nichts gefunden. Stimmt die Nummer oder die Schreibweise?",
     job: "Aufgabe",
     attempts: "Versuche",
     error: "Fehler",
@@ -209,7 +227,7 @@ pub const EN: Ui = Ui {
     overdue_only: "overdue only",
     due: "due",
     priority: "Priority",
-    address: "Address",
+    address: "Place",
     reports: "Reports",
     no_orders: "No orders match this selection.",
     depot_scope: "This account sees only the orders of",
@@ -228,7 +246,10 @@ pub const EN: Ui = Ui {
     saved: "Saved.",
     photos: "Photos",
     coordinates: "Coordinates",
-    open_in_map: "Open in OpenStreetMap",
+    navigate: "Navigate there",
+    legend: "Legend",
+    actions: "Actions",
+    shared_place: "Shared location",
     no_description: "(no description)",
     map_unavailable: "The map cannot be loaded; the list below shows every order.",
     session_expired: "Your session has expired. Please log in again.",
@@ -247,7 +268,13 @@ pub const EN: Ui = Ui {
     attacked: "under attack",
     none: "none",
     back: "Back to the list",
-    page_next: "More orders",
+    page_next: "Next",
+    page_prev: "Previous",
+    pages: "Pages",
+    search: "Search",
+    search_hint: "M-2026-000123, Lindenweg, street light …",
+    search_help: "By report or order number, street, or words of the report.",
+    nothing_found: "Nothing found. Is the number or the spelling right?",
     job: "Job",
     attempts: "Attempts",
     error: "Error",
@@ -363,6 +390,73 @@ impl Ui {
     }
 
     /// The photo review page's words.
+    /// The heading and explanation of a refused request, by its status.
+    pub fn refusal(&self, status: axum::http::StatusCode) -> (&'static str, &'static str) {
+        match status.as_u16() {
+            404 => (
+                self.pick("Nicht gefunden", "Not found"),
+                self.pick(
+                    "Diesen Auftrag, diese Meldung oder diese Seite gibt es nicht. Vielleicht ist die Nummer falsch geschrieben – die Suche findet Aufträge nach Nummer, Straße oder Worten.",
+                    "There is no such order, report or page. Perhaps the number is misspelt – the search finds orders by number, street or words.",
+                ),
+            ),
+            403 => (
+                self.pick("Keine Berechtigung", "Not allowed"),
+                self.pick(
+                    "Ihr Konto darf das nicht sehen oder ändern, etwa weil der Auftrag zu einem anderen Betriebshof gehört.",
+                    "Your account may not see or change this, for instance because the order belongs to another depot.",
+                ),
+            ),
+            401 => (self.pick("Nicht angemeldet", "Not logged in"), self.pick("Bitte melden Sie sich an.", "Please log in.")),
+            _ => (
+                self.pick("Anfrage nicht möglich", "Request not possible"),
+                self.pick(
+                    "Die Adresse oder ein Wert darin stimmt nicht. Bitte gehen Sie zurück und versuchen Sie es noch einmal.",
+                    "The address or a value in it is not right. Please go back and try again.",
+                ),
+            ),
+        }
+    }
+
+    /// How a report came in, by the channel's id.
+    pub fn channel(&self, id: &str) -> &'static str {
+        match id {
+            "whatsapp" => "WhatsApp",
+            "web" => self.pick("Webformular", "web form"),
+            "open311" => self.pick("Open311-Schnittstelle", "Open311 interface"),
+            _ => "?",
+        }
+    }
+
+    /// "1 Meldung", "3 Meldungen".
+    pub fn report_count(&self, n: &i64) -> String {
+        match (*n, self.lang) {
+            (1, "en") => "1 report".to_string(),
+            (1, _) => "1 Meldung".to_string(),
+            (n, "en") => format!("{n} reports"),
+            (n, _) => format!("{n} Meldungen"),
+        }
+    }
+
+    /// "1 Auftrag", "12 Aufträge".
+    pub fn order_count(&self, n: &i64) -> String {
+        match (*n, self.lang) {
+            (1, "en") => "1 order".to_string(),
+            (1, _) => "1 Auftrag".to_string(),
+            (n, "en") => format!("{n} orders"),
+            (n, _) => format!("{n} Aufträge"),
+        }
+    }
+
+    /// "Seite 2 von 5".
+    pub fn page_of(&self, page: &i64, pages: &i64) -> String {
+        if self.lang == "en" {
+            format!("page {page} of {pages}")
+        } else {
+            format!("Seite {page} von {pages}")
+        }
+    }
+
     pub fn review(&self, key: &str) -> &'static str {
         match key {
             "title" => self.pick("Foto prüfen", "Check photo"),

@@ -1,6 +1,8 @@
 //! View models shared by the staff pages: an order row with its labels in the reader's
 //! language and times in Europe/Berlin, and the page frame (navigation, CSRF token).
 
+use meldeweg_workers::conversation::Lang;
+use meldeweg_workers::LatLon;
 use serde::Serialize;
 
 use super::session::Staff;
@@ -62,6 +64,13 @@ pub struct OrderView {
     pub overdue: bool,
     pub report_count: i64,
     pub photos_waiting: i64,
+    /// The first words of the first description (lists only).
+    #[serde(skip)]
+    pub excerpt: String,
+    /// Where the list's thumbnail comes from: the public copy once it exists, else the cleaned
+    /// photo's thumbnail.
+    #[serde(skip)]
+    pub thumb: Option<String>,
 }
 
 impl OrderView {
@@ -78,7 +87,7 @@ impl OrderView {
             priority_label: ui.priority(&row.priority),
             depot: depot.map(|d| d.name.clone()).unwrap_or_else(|| row.depot.clone()),
             district: district.map(|d| d.name.clone()).unwrap_or_else(|| row.district.clone()),
-            place: row.address.clone().unwrap_or_else(|| format!("{:.5}, {:.5}", row.lat, row.lon)),
+            place: place_words(state, row.lat, row.lon, ui),
             lat: row.lat,
             lon: row.lon,
             created: berlin_date_time(row.created_at),
@@ -86,7 +95,35 @@ impl OrderView {
             overdue: row.overdue,
             report_count: row.report_count,
             photos_waiting: row.photos_waiting,
+            excerpt: row.excerpt.as_deref().map(excerpt).unwrap_or_default(),
+            thumb: row.photo.as_ref().map(|photo| {
+                let copy = if photo.has_copy { "/public" } else { "" };
+                format!("/staff/photos/{}{copy}/thumb", photo.token)
+            }),
         }
+    }
+}
+
+/// Longest excerpt of a description in a list line, in characters.
+const EXCERPT_CHARS: usize = 90;
+
+/// The first words of `text`, cut at a word boundary with "…" when longer than a list line takes.
+fn excerpt(text: &str) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= EXCERPT_CHARS {
+        return text;
+    }
+    let cut: String = text.chars().take(EXCERPT_CHARS).collect();
+    let words = cut.rsplit_once(' ').map_or(cut.as_str(), |(head, _)| head);
+    format!("{}…", words.trim_end_matches([',', '.', ';', ':', '-']))
+}
+
+/// The place of stored coordinates in words in the reader's language.
+pub fn place_words(state: &StaffState, lat: f64, lon: f64, ui: &Ui) -> String {
+    let lang = Lang::from_code(ui.lang).unwrap_or(Lang::De);
+    match LatLon::new(lat, lon) {
+        Ok(at) => state.pipeline.municipality.place_words(at, lang),
+        Err(_) => format!("{lat:.5}, {lon:.5}"),
     }
 }
 
@@ -117,22 +154,39 @@ pub fn category_choices(state: &StaffState, ui: &Ui) -> Vec<Choice> {
         .collect()
 }
 
+/// A query value percent-encoded: letters, digits, `_`, `-` and `.` stay.
+pub fn encode_query_value(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => (b as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect()
+}
+
 /// `name=value&…` of the given, non-empty values, for links that keep a page's filters.
-/// Values are ids and dates; anything beyond letters, digits, `_`, `-` and `.` is
-/// percent-encoded.
 pub fn query_string(pairs: &[(&str, Option<&str>)]) -> String {
-    let encode = |value: &str| -> String {
-        value
-            .bytes()
-            .map(|b| match b {
-                b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'_' | b'-' | b'.' => (b as char).to_string(),
-                other => format!("%{other:02X}"),
-            })
-            .collect()
-    };
     pairs
         .iter()
-        .filter_map(|(name, value)| value.filter(|v| !v.is_empty()).map(|v| format!("{name}={}", encode(v))))
+        .filter_map(|(name, value)| {
+            value.filter(|v| !v.is_empty()).map(|v| format!("{name}={}", encode_query_value(v)))
+        })
         .collect::<Vec<_>>()
         .join("&")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn an_excerpt_ends_at_a_word() {
+        assert_eq!(excerpt("Schlagloch  vor\nder Schule"), "Schlagloch vor der Schule");
+        let long = "Ein tiefes Schlagloch direkt vor dem Eingang der Grundschule, die Kinder laufen jeden Morgen daran vorbei und stolpern";
+        let short = excerpt(long);
+        assert!(short.ends_with('…') && short.chars().count() <= 91, "{short}");
+        assert!(long.starts_with(short.trim_end_matches('…')), "{short}");
+        assert!(!short.trim_end_matches('…').ends_with(' '));
+    }
 }

@@ -69,7 +69,19 @@ impl std::fmt::Debug for Area {
     }
 }
 
+impl District {
+    /// Its outline, for drawing.
+    pub fn shape(&self) -> &MultiPolygon<f64> {
+        &self.shape
+    }
+}
+
 impl Area {
+    /// The municipality's outline, for drawing.
+    pub fn boundary(&self) -> &MultiPolygon<f64> {
+        &self.boundary
+    }
+
     pub fn from_geojson(text: &str) -> Result<Self, AreaError> {
         let geojson: GeoJson = text.parse().map_err(|e: geojson::Error| AreaError::Parse(e.to_string()))?;
         let GeoJson::FeatureCollection(collection) = geojson else { return Err(AreaError::NotACollection) };

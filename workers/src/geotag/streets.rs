@@ -174,10 +174,23 @@ impl Gazetteer {
         self.streets.len()
     }
 
+    /// Each street's address points, in the file's order.
+    pub fn by_street(&self) -> impl Iterator<Item = Vec<&AddressPoint>> + '_ {
+        self.streets.values().map(|indexes| indexes.iter().map(|&i| &self.points[i]).collect())
+    }
+
     /// The address point nearest to `at`, with its distance in metres.
     pub fn nearest(&self, at: LatLon) -> Option<(&AddressPoint, f64)> {
         let point = &self.points[self.tree.nearest_neighbor(&unit(at))?.data];
         Some((point, at.distance_m(point.at)))
+    }
+
+    /// Up to `count` address points nearest to `at`, nearest first, with their distances in metres.
+    pub fn near(&self, at: LatLon, count: usize) -> impl Iterator<Item = (&AddressPoint, f64)> + '_ {
+        self.tree.nearest_neighbor_iter(&unit(at)).take(count).map(move |entry| {
+            let point = &self.points[entry.data];
+            (point, at.distance_m(point.at))
+        })
     }
 
     /// The known street a written name means, if one is close enough.
