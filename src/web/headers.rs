@@ -1,6 +1,6 @@
 //! Security headers on every answer of the main address, pages and APIs alike: scripts,
 //! styles and frames only from this server (no inline script or style anywhere), images also
-//! from the configured map tile server and, for the sandbox's photo previews, `blob:`; never
+//! from a map tile server if the municipality configured one and, for the sandbox's photo previews, `blob:`; never
 //! framed; no type sniffing; no address of a page (a status page's link is its key) sent to
 //! another server; of the browser's powers only the position, for the web form's "use my
 //! location".
@@ -14,8 +14,9 @@ fn policy(tile_url: &str) -> String {
     let tiles = reqwest::Url::parse(&tile_url.replace(['{', '}'], ""))
         .map(|url| url.origin().ascii_serialization())
         .unwrap_or_default();
+    let images = if tiles.is_empty() { String::new() } else { format!(" {tiles}") };
     format!(
-        "default-src 'self'; img-src 'self' data: blob: {tiles}; object-src 'none'; base-uri 'none'; \
+        "default-src 'self'; img-src 'self' data: blob:{images}; object-src 'none'; base-uri 'none'; \
          frame-ancestors 'none'; form-action 'self'"
     )
 }
@@ -46,5 +47,7 @@ mod tests {
         assert!(csp.contains("img-src 'self' data: blob: https://tiles.example.org;"), "{csp}");
         assert!(csp.starts_with("default-src 'self';") && !csp.contains("unsafe-inline"), "{csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
+        let own = policy("");
+        assert!(own.contains("img-src 'self' data: blob:; object-src"), "no tile server by default: {own}");
     }
 }

@@ -352,7 +352,7 @@ async fn page_csv_and_json_agree_and_only_managers_and_admins_see_them() {
     let totals = page.split("id=\"totals\"").nth(1).unwrap().split("</table>").next().unwrap();
     assert!(totals.contains("<td>6</td><td>2</td>"), "received now and before: {totals}");
     assert!(totals.contains("<td>30,0 h</td>"), "median time to done: {totals}");
-    assert!(page.contains("<dt>SLA compliance</dt>"), "definitions on the page");
+    assert!(page.contains("<dt>Fristeinhaltung</dt>"), "definitions on the page, in German");
 
     let crew = login(&app, "crew@musterstadt.de").await;
     assert_eq!(crew.get(&app, "/staff/stats").await.status(), 403);
