@@ -31,6 +31,7 @@ const MESSAGE_PLACEHOLDERS: &[&str] = &[
     "count",
     "public",
     "sent",
+    "max",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +76,7 @@ pub enum TextKey {
     OrderForwarded,
     EmergencyHint,
     OutsideHours,
+    PhotoAdded,
     PhotoLimit,
     PhotoUnreadable,
     PhotoTooLarge,
@@ -111,7 +113,7 @@ pub enum TextKey {
 }
 
 impl TextKey {
-    const ALL: [TextKey; 52] = [
+    const ALL: [TextKey; 53] = [
         TextKey::Notice,
         TextKey::Help,
         TextKey::LocationRequest,
@@ -131,6 +133,7 @@ impl TextKey {
         TextKey::OrderForwarded,
         TextKey::EmergencyHint,
         TextKey::OutsideHours,
+        TextKey::PhotoAdded,
         TextKey::PhotoLimit,
         TextKey::PhotoUnreadable,
         TextKey::PhotoTooLarge,
@@ -187,6 +190,7 @@ impl TextKey {
             TextKey::OrderForwarded => "order_forwarded",
             TextKey::EmergencyHint => "emergency_hint",
             TextKey::OutsideHours => "outside_hours",
+            TextKey::PhotoAdded => "photo_added",
             TextKey::PhotoLimit => "photo_limit",
             TextKey::PhotoUnreadable => "photo_unreadable",
             TextKey::PhotoTooLarge => "photo_too_large",

@@ -3,6 +3,8 @@
 //! search, the order list, refusals as pages, and the public status page.
 
 use meldeweg::staff::Role;
+use meldeweg::texts::TextKey;
+use meldeweg_workers::conversation::Lang;
 use reqwest::header::{ACCEPT, COOKIE};
 use serde_json::Value;
 
@@ -228,4 +230,18 @@ async fn the_sandbox_offers_places_the_gazetteer_knows_and_a_map_to_pick_one() {
         assert!(sandbox.contains(&format!(r#"data-name="{name}" data-address="{address}""#)), "{name}");
     }
     assert!(sandbox.contains(r#"data-lat="51.970643" data-lon="7.61071""#), "Lindenweg 4 where the gazetteer has it");
+}
+
+#[tokio::test]
+async fn a_further_photo_before_the_place_is_acknowledged() {
+    let app = spawn_app().await;
+    let citizen = Citizen::new();
+    let photo = fixture_photo("recompressed_nometa.jpg");
+    app.send(&citizen, image(&app, "media-first", photo.clone(), None)).await;
+    app.replies(&citizen, 2).await;
+    app.send(&citizen, image(&app, "media-second", photo, None)).await;
+    let replies = app.replies(&citizen, 3).await;
+    assert_eq!(replies[1], app.render(TextKey::LocationRequest), "the first photo: where is it?");
+    let arrived = app.render_in(Lang::De, TextKey::PhotoAdded, &[("count", "2"), ("max", "10")]);
+    assert_eq!(replies[2], arrived, "the second photo is acknowledged");
 }

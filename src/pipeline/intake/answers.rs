@@ -61,6 +61,11 @@ pub(super) async fn answer(pipeline: &Pipeline, tx: &mut Tx, out: &mut Outgoing<
             ];
             choices(pipeline, tx, out, TextKey::ConfirmErase, text, options).await
         }
+        Reply::PhotoAdded(count) => {
+            let (count, max) = (count.to_string(), conversation::MAX_PHOTOS.to_string());
+            let text = pipeline.texts.render(out.lang, TextKey::PhotoAdded, &[("count", &count), ("max", &max)]);
+            out.answer_with(tx, TextKey::PhotoAdded, text).await
+        }
         reply => out.answer(tx, reply_key(reply), ReplyForm::Text).await,
     }
 }
@@ -96,6 +101,7 @@ fn reply_key(reply: Reply) -> TextKey {
         Reply::Photo(PhotoProblem::TooLarge) => TextKey::PhotoTooLarge,
         Reply::Photo(PhotoProblem::Unavailable) => TextKey::PhotoUnavailable,
         Reply::Photo(PhotoProblem::TooMany) => TextKey::PhotoLimit,
+        Reply::PhotoAdded(_) => TextKey::PhotoAdded,
         Reply::StatusFormat => TextKey::StatusFormat,
         Reply::ConfirmErase => TextKey::ConfirmErase,
         Reply::EraseCancelled => TextKey::EraseCancelled,

@@ -21,7 +21,7 @@ pub use crate::message::Unsupported;
 use crate::town::Town;
 use crate::{LatLon, Reference};
 use command::Command;
-pub use draft::{CategorySource, Draft, DraftLocation, PhotoPlace, Place, PlaceSource, ReportDraft};
+pub use draft::{CategorySource, Draft, DraftLocation, PhotoPlace, Place, PlaceSource, ReportDraft, MAX_PHOTOS};
 
 /// Reply-button and list-row ids the dialogue sends and understands.
 pub const CHOICE_PLACE_YES: &str = "place:yes";
@@ -129,6 +129,9 @@ pub enum Reply {
     /// Only a place was sent: ask what is wrong there.
     AskDescription,
     Photo(PhotoProblem),
+    /// A photo was taken into the draft and nothing else needs saying: it is acknowledged with
+    /// how many the draft now holds.
+    PhotoAdded(usize),
     /// Two buttons: is the photo's position the place? ("Ja, hier" / "Anderer Ort")
     ConfirmPlace(LatLon),
     /// A list of the categories: "Worum geht es?"
@@ -209,6 +212,7 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
     if draft.is_stale(context.now_ms, context.draft_ttl_ms) {
         draft = Draft::default();
     }
+    let photo = matches!(input, Inbound::Photo { .. });
     match take(&mut draft, context, input) {
         Taken::Added => {}
         Taken::Answered(answer) => {
@@ -218,7 +222,14 @@ pub fn step(mut draft: Draft, context: &Context, input: Inbound) -> Outcome {
         Taken::PhotoRefused(problem, caption) => return refuse_photo(draft, context, problem, caption, actions),
     }
     draft.updated_at_ms = Some(context.now_ms);
-    advance(draft, context, actions)
+    let mut outcome = advance(draft, context, actions);
+    // A further photo while Meldeweg waits for the place or a choice would otherwise go
+    // unanswered: the citizen hears that it arrived.
+    let answered = outcome.actions.iter().any(|a| matches!(a, Action::Reply(_) | Action::CreateReport(_)));
+    if photo && !answered {
+        outcome.actions.push(Action::Reply(Reply::PhotoAdded(outcome.draft.photo_ids.len())));
+    }
+    outcome
 }
 
 /// The answer to a pending LÖSCHEN, if this message is one: the erasure (a timely yes), or
@@ -495,6 +506,18 @@ mod tests {
         let asked = step(Draft::default(), &context(), text("löschen")).draft;
         let late = Context { now_ms: context().now_ms + ERASE_CONFIRMATION_MS + 1, ..context() };
         assert_eq!(step(asked, &late, text("ja")).actions, vec![Action::Reply(Reply::EraseExpired)]);
+    }
+
+    #[test]
+    fn a_further_photo_while_the_place_is_awaited_is_acknowledged() {
+        let (draft, actions) =
+            run(vec![photo(1, None, None), photo(2, None, None), photo(3, Some("Ampel"), None)], &context());
+        assert_eq!(actions[0], vec![Action::Reply(Reply::LocationRequest)]);
+        assert_eq!(actions[1], vec![Action::Reply(Reply::PhotoAdded(2))]);
+        assert_eq!(actions[2], vec![Action::Reply(Reply::PhotoAdded(3))]);
+        assert_eq!(draft.photo_ids.len(), 3);
+        let (_, texts) = run(vec![text("Schlagloch"), text("tief")], &context());
+        assert_eq!(texts[1], vec![], "further words are not acknowledged one by one");
     }
 
     #[test]
