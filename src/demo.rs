@@ -2,7 +2,8 @@
 //! statistics before go-live, and for the statistics benchmark. Seasonal categories (winter
 //! service in January, green spaces in summer, potholes after the frost), resolution times per
 //! category and depot, duplicates, rejections and forwards, a tail of open and overdue orders.
-//! Reports have no reporter: nothing personal is generated. Deterministic for a given seed.
+//! Reports have no reporter and their descriptions are lines of the shipped training texts:
+//! nothing personal is generated. Deterministic for a given seed. The staff search indexes them.
 
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::Priority;
@@ -34,6 +35,8 @@ pub enum SeedError {
     TooMany(u32),
     #[error(transparent)]
     Sql(#[from] sqlx::Error),
+    #[error(transparent)]
+    Db(#[from] crate::db::DbError),
 }
 
 /// Relative frequency of each category in a month (1–12): the seasons a Bauhof knows.
@@ -150,7 +153,23 @@ struct SeedReport {
     order: Option<(usize, bool)>,
     forwarded_to: Option<String>,
     address: Option<String>,
+    /// What the citizen wrote: a line of the shipped training texts of its category.
+    description: &'static str,
 }
+
+/// The shipped training texts, one made-up message per line, as the demo's descriptions.
+const TEXTS: [(Category, &str); 10] = [
+    (Category::Strassenschaden, include_str!("../config/training/strassenschaden.txt")),
+    (Category::Beleuchtung, include_str!("../config/training/beleuchtung.txt")),
+    (Category::Muell, include_str!("../config/training/muell.txt")),
+    (Category::Graffiti, include_str!("../config/training/graffiti.txt")),
+    (Category::Verkehrszeichen, include_str!("../config/training/verkehrszeichen.txt")),
+    (Category::Gruen, include_str!("../config/training/gruen.txt")),
+    (Category::Spielplatz, include_str!("../config/training/spielplatz.txt")),
+    (Category::Kanal, include_str!("../config/training/kanal.txt")),
+    (Category::Winterdienst, include_str!("../config/training/winterdienst.txt")),
+    (Category::Sonstiges, include_str!("../config/training/sonstiges.txt")),
+];
 
 /// Writes `reports` reports (and the orders they lead to) spread over the `days` days before
 /// `now`; returns the number of orders.
@@ -192,6 +211,7 @@ pub async fn seed(
         return Err(SeedError::TooMany(*too_many));
     }
     write(db, &history.orders, &history.reports, &history.counters).await?;
+    crate::reports::search::index_all_after(db, 0).await?;
     if db.backend() == Backend::Postgres {
         // Planner statistics and the visibility map after a bulk load (index-only scans skip
         // the table), as autovacuum would do a while later.
@@ -243,6 +263,7 @@ impl History<'_> {
             order: None,
             forwarded_to: None,
             address: self.municipality.address_near(at),
+            description: self.description(category),
         };
         match self.municipality.routing.route(category, &district) {
             Some(Route::Forward { to, .. }) => {
@@ -253,6 +274,17 @@ impl History<'_> {
             None => {}
         }
         self.reports.push(report);
+    }
+
+    /// A made-up message about `category`.
+    fn description(&mut self, category: Category) -> &'static str {
+        let text = TEXTS.iter().find(|(c, _)| *c == category).map_or("", |(_, text)| text);
+        let lines: Vec<&'static str> =
+            text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+        if lines.is_empty() {
+            return "";
+        }
+        lines[self.rng.random_range(0..lines.len())]
     }
 
     /// A category by the season of `created`.
@@ -470,8 +502,8 @@ async fn write_reports(
         let sql = format!(
             "INSERT INTO reports (reference, channel, lat, lon, location_source, status, created_at, category,
                                   confidence, category_source, priority, district, address, forwarded_to,
-                                  work_order_id, order_link, triaged_at, public_token) VALUES {}",
-            placeholders(chunk.len(), 18)
+                                  work_order_id, order_link, triaged_at, public_token, description) VALUES {}",
+            placeholders(chunk.len(), 19)
         );
         let mut insert = sqlx::query(&sql);
         for r in chunk {
@@ -496,7 +528,8 @@ async fn write_reports(
                 .bind(order.and_then(|o| o.0))
                 .bind(order.map(|o| o.1))
                 .bind(r.created)
-                .bind(r.token.clone());
+                .bind(r.token.clone())
+                .bind(r.description);
         }
         insert.execute(tx.conn()).await?;
         tx.commit().await?;

@@ -124,27 +124,64 @@ fn reference(query: &str) -> Option<String> {
 
 /// Puts report `id`'s words into the index (its address, description and shared place name).
 pub async fn index(conn: &mut AnyConnection, id: i64) -> sqlx::Result<()> {
-    let row = sqlx::query("SELECT description, location_label, address FROM reports WHERE id = $1")
-        .bind(id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some(row) = row else { return Ok(()) };
-    let text =
-        |column: &str| -> sqlx::Result<String> { Ok(row.try_get::<Option<String>, _>(column)?.unwrap_or_default()) };
-    let place = terms(&text("address")?);
-    let written = terms(&format!("{} {}", text("description")?, text("location_label")?));
-    // Place words first: a word that is both stays when the texts are deleted.
-    for (kind, terms) in [("p", place), ("t", written)] {
-        for term in terms {
-            sqlx::query("INSERT INTO search_terms (term, report_id, kind) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                .bind(term)
-                .bind(id)
-                .bind(kind)
-                .execute(&mut *conn)
-                .await?;
-        }
+    index_range(conn, id - 1, id).await.map(drop)
+}
+
+/// Terms written per statement (three values each).
+const TERMS_PER_INSERT: usize = 300;
+
+/// Indexes the reports with ids after `after` up to `up_to`, at most `BACKFILL_BATCH` of them;
+/// returns the last id indexed and how many there were, `None` when there was none.
+async fn index_range(conn: &mut AnyConnection, after: i64, up_to: i64) -> sqlx::Result<Option<(i64, u64)>> {
+    let rows = sqlx::query(&format!(
+        "SELECT id, description, location_label, address FROM reports WHERE id > $1 AND id <= $2
+         ORDER BY id LIMIT {BACKFILL_BATCH}"
+    ))
+    .bind(after)
+    .bind(up_to)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut entries: Vec<(String, i64, &'static str)> = Vec::new();
+    for row in &rows {
+        let id: i64 = row.try_get("id")?;
+        let text = |column: &str| -> sqlx::Result<String> {
+            Ok(row.try_get::<Option<String>, _>(column)?.unwrap_or_default())
+        };
+        // Place words first: a word that is both stays when the texts are deleted.
+        entries.extend(terms(&text("address")?).into_iter().map(|term| (term, id, "p")));
+        let written = format!("{} {}", text("description")?, text("location_label")?);
+        entries.extend(terms(&written).into_iter().map(|term| (term, id, "t")));
     }
-    Ok(())
+    for chunk in entries.chunks(TERMS_PER_INSERT) {
+        let values: Vec<String> =
+            (0..chunk.len()).map(|i| format!("(${}, ${}, ${})", 3 * i + 1, 3 * i + 2, 3 * i + 3)).collect();
+        let sql = format!(
+            "INSERT INTO search_terms (term, report_id, kind) VALUES {} ON CONFLICT DO NOTHING",
+            values.join(", ")
+        );
+        let mut insert = sqlx::query(&sql);
+        for (term, id, kind) in chunk {
+            insert = insert.bind(term.as_str()).bind(*id).bind(*kind);
+        }
+        insert.execute(&mut *conn).await?;
+    }
+    Ok(match rows.last() {
+        Some(row) => Some((row.try_get("id")?, rows.len() as u64)),
+        None => None,
+    })
+}
+
+/// Indexes every report after id `after`, a batch per transaction (the demo history, which is
+/// written in bulk); returns how many reports there were.
+pub async fn index_all_after(db: &Db, mut after: i64) -> Result<u64, DbError> {
+    let mut indexed = 0;
+    loop {
+        let mut tx = db.begin().await?;
+        let Some((last, count)) = index_range(tx.conn(), after, i64::MAX).await? else { return Ok(indexed) };
+        tx.commit().await?;
+        indexed += count;
+        after = last;
+    }
 }
 
 /// Forgets the words of the texts of reporter `reporter_id`'s reports (erasure, P9).
@@ -177,23 +214,13 @@ pub async fn catch_up(db: &Db) -> Result<u64, DbError> {
         if done >= to {
             return Ok(indexed);
         }
-        let ids: Vec<i64> = sqlx::query_scalar(&format!(
-            "SELECT id FROM reports WHERE id > $1 AND id <= $2 ORDER BY id LIMIT {BACKFILL_BATCH}"
-        ))
-        .bind(done)
-        .bind(to)
-        .fetch_all(tx.conn())
-        .await?;
-        for id in &ids {
-            index(tx.conn(), *id).await?;
-        }
-        let reached = ids.last().copied().unwrap_or(to);
+        let (reached, count) = index_range(tx.conn(), done, to).await?.unwrap_or((to, 0));
         sqlx::query("UPDATE counters SET value = $1 WHERE name = 'search.backfilled'")
             .bind(reached)
             .execute(tx.conn())
             .await?;
         tx.commit().await?;
-        indexed += ids.len() as u64;
+        indexed += count;
     }
 }
 

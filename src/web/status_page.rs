@@ -30,7 +30,7 @@ use crate::web::staff::ui;
 use meldeweg_workers::status::ReportStatus;
 
 /// The width and height of the page's map, in metres.
-const MAP_SIZE_M: (f64, f64) = (480.0, 300.0);
+const MAP_SIZE_M: (f64, f64) = (640.0, 400.0);
 
 struct PageState {
     pipeline: Arc<Pipeline>,

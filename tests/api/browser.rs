@@ -151,11 +151,31 @@ impl Browser {
         }
     }
 
+    /// Saves the window as `name.png` beside the test build, and in `MELDEWEG_SCREENS` when it
+    /// is set (how docs/screens/ is made: `MELDEWEG_SCREENS=$PWD/docs/screens cargo test …`).
     async fn screenshot(&self, name: &str) {
         use base64::Engine;
         let screenshot = self.command(reqwest::Method::GET, "/screenshot", Value::Null).await;
         let png = base64::engine::general_purpose::STANDARD.decode(screenshot.as_str().unwrap()).unwrap();
-        std::fs::write(format!("{}/{name}.png", env!("CARGO_TARGET_TMPDIR")), png).unwrap();
+        std::fs::write(format!("{}/{name}.png", env!("CARGO_TARGET_TMPDIR")), &png).unwrap();
+        if let Some(dir) = std::env::var_os("MELDEWEG_SCREENS") {
+            std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+        }
+    }
+
+    /// Waits until an element matching `css` exists (a map drawn by script).
+    async fn wait_for(&self, css: &str) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.try_find(css).await.is_err() {
+            assert!(Instant::now() < deadline, "{css} never appeared");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// How many elements match `css`.
+    async fn count(&self, css: &str) -> usize {
+        let body = json!({ "using": "css selector", "value": css });
+        self.command(reqwest::Method::POST, "/elements", body).await.as_array().map_or(0, Vec::len)
     }
 
     /// Runs axe-core (tests/browser/node_modules, installed by `.ci/run`) on the current page
@@ -371,4 +391,107 @@ async fn browser_a_dispatcher_on_a_phone_checks_a_photo_obscures_more_by_draggin
     );
     let public = app.http.get(app.url(&format!("/photos/{token}"))).send().await.unwrap();
     assert_eq!(public.status(), 200);
+}
+
+/// Opens `path` in a phone-sized and a desktop-sized window in turn, waits for `ready`, checks the
+/// page with axe-core and saves `name-phone.png` and `name-desktop.png`.
+async fn both_sizes(app: &TestApp, phone: &Browser, desktop: &Browser, path: &str, ready: &str, name: &str) {
+    for (browser, size) in [(phone, "phone"), (desktop, "desktop")] {
+        browser.open(&app.url(path)).await;
+        browser.wait_for(ready).await;
+        browser.assert_accessible(&format!("{path} ({size})")).await;
+        browser.screenshot(&format!("{name}-{size}")).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
+async fn browser_a_citizen_sees_the_place_on_the_status_page_and_known_problems_on_the_public_map() {
+    use crate::staff_helpers::*;
+    let app = spawn_app_with(|s| s.photos.publish = meldeweg::config::Publish::AfterDetection).await;
+    add_staff(&app, "dispo@musterstadt.de", meldeweg::staff::Role::Dispatcher, None).await;
+    let token = api_token(&app, "dispo@musterstadt.de").await;
+    let (_, reference, _) = reported(&app, "Tiefes Schlagloch", (51.970643, 7.610710)).await;
+    let (_, _, light) = reported(&app, "Laterne kaputt", (51.963689, 7.632925)).await;
+    reported(&app, "Müll am Container", (51.9623, 7.6254)).await;
+    transitions(&app, &token, &light, &["accept", "done"]).await;
+    let link = app.status_link(&reference).await;
+    let status = &link[link.find("/m/").unwrap()..];
+
+    let phone = Browser::start(&app.dir.path().join("chromium-phone"), true).await;
+    let desktop = Browser::start(&app.dir.path().join("chromium-desktop"), false).await;
+    both_sizes(&app, &phone, &desktop, status, "svg.basemap", "status").await;
+    let place = phone.wait_for_text("#report-place", "Lindenweg 4").await;
+    assert_eq!(place, "Lindenweg 4");
+    assert!(phone.count("svg.basemap textPath").await > 0, "street names on the status page's map");
+
+    // The public map: the town's own background and one marker per known problem.
+    both_sizes(&app, &phone, &desktop, "/karte", ".leaflet-basemap-pane path", "karte").await;
+    phone.wait_for_text("#count", "3 Probleme").await;
+    assert_eq!(desktop.count(".leaflet-overlay-pane path.leaflet-interactive").await, 3, "three markers");
+    assert!(desktop.count(".leaflet-tile").await == 0, "no tiles from anywhere");
+    desktop.open(&app.url("/karte?kategorie=beleuchtung")).await;
+    desktop.wait_for_text("#count", "1 Problem").await;
+    desktop.wait_for(".leaflet-overlay-pane path.leaflet-interactive").await;
+    assert_eq!(desktop.count(".leaflet-overlay-pane path.leaflet-interactive").await, 1);
+    desktop.click(".leaflet-overlay-pane path.leaflet-interactive").await;
+    desktop.wait_for_text(".leaflet-popup-content", "erledigt").await;
+    desktop.screenshot("karte-popup-desktop").await;
+    phone.close().await;
+    desktop.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
+async fn browser_a_dispatcher_finds_an_order_a_citizen_calls_about_and_works_the_list_on_a_phone() {
+    use crate::staff_helpers::*;
+    let app = spawn_app().await;
+    add_staff(&app, "dispo@musterstadt.de", meldeweg::staff::Role::Dispatcher, None).await;
+    add_staff(&app, "chefin@musterstadt.de", meldeweg::staff::Role::Manager, None).await;
+    let (_, reference, order) = reported(&app, "Die Ampel blinkt nur noch gelb", (51.970643, 7.610710)).await;
+    let (_, _, other) = reported(&app, "Schlagloch vor der Einfahrt, sehr tief, Autos weichen aus", NORD).await;
+    reported(&app, "Laterne flackert", (51.963689, 7.632925)).await;
+
+    let phone = Browser::start(&app.dir.path().join("chromium-phone"), true).await;
+    let desktop = Browser::start(&app.dir.path().join("chromium-desktop"), false).await;
+    for (browser, email) in [(&phone, "dispo@musterstadt.de"), (&desktop, "chefin@musterstadt.de")] {
+        browser.open(&app.url("/staff/login")).await;
+        browser.type_into("#email", email).await;
+        browser.type_into("#password", PASSWORD).await;
+        browser.click("form button[type=submit]").await;
+        browser.wait_for_text("#order-count", "3 Aufträge").await;
+    }
+    both_sizes(&app, &phone, &desktop, "/staff/orders", ".orders", "staff-orders").await;
+    let list = phone.wait_for_text(".orders", &other).await;
+    assert!(list.contains("Lindenweg 4, Lindenviertel") && list.contains("1 Meldung"), "{list}");
+
+    // A citizen calls: "the traffic light in the Lindenweg" — then reads out the reference.
+    phone.type_into("#q", "Lindenweg Ampel").await;
+    phone.click("form.search button").await;
+    let found = phone.wait_for_text("#order-count", "1 Auftrag").await;
+    assert!(found.contains("1 Auftrag"));
+    assert_eq!(phone.count(&format!("a[href='/staff/orders/{order}']")).await, 1);
+    phone.assert_accessible("the search result").await;
+    phone.screenshot("staff-search-phone").await;
+    phone.open(&app.url("/staff/orders")).await;
+    phone.type_into("#q", &reference.to_lowercase()).await;
+    phone.click("form.search button").await;
+    phone.wait_for_text("h1", &order).await;
+    phone.wait_for_text("#order-place", "Lindenweg 4").await;
+    phone.screenshot("staff-order-phone").await;
+
+    both_sizes(&app, &phone, &desktop, &format!("/staff/orders/{order}"), ".leaflet-basemap-pane path", "staff-order")
+        .await;
+    both_sizes(&app, &phone, &desktop, "/staff/map", ".leaflet-overlay-pane path.leaflet-interactive", "staff-map")
+        .await;
+    both_sizes(&app, &phone, &desktop, "/staff/orders/A-2026-999999", "h1", "staff-not-found").await;
+    phone.wait_for_text("h1", "Nicht gefunden").await;
+    // The statistics are the manager's (on the desktop).
+    desktop.open(&app.url("/staff/stats")).await;
+    desktop.wait_for("#totals").await;
+    desktop.assert_accessible("/staff/stats").await;
+    desktop.screenshot("staff-stats-desktop").await;
+    both_sizes(&app, &phone, &desktop, &format!("/staff/orders/{order}/print"), "svg.basemap", "staff-print").await;
+    phone.close().await;
+    desktop.close().await;
 }

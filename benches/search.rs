@@ -1,0 +1,169 @@
+//! The staff search (issue 23) on a seeded history: `meldeweg demo seed`'s generator fills a
+//! database once (1,000,000 reports by default, each with a description from the shipped
+//! training texts and the nearest address, all in the search index), then the order list's
+//! query runs with a search as a staff member types it (a report reference, an order number,
+//! a street, one or two words of a description, a word found nowhere), one page of 50 and the
+//! total count, as `/staff/orders?q=…` does. Each kind of query runs `RUNS` times with
+//! different values; p50 and p99 over all runs are printed per kind and overall.
+//!
+//! Beside it, in the same run, what one would write without the index: the same list with
+//! `LIKE '%word%'` over the reports' descriptions and addresses.
+//!
+//!     cargo bench --bench search                               # SQLite in target/bench-search-1000000
+//!     MELDEWEG_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/meldeweg_search cargo bench --bench search
+//!     MELDEWEG_BENCH_REPORTS=100000 cargo bench --bench search  # a smaller history
+
+use std::time::{Duration, Instant};
+
+use meldeweg::config::Settings;
+use meldeweg::db::Db;
+use meldeweg::orders::board::{self, Filter, StatusFilter};
+use meldeweg::reports::search::Search;
+
+const RUNS: usize = 40;
+const PAGE: i64 = 50;
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    runtime.block_on(run());
+}
+
+fn percentile(times: &mut [Duration], p: f64) -> f64 {
+    times.sort();
+    let rank = ((p / 100.0) * times.len() as f64).ceil().max(1.0) as usize;
+    times[rank - 1].as_secs_f64() * 1000.0
+}
+
+async fn run() {
+    let reports: usize = std::env::var("MELDEWEG_BENCH_REPORTS").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
+    let settings = Settings::load_with_env(None, |_| None).unwrap();
+    let url = std::env::var("MELDEWEG_BENCH_DATABASE_URL").unwrap_or_else(|_| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-search-{reports}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        format!("sqlite://{}?mode=rwc", dir.join("search.db").display())
+    });
+    let db = Db::connect(&url, &settings.database).await.unwrap();
+    db.migrate().await.unwrap();
+    let municipality = meldeweg::town::load(&settings, &[]).unwrap();
+    let now = meldeweg::time::now_ms();
+    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports").fetch_one(db.pool()).await.unwrap();
+    if existing == 0 {
+        let started = Instant::now();
+        let orders = meldeweg::demo::seed(&db, &municipality, &settings.sla, reports, 730, 1, now).await.unwrap();
+        println!("seeded and indexed {reports} reports, {orders} orders in {:.1} s", started.elapsed().as_secs_f64());
+    }
+    let count = |sql: &'static str| async { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.pool()).await.unwrap() };
+    println!(
+        "database: {} ({} reports, {} orders, {} search terms)",
+        if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" },
+        count("SELECT COUNT(*) FROM reports").await,
+        count("SELECT COUNT(*) FROM work_orders").await,
+        count("SELECT COUNT(*) FROM search_terms").await,
+    );
+
+    // Values for each kind of query, spread over the history.
+    let references: Vec<String> =
+        sqlx::query_scalar(&format!("SELECT reference FROM reports ORDER BY id LIMIT {RUNS} OFFSET 1000"))
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    let numbers: Vec<String> =
+        sqlx::query_scalar(&format!("SELECT number FROM work_orders ORDER BY id DESC LIMIT {RUNS} OFFSET 500"))
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    let streets: Vec<String> = municipality.basemap.streets().iter().map(|s| s.name.clone()).collect();
+    let words = ["Schlagloch", "Laterne", "Müll", "Graffiti", "Ampel", "Baum", "Spielplatz", "Gully", "Glätte", "Bank"];
+    let pairs =
+        ["Schlagloch Bahnhofstraße", "Laterne flackert", "Müll Container", "Ast abgebrochen", "Gully verstopft"];
+    let kinds: Vec<(&str, Vec<String>)> = vec![
+        ("report reference", references),
+        ("order number", numbers),
+        ("street", streets.iter().cycle().take(RUNS).cloned().collect()),
+        ("one word", words.iter().cycle().take(RUNS).map(|w| w.to_string()).collect()),
+        ("two words", pairs.iter().cycle().take(RUNS).map(|w| w.to_string()).collect()),
+        ("street prefix", streets.iter().cycle().take(RUNS).map(|s| s.chars().take(5).collect()).collect()),
+        ("no match", (0..RUNS).map(|i| format!("Vulkanausbruch{i}")).collect()),
+    ];
+
+    println!(
+        "\nkind                 index p50 / p99 ms    LIKE scan p50 / p99 ms   (each: a page of {PAGE} and the count)"
+    );
+    let mut all = Vec::new();
+    let mut all_like = Vec::new();
+    for (kind, values) in &kinds {
+        let mut times = Vec::new();
+        let mut like_times = Vec::new();
+        for (i, value) in values.iter().enumerate() {
+            let filter =
+                Filter { status: StatusFilter::All, search: Search::parse(value), limit: PAGE, ..Filter::default() };
+            let mut conn = db.pool().acquire().await.unwrap();
+            let started = Instant::now();
+            let rows = board::list(&mut conn, &filter, now).await.unwrap();
+            let total = board::count(&mut conn, &filter, now).await.unwrap();
+            times.push(started.elapsed());
+            assert!(rows.len() as i64 <= total, "{kind} {value}");
+            if *kind == "no match" {
+                assert_eq!(total, 0, "{value}");
+            } else if !kind.starts_with("two") {
+                assert!(total > 0, "{kind} {value:?} finds something");
+            }
+            // The scan only for a few values per kind: it takes a while.
+            if i < 5 {
+                let started = Instant::now();
+                like_scan(&db, value, now).await;
+                like_times.push(started.elapsed());
+            }
+        }
+        all.extend(times.iter().copied());
+        all_like.extend(like_times.iter().copied());
+        println!(
+            "{kind:<20} {:>8.1} / {:>7.1}        {:>8.1} / {:>7.1}",
+            percentile(&mut times, 50.0),
+            percentile(&mut times, 99.0),
+            percentile(&mut like_times, 50.0),
+            percentile(&mut like_times, 99.0)
+        );
+    }
+    println!(
+        "{:<20} {:>8.1} / {:>7.1}        {:>8.1} / {:>7.1}   ({} queries with the index, {} scans)",
+        "all",
+        percentile(&mut all, 50.0),
+        percentile(&mut all, 99.0),
+        percentile(&mut all_like, 50.0),
+        percentile(&mut all_like, 99.0),
+        all.len(),
+        all_like.len()
+    );
+}
+
+/// The order list without the index: every word of `query` in a report's description or
+/// address, found by scanning them (`LIKE '%…%'`), a page and the count.
+async fn like_scan(db: &Db, query: &str, now: i64) {
+    let words: Vec<String> = query.split_whitespace().map(|w| format!("%{}%", w.to_lowercase())).collect();
+    let clauses: Vec<String> = (0..words.len())
+        .map(|i| {
+            format!(
+                "o.id IN (SELECT r.work_order_id FROM reports r
+                          WHERE LOWER(r.description) LIKE ${n} OR LOWER(r.address) LIKE ${n} OR r.reference = ${m}
+                             OR r.work_order_id IN (SELECT id FROM work_orders WHERE number = ${m}))",
+                n = 2 * i + 1,
+                m = 2 * i + 2
+            )
+        })
+        .collect();
+    let filter = clauses.join(" AND ");
+    let list = format!(
+        "SELECT o.number FROM work_orders o WHERE {filter}
+         ORDER BY CASE WHEN o.due_at < {now} THEN 0 ELSE 1 END, o.created_at, o.id LIMIT {PAGE}"
+    );
+    let total = format!("SELECT COUNT(*) FROM work_orders o WHERE {filter}");
+    for sql in [list, total] {
+        let mut statement = sqlx::query(&sql);
+        for (i, word) in words.iter().enumerate() {
+            statement =
+                statement.bind(word.clone()).bind(query.split_whitespace().nth(i).unwrap_or_default().to_string());
+        }
+        statement.fetch_all(db.pool()).await.unwrap();
+    }
+}
