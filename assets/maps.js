@@ -33,7 +33,7 @@
         for (const street of of("street").features) {
           const lines = street.geometry.coordinates;
           const longest = lines.reduce((a, b) => (b.length > a.length ? b : a), []);
-          if (longest.length === 0) continue;
+          if (longest.length === 0 || !street.properties.name) continue;
           const middle = longest[Math.floor(longest.length / 2)];
           labels.addLayer(L.tooltip({ permanent: true, direction: "center", className: "street-name", interactive: false })
             .setLatLng([middle[1], middle[0]]).setContent(street.properties.name));

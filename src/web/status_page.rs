@@ -36,11 +36,17 @@ struct PageState {
     pipeline: Arc<Pipeline>,
     municipality: String,
     report_url: String,
+    /// Where citizens reach this server, for the page's own address.
+    public_base: String,
 }
 
 pub fn router(pipeline: Arc<Pipeline>, municipality: &MunicipalitySettings) -> Router {
-    let state =
-        PageState { pipeline, municipality: municipality.name.clone(), report_url: municipality.web_form_url.clone() };
+    let state = PageState {
+        public_base: pipeline.public_base.clone(),
+        pipeline,
+        municipality: municipality.name.clone(),
+        report_url: municipality.web_form_url.clone(),
+    };
     Router::new().route("/m/{token}", get(page)).with_state(Arc::new(state))
 }
 
@@ -62,6 +68,18 @@ struct StatusPage {
     reason: Option<String>,
     forwarded_to: Option<String>,
     timeline: Vec<(String, &'static str)>,
+    /// Just reported on the web form: the confirmation, and this page's address to keep.
+    new: Option<New>,
+    link: String,
+}
+
+/// How a citizen who has just reported on the web form hears how it goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum New {
+    /// By e-mail, to the address they gave.
+    Mail,
+    /// Only through this page: they must keep its link.
+    Link,
 }
 
 #[derive(Template, WebTemplate)]
@@ -73,6 +91,8 @@ struct UnknownPage {
 #[derive(Deserialize)]
 struct PageQuery {
     lang: Option<String>,
+    /// Set by the web form after a report: `mail` or `link`.
+    neu: Option<String>,
 }
 
 async fn page(
@@ -132,6 +152,12 @@ async fn page(
         reason: report.reason,
         forwarded_to: report.forwarded_to,
         timeline,
+        new: match query.neu.as_deref() {
+            Some("mail") => Some(New::Mail),
+            Some("link") => Some(New::Link),
+            _ => None,
+        },
+        link: format!("{}/m/{token}", state.public_base),
         frame,
     };
     Ok((headers, page).into_response())

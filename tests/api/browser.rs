@@ -227,23 +227,46 @@ impl Browser {
 #[ignore = "needs Debian's chromium and chromium-driver; .ci/run installs them and runs it"]
 async fn browser_a_person_reports_a_pothole_in_the_sandbox_and_gets_a_reference() {
     let app = spawn_app_with(|s| s.channels.set("whatsapp.mode", "sandbox")).await;
-    let browser = Browser::start(&app.dir.path().join("chromium"), false).await;
-    browser.open(&app.url("/sandbox")).await;
-    browser.type_into("#text", "Tiefes Schlagloch vor der Grundschule").await;
-    browser.click("#send").await;
-    browser.wait_for_text("#chat", "Standort").await;
+    for (size, phone) in [("desktop", false), ("phone", true)] {
+        let browser = Browser::start(&app.dir.path().join(format!("chromium-{size}")), phone).await;
+        browser.open(&app.url("/sandbox")).await;
+        browser.type_into("#text", "Tiefes Schlagloch vor der Grundschule").await;
+        browser.click("#send").await;
+        browser.wait_for_text("#chat", "Standort").await;
 
-    browser.click("#share-location").await;
-    browser.click(".presets button[data-name='Rathaus']").await;
-    browser.click("#location-form button[type=submit]").await;
-    let chat = browser.wait_for_text("#chat", "M-20").await;
-    assert!(chat.contains("Tiefes Schlagloch vor der Grundschule"), "the citizen's own message shows: {chat}");
-
-    browser.screenshot("sandbox").await;
-    browser.close().await;
-
-    let row = sqlx::query_scalar::<_, String>("SELECT location_source FROM reports").fetch_one(app.db.pool()).await;
-    assert_eq!(row.unwrap(), "shared_location");
+        // The place is picked on the town's map, or one of its addresses is taken.
+        browser.click("#share-location").await;
+        browser.wait_for("#pick-map .leaflet-basemap-pane path").await;
+        browser.click("#pick-map").await;
+        browser.wait_for_text("#picked", "Gewählt: Punkt auf der Karte").await;
+        browser.click(".presets button[data-name='Rathaus']").await;
+        browser.wait_for_text("#picked", "Gewählt: Rathaus").await;
+        browser.assert_accessible(&format!("the sandbox's place picker ({size})")).await;
+        browser.screenshot(&format!("sandbox-place-{size}")).await;
+        browser.click("#location-form button[type=submit]").await;
+        let chat = browser.wait_for_text("#chat", "M-20").await;
+        assert!(chat.contains("Tiefes Schlagloch vor der Grundschule"), "the citizen's own message shows: {chat}");
+        // The status page link in the acknowledgement is a link.
+        browser.wait_for("#chat a[href*='/m/']").await;
+        // The newest message is in view without scrolling the page.
+        let in_view = browser
+            .command(
+                reqwest::Method::POST,
+                "/execute/sync",
+                json!({ "script": "const last = document.querySelector('#chat li:last-child').getBoundingClientRect();
+                                   return last.bottom <= window.innerHeight && last.top >= 0;", "args": [] }),
+            )
+            .await;
+        assert_eq!(in_view, json!(true), "the latest message is in view ({size})");
+        browser.screenshot(&format!("sandbox-{size}")).await;
+        browser.close().await;
+    }
+    let sources: Vec<String> =
+        sqlx::query_scalar("SELECT location_source FROM reports").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(sources, vec!["shared_location", "shared_location"]);
+    let labels: Vec<Option<String>> =
+        sqlx::query_scalar("SELECT location_label FROM reports").fetch_all(app.db.pool()).await.unwrap();
+    assert!(labels.iter().all(|l| l.as_deref().is_some_and(|l| l.contains("Marktplatz 1"))), "{labels:?}");
 }
 
 #[tokio::test]
@@ -267,7 +290,7 @@ async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_b
     browser.type_into("#password", PASSWORD).await;
     browser.click("form button[type=submit]").await;
     browser.wait_for_text("main", &order).await;
-    browser.screenshot("staff-orders").await;
+    browser.screenshot("crew-orders-phone").await;
     browser.assert_accessible("the order list").await;
     browser.click(&format!("a[href='/staff/orders/{order}']")).await;
     browser.wait_for_text("h1", &order).await;
@@ -276,19 +299,19 @@ async fn browser_a_crew_member_on_a_phone_marks_an_order_done_with_a_photo_and_b
     let photo = fixture_path("phone_o6_gps.jpg");
     let photo = photo.canonicalize().expect("the fixture photo");
     browser.type_into("#after-photo", photo.to_str().unwrap()).await;
-    browser.screenshot("staff-order").await;
+    browser.screenshot("crew-order-phone").await;
     browser.click("#do-done").await;
     browser.wait_for_text("#order-status", "erledigt").await;
     browser.assert_accessible("the order page").await;
     browser.open(&app.url("/staff/map?status=all")).await;
     browser.wait_for_text("main", &order).await;
     browser.assert_accessible("the map").await;
-    browser.screenshot("staff-map").await;
+    browser.screenshot("crew-map-phone").await;
     let link = app.status_link(&recent_reference).await;
     browser.open(&app.url(&link[link.find("/m/").unwrap()..])).await;
     browser.wait_for_text("#report-status", "erledigt").await;
     browser.assert_accessible("the public status page").await;
-    browser.screenshot("status-page").await;
+    browser.screenshot("status-done-phone").await;
     browser.close().await;
 
     app.queue_drained().await;
@@ -320,13 +343,17 @@ async fn browser_a_person_without_whatsapp_reports_on_the_web_form_from_a_phone(
     browser.click("#send").await;
     browser.wait_for_text("#problems", "Ort").await;
     browser.assert_accessible("the web form with its problems").await;
-    browser.screenshot("web-form").await;
+    browser.screenshot("web-form-phone").await;
     // A tap on the map sets the pin.
     browser.click("#pin-map").await;
     browser.click("#send").await;
     browser.wait_for_text("#report-status", "eingegangen").await;
     let page = browser.wait_for_text("h1", "M-20").await;
-    browser.screenshot("web-form-done").await;
+    // Without an e-mail address the page asks to keep its link, with a button that copies it.
+    browser.wait_for_text("#keep-link", "Bewahren Sie ihre Adresse auf").await;
+    browser.wait_for("#copy-link:not([hidden])").await;
+    browser.assert_accessible("the status page after the web form").await;
+    browser.screenshot("web-form-done-phone").await;
     browser.close().await;
 
     let (reference, source, description): (String, String, Option<String>) =

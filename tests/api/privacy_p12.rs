@@ -64,6 +64,10 @@ async fn a_report_from_the_form_is_triaged_shown_on_its_status_page_and_mailed_a
     assert!(!String::from_utf8_lossy(&sealed).contains("anna.meier"), "sealed, not plain");
     let status_page = app.http.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
     assert!(status_page.contains(&reference), "the citizen lands on the status page");
+    assert!(location.ends_with("?neu=mail"), "{location}");
+    let location = location.trim_end_matches("?neu=mail").to_string();
+    assert!(status_page.contains("Wir schreiben Ihnen an die angegebene E-Mail-Adresse"), "it says how it goes on");
+    assert!(!status_page.contains("anna.meier"), "without showing the address");
     let (photo_report, photo_reporter): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT report_id, reporter_id FROM photos").fetch_one(app.db.pool()).await.unwrap();
     assert!(photo_report.is_some() && photo_reporter.is_none());
@@ -107,7 +111,7 @@ async fn a_citizen_who_used_the_english_form_gets_english_mail() {
         .text("email", "visitor@example.org");
     let response = post(&app, form).await;
     assert_eq!(response.status(), 303);
-    assert!(response.headers()["location"].to_str().unwrap().ends_with("?lang=en"));
+    assert!(response.headers()["location"].to_str().unwrap().ends_with("?neu=mail&lang=en"));
     eventually("the acknowledgement by e-mail", || async { !sink.mails().is_empty() }).await;
     let mail = &sink.mails()[0];
     assert!(mail.subject.contains("your report"), "{mail:?}");
@@ -125,7 +129,15 @@ async fn the_place_can_come_from_an_address_or_the_photo_and_nothing_personal_is
         row.split(',').next().unwrap().to_string()
     };
     let by_address = Form::new().text("description", "Laterne aus").text("address", format!("{street} 3"));
-    assert_eq!(post(&app, by_address).await.status(), 303);
+    let answer = post(&app, by_address).await;
+    assert_eq!(answer.status(), 303);
+    // Without an e-mail address the status page asks to keep its link, and shows it whole.
+    let location = answer.headers()["location"].to_str().unwrap().to_string();
+    assert!(location.ends_with("?neu=link"), "{location}");
+    let page = app.http.get(app.url(&location)).send().await.unwrap().text().await.unwrap();
+    let own = format!("{}{}", app.settings.public_base(), location.trim_end_matches("?neu=link"));
+    assert!(page.contains("Bewahren Sie ihre Adresse auf"), "{page}");
+    assert!(page.contains(&format!(r#"<code id="own-link">{own}</code>"#)) && page.contains(r#"id="copy-link""#));
     let by_photo = Form::new().part("photo", photo("bild.jpg", fixture_photo("phone_o6_gps.jpg"), "image/jpeg"));
     assert_eq!(post(&app, by_photo).await.status(), 303);
     app.queue_drained().await;

@@ -154,7 +154,14 @@ async fn staff_find_an_order_by_reference_street_or_words_and_an_unknown_one_get
     assert!(!theirs.contains(order.as_str()) && theirs.contains("Nichts gefunden"));
 
     // Unknown numbers and addresses get a page with a way back; the API keeps JSON.
-    for path in ["/staff/orders/A-2026-999999", "/staff/orders/A-2026-999999/print", "/staff/nonsense"] {
+    let unknown_photo = format!("/staff/orders/{order}/photos/0123456789abcdef0123456789abcdef");
+    for path in [
+        "/staff/orders/A-2026-999999",
+        "/staff/orders/A-2026-999999/print",
+        "/staff/nonsense",
+        "/staff/photos/0123456789abcdef0123456789abcdef",
+        unknown_photo.as_str(),
+    ] {
         let (status, html) = page(&session, &app, path).await;
         assert_eq!(status, 404, "{path}");
         assert!(html.starts_with("<!doctype html>") && html.contains("Nicht gefunden"), "{path}: {html}");
@@ -244,4 +251,38 @@ async fn a_further_photo_before_the_place_is_acknowledged() {
     assert_eq!(replies[1], app.render(TextKey::LocationRequest), "the first photo: where is it?");
     let arrived = app.render_in(Lang::De, TextKey::PhotoAdded, &[("count", "2"), ("max", "10")]);
     assert_eq!(replies[2], arrived, "the second photo is acknowledged");
+}
+
+#[tokio::test]
+async fn street_lines_come_from_the_towns_file_and_a_bad_file_stops_the_start_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let lines = dir.path().join("streets.geojson");
+    std::fs::write(
+        &lines,
+        r#"{"type":"FeatureCollection","features":[
+            {"type":"Feature","properties":{"name":"Lindenweg","highway":"residential"},
+             "geometry":{"type":"LineString","coordinates":[[7.6085,51.9702],[7.6200,51.9760]]}},
+            {"type":"Feature","properties":{"highway":"service"},
+             "geometry":{"type":"LineString","coordinates":[[7.61,51.97],[7.62,51.97]]}}]}"#,
+    )
+    .unwrap();
+    let app = spawn_app_with(|settings| settings.geo.street_lines_file = lines.clone()).await;
+    let background: Value =
+        client().get(app.url("/karte/grundlage.geojson")).send().await.unwrap().json().await.unwrap();
+    let streets: Vec<&str> = background["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["properties"]["kind"] == "street")
+        .map(|f| f["properties"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(streets, vec!["Lindenweg", ""], "the file's lines, not the gazetteer's");
+
+    let mut settings = app.settings.clone();
+    std::fs::write(&lines, "{\"type\": \"Feature\"").unwrap();
+    let error = meldeweg::town::load(&settings, &[]).unwrap_err().to_string();
+    assert!(error.contains("streets.geojson") && error.contains("GeoJSON"), "{error}");
+    settings.geo.street_lines_file = dir.path().join("missing.geojson");
+    let error = meldeweg::town::load(&settings, &[]).unwrap_err().to_string();
+    assert!(error.contains("missing.geojson") && error.contains("geo.street_lines_file"), "{error}");
 }

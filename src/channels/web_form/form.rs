@@ -410,6 +410,7 @@ async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
         return refused(state, lang, entered, problems);
     }
     let description = (!entered.description.is_empty()).then(|| entered.description.clone());
+    let by_mail = email.is_some();
     let message = InboundMessage {
         channel: NAME.to_string(),
         id: if entered.submission.is_empty() { crate::secrets::random_hex128() } else { entered.submission.clone() },
@@ -421,8 +422,11 @@ async fn check_and_store(state: &FormState, multipart: Multipart) -> Response {
     let photos = submission.photo.iter().map(|upload| upload.bytes.clone()).collect();
     match intake::submit(&state.pipeline, message, photos).await {
         Ok(submitted) => {
-            let query = if lang == Lang::En { "?lang=en" } else { "" };
-            Redirect::to(&format!("/m/{}{query}", submitted.public_token)).into_response()
+            // The status page then confirms the report and, without an e-mail address, asks
+            // the citizen to keep its link.
+            let new = if by_mail { "mail" } else { "link" };
+            let lang = if lang == Lang::En { "&lang=en" } else { "" };
+            Redirect::to(&format!("/m/{}?neu={new}{lang}", submitted.public_token)).into_response()
         }
         Err(SubmitError::Photo(PhotoProblem::TooLarge)) => refused(state, lang, entered, vec![Problem::PhotoTooLarge]),
         Err(SubmitError::Photo(_)) => refused(state, lang, entered, vec![Problem::PhotoUnreadable]),

@@ -60,12 +60,13 @@ pub async fn as_pages(State(state): State<Arc<StaffState>>, request: Request, ne
     let cookie = super::session::cookie_of(request.headers(), SESSION_COOKIE);
     let response = next.run(request).await;
     let status = response.status();
-    let is_json = response
+    // The API's JSON refusals and the bare ones (an unknown photo), not the pages' own.
+    let bare_or_json = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if !status.is_client_error() || !is_json {
+        .is_none_or(|v| v.starts_with("application/json"));
+    if !status.is_client_error() || !bare_or_json {
         return response;
     }
     let lang = session_lang(&state, cookie).await;

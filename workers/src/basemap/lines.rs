@@ -11,8 +11,8 @@ use crate::LatLon;
 /// (metres).
 const MAX_JOIN_M: f64 = 250.0;
 
-/// Named `LineString` and `MultiLineString` features (other geometries are skipped); features
-/// of one name are one street.
+/// `LineString` and `MultiLineString` features (other geometries are skipped); features of one
+/// `name` are one street, those without a name (a service road, a path) are drawn unlabelled.
 pub(super) fn from_geojson(text: &str) -> Result<Vec<Street>, BasemapError> {
     let geojson: GeoJson = text.parse().map_err(|e: geojson::Error| BasemapError::GeoJson(e.to_string()))?;
     let GeoJson::FeatureCollection(collection) = geojson else {
@@ -25,8 +25,7 @@ pub(super) fn from_geojson(text: &str) -> Result<Vec<Street>, BasemapError> {
             Some(GeometryValue::MultiLineString { coordinates }) => coordinates.iter().collect(),
             _ => continue,
         };
-        let name = feature.property("name").and_then(|v| v.as_str()).map(str::trim).filter(|n| !n.is_empty());
-        let name = name.ok_or(BasemapError::Unnamed(index))?;
+        let name = feature.property("name").and_then(|v| v.as_str()).map_or("", str::trim);
         let mut converted = Vec::with_capacity(lines.len());
         for line in lines {
             let points = line
@@ -110,7 +109,7 @@ Platz,1,52.0100,7.6100",
     }
 
     #[test]
-    fn named_lines_are_read_and_bad_ones_are_named() {
+    fn lines_are_read_by_name_and_bad_ones_are_named() {
         let lines = r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","properties":{"name":"Lindenweg"},"geometry":{"type":"LineString","coordinates":[[7.60,52.0],[7.61,52.0]]}},
             {"type":"Feature","properties":{"name":"Lindenweg"},"geometry":{"type":"MultiLineString","coordinates":[[[7.62,52.0],[7.63,52.0]]]}},
@@ -121,7 +120,8 @@ Platz,1,52.0100,7.6100",
         assert_eq!((streets[0].name.as_str(), streets[0].lines.len()), ("Lindenweg", 2));
         let unnamed = r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","properties":{},"geometry":{"type":"LineString","coordinates":[[7.60,52.0],[7.61,52.0]]}}]}"#;
-        assert_eq!(from_geojson(unnamed), Err(BasemapError::Unnamed(0)));
+        let paths = from_geojson(unnamed).unwrap();
+        assert_eq!((paths.len(), paths[0].name.as_str()), (1, ""), "drawn without a label");
         let outside = r#"{"type":"FeatureCollection","features":[
             {"type":"Feature","properties":{"name":"X"},"geometry":{"type":"LineString","coordinates":[[7.60,95.0],[7.61,52.0]]}}]}"#;
         assert!(matches!(from_geojson(outside), Err(BasemapError::Coordinates(0, _))));

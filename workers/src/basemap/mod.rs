@@ -32,8 +32,6 @@ pub fn status_colour(status: &str) -> &'static str {
 pub enum BasemapError {
     #[error("street lines: not a GeoJSON FeatureCollection: {0}")]
     GeoJson(String),
-    #[error("street lines: feature {0} has no name (property \"name\")")]
-    Unnamed(usize),
     #[error("street lines: feature {0}: {1}")]
     Coordinates(usize, String),
 }
@@ -43,7 +41,7 @@ type Ring = Vec<LatLon>;
 /// Polygons, each an outer ring and its holes.
 type Shape = Vec<Vec<Ring>>;
 
-/// A named street as one or more polylines.
+/// A street as one or more polylines; an empty name for the unnamed ones.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Street {
     pub name: String,

@@ -124,7 +124,8 @@ impl Basemap {
                 .iter()
                 .map(|run| run.iter().copied().filter(|p| projection.near(*p, 0.0)).collect::<Vec<_>>())
                 .max_by(|a, b| length(a).total_cmp(&length(b)));
-            if let Some(mut stretch) = inside.filter(|s| length(s) > street.name.chars().count() as f64 * font * 0.6) {
+            let room = |s: &Vec<(f64, f64)>| length(s) > street.name.chars().count() as f64 * font * 0.6;
+            if let Some(mut stretch) = inside.filter(room).filter(|_| !street.name.is_empty()) {
                 if stretch.first().map(|p| p.0) > stretch.last().map(|p| p.0) {
                     stretch.reverse();
                 }
