@@ -10,7 +10,7 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{self as order_events, Event};
-use crate::reports::search::Search;
+use crate::reports::search::{Search, Strategy};
 use meldeweg_workers::status::OrderStatus;
 
 /// Which statuses a list shows.
@@ -66,8 +66,11 @@ fn is_overdue(status: &str, due_at: Option<i64>, now_ms: i64) -> bool {
     OrderStatus::parse(status).is_some_and(OrderStatus::is_active) && due_at.is_some_and(|due| due < now_ms)
 }
 
-/// The `WHERE` clause of `filter` and the values it binds.
-fn conditions(filter: &Filter, now_ms: i64) -> (String, Vec<String>) {
+/// Orders a search counts exactly; beyond that the list says "more than" and asks to narrow it.
+pub const SEARCH_COUNT_CAP: i64 = 200;
+
+/// The `WHERE` clause of `filter` (a search run by `strategy`) and the values it binds.
+fn conditions(filter: &Filter, strategy: Strategy, now_ms: i64) -> (String, Vec<String>) {
     let mut clauses = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let mut bind = |value: String, clause: &str, clauses: &mut Vec<String>| {
@@ -93,7 +96,7 @@ fn conditions(filter: &Filter, now_ms: i64) -> (String, Vec<String>) {
         clauses.push(format!("o.status IN ({active}) AND o.due_at < {now_ms}"));
     }
     if let Some(search) = &filter.search {
-        let (clause, values) = search.condition(binds.len() + 1);
+        let (clause, values) = search.condition(binds.len() + 1, strategy);
         clauses.push(clause);
         binds.extend(values);
     }
@@ -101,16 +104,30 @@ fn conditions(filter: &Filter, now_ms: i64) -> (String, Vec<String>) {
     (sql, binds)
 }
 
-/// The orders matching `filter`, most urgent first (overdue, then priority, then oldest).
+/// How `filter`'s search (if any) is best run.
+async fn strategy(conn: &mut AnyConnection, filter: &Filter) -> sqlx::Result<Strategy> {
+    match &filter.search {
+        Some(search) => search.strategy(conn).await,
+        None => Ok(Strategy::FromWords(0)),
+    }
+}
+
+/// The orders matching `filter`, most urgent first (overdue, then priority, then oldest); the
+/// results of a search newest first.
 pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<Vec<OrderRow>> {
-    let (filters, binds) = conditions(filter, now_ms);
+    let strategy = strategy(&mut *conn, filter).await?;
+    let (filters, binds) = conditions(filter, strategy, now_ms);
     let active = super::store::active_sql();
+    let order = if filter.search.is_some() {
+        "o.created_at DESC, o.id DESC".to_string()
+    } else {
+        format!(
+            "CASE WHEN o.status IN ({active}) AND o.due_at < {now_ms} THEN 0 ELSE 1 END,
+             CASE o.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, o.created_at, o.id"
+        )
+    };
     let sql = format!(
-        "SELECT {ROW_COLUMNS}, {LIST_COLUMNS} FROM work_orders o {filters}
-         ORDER BY CASE WHEN o.status IN ({active}) AND o.due_at < {now_ms} THEN 0 ELSE 1 END,
-                  CASE o.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END,
-                  o.created_at, o.id
-         LIMIT {} OFFSET {}",
+        "SELECT {ROW_COLUMNS}, {LIST_COLUMNS} FROM work_orders o {filters} ORDER BY {order} LIMIT {} OFFSET {}",
         filter.limit, filter.offset
     );
     let mut query = sqlx::query(&sql);
@@ -128,15 +145,29 @@ pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sql
         .collect()
 }
 
-/// How many orders match `filter` (all pages).
-pub async fn count(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<i64> {
-    let (filters, binds) = conditions(filter, now_ms);
-    let sql = format!("SELECT COUNT(*) FROM work_orders o {filters}");
+/// How many orders match `filter` (all pages), and whether that is all of them: a search counts
+/// at most `SEARCH_COUNT_CAP`, and one run from the newest orders only up to the page asked for
+/// (beyond, it says there are more).
+pub async fn count(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<(i64, bool)> {
+    let strategy = strategy(&mut *conn, filter).await?;
+    let (filters, binds) = conditions(filter, strategy, now_ms);
+    let cap = match strategy {
+        Strategy::FromWords(_) => SEARCH_COUNT_CAP,
+        Strategy::FromOrders => (filter.offset + filter.limit).min(SEARCH_COUNT_CAP),
+    };
+    let sql = match filter.search {
+        Some(_) => format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM work_orders o {filters} ORDER BY o.created_at DESC LIMIT {}) AS found",
+            cap + 1
+        ),
+        None => format!("SELECT COUNT(*) FROM work_orders o {filters}"),
+    };
     let mut query = sqlx::query_scalar(&sql);
     for value in &binds {
         query = query.bind(value);
     }
-    query.fetch_one(conn).await
+    let counted: i64 = query.fetch_one(conn).await?;
+    Ok(if filter.search.is_some() && counted > cap { (cap, false) } else { (counted, true) })
 }
 
 /// The first photo of an order in a list: its token, and whether its public copy exists yet.

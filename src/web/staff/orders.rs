@@ -33,8 +33,11 @@ pub struct Selected {
     pub query: String,
     pub next_offset: Option<i64>,
     pub prev_offset: Option<i64>,
-    /// Orders matching on all pages, and this page's number and the number of pages.
+    /// Orders matching on all pages (for a search at most the cap), and this page's number and
+    /// the number of pages.
     pub total: i64,
+    /// A search found more than it counts: it should be narrowed.
+    pub more: bool,
     pub page: i64,
     pub pages: i64,
 }
@@ -62,7 +65,9 @@ fn options(state: &StaffState, staff: &Staff, ui: &Ui) -> Options {
     }
 }
 
-fn selected(query: &FilterQuery, filter: &Filter, total: i64) -> Selected {
+fn selected(query: &FilterQuery, filter: &Filter, (total, complete): (i64, bool)) -> Selected {
+    // A search counts only so far; then there is at least one more page than counted.
+    let more = !complete;
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let query_string = query_string(&[
         ("q", query.q.as_deref().map(str::trim)),
@@ -80,11 +85,12 @@ fn selected(query: &FilterQuery, filter: &Filter, total: i64) -> Selected {
         overdue: filter.overdue,
         q: query.q.as_deref().map(str::trim).unwrap_or_default().to_string(),
         query: query_string,
-        next_offset: (filter.offset + filter.limit < total).then_some(filter.offset + filter.limit),
+        next_offset: (filter.offset + filter.limit < total || more).then_some(filter.offset + filter.limit),
         prev_offset: (filter.offset > 0).then_some((filter.offset - filter.limit).max(0)),
         total,
+        more,
         page: filter.offset / filter.limit + 1,
-        pages: (total + filter.limit - 1) / filter.limit,
+        pages: (total + filter.limit - 1) / filter.limit + i64::from(more),
     }
 }
 
@@ -95,7 +101,7 @@ async fn load(
     state: &StaffState,
     staff: &Staff,
     query: &FilterQuery,
-) -> Result<(Frame, Filter, Vec<OrderView>, i64), AppError> {
+) -> Result<(Frame, Filter, Vec<OrderView>, (i64, bool)), AppError> {
     let frame = Frame::new(state, staff);
     let filter = query.parse(&staff.user, &state.pipeline.municipality).map_err(AppError::BadRequest)?;
     let mut conn = state.pipeline.db.pool().acquire().await?;

@@ -75,6 +75,8 @@ pub struct Ui {
     pub search_hint: &'static str,
     pub search_help: &'static str,
     pub nothing_found: &'static str,
+    pub more_than: &'static str,
+    pub narrow_search: &'static str,
     pub job: &'static str,
     pub attempts: &'static str,
     pub error: &'static str,
@@ -177,6 +179,8 @@ pub const DE: Ui = Ui {
     search_hint: "M-2026-000123, Lindenweg, Ampel …",
     search_help: "Nach Vorgangs- oder Auftragsnummer, Straße oder Worten aus der Meldung.",
     nothing_found: "Nichts gefunden. Stimmt die Nummer oder die Schreibweise?",
+    more_than: "mehr als",
+    narrow_search: "die neuesten zuerst; ein weiteres Wort grenzt die Suche ein.",
     job: "Aufgabe",
     attempts: "Versuche",
     error: "Fehler",
@@ -278,6 +282,8 @@ pub const EN: Ui = Ui {
     search_hint: "M-2026-000123, Lindenweg, street light …",
     search_help: "By report or order number, street, or words of the report.",
     nothing_found: "Nothing found. Is the number or the spelling right?",
+    more_than: "more than",
+    narrow_search: "newest first; another word narrows the search.",
     job: "Job",
     attempts: "Attempts",
     error: "Error",
@@ -448,6 +454,15 @@ impl Ui {
             (1, _) => "1 Auftrag".to_string(),
             (n, "en") => format!("{n} orders"),
             (n, _) => format!("{n} Aufträge"),
+        }
+    }
+
+    /// "Seite 2".
+    pub fn page(&self, page: &i64) -> String {
+        if self.lang == "en" {
+            format!("page {page}")
+        } else {
+            format!("Seite {page}")
         }
     }
 
