@@ -137,7 +137,7 @@ impl Browser {
     /// loading after a click); returns the text.
     async fn wait_for_text(&self, css: &str, needle: &str) -> String {
         assert!(!needle.is_empty(), "waiting for an empty text waits for nothing");
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + DEADLINE;
         loop {
             let text = match self.try_find(css).await {
                 Ok(element) => self.text_of(&element).await.unwrap_or_default(),
@@ -165,7 +165,7 @@ impl Browser {
 
     /// Waits until an element matching `css` exists (a map drawn by script).
     async fn wait_for(&self, css: &str) {
-        let deadline = Instant::now() + Duration::from_secs(20);
+        let deadline = Instant::now() + DEADLINE;
         while self.try_find(css).await.is_err() {
             assert!(Instant::now() < deadline, "{css} never appeared");
             tokio::time::sleep(Duration::from_millis(100)).await;
