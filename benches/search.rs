@@ -15,10 +15,15 @@
 
 use std::time::{Duration, Instant};
 
-use meldeweg::config::Settings;
-use meldeweg::db::Db;
 use meldeweg::orders::board::{self, Filter, StatusFilter};
 use meldeweg::reports::search::Search;
+
+#[path = "support/seeded.rs"]
+mod seeded;
+#[path = "support/stats.rs"]
+mod stats;
+use seeded::{seeded, Seeded};
+use stats::percentile_ms;
 
 const RUNS: usize = 40;
 const PAGE: i64 = 50;
@@ -28,35 +33,19 @@ fn main() {
     runtime.block_on(run());
 }
 
+/// The p-th percentile of `times` in milliseconds (sorted first).
 fn percentile(times: &mut [Duration], p: f64) -> f64 {
     times.sort();
-    let rank = ((p / 100.0) * times.len() as f64).ceil().max(1.0) as usize;
-    times[rank - 1].as_secs_f64() * 1000.0
+    percentile_ms(times, p)
 }
 
 async fn run() {
-    let reports: usize = std::env::var("MELDEWEG_BENCH_REPORTS").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
-    let settings = Settings::load_with_env(None, |_| None).unwrap();
-    let url = std::env::var("MELDEWEG_BENCH_DATABASE_URL").unwrap_or_else(|_| {
-        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-search-{reports}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        format!("sqlite://{}?mode=rwc", dir.join("search.db").display())
-    });
-    let db = Db::connect(&url, &settings.database).await.unwrap();
-    db.migrate().await.unwrap();
-    let municipality = meldeweg::town::load(&settings, &[]).unwrap();
-    let now = meldeweg::time::now_ms();
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports").fetch_one(db.pool()).await.unwrap();
-    if existing == 0 {
-        let started = Instant::now();
-        let orders = meldeweg::demo::seed(&db, &municipality, &settings.sla, reports, 730, 1, now).await.unwrap();
-        println!("seeded and indexed {reports} reports, {orders} orders in {:.1} s", started.elapsed().as_secs_f64());
-    }
+    let Seeded { db, url, municipality, now, reports } = seeded("search").await;
     let count = |sql: &'static str| async { sqlx::query_scalar::<_, i64>(sql).fetch_one(db.pool()).await.unwrap() };
     println!(
         "database: {} ({} reports, {} orders, {} search terms)",
         if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" },
-        count("SELECT COUNT(*) FROM reports").await,
+        reports,
         count("SELECT COUNT(*) FROM work_orders").await,
         count("SELECT COUNT(*) FROM search_terms").await,
     );
@@ -100,8 +89,7 @@ async fn run() {
                 Filter { status: StatusFilter::All, search: Search::parse(value), limit: PAGE, ..Filter::default() };
             let mut conn = db.pool().acquire().await.unwrap();
             let started = Instant::now();
-            let rows = board::list(&mut conn, &filter, now).await.unwrap();
-            let (total, _) = board::count(&mut conn, &filter, now).await.unwrap();
+            let (rows, (total, _)) = board::page(&mut conn, &filter, now).await.unwrap();
             times.push(started.elapsed());
             assert!(rows.len() as i64 <= total, "{kind} {value}");
             if *kind == "no match" {

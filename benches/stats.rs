@@ -12,9 +12,11 @@
 
 use std::time::Instant;
 
-use meldeweg::config::Settings;
-use meldeweg::db::Db;
 use meldeweg::stats::{self, StatsQueryText};
+
+#[path = "support/seeded.rs"]
+mod seeded;
+use seeded::{seeded, Seeded};
 
 const RUNS: usize = 5;
 
@@ -24,31 +26,14 @@ fn main() {
 }
 
 async fn run() {
-    let reports: usize = std::env::var("MELDEWEG_BENCH_REPORTS").ok().and_then(|n| n.parse().ok()).unwrap_or(1_000_000);
-    let settings = Settings::load_with_env(None, |_| None).unwrap();
-    let url = std::env::var("MELDEWEG_BENCH_DATABASE_URL").unwrap_or_else(|_| {
-        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("bench-stats-{reports}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        format!("sqlite://{}?mode=rwc", dir.join("stats.db").display())
-    });
-    let db = Db::connect(&url, &settings.database).await.unwrap();
-    db.migrate().await.unwrap();
-    let municipality = meldeweg::town::load(&settings, &[]).unwrap();
-    let now = meldeweg::time::now_ms();
-    let existing: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM reports").fetch_one(db.pool()).await.unwrap();
-    if existing == 0 {
-        let started = Instant::now();
-        let orders = meldeweg::demo::seed(&db, &municipality, &settings.sla, reports, 730, 1, now).await.unwrap();
-        println!("seeded {reports} reports, {orders} orders in {:.1} s", started.elapsed().as_secs_f64());
-    }
+    let Seeded { db, url, municipality, now, reports, .. } = seeded("stats").await;
     let started = Instant::now();
     let buckets = stats::rollup::refresh(&db).await.unwrap();
     println!("roll-ups: {buckets} dirty buckets rebuilt in {:.1} s", started.elapsed().as_secs_f64());
     let orders: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM work_orders").fetch_one(db.pool()).await.unwrap();
     println!(
-        "database: {} ({existing_or} reports, {orders} orders)",
+        "database: {} ({reports} reports, {orders} orders)",
         if url.starts_with("sqlite") { "SQLite" } else { "PostgreSQL" },
-        existing_or = existing.max(reports as i64)
     );
     let filters: [(&str, StatsQueryText); 6] = [
         ("no filter", StatsQueryText::default()),

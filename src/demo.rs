@@ -6,7 +6,7 @@
 //! nothing personal is generated. Deterministic for a given seed. The staff search indexes them.
 
 use meldeweg_workers::category::Category;
-use meldeweg_workers::classify::Priority;
+use meldeweg_workers::classify::{corpus_lines, Priority};
 use meldeweg_workers::geotag::{Placement, Route};
 use meldeweg_workers::LatLon;
 use rand::rngs::StdRng;
@@ -199,6 +199,7 @@ pub async fn seed(
         orders: Vec::new(),
         reports: Vec::with_capacity(reports),
         counters: BTreeMap::new(),
+        texts: TEXTS.iter().map(|(category, text)| (*category, corpus_lines(text).collect())).collect(),
     };
     // Reports arrive in time order, so references count up like real ones.
     let start = now - days * DAY;
@@ -230,6 +231,8 @@ struct History<'a> {
     reports: Vec<SeedReport>,
     /// The last number given, per kind ('M' reports, 'A' orders) and year.
     counters: BTreeMap<(char, u16), u32>,
+    /// The lines of `TEXTS` per category.
+    texts: Vec<(Category, Vec<&'static str>)>,
 }
 
 impl History<'_> {
@@ -278,9 +281,7 @@ impl History<'_> {
 
     /// A made-up message about `category`.
     fn description(&mut self, category: Category) -> &'static str {
-        let text = TEXTS.iter().find(|(c, _)| *c == category).map_or("", |(_, text)| text);
-        let lines: Vec<&'static str> =
-            text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect();
+        let lines = self.texts.iter().find(|(c, _)| *c == category).map_or(&[][..], |(_, lines)| lines.as_slice());
         if lines.is_empty() {
             return "";
         }

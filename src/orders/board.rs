@@ -116,6 +116,27 @@ async fn strategy(conn: &mut AnyConnection, filter: &Filter) -> sqlx::Result<Str
 /// results of a search newest first.
 pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<Vec<OrderRow>> {
     let strategy = strategy(&mut *conn, filter).await?;
+    rows(conn, filter, strategy, now_ms).await
+}
+
+/// A page of the orders matching `filter` (as `list`) and how many match (as `count`), a
+/// search's strategy chosen once for both.
+pub async fn page(
+    conn: &mut AnyConnection,
+    filter: &Filter,
+    now_ms: i64,
+) -> sqlx::Result<(Vec<OrderRow>, (i64, bool))> {
+    let strategy = strategy(&mut *conn, filter).await?;
+    let rows = rows(&mut *conn, filter, strategy, now_ms).await?;
+    Ok((rows, count(conn, filter, strategy, now_ms).await?))
+}
+
+async fn rows(
+    conn: &mut AnyConnection,
+    filter: &Filter,
+    strategy: Strategy,
+    now_ms: i64,
+) -> sqlx::Result<Vec<OrderRow>> {
     let (filters, binds) = conditions(filter, strategy, now_ms);
     let active = super::store::active_sql();
     let order = if filter.search.is_some() {
@@ -148,8 +169,12 @@ pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sql
 /// How many orders match `filter` (all pages), and whether that is all of them: a search counts
 /// at most `SEARCH_COUNT_CAP`, and one run from the newest orders only up to the page asked for
 /// (beyond, it says there are more).
-pub async fn count(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<(i64, bool)> {
-    let strategy = strategy(&mut *conn, filter).await?;
+async fn count(
+    conn: &mut AnyConnection,
+    filter: &Filter,
+    strategy: Strategy,
+    now_ms: i64,
+) -> sqlx::Result<(i64, bool)> {
     let (filters, binds) = conditions(filter, strategy, now_ms);
     let cap = match strategy {
         Strategy::FromWords(_) => SEARCH_COUNT_CAP,

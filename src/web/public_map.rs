@@ -24,7 +24,7 @@ use crate::http::AppError;
 use crate::orders::public_map::{self, DONE_SHOWN_DAYS};
 use crate::pipeline::Pipeline;
 use crate::time::{berlin_date, now_ms};
-use crate::web::staff::ui;
+use crate::web::staff::{category_choices, ui, Choice};
 
 /// How many entries the list under the map shows; the map shows them all.
 const LISTED: usize = 100;
@@ -60,11 +60,6 @@ struct Known {
     lat: f64,
     lon: f64,
     photo: Option<String>,
-}
-
-struct Choice {
-    id: &'static str,
-    label: String,
 }
 
 #[derive(Template, WebTemplate)]
@@ -129,13 +124,7 @@ async fn page(State(state): State<Arc<MapState>>, Query(query): Query<MapQuery>)
     let selected = category.map(|c| c.id().to_string()).unwrap_or_default();
     let page = MapPage {
         frame: PublicFrame::new(lang, &state.municipality, &state.report_url, "/karte", &[("kategorie", &selected)]),
-        categories: categories
-            .iter()
-            .map(|(category, _)| Choice {
-                id: category.id(),
-                label: ui.category(categories, category.id()).to_string(),
-            })
-            .collect(),
+        categories: category_choices(municipality, ui),
         selected,
         total: known.len(),
         listed: known.iter().take(LISTED).cloned().collect(),

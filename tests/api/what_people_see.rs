@@ -27,6 +27,16 @@ async fn page(session: &StaffSession, app: &TestApp, path: &str) -> (u16, String
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
+/// The names of the streets in the map background.
+fn street_names(background: &Value) -> Vec<&str> {
+    let features = background["features"].as_array().unwrap();
+    features
+        .iter()
+        .filter(|f| f["properties"]["kind"] == "street")
+        .map(|f| f["properties"]["name"].as_str().unwrap())
+        .collect()
+}
+
 async fn public(app: &TestApp, path: &str) -> (u16, String) {
     let response = client().get(app.url(path)).header(ACCEPT, "text/html").send().await.unwrap();
     (response.status().as_u16(), response.text().await.unwrap())
@@ -66,13 +76,7 @@ async fn the_map_background_is_served_from_the_towns_own_files_and_no_page_names
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["content-type"], "application/geo+json");
     let background: Value = response.json().await.unwrap();
-    let names: Vec<&str> = background["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["properties"]["kind"] == "street")
-        .map(|f| f["properties"]["name"].as_str().unwrap())
-        .collect();
+    let names = street_names(&background);
     assert!(names.contains(&"Lindenweg") && names.contains(&"Bahnhofstraße"), "{names:?}");
     let (_, map) = public(&app, "/karte").await;
     assert!(map.contains(r#"data-tiles="""#), "no tile server unless one is configured");
@@ -269,13 +273,7 @@ async fn street_lines_come_from_the_towns_file_and_a_bad_file_stops_the_start_wi
     let app = spawn_app_with(|settings| settings.geo.street_lines_file = lines.clone()).await;
     let background: Value =
         client().get(app.url("/karte/grundlage.geojson")).send().await.unwrap().json().await.unwrap();
-    let streets: Vec<&str> = background["features"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["properties"]["kind"] == "street")
-        .map(|f| f["properties"]["name"].as_str().unwrap())
-        .collect();
+    let streets = street_names(&background);
     assert_eq!(streets, vec!["Lindenweg", ""], "the file's lines, not the gazetteer's");
 
     let mut settings = app.settings.clone();

@@ -31,7 +31,7 @@ use axum::routing::{get, post};
 use axum::Router;
 
 pub use filters::FilterQuery;
-pub use views::encode_query_value;
+pub use views::{category_choices, encode_query_value, Choice};
 
 use crate::config::{MapSettings, Settings, StaffSettings};
 use crate::http::uploads::UploadBudget;

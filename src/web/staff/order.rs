@@ -160,7 +160,7 @@ async fn page(
         can_merge: status.is_active() && allowed(Operation::Merge),
         can_recategorise: allowed(Operation::Recategorise),
         depots: depot_choices(state),
-        categories: category_choices(state, ui),
+        categories: category_choices(&state.pipeline.municipality, ui),
         tile_url: state.map.tile_url.clone(),
         tile_attribution: state.map.tile_attribution.clone(),
         detail,

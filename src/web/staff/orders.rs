@@ -58,7 +58,7 @@ fn options(state: &StaffState, staff: &Staff, ui: &Ui) -> Options {
     statuses.extend(OrderStatus::ALL.map(|s| Choice { id: s.as_str().into(), label: ui.status(s.as_str()).into() }));
     Options {
         statuses,
-        categories: category_choices(state, ui),
+        categories: category_choices(&state.pipeline.municipality, ui),
         districts: district_choices(state),
         depots: depot_choices(state),
         choose_depot: staff.user.role != Role::Depot,
@@ -105,9 +105,7 @@ async fn load(
     let frame = Frame::new(state, staff);
     let filter = query.parse(&staff.user, &state.pipeline.municipality).map_err(AppError::BadRequest)?;
     let mut conn = state.pipeline.db.pool().acquire().await?;
-    let now = now_ms();
-    let rows = order_board::list(&mut conn, &filter, now).await?;
-    let total = order_board::count(&mut conn, &filter, now).await?;
+    let (rows, total) = order_board::page(&mut conn, &filter, now_ms()).await?;
     let orders = rows.iter().map(|row| OrderView::new(row, frame.ui, state)).collect();
     Ok((frame, filter, orders, total))
 }

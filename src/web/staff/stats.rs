@@ -332,7 +332,7 @@ pub async fn page(
         ],
         sla,
         query: links(&text),
-        categories: category_choices(&state, frame.ui),
+        categories: category_choices(&state.pipeline.municipality, frame.ui),
         districts: district_choices(&state),
         depots: depot_choices(&state),
         hotspots,

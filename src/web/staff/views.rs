@@ -11,6 +11,7 @@ use super::StaffState;
 use crate::orders::board::OrderRow;
 use crate::staff::Role;
 use crate::time::berlin_date_time;
+use crate::town::Municipality;
 
 /// What every staff page's frame shows.
 pub struct Frame {
@@ -143,8 +144,8 @@ pub fn district_choices(state: &StaffState) -> Vec<Choice> {
     area.districts().iter().map(|d| Choice { id: d.id.clone(), label: d.name.clone() }).collect()
 }
 
-pub fn category_choices(state: &StaffState, ui: &Ui) -> Vec<Choice> {
-    let categories = state.pipeline.municipality.town.classifier.categories();
+pub fn category_choices(municipality: &Municipality, ui: &Ui) -> Vec<Choice> {
+    let categories = municipality.town.classifier.categories();
     categories
         .iter()
         .map(|(category, _)| Choice {
