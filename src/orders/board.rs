@@ -10,7 +10,8 @@ use serde::Serialize;
 use sqlx::{AnyConnection, Row};
 
 use super::events::{self as order_events, Event};
-use crate::reports::search::{Search, Strategy};
+use crate::reports::search::Search;
+use crate::reports::search_walk;
 use meldeweg_workers::status::OrderStatus;
 
 /// Which statuses a list shows.
@@ -69,8 +70,9 @@ fn is_overdue(status: &str, due_at: Option<i64>, now_ms: i64) -> bool {
 /// Orders a search counts exactly; beyond that the list says "more than" and asks to narrow it.
 pub const SEARCH_COUNT_CAP: i64 = 200;
 
-/// The `WHERE` clause of `filter` (a search run by `strategy`) and the values it binds.
-fn conditions(filter: &Filter, strategy: Strategy, now_ms: i64) -> (String, Vec<String>) {
+/// The conditions of `filter` on `work_orders o` but a word search (`AND`ed, empty for none),
+/// and the values they bind from `$1`.
+fn conditions(filter: &Filter, now_ms: i64) -> (String, Vec<String>) {
     let mut clauses = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let mut bind = |value: String, clause: &str, clauses: &mut Vec<String>| {
@@ -95,49 +97,80 @@ fn conditions(filter: &Filter, strategy: Strategy, now_ms: i64) -> (String, Vec<
     if filter.overdue {
         clauses.push(format!("o.status IN ({active}) AND o.due_at < {now_ms}"));
     }
-    if let Some(search) = &filter.search {
-        let (clause, values) = search.condition(binds.len() + 1, strategy);
+    if let Some(Search::Reference(reference)) = &filter.search {
+        let (clause, values) = Search::reference_condition(reference, binds.len() + 1);
         clauses.push(clause);
         binds.extend(values);
     }
-    let sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-    (sql, binds)
+    (clauses.join(" AND "), binds)
 }
 
-/// How `filter`'s search (if any) is best run.
-async fn strategy(conn: &mut AnyConnection, filter: &Filter) -> sqlx::Result<Strategy> {
-    match &filter.search {
-        Some(search) => search.strategy(conn).await,
-        None => Ok(Strategy::FromWords(0)),
+fn where_sql(conditions: &str) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {conditions}")
     }
 }
 
 /// The orders matching `filter`, most urgent first (overdue, then priority, then oldest); the
 /// results of a search newest first.
 pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<Vec<OrderRow>> {
-    let strategy = strategy(&mut *conn, filter).await?;
-    rows(conn, filter, strategy, now_ms).await
+    match &filter.search {
+        Some(Search::Words(prefixes)) => {
+            let wanted = (filter.offset + filter.limit) as usize;
+            let (conditions, binds) = conditions(filter, now_ms);
+            let found = search_walk::orders(&mut *conn, prefixes, (&conditions, &binds), wanted).await?;
+            found_rows(conn, &found, filter, now_ms).await
+        }
+        _ => rows(conn, filter, now_ms).await,
+    }
 }
 
-/// A page of the orders matching `filter` (as `list`) and how many match (as `count`), a
-/// search's strategy chosen once for both.
+/// A page of the orders matching `filter` (as `list`) and how many match: all of them, or for
+/// a search at most `SEARCH_COUNT_CAP` (then "more than"), so that a page costs the same
+/// however many orders match.
 pub async fn page(
     conn: &mut AnyConnection,
     filter: &Filter,
     now_ms: i64,
 ) -> sqlx::Result<(Vec<OrderRow>, (i64, bool))> {
-    let strategy = strategy(&mut *conn, filter).await?;
-    let rows = rows(&mut *conn, filter, strategy, now_ms).await?;
-    Ok((rows, count(conn, filter, strategy, now_ms).await?))
+    if let Some(Search::Words(prefixes)) = &filter.search {
+        let wanted = (filter.offset + filter.limit).max(SEARCH_COUNT_CAP) as usize + 1;
+        let (conditions, binds) = conditions(filter, now_ms);
+        let found = search_walk::orders(&mut *conn, prefixes, (&conditions, &binds), wanted).await?;
+        let total = counted(found.len() as i64);
+        return Ok((found_rows(conn, &found, filter, now_ms).await?, total));
+    }
+    let rows = rows(&mut *conn, filter, now_ms).await?;
+    let (conditions, binds) = conditions(filter, now_ms);
+    let sql = match filter.search {
+        Some(_) => format!(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM work_orders o {} LIMIT {}) AS found",
+            where_sql(&conditions),
+            SEARCH_COUNT_CAP + 1
+        ),
+        None => format!("SELECT COUNT(*) FROM work_orders o {}", where_sql(&conditions)),
+    };
+    let mut query = sqlx::query_scalar(&sql);
+    for value in &binds {
+        query = query.bind(value);
+    }
+    let total: i64 = query.fetch_one(conn).await?;
+    Ok((rows, if filter.search.is_some() { counted(total) } else { (total, true) }))
 }
 
-async fn rows(
-    conn: &mut AnyConnection,
-    filter: &Filter,
-    strategy: Strategy,
-    now_ms: i64,
-) -> sqlx::Result<Vec<OrderRow>> {
-    let (filters, binds) = conditions(filter, strategy, now_ms);
+/// A search's count as the list shows it: exact up to `SEARCH_COUNT_CAP`, "more than" beyond.
+fn counted(found: i64) -> (i64, bool) {
+    if found > SEARCH_COUNT_CAP {
+        (SEARCH_COUNT_CAP, false)
+    } else {
+        (found, true)
+    }
+}
+
+async fn rows(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<Vec<OrderRow>> {
+    let (conditions, binds) = conditions(filter, now_ms);
     let active = super::store::active_sql();
     let order = if filter.search.is_some() {
         "o.created_at DESC, o.id DESC".to_string()
@@ -148,51 +181,44 @@ async fn rows(
         )
     };
     let sql = format!(
-        "SELECT {ROW_COLUMNS}, {LIST_COLUMNS} FROM work_orders o {filters} ORDER BY {order} LIMIT {} OFFSET {}",
-        filter.limit, filter.offset
+        "SELECT o.id, {ROW_COLUMNS}, {LIST_COLUMNS} FROM work_orders o {} ORDER BY {order} LIMIT {} OFFSET {}",
+        where_sql(&conditions),
+        filter.limit,
+        filter.offset
     );
     let mut query = sqlx::query(&sql);
     for value in &binds {
         query = query.bind(value);
     }
-    let rows = query.fetch_all(conn).await?;
-    rows.iter()
-        .map(|row| {
-            let mut order = order_row(row, now_ms)?;
-            order.excerpt = row.try_get("excerpt")?;
-            order.photo = row.try_get::<Option<String>, _>("photo")?.and_then(|photo| ListPhoto::parse(&photo));
-            Ok(order)
-        })
-        .collect()
+    query.fetch_all(conn).await?.iter().map(|row| list_row(row, now_ms)).collect()
 }
 
-/// How many orders match `filter` (all pages), and whether that is all of them: a search counts
-/// at most `SEARCH_COUNT_CAP`, and one run from the newest orders only up to the page asked for
-/// (beyond, it says there are more).
-async fn count(
+/// The rows of `filter`'s page of `found` (order ids, in the order shown).
+async fn found_rows(
     conn: &mut AnyConnection,
+    found: &[i64],
     filter: &Filter,
-    strategy: Strategy,
     now_ms: i64,
-) -> sqlx::Result<(i64, bool)> {
-    let (filters, binds) = conditions(filter, strategy, now_ms);
-    let cap = match strategy {
-        Strategy::FromWords(_) => SEARCH_COUNT_CAP,
-        Strategy::FromOrders => (filter.offset + filter.limit).min(SEARCH_COUNT_CAP),
-    };
-    let sql = match filter.search {
-        Some(_) => format!(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM work_orders o {filters} ORDER BY o.created_at DESC LIMIT {}) AS found",
-            cap + 1
-        ),
-        None => format!("SELECT COUNT(*) FROM work_orders o {filters}"),
-    };
-    let mut query = sqlx::query_scalar(&sql);
-    for value in &binds {
-        query = query.bind(value);
+) -> sqlx::Result<Vec<OrderRow>> {
+    let shown: Vec<i64> = found.iter().copied().skip(filter.offset as usize).take(filter.limit as usize).collect();
+    if shown.is_empty() {
+        return Ok(Vec::new());
     }
-    let counted: i64 = query.fetch_one(conn).await?;
-    Ok(if filter.search.is_some() && counted > cap { (cap, false) } else { (counted, true) })
+    let ids: Vec<String> = shown.iter().map(i64::to_string).collect();
+    let sql =
+        format!("SELECT o.id, {ROW_COLUMNS}, {LIST_COLUMNS} FROM work_orders o WHERE o.id IN ({})", ids.join(", "));
+    let mut rows: HashMap<i64, OrderRow> = HashMap::new();
+    for row in sqlx::query(&sql).fetch_all(conn).await? {
+        rows.insert(row.try_get("id")?, list_row(&row, now_ms)?);
+    }
+    Ok(shown.iter().filter_map(|id| rows.remove(id)).collect())
+}
+
+fn list_row(row: &sqlx::any::AnyRow, now_ms: i64) -> sqlx::Result<OrderRow> {
+    let mut order = order_row(row, now_ms)?;
+    order.excerpt = row.try_get("excerpt")?;
+    order.photo = row.try_get::<Option<String>, _>("photo")?.and_then(|photo| ListPhoto::parse(&photo));
+    Ok(order)
 }
 
 /// The first photo of an order in a list: its token, and whether its public copy exists yet.

@@ -9,6 +9,7 @@ mod own;
 pub mod photos;
 pub mod public;
 pub mod search;
+pub mod search_walk;
 
 pub use corrections::{include_all_corrections, recategorise, training_corrections, Recategorised};
 pub use linked::{follow_order, followers, in_order, move_to_order, Follower};

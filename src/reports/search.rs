@@ -3,8 +3,7 @@
 //! ("Ampel blinkt"). Each report's words go into `search_terms` when it is triaged: the words
 //! of its address (kind `p`) and of the citizen's description and shared place name (kind `t`,
 //! deleted with those texts by retention and erasure). A word is found by prefix on the
-//! table's primary key, so a search is a handful of index range scans however many reports
-//! there are (BENCHMARKS.md).
+//! table's primary key; `search_walk` reads the index newest first to fill a page of orders.
 
 use sqlx::{AnyConnection, Row};
 
@@ -59,22 +58,6 @@ pub fn terms(text: &str) -> Vec<String> {
     terms
 }
 
-/// How a search is run. Few reports with the rarest word: their orders are collected from the
-/// index, checked for the other words and sorted. Many: the newest orders are walked and each is checked against the index, which
-/// finds a page long before it has seen them all. Either way a page costs a bounded amount.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Strategy {
-    /// From the reports of the word at this place in the query (the rarest); the orders found
-    /// are checked for the other words.
-    FromWords(usize),
-    FromOrders,
-}
-
-/// Index entries counted per word to choose a strategy (a word with more is at least this common).
-const COUNTED_MATCHES: i64 = 50_000;
-/// Orders a page of search results needs found (a page of 50 and one to know of a next page).
-const PAGE_HITS: f64 = 51.0;
-
 /// What a staff member searched for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Search {
@@ -98,62 +81,13 @@ impl Search {
         (!prefixes.is_empty()).then_some(Search::Words(prefixes))
     }
 
-    /// How to run this search, by the expected work of each strategy: collecting the rarest
-    /// word's reports, or walking the newest orders until a page is found (with the words
-    /// taken as independent, their shares of all reports multiply).
-    pub async fn strategy(&self, conn: &mut AnyConnection) -> sqlx::Result<Strategy> {
-        let Search::Words(prefixes) = self else { return Ok(Strategy::FromWords(0)) };
-        let reports: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) FROM reports").fetch_one(&mut *conn).await?;
-        let (mut fewest, mut rarest) = (i64::MAX, 0);
-        let mut share = 1.0;
-        for (place, prefix) in prefixes.iter().enumerate() {
-            let matches: i64 = sqlx::query_scalar(&format!(
-                "SELECT COUNT(*) FROM (SELECT 1 FROM search_terms WHERE term >= $1 AND term < $2 LIMIT {COUNTED_MATCHES}) AS found"
-            ))
-            .bind(prefix)
-            .bind(format!("{prefix}\u{10FFFF}"))
-            .fetch_one(&mut *conn)
-            .await?;
-            if matches < fewest {
-                (fewest, rarest) = (matches, place);
-            }
-            share *= matches as f64 / reports.max(1) as f64;
-        }
-        let walk = PAGE_HITS / share.max(f64::MIN_POSITIVE) * prefixes.len() as f64;
-        Ok(if (fewest as f64) <= walk { Strategy::FromWords(rarest) } else { Strategy::FromOrders })
-    }
-
-    /// A condition on `work_orders o` and its values, numbered from `$first`.
-    pub fn condition(&self, first: usize, strategy: Strategy) -> (String, Vec<String>) {
-        match self {
-            Search::Reference(reference) => (
-                format!(
-                    "(o.number = ${first} OR o.id = (SELECT work_order_id FROM reports WHERE reference = ${first}))"
-                ),
-                vec![reference.clone()],
-            ),
-            Search::Words(prefixes) => {
-                let mut clauses = Vec::new();
-                let mut values = Vec::new();
-                for (i, prefix) in prefixes.iter().enumerate() {
-                    let (from, to) = (first + 2 * i, first + 2 * i + 1);
-                    clauses.push(match strategy {
-                        Strategy::FromWords(rarest) if rarest == i => format!(
-                            "o.id IN (SELECT r.work_order_id FROM search_terms t JOIN reports r ON r.id = t.report_id
-                                      WHERE t.term >= ${from} AND t.term < ${to})"
-                        ),
-                        _ => format!(
-                            "EXISTS (SELECT 1 FROM reports r JOIN search_terms t ON t.report_id = r.id
-                                     WHERE r.work_order_id = o.id AND t.term >= ${from} AND t.term < ${to})"
-                        ),
-                    });
-                    values.push(prefix.clone());
-                    // Every word that starts with the prefix sorts below this, byte by byte.
-                    values.push(format!("{prefix}\u{10FFFF}"));
-                }
-                (clauses.join(" AND "), values)
-            }
-        }
+    /// A reference's condition on `work_orders o` and its value, numbered `$first`; words are
+    /// found by walking the index instead (`search_walk`).
+    pub fn reference_condition(reference: &str, first: usize) -> (String, Vec<String>) {
+        (
+            format!("(o.number = ${first} OR o.id = (SELECT work_order_id FROM reports WHERE reference = ${first}))"),
+            vec![reference.to_string()],
+        )
     }
 }
 
@@ -315,19 +249,9 @@ mod tests {
     }
 
     #[test]
-    fn the_condition_numbers_its_values_from_the_first_free_one() {
-        let words = Search::Words(vec!["ampel".into(), "bahn".into()]);
-        let (sql, values) = words.condition(3, Strategy::FromWords(1));
-        assert!(sql.contains("t.term >= $3 AND t.term < $4") && sql.contains("t.term >= $5 AND t.term < $6"), "{sql}");
-        assert!(
-            sql.starts_with("EXISTS") && sql.contains(") AND o.id IN (SELECT"),
-            "only the rarest word as a set: {sql}"
-        );
-        assert_eq!(values, vec!["ampel", "ampel\u{10FFFF}", "bahn", "bahn\u{10FFFF}"]);
-        let (sql, _) = words.condition(3, Strategy::FromOrders);
-        assert!(sql.starts_with("EXISTS") && sql.contains("r.work_order_id = o.id"), "{sql}");
-        let (sql, values) = Search::Reference("M-2026-000003".into()).condition(1, Strategy::FromWords(0));
-        assert!(sql.contains("o.number = $1") && sql.contains("reference = $1"), "{sql}");
+    fn a_reference_condition_numbers_its_value_from_the_first_free_one() {
+        let (sql, values) = Search::reference_condition("M-2026-000003", 3);
+        assert!(sql.contains("o.number = $3") && sql.contains("reference = $3"), "{sql}");
         assert_eq!(values, vec!["M-2026-000003"]);
     }
 }

@@ -31,6 +31,7 @@ mod privacy_p9;
 mod queue;
 mod quick_start;
 mod sandbox;
+mod search;
 mod staff;
 mod staff_api;
 mod staff_helpers;

@@ -3,7 +3,7 @@
 //! reports placed through the webhook so orders exist the way they do in production.
 
 use meldeweg::staff::{accounts, Role};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use reqwest::header::{ACCEPT, COOKIE, LOCATION, SET_COOKIE};
 use reqwest::redirect::Policy;
 
 use crate::helpers::*;
@@ -81,6 +81,13 @@ pub async fn login(app: &TestApp, email: &str) -> StaffSession {
 impl StaffSession {
     pub async fn get(&self, app: &TestApp, path: &str) -> reqwest::Response {
         self.http.get(app.url(path)).header(COOKIE, &self.cookie).send().await.unwrap()
+    }
+
+    /// A page as a browser asks for it: its status and its HTML.
+    pub async fn page(&self, app: &TestApp, path: &str) -> (u16, String) {
+        let response =
+            self.http.get(app.url(path)).header(COOKIE, &self.cookie).header(ACCEPT, "text/html").send().await.unwrap();
+        (response.status().as_u16(), response.text().await.unwrap())
     }
 
     /// Posts a form with this session's CSRF token added.

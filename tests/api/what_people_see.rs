@@ -15,18 +15,6 @@ use crate::staff_helpers::*;
 const LINDENWEG_4: (f64, f64) = (51.970643, 7.610710);
 const BAHNHOFSTRASSE_40: (f64, f64) = (51.963689, 7.632925);
 
-async fn page(session: &StaffSession, app: &TestApp, path: &str) -> (u16, String) {
-    let response = session
-        .http
-        .get(app.url(path))
-        .header(COOKIE, &session.cookie)
-        .header(ACCEPT, "text/html")
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.text().await.unwrap())
-}
-
 /// The names of the streets in the map background.
 fn street_names(background: &Value) -> Vec<&str> {
     let features = background["features"].as_array().unwrap();
@@ -49,11 +37,11 @@ async fn places_are_named_by_address_with_the_shared_place_and_a_way_to_navigate
     let (_, reference, order) = reported(&app, "Schlagloch vor dem Haus", LINDENWEG_4).await;
     let session = login(&app, "dispo@musterstadt.de").await;
 
-    let (_, list) = page(&session, &app, "/staff/orders").await;
+    let (_, list) = session.page(&app, "/staff/orders").await;
     assert!(list.contains("Lindenweg 4, Lindenviertel"), "the list names the address and district");
     assert!(!list.contains("51.97064"), "no coordinates in the list");
 
-    let (status, detail) = page(&session, &app, &format!("/staff/orders/{order}")).await;
+    let (status, detail) = session.page(&app, &format!("/staff/orders/{order}")).await;
     assert_eq!(status, 200);
     assert!(detail.contains(r#"<dd id="order-place">Lindenweg 4, Lindenviertel</dd>"#), "{detail}");
     assert!(detail.contains(r#"href="geo:51.970643,7.610710?q=51.970643,7.610710""#), "a link for the phone's map app");
@@ -142,19 +130,19 @@ async fn staff_find_an_order_by_reference_street_or_words_and_an_unknown_one_get
         ("Muell", &other, &order),
         ("Bahnhofstr", &other, &order),
     ] {
-        let (status, list) = page(&session, &app, &format!("/staff/orders?q={query}")).await;
+        let (status, list) = session.page(&app, &format!("/staff/orders?q={query}")).await;
         assert_eq!(status, 200);
         assert!(list.contains(found.as_str()) && !list.contains(not_found.as_str()), "{query}");
         assert!(list.contains(r#"<strong id="order-count">1 Auftrag</strong>"#), "{query}");
     }
-    let (_, nothing) = page(&session, &app, "/staff/orders?q=Vulkanausbruch").await;
+    let (_, nothing) = session.page(&app, "/staff/orders?q=Vulkanausbruch").await;
     assert!(nothing.contains("Nichts gefunden") && nothing.contains("0 Aufträge"));
-    let (status, _) = page(&session, &app, &format!("/staff/orders?q={}", "x".repeat(201))).await;
+    let (status, _) = session.page(&app, &format!("/staff/orders?q={}", "x".repeat(201))).await;
     assert_eq!(status, 400, "an over-long search is refused");
 
     // A crew of another depot finds nothing of Bauhof Nord's.
     let crew = login(&app, "sued@musterstadt.de").await;
-    let (_, theirs) = page(&crew, &app, "/staff/orders?q=Lindenweg").await;
+    let (_, theirs) = crew.page(&app, "/staff/orders?q=Lindenweg").await;
     assert!(!theirs.contains(order.as_str()) && theirs.contains("Nichts gefunden"));
 
     // Unknown numbers and addresses get a page with a way back; the API keeps JSON.
@@ -166,7 +154,7 @@ async fn staff_find_an_order_by_reference_street_or_words_and_an_unknown_one_get
         "/staff/photos/0123456789abcdef0123456789abcdef",
         unknown_photo.as_str(),
     ] {
-        let (status, html) = page(&session, &app, path).await;
+        let (status, html) = session.page(&app, path).await;
         assert_eq!(status, 404, "{path}");
         assert!(html.starts_with("<!doctype html>") && html.contains("Nicht gefunden"), "{path}: {html}");
         assert!(html.contains(r#"href="/staff/orders""#) && html.contains(r#"name="q""#));
@@ -189,9 +177,9 @@ async fn erased_texts_are_no_longer_found_but_the_street_still_is() {
     app.send(&citizen, button_reply("erase:yes", "Ja, löschen")).await;
     eventually("the erasure", || async { app.count(words).await == 0 }).await;
     let session = login(&app, "admin@musterstadt.de").await;
-    let (_, by_words) = page(&session, &app, "/staff/orders?q=Wespennest").await;
+    let (_, by_words) = session.page(&app, "/staff/orders?q=Wespennest").await;
     assert!(!by_words.contains(order.as_str()), "the citizen's words are gone from the index");
-    let (_, by_street) = page(&session, &app, "/staff/orders?q=Lindenweg").await;
+    let (_, by_street) = session.page(&app, "/staff/orders?q=Lindenweg").await;
     assert!(by_street.contains(order.as_str()), "the place stays findable");
 }
 
@@ -203,7 +191,7 @@ async fn the_order_list_counts_pages_and_shows_an_excerpt() {
         "Ein tiefes Schlagloch direkt vor dem Eingang der Grundschule, die Kinder laufen jeden Morgen daran vorbei";
     reported(&app, long, LINDENWEG_4).await;
     let session = login(&app, "dispo@musterstadt.de").await;
-    let (_, list) = page(&session, &app, "/staff/orders").await;
+    let (_, list) = session.page(&app, "/staff/orders").await;
     assert!(list.contains(r#"<strong id="order-count">1 Auftrag</strong>"#));
     assert!(list.contains("1 Meldung") && !list.contains("1 Meldungen"), "singular");
     assert!(
@@ -212,9 +200,9 @@ async fn the_order_list_counts_pages_and_shows_an_excerpt() {
     for i in 0..3 {
         reported(&app, &format!("Schlagloch Nummer {i}"), (NORD.0 + f64::from(i) * 0.002, NORD.1)).await;
     }
-    let (_, first) = page(&session, &app, "/staff/orders?limit=2").await;
+    let (_, first) = session.page(&app, "/staff/orders?limit=2").await;
     assert!(first.contains("4 Aufträge") && first.contains("Seite 1 von 2") && first.contains(r#"rel="next""#));
-    let (_, second) = page(&session, &app, "/staff/orders?limit=2&offset=2").await;
+    let (_, second) = session.page(&app, "/staff/orders?limit=2&offset=2").await;
     assert!(second.contains("Seite 2 von 2") && second.contains(r#"rel="prev""#) && !second.contains(r#"rel="next""#));
 }
 
