@@ -8,6 +8,7 @@
 //! `ALL` below; nothing in the pipeline or the workers changes (docs/architecture.md walks
 //! through it).
 
+pub mod open311;
 pub mod web_form;
 pub mod whatsapp;
 
@@ -84,9 +85,10 @@ struct Channel {
 }
 
 /// Every channel, in the order the start page shows them.
-const ALL: [Channel; 2] = [
+const ALL: [Channel; 3] = [
     Channel { section: whatsapp::settings::SECTION, check: whatsapp::settings::check, register: whatsapp::register },
     Channel { section: web_form::SECTION, check: web_form::check, register: web_form::register },
+    Channel { section: open311::SECTION, check: open311::check, register: open311::register },
 ];
 
 /// Checks the channels' part of the configuration: each channel's section, and that there is

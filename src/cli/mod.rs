@@ -8,6 +8,7 @@ mod audit;
 mod classify;
 mod demo;
 mod keys;
+mod open311;
 mod photo;
 mod reports;
 mod retention;
@@ -104,6 +105,11 @@ enum Command {
         #[command(subcommand)]
         command: demo::DemoCommand,
     },
+    /// Open311 GeoReport v2: the API keys of the systems that report in.
+    Open311 {
+        #[command(subcommand)]
+        command: open311::Open311Command,
+    },
     /// Work with photos.
     Photo {
         #[command(subcommand)]
@@ -129,6 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Keys { command } => keys::run(&settings, command).await,
         Command::Retention { command } => retention::run(&settings, command).await,
         Command::Demo { command } => demo::run(&settings, command).await,
+        Command::Open311 { command } => open311::run(&settings, command).await,
         Command::Photo { command } => photo::run(&settings, command),
     }
 }

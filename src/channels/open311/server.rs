@@ -1,0 +1,322 @@
+//! The routes under `/open311/v2/`: each path names its format by its extension
+//! (`services.xml`, `requests/M-2026-000003.json`); errors come in that format, and a path
+//! without one answers in JSON.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::{FormRejection, QueryRejection};
+use axum::extract::{Form, Path, Query, State as Shared};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::get;
+use axum::Router;
+use meldeweg_workers::category::Category;
+use meldeweg_workers::message::{Content, InboundMessage, Sender};
+use serde_json::json;
+
+use super::format::{error, Document, Format, Record, Value};
+use super::submit::{self, Fields};
+use super::{keys, requests, services, Open311Settings, NAME};
+use crate::audit::{self, Entry};
+use crate::pipeline::intake::{self, SubmitError};
+use crate::pipeline::Pipeline;
+use crate::rate_limit::{self, Limit};
+use crate::time::now_ms;
+
+pub struct State {
+    pub pipeline: Arc<Pipeline>,
+    pub settings: Open311Settings,
+    /// `public_url` without its trailing slash.
+    pub base: String,
+}
+
+type Shared311 = Shared<Arc<State>>;
+type Params = Vec<(String, String)>;
+
+pub fn router(state: State) -> Router {
+    Router::new()
+        .route("/open311/v2/{file}", get(top).post(post))
+        .route("/open311/v2/services/{file}", get(service))
+        .route("/open311/v2/requests/{file}", get(one_request))
+        .route("/open311/v2/tokens/{file}", get(token))
+        .with_state(Arc::new(state))
+}
+
+/// The name and format of a path's last part; an unknown format answers 404 in JSON.
+fn split(file: &str) -> Result<(&str, Format), Response> {
+    Format::split(file)
+        .ok_or_else(|| error(Format::Json, StatusCode::NOT_FOUND, "paths end in .json or .xml"))
+}
+
+fn bad(format: Format, reason: impl Into<String>) -> Response {
+    error(format, StatusCode::BAD_REQUEST, reason)
+}
+
+fn english(params: &Fields, headers: &HeaderMap) -> bool {
+    let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|value| value.to_str().ok());
+    services::english(params.get("locale"), accept)
+}
+
+/// Refuses a call whose `jurisdiction_id` is not the configured one.
+fn jurisdiction(state: &State, format: Format, params: &Fields) -> Result<(), Response> {
+    let wanted = &state.settings.jurisdiction_id;
+    match params.get("jurisdiction_id") {
+        _ if wanted.is_empty() => Ok(()),
+        Some(given) if given == wanted => Ok(()),
+        Some(given) => Err(error(format, StatusCode::NOT_FOUND, format!("jurisdiction_id {given:?} is not served here"))),
+        None => Err(bad(format, "jurisdiction_id is missing")),
+    }
+}
+
+fn unavailable(format: Format, what: impl std::fmt::Display) -> Response {
+    tracing::warn!(%what, "an Open311 call could not be answered");
+    error(format, StatusCode::SERVICE_UNAVAILABLE, "the service cannot answer just now; try again in a minute")
+}
+
+async fn top(
+    Shared(state): Shared311,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    let (name, format) = match split(&file) {
+        Ok(split) => split,
+        Err(response) => return response,
+    };
+    let Ok(Query(params)) = query else { return bad(format, "the query string cannot be read") };
+    let fields = Fields(&params);
+    if let Err(response) = jurisdiction(&state, format, &fields) {
+        return response;
+    }
+    let english = english(&fields, &headers);
+    let categories = state.pipeline.municipality.town.classifier.categories();
+    match name {
+        "discovery" => services::discovery(&state.base, &state.settings.contact).respond(format, StatusCode::OK),
+        "services" => services::list(categories, english).respond(format, StatusCode::OK),
+        "requests" => list_requests(&state, format, &fields, english).await,
+        "servicerequestupdates" => updates(&state, format, &fields, english).await,
+        _ => error(format, StatusCode::NOT_FOUND, format!("there is no {name}")),
+    }
+}
+
+async fn service(
+    Shared(state): Shared311,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    let (code, format) = match split(&file) {
+        Ok(split) => split,
+        Err(response) => return response,
+    };
+    let Ok(Query(params)) = query else { return bad(format, "the query string cannot be read") };
+    let fields = Fields(&params);
+    if let Err(response) = jurisdiction(&state, format, &fields) {
+        return response;
+    }
+    match Category::from_id(code) {
+        Some(category) => services::definition(category, english(&fields, &headers)).respond(format, StatusCode::OK),
+        None => error(format, StatusCode::NOT_FOUND, format!("there is no service {code:?}")),
+    }
+}
+
+/// Checks `requests`' filters into a query.
+fn requests_query(format: Format, fields: &Fields) -> Result<requests::Query, Response> {
+    let mut query = requests::Query::default();
+    if let Some(ids) = fields.get("service_request_id") {
+        query.ids = ids.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_string).collect();
+        if query.ids.len() > requests::MAX_RESULTS as usize || query.ids.iter().any(|id| id.len() > 40) {
+            return Err(bad(format, format!("service_request_id lists at most {} ids", requests::MAX_RESULTS)));
+        }
+        return Ok(query);
+    }
+    if let Some(code) = fields.get("service_code") {
+        query.category = Some(Category::from_id(code).ok_or_else(|| bad(format, format!("there is no service {code:?}")))?);
+    }
+    let time = |name: &str| -> Result<Option<i64>, Response> {
+        fields
+            .get(name)
+            .map(|text| {
+                requests::parse_time(text).ok_or_else(|| {
+                    bad(format, format!("{name} must be a W3C date and time with a time zone, e.g. 2026-12-07T10:00:00+01:00"))
+                })
+            })
+            .transpose()
+    };
+    (query.from, query.to) = (time("start_date")?, time("end_date")?);
+    if let (Some(from), Some(to)) = (query.from, query.to) {
+        if from > to {
+            return Err(bad(format, "start_date lies after end_date"));
+        }
+    }
+    if let Some(status) = fields.get("status") {
+        let wanted: Vec<&str> = status.split(',').map(str::trim).collect();
+        if let Some(other) = wanted.iter().find(|s| !matches!(**s, "open" | "closed")) {
+            return Err(bad(format, format!("status is open or closed, not {other:?}")));
+        }
+        let (open, closed) = (wanted.contains(&"open"), wanted.contains(&"closed"));
+        query.open = if open && closed { None } else { Some(open) };
+    }
+    Ok(query)
+}
+
+async fn list_requests(state: &State, format: Format, fields: &Fields<'_>, english: bool) -> Response {
+    let query = match requests_query(format, fields) {
+        Ok(query) => query,
+        Err(response) => return response,
+    };
+    let found = async {
+        let mut conn = state.pipeline.db.pool().acquire().await?;
+        requests::list(&mut conn, &query, &state.pipeline.municipality, &state.base, english, now_ms()).await
+    };
+    match found.await {
+        Ok(records) => Document::List { root: "service_requests", item: "request", records }.respond(format, StatusCode::OK),
+        Err(problem) => unavailable(format, problem),
+    }
+}
+
+async fn one_request(
+    Shared(state): Shared311,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    query: Result<Query<Params>, QueryRejection>,
+) -> Response {
+    let (id, format) = match split(&file) {
+        Ok(split) => split,
+        Err(response) => return response,
+    };
+    let Ok(Query(params)) = query else { return bad(format, "the query string cannot be read") };
+    let fields = Fields(&params);
+    if let Err(response) = jurisdiction(&state, format, &fields) {
+        return response;
+    }
+    if id.len() > 40 {
+        return error(format, StatusCode::NOT_FOUND, "there is no such request");
+    }
+    let query = requests::Query { ids: vec![id.to_string()], ..requests::Query::default() };
+    let english = english(&fields, &headers);
+    let found = async {
+        let mut conn = state.pipeline.db.pool().acquire().await?;
+        requests::list(&mut conn, &query, &state.pipeline.municipality, &state.base, english, now_ms()).await
+    };
+    match found.await {
+        Ok(records) if records.is_empty() => error(format, StatusCode::NOT_FOUND, format!("there is no request {id:?}")),
+        Ok(records) => Document::List { root: "service_requests", item: "request", records }.respond(format, StatusCode::OK),
+        Err(problem) => unavailable(format, problem),
+    }
+}
+
+/// Requests are placed at once, so a token is never handed out: every token is unknown.
+async fn token(Path(file): Path<String>) -> Response {
+    match split(&file) {
+        Ok((_, format)) => error(format, StatusCode::NOT_FOUND, "there is no such token: requests get their id at once"),
+        Err(response) => response,
+    }
+}
+
+async fn updates(state: &State, format: Format, fields: &Fields<'_>, english: bool) -> Response {
+    let time = |name: &'static str| fields.get(name).map(|text| requests::parse_time(text).ok_or(name));
+    let (from, to) = match (time("start_date"), time("end_date")) {
+        (None, None) => {
+            let now = now_ms();
+            (now - 24 * 3_600_000, now)
+        }
+        (Some(Ok(from)), Some(Ok(to))) if from <= to => (from, to),
+        (Some(Ok(_)), Some(Ok(_))) => return bad(format, "start_date lies after end_date"),
+        (Some(Err(name)), _) | (_, Some(Err(name))) => {
+            return bad(format, format!("{name} must be a W3C date and time with a time zone"))
+        }
+        _ => return bad(format, "start_date and end_date come together"),
+    };
+    let found = async {
+        let mut conn = state.pipeline.db.pool().acquire().await?;
+        requests::updates(&mut conn, from, to, english).await
+    };
+    match found.await {
+        Ok(records) => {
+            Document::List { root: "service_request_updates", item: "request_update", records }.respond(format, StatusCode::OK)
+        }
+        Err(problem) => unavailable(format, problem),
+    }
+}
+
+async fn post(
+    Shared(state): Shared311,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+    form: Result<Form<Params>, FormRejection>,
+) -> Response {
+    let (name, format) = match split(&file) {
+        Ok(split) => split,
+        Err(response) => return response,
+    };
+    if name != "requests" {
+        return error(format, StatusCode::NOT_FOUND, format!("nothing is posted to {name}"));
+    }
+    let params = match form {
+        Ok(Form(params)) => params,
+        Err(rejection) => return bad(format, format!("the body must be application/x-www-form-urlencoded: {rejection}")),
+    };
+    let fields = Fields(&params);
+    let Some(key) = fields.get("api_key") else { return error(format, StatusCode::FORBIDDEN, "api_key is missing") };
+    let now = now_ms();
+    let checked = async {
+        let mut conn = state.pipeline.db.pool().acquire().await?;
+        let Some(name) = keys::check(&mut conn, key, now).await? else { return Ok::<_, keys::KeyError>(None) };
+        let limit = Limit { max: state.settings.requests_per_minute, window_ms: 60_000 };
+        let within = rate_limit::charge(&mut conn, &format!("open311:{name}"), limit, now).await?;
+        Ok(Some((name, within)))
+    };
+    let key_name = match checked.await {
+        Ok(None) => return error(format, StatusCode::FORBIDDEN, "the api_key is unknown or revoked"),
+        Ok(Some((_, false))) => {
+            return error(format, StatusCode::TOO_MANY_REQUESTS, "too many requests with this api_key; try again in a minute")
+        }
+        Ok(Some((name, true))) => name,
+        Err(problem) => return unavailable(format, problem),
+    };
+    if let Err(response) = jurisdiction(&state, format, &fields) {
+        return response;
+    }
+    let english = english(&fields, &headers);
+    let report = match submit::check(&fields, &state.pipeline.municipality, english) {
+        Ok(report) => report,
+        Err(reason) => return bad(format, reason),
+    };
+    let message = InboundMessage {
+        channel: NAME.to_string(),
+        id: crate::secrets::random_hex128(),
+        sender: Sender { phone: None, account: None },
+        sent_at_ms: now,
+        content: Content::Report { report },
+    };
+    let submitted = match intake::submit(&state.pipeline, message, Vec::new()).await {
+        Ok(submitted) => submitted,
+        Err(SubmitError::NoPlace) => return bad(format, "a request needs lat and long or address_string"),
+        Err(problem) => return unavailable(format, problem),
+    };
+    let audited = async {
+        let mut conn = state.pipeline.db.pool().acquire().await?;
+        let report_id: i64 = sqlx::query_scalar("SELECT id FROM reports WHERE reference = $1")
+            .bind(&submitted.reference)
+            .fetch_one(&mut *conn)
+            .await?;
+        let entry = Entry {
+            kind: "open311.request",
+            report_id: Some(report_id),
+            order_id: None,
+            reporter_id: None,
+            actor: Some(format!("open311:{key_name}")),
+            detail: json!({ "service_request_id": submitted.reference }),
+        };
+        audit::record(&mut conn, entry, now).await
+    };
+    if let Err(problem) = audited.await {
+        tracing::warn!(%problem, "an Open311 request's audit entry could not be written");
+    }
+    let record = Record::default()
+        .with("service_request_id", submitted.reference)
+        .with("service_notice", Value::Null)
+        .with("account_id", Value::Null);
+    Document::List { root: "service_requests", item: "request", records: vec![record] }.respond(format, StatusCode::OK)
+}
