@@ -28,6 +28,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (17, "public copies", include_str!("../../migrations/sqlite/0017_public_copies.sql")),
     (18, "after-photo index", include_str!("../../migrations/sqlite/0018_after_photo_index.sql")),
     (19, "search terms", include_str!("../../migrations/sqlite/0019_search_terms.sql")),
+    (20, "open311 keys", include_str!("../../migrations/sqlite/0020_open311_keys.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -50,6 +51,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (17, "public copies", include_str!("../../migrations/postgres/0017_public_copies.sql")),
     (18, "after-photo index", include_str!("../../migrations/postgres/0018_after_photo_index.sql")),
     (19, "search terms", include_str!("../../migrations/postgres/0019_search_terms.sql")),
+    (20, "open311 keys", include_str!("../../migrations/postgres/0020_open311_keys.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -14,6 +14,7 @@ mod helpers;
 mod hostile_input;
 mod languages;
 mod metrics;
+mod open311;
 mod outbound;
 mod photos;
 mod privacy_p10;

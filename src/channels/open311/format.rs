@@ -42,9 +42,15 @@ pub enum Value {
     /// Empty: `null` in JSON, an empty element in XML.
     Null,
     /// A list of records, each an element named `item` in XML.
-    Records { item: &'static str, records: Vec<Record> },
+    Records {
+        item: &'static str,
+        records: Vec<Record>,
+    },
     /// A list of texts, each an element named `item` in XML.
-    Texts { item: &'static str, texts: Vec<String> },
+    Texts {
+        item: &'static str,
+        texts: Vec<String>,
+    },
 }
 
 impl From<&str> for Value {
@@ -205,7 +211,8 @@ fn escape(out: &mut String, text: &str) {
 
 /// An error answer as the spec writes it: a list of `{code, description}`, in either format.
 pub fn error(format: Format, status: StatusCode, description: impl Into<String>) -> Response {
-    let record = Record::default().with("code", Value::Int(i64::from(status.as_u16()))).with("description", description.into());
+    let record =
+        Record::default().with("code", Value::Int(i64::from(status.as_u16()))).with("description", description.into());
     Document::List { root: "errors", item: "error", records: vec![record] }.respond(format, status)
 }
 

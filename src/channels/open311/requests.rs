@@ -104,7 +104,9 @@ fn request(row: &sqlx::any::AnyRow, municipality: &Municipality, base: &str, eng
     };
     let notes = match (order_status, &forwarded_to) {
         (Some(OrderStatus::Rejected), _) => row.try_get::<Option<String>, _>("reason")?,
-        (_, Some(body)) if !open => Some(if english { format!("Forwarded to {body}") } else { format!("Weitergeleitet an {body}") }),
+        (_, Some(body)) if !open => {
+            Some(if english { format!("Forwarded to {body}") } else { format!("Weitergeleitet an {body}") })
+        }
         (Some(status), _) => Some(status_words(status, english).to_string()),
         (None, _) => Some(if english { "Being placed" } else { "Wird zugeordnet" }.to_string()),
     };

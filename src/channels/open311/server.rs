@@ -44,8 +44,7 @@ pub fn router(state: State) -> Router {
 
 /// The name and format of a path's last part; an unknown format answers 404 in JSON.
 fn split(file: &str) -> Result<(&str, Format), Response> {
-    Format::split(file)
-        .ok_or_else(|| error(Format::Json, StatusCode::NOT_FOUND, "paths end in .json or .xml"))
+    Format::split(file).ok_or_else(|| error(Format::Json, StatusCode::NOT_FOUND, "paths end in .json or .xml"))
 }
 
 fn bad(format: Format, reason: impl Into<String>) -> Response {
@@ -63,7 +62,9 @@ fn jurisdiction(state: &State, format: Format, params: &Fields) -> Result<(), Re
     match params.get("jurisdiction_id") {
         _ if wanted.is_empty() => Ok(()),
         Some(given) if given == wanted => Ok(()),
-        Some(given) => Err(error(format, StatusCode::NOT_FOUND, format!("jurisdiction_id {given:?} is not served here"))),
+        Some(given) => {
+            Err(error(format, StatusCode::NOT_FOUND, format!("jurisdiction_id {given:?} is not served here")))
+        }
         None => Err(bad(format, "jurisdiction_id is missing")),
     }
 }
@@ -131,14 +132,18 @@ fn requests_query(format: Format, fields: &Fields) -> Result<requests::Query, Re
         return Ok(query);
     }
     if let Some(code) = fields.get("service_code") {
-        query.category = Some(Category::from_id(code).ok_or_else(|| bad(format, format!("there is no service {code:?}")))?);
+        query.category =
+            Some(Category::from_id(code).ok_or_else(|| bad(format, format!("there is no service {code:?}")))?);
     }
     let time = |name: &str| -> Result<Option<i64>, Response> {
         fields
             .get(name)
             .map(|text| {
                 requests::parse_time(text).ok_or_else(|| {
-                    bad(format, format!("{name} must be a W3C date and time with a time zone, e.g. 2026-12-07T10:00:00+01:00"))
+                    bad(
+                        format,
+                        format!("{name} must be a W3C date and time with a time zone, e.g. 2026-12-07T10:00:00+01:00"),
+                    )
                 })
             })
             .transpose()
@@ -170,7 +175,9 @@ async fn list_requests(state: &State, format: Format, fields: &Fields<'_>, engli
         requests::list(&mut conn, &query, &state.pipeline.municipality, &state.base, english, now_ms()).await
     };
     match found.await {
-        Ok(records) => Document::List { root: "service_requests", item: "request", records }.respond(format, StatusCode::OK),
+        Ok(records) => {
+            Document::List { root: "service_requests", item: "request", records }.respond(format, StatusCode::OK)
+        }
         Err(problem) => unavailable(format, problem),
     }
 }
@@ -200,8 +207,12 @@ async fn one_request(
         requests::list(&mut conn, &query, &state.pipeline.municipality, &state.base, english, now_ms()).await
     };
     match found.await {
-        Ok(records) if records.is_empty() => error(format, StatusCode::NOT_FOUND, format!("there is no request {id:?}")),
-        Ok(records) => Document::List { root: "service_requests", item: "request", records }.respond(format, StatusCode::OK),
+        Ok(records) if records.is_empty() => {
+            error(format, StatusCode::NOT_FOUND, format!("there is no request {id:?}"))
+        }
+        Ok(records) => {
+            Document::List { root: "service_requests", item: "request", records }.respond(format, StatusCode::OK)
+        }
         Err(problem) => unavailable(format, problem),
     }
 }
@@ -209,7 +220,9 @@ async fn one_request(
 /// Requests are placed at once, so a token is never handed out: every token is unknown.
 async fn token(Path(file): Path<String>) -> Response {
     match split(&file) {
-        Ok((_, format)) => error(format, StatusCode::NOT_FOUND, "there is no such token: requests get their id at once"),
+        Ok((_, format)) => {
+            error(format, StatusCode::NOT_FOUND, "there is no such token: requests get their id at once")
+        }
         Err(response) => response,
     }
 }
@@ -233,9 +246,8 @@ async fn updates(state: &State, format: Format, fields: &Fields<'_>, english: bo
         requests::updates(&mut conn, from, to, english).await
     };
     match found.await {
-        Ok(records) => {
-            Document::List { root: "service_request_updates", item: "request_update", records }.respond(format, StatusCode::OK)
-        }
+        Ok(records) => Document::List { root: "service_request_updates", item: "request_update", records }
+            .respond(format, StatusCode::OK),
         Err(problem) => unavailable(format, problem),
     }
 }
@@ -255,7 +267,9 @@ async fn post(
     }
     let params = match form {
         Ok(Form(params)) => params,
-        Err(rejection) => return bad(format, format!("the body must be application/x-www-form-urlencoded: {rejection}")),
+        Err(rejection) => {
+            return bad(format, format!("the body must be application/x-www-form-urlencoded: {rejection}"))
+        }
     };
     let fields = Fields(&params);
     let Some(key) = fields.get("api_key") else { return error(format, StatusCode::FORBIDDEN, "api_key is missing") };
@@ -270,7 +284,11 @@ async fn post(
     let key_name = match checked.await {
         Ok(None) => return error(format, StatusCode::FORBIDDEN, "the api_key is unknown or revoked"),
         Ok(Some((_, false))) => {
-            return error(format, StatusCode::TOO_MANY_REQUESTS, "too many requests with this api_key; try again in a minute")
+            return error(
+                format,
+                StatusCode::TOO_MANY_REQUESTS,
+                "too many requests with this api_key; try again in a minute",
+            )
         }
         Ok(Some((name, true))) => name,
         Err(problem) => return unavailable(format, problem),

@@ -4,7 +4,7 @@
 //! are in danger, which puts the report first in the crews' list when answered "ja".
 
 use meldeweg_workers::category::Category;
-use meldeweg_workers::classify::categories::{CategoryEntry, Categories};
+use meldeweg_workers::classify::categories::{Categories, CategoryEntry};
 
 use super::format::{Document, Record, Value};
 
@@ -53,7 +53,10 @@ pub fn list(categories: &Categories, english: bool) -> Document {
                 .with("description", description)
                 .with("metadata", Value::Bool(true))
                 .with("type", "realtime")
-                .with("keywords", entry.keywords.iter().map(|k| k.trim_start_matches('=')).collect::<Vec<_>>().join(","))
+                .with(
+                    "keywords",
+                    entry.keywords.iter().map(|k| k.trim_start_matches('=')).collect::<Vec<_>>().join(","),
+                )
                 .with("group", if english { "Reports" } else { "Meldungen" })
         })
         .collect();
@@ -62,9 +65,8 @@ pub fn list(categories: &Categories, english: bool) -> Document {
 
 /// The definition of `category`'s service: its attributes.
 pub fn definition(category: Category, english: bool) -> Document {
-    let value = |key: &str, de: &str, en: &str| {
-        Record::default().with("key", key).with("name", if english { en } else { de })
-    };
+    let value =
+        |key: &str, de: &str, en: &str| Record::default().with("key", key).with("name", if english { en } else { de });
     let attribute = Record::default()
         .with("variable", Value::Bool(true))
         .with("code", DANGER)

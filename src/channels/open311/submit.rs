@@ -84,7 +84,10 @@ fn place(fields: &Fields, municipality: &Municipality) -> Result<FormPlace, Stri
     let place = match (fields.get("lat"), fields.get("long")) {
         (Some(lat), Some(long)) => {
             let number = |text: &str, name: &str| {
-                text.parse::<f64>().ok().filter(|n| n.is_finite()).ok_or_else(|| format!("{name} is not a number: {text:?}"))
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|n| n.is_finite())
+                    .ok_or_else(|| format!("{name} is not a number: {text:?}"))
             };
             let point = LatLon::new(number(lat, "lat")?, number(long, "long")?)
                 .map_err(|_| "lat must lie within ±90 and long within ±180".to_string())?;
