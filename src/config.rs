@@ -707,7 +707,7 @@ mod tests {
     #[test]
     fn the_defaults_run_out_of_the_box_in_sandbox_mode() {
         let settings = load(&[]).unwrap();
-        assert_eq!(settings.channels.names().collect::<Vec<_>>(), ["email", "whatsapp"]);
+        assert_eq!(settings.channels.names().collect::<Vec<_>>(), ["email", "open311", "whatsapp"]);
         assert_eq!(settings.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(settings.database_url(), "sqlite://data/meldeweg.db?mode=rwc");
     }
@@ -741,7 +741,7 @@ mod tests {
         let file = dir.join("extra.toml");
         std::fs::write(&file, "[threema]\ngateway_id = \"*MELDEWG\"\nretries = 3\n").unwrap();
         let mut settings = Settings::load_with_env(Some(&file), |_| None).unwrap();
-        assert_eq!(settings.channels.names().collect::<Vec<_>>(), ["email", "threema", "whatsapp"]);
+        assert_eq!(settings.channels.names().collect::<Vec<_>>(), ["email", "open311", "threema", "whatsapp"]);
         settings.channels.set("threema.limits.per_minute", 20);
         #[derive(Deserialize, Debug, PartialEq)]
         struct Limits {

@@ -235,8 +235,9 @@ mod tests {
     #[test]
     fn the_same_document_in_json_and_xml() {
         assert_eq!(
-            document().json().to_string(),
-            r#"[{"service_code":"strassenschaden","metadata":true,"lat":51.5,"expected_datetime":null,"values":[{"key":"ja","name":"Ja & mehr"}],"keywords":["loch"]}]"#
+            document().json(),
+            serde_json::json!([{"service_code": "strassenschaden", "metadata": true, "lat": 51.5,
+                "expected_datetime": null, "values": [{"key": "ja", "name": "Ja & mehr"}], "keywords": ["loch"]}])
         );
         assert_eq!(
             document().xml(),
