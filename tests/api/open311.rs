@@ -31,6 +31,9 @@ async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, Strin
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
+/// A form's fields.
+type Fields<'a> = Vec<(&'a str, String)>;
+
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
 }
@@ -215,8 +218,8 @@ async fn bad_requests_are_refused_in_the_spec_format_and_nothing_is_stored() {
         ("lat", LAT),
         ("long", LONG),
     ];
-    let with = |changes: &[(&'static str, &'static str)]| -> Vec<(&str, String)> {
-        let mut fields: Vec<(&str, String)> = good
+    let with = |changes: &[(&'static str, &'static str)]| -> Fields {
+        let mut fields: Fields = good
             .iter()
             .filter(|(k, _)| !changes.iter().any(|(c, _)| c == k))
             .map(|(k, v)| (*k, v.to_string()))
@@ -224,7 +227,7 @@ async fn bad_requests_are_refused_in_the_spec_format_and_nothing_is_stored() {
         fields.extend(changes.iter().filter(|(_, v)| *v != "<absent>").map(|(k, v)| (*k, v.to_string())));
         fields
     };
-    let cases: Vec<(&str, Vec<(&str, String)>, u16, &str)> = vec![
+    let cases: Vec<(&str, Fields, u16, &str)> = vec![
         ("no key", with(&[("api_key", "<absent>")]), 403, "api_key is missing"),
         ("unknown key", with(&[("api_key", "falsch")]), 403, "unknown or revoked"),
         ("no jurisdiction", with(&[("jurisdiction_id", "<absent>")]), 400, "jurisdiction_id is missing"),

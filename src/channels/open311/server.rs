@@ -42,13 +42,26 @@ pub fn router(state: State) -> Router {
         .with_state(Arc::new(state))
 }
 
-/// The name and format of a path's last part; an unknown format answers 404 in JSON.
-fn split(file: &str) -> Result<(&str, Format), Response> {
-    Format::split(file).ok_or_else(|| error(Format::Json, StatusCode::NOT_FOUND, "paths end in .json or .xml"))
+/// A path without a known format answers 404 in JSON.
+fn no_format() -> Response {
+    error(Format::Json, StatusCode::NOT_FOUND, "paths end in .json or .xml")
 }
 
 fn bad(format: Format, reason: impl Into<String>) -> Response {
     error(format, StatusCode::BAD_REQUEST, reason)
+}
+
+/// Why a call is refused: the status and the reason, answered in the call's format.
+struct Refusal(StatusCode, String);
+
+impl Refusal {
+    fn bad(reason: impl Into<String>) -> Self {
+        Refusal(StatusCode::BAD_REQUEST, reason.into())
+    }
+
+    fn respond(self, format: Format) -> Response {
+        error(format, self.0, self.1)
+    }
 }
 
 fn english(params: &Fields, headers: &HeaderMap) -> bool {
@@ -57,15 +70,13 @@ fn english(params: &Fields, headers: &HeaderMap) -> bool {
 }
 
 /// Refuses a call whose `jurisdiction_id` is not the configured one.
-fn jurisdiction(state: &State, format: Format, params: &Fields) -> Result<(), Response> {
+fn jurisdiction(state: &State, params: &Fields) -> Result<(), Refusal> {
     let wanted = &state.settings.jurisdiction_id;
     match params.get("jurisdiction_id") {
         _ if wanted.is_empty() => Ok(()),
         Some(given) if given == wanted => Ok(()),
-        Some(given) => {
-            Err(error(format, StatusCode::NOT_FOUND, format!("jurisdiction_id {given:?} is not served here")))
-        }
-        None => Err(bad(format, "jurisdiction_id is missing")),
+        Some(given) => Err(Refusal(StatusCode::NOT_FOUND, format!("jurisdiction_id {given:?} is not served here"))),
+        None => Err(Refusal::bad("jurisdiction_id is missing")),
     }
 }
 
@@ -80,14 +91,14 @@ async fn top(
     headers: HeaderMap,
     query: Result<Query<Params>, QueryRejection>,
 ) -> Response {
-    let (name, format) = match split(&file) {
-        Ok(split) => split,
-        Err(response) => return response,
+    let (name, format) = match Format::split(&file) {
+        Some(split) => split,
+        None => return no_format(),
     };
     let Ok(Query(params)) = query else { return bad(format, "the query string cannot be read") };
     let fields = Fields(&params);
-    if let Err(response) = jurisdiction(&state, format, &fields) {
-        return response;
+    if let Err(refusal) = jurisdiction(&state, &fields) {
+        return refusal.respond(format);
     }
     let english = english(&fields, &headers);
     let categories = state.pipeline.municipality.town.classifier.categories();
@@ -106,14 +117,14 @@ async fn service(
     headers: HeaderMap,
     query: Result<Query<Params>, QueryRejection>,
 ) -> Response {
-    let (code, format) = match split(&file) {
-        Ok(split) => split,
-        Err(response) => return response,
+    let (code, format) = match Format::split(&file) {
+        Some(split) => split,
+        None => return no_format(),
     };
     let Ok(Query(params)) = query else { return bad(format, "the query string cannot be read") };
     let fields = Fields(&params);
-    if let Err(response) = jurisdiction(&state, format, &fields) {
-        return response;
+    if let Err(refusal) = jurisdiction(&state, &fields) {
+        return refusal.respond(format);
     }
     match Category::from_id(code) {
         Some(category) => services::definition(category, english(&fields, &headers)).respond(format, StatusCode::OK),
@@ -122,28 +133,27 @@ async fn service(
 }
 
 /// Checks `requests`' filters into a query.
-fn requests_query(format: Format, fields: &Fields) -> Result<requests::Query, Response> {
+fn requests_query(fields: &Fields) -> Result<requests::Query, Refusal> {
     let mut query = requests::Query::default();
     if let Some(ids) = fields.get("service_request_id") {
         query.ids = ids.split(',').map(str::trim).filter(|id| !id.is_empty()).map(str::to_string).collect();
         if query.ids.len() > requests::MAX_RESULTS as usize || query.ids.iter().any(|id| id.len() > 40) {
-            return Err(bad(format, format!("service_request_id lists at most {} ids", requests::MAX_RESULTS)));
+            return Err(Refusal::bad(format!("service_request_id lists at most {} ids", requests::MAX_RESULTS)));
         }
         return Ok(query);
     }
     if let Some(code) = fields.get("service_code") {
         query.category =
-            Some(Category::from_id(code).ok_or_else(|| bad(format, format!("there is no service {code:?}")))?);
+            Some(Category::from_id(code).ok_or_else(|| Refusal::bad(format!("there is no service {code:?}")))?);
     }
-    let time = |name: &str| -> Result<Option<i64>, Response> {
+    let time = |name: &str| -> Result<Option<i64>, Refusal> {
         fields
             .get(name)
             .map(|text| {
                 requests::parse_time(text).ok_or_else(|| {
-                    bad(
-                        format,
-                        format!("{name} must be a W3C date and time with a time zone, e.g. 2026-12-07T10:00:00+01:00"),
-                    )
+                    Refusal::bad(format!(
+                        "{name} must be a W3C date and time with a time zone, e.g. 2026-12-07T10:00:00+01:00"
+                    ))
                 })
             })
             .transpose()
@@ -151,13 +161,13 @@ fn requests_query(format: Format, fields: &Fields) -> Result<requests::Query, Re
     (query.from, query.to) = (time("start_date")?, time("end_date")?);
     if let (Some(from), Some(to)) = (query.from, query.to) {
         if from > to {
-            return Err(bad(format, "start_date lies after end_date"));
+            return Err(Refusal::bad("start_date lies after end_date"));
         }
     }
     if let Some(status) = fields.get("status") {
         let wanted: Vec<&str> = status.split(',').map(str::trim).collect();
         if let Some(other) = wanted.iter().find(|s| !matches!(**s, "open" | "closed")) {
-            return Err(bad(format, format!("status is open or closed, not {other:?}")));
+            return Err(Refusal::bad(format!("status is open or closed, not {other:?}")));
         }
         let (open, closed) = (wanted.contains(&"open"), wanted.contains(&"closed"));
         query.open = if open && closed { None } else { Some(open) };
@@ -166,9 +176,9 @@ fn requests_query(format: Format, fields: &Fields) -> Result<requests::Query, Re
 }
 
 async fn list_requests(state: &State, format: Format, fields: &Fields<'_>, english: bool) -> Response {
-    let query = match requests_query(format, fields) {
+    let query = match requests_query(fields) {
         Ok(query) => query,
-        Err(response) => return response,
+        Err(refusal) => return refusal.respond(format),
     };
     let found = async {
         let mut conn = state.pipeline.db.pool().acquire().await?;
@@ -188,14 +198,14 @@ async fn one_request(
     headers: HeaderMap,
     query: Result<Query<Params>, QueryRejection>,
 ) -> Response {
-    let (id, format) = match split(&file) {
-        Ok(split) => split,
-        Err(response) => return response,
+    let (id, format) = match Format::split(&file) {
+        Some(split) => split,
+        None => return no_format(),
     };
     let Ok(Query(params)) = query else { return bad(format, "the query string cannot be read") };
     let fields = Fields(&params);
-    if let Err(response) = jurisdiction(&state, format, &fields) {
-        return response;
+    if let Err(refusal) = jurisdiction(&state, &fields) {
+        return refusal.respond(format);
     }
     if id.len() > 40 {
         return error(format, StatusCode::NOT_FOUND, "there is no such request");
@@ -219,11 +229,11 @@ async fn one_request(
 
 /// Requests are placed at once, so a token is never handed out: every token is unknown.
 async fn token(Path(file): Path<String>) -> Response {
-    match split(&file) {
-        Ok((_, format)) => {
+    match Format::split(&file) {
+        Some((_, format)) => {
             error(format, StatusCode::NOT_FOUND, "there is no such token: requests get their id at once")
         }
-        Err(response) => response,
+        None => no_format(),
     }
 }
 
@@ -258,9 +268,9 @@ async fn post(
     headers: HeaderMap,
     form: Result<Form<Params>, FormRejection>,
 ) -> Response {
-    let (name, format) = match split(&file) {
-        Ok(split) => split,
-        Err(response) => return response,
+    let (name, format) = match Format::split(&file) {
+        Some(split) => split,
+        None => return no_format(),
     };
     if name != "requests" {
         return error(format, StatusCode::NOT_FOUND, format!("nothing is posted to {name}"));
@@ -293,8 +303,8 @@ async fn post(
         Ok(Some((name, true))) => name,
         Err(problem) => return unavailable(format, problem),
     };
-    if let Err(response) = jurisdiction(&state, format, &fields) {
-        return response;
+    if let Err(refusal) = jurisdiction(&state, &fields) {
+        return refusal.respond(format);
     }
     let english = english(&fields, &headers);
     let report = match submit::check(&fields, &state.pipeline.municipality, english) {
