@@ -5,6 +5,7 @@
 
 use meldeweg::channels::open311::keys;
 use meldeweg::staff::Role;
+use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -33,6 +34,10 @@ async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, Strin
 
 /// A form's fields.
 type Fields<'a> = Vec<(&'a str, String)>;
+
+async fn photo_token(app: &TestApp) -> String {
+    sqlx::query_scalar("SELECT token FROM photos").fetch_one(app.db.pool()).await.unwrap()
+}
 
 fn json(text: &str) -> Value {
     serde_json::from_str(text).unwrap_or_else(|e| panic!("{e}: {text}"))
@@ -327,4 +332,80 @@ async fn keys_are_shown_once_kept_hashed_and_revoked_by_name() {
     let listed = keys::list(&mut conn).await.unwrap();
     assert_eq!(listed.len(), 1);
     assert!(listed[0].revoked_at.is_some() && listed[0].last_used_at.is_some());
+}
+
+#[tokio::test]
+async fn a_photo_comes_as_a_multipart_media_part_and_is_published_only_as_its_public_copy() {
+    let app = spawn_app().await;
+    let api_key = key(&app, "stadt-app").await;
+    let form = |media: Vec<Part>| {
+        let mut form = Form::new()
+            .text("api_key", api_key.clone())
+            .text("service_code", "strassenschaden")
+            .text("lat", LAT)
+            .text("long", LONG)
+            .text("description", "Schlagloch, Foto anbei");
+        for part in media {
+            form = form.part("media", part);
+        }
+        form
+    };
+    let photo = || Part::bytes(fixture_photo("phone_o6_gps.jpg")).file_name("loch.jpg").mime_str("image/jpeg").unwrap();
+    let send = |form: Form| app.http.post(app.url("/open311/v2/requests.json")).multipart(form).send();
+
+    let response = send(form(vec![photo()])).await.unwrap();
+    assert_eq!(response.status(), 200);
+    let id = json(&response.text().await.unwrap())[0]["service_request_id"].as_str().unwrap().to_string();
+    let cleaned = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM photos p JOIN reports r ON r.id = p.report_id WHERE r.reference = '{id}' AND p.token IS NOT NULL"
+        ))
+        .await;
+    assert_eq!(cleaned, 1, "the photo is cleaned and stored with the report");
+    app.queue_drained().await;
+    let (_, _, request) = get(&app, &format!("requests/{id}.json")).await;
+    let state: String = sqlx::query_scalar("SELECT state FROM public_copies").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(state, "waiting", "by default a photo waits for a staff member's approval");
+    assert!(json(&request)[0]["media_url"].is_null(), "no media_url before the public copy is published");
+
+    let token = photo_token(&app).await;
+    let order: String = sqlx::query_scalar(
+        "SELECT o.number FROM work_orders o JOIN reports r ON r.work_order_id = o.id WHERE r.reference = $1",
+    )
+    .bind(&id)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    add_staff(&app, "dispo@musterstadt.de", Role::Dispatcher, None).await;
+    let dispatcher = login(&app, "dispo@musterstadt.de").await;
+    let review = format!("/staff/orders/{order}/photos/{token}");
+    dispatcher.post(&app, &review, &[("action", "publish"), ("reason", "nichts zu sehen")]).await;
+    let (_, _, published) = get(&app, &format!("requests/{id}.json")).await;
+    let url = json(&published)[0]["media_url"].as_str().expect("a media_url once the copy is public").to_string();
+    assert!(url.ends_with(&format!("/photos/{token}")), "{url}");
+    assert_eq!(app.http.get(app.url(&format!("/photos/{token}"))).send().await.unwrap().status(), 200);
+
+    let response = send(form(vec![photo(), photo()])).await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("at most one media part"));
+    let huge = Part::bytes(vec![0u8; app.settings.photos.limits().max_input_bytes + 100_000]).file_name("riesig.jpg");
+    let response = send(form(vec![huge])).await.unwrap();
+    assert_eq!(response.status(), 413);
+    let not_a_photo = Part::bytes(b"kein Foto".to_vec()).file_name("text.jpg");
+    let response = send(form(vec![not_a_photo])).await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("media file cannot be used"));
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 1, "refused requests store nothing");
+
+    // Form-encoded with a charset in the content type.
+    let body = format!("api_key={api_key}&service_code=muell&lat={LAT}&long={LONG}&description=M%C3%BCll");
+    let response = app
+        .http
+        .post(app.url("/open311/v2/requests.json"))
+        .header("content-type", "application/x-www-form-urlencoded; charset=utf-8")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
 }

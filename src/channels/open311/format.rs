@@ -209,6 +209,20 @@ fn escape(out: &mut String, text: &str) {
     }
 }
 
+/// Why a call is refused: the status and the reason, answered in the call's format.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub StatusCode, pub String);
+
+impl Refusal {
+    pub fn bad(reason: impl Into<String>) -> Self {
+        Refusal(StatusCode::BAD_REQUEST, reason.into())
+    }
+
+    pub fn respond(self, format: Format) -> Response {
+        error(format, self.0, self.1)
+    }
+}
+
 /// An error answer as the spec writes it: a list of `{code, description}`, in either format.
 pub fn error(format: Format, status: StatusCode, description: impl Into<String>) -> Response {
     let record =

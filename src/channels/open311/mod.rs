@@ -1,11 +1,12 @@
 //! Open311 GeoReport v2 (issue 24): the API town apps, FixMyStreet and county back-offices
-//! report into, at `/open311/v2/…`, in XML and JSON. In: `POST requests` (form-encoded), a
-//! whole report taken through the same intake as the web form, by a system holding an API key
+//! report into, at `/open311/v2/…`, in XML and JSON. In: `POST requests` (form-encoded, or
+//! multipart with a photo: `body`), a whole report taken through the same intake as the web form, by a system holding an API key
 //! (`keys`). Out: the services (the categories), the reports as service requests and their
 //! status changes (`requests`), never anything of the citizen. Answers and errors are written
 //! as the spec says (`format`).
 
-mod format;
+pub mod body;
+pub mod format;
 pub mod keys;
 mod requests;
 mod server;
@@ -61,8 +62,14 @@ pub fn check(settings: &Settings) -> Result<(), ConfigError> {
 pub fn register(parts: &Parts, _channels: &mut Channels) -> Result<Routes, ChannelError> {
     let section: Open311Settings = parts.settings.channels.section(SECTION)?;
     let base = parts.settings.public_base().to_string();
+    let uploads = parts.uploads.clone();
     let make = Box::new(move |pipeline: &std::sync::Arc<crate::pipeline::Pipeline>| {
-        server::router(server::State { pipeline: pipeline.clone(), settings: section.clone(), base: base.clone() })
+        server::router(server::State {
+            pipeline: pipeline.clone(),
+            settings: section.clone(),
+            base: base.clone(),
+            uploads: uploads.clone(),
+        })
     });
     let entrance = Entrance {
         title: "Open311".into(),

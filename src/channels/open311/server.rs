@@ -4,8 +4,8 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Form, Path, Query, State as Shared};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{DefaultBodyLimit, Path, Query, Request, State as Shared};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
@@ -14,28 +14,34 @@ use meldeweg_workers::category::Category;
 use meldeweg_workers::message::{Content, InboundMessage, Sender};
 use serde_json::json;
 
-use super::format::{error, Document, Format, Record, Value};
+use super::format::{error, Document, Format, Record, Refusal, Value};
 use super::submit::{self, Fields};
-use super::{keys, requests, services, Open311Settings, NAME};
+use super::{body, keys, requests, services, Open311Settings, NAME};
 use crate::audit::{self, Entry};
+use crate::http::uploads::UploadBudget;
 use crate::pipeline::intake::{self, SubmitError};
 use crate::pipeline::Pipeline;
 use crate::rate_limit::{self, Limit};
 use crate::time::now_ms;
+use meldeweg_workers::conversation::PhotoProblem;
 
 pub struct State {
     pub pipeline: Arc<Pipeline>,
     pub settings: Open311Settings,
     /// `public_url` without its trailing slash.
     pub base: String,
+    /// The process's budget for uploads held in memory, shared with the web form.
+    pub uploads: UploadBudget,
 }
 
 type Shared311 = Shared<Arc<State>>;
 type Params = Vec<(String, String)>;
 
 pub fn router(state: State) -> Router {
+    // A photo as large as the cleaner takes, plus the fields around it.
+    let limit = state.pipeline.photos.limits.max_input_bytes + 256 * 1024;
     Router::new()
-        .route("/open311/v2/{file}", get(top).post(post))
+        .route("/open311/v2/{file}", get(top).post(post).layer(DefaultBodyLimit::max(limit)))
         .route("/open311/v2/services/{file}", get(service))
         .route("/open311/v2/requests/{file}", get(one_request))
         .route("/open311/v2/tokens/{file}", get(token))
@@ -49,19 +55,6 @@ fn no_format() -> Response {
 
 fn bad(format: Format, reason: impl Into<String>) -> Response {
     error(format, StatusCode::BAD_REQUEST, reason)
-}
-
-/// Why a call is refused: the status and the reason, answered in the call's format.
-struct Refusal(StatusCode, String);
-
-impl Refusal {
-    fn bad(reason: impl Into<String>) -> Self {
-        Refusal(StatusCode::BAD_REQUEST, reason.into())
-    }
-
-    fn respond(self, format: Format) -> Response {
-        error(format, self.0, self.1)
-    }
 }
 
 fn english(params: &Fields, headers: &HeaderMap) -> bool {
@@ -262,12 +255,7 @@ async fn updates(state: &State, format: Format, fields: &Fields<'_>, english: bo
     }
 }
 
-async fn post(
-    Shared(state): Shared311,
-    Path(file): Path<String>,
-    headers: HeaderMap,
-    form: Result<Form<Params>, FormRejection>,
-) -> Response {
+async fn post(Shared(state): Shared311, Path(file): Path<String>, request: Request) -> Response {
     let (name, format) = match Format::split(&file) {
         Some(split) => split,
         None => return no_format(),
@@ -275,13 +263,13 @@ async fn post(
     if name != "requests" {
         return error(format, StatusCode::NOT_FOUND, format!("nothing is posted to {name}"));
     }
-    let params = match form {
-        Ok(Form(params)) => params,
-        Err(rejection) => {
-            return bad(format, format!("the body must be application/x-www-form-urlencoded: {rejection}"))
-        }
+    let headers = request.headers().clone();
+    let max_media_bytes = state.pipeline.photos.limits.max_input_bytes;
+    let posted = match body::read(request, &state.uploads, max_media_bytes).await {
+        Ok(posted) => posted,
+        Err(refusal) => return refusal.respond(format),
     };
-    let fields = Fields(&params);
+    let fields = Fields(&posted.fields);
     let Some(key) = fields.get("api_key") else { return error(format, StatusCode::FORBIDDEN, "api_key is missing") };
     let now = now_ms();
     let checked = async {
@@ -318,9 +306,13 @@ async fn post(
         sent_at_ms: now,
         content: Content::Report { report },
     };
-    let submitted = match intake::submit(&state.pipeline, message, Vec::new()).await {
+    let submitted = match intake::submit(&state.pipeline, message, posted.media.into_iter().collect()).await {
         Ok(submitted) => submitted,
         Err(SubmitError::NoPlace) => return bad(format, "a request needs lat and long or address_string"),
+        Err(SubmitError::Photo(PhotoProblem::TooLarge)) => {
+            return error(format, StatusCode::PAYLOAD_TOO_LARGE, "the media file is too large")
+        }
+        Err(SubmitError::Photo(problem)) => return bad(format, format!("the media file cannot be used: {problem:?}")),
         Err(problem) => return unavailable(format, problem),
     };
     let audited = async {

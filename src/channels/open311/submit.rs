@@ -17,7 +17,7 @@ use crate::town::Municipality;
 pub const MAX_DESCRIPTION: usize = 4000;
 /// Longest address, and longest value of any other field.
 const MAX_ADDRESS: usize = 300;
-const MAX_VALUE: usize = 2000;
+pub const MAX_VALUE: usize = 2000;
 /// Most fields one request may have.
 pub const MAX_FIELDS: usize = 100;
 
