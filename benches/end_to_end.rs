@@ -20,7 +20,8 @@ use std::time::{Duration, Instant};
 
 use meldeweg_workers::geotag::{Area, Placement};
 use meldeweg_workers::LatLon;
-use support::{drop_database, fresh_database, percentile_ms, signed_delivery, Options, Server};
+use support::deliveries::signed_delivery;
+use support::{drop_database, fresh_database, percentile_ms, Options, Server};
 
 /// One description per category; each classifies with high confidence, so no citizen is asked
 /// to pick a category.

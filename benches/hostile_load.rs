@@ -30,8 +30,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use support::deliveries::signed_delivery;
 use support::fake_graph::FakeGraph;
-use support::{drop_database, fresh_database, percentile_ms, signed_delivery, Launch, Options, Server};
+use support::{drop_database, fresh_database, percentile_ms, Launch, Options, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 

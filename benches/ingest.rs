@@ -22,7 +22,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::{drop_database, fresh_database, percentile_ms, signed_delivery, Options, Server, ENCRYPTION_KEY};
+use support::deliveries::signed_delivery;
+use support::{drop_database, fresh_database, percentile_ms, Options, Server, ENCRYPTION_KEY};
 
 /// Every delivery: one text message.
 const TEXT: &str = r#""type":"text","text":{"body":"Tiefes Schlagloch vor der Grundschule, bitte schnell reparieren"}"#;

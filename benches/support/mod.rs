@@ -3,6 +3,9 @@
 //! `database` and `stats` stand alone, so benchmarks without a server include just those.
 
 pub mod database;
+/// Signed WhatsApp deliveries: the load benchmarks send them, the Open311 one does not.
+#[allow(dead_code)]
+pub mod deliveries;
 #[allow(dead_code)]
 #[path = "../../tests/api/fake_graph.rs"]
 pub mod fake_graph;
@@ -15,7 +18,6 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use fake_graph::{FakeGraph, ACCESS_TOKEN, API_VERSION, PHONE_NUMBER_ID};
-use meldeweg::channels::whatsapp::signature::sign;
 
 pub const APP_SECRET: &str = "bench-app-secret";
 pub const ENCRYPTION_KEY: &str = "6d656c64657765676d656c64657765676d656c64657765676d656c6465776567";
@@ -186,14 +188,4 @@ impl Server {
         }
         let _ = tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await;
     }
-}
-
-/// A delivery with one message from `from`, as Meta sends it, and its signature header.
-pub fn signed_delivery(from: &str, message_id: &str, content: &str) -> (String, String) {
-    let timestamp = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
-    let body = format!(
-        r#"{{"object":"whatsapp_business_account","entry":[{{"id":"419561257915477","changes":[{{"field":"messages","value":{{"messaging_product":"whatsapp","metadata":{{"display_phone_number":"15550783881","phone_number_id":"{PHONE_NUMBER_ID}"}},"contacts":[{{"profile":{{"name":"Bench"}},"wa_id":"{from}","user_id":"DE.{from}"}}],"messages":[{{"from":"{from}","from_user_id":"DE.{from}","id":"{message_id}","timestamp":"{timestamp}",{content}}}]}}}}]}}]}}"#
-    );
-    let signature = sign(APP_SECRET.as_bytes(), body.as_bytes());
-    (body, signature)
 }

@@ -8,10 +8,10 @@
 pub mod body;
 pub mod format;
 pub mod keys;
-mod requests;
+pub mod requests;
 mod server;
 mod services;
-mod submit;
+pub mod submit;
 
 use serde::Deserialize;
 
