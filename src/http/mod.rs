@@ -5,6 +5,7 @@
 
 pub mod client;
 pub mod error;
+pub mod public_fetch;
 pub mod server;
 pub mod uploads;
 

@@ -24,6 +24,7 @@ pub mod niced;
 pub mod notify;
 mod open_orders;
 pub mod photo;
+pub mod photo_url;
 pub mod recheck;
 pub mod replies;
 pub mod triage;
@@ -89,6 +90,7 @@ impl JobHandler for Pipeline {
             JobKind::Triage => triage::run(self, job).await,
             JobKind::Notify => notify::run(self, job).await,
             JobKind::Erase => erase::run(self, job).await,
+            JobKind::PhotoUrl => photo_url::run(self, job).await,
         }
     }
 }

@@ -45,10 +45,13 @@ pub enum JobKind {
     Notify,
     /// Erase a reporter's personal data (a confirmed LÖSCHEN).
     Erase,
+    /// Fetch the photos a report names by their address, and add them.
+    PhotoUrl,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 4] = [JobKind::Intake, JobKind::Triage, JobKind::Notify, JobKind::Erase];
+    pub const ALL: [JobKind; 5] =
+        [JobKind::Intake, JobKind::Triage, JobKind::Notify, JobKind::Erase, JobKind::PhotoUrl];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -56,6 +59,7 @@ impl JobKind {
             JobKind::Triage => "triage",
             JobKind::Notify => "notify",
             JobKind::Erase => "erase",
+            JobKind::PhotoUrl => "photo_url",
         }
     }
 

@@ -409,3 +409,82 @@ async fn a_photo_comes_as_a_multipart_media_part_and_is_published_only_as_its_pu
         .unwrap();
     assert_eq!(response.status(), 200);
 }
+
+/// A partner's web server inside the town's network: a photo, a text, and a redirect to the
+/// cloud metadata address (which is never asked); counts what it was asked for.
+async fn partner_server() -> (u16, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::response::IntoResponse;
+    let asked = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = asked.clone();
+    let photo = fixture_photo("phone_o6_gps.jpg");
+    let router = axum::Router::new()
+        .route("/loch.jpg", axum::routing::get(move || async move { photo.clone().into_response() }))
+        .route("/text", axum::routing::get(|| async { "kein Foto" }))
+        .route(
+            "/weiter",
+            axum::routing::get(|| async {
+                (axum::http::StatusCode::FOUND, [("location", "https://169.254.169.254/latest/meta-data")])
+            }),
+        )
+        .layer(axum::middleware::from_fn(move |request, next: axum::middleware::Next| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                next.run(request).await
+            }
+        }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (port, asked)
+}
+
+#[tokio::test]
+async fn media_urls_are_fetched_later_under_the_rules_and_the_others_get_a_note_for_staff() {
+    let (port, asked) = partner_server().await;
+    let partner = format!("127.0.0.1:{port}");
+    let plain = partner.clone();
+    let app = spawn_app_with(move |settings| settings.channels.set("open311.media_plain_hosts", vec![plain])).await;
+    let api_key = key(&app, "kreis").await;
+    let urls = [
+        format!("http://{partner}/loch.jpg"),
+        "https://10.1.2.3/loch.jpg".to_string(),
+        "http://example.org/loch.jpg".to_string(),
+        format!("http://{partner}/weiter"),
+        format!("http://{partner}/text"),
+    ];
+    let mut fields =
+        vec![("api_key", api_key.as_str()), ("service_code", "strassenschaden"), ("lat", LAT), ("long", LONG)];
+    fields.extend(urls.iter().map(|url| ("media_url", url.as_str())));
+    let (status, body) = post(&app, "requests.json", &fields).await;
+    assert_eq!(status, 200, "{body}");
+    let id = json(&body)[0]["service_request_id"].as_str().unwrap().to_string();
+
+    let notes = "SELECT COUNT(*) FROM order_events WHERE kind = 'comment' AND actor_id IS NULL";
+    eventually("the photo job", || async { app.count(notes).await == 4 }).await;
+    let added = app
+        .count(&format!(
+            "SELECT COUNT(*) FROM photos p JOIN reports r ON r.id = p.report_id
+             WHERE r.reference = '{id}' AND p.token IS NOT NULL"
+        ))
+        .await;
+    assert_eq!(added, 1, "the photo from the partner is cleaned and added");
+    let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM order_events WHERE kind = 'comment' ORDER BY id")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+    for (detail, reason) in details.iter().zip([
+        "10.1.2.3 is not on the public internet",
+        "only https addresses",
+        "169.254.169.254 is not on the public internet",
+        "kein verwendbares Foto",
+    ]) {
+        assert!(detail.starts_with("Foto von ") && detail.contains(reason), "{detail}: {reason}");
+    }
+    assert_eq!(asked.load(std::sync::atomic::Ordering::SeqCst), 3, "loch.jpg, weiter and text; nothing else");
+
+    let many: Vec<(&str, &str)> = fields.iter().copied().chain([("media_url", "https://example.org/6.jpg")]).collect();
+    let (status, body) = post(&app, "requests.json", &many).await;
+    assert_eq!(status, 400);
+    assert!(body.contains("at most 5 media_url"), "{body}");
+}

@@ -36,11 +36,20 @@ pub struct Open311Settings {
     pub requests_per_minute: u32,
     /// Who answers questions about the endpoint (discovery's `contact`).
     pub contact: String,
+    /// `host:port` of partners inside the town's network whose `media_url` is fetched over
+    /// http and whatever its address; every other `media_url` only over https from a public
+    /// address.
+    pub media_plain_hosts: Vec<String>,
 }
 
 impl Default for Open311Settings {
     fn default() -> Self {
-        Self { jurisdiction_id: String::new(), requests_per_minute: 60, contact: String::new() }
+        Self {
+            jurisdiction_id: String::new(),
+            requests_per_minute: 60,
+            contact: String::new(),
+            media_plain_hosts: Vec::new(),
+        }
     }
 }
 
@@ -55,7 +64,14 @@ pub fn check(settings: &Settings) -> Result<(), ConfigError> {
     if !(1..=10_000).contains(&section.requests_per_minute) {
         return Err(invalid("open311.requests_per_minute", "from 1 to 10000"));
     }
+    if let Some(host) = section.media_plain_hosts.iter().find(|host| !is_host_and_port(host)) {
+        return Err(invalid("open311.media_plain_hosts", format!("{host:?} is not host:port")));
+    }
     Ok(())
+}
+
+fn is_host_and_port(text: &str) -> bool {
+    text.rsplit_once(':').is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok())
 }
 
 /// Open311 has no replies of its own: clients read the state of their requests.

@@ -20,6 +20,7 @@ use super::{body, keys, requests, services, Open311Settings, NAME};
 use crate::audit::{self, Entry};
 use crate::http::uploads::UploadBudget;
 use crate::pipeline::intake::{self, SubmitError};
+use crate::pipeline::photo_url::{self, PhotoUrlJob};
 use crate::pipeline::Pipeline;
 use crate::rate_limit::{self, Limit};
 use crate::time::now_ms;
@@ -299,6 +300,15 @@ async fn post(Shared(state): Shared311, Path(file): Path<String>, request: Reque
         Ok(report) => report,
         Err(reason) => return bad(format, reason),
     };
+    let urls: Vec<String> = posted
+        .fields
+        .iter()
+        .filter(|(name, value)| name == "media_url" && !value.trim().is_empty())
+        .map(|(_, value)| value.trim().to_string())
+        .collect();
+    if urls.len() > photo_url::MAX_URLS {
+        return bad(format, format!("a request names at most {} media_url", photo_url::MAX_URLS));
+    }
     let message = InboundMessage {
         channel: NAME.to_string(),
         id: crate::secrets::random_hex128(),
@@ -315,28 +325,37 @@ async fn post(Shared(state): Shared311, Path(file): Path<String>, request: Reque
         Err(SubmitError::Photo(problem)) => return bad(format, format!("the media file cannot be used: {problem:?}")),
         Err(problem) => return unavailable(format, problem),
     };
-    let audited = async {
-        let mut conn = state.pipeline.db.pool().acquire().await?;
-        let report_id: i64 = sqlx::query_scalar("SELECT id FROM reports WHERE reference = $1")
-            .bind(&submitted.reference)
-            .fetch_one(&mut *conn)
-            .await?;
-        let entry = Entry {
-            kind: "open311.request",
-            report_id: Some(report_id),
-            order_id: None,
-            reporter_id: None,
-            actor: Some(format!("open311:{key_name}")),
-            detail: json!({ "service_request_id": submitted.reference }),
-        };
-        audit::record(&mut conn, entry, now).await
-    };
-    if let Err(problem) = audited.await {
-        tracing::warn!(%problem, "an Open311 request's audit entry could not be written");
+    if let Err(problem) = after_post(&state, &submitted.reference, &key_name, urls, now).await {
+        tracing::warn!(%problem, "an Open311 request's audit entry or photo job could not be written");
     }
     let record = Record::default()
         .with("service_request_id", submitted.reference)
         .with("service_notice", Value::Null)
         .with("account_id", Value::Null);
     Document::List { root: "service_requests", item: "request", records: vec![record] }.respond(format, StatusCode::OK)
+}
+
+/// What follows a stored report: the audit entry with the key's name, and the job that fetches
+/// its `media_url`s (the report stands without them if this fails).
+async fn after_post(state: &State, reference: &str, key_name: &str, urls: Vec<String>, now: i64) -> Result<(), String> {
+    let mut tx = state.pipeline.db.begin().await.map_err(|e| e.to_string())?;
+    let report_id: i64 = sqlx::query_scalar("SELECT id FROM reports WHERE reference = $1")
+        .bind(reference)
+        .fetch_one(tx.conn())
+        .await
+        .map_err(|e| e.to_string())?;
+    let entry = Entry {
+        kind: "open311.request",
+        report_id: Some(report_id),
+        order_id: None,
+        reporter_id: None,
+        actor: Some(format!("open311:{key_name}")),
+        detail: json!({ "service_request_id": reference, "media_urls": urls.len() }),
+    };
+    audit::record(tx.conn(), entry, now).await.map_err(|e| e.to_string())?;
+    if !urls.is_empty() {
+        let job = PhotoUrlJob { report_id, urls, plain_hosts: state.settings.media_plain_hosts.clone() };
+        job.enqueue(&state.pipeline.queue, &mut tx, now).await.map_err(|e| e.to_string())?;
+    }
+    tx.commit().await.map_err(|e| e.to_string())
 }
