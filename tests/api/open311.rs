@@ -195,6 +195,36 @@ async fn a_posted_report_is_read_back_as_a_request_and_its_status_changes_as_upd
     let (_, _, xml) = get(&app, "servicerequestupdates.xml").await;
     assert!(xml.contains("<service_request_updates><request_update><update_id>"), "{xml}");
 
+    // A rejection's reason stays with staff and the citizen.
+    let (_, body) =
+        post(&app, "requests.json", &[("api_key", &api_key), ("service_code", "gruen"), ("lat", LAT), ("long", LONG)])
+            .await;
+    let second = json(&body)[0]["service_request_id"].as_str().unwrap().to_string();
+    eventually("the second order", || async {
+        app.count("SELECT COUNT(*) FROM reports WHERE work_order_id IS NOT NULL").await == 2
+    })
+    .await;
+    let rejected: String = sqlx::query_scalar(
+        "SELECT o.number FROM work_orders o JOIN reports r ON r.work_order_id = o.id WHERE r.reference = $1",
+    )
+    .bind(&second)
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    let reject = serde_json::json!({ "transition": "reject", "reason": "Privatgrund von Herrn Meier" });
+    let response = app
+        .http
+        .post(app.url(&format!("/api/v1/orders/{rejected}/transitions")))
+        .bearer_auth(&token)
+        .json(&reject)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let (_, _, answer) = get(&app, &format!("requests/{second}.xml")).await;
+    assert!(answer.contains("<status>closed</status><status_notes>Abgelehnt</status_notes>"), "{answer}");
+    assert!(!answer.contains("Meier"), "{answer}");
+
     // By address alone.
     let (status, body) = post(
         &app,

@@ -42,7 +42,7 @@ pub struct Query {
 
 /// The report, its order (the one it was merged into, if so), and what a request shows of them.
 const COLUMNS: &str = "r.reference, r.category, r.address, r.lat, r.lon, r.created_at, r.forwarded_to,
-    o.status AS order_status, o.reason, o.depot, o.due_at,
+    o.status AS order_status, o.depot, o.due_at,
     COALESCE((SELECT MAX(e.at) FROM order_events e WHERE e.work_order_id = o.id), r.created_at) AS updated,
     (SELECT p.token FROM photos p JOIN public_copies c ON c.token = p.token
       WHERE p.report_id = r.id AND c.state = 'public' ORDER BY p.id LIMIT 1) AS photo";
@@ -102,8 +102,9 @@ fn request(row: &sqlx::any::AnyRow, municipality: &Municipality, base: &str, eng
         Some(status) => status.is_active(),
         None => forwarded_to.is_none(),
     };
+    // Never the reason staff gave for a rejection: it may name people (the citizen reads it
+    // on their own status page).
     let notes = match (order_status, &forwarded_to) {
-        (Some(OrderStatus::Rejected), _) => row.try_get::<Option<String>, _>("reason")?,
         (_, Some(body)) if !open => {
             Some(if english { format!("Forwarded to {body}") } else { format!("Weitergeleitet an {body}") })
         }
