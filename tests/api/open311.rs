@@ -32,11 +32,44 @@ async fn post(app: &TestApp, path: &str, fields: &[(&str, &str)]) -> (u16, Strin
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
+/// An address of 312 characters.
+const LONG_ADDRESS: &str =
+    "Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lind\
+    enweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenwe\
+    g 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4 Lindenweg 4X";
+
 /// A form's fields.
 type Fields<'a> = Vec<(&'a str, String)>;
 
 async fn photo_token(app: &TestApp) -> String {
     sqlx::query_scalar("SELECT token FROM photos").fetch_one(app.db.pool()).await.unwrap()
+}
+
+/// An XML answer read as a strict client would: well-formed, the declaration first, `root` as
+/// the root element holding only `item` elements; each item as its child elements' names and
+/// texts (a list inside as the names of its children, joined by commas).
+fn xml_items(text: &str, root: &str, item: &str) -> Vec<std::collections::BTreeMap<String, String>> {
+    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?>"), "{text}");
+    let document = roxmltree::Document::parse(text).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let top = document.root_element();
+    assert_eq!(top.tag_name().name(), root, "{text}");
+    top.children()
+        .map(|node| {
+            assert!(node.is_element(), "only elements under <{root}>: {text}");
+            assert_eq!(node.tag_name().name(), item, "{text}");
+            node.children()
+                .map(|field| {
+                    assert!(field.is_element(), "{text}");
+                    let value = if field.children().any(|c| c.is_element()) {
+                        field.children().map(|c| c.tag_name().name().to_string()).collect::<Vec<_>>().join(",")
+                    } else {
+                        field.text().unwrap_or_default().to_string()
+                    };
+                    (field.tag_name().name().to_string(), value)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 fn json(text: &str) -> Value {
@@ -53,7 +86,8 @@ async fn discovery_and_services_in_json_and_xml_in_german_and_english() {
     assert_eq!(discovery["endpoints"][0]["formats"], serde_json::json!(["text/xml", "application/json"]));
     let (_, kind, xml) = get(&app, "discovery.xml").await;
     assert_eq!(kind, "text/xml; charset=utf-8");
-    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"utf-8\"?><discovery><changeset>"), "{xml}");
+    let discovery_xml = roxmltree::Document::parse(&xml).unwrap();
+    assert_eq!(discovery_xml.root_element().tag_name().name(), "discovery");
     assert!(xml.contains("<formats><format>text/xml</format><format>application/json</format></formats>"));
 
     let (_, _, services) = get(&app, "services.json").await;
@@ -73,7 +107,11 @@ async fn discovery_and_services_in_json_and_xml_in_german_and_english() {
         .unwrap();
     assert!(english.text().await.unwrap().contains("\"service_name\":\"Road damage\""));
     let (_, _, by_locale) = get(&app, "services.xml?locale=en").await;
-    assert!(by_locale.contains("<services><service><service_code>") && by_locale.contains("Road damage"));
+    let services = xml_items(&by_locale, "services", "service");
+    assert_eq!(services.len(), 10);
+    assert_eq!(services[0]["service_code"], "strassenschaden");
+    assert_eq!(services[0]["service_name"], "Road damage");
+    assert_eq!((services[0]["metadata"].as_str(), services[0]["type"].as_str()), ("true", "realtime"));
 
     let (status, _, definition) = get(&app, "services/strassenschaden.xml").await;
     assert_eq!(status, 200);
@@ -82,9 +120,18 @@ async fn discovery_and_services_in_json_and_xml_in_german_and_english() {
          <code>gefahr</code><datatype>singlevaluelist</datatype><required>false</required>"
     ));
     assert!(definition.contains("<values><value><key>ja</key><name>Ja</name></value>"));
+    let attributes = roxmltree::Document::parse(&definition).unwrap();
+    let values: Vec<&str> = attributes
+        .descendants()
+        .filter(|n| n.has_tag_name("value"))
+        .map(|n| n.children().find(|c| c.has_tag_name("key")).and_then(|k| k.text()).unwrap())
+        .collect();
+    assert_eq!(values, ["ja", "nein"]);
     let (status, _, missing) = get(&app, "services/vulkan.xml").await;
     assert_eq!(status, 404);
-    assert!(missing.contains("<errors><error><code>404</code><description>there is no service"), "{missing}");
+    let errors = xml_items(&missing, "errors", "error");
+    assert_eq!(errors[0]["code"], "404");
+    assert!(errors[0]["description"].starts_with("there is no service"), "{missing}");
     let (status, kind, _) = get(&app, "services.html").await;
     assert_eq!((status, kind.as_str()), (404, "application/json; charset=utf-8"));
 }
@@ -193,7 +240,10 @@ async fn a_posted_report_is_read_back_as_a_request_and_its_status_changes_as_upd
     assert_eq!(updates[1]["service_request_id"], id.as_str());
     assert_eq!(updates[1]["description"], "Erledigt");
     let (_, _, xml) = get(&app, "servicerequestupdates.xml").await;
-    assert!(xml.contains("<service_request_updates><request_update><update_id>"), "{xml}");
+    let updates = xml_items(&xml, "service_request_updates", "request_update");
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[1]["status"], "closed");
+    assert!(updates[1].contains_key("update_id") && updates[1].contains_key("updated_datetime"));
 
     // A rejection's reason stays with staff and the citizen.
     let (_, body) =
@@ -233,7 +283,8 @@ async fn a_posted_report_is_read_back_as_a_request_and_its_status_changes_as_upd
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert!(body.contains("<service_requests><request><service_request_id>M-"), "{body}");
+    let answer = xml_items(&body, "service_requests", "request");
+    assert!(answer[0]["service_request_id"].starts_with("M-"), "{body}");
 }
 
 #[tokio::test]
@@ -283,6 +334,10 @@ async fn bad_requests_are_refused_in_the_spec_format_and_nothing_is_stored() {
             "not known here",
         ),
         ("danger not ja or nein", with(&[("attribute[gefahr]", "vielleicht")]), 400, "ja or nein"),
+        ("a decimal comma", with(&[("lat", "51,970643")]), 400, "lat is not a number"),
+        ("an empty service", with(&[("service_code", "  ")]), 400, "service_code is missing"),
+        ("an empty key", with(&[("api_key", "")]), 403, "api_key is missing"),
+        ("an over-long address", with(&[("address_string", LONG_ADDRESS)]), 400, "address_string has at most"),
     ];
     for (case, fields, status, reason) in &cases {
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
@@ -313,6 +368,17 @@ async fn bad_requests_are_refused_in_the_spec_format_and_nothing_is_stored() {
         .unwrap();
     assert_eq!(wrong_type.status(), 400);
     assert_eq!(post(&app, "services.json", &good).await.0, 404, "nothing is posted to services");
+    let crowded: Vec<(String, String)> = (0..101).map(|n| (format!("attribute[x{n}]"), "1".to_string())).collect();
+    let crowded: Vec<(&str, &str)> =
+        good.iter().copied().chain(crowded.iter().map(|(k, v)| (k.as_str(), v.as_str()))).collect();
+    let (status, body) = post(&app, "requests.json", &crowded).await;
+    assert_eq!((status, body.contains("at most 100 fields")), (400, true), "{body}");
+    let bad_utf8 = reqwest::multipart::Form::new()
+        .text("api_key", api_key.clone())
+        .part("description", Part::bytes(vec![0xff, 0xfe, 0x41]));
+    let response = app.http.post(app.url("/open311/v2/requests.json")).multipart(bad_utf8).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("description is not UTF-8 text"));
     assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 0, "nothing stored");
 
     // 4,000 characters are characters, not bytes.
@@ -321,6 +387,10 @@ async fn bad_requests_are_refused_in_the_spec_format_and_nothing_is_stored() {
     let (status, body) = post(&app, "requests.json", &fields).await;
     assert_eq!(status, 200, "{body}");
 
+    let many_ids = format!(
+        "requests.json?jurisdiction_id=musterstadt.de&service_request_id={}",
+        (0..1001).map(|n| format!("M-2026-{n:06}")).collect::<Vec<_>>().join(",")
+    );
     for (path, status, reason) in [
         ("requests.json", 400, "jurisdiction_id is missing"),
         ("requests.json?jurisdiction_id=musterstadt.de&start_date=2026-12-01T10:00:00", 400, "time zone"),
@@ -336,6 +406,10 @@ async fn bad_requests_are_refused_in_the_spec_format_and_nothing_is_stored() {
         ("tokens/abc.json", 404, "no such token"),
         ("servicerequestupdates.json?jurisdiction_id=musterstadt.de&start_date=2026-12-01T00:00:00Z", 400, "come together"),
         ("weather.json?jurisdiction_id=musterstadt.de", 404, "there is no weather"),
+        ("requests.html?jurisdiction_id=musterstadt.de", 404, "paths end in .json or .xml"),
+        ("services/strassenschaden.json?jurisdiction_id=anderswo", 404, "not served here"),
+        (&format!("requests/{}.json?jurisdiction_id=musterstadt.de", "M".repeat(41)), 404, "no such request"),
+        (&many_ids, 400, "at most 1000 ids"),
     ] {
         let (got, _, body) = get(&app, path).await;
         assert_eq!(got, status, "{path}: {body}");
