@@ -29,6 +29,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (18, "after-photo index", include_str!("../../migrations/sqlite/0018_after_photo_index.sql")),
     (19, "search terms", include_str!("../../migrations/sqlite/0019_search_terms.sql")),
     (20, "open311 keys", include_str!("../../migrations/sqlite/0020_open311_keys.sql")),
+    (21, "forwarded requests", include_str!("../../migrations/sqlite/0021_forwarded_requests.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -52,6 +53,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (18, "after-photo index", include_str!("../../migrations/postgres/0018_after_photo_index.sql")),
     (19, "search terms", include_str!("../../migrations/postgres/0019_search_terms.sql")),
     (20, "open311 keys", include_str!("../../migrations/postgres/0020_open311_keys.sql")),
+    (21, "forwarded requests", include_str!("../../migrations/postgres/0021_forwarded_requests.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -3,7 +3,9 @@
 //! A channel whose messages wait in the inbox for the queue is a `MessageSource`: it reads a
 //! message it stored back as the core's `InboundMessage` and hands over the photos its messages
 //! announced. A channel that can tell citizens something is a `ReplySender`: it renders a reply
-//! intent in its own format, within its own limits, and sends it. Channels register these at
+//! intent in its own format, within its own limits, and sends it. A channel that reaches other
+//! bodies registers a `Forwarder` for each: reports routed to that body are handed over and
+//! followed. Channels register these at
 //! start-up (`channels::register`); the pipeline looks them up by the name stored with every
 //! message, reporter and report, and never names one.
 
@@ -31,6 +33,48 @@ pub trait MessageSource: Send + Sync {
 pub trait ReplySender: Send + Sync {
     /// Renders and sends one reply.
     fn deliver<'a>(&'a self, delivery: Delivery<'a>) -> BoxFuture<'a, Result<Sent, DeliveryError>>;
+}
+
+/// A body that takes reports in (another authority, a utility) and answers how they stand:
+/// forwarded reports are handed to it and followed until it closes them.
+pub trait Forwarder: Send + Sync {
+    /// Hands `report` over; the body's id for it.
+    fn forward<'a>(&'a self, report: &'a Handover) -> BoxFuture<'a, Result<String, ForwardError>>;
+    /// How the report with the body's id `remote_id` stands there.
+    fn state<'a>(&'a self, remote_id: &'a str) -> BoxFuture<'a, Result<RemoteState, ForwardError>>;
+    /// How often to look.
+    fn follow_every(&self) -> Duration;
+}
+
+/// What a body is given of a report: nothing of the citizen.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handover {
+    pub reference: String,
+    pub category: meldeweg_workers::category::Category,
+    pub lat: f64,
+    pub lon: f64,
+    pub address: Option<String>,
+    pub description: Option<String>,
+    /// The address of the report's public photo copy, once published.
+    pub photo_url: Option<String>,
+}
+
+/// How a forwarded report stands at the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteState {
+    pub closed: bool,
+    pub notes: Option<String>,
+}
+
+/// Why a hand-over or a look did not work.
+#[derive(Debug, thiserror::Error)]
+pub enum ForwardError {
+    /// The body refused it for good (its reason): it is not tried again.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The body cannot be reached or is busy: tried again later.
+    #[error("temporary failure: {0}")]
+    Transient(String),
 }
 
 /// Why a photo could not be fetched.
@@ -99,6 +143,8 @@ pub enum DeliveryError {
 pub struct Channels {
     sources: BTreeMap<&'static str, Arc<dyn MessageSource>>,
     senders: BTreeMap<&'static str, Arc<dyn ReplySender>>,
+    /// By the body's name, as routing's `forward_to` names it.
+    forwarders: BTreeMap<String, Arc<dyn Forwarder>>,
 }
 
 impl Channels {
@@ -118,5 +164,14 @@ impl Channels {
 
     pub fn sender(&self, name: &str) -> Option<&dyn ReplySender> {
         self.senders.get(name).map(Arc::as_ref)
+    }
+
+    /// Registers where reports forwarded to `body` are handed over.
+    pub fn add_forwarder(&mut self, body: String, forwarder: Arc<dyn Forwarder>) {
+        self.forwarders.insert(body, forwarder);
+    }
+
+    pub fn forwarder(&self, body: &str) -> Option<&dyn Forwarder> {
+        self.forwarders.get(body).map(Arc::as_ref)
     }
 }

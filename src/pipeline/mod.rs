@@ -18,6 +18,7 @@
 
 pub mod channel;
 pub mod erase;
+pub mod forward;
 pub mod ingress;
 pub mod intake;
 pub mod niced;
@@ -91,6 +92,8 @@ impl JobHandler for Pipeline {
             JobKind::Notify => notify::run(self, job).await,
             JobKind::Erase => erase::run(self, job).await,
             JobKind::PhotoUrl => photo_url::run(self, job).await,
+            JobKind::Forward => forward::run_forward(self, job).await,
+            JobKind::Follow => forward::run_follow(self, job).await,
         }
     }
 }

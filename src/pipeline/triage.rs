@@ -15,6 +15,7 @@ use meldeweg_workers::geotag::{OpenOrder, Placement, Route};
 use meldeweg_workers::status::ReportStatus;
 use serde::{Deserialize, Serialize};
 
+use super::forward::ForwardJob;
 use super::replies::ReportUpdate;
 use super::{complete, retry, OpenOrders, Pipeline};
 use crate::db::Tx;
@@ -70,8 +71,13 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     let address = pipeline.municipality.address_near(report.at);
     let decision = decide(pipeline, &mut tx, &mut open_orders, report_id, &report, address.as_deref(), now).await?;
     let status = decision.triaged.status;
+    let forwarded_to = decision.triaged.forwarded_to;
     reports::record_triage(tx.conn(), report_id, decision.triaged, now).await.map_err(retry)?;
     reports::search::index(tx.conn(), report_id).await.map_err(retry)?;
+    if let Some(body) = forwarded_to.filter(|body| pipeline.channels.forwarder(body).is_some()) {
+        ForwardJob { report_id }.enqueue(pipeline, &mut tx, now).await?;
+        tracing::debug!(report = %report.reference, %body, "to be handed over");
+    }
     acknowledge(pipeline, &mut tx, report_id, &report, decision.answer, now).await?;
     pipeline.queue.complete_in(&mut tx, job).await?;
     tx.commit().await?;

@@ -47,11 +47,22 @@ pub enum JobKind {
     Erase,
     /// Fetch the photos a report names by their address, and add them.
     PhotoUrl,
+    /// Hand a report over to the body it was forwarded to, where it takes reports in.
+    Forward,
+    /// Look at a forwarded report's state at that body, and tell the citizen when it is closed.
+    Follow,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] =
-        [JobKind::Intake, JobKind::Triage, JobKind::Notify, JobKind::Erase, JobKind::PhotoUrl];
+    pub const ALL: [JobKind; 7] = [
+        JobKind::Intake,
+        JobKind::Triage,
+        JobKind::Notify,
+        JobKind::Erase,
+        JobKind::PhotoUrl,
+        JobKind::Forward,
+        JobKind::Follow,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -60,6 +71,8 @@ impl JobKind {
             JobKind::Notify => "notify",
             JobKind::Erase => "erase",
             JobKind::PhotoUrl => "photo_url",
+            JobKind::Forward => "forward",
+            JobKind::Follow => "follow",
         }
     }
 
@@ -184,6 +197,19 @@ impl Queue {
         payload: &impl Serialize,
         now_ms: i64,
     ) -> Result<i64, QueueError> {
+        self.enqueue_at(tx, kind, serial_key, payload, now_ms, now_ms).await
+    }
+
+    /// Like `enqueue`, for a job that is not to run before `run_at`.
+    pub async fn enqueue_at(
+        &self,
+        tx: &mut Tx,
+        kind: JobKind,
+        serial_key: Option<&str>,
+        payload: &impl Serialize,
+        run_at: i64,
+        now_ms: i64,
+    ) -> Result<i64, QueueError> {
         let id = sqlx::query_scalar(
             "INSERT INTO jobs (kind, serial_key, payload, run_at, max_attempts, created_at)
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -191,7 +217,7 @@ impl Queue {
         .bind(kind.as_str())
         .bind(serial_key)
         .bind(serde_json::to_string(payload)?)
-        .bind(now_ms)
+        .bind(run_at)
         .bind(i64::from(self.settings.max_attempts))
         .bind(now_ms)
         .fetch_one(tx.conn())

@@ -592,3 +592,94 @@ async fn media_urls_are_fetched_later_under_the_rules_and_the_others_get_a_note_
     assert_eq!(status, 400);
     assert!(body.contains("at most 5 media_url"), "{body}");
 }
+
+/// A point in the harbour district, where traffic signs are Straßen.NRW's (config/routing.toml).
+const HARBOUR: (f64, f64) = (51.9613, 7.6574);
+const STRASSEN_NRW: &str = "Straßen.NRW, Regionalniederlassung Münsterland";
+
+/// The town forwards traffic signs in the harbour to the body at `endpoint` over Open311.
+fn forwarding_to(endpoint: String, api_key: String) -> impl FnOnce(&mut meldeweg::config::Settings) {
+    move |settings| {
+        settings.channels.set("open311.partners.kreis.body", STRASSEN_NRW);
+        settings.channels.set("open311.partners.kreis.endpoint", endpoint);
+        settings.channels.set("open311.partners.kreis.api_key", api_key);
+        settings.channels.set("open311.partners.kreis.services.verkehrszeichen", "verkehrszeichen");
+        settings.channels.set("open311.partners.kreis.follow_seconds", 1i64);
+    }
+}
+
+#[tokio::test]
+async fn a_town_hands_a_report_to_its_county_over_open311_and_tells_the_citizen_when_it_is_done() {
+    // The county runs Meldeweg too, with its own crews for the harbour's signs.
+    let county = spawn_app_with(|settings| {
+        let routing = std::fs::read_to_string(&settings.geo.routing_file).unwrap();
+        let own = routing.split("# Signs and signals in the harbour area").next().unwrap().to_string();
+        let path = std::env::temp_dir().join(format!("meldeweg-county-routing-{}.toml", std::process::id()));
+        std::fs::write(&path, own).unwrap();
+        settings.geo.routing_file = path;
+    })
+    .await;
+    let api_key = key(&county, "musterstadt").await;
+    let town = spawn_app_with(forwarding_to(county.url("/open311/v2"), api_key)).await;
+
+    let citizen = Citizen::new();
+    town.send(&citizen, text("Verkehrsschild umgefahren und liegt auf dem Gehweg")).await;
+    town.send(&citizen, location(HARBOUR.0, HARBOUR.1)).await;
+    eventually("the hand-over", || async {
+        town.count("SELECT COUNT(*) FROM forwarded_requests WHERE remote_id IS NOT NULL").await == 1
+    })
+    .await;
+    let (reference, remote): (String, String) = sqlx::query_as(
+        "SELECT r.reference, f.remote_id FROM forwarded_requests f JOIN reports r ON r.id = f.report_id",
+    )
+    .fetch_one(town.db.pool())
+    .await
+    .unwrap();
+    let (channel, description): (String, String) =
+        sqlx::query_as("SELECT channel, description FROM reports WHERE reference = $1")
+            .bind(&remote)
+            .fetch_one(county.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(channel, "open311");
+    assert!(description.contains("Verkehrsschild umgefahren") && description.contains(&reference), "{description}");
+    let told = town.graph.texts_to(citizen.address());
+    assert!(told.iter().any(|t| t.contains("Straßen.NRW")), "the citizen hears where it went: {told:?}");
+
+    // The county's crew finishes it; the town notices and tells its citizen.
+    eventually("the county's order", || async {
+        county.count("SELECT COUNT(*) FROM reports WHERE work_order_id IS NOT NULL").await == 1
+    })
+    .await;
+    let order: String = sqlx::query_scalar("SELECT number FROM work_orders").fetch_one(county.db.pool()).await.unwrap();
+    add_staff(&county, "kreis@strassen.nrw", Role::Dispatcher, None).await;
+    let token = api_token(&county, "kreis@strassen.nrw").await;
+    let before = town.graph.texts_to(citizen.address()).len();
+    transitions(&county, &token, &order, &["accept", "done"]).await;
+    let done = town.replies(&citizen, before + 1).await;
+    assert!(done.last().unwrap().contains(&format!("Ihrer Meldung {reference} wurde behoben")), "{done:?}");
+    let closed = "SELECT COUNT(*) FROM forwarded_requests WHERE closed = 1 AND closed_at IS NOT NULL";
+    assert_eq!(town.count(closed).await, 1);
+    town.queue_drained().await;
+    assert_eq!(town.count("SELECT COUNT(*) FROM jobs WHERE kind = 'follow'").await, 0, "no more looks");
+}
+
+#[tokio::test]
+async fn a_county_that_is_down_delays_the_hand_over_and_loses_nothing() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let town = spawn_app_with(forwarding_to(format!("http://127.0.0.1:{closed_port}/open311/v2"), "k".into())).await;
+    let citizen = Citizen::new();
+    town.send(&citizen, text("Verkehrsschild umgefahren und liegt auf dem Gehweg")).await;
+    town.send(&citizen, location(HARBOUR.0, HARBOUR.1)).await;
+    eventually("a second try", || async {
+        town.count("SELECT COUNT(*) FROM jobs WHERE kind = 'forward' AND attempts >= 2 AND dead_at IS NULL").await == 1
+    })
+    .await;
+    let error: String = sqlx::query_scalar("SELECT last_error FROM jobs WHERE kind = 'forward'")
+        .fetch_one(town.db.pool())
+        .await
+        .unwrap();
+    assert!(error.contains("temporary failure") || error.contains("error sending request"), "{error}");
+    assert_eq!(town.count("SELECT COUNT(*) FROM forwarded_requests").await, 0, "nothing handed over yet");
+    assert_eq!(town.count("SELECT COUNT(*) FROM reports WHERE status = 'forwarded'").await, 1, "the report stands");
+}
