@@ -683,3 +683,29 @@ async fn a_county_that_is_down_delays_the_hand_over_and_loses_nothing() {
     assert_eq!(town.count("SELECT COUNT(*) FROM forwarded_requests").await, 0, "nothing handed over yet");
     assert_eq!(town.count("SELECT COUNT(*) FROM reports WHERE status = 'forwarded'").await, 1, "the report stands");
 }
+
+#[tokio::test]
+async fn a_county_that_refuses_a_report_stops_the_hand_over_with_its_reason() {
+    let county = spawn_app().await;
+    let api_key = key(&county, "musterstadt").await;
+    let endpoint = county.url("/open311/v2");
+    let town = spawn_app_with(move |settings| {
+        forwarding_to(endpoint, api_key)(settings);
+        settings.channels.set("open311.partners.kreis.services.verkehrszeichen", "vulkan");
+    })
+    .await;
+    let citizen = Citizen::new();
+    town.send(&citizen, text("Verkehrsschild umgefahren und liegt auf dem Gehweg")).await;
+    town.send(&citizen, location(HARBOUR.0, HARBOUR.1)).await;
+    eventually("the refusal", || async {
+        town.count("SELECT COUNT(*) FROM jobs WHERE kind = 'forward' AND dead_at IS NOT NULL").await == 1
+    })
+    .await;
+    let error: String = sqlx::query_scalar("SELECT last_error FROM jobs WHERE kind = 'forward'")
+        .fetch_one(town.db.pool())
+        .await
+        .unwrap();
+    assert!(error.contains("refused it: 400") && error.contains("there is no service"), "{error}");
+    assert_eq!(county.count("SELECT COUNT(*) FROM reports").await, 0, "the county stored nothing");
+    assert_eq!(town.count("SELECT COUNT(*) FROM reports WHERE status = 'forwarded'").await, 1, "the report stands");
+}
