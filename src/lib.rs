@@ -18,6 +18,7 @@ pub mod orders;
 pub mod outbox;
 pub mod pipeline;
 pub mod public_copies;
+pub mod public_fetch;
 pub mod queue;
 pub mod rate_limit;
 pub mod reporters;

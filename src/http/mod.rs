@@ -5,7 +5,6 @@
 
 pub mod client;
 pub mod error;
-pub mod public_fetch;
 pub mod server;
 pub mod uploads;
 

@@ -1,5 +1,5 @@
 //! Reports another body handles, handed over to that body's own system when one is configured
-//! (a county's Open311 endpoint): triage routes the report there and queues a `ForwardJob`;
+//! (a county's reporting system): triage routes the report there and queues a `ForwardJob`;
 //! it hands the report over (what anyone may see of it: place, category, description, the
 //! public photo copy) and keeps the body's id in `forwarded_requests`; a `FollowJob` then looks
 //! at the report there every so often and, once the body closes it, tells the citizen on their

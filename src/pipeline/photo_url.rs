@@ -1,5 +1,5 @@
-//! Photos a report names by their address instead of bringing them (Open311's `media_url`):
-//! fetched later, through the queue, under the rules of `http::public_fetch`, cleaned like
+//! Photos a report names by their address instead of bringing them (another system's photo
+//! link): fetched later, through the queue, under the rules of `public_fetch`, cleaned like
 //! every photo and added to the report. An address that breaks a rule, or whose file is not a
 //! usable photo, is not retried: the report stands without it and its order's history says
 //! why, for staff. A server that cannot be reached is tried again with backoff. The job waits
@@ -11,8 +11,8 @@ use super::intake::new_photo;
 use super::photo::PhotoOutcome;
 use super::{complete, Pipeline};
 use crate::db::Tx;
-use crate::http::public_fetch::{self, FetchError, Rules};
 use crate::orders::events::{self, EventKind, NewEvent};
+use crate::public_fetch::{self, FetchError, Rules};
 use crate::queue::{ClaimedJob, JobFailure, JobKind, Queue, QueueError};
 use crate::reports::photos;
 use crate::time::now_ms;

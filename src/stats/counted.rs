@@ -12,11 +12,13 @@ use sqlx::{AnyConnection, Row};
 use super::buckets::{cell, BUCKET_HOURS, BUCKET_MS, ORDER_FIELDS, REPORT_FIELDS};
 use super::entries::{Malformed, Reader};
 use super::figures::Sla;
-use super::filter::Filter;
+use super::filter::{is_within, Filter};
 use super::load::{Event, OrderRow, ReportRow, EVENTS};
 use super::{StatsQuery, Window};
 
 const HOUR_MS: i64 = 3_600_000;
+/// The channel's place among a group's fields (`Filter::values`).
+const CHANNEL: usize = 3;
 const DAY_MS: i64 = 86_400_000;
 
 /// Orders done, per (category, district, priority).
@@ -122,6 +124,7 @@ type Hours = [u64; BUCKET_HOURS as usize];
 
 /// Reading the roll-ups' buckets into the counts of the current and the previous window.
 struct Reading<'q> {
+    /// The filters' values in `Filter::values`' order.
     wanted: [Option<&'q str>; 5],
     current: Window,
     previous: Window,
@@ -136,7 +139,9 @@ impl<'q> Reading<'q> {
     }
 
     fn wanted(&self, fields: &[&str]) -> bool {
-        fields.iter().zip(&self.wanted).all(|(field, wanted)| wanted.is_none_or(|wanted| wanted == *field))
+        fields.iter().zip(&self.wanted).enumerate().all(|(place, (field, wanted))| {
+            wanted.is_none_or(|wanted| if place == CHANNEL { is_within(field, wanted) } else { wanted == *field })
+        })
     }
 
     fn bucket(&mut self, bucket: i64, reports: &[u8], orders: &[u8]) -> Result<(), Malformed> {

@@ -10,6 +10,17 @@ use super::StatsQuery;
 pub const OPENING_CHANNEL: &str =
     "(SELECT f.channel FROM reports f WHERE f.work_order_id = o.id AND f.order_link = 'opened' LIMIT 1)";
 
+/// `channel` is the channel asked for or one of its parts ("open311" holds "open311:stadt-app",
+/// each Open311 key's reports).
+fn within(channel: &str) -> String {
+    format!("COALESCE({channel}, '') || ':' LIKE ? || ':%'")
+}
+
+/// Whether a channel `field` is `wanted` or one of its parts (`within` in Rust).
+pub fn is_within(field: &str, wanted: &str) -> bool {
+    field == wanted || field.strip_prefix(wanted).is_some_and(|rest| rest.starts_with(':'))
+}
+
 /// The request's filters as SQL after `$1` and `$2`, with their values.
 pub struct Filter {
     pub sql: String,
@@ -27,15 +38,12 @@ impl Filter {
 
     /// The filters on reports (a report's depot is its order's).
     pub fn reports(query: &StatsQuery) -> Self {
-        Self::of(query, ["r.category = ?", "r.district = ?", "o.depot = ?", "r.channel = ?", "r.priority = ?"])
+        Self::of(query, ["r.category = ?", "r.district = ?", "o.depot = ?", &within("r.channel"), "r.priority = ?"])
     }
 
     /// The filters on work orders (the channel is that of the report that opened the order).
     pub fn orders(query: &StatsQuery) -> Self {
-        Self::of(
-            query,
-            ["o.category = ?", "o.district = ?", "o.depot = ?", &format!("{OPENING_CHANNEL} = ?"), "o.priority = ?"],
-        )
+        Self::of(query, ["o.category = ?", "o.district = ?", "o.depot = ?", &within(OPENING_CHANNEL), "o.priority = ?"])
     }
 
     /// The values asked for, in the order category, district, depot, channel, priority.

@@ -49,6 +49,14 @@ const DEFINITIONS_EN: &[(&str, &str)] = &[
     ("filters", "Category, district, priority and depot apply to reports and orders by their own values (a report's depot is its order's); the channel applies to reports, and to orders by the report that opened them."),
 ];
 
+/// "open311:NAME", NAME as an Open311 key is named.
+fn is_key_channel(channel: &str) -> bool {
+    channel.strip_prefix("open311:").is_some_and(|name| {
+        (1..=40).contains(&name.len())
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    })
+}
+
 /// The same definitions in German, in the same order.
 const DEFINITIONS_DE: &[(&str, &str)] = &[
     ("Zeitraum", "Kalendertage in Europe/Berlin, vom ersten bis einschließlich zum letzten Tag. Zeiten sind in der Datenbank in UTC gespeichert."),
@@ -128,6 +136,8 @@ impl StatsQueryText {
         let channel = match given(&self.channel) {
             None => None,
             Some(channel @ ("whatsapp" | "web" | "open311")) => Some(channel.to_string()),
+            // One Open311 key's reports.
+            Some(channel) if is_key_channel(channel) => Some(channel.to_string()),
             Some(other) => return Err(format!("unknown channel {other:?}")),
         };
         Ok(StatsQuery {

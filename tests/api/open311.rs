@@ -175,7 +175,7 @@ async fn a_posted_report_is_read_back_as_a_request_and_its_status_changes_as_upd
         .fetch_one(app.db.pool())
         .await
         .unwrap();
-    assert_eq!(channel, "open311");
+    assert_eq!(channel, "open311:stadt-app", "each key is a channel of its own");
     let audited = app
         .count("SELECT COUNT(*) FROM audit_log WHERE kind = 'open311.request' AND actor = 'open311:stadt-app'")
         .await;
@@ -641,7 +641,7 @@ async fn a_town_hands_a_report_to_its_county_over_open311_and_tells_the_citizen_
             .fetch_one(county.db.pool())
             .await
             .unwrap();
-    assert_eq!(channel, "open311");
+    assert_eq!(channel, "open311:musterstadt");
     assert!(description.contains("Verkehrsschild umgefahren") && description.contains(&reference), "{description}");
     let told = town.graph.texts_to(citizen.address());
     assert!(told.iter().any(|t| t.contains("Straßen.NRW")), "the citizen hears where it went: {told:?}");
@@ -708,4 +708,34 @@ async fn a_county_that_refuses_a_report_stops_the_hand_over_with_its_reason() {
     assert!(error.contains("refused it: 400") && error.contains("there is no service"), "{error}");
     assert_eq!(county.count("SELECT COUNT(*) FROM reports").await, 0, "the county stored nothing");
     assert_eq!(town.count("SELECT COUNT(*) FROM reports WHERE status = 'forwarded'").await, 1, "the report stands");
+}
+
+#[tokio::test]
+async fn each_key_is_a_channel_of_its_own_in_the_statistics() {
+    let app = spawn_app().await;
+    let (app_key, fms_key) = (key(&app, "stadt-app").await, key(&app, "fixmystreet").await);
+    for api_key in [&app_key, &app_key, &fms_key] {
+        let fields = [("api_key", api_key.as_str()), ("service_code", "muell"), ("lat", LAT), ("long", LONG)];
+        assert_eq!(post(&app, "requests.json", &fields).await.0, 200);
+    }
+    let citizen = Citizen::new();
+    app.send(&citizen, text("Müll am Straßenrand abgeladen")).await;
+    app.send(&citizen, location(51.970643, 7.610710)).await;
+    eventually("four reports", || async { app.count("SELECT COUNT(*) FROM reports").await == 4 }).await;
+    app.queue_drained().await;
+    add_staff(&app, "chefin@musterstadt.de", Role::Manager, None).await;
+    let token = api_token(&app, "chefin@musterstadt.de").await;
+    for (channel, received) in
+        [("", 4), ("open311", 3), ("open311:stadt-app", 2), ("open311:fixmystreet", 1), ("whatsapp", 1)]
+    {
+        let url = app.url(&format!("/api/v1/stats?channel={channel}"));
+        let stats: Value = app.http.get(url).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        assert_eq!(stats["totals"]["received"], received, "{channel}: {stats}");
+    }
+    let refused = app.http.get(app.url("/api/v1/stats?channel=open311:")).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(refused.status(), 400);
+    let manager = login(&app, "chefin@musterstadt.de").await;
+    let (_, page) = manager.page(&app, "/staff/stats?channel=open311:fixmystreet").await;
+    assert!(page.contains(r#"<option value="open311:fixmystreet" selected>Open311: fixmystreet</option>"#), "{page}");
+    assert!(page.contains(r#"<option value="open311:stadt-app">Open311: stadt-app</option>"#));
 }

@@ -310,7 +310,8 @@ async fn post(Shared(state): Shared311, Path(file): Path<String>, request: Reque
         return bad(format, format!("a request names at most {} media_url", photo_url::MAX_URLS));
     }
     let message = InboundMessage {
-        channel: NAME.to_string(),
+        // Each key is a channel of its own in the statistics ("open311:stadt-app").
+        channel: format!("{NAME}:{key_name}"),
         id: crate::secrets::random_hex128(),
         sender: Sender { phone: None, account: None },
         sent_at_ms: now,

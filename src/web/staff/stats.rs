@@ -13,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use super::session::Staff;
 use super::views::{category_choices, depot_choices, district_choices, query_string, Choice, Frame};
 use super::StaffState;
+use crate::channels::open311;
 use crate::http::AppError;
 use crate::staff::access::{self, Operation};
 use crate::staff::StaffUser;
@@ -245,7 +246,8 @@ pub struct StatsPage {
     chart: Chart,
     /// The period as "01.11.2026 – 30.11.2026".
     period: String,
-    channels: Vec<(&'static str, &'static str)>,
+    /// Each channel's id and label.
+    channels: Vec<(String, String)>,
     tables: Vec<Table>,
     sla: Vec<(&'static str, String, u64)>,
     query: String,
@@ -301,7 +303,14 @@ pub async fn page(
         .collect();
     let chart = chart(&statistics, en);
     let period = format!("{} – {}", display_date(statistics.query.from), display_date(statistics.query.to));
-    let channels = ["whatsapp", "web", "open311"].map(|c| (c, frame.ui.channel(c))).to_vec();
+    let mut channels: Vec<(String, String)> =
+        ["whatsapp", "web", "open311"].map(|c| (c.to_string(), frame.ui.channel(c).to_string())).to_vec();
+    // Each Open311 key's reports on their own.
+    let keys = {
+        let mut conn = state.pipeline.db.pool().acquire().await?;
+        open311::keys::list(&mut conn).await.map_err(|e| AppError::Unavailable(e.to_string()))?
+    };
+    channels.extend(keys.into_iter().map(|key| (format!("open311:{}", key.name), format!("Open311: {}", key.name))));
     let centre = state.pipeline.municipality.town.area.centre();
     let hotspots = serde_json::to_string(
         &statistics
