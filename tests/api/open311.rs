@@ -739,3 +739,93 @@ async fn each_key_is_a_channel_of_its_own_in_the_statistics() {
     assert!(page.contains(r#"<option value="open311:fixmystreet" selected>Open311: fixmystreet</option>"#), "{page}");
     assert!(page.contains(r#"<option value="open311:stadt-app">Open311: stadt-app</option>"#));
 }
+
+#[tokio::test]
+async fn keys_are_made_listed_and_revoked_from_the_command_line() {
+    let app = spawn_app().await;
+    let (ok, key, _) = crate::cli::run(&app, &["open311", "key", "add", "stadt-app"], &[]).await;
+    assert!(ok);
+    let key = key.trim().to_string();
+    let fields = [("api_key", key.as_str()), ("service_code", "muell"), ("lat", LAT), ("long", LONG)];
+    assert_eq!(post(&app, "requests.json", &fields).await.0, 200, "the printed key works");
+    let (ok, _, error) = crate::cli::run(&app, &["open311", "key", "add", "stadt-app"], &[]).await;
+    assert!(!ok && error.contains("already a key named"), "{error}");
+    let (ok, listed, _) = crate::cli::run(&app, &["open311", "key", "list"], &[]).await;
+    assert!(ok && listed.starts_with("stadt-app\tcreated ") && listed.contains("last used"), "{listed}");
+    assert!(!listed.contains(&key), "the key itself is never shown again");
+    let (ok, revoked, _) = crate::cli::run(&app, &["open311", "key", "revoke", "stadt-app"], &[]).await;
+    assert!(ok && revoked.contains("revoked"), "{revoked}");
+    assert_eq!(post(&app, "requests.json", &fields).await.0, 403, "a revoked key is refused");
+}
+
+#[tokio::test]
+async fn a_key_over_its_rate_is_told_to_wait_and_other_keys_are_not() {
+    let app = spawn_app_with(|settings| settings.channels.set("open311.requests_per_minute", 2i64)).await;
+    let (busy, other) = (key(&app, "eilig").await, key(&app, "ruhig").await);
+    let fields = |api_key: &str| {
+        vec![
+            ("api_key", api_key.to_string()),
+            ("service_code", "muell".into()),
+            ("lat", LAT.into()),
+            ("long", LONG.into()),
+        ]
+    };
+    let send = |fields: Vec<(&'static str, String)>| {
+        let app = &app;
+        async move { app.http.post(app.url("/open311/v2/requests.json")).form(&fields).send().await.unwrap() }
+    };
+    for _ in 0..2 {
+        assert_eq!(send(fields(&busy)).await.status(), 200);
+    }
+    let refused = send(fields(&busy)).await;
+    assert_eq!(refused.status(), 429);
+    assert!(refused.text().await.unwrap().contains("too many requests with this api_key"));
+    assert_eq!(send(fields(&other)).await.status(), 200, "another key has its own allowance");
+    assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, 3);
+}
+
+#[tokio::test]
+async fn a_duplicate_answers_with_the_order_it_joined() {
+    let app = spawn_app().await;
+    let api_key = key(&app, "stadt-app").await;
+    let mut ids = Vec::new();
+    for description in ["Schlagloch vor Hausnummer 4", "Tiefes Loch in der Fahrbahn"] {
+        let fields = [
+            ("api_key", api_key.as_str()),
+            ("service_code", "strassenschaden"),
+            ("lat", LAT),
+            ("long", LONG),
+            ("description", description),
+        ];
+        let (_, body) = post(&app, "requests.json", &fields).await;
+        ids.push(json(&body)[0]["service_request_id"].as_str().unwrap().to_string());
+        app.queue_drained().await;
+    }
+    assert_eq!(app.count("SELECT COUNT(*) FROM work_orders").await, 1, "the second report joined the first's order");
+    add_staff(&app, "dispo@musterstadt.de", Role::Dispatcher, None).await;
+    let token = api_token(&app, "dispo@musterstadt.de").await;
+    let order: String = sqlx::query_scalar("SELECT number FROM work_orders").fetch_one(app.db.pool()).await.unwrap();
+    transitions(&app, &token, &order, &["accept", "done"]).await;
+    let (_, _, both) = get(&app, &format!("requests.json?service_request_id={},{}", ids[0], ids[1])).await;
+    let both = json(&both);
+    let statuses: Vec<&str> = both.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["closed", "closed"]);
+}
+
+#[tokio::test]
+async fn the_general_service_leaves_the_category_to_the_classifier() {
+    let app = spawn_app().await;
+    let api_key = key(&app, "stadt-app").await;
+    let fields = [
+        ("api_key", api_key.as_str()),
+        ("service_code", "sonstiges"),
+        ("lat", LAT),
+        ("long", LONG),
+        ("description", "Die Straßenlaterne vor dem Haus flackert seit Tagen"),
+    ];
+    let (_, body) = post(&app, "requests.json", &fields).await;
+    let id = json(&body)[0]["service_request_id"].as_str().unwrap().to_string();
+    app.queue_drained().await;
+    let (_, _, request) = get(&app, &format!("requests/{id}.json")).await;
+    assert_eq!(json(&request)[0]["service_code"], "beleuchtung", "the words said what it is");
+}

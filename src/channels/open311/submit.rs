@@ -66,10 +66,12 @@ pub fn check(fields: &Fields, municipality: &Municipality, english: bool) -> Res
             None => line.to_string(),
         });
     }
+    // The general service says nothing about what it is: the classifier reads the words.
+    let chosen = (category != Category::Sonstiges || description.is_none()).then_some(category);
     Ok(FormReport {
         description,
         place: Some(place),
-        category: Some(category),
+        category: chosen,
         lang: if english { Lang::En } else { Lang::De },
     })
 }
