@@ -98,6 +98,10 @@ async fn discovery_and_services_in_json_and_xml_in_german_and_english() {
     assert_eq!(road["service_name"], "Straßenschaden");
     assert_eq!((road["metadata"].clone(), road["type"].clone()), (Value::Bool(true), "realtime".into()));
     assert!(road["keywords"].as_str().unwrap().contains("schlaglo"));
+    let waste = list.iter().find(|s| s["service_code"] == "muell").unwrap();
+    assert_eq!(waste["metadata"], false, "a category without attributes");
+    let (_, _, plain) = get(&app, "services/muell.json").await;
+    assert_eq!(json(&plain)["attributes"], serde_json::json!([]));
     let english = app
         .http
         .get(app.url("/open311/v2/services.json"))
@@ -176,6 +180,12 @@ async fn a_posted_report_is_read_back_as_a_request_and_its_status_changes_as_upd
         .await
         .unwrap();
     assert_eq!(channel, "open311:stadt-app", "each key is a channel of its own");
+    let text: String = sqlx::query_scalar("SELECT description FROM reports WHERE reference = $1")
+        .bind(&id)
+        .fetch_one(app.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(text, "Tiefes Schlagloch vor dem Haus\nGefahr für Personen? Ja", "the answer joins the text");
     let audited = app
         .count("SELECT COUNT(*) FROM audit_log WHERE kind = 'open311.request' AND actor = 'open311:stadt-app'")
         .await;
@@ -333,7 +343,7 @@ async fn bad_requests_are_refused_in_the_spec_format_and_nothing_is_stored() {
             400,
             "not known here",
         ),
-        ("danger not ja or nein", with(&[("attribute[gefahr]", "vielleicht")]), 400, "ja or nein"),
+        ("danger not ja or nein", with(&[("attribute[gefahr]", "vielleicht")]), 400, "must be one of ja, nein"),
         ("a decimal comma", with(&[("lat", "51,970643")]), 400, "lat is not a number"),
         ("an empty service", with(&[("service_code", "  ")]), 400, "service_code is missing"),
         ("an empty key", with(&[("api_key", "")]), 403, "api_key is missing"),

@@ -120,8 +120,11 @@ async fn service(
     if let Err(refusal) = jurisdiction(&state, &fields) {
         return refusal.respond(format);
     }
-    match Category::from_id(code) {
-        Some(category) => services::definition(category, english(&fields, &headers)).respond(format, StatusCode::OK),
+    let categories = state.pipeline.municipality.town.classifier.categories();
+    match Category::from_id(code).and_then(|category| categories.iter().find(|(c, _)| *c == category)) {
+        Some((category, entry)) => {
+            services::definition(category, entry, english(&fields, &headers)).respond(format, StatusCode::OK)
+        }
         None => error(format, StatusCode::NOT_FOUND, format!("there is no service {code:?}")),
     }
 }

@@ -1,15 +1,12 @@
 //! `discovery`, `services` and `services/{code}`: what this endpoint offers, from the
 //! configured categories. Names and descriptions are German, English when the client asks
-//! (`locale=en…` or `Accept-Language: en…`). Every service has one attribute, whether people
-//! are in danger, which puts the report first in the crews' list when answered "ja".
+//! (`locale=en…` or `Accept-Language: en…`). A service's attributes are its category's
+//! `[[category.attributes]]` (e.g. "Gefahr für Personen?").
 
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::categories::{Categories, CategoryEntry};
 
 use super::format::{Document, Record, Value};
-
-/// The attribute every service has.
-pub const DANGER: &str = "gefahr";
 
 /// The language a client asked for: English if its locale or first accepted language is
 /// English, German otherwise.
@@ -51,7 +48,7 @@ pub fn list(categories: &Categories, english: bool) -> Document {
                 .with("service_code", category.id())
                 .with("service_name", name)
                 .with("description", description)
-                .with("metadata", Value::Bool(true))
+                .with("metadata", Value::Bool(!entry.attributes.is_empty()))
                 .with("type", "realtime")
                 .with(
                     "keywords",
@@ -64,24 +61,41 @@ pub fn list(categories: &Categories, english: bool) -> Document {
 }
 
 /// The definition of `category`'s service: its attributes.
-pub fn definition(category: Category, english: bool) -> Document {
-    let value =
-        |key: &str, de: &str, en: &str| Record::default().with("key", key).with("name", if english { en } else { de });
-    let attribute = Record::default()
-        .with("variable", Value::Bool(true))
-        .with("code", DANGER)
-        .with("datatype", "singlevaluelist")
-        .with("required", Value::Bool(false))
-        .with("datatype_description", if english { "yes or no" } else { "ja oder nein" })
-        .with("order", Value::Int(1))
-        .with("description", if english { "Are people in danger?" } else { "Gefahr für Personen?" })
-        .with(
-            "values",
-            Value::Records { item: "value", records: vec![value("ja", "Ja", "Yes"), value("nein", "Nein", "No")] },
-        );
+pub fn definition(category: Category, entry: &CategoryEntry, english: bool) -> Document {
+    let attributes = entry
+        .attributes
+        .iter()
+        .enumerate()
+        .map(|(place, attribute)| {
+            let pick = |de: &str, en: &str| if english { en.to_string() } else { de.to_string() };
+            let values = attribute
+                .values
+                .iter()
+                .map(|answer| {
+                    Record::default()
+                        .with("key", answer.key.as_str())
+                        .with("name", pick(&answer.name_de, &answer.name_en))
+                })
+                .collect();
+            let (datatype, about) = if attribute.values.is_empty() {
+                ("string", pick("freier Text", "free text"))
+            } else {
+                ("singlevaluelist", pick("eine der Antworten", "one of the answers"))
+            };
+            Record::default()
+                .with("variable", Value::Bool(true))
+                .with("code", attribute.code.as_str())
+                .with("datatype", datatype)
+                .with("required", Value::Bool(attribute.required))
+                .with("datatype_description", about)
+                .with("order", Value::Int(place as i64 + 1))
+                .with("description", pick(&attribute.question_de, &attribute.question_en))
+                .with("values", Value::Records { item: "value", records: values })
+        })
+        .collect();
     let record = Record::default()
         .with("service_code", category.id())
-        .with("attributes", Value::Records { item: "attribute", records: vec![attribute] });
+        .with("attributes", Value::Records { item: "attribute", records: attributes });
     Document::One { root: "service_definition", record }
 }
 

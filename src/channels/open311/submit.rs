@@ -10,14 +10,16 @@ use meldeweg_workers::geotag::Placement;
 use meldeweg_workers::message::{FormPlace, FormPlaceSource, FormReport};
 use meldeweg_workers::LatLon;
 
-use super::services::DANGER;
 use crate::town::Municipality;
+use meldeweg_workers::classify::attributes::Attribute;
 
 /// Longest description, in characters.
 pub const MAX_DESCRIPTION: usize = 4000;
 /// Longest address, and longest value of any other field.
 const MAX_ADDRESS: usize = 300;
 pub const MAX_VALUE: usize = 2000;
+/// Longest free answer to an attribute kept.
+const MAX_FREE_ANSWER: usize = 200;
 /// Most fields one request may have.
 pub const MAX_FIELDS: usize = 100;
 
@@ -51,19 +53,15 @@ pub fn check(fields: &Fields, municipality: &Municipality, english: bool) -> Res
     }
     let code = fields.get("service_code").ok_or("service_code is missing")?;
     let category = Category::from_id(code).ok_or_else(|| format!("there is no service {code:?}"))?;
-    let danger = match fields.attributes().find(|(code, _)| *code == DANGER).map(|(_, value)| value) {
-        None | Some("") => false,
-        Some("ja") => true,
-        Some("nein") => false,
-        Some(other) => return Err(format!("attribute[{DANGER}] must be ja or nein, not {other:?}")),
-    };
+    let entry = municipality.town.classifier.categories().iter().find(|(c, _)| *c == category).map(|(_, e)| e);
+    let answers = answers(fields, entry.map_or(&[][..], |entry| &entry.attributes))?;
     let place = place(fields, municipality)?;
     let mut description = fields.get("description").map(str::to_string);
-    if danger {
-        let line = "Gefahr für Personen: ja";
+    if !answers.is_empty() {
+        let lines = answers.join("\n");
         description = Some(match description {
-            Some(text) => format!("{text}\n{line}"),
-            None => line.to_string(),
+            Some(text) => format!("{text}\n{lines}"),
+            None => lines,
         });
     }
     // The general service says nothing about what it is: the classifier reads the words.
@@ -74,6 +72,33 @@ pub fn check(fields: &Fields, municipality: &Municipality, english: bool) -> Res
         category: chosen,
         lang: if english { Lang::En } else { Lang::De },
     })
+}
+
+/// The answers to the service's attributes as lines for the report's text ("Gefahr für
+/// Personen? Ja"); a missing required one, or an answer not among the choices, is refused.
+/// Attributes the service does not have are ignored, and so are empty answers.
+fn answers(fields: &Fields, attributes: &[Attribute]) -> Result<Vec<String>, String> {
+    let mut lines = Vec::new();
+    for attribute in attributes {
+        let given = fields.attributes().find(|(code, value)| *code == attribute.code && !value.is_empty());
+        let Some((_, value)) = given else {
+            if attribute.required {
+                return Err(format!("attribute[{}] is required", attribute.code));
+            }
+            continue;
+        };
+        let answer = if attribute.values.is_empty() {
+            value.chars().take(MAX_FREE_ANSWER).collect()
+        } else {
+            let keys: Vec<&str> = attribute.values.iter().map(|answer| answer.key.as_str()).collect();
+            let answer = attribute.answer(value).ok_or_else(|| {
+                format!("attribute[{}] must be one of {}, not {value:?}", attribute.code, keys.join(", "))
+            })?;
+            answer.name_de.clone()
+        };
+        lines.push(format!("{} {answer}", attribute.question_de));
+    }
+    Ok(lines)
 }
 
 /// Where: `lat` and `long` (then `address_string` is only a label), or `address_string`

@@ -9,6 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::attributes::{Attribute, MAX_ATTRIBUTES};
 use crate::category::Category;
 
 /// The longest option title every channel shows whole.
@@ -61,6 +62,9 @@ pub struct CategoryEntry {
     pub description_en: String,
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// What a report through an API is asked besides (Open311's service attributes).
+    #[serde(default)]
+    pub attributes: Vec<Attribute>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -115,6 +119,15 @@ impl Categories {
             }
             if let Some(bad) = entry.keywords.iter().find(|k| !is_folded(k.strip_prefix('=').unwrap_or(k))) {
                 return Err(fail(format!("keyword {bad:?} must be lower-case ASCII (ä → ae, ß → ss)")));
+            }
+            if entry.attributes.len() > MAX_ATTRIBUTES {
+                return Err(fail(format!("at most {MAX_ATTRIBUTES} attributes")));
+            }
+            for (place, attribute) in entry.attributes.iter().enumerate() {
+                attribute.check().map_err(fail)?;
+                if entry.attributes[..place].iter().any(|earlier| earlier.code == attribute.code) {
+                    return Err(fail(format!("attribute {} is listed twice", attribute.code)));
+                }
             }
             entries.push((category, entry));
         }

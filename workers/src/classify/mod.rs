@@ -7,6 +7,7 @@
 //! staff corrections exported at the last retrain: a few thousand short texts train in a few
 //! milliseconds, so there is no model file to get out of step with its data.
 
+pub mod attributes;
 pub mod categories;
 pub mod evaluate;
 pub mod text;
