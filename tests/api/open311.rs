@@ -839,3 +839,73 @@ async fn the_general_service_leaves_the_category_to_the_classifier() {
     let (_, _, request) = get(&app, &format!("requests/{id}.json")).await;
     assert_eq!(json(&request)[0]["service_code"], "beleuchtung", "the words said what it is");
 }
+
+#[tokio::test]
+async fn every_endpoint_answers_in_both_formats_as_a_strict_client_reads_them() {
+    let app = spawn_app().await;
+    let api_key = key(&app, "stadt-app").await;
+    let fields = [("api_key", api_key.as_str()), ("service_code", "gruen"), ("lat", LAT), ("long", LONG)];
+    let (_, body) = post(&app, "requests.json", &fields).await;
+    let id = json(&body)[0]["service_request_id"].as_str().unwrap().to_string();
+    app.queue_drained().await;
+    add_staff(&app, "dispo@musterstadt.de", Role::Dispatcher, None).await;
+    let token = api_token(&app, "dispo@musterstadt.de").await;
+    let order: String = sqlx::query_scalar("SELECT number FROM work_orders").fetch_one(app.db.pool()).await.unwrap();
+    transitions(&app, &token, &order, &["accept"]).await;
+    let span = "start_date=2020-01-01T00:00:00Z&end_date=2099-01-01T00:00:00%2B01:00";
+    // (path without its extension, status, XML root, XML item; "" for a single object)
+    let walk = [
+        ("discovery".to_string(), 200, "discovery", ""),
+        ("services".to_string(), 200, "services", "service"),
+        ("services/gruen".to_string(), 200, "service_definition", ""),
+        (format!("requests?{span}&status=open&service_code=gruen"), 200, "service_requests", "request"),
+        (format!("requests/{id}"), 200, "service_requests", "request"),
+        (format!("servicerequestupdates?{span}"), 200, "service_request_updates", "request_update"),
+        ("tokens/abc".to_string(), 404, "errors", "error"),
+        ("requests/M-2026-999999".to_string(), 404, "errors", "error"),
+        ("requests?status=pending".to_string(), 400, "errors", "error"),
+    ];
+    for (path, status, root, item) in walk {
+        let (file, query) = path.split_once('?').unwrap_or((&path, ""));
+        let (json_status, json_type, json_body) = get(&app, &format!("{file}.json?{query}")).await;
+        let (xml_status, xml_type, xml_body) = get(&app, &format!("{file}.xml?{query}")).await;
+        assert_eq!((json_status, xml_status), (status, status), "{path}");
+        assert_eq!(json_type, "application/json; charset=utf-8", "{path}");
+        assert_eq!(xml_type, "text/xml; charset=utf-8", "{path}");
+        let parsed = json(&json_body);
+        if item.is_empty() {
+            assert!(parsed.is_object(), "{path}: {json_body}");
+            let document = roxmltree::Document::parse(&xml_body).unwrap_or_else(|e| panic!("{path}: {e}"));
+            assert_eq!(document.root_element().tag_name().name(), root);
+        } else {
+            let list = parsed.as_array().unwrap_or_else(|| panic!("{path}: a list: {json_body}"));
+            let items = xml_items(&xml_body, root, item);
+            assert_eq!(items.len(), list.len(), "{path}: the same items in both formats");
+            assert!(!items.is_empty(), "{path} lists something");
+            for (from_xml, from_json) in items.iter().zip(list) {
+                for (field, value) in from_xml {
+                    let expected = match &from_json[field.as_str()] {
+                        Value::String(text) => text.clone(),
+                        Value::Null => String::new(),
+                        other => other.to_string(),
+                    };
+                    assert_eq!(*value, expected, "{path}: {field}");
+                }
+            }
+        }
+    }
+    // The attributes and their values, as lists.
+    let (_, _, definition) = get(&app, "services/gruen.xml").await;
+    let document = roxmltree::Document::parse(&definition).unwrap();
+    let attributes = document.descendants().find(|n| n.has_tag_name("attributes")).unwrap();
+    let attribute: Vec<_> = attributes.children().collect();
+    assert!(attribute.iter().all(|n| n.has_tag_name("attribute")) && attribute.len() == 1);
+    let values = attribute[0].children().find(|n| n.has_tag_name("values")).unwrap();
+    assert!(values.children().all(|n| n.has_tag_name("value")) && values.children().count() == 2);
+    // Times are W3C with an offset everywhere.
+    let (_, _, requests) = get(&app, &format!("requests.json?{span}")).await;
+    for field in ["requested_datetime", "updated_datetime", "expected_datetime"] {
+        let time = json(&requests)[0][field].as_str().unwrap().to_string();
+        assert!(time.parse::<jiff::Timestamp>().is_ok() && time.len() == 25, "{field}: {time}");
+    }
+}
