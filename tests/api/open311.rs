@@ -909,3 +909,83 @@ async fn every_endpoint_answers_in_both_formats_as_a_strict_client_reads_them() 
         assert!(time.parse::<jiff::Timestamp>().is_ok() && time.len() == 25, "{field}: {time}");
     }
 }
+
+/// A county's Open311 server that is busy at first: the first hand-over gets a 503, the first
+/// look a 500; then it takes the report as `K-1`, says it is open, and then closed. Counts the
+/// calls it got.
+async fn busy_county() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use axum::http::StatusCode;
+    let calls = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let (posted, looked) = (calls.clone(), calls.clone());
+    let router = axum::Router::new()
+        .route(
+            "/v2/requests.json",
+            axum::routing::post(move |body: String| {
+                let calls = posted.clone();
+                async move {
+                    let mut calls = calls.lock().unwrap();
+                    calls.push(format!("POST {body}"));
+                    if calls.iter().filter(|c| c.starts_with("POST")).count() == 1 {
+                        (StatusCode::SERVICE_UNAVAILABLE, r#"[{"code":503,"description":"busy"}]"#)
+                    } else {
+                        (StatusCode::OK, r#"[{"service_request_id":"K-1"}]"#)
+                    }
+                }
+            }),
+        )
+        .route(
+            "/v2/requests/{file}",
+            axum::routing::get(move |axum::extract::Path(file): axum::extract::Path<String>| {
+                let calls = looked.clone();
+                async move {
+                    let mut calls = calls.lock().unwrap();
+                    calls.push(format!("GET {file}"));
+                    match calls.iter().filter(|c| c.starts_with("GET")).count() {
+                        1 => (StatusCode::INTERNAL_SERVER_ERROR, "kaputt"),
+                        2 => (StatusCode::OK, r#"[{"service_request_id":"K-1","status":"open"}]"#),
+                        _ => (
+                            StatusCode::OK,
+                            r#"[{"service_request_id":"K-1","status":"closed","status_notes":"repariert"}]"#,
+                        ),
+                    }
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/v2", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+    (url, calls)
+}
+
+#[tokio::test]
+async fn a_busy_county_delays_the_hand_over_and_the_looks_and_the_citizen_still_hears() {
+    let (endpoint, calls) = busy_county().await;
+    let town = spawn_app_with(forwarding_to(endpoint, "k".into())).await;
+    let citizen = Citizen::new();
+    town.send(&citizen, text("Verkehrsschild umgefahren und liegt auf dem Gehweg")).await;
+    town.send(&citizen, location(HARBOUR.0, HARBOUR.1)).await;
+    let before = 3; // welcome, the place question, the reference
+    town.replies(&citizen, before).await;
+    let done = town.replies(&citizen, before + 1).await;
+    assert!(done.last().unwrap().starts_with("Erledigt!"), "{done:?}");
+    let notes: String =
+        sqlx::query_scalar("SELECT notes FROM forwarded_requests WHERE remote_id = 'K-1' AND closed = 1")
+            .fetch_one(town.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(notes, "repariert");
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls.iter().filter(|c| c.starts_with("POST")).count(), 2, "handed over again after the 503: {calls:?}");
+    assert_eq!(
+        calls.iter().filter(|c| c.starts_with("GET K-1.json")).count(),
+        3,
+        "looked again after the 500: {calls:?}"
+    );
+    let posted = calls.iter().find(|c| c.starts_with("POST")).unwrap();
+    for field in
+        ["api_key=k", "service_code=verkehrszeichen", "lat=51.9613", "long=7.6574", "description=Verkehrsschild"]
+    {
+        assert!(posted.contains(field), "{field} in {posted}");
+    }
+    assert!(!posted.contains("email") && !posted.contains("phone"), "nothing about the citizen: {posted}");
+}
