@@ -70,14 +70,20 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = v6.to_ipv4_mapped() {
                 return is_public(IpAddr::V4(v4));
             }
-            let first = v6.segments()[0];
+            let [first, second, ..] = v6.segments();
+            if let Some(v4) = v6.to_ipv4().filter(|_| first == 0 && second == 0) {
+                // IPv4-compatible (::a.b.c.d).
+                return is_public(IpAddr::V4(v4));
+            }
             !(v6.is_loopback()
                 || v6.is_unspecified()
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8
-                || first == 0x0064 && v6.segments()[1] == 0xff9b)
+                || (first & 0xffc0) == 0xfec0
+                || first == 0x2001 && (second == 0x0db8 || second == 0)
+                || first == 0x2002
+                || first == 0x0064 && (second == 0xff9b))
         }
     }
 }
@@ -100,8 +106,13 @@ async fn checked(text: &str, rules: &Rules) -> Result<(Url, Vec<SocketAddr>), Fe
         return Err(FetchError::NotAUrl);
     }
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    let addresses: Vec<SocketAddr> =
-        tokio::net::lookup_host((bare, port)).await.map_err(|_| FetchError::Unknown)?.collect();
+    let lookup = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::lookup_host((bare, port)));
+    let addresses: Vec<SocketAddr> = match lookup.await {
+        Ok(Ok(found)) => found.collect(),
+        Ok(Err(_)) => return Err(FetchError::Unknown),
+        // A name server that does not answer is passing trouble.
+        Err(_) => return Err(FetchError::Unreachable("the name server did not answer".into())),
+    };
     if addresses.is_empty() {
         return Err(FetchError::Unknown);
     }
@@ -117,7 +128,9 @@ pub async fn fetch(text: &str, rules: &Rules) -> Result<Bytes, FetchError> {
     for _ in 0..=MAX_REDIRECTS {
         let (url, addresses) = checked(&next, rules).await?;
         let host = url.host_str().unwrap_or_default().trim_start_matches('[').trim_end_matches(']').to_string();
+        // No proxy: it would look the host up again itself, past the addresses checked here.
         let client = reqwest::Client::builder()
+            .no_proxy()
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(TOTAL_TIMEOUT)
@@ -181,6 +194,11 @@ mod tests {
             "::ffff:10.0.0.1",
             "2001:db8::1",
             "64:ff9b::a00:1",
+            "64:ff9b:1::a00:1",
+            "fec0::1",
+            "2002:a00:1::1",
+            "2001:0:4136:e378::1",
+            "::10.0.0.1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }

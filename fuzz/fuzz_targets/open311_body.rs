@@ -45,7 +45,7 @@ fuzz_target!(|input: &[u8]| {
                         assert!(value.len() <= max * 4, "{name} within its bound");
                     }
                 }
-                assert!(posted.media.as_ref().is_none_or(|media| media.len() <= MAX_MEDIA_BYTES));
+                assert!(posted.media.as_ref().is_none_or(|media| media.bytes.len() <= MAX_MEDIA_BYTES));
             }
             Err(refusal) => assert_repeats_no_number(rest, &refusal.1),
         }

@@ -30,6 +30,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (19, "search terms", include_str!("../../migrations/sqlite/0019_search_terms.sql")),
     (20, "open311 keys", include_str!("../../migrations/sqlite/0020_open311_keys.sql")),
     (21, "forwarded requests", include_str!("../../migrations/sqlite/0021_forwarded_requests.sql")),
+    (22, "order events by time", include_str!("../../migrations/sqlite/0022_order_events_time.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -54,6 +55,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (19, "search terms", include_str!("../../migrations/postgres/0019_search_terms.sql")),
     (20, "open311 keys", include_str!("../../migrations/postgres/0020_open311_keys.sql")),
     (21, "forwarded requests", include_str!("../../migrations/postgres/0021_forwarded_requests.sql")),
+    (22, "order events by time", include_str!("../../migrations/postgres/0022_order_events_time.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -21,6 +21,9 @@ use crate::texts::TextKey;
 use crate::time::now_ms;
 use meldeweg_workers::category::Category;
 
+/// When a hand-over that used up its tries is tried again.
+const RETRY_LATER_MS: i64 = 3_600_000;
+
 #[derive(Debug, Serialize, Deserialize)]
 pub struct ForwardJob {
     pub report_id: i64,
@@ -94,6 +97,16 @@ pub async fn run_forward(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Jo
     }
     let remote_id = match forwarder.forward(&report).await {
         Ok(remote_id) => remote_id,
+        // A body that stays down is tried again an hour later, for as long as it takes.
+        Err(ForwardError::Transient(reason)) if job.is_last_attempt() => {
+            tracing::warn!(%body, %reason, "a report could not be handed over; trying again in an hour");
+            let mut tx = pipeline.db.begin().await?;
+            let at = now_ms() + RETRY_LATER_MS;
+            pipeline.queue.enqueue_at(&mut tx, JobKind::Forward, None, &ForwardJob { report_id }, at, now_ms()).await?;
+            pipeline.queue.complete_in(&mut tx, job).await?;
+            tx.commit().await?;
+            return Ok(());
+        }
         Err(ForwardError::Transient(reason)) => return Err(retry(reason)),
         Err(ForwardError::Refused(reason)) => return Err(JobFailure::Fatal(format!("{body} refused it: {reason}"))),
     };
@@ -134,9 +147,11 @@ pub async fn run_follow(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), Job
     if closed != 0 {
         return complete(pipeline, job).await;
     }
+    // Asked before the transaction opens: no connection waits on another body's server.
+    let state = forwarder.state(&remote_id).await;
     let now = now_ms();
     let mut tx = pipeline.db.begin().await?;
-    match forwarder.state(&remote_id).await {
+    match state {
         Ok(state) => {
             sqlx::query(
                 "UPDATE forwarded_requests SET closed = $1, notes = $2, checked_at = $3,

@@ -3,7 +3,7 @@
 //! every photo and added to the report. An address that breaks a rule, or whose file is not a
 //! usable photo, is not retried: the report stands without it and its order's history says
 //! why, for staff. A server that cannot be reached is tried again with backoff. The job waits
-//! until triage has given the report its order, so that the note has a place.
+//! until triage has placed the report, so that a note has its order.
 
 use serde::{Deserialize, Serialize};
 
@@ -20,8 +20,10 @@ use meldeweg_workers::message::MediaRef;
 
 /// Most addresses one report may name.
 pub const MAX_URLS: usize = 5;
-/// How long to wait for triage before looking again.
-const WAIT_FOR_ORDER: std::time::Duration = std::time::Duration::from_secs(2);
+/// How long to wait for triage before looking again, and how often (then it goes ahead: the
+/// notes then have no order to go to).
+const WAIT_FOR_TRIAGE_MS: i64 = 2_000;
+const MAX_WAITS: u32 = 300;
 
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PhotoUrlJob {
@@ -29,6 +31,9 @@ pub struct PhotoUrlJob {
     pub urls: Vec<String>,
     /// `host:port` pairs that may be reached over http whatever their address.
     pub plain_hosts: Vec<String>,
+    /// How often it found the report not yet placed.
+    #[serde(default)]
+    pub waited: u32,
 }
 
 impl PhotoUrlJob {
@@ -45,18 +50,27 @@ enum Fetched {
 }
 
 pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
-    let PhotoUrlJob { report_id, urls, plain_hosts } =
+    let PhotoUrlJob { report_id, urls, plain_hosts, waited } =
         job.payload().map_err(|e| JobFailure::Fatal(format!("bad photo_url payload: {e}")))?;
-    let order: Option<(Option<i64>, Option<String>)> = {
+    let report: Option<(Option<i64>, Option<i64>)> = {
         let mut conn = pipeline.db.pool().acquire().await?;
-        sqlx::query_as("SELECT work_order_id, forwarded_to FROM reports WHERE id = $1")
+        sqlx::query_as("SELECT work_order_id, triaged_at FROM reports WHERE id = $1")
             .bind(report_id)
             .fetch_optional(&mut *conn)
             .await?
     };
-    let Some((order_id, forwarded_to)) = order else { return complete(pipeline, job).await };
-    if order_id.is_none() && forwarded_to.is_none() && !job.is_last_attempt() {
-        return Err(JobFailure::Retry { reason: "the report has no order yet".into(), after: Some(WAIT_FOR_ORDER) });
+    let Some((order_id, triaged_at)) = report else { return complete(pipeline, job).await };
+    if triaged_at.is_none() && waited < MAX_WAITS {
+        // Not placed yet: looked at again in a moment, in a fresh job that has all its tries.
+        let mut tx = pipeline.db.begin().await?;
+        let again = PhotoUrlJob { report_id, urls, plain_hosts, waited: waited + 1 };
+        pipeline
+            .queue
+            .enqueue_at(&mut tx, JobKind::PhotoUrl, None, &again, now_ms() + WAIT_FOR_TRIAGE_MS, now_ms())
+            .await?;
+        pipeline.queue.complete_in(&mut tx, job).await?;
+        tx.commit().await?;
+        return Ok(());
     }
     let rules = Rules { plain_hosts, max_bytes: pipeline.photos.limits.max_input_bytes };
     let mut notes = Vec::new();

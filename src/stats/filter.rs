@@ -13,7 +13,10 @@ pub const OPENING_CHANNEL: &str =
 /// `channel` is the channel asked for or one of its parts ("open311" holds "open311:stadt-app",
 /// each Open311 key's reports).
 fn within(channel: &str) -> String {
-    format!("COALESCE({channel}, '') || ':' LIKE ? || ':%'")
+    format!(
+        "(COALESCE({channel}, '') = CAST(? AS TEXT)
+          OR SUBSTR(COALESCE({channel}, ''), 1, LENGTH(CAST(? AS TEXT)) + 1) = CAST(? AS TEXT) || ':')"
+    )
 }
 
 /// Whether a channel `field` is `wanted` or one of its parts (`within` in Rust).

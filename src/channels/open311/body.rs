@@ -4,18 +4,20 @@
 
 use axum::extract::{Form, FromRequest, Multipart, Request};
 use axum::http::{header, StatusCode};
-use bytes::Bytes;
 
 use super::format::Refusal;
 use super::submit::{MAX_DESCRIPTION, MAX_FIELDS, MAX_VALUE};
-use crate::http::uploads::{UploadBudget, UploadError};
+use crate::http::uploads::{Upload, UploadBudget, UploadError};
 
-/// A request's fields, and the file of its `media` part.
-#[derive(Debug, Default)]
+/// A request's fields, and the file of its `media` part (holding its room in the budget).
+#[derive(Default)]
 pub struct Posted {
     pub fields: Vec<(String, String)>,
-    pub media: Option<Bytes>,
+    pub media: Option<Upload>,
 }
+
+/// Most bytes of a form-encoded body: every field at its bound, percent-encoded.
+const MAX_FORM_BYTES: usize = 256 * 1024;
 
 /// Reads `request`'s body; the `media` file is at most `max_media_bytes`.
 pub async fn read(request: Request, uploads: &UploadBudget, max_media_bytes: usize) -> Result<Posted, Refusal> {
@@ -25,6 +27,15 @@ pub async fn read(request: Request, uploads: &UploadBudget, max_media_bytes: usi
         .and_then(|value| value.to_str().ok())
         .is_some_and(|kind| kind.trim_start().to_ascii_lowercase().starts_with("multipart/form-data"));
     if !multipart {
+        let (parts, body) = request.into_parts();
+        let declared = parts
+            .headers
+            .get(header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|text| text.parse::<usize>().ok());
+        let read =
+            uploads.read_body(body, declared, MAX_FORM_BYTES).await.map_err(|error| refusal(error, "the body"))?;
+        let request = Request::from_parts(parts, axum::body::Body::from(read.bytes.clone()));
         let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, &()).await.map_err(|rejection| {
             Refusal::bad(format!(
                 "the body must be application/x-www-form-urlencoded or multipart/form-data: {}",
@@ -47,7 +58,7 @@ pub async fn read(request: Request, uploads: &UploadBudget, max_media_bytes: usi
                 return Err(Refusal::bad("a request has at most one media part"));
             }
             let upload = uploads.read(&mut field, max_media_bytes).await.map_err(|error| refusal(error, "media"))?;
-            posted.media = (!upload.bytes.is_empty()).then(|| upload.bytes.clone());
+            posted.media = (!upload.bytes.is_empty()).then_some(upload);
             continue;
         }
         if posted.fields.len() >= MAX_FIELDS {

@@ -1,8 +1,9 @@
 //! The other way round: reports routed to a body that runs an Open311 endpoint (a county, a
 //! utility) are handed over to it (`POST requests.json`, with our category mapped to its
 //! service code) and followed there (`GET requests/{id}.json`), configured per body in
-//! `[open311.partners.NAME]`. What is sent is what anyone may see of a report: its place,
-//! category and description and the public photo copy, never the citizen.
+//! `[open311.partners.NAME]`. What is sent: the report's place, category, the citizen's
+//! description (for the body's staff, as for ours) and the public photo copy; nothing about
+//! who reported it.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -63,11 +64,14 @@ impl Client {
     /// The answer's JSON; a refusal with the partner's own description for a 4xx, a passing
     /// failure for everything else that is not a success.
     async fn answer(response: Result<reqwest::Response, reqwest::Error>) -> Result<Value, ForwardError> {
-        let response = response.map_err(|error| ForwardError::Transient(error.without_url().to_string()))?;
+        let mut response = response.map_err(|error| ForwardError::Transient(error.without_url().to_string()))?;
         let status = response.status();
-        let bytes = response.bytes().await.map_err(|error| ForwardError::Transient(error.to_string()))?;
-        if bytes.len() > MAX_ANSWER {
-            return Err(ForwardError::Transient(format!("an answer of {} bytes", bytes.len())));
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|error| ForwardError::Transient(error.to_string()))? {
+            if bytes.len() + chunk.len() > MAX_ANSWER {
+                return Err(ForwardError::Transient(format!("an answer of more than {MAX_ANSWER} bytes")));
+            }
+            bytes.extend_from_slice(&chunk);
         }
         let json: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         if status.is_success() {

@@ -61,7 +61,8 @@ pub async fn list(
     english: bool,
     now_ms: i64,
 ) -> sqlx::Result<Vec<Record>> {
-    let mut clauses = Vec::new();
+    // A report retention has emptied of its texts is not listed any more.
+    let mut clauses = vec!["r.anonymised_at IS NULL".to_string()];
     let mut binds: Vec<String> = Vec::new();
     if query.ids.is_empty() {
         let to = query.to.unwrap_or(now_ms);
@@ -169,7 +170,7 @@ pub async fn updates(conn: &mut AnyConnection, from: i64, to: i64, english: bool
     let rows = sqlx::query(&format!(
         "SELECT e.id, e.to_status, e.at, r.reference FROM order_events e
          JOIN reports r ON r.work_order_id = e.work_order_id
-         WHERE e.to_status IS NOT NULL AND e.at >= $1 AND e.at <= $2
+         WHERE e.to_status IS NOT NULL AND e.at >= $1 AND e.at <= $2 AND r.anonymised_at IS NULL
          ORDER BY e.at, e.id, r.id LIMIT {MAX_RESULTS}"
     ))
     .bind(from)

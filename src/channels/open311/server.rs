@@ -320,7 +320,13 @@ async fn post(Shared(state): Shared311, Path(file): Path<String>, request: Reque
         sent_at_ms: now,
         content: Content::Report { report },
     };
-    let submitted = match intake::submit(&state.pipeline, message, posted.media.into_iter().collect()).await {
+    let submitted = match intake::submit(
+        &state.pipeline,
+        message,
+        posted.media.iter().map(|upload| upload.bytes.clone()).collect(),
+    )
+    .await
+    {
         Ok(submitted) => submitted,
         Err(SubmitError::NoPlace) => return bad(format, "a request needs lat and long or address_string"),
         Err(SubmitError::Photo(PhotoProblem::TooLarge)) => {
@@ -358,7 +364,7 @@ async fn after_post(state: &State, reference: &str, key_name: &str, urls: Vec<St
     };
     audit::record(tx.conn(), entry, now).await.map_err(|e| e.to_string())?;
     if !urls.is_empty() {
-        let job = PhotoUrlJob { report_id, urls, plain_hosts: state.settings.media_plain_hosts.clone() };
+        let job = PhotoUrlJob { report_id, urls, plain_hosts: state.settings.media_plain_hosts.clone(), waited: 0 };
         job.enqueue(&state.pipeline.queue, &mut tx, now).await.map_err(|e| e.to_string())?;
     }
     tx.commit().await.map_err(|e| e.to_string())

@@ -1,4 +1,4 @@
-//! The extra questions a category asks of a report that comes through an API (Open311's
+//! The extra questions a category asks of a report that comes through a reporting API (its
 //! service attributes), from `[[category.attributes]]` in categories.toml: a code, the question
 //! in German and English, whether it must be answered, and the answers to choose from (none: a
 //! free answer). An answer is added to the report's text as "question answer".

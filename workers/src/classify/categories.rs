@@ -62,7 +62,7 @@ pub struct CategoryEntry {
     pub description_en: String,
     #[serde(default)]
     pub keywords: Vec<String>,
-    /// What a report through an API is asked besides (Open311's service attributes).
+    /// What a report through an API is asked besides (a reporting API's service attributes).
     #[serde(default)]
     pub attributes: Vec<Attribute>,
 }
