@@ -36,12 +36,10 @@ pub async fn read(request: Request, uploads: &UploadBudget, max_media_bytes: usi
         let read =
             uploads.read_body(body, declared, MAX_FORM_BYTES).await.map_err(|error| refusal(error, "the body"))?;
         let request = Request::from_parts(parts, axum::body::Body::from(read.bytes.clone()));
-        let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, &()).await.map_err(|rejection| {
-            Refusal::bad(format!(
-                "the body must be application/x-www-form-urlencoded or multipart/form-data: {}",
-                rejection.body_text()
-            ))
-        })?;
+        // The reasons name no part of the body.
+        let Form(fields) = Form::<Vec<(String, String)>>::from_request(request, &())
+            .await
+            .map_err(|_| Refusal::bad("the body must be application/x-www-form-urlencoded or multipart/form-data"))?;
         return Ok(Posted { fields, media: None });
     }
     let mut multipart = Multipart::from_request(request, &())
@@ -49,7 +47,11 @@ pub async fn read(request: Request, uploads: &UploadBudget, max_media_bytes: usi
         .map_err(|rejection| Refusal::bad(format!("the multipart body cannot be read: {}", rejection.body_text())))?;
     let mut posted = Posted::default();
     let unreadable = |error: axum::extract::multipart::MultipartError| {
-        Refusal::bad(format!("the multipart body cannot be read: {}", error.body_text()))
+        if error.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Refusal(StatusCode::PAYLOAD_TOO_LARGE, "the body is too large".into())
+        } else {
+            Refusal::bad("the multipart body cannot be read")
+        }
     };
     while let Some(mut field) = multipart.next_field().await.map_err(unreadable)? {
         let name = field.name().unwrap_or_default().to_string();
@@ -69,18 +71,29 @@ pub async fn read(request: Request, uploads: &UploadBudget, max_media_bytes: usi
         }
         // A character takes at most four bytes: a longer field is refused unread.
         let chars = if name == "description" { MAX_DESCRIPTION } else { MAX_VALUE };
-        let value = uploads.read(&mut field, chars * 4).await.map_err(|error| refusal(error, &name))?;
-        let value =
-            String::from_utf8(value.bytes.to_vec()).map_err(|_| Refusal::bad(format!("{name} is not UTF-8 text")))?;
+        let value = uploads.read(&mut field, chars * 4).await.map_err(|error| refusal(error, shown(&name)))?;
+        let value = String::from_utf8(value.bytes.to_vec())
+            .map_err(|_| Refusal::bad(format!("{} is not UTF-8 text", shown(&name))))?;
         posted.fields.push((name, value));
     }
     Ok(posted)
+}
+
+/// A field's name as a refusal repeats it: a name as the spec's fields are named (letters, `_`,
+/// an attribute's brackets), otherwise "a field" (a refusal repeats nothing else of a body).
+fn shown(name: &str) -> &str {
+    let plain = name.len() <= 60 && name.bytes().all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'[' | b']'));
+    if plain && !name.is_empty() {
+        name
+    } else {
+        "a field"
+    }
 }
 
 fn refusal(error: UploadError, name: &str) -> Refusal {
     match error {
         UploadError::TooLarge(_) => Refusal(StatusCode::PAYLOAD_TOO_LARGE, format!("{name} is too long")),
         UploadError::Busy => Refusal(StatusCode::SERVICE_UNAVAILABLE, "too many uploads at once; try again".into()),
-        UploadError::Unreadable(reason) => Refusal::bad(format!("{name} cannot be read: {reason}")),
+        UploadError::Unreadable(_) => Refusal::bad(format!("{name} cannot be read")),
     }
 }
