@@ -608,6 +608,14 @@ async fn media_urls_are_fetched_later_under_the_rules_and_the_others_get_a_note_
 const HARBOUR: (f64, f64) = (51.9613, 7.6574);
 const STRASSEN_NRW: &str = "Straßen.NRW, Regionalniederlassung Münsterland";
 
+/// A citizen reports a knocked-over sign in the harbour, which the town forwards.
+async fn reports_a_sign_in_the_harbour(town: &TestApp) -> Citizen {
+    let citizen = Citizen::new();
+    town.send(&citizen, text("Verkehrsschild umgefahren und liegt auf dem Gehweg")).await;
+    town.send(&citizen, location(HARBOUR.0, HARBOUR.1)).await;
+    citizen
+}
+
 /// The town forwards traffic signs in the harbour to the body at `endpoint` over Open311.
 fn forwarding_to(endpoint: String, api_key: String) -> impl FnOnce(&mut meldeweg::config::Settings) {
     move |settings| {
@@ -633,9 +641,7 @@ async fn a_town_hands_a_report_to_its_county_over_open311_and_tells_the_citizen_
     let api_key = key(&county, "musterstadt").await;
     let town = spawn_app_with(forwarding_to(county.url("/open311/v2"), api_key)).await;
 
-    let citizen = Citizen::new();
-    town.send(&citizen, text("Verkehrsschild umgefahren und liegt auf dem Gehweg")).await;
-    town.send(&citizen, location(HARBOUR.0, HARBOUR.1)).await;
+    let citizen = reports_a_sign_in_the_harbour(&town).await;
     eventually("the hand-over", || async {
         town.count("SELECT COUNT(*) FROM forwarded_requests WHERE remote_id IS NOT NULL").await == 1
     })
@@ -679,9 +685,7 @@ async fn a_town_hands_a_report_to_its_county_over_open311_and_tells_the_citizen_
 async fn a_county_that_is_down_delays_the_hand_over_and_loses_nothing() {
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let town = spawn_app_with(forwarding_to(format!("http://127.0.0.1:{closed_port}/open311/v2"), "k".into())).await;
-    let citizen = Citizen::new();
-    town.send(&citizen, text("Verkehrsschild umgefahren und liegt auf dem Gehweg")).await;
-    town.send(&citizen, location(HARBOUR.0, HARBOUR.1)).await;
+    let citizen = reports_a_sign_in_the_harbour(&town).await;
     eventually("a second try", || async {
         town.count("SELECT COUNT(*) FROM jobs WHERE kind = 'forward' AND attempts >= 2 AND dead_at IS NULL").await == 1
     })
@@ -705,9 +709,7 @@ async fn a_county_that_refuses_a_report_stops_the_hand_over_with_its_reason() {
         settings.channels.set("open311.partners.kreis.services.verkehrszeichen", "vulkan");
     })
     .await;
-    let citizen = Citizen::new();
-    town.send(&citizen, text("Verkehrsschild umgefahren und liegt auf dem Gehweg")).await;
-    town.send(&citizen, location(HARBOUR.0, HARBOUR.1)).await;
+    let citizen = reports_a_sign_in_the_harbour(&town).await;
     eventually("the refusal", || async {
         town.count("SELECT COUNT(*) FROM jobs WHERE kind = 'forward' AND dead_at IS NOT NULL").await == 1
     })
@@ -962,9 +964,7 @@ async fn busy_county() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>
 async fn a_busy_county_delays_the_hand_over_and_the_looks_and_the_citizen_still_hears() {
     let (endpoint, calls) = busy_county().await;
     let town = spawn_app_with(forwarding_to(endpoint, "k".into())).await;
-    let citizen = Citizen::new();
-    town.send(&citizen, text("Verkehrsschild umgefahren und liegt auf dem Gehweg")).await;
-    town.send(&citizen, location(HARBOUR.0, HARBOUR.1)).await;
+    let citizen = reports_a_sign_in_the_harbour(&town).await;
     let before = 3; // welcome, the place question, the reference
     town.replies(&citizen, before).await;
     let done = town.replies(&citizen, before + 1).await;

@@ -118,7 +118,7 @@ fn request(row: &sqlx::any::AnyRow, municipality: &Municipality, base: &str, eng
         (None, None) => None,
     };
     let service_name = category.and_then(|category| {
-        municipality.town.classifier.categories().iter().find(|(c, _)| *c == category).map(|(_, entry)| {
+        municipality.town.classifier.categories().entry(category).map(|entry| {
             if english {
                 entry.label_en.clone()
             } else {

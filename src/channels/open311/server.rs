@@ -79,24 +79,49 @@ fn unavailable(format: Format, what: impl std::fmt::Display) -> Response {
     error(format, StatusCode::SERVICE_UNAVAILABLE, "the service cannot answer just now; try again in a minute")
 }
 
+/// What every read call starts with: the path's name and format, its fields (the
+/// jurisdiction checked) and the language asked for; a refusal in the call's format otherwise.
+struct Call {
+    name: String,
+    format: Format,
+    params: Params,
+    english: bool,
+}
+
+fn call(
+    state: &State,
+    file: &str,
+    headers: &HeaderMap,
+    query: Result<Query<Params>, QueryRejection>,
+) -> Result<Call, (Format, Refusal)> {
+    let (name, format) = Format::split(file)
+        .ok_or((Format::Json, Refusal(StatusCode::NOT_FOUND, "paths end in .json or .xml".into())))?;
+    let Ok(Query(params)) = query else { return Err((format, Refusal::bad("the query string cannot be read"))) };
+    let fields = Fields(&params);
+    jurisdiction(state, &fields).map_err(|refusal| (format, refusal))?;
+    let english = english(&fields, headers);
+    Ok(Call { name: name.to_string(), format, params, english })
+}
+
+/// The requests `query` finds, as the answer lists them.
+async fn found(state: &State, query: &requests::Query, english: bool) -> sqlx::Result<Vec<Record>> {
+    let mut conn = state.pipeline.db.pool().acquire().await?;
+    requests::list(&mut conn, query, &state.pipeline.municipality, &state.base, english, now_ms()).await
+}
+
 async fn top(
     Shared(state): Shared311,
     Path(file): Path<String>,
     headers: HeaderMap,
     query: Result<Query<Params>, QueryRejection>,
 ) -> Response {
-    let (name, format) = match Format::split(&file) {
-        Some(split) => split,
-        None => return no_format(),
+    let Call { name, format, params, english } = match call(&state, &file, &headers, query) {
+        Ok(call) => call,
+        Err((format, refusal)) => return refusal.respond(format),
     };
-    let Ok(Query(params)) = query else { return bad(format, "the query string cannot be read") };
     let fields = Fields(&params);
-    if let Err(refusal) = jurisdiction(&state, &fields) {
-        return refusal.respond(format);
-    }
-    let english = english(&fields, &headers);
     let categories = state.pipeline.municipality.town.classifier.categories();
-    match name {
+    match name.as_str() {
         "discovery" => services::discovery(&state.base, &state.settings.contact).respond(format, StatusCode::OK),
         "services" => services::list(categories, english).respond(format, StatusCode::OK),
         "requests" => list_requests(&state, format, &fields, english).await,
@@ -111,20 +136,13 @@ async fn service(
     headers: HeaderMap,
     query: Result<Query<Params>, QueryRejection>,
 ) -> Response {
-    let (code, format) = match Format::split(&file) {
-        Some(split) => split,
-        None => return no_format(),
+    let Call { name: code, format, english, .. } = match call(&state, &file, &headers, query) {
+        Ok(call) => call,
+        Err((format, refusal)) => return refusal.respond(format),
     };
-    let Ok(Query(params)) = query else { return bad(format, "the query string cannot be read") };
-    let fields = Fields(&params);
-    if let Err(refusal) = jurisdiction(&state, &fields) {
-        return refusal.respond(format);
-    }
     let categories = state.pipeline.municipality.town.classifier.categories();
-    match Category::from_id(code).and_then(|category| categories.iter().find(|(c, _)| *c == category)) {
-        Some((category, entry)) => {
-            services::definition(category, entry, english(&fields, &headers)).respond(format, StatusCode::OK)
-        }
+    match Category::from_id(&code).and_then(|category| categories.entry(category).map(|entry| (category, entry))) {
+        Some((category, entry)) => services::definition(category, entry, english).respond(format, StatusCode::OK),
         None => error(format, StatusCode::NOT_FOUND, format!("there is no service {code:?}")),
     }
 }
@@ -177,11 +195,7 @@ async fn list_requests(state: &State, format: Format, fields: &Fields<'_>, engli
         Ok(query) => query,
         Err(refusal) => return refusal.respond(format),
     };
-    let found = async {
-        let mut conn = state.pipeline.db.pool().acquire().await?;
-        requests::list(&mut conn, &query, &state.pipeline.municipality, &state.base, english, now_ms()).await
-    };
-    match found.await {
+    match found(state, &query, english).await {
         Ok(records) => {
             Document::List { root: "service_requests", item: "request", records }.respond(format, StatusCode::OK)
         }
@@ -195,25 +209,15 @@ async fn one_request(
     headers: HeaderMap,
     query: Result<Query<Params>, QueryRejection>,
 ) -> Response {
-    let (id, format) = match Format::split(&file) {
-        Some(split) => split,
-        None => return no_format(),
+    let Call { name: id, format, english, .. } = match call(&state, &file, &headers, query) {
+        Ok(call) => call,
+        Err((format, refusal)) => return refusal.respond(format),
     };
-    let Ok(Query(params)) = query else { return bad(format, "the query string cannot be read") };
-    let fields = Fields(&params);
-    if let Err(refusal) = jurisdiction(&state, &fields) {
-        return refusal.respond(format);
-    }
     if id.len() > 40 {
         return error(format, StatusCode::NOT_FOUND, "there is no such request");
     }
-    let query = requests::Query { ids: vec![id.to_string()], ..requests::Query::default() };
-    let english = english(&fields, &headers);
-    let found = async {
-        let mut conn = state.pipeline.db.pool().acquire().await?;
-        requests::list(&mut conn, &query, &state.pipeline.municipality, &state.base, english, now_ms()).await
-    };
-    match found.await {
+    let query = requests::Query { ids: vec![id.clone()], ..requests::Query::default() };
+    match found(&state, &query, english).await {
         Ok(records) if records.is_empty() => {
             error(format, StatusCode::NOT_FOUND, format!("there is no request {id:?}"))
         }

@@ -53,7 +53,7 @@ pub fn check(fields: &Fields, municipality: &Municipality, english: bool) -> Res
     }
     let code = fields.get("service_code").ok_or("service_code is missing")?;
     let category = Category::from_id(code).ok_or_else(|| format!("there is no service {code:?}"))?;
-    let entry = municipality.town.classifier.categories().iter().find(|(c, _)| *c == category).map(|(_, e)| e);
+    let entry = municipality.town.classifier.categories().entry(category);
     let answers = answers(fields, entry.map_or(&[][..], |entry| &entry.attributes))?;
     let place = place(fields, municipality)?;
     let mut description = fields.get("description").map(str::to_string);

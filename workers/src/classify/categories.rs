@@ -158,6 +158,11 @@ impl Categories {
         Ok(Self { entries, danger })
     }
 
+    /// The entry of `category` (every category has one once loaded).
+    pub fn entry(&self, category: Category) -> Option<&CategoryEntry> {
+        self.entries.iter().find(|(c, _)| *c == category).map(|(_, entry)| entry)
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = (Category, &CategoryEntry)> {
         self.entries.iter().map(|(c, e)| (*c, e))
     }
