@@ -685,7 +685,7 @@ async fn a_town_hands_a_report_to_its_county_over_open311_and_tells_the_citizen_
 async fn a_county_that_is_down_delays_the_hand_over_and_loses_nothing() {
     let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let town = spawn_app_with(forwarding_to(format!("http://127.0.0.1:{closed_port}/open311/v2"), "k".into())).await;
-    let citizen = reports_a_sign_in_the_harbour(&town).await;
+    reports_a_sign_in_the_harbour(&town).await;
     eventually("a second try", || async {
         town.count("SELECT COUNT(*) FROM jobs WHERE kind = 'forward' AND attempts >= 2 AND dead_at IS NULL").await == 1
     })
@@ -709,7 +709,7 @@ async fn a_county_that_refuses_a_report_stops_the_hand_over_with_its_reason() {
         settings.channels.set("open311.partners.kreis.services.verkehrszeichen", "vulkan");
     })
     .await;
-    let citizen = reports_a_sign_in_the_harbour(&town).await;
+    reports_a_sign_in_the_harbour(&town).await;
     eventually("the refusal", || async {
         town.count("SELECT COUNT(*) FROM jobs WHERE kind = 'forward' AND dead_at IS NOT NULL").await == 1
     })
