@@ -15,6 +15,7 @@ use super::replies::ReportUpdate;
 use super::{complete, retry, Pipeline};
 use crate::db::Tx;
 use crate::outbox::Addressee;
+use crate::public_copies;
 use crate::queue::{ClaimedJob, JobFailure, JobKind, QueueError};
 use crate::reports;
 use crate::texts::TextKey;
@@ -55,12 +56,12 @@ async fn follow_later(
 /// The body a report was forwarded to, and what it is given of the report.
 async fn handover(pipeline: &Pipeline, report_id: i64) -> Result<Option<(String, Handover)>, JobFailure> {
     let mut conn = pipeline.db.pool().acquire().await?;
-    let row = sqlx::query(
+    let row = sqlx::query(&format!(
         "SELECT r.reference, r.category, r.lat, r.lon, r.address, r.description, r.forwarded_to,
-                (SELECT p.token FROM photos p JOIN public_copies c ON c.token = p.token
-                  WHERE p.report_id = r.id AND c.state = 'public' ORDER BY p.id LIMIT 1) AS photo
-         FROM reports r WHERE r.id = $1",
-    )
+                    {} AS photo
+             FROM reports r WHERE r.id = $1",
+        public_copies::FIRST_PUBLIC_OF_REPORT
+    ))
     .bind(report_id)
     .fetch_optional(&mut *conn)
     .await?;
@@ -76,7 +77,7 @@ async fn handover(pipeline: &Pipeline, report_id: i64) -> Result<Option<(String,
         lon: row.try_get("lon")?,
         address: row.try_get("address")?,
         description: row.try_get("description")?,
-        photo_url: photo.map(|token| format!("{}/photos/{token}", pipeline.public_base)),
+        photo_url: photo.map(|token| public_copies::url(&pipeline.public_base, &token)),
     };
     Ok(Some((body, report)))
 }

@@ -153,6 +153,17 @@ pub async fn state_of(conn: &mut AnyConnection, token: &str) -> sqlx::Result<Opt
 }
 
 /// Whether `token`'s public copy may be served to anyone.
+/// Where anyone fetches the public copy of photo `token` (`public_base`: the service's public
+/// address without its trailing slash).
+pub fn url(public_base: &str, token: &str) -> String {
+    format!("{public_base}/photos/{token}")
+}
+
+/// The token of the first photo of report `r` whose public copy may be shown, as an SQL
+/// subquery (`NULL` when there is none).
+pub const FIRST_PUBLIC_OF_REPORT: &str = "(SELECT p.token FROM photos p JOIN public_copies c ON c.token = p.token
+      WHERE p.report_id = r.id AND c.state = 'public' ORDER BY p.id LIMIT 1)";
+
 pub async fn is_public(conn: &mut AnyConnection, token: &str) -> sqlx::Result<bool> {
     Ok(state_of(conn, token).await? == Some(State::Public))
 }

@@ -11,6 +11,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::format::{Record, Value};
 use crate::orders::store::active_sql;
+use crate::public_copies;
 use crate::town::Municipality;
 
 /// Most requests one answer lists, and the spec's default span.
@@ -43,9 +44,7 @@ pub struct Query {
 /// The report, its order (the one it was merged into, if so), and what a request shows of them.
 const COLUMNS: &str = "r.reference, r.category, r.address, r.lat, r.lon, r.created_at, r.forwarded_to,
     o.status AS order_status, o.depot, o.due_at,
-    COALESCE((SELECT MAX(e.at) FROM order_events e WHERE e.work_order_id = o.id), r.created_at) AS updated,
-    (SELECT p.token FROM photos p JOIN public_copies c ON c.token = p.token
-      WHERE p.report_id = r.id AND c.state = 'public' ORDER BY p.id LIMIT 1) AS photo";
+    COALESCE((SELECT MAX(e.at) FROM order_events e WHERE e.work_order_id = o.id), r.created_at) AS updated";
 const FROM: &str = "reports r LEFT JOIN work_orders first ON first.id = r.work_order_id
     LEFT JOIN work_orders o ON o.id = COALESCE(first.merged_into, first.id)";
 
@@ -83,7 +82,8 @@ pub async fn list(
         binds.extend(query.ids.iter().cloned());
     }
     let sql = format!(
-        "SELECT {COLUMNS} FROM {FROM} WHERE {} ORDER BY r.created_at DESC, r.id DESC LIMIT {MAX_RESULTS}",
+        "SELECT {COLUMNS}, {} AS photo FROM {FROM} WHERE {} ORDER BY r.created_at DESC, r.id DESC LIMIT {MAX_RESULTS}",
+        public_copies::FIRST_PUBLIC_OF_REPORT,
         clauses.join(" AND ")
     );
     let mut statement = sqlx::query(&sql);
@@ -144,7 +144,7 @@ fn request(row: &sqlx::any::AnyRow, municipality: &Municipality, base: &str, eng
         .with("zipcode", Value::Null)
         .with("lat", Value::Number(row.try_get("lat")?))
         .with("long", Value::Number(row.try_get("lon")?))
-        .with("media_url", photo.map(|token| format!("{base}/photos/{token}"))))
+        .with("media_url", photo.map(|token| public_copies::url(base, &token))))
 }
 
 fn status_words(status: OrderStatus, english: bool) -> &'static str {

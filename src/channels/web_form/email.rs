@@ -110,7 +110,7 @@ impl EmailUpdates {
         let footer = self.texts.render(lang, TextKey::EmailFooter, &[]);
         let mut body = reply.text.clone();
         if let ReplyForm::Update { photo: Some(token) } = &reply.form {
-            body = format!("{body}\n\n{}/photos/{token}", self.public_base);
+            body = format!("{body}\n\n{}", crate::public_copies::url(&self.public_base, token));
         }
         // Most updates name the status page already; the others get it here.
         if let Some(link) = reply.param("link").filter(|link| !body.contains(link)) {

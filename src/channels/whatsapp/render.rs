@@ -180,9 +180,10 @@ pub fn render(reply: &ReplyIntent, public_base: &str) -> Body {
     match &reply.form {
         ReplyForm::Text => Body::Text { text: cut(&reply.text, MAX_TEXT) },
         ReplyForm::LocationRequest => Body::LocationRequest { text: cut(&reply.text, MAX_SHORT_TEXT) },
-        ReplyForm::Update { photo: Some(token) } => {
-            Body::Image { link: format!("{public_base}/photos/{token}"), caption: cut(&reply.text, MAX_SHORT_TEXT) }
-        }
+        ReplyForm::Update { photo: Some(token) } => Body::Image {
+            link: crate::public_copies::url(public_base, token),
+            caption: cut(&reply.text, MAX_SHORT_TEXT),
+        },
         ReplyForm::Update { photo: None } => Body::Text { text: cut(&reply.text, MAX_TEXT) },
         ReplyForm::Choices { options, menu } => {
             let text = cut(&reply.text, MAX_SHORT_TEXT);
