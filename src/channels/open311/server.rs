@@ -147,6 +147,21 @@ async fn service(
     }
 }
 
+/// `start_date` and `end_date`, each W3C with a time zone, the first not after the second.
+fn span(fields: &Fields) -> Result<(Option<i64>, Option<i64>), Refusal> {
+    let time = |name: &str| -> Result<Option<i64>, Refusal> {
+        let Some(text) = fields.get(name) else { return Ok(None) };
+        requests::parse_time(text).map(Some).ok_or_else(|| {
+            Refusal::bad(format!("{name} must be a W3C date and time with a time zone, e.g. 2026-12-07T10:00:00+01:00"))
+        })
+    };
+    let (from, to) = (time("start_date")?, time("end_date")?);
+    if from.zip(to).is_some_and(|(from, to)| from > to) {
+        return Err(Refusal::bad("start_date lies after end_date"));
+    }
+    Ok((from, to))
+}
+
 /// Checks `requests`' filters into a query.
 fn requests_query(fields: &Fields) -> Result<requests::Query, Refusal> {
     let mut query = requests::Query::default();
@@ -161,24 +176,7 @@ fn requests_query(fields: &Fields) -> Result<requests::Query, Refusal> {
         query.category =
             Some(Category::from_id(code).ok_or_else(|| Refusal::bad(format!("there is no service {code:?}")))?);
     }
-    let time = |name: &str| -> Result<Option<i64>, Refusal> {
-        fields
-            .get(name)
-            .map(|text| {
-                requests::parse_time(text).ok_or_else(|| {
-                    Refusal::bad(format!(
-                        "{name} must be a W3C date and time with a time zone, e.g. 2026-12-07T10:00:00+01:00"
-                    ))
-                })
-            })
-            .transpose()
-    };
-    (query.from, query.to) = (time("start_date")?, time("end_date")?);
-    if let (Some(from), Some(to)) = (query.from, query.to) {
-        if from > to {
-            return Err(Refusal::bad("start_date lies after end_date"));
-        }
-    }
+    (query.from, query.to) = span(fields)?;
     if let Some(status) = fields.get("status") {
         let wanted: Vec<&str> = status.split(',').map(str::trim).collect();
         if let Some(other) = wanted.iter().find(|s| !matches!(**s, "open" | "closed")) {
@@ -239,18 +237,14 @@ async fn token(Path(file): Path<String>) -> Response {
 }
 
 async fn updates(state: &State, format: Format, fields: &Fields<'_>, english: bool) -> Response {
-    let time = |name: &'static str| fields.get(name).map(|text| requests::parse_time(text).ok_or(name));
-    let (from, to) = match (time("start_date"), time("end_date")) {
-        (None, None) => {
+    let (from, to) = match span(fields) {
+        Ok((None, None)) => {
             let now = now_ms();
             (now - 24 * 3_600_000, now)
         }
-        (Some(Ok(from)), Some(Ok(to))) if from <= to => (from, to),
-        (Some(Ok(_)), Some(Ok(_))) => return bad(format, "start_date lies after end_date"),
-        (Some(Err(name)), _) | (_, Some(Err(name))) => {
-            return bad(format, format!("{name} must be a W3C date and time with a time zone"))
-        }
-        _ => return bad(format, "start_date and end_date come together"),
+        Ok((Some(from), Some(to))) => (from, to),
+        Ok(_) => return bad(format, "start_date and end_date come together"),
+        Err(refusal) => return refusal.respond(format),
     };
     let found = async {
         let mut conn = state.pipeline.db.pool().acquire().await?;
