@@ -1,5 +1,8 @@
-//! Typed configuration: `config/default.toml` (compiled in), optionally overlaid by a file given
-//! with `--config`, then by `MELDEWEG_*` environment variables.
+//! Typed configuration: `config/default.toml` (compiled in), optionally overlaid by a settings
+//! file (`find_file`: `--config`, `MELDEWEG_CONFIG`, `/etc/meldeweg/meldeweg.toml`, then
+//! `./meldeweg.toml`), then by `MELDEWEG_*` environment variables, then by credentials: files in
+//! `$CREDENTIALS_DIRECTORY` (systemd's) or in a `credentials` folder beside the settings file,
+//! for secrets kept out of the unit and the environment.
 //!
 //! Every key of the default file has an environment name: `MELDEWEG_<SECTION>_<KEY>` for keys
 //! in a section, `MELDEWEG_<KEY>` at the top level (`MELDEWEG_WHATSAPP_API_BASE_URL`,
@@ -64,6 +67,7 @@ pub struct Settings {
     pub map: MapSettings,
     pub metrics: MetricsSettings,
     pub http: HttpSettings,
+    pub storage: StorageSettings,
     pub photos: PhotoSettings,
     pub geo: GeoSettings,
     pub classify: ClassifySettings,
@@ -290,6 +294,46 @@ impl HttpSettings {
     }
 }
 
+/// Where cleaned photos live (`crate::storage`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StorageSettings {
+    /// Empty: `data_dir/photos`; `s3://BUCKET[/PREFIX]`: an S3-compatible store.
+    pub photos_url: String,
+    pub s3_endpoint: String,
+    pub s3_region: String,
+    pub s3_access_key_id: SecretString,
+    pub s3_secret_access_key: SecretString,
+    pub s3_addressing: S3Addressing,
+}
+
+/// How an S3 store names a bucket in its addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum S3Addressing {
+    Path,
+    Virtual,
+}
+
+impl StorageSettings {
+    fn validate(&self) -> Result<(), ConfigError> {
+        let url = self.photos_url.trim();
+        if !url.is_empty() {
+            let rest = url
+                .strip_prefix("s3://")
+                .ok_or_else(|| invalid("storage.photos_url", "must be empty or start with s3://"))?;
+            if rest.split('/').next().is_none_or(str::is_empty) {
+                return Err(invalid("storage.photos_url", "names no bucket (s3://BUCKET/PREFIX)"));
+            }
+        }
+        let endpoint = self.s3_endpoint.trim();
+        if !endpoint.is_empty() && !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+            return Err(invalid("storage.s3_endpoint", "must start with https:// or http://"));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PhotoSettings {
@@ -403,15 +447,44 @@ pub fn local_url(addr: SocketAddr) -> String {
     format!("http://{}", SocketAddr::new(ip, addr.port()))
 }
 
+/// Where the installed settings live (the Debian package's, marked as configuration).
+pub const SYSTEM_FILE: &str = "/etc/meldeweg/meldeweg.toml";
+/// The settings file a checkout may keep beside `config/`.
+pub const LOCAL_FILE: &str = "meldeweg.toml";
+
+/// The settings file to overlay on the defaults, in this order: the one given (`--config`, or
+/// `MELDEWEG_CONFIG`), `/etc/meldeweg/meldeweg.toml`, `./meldeweg.toml`; none: the built-in
+/// defaults alone, with paths relative to the working directory (a checkout).
+pub fn find_file(given: Option<PathBuf>, exists: impl Fn(&Path) -> bool) -> Option<PathBuf> {
+    given.or_else(|| [SYSTEM_FILE, LOCAL_FILE].into_iter().map(PathBuf::from).find(|path| exists(path)))
+}
+
+/// A systemd credential named like the environment variable, without its final line break;
+/// `None` if there is no such file.
+fn credential(dir: &Path, name: &str) -> Option<String> {
+    let text = std::fs::read_to_string(dir.join(name)).ok()?;
+    Some(text.trim_end_matches(['\n', '\r']).to_string())
+}
+
 /// A secret that counts as unset when it is empty.
 pub fn secret(value: &SecretString) -> Option<&str> {
     Some(value.expose_secret()).filter(|s| !s.is_empty())
 }
 
 impl Settings {
-    /// Loads the defaults, then `file` if given, then the process environment.
+    /// Loads the defaults, then `file` if given, then for each setting the first of: the process
+    /// environment (`MELDEWEG_ENCRYPTION_KEY`), a credential systemd passed under that name
+    /// (`$CREDENTIALS_DIRECTORY/MELDEWEG_ENCRYPTION_KEY`), a file in the `credentials` folder
+    /// beside `file` (`/etc/meldeweg/credentials/ENCRYPTION_KEY`).
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
-        Self::load_with_env(file, |name| std::env::var(name).ok())
+        let systemd = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+        let beside = file.and_then(Path::parent).map(|dir| dir.join("credentials"));
+        Self::load_with_env(file, |name| {
+            std::env::var(name)
+                .ok()
+                .or_else(|| credential(systemd.as_deref()?, name))
+                .or_else(|| credential(beside.as_deref()?, name.strip_prefix("MELDEWEG_")?))
+        })
     }
 
     /// Like `load`, reading environment variables through `env` (tests pass their own).
@@ -500,6 +573,7 @@ impl Settings {
             return Err(invalid("database.max_connections", "must be at least 1"));
         }
         self.photos.validate()?;
+        self.storage.validate()?;
         let queue = &self.queue;
         for (key, value) in [
             ("queue.concurrency", queue.concurrency as u64),
@@ -702,6 +776,23 @@ mod tests {
     fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
         let env: HashMap<String, String> = env.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Settings::load_with_env(None, |name| env.get(name).cloned())
+    }
+
+    #[test]
+    fn the_settings_file_is_found_in_the_documented_order() {
+        let given = Some(PathBuf::from("/srv/town.toml"));
+        assert_eq!(find_file(given.clone(), |_| true), given);
+        assert_eq!(find_file(None, |_| true), Some(PathBuf::from(SYSTEM_FILE)));
+        assert_eq!(find_file(None, |path| path == Path::new(LOCAL_FILE)), Some(PathBuf::from(LOCAL_FILE)));
+        assert_eq!(find_file(None, |_| false), None);
+    }
+
+    #[test]
+    fn a_credential_is_read_without_its_line_break_and_a_missing_one_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("MELDEWEG_ENCRYPTION_KEY"), "a2V5\n").unwrap();
+        assert_eq!(credential(dir.path(), "MELDEWEG_ENCRYPTION_KEY").as_deref(), Some("a2V5"));
+        assert_eq!(credential(dir.path(), "MELDEWEG_DATABASE_URL"), None);
     }
 
     #[test]

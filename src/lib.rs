@@ -23,6 +23,7 @@ pub mod queue;
 pub mod rate_limit;
 pub mod reporters;
 pub mod reports;
+pub mod request_id;
 pub mod retention;
 pub mod rights;
 pub mod secrets;

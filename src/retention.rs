@@ -8,6 +8,7 @@
 //! | contact | the sealed number / user id and lookup hash; a web-form e-mail address | the closing of the reporter's last report (or their last message) |
 //! | photos | citizens' photos and crews' after-photos, file and row; photos of reporters who asked for erasure as soon as the report closes | the closing |
 //! | unattached photos | photos no report, draft or work order names (an after-photo of a reopened order, or one whose "done" failed) | a day after they were stored |
+//! | orphan files | photo files no photo row names (written before a transaction that did not commit) | a day after they were written |
 //! | reports | closed reports are anonymised: no texts, no link to a reporter; comments on their work orders and the audit details of both are redacted | the closing |
 //!
 //! A report is closed once finished, rejected, passed on or outside the area (`reports::closed_sql`).
@@ -16,11 +17,9 @@
 //! redacted audit details are announced by an `audit.redacted` event, so the chain still verifies.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde_json::json;
 use sqlx::AnyConnection;
-use tokio_util::sync::CancellationToken;
 
 use crate::audit;
 use crate::config::RetentionSettings;
@@ -226,6 +225,7 @@ pub async fn run(
         counts.insert(step.name, done);
     }
     counts.insert("unattached_photos", delete_unattached(db, store, now_ms - DAY_MS, dry_run).await?);
+    counts.insert("orphan_files", delete_orphan_files(db, store, now_ms - DAY_MS, dry_run).await?);
     record_run(db, &counts, now_ms, dry_run, started_by).await?;
     if counts.values().any(|n| *n > 0) {
         tracing::info!(dry_run, counts = ?counts, "retention run");
@@ -257,6 +257,26 @@ async fn apply(db: &Db, store: &PhotoStore, step: &Step, now_ms: i64) -> Result<
 
 async fn execute(conn: &mut AnyConnection, sql: &str) -> sqlx::Result<u64> {
     Ok(sqlx::query(sql).execute(conn).await?.rows_affected())
+}
+
+/// Deletes the files of photos that no photo row names and that were last written before
+/// `cutoff` (their job wrote them, then its transaction did not commit); returns how many
+/// photos' files went (dry: would go).
+async fn delete_orphan_files(db: &Db, store: &PhotoStore, cutoff: i64, dry_run: bool) -> Result<u64, RetentionError> {
+    let mut deleted = 0;
+    for tokens in store.tokens_older_than(cutoff).await?.chunks(PHOTO_BATCH as usize) {
+        let known = {
+            let mut conn = db.pool().acquire().await?;
+            crate::reports::photos::known_tokens(&mut conn, tokens).await?
+        };
+        for token in tokens.iter().filter(|token| !known.contains(*token)) {
+            if !dry_run {
+                store.delete(token).await?;
+            }
+            deleted += 1;
+        }
+    }
+    Ok(deleted)
 }
 
 /// Deletes photos in batches: the files first, then the rows naming them, so an interruption
@@ -377,24 +397,10 @@ pub async fn recent_runs(conn: &mut AnyConnection, limit: i64) -> sqlx::Result<V
         .collect()
 }
 
-/// Runs retention every `run_every_hours` (the first run a minute after start) until
-/// `shutdown`; a failed run is logged and tried again at the next turn.
-pub fn spawn_schedule(db: Db, store: PhotoStore, settings: RetentionSettings, shutdown: CancellationToken) {
-    if settings.run_every_hours == 0 {
-        return;
+/// The scheduled run (`queue::Schedule` "retention", every `retention.run_every_hours`): a
+/// failure is logged and the next turn tries again.
+pub async fn scheduled_run(db: &Db, store: &PhotoStore, settings: &RetentionSettings) {
+    if let Err(error) = run(db, store, settings, now_ms(), false, "schedule").await {
+        tracing::warn!(%error, "retention run failed; it runs again at the next turn");
     }
-    let every = Duration::from_secs(u64::from(settings.run_every_hours) * 3600);
-    tokio::spawn(async move {
-        let mut wait = Duration::from_secs(60);
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = shutdown.cancelled() => return,
-            }
-            if let Err(error) = run(&db, &store, &settings, now_ms(), false, "schedule").await {
-                tracing::warn!(%error, "retention run failed; it runs again at the next turn");
-            }
-            wait = every;
-        }
-    });
 }

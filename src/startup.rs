@@ -7,6 +7,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use meldeweg_workers::bystanders::Detectors;
 use tokio::net::TcpListener;
@@ -23,12 +24,15 @@ use crate::pipeline::ingress::Ingress;
 use crate::pipeline::niced::NicedPool;
 use crate::pipeline::photo::PhotoStage;
 use crate::pipeline::{Channels, OpenOrders, Pipeline};
-use crate::queue::{self, Queue, Worker};
+use crate::queue::{self, Queue, Schedule, Worker};
 use crate::reports;
 use crate::service_hours::ServiceHours;
 use crate::storage::{PhotoStore, StorageError};
 use crate::texts::{Texts, TextsError};
 use crate::town::Municipality;
+
+/// How often the statistics roll-ups are brought up to date in the background.
+const STATISTICS_EVERY: Duration = Duration::from_secs(300);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -75,6 +79,8 @@ pub struct Services {
     database_url: String,
     retention: crate::config::RetentionSettings,
     recheck_seconds: u32,
+    /// This process's name in job leases and schedule holds.
+    holder: String,
 }
 
 impl Services {
@@ -101,8 +107,9 @@ impl Services {
         let database_url = settings.database_url();
         let db = open_database(settings, &database_url, &vault).await?;
         let municipality = with_corrections(settings, &db, municipality).await?;
-        let queue =
-            Queue::new(db.clone(), settings.queue.clone(), format!("{}-{}", std::process::id(), short_random()));
+        // This process, as named in job leases and schedule holds.
+        let holder = format!("{}-{}", std::process::id(), short_random());
+        let queue = Queue::new(db.clone(), settings.queue.clone(), holder.clone());
         let writers = (settings.database.max_connections as usize / 2).clamp(1, 8);
         let pipeline = Arc::new(Pipeline {
             db: db.clone(),
@@ -112,7 +119,7 @@ impl Services {
             texts,
             channels,
             photos: PhotoStage {
-                store: PhotoStore::local(&settings.data_dir.join("photos"))?,
+                store: PhotoStore::open(&settings.storage, &settings.data_dir)?,
                 limits: settings.photos.limits(),
                 chat_permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.concurrency())),
                 upload_permits: Arc::new(tokio::sync::Semaphore::new(settings.photos.upload_concurrency)),
@@ -130,7 +137,8 @@ impl Services {
             conversation_changes: watch::channel(0).0,
         });
         let recheck_seconds = settings.photos.recheck_seconds;
-        Ok(Self { db, pipeline, routes, uploads, database_url, retention: settings.retention.clone(), recheck_seconds })
+        let retention = settings.retention.clone();
+        Ok(Self { db, pipeline, routes, uploads, database_url, retention, recheck_seconds, holder })
     }
 
     /// On PostgreSQL, tells other processes about jobs this one commits, until `shutdown`.
@@ -141,16 +149,40 @@ impl Services {
         }
     }
 
-    /// Starts making the public copies still missing (issue 22), where the workers run.
-    pub fn spawn_photo_recheck(&self, shutdown: &CancellationToken) {
-        let every = std::time::Duration::from_secs(u64::from(self.recheck_seconds));
-        crate::pipeline::recheck::spawn(self.pipeline.clone(), every, shutdown.clone());
-    }
-
-    /// Starts the scheduled retention runs (P7), where the workers run; they stop with `shutdown`.
-    pub fn spawn_retention(&self, shutdown: &CancellationToken) {
-        let store = self.pipeline.photos.store.clone();
-        crate::retention::spawn_schedule(self.db.clone(), store, self.retention.clone(), shutdown.clone());
+    /// Starts the scheduled work where the workers run, each schedule once across all
+    /// instances (`queue::Schedule`): retention runs (P7), the public copies still missing
+    /// (issue 22) and the statistics roll-ups. They stop with `shutdown`.
+    pub fn spawn_schedules(&self, shutdown: &CancellationToken) {
+        let schedule = |name, every| Schedule::new(self.db.clone(), name, every, self.holder.clone());
+        if self.retention.run_every_hours > 0 {
+            let every = Duration::from_secs(u64::from(self.retention.run_every_hours) * 3600);
+            let (db, store, retention) = (self.db.clone(), self.pipeline.photos.store.clone(), self.retention.clone());
+            schedule("retention", every).spawn(Duration::from_secs(5), shutdown.clone(), move || {
+                let (db, store, retention) = (db.clone(), store.clone(), retention.clone());
+                async move { crate::retention::scheduled_run(&db, &store, &retention).await }
+            });
+        }
+        let every = Duration::from_secs(u64::from(self.recheck_seconds));
+        let pipeline = self.pipeline.clone();
+        schedule("photo_recheck", every).spawn(every.min(Duration::from_secs(5)), shutdown.clone(), move || {
+            let pipeline = pipeline.clone();
+            async move { crate::pipeline::recheck::scheduled_turn(&pipeline).await }
+        });
+        // Soon after start (after an upgrade, a whole history), then now and then, so that the
+        // statistics page seldom has roll-ups to build first.
+        let db = self.db.clone();
+        schedule("statistics", STATISTICS_EVERY).spawn(Duration::from_secs(1), shutdown.clone(), move || {
+            let db = db.clone();
+            async move {
+                match crate::stats::rollup::refresh(&db).await {
+                    Ok(0) => {}
+                    Ok(buckets) => tracing::info!(buckets, "statistics roll-ups built"),
+                    Err(error) => {
+                        tracing::warn!(%error, "statistics roll-ups not built; the statistics page will build them")
+                    }
+                }
+            }
+        });
     }
 
     /// Starts the worker (and, on PostgreSQL, the NOTIFY listener); both stop with `shutdown`.
@@ -227,10 +259,8 @@ impl Application {
         }
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         if self.run_workers {
-            self.services.spawn_retention(&self.shutdown);
-            self.services.spawn_photo_recheck(&self.shutdown);
+            self.services.spawn_schedules(&self.shutdown);
         }
-        spawn_statistics_catch_up(self.services.db.clone(), &self.shutdown);
         tracing::info!(addr = %self.local_addr(), "listening");
         if let Some(metrics) = self.metrics {
             serve_metrics(metrics, self.limits.clone(), &self.shutdown);
@@ -245,22 +275,6 @@ impl Application {
     }
 }
 
-/// Builds the statistics roll-ups left to build (after an upgrade, a whole history) in the
-/// background, so the first statistics page does not wait for them.
-fn spawn_statistics_catch_up(db: Db, shutdown: &CancellationToken) {
-    let shutdown = shutdown.clone();
-    tokio::spawn(async move {
-        tokio::select! {
-            built = crate::stats::rollup::refresh(&db) => match built {
-                Ok(0) => {}
-                Ok(buckets) => tracing::info!(buckets, "statistics roll-ups built"),
-                Err(error) => tracing::warn!(%error, "statistics roll-ups not built; the statistics page will build them"),
-            },
-            () = shutdown.cancelled() => {}
-        }
-    });
-}
-
 /// Runs only the workers until `shutdown` is cancelled (with /metrics on `metrics.listen`,
 /// when set: each worker process counts its own jobs).
 pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Result<(), StartupError> {
@@ -271,8 +285,7 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Resu
         serve_metrics(metrics, limits, &shutdown);
     }
     services.spawn_announcer(&shutdown);
-    services.spawn_retention(&shutdown);
-    services.spawn_photo_recheck(&shutdown);
+    services.spawn_schedules(&shutdown);
     let _ = services.spawn_worker(&shutdown).await;
     services.db.close().await;
     Ok(())
@@ -304,18 +317,28 @@ fn serve_metrics(
 }
 
 /// The configured database, migrated, with the data stored before this version brought up to it.
+/// Instances starting together take turns (`Db::startup_lock`): the first migrates and brings
+/// the data up, the others then find nothing left to do.
 async fn open_database(settings: &Settings, url: &str, vault: &Vault) -> Result<Db, StartupError> {
     let db = Db::connect(url, &settings.database).await?;
+    let lock = db.startup_lock().await?;
+    let prepared = prepare(&db, vault).await;
+    lock.release().await;
+    prepared?;
+    Ok(db)
+}
+
+async fn prepare(db: &Db, vault: &Vault) -> Result<(), StartupError> {
     db.migrate().await?;
-    let upgraded = crate::key_rotation::upgrade(&db, vault).await?;
+    let upgraded = crate::key_rotation::upgrade(db, vault).await?;
     if upgraded > 0 {
         tracing::info!(upgraded, "data stored by an earlier version was brought up to this one");
     }
-    let indexed = reports::search::catch_up(&db).await?;
+    let indexed = reports::search::catch_up(db).await?;
     if indexed > 0 {
         tracing::info!(indexed, "reports from before the search index were indexed");
     }
-    Ok(db)
+    Ok(())
 }
 
 /// The municipality with a classifier that has also learnt from staff corrections, if any.

@@ -7,7 +7,8 @@
 //! numbers, no texts, only kinds, results and WhatsApp error codes.
 //!
 //! And the log: `init_logging` writes every field of every line through `text::for_log`, so no
-//! text from outside (a path, a provider's error title) can break a line or forge another.
+//! text from outside (a path, a provider's error title) can break a line or forge another; as
+//! JSON lines (`MELDEWEG_LOG_FORMAT=json`) the encoding does the same.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -15,13 +16,25 @@ use std::time::Duration;
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-/// Logs to standard error at the level `RUST_LOG` asks for (info by default); each field
-/// value escaped by `for_log`.
+/// Logs to standard error at the level `RUST_LOG` asks for (info by default): as text, each
+/// field value escaped by `for_log`, or with `MELDEWEG_LOG_FORMAT=json` as one JSON object per
+/// line with the fields of the span it was written in (the request id among them).
 pub fn init_logging() {
     use std::io::IsTerminal;
     use tracing_subscriber::field::MakeExt;
     use tracing_subscriber::EnvFilter;
 
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    if std::env::var("MELDEWEG_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
+        tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .init();
+        return;
+    }
     let fields = tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
         let value = meldeweg_workers::text::for_log(&format!("{value:?}"));
         if field.name() == "message" {
@@ -33,7 +46,7 @@ pub fn init_logging() {
     .delimited(" ");
     tracing_subscriber::fmt()
         .fmt_fields(fields)
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
         .init();

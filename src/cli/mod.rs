@@ -1,10 +1,11 @@
-//! The subcommands, one file per group: `serve` (serve, worker, migrate), `reports` (reports and
-//! orders), `classify`, `users` (accounts and API tokens), `audit`, `keys`, `retention`,
-//! `demo`, `photo` and `streets`. `run` loads the settings and dispatches; `with_db` opens the
-//! configured database for a command and closes it afterwards, whatever the command did
-//! (`with_conn` also hands it one connection).
+//! The subcommands, one file per group: `serve` (serve, worker, migrate), `backup`, `reports`
+//! (reports and orders), `classify`, `users` (accounts and API tokens), `audit`, `keys`,
+//! `retention`, `demo`, `photo`, `storage` and `streets`. `run` loads the settings and
+//! dispatches; `with_db` opens the configured database for a command and closes it afterwards,
+//! whatever the command did (`with_conn` also hands it one connection).
 
 mod audit;
+mod backup;
 mod classify;
 mod demo;
 mod keys;
@@ -13,6 +14,7 @@ mod photo;
 mod reports;
 mod retention;
 mod serve;
+mod storage;
 mod streets;
 mod users;
 
@@ -31,8 +33,9 @@ use sqlx::AnyConnection;
     about = "Citizens' problem reports for municipalities, over messengers and the web"
 )]
 pub struct Cli {
-    /// A TOML file overlaid on the built-in defaults (environment variables still win).
-    #[arg(long, global = true, value_name = "FILE")]
+    /// A TOML file overlaid on the built-in defaults (environment variables still win); without
+    /// it, /etc/meldeweg/meldeweg.toml, then ./meldeweg.toml, if there is one.
+    #[arg(long, global = true, value_name = "FILE", env = "MELDEWEG_CONFIG")]
     config: Option<PathBuf>,
     #[command(subcommand)]
     command: Option<Command>,
@@ -46,6 +49,11 @@ enum Command {
     Worker,
     /// Apply database migrations and exit.
     Migrate,
+    /// Copy the SQLite database to a new file while the service runs (PostgreSQL: pg_dump).
+    Backup {
+        /// The copy, e.g. /var/backups/meldeweg/2026-12-07.db; must not exist yet.
+        file: PathBuf,
+    },
     /// Look at reports.
     Reports {
         #[command(subcommand)]
@@ -110,6 +118,11 @@ enum Command {
         #[command(subcommand)]
         command: open311::Open311Command,
     },
+    /// Where photos are stored: copy them from this machine's disk into an S3-compatible store.
+    Storage {
+        #[command(subcommand)]
+        command: storage::StorageCommand,
+    },
     /// Work with photos.
     Photo {
         #[command(subcommand)]
@@ -119,12 +132,14 @@ enum Command {
 
 /// Runs the command (`serve` when none is given) with the loaded settings.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(cli.config.as_deref())?;
+    let file = meldeweg::config::find_file(cli.config, |path| path.is_file());
+    let settings = Settings::load(file.as_deref())?;
     meldeweg::channels::check(&settings)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve::serve(settings).await,
         Command::Worker => serve::worker(settings).await,
         Command::Migrate => serve::migrate(&settings).await,
+        Command::Backup { file } => backup::run(&settings, &file).await,
         Command::Reports { command } => reports::reports(&settings, command).await,
         Command::Orders { command } => reports::orders(&settings, command).await,
         Command::ImportStreets { input, output } => streets::import(&input, &output),
@@ -137,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Demo { command } => demo::run(&settings, command).await,
         Command::Open311 { command } => open311::run(&settings, command).await,
         Command::Photo { command } => photo::run(&settings, command),
+        Command::Storage { command } => storage::run(&settings, command).await,
     }
 }
 

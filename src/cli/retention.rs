@@ -25,7 +25,7 @@ pub enum RetentionCommand {
 pub async fn run(settings: &Settings, command: RetentionCommand) -> anyhow::Result<()> {
     match command {
         RetentionCommand::Run { dry_run } => {
-            let store = PhotoStore::local(&settings.data_dir.join("photos"))?;
+            let store = PhotoStore::open(&settings.storage, &settings.data_dir)?;
             let now = meldeweg::time::now_ms();
             let counts = with_db(settings, async |db| {
                 Ok(meldeweg::retention::run(db, &store, &settings.retention, now, dry_run, "cli").await?)

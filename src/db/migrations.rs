@@ -31,6 +31,8 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (20, "open311 keys", include_str!("../../migrations/sqlite/0020_open311_keys.sql")),
     (21, "forwarded requests", include_str!("../../migrations/sqlite/0021_forwarded_requests.sql")),
     (22, "order events by time", include_str!("../../migrations/sqlite/0022_order_events_time.sql")),
+    (23, "job request ids", include_str!("../../migrations/sqlite/0023_job_request_ids.sql")),
+    (24, "schedules", include_str!("../../migrations/sqlite/0024_schedules.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -56,6 +58,8 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (20, "open311 keys", include_str!("../../migrations/postgres/0020_open311_keys.sql")),
     (21, "forwarded requests", include_str!("../../migrations/postgres/0021_forwarded_requests.sql")),
     (22, "order events by time", include_str!("../../migrations/postgres/0022_order_events_time.sql")),
+    (23, "job request ids", include_str!("../../migrations/postgres/0023_job_request_ids.sql")),
+    (24, "schedules", include_str!("../../migrations/postgres/0024_schedules.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

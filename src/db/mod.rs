@@ -5,6 +5,7 @@
 //! Times are stored as Unix milliseconds (UTC) in BIGINT columns. SQLite runs with WAL and a
 //! single writer connection: one writer never waits on SQLite's sleeping busy handler.
 
+mod backup;
 mod migrations;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use tokio::sync::Notify;
 
 use crate::config::{DatabaseSettings, SqliteSynchronous};
 
+pub use backup::{Backup, BackupError};
 pub use sqlx::Error as SqlError;
 
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +86,18 @@ impl Db {
         Ok(Self { pool, backend, jobs_committed: Arc::new(Notify::new()), jobs_to_announce: Arc::new(Notify::new()) })
     }
 
+    /// On PostgreSQL, waits until no other instance is starting, and keeps them waiting until
+    /// `StartupLock::release` (or until this process's connection ends, should it die). SQLite
+    /// has one process: nothing to wait for.
+    pub async fn startup_lock(&self) -> Result<StartupLock, DbError> {
+        if self.backend == Backend::Sqlite {
+            return Ok(StartupLock(None));
+        }
+        let mut conn = self.pool.acquire().await?;
+        sqlx::query("SELECT pg_advisory_lock($1)").bind(STARTUP_LOCK).execute(&mut *conn).await?;
+        Ok(StartupLock(Some(conn)))
+    }
+
     pub async fn migrate(&self) -> Result<(), DbError> {
         migrations::migrator(self.backend).run(&self.pool).await?;
         Ok(())
@@ -123,6 +137,25 @@ impl Db {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// The key of the advisory lock instances take while they start (`Db::startup_lock`); sqlx's
+/// migrator takes its own, another one, inside it.
+const STARTUP_LOCK: i64 = 0x6d65_6c64_6577_6567; // "meldeweg"
+
+/// Held while this instance migrates and prepares the database.
+pub struct StartupLock(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
+
+impl StartupLock {
+    pub async fn release(self) {
+        if let Some(mut conn) = self.0 {
+            let unlocked = sqlx::query("SELECT pg_advisory_unlock($1)").bind(STARTUP_LOCK).execute(&mut *conn).await;
+            if unlocked.is_err() {
+                // The lock goes with the connection: close it rather than hand it back locked.
+                let _ = sqlx::Connection::close(conn.detach()).await;
+            }
+        }
     }
 }
 

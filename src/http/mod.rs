@@ -1,10 +1,11 @@
 //! What every HTTP surface shares, the channels' endpoints and the staff and public pages alike:
 //! the one error type handlers return (`error`), who is asking (`client`, for rate limits), the
-//! server with its connection discipline (`server`), bounded reading of uploads (`uploads`) and
-//! the bearer token of a request.
+//! server with its connection discipline (`server`), bounded reading of uploads (`uploads`), the
+//! request id of every request (`request_tag`) and the bearer token of a request.
 
 pub mod client;
 pub mod error;
+pub mod request_tag;
 pub mod server;
 pub mod uploads;
 

@@ -93,6 +93,8 @@ pub fn series_of(vault: &Vault, channel: &str, sender: &Sender) -> Option<String
 
 struct Pending {
     batch: Batch,
+    /// The request that handed the batch over: its jobs carry the id.
+    request_id: Option<String>,
     reply: oneshot::Sender<Result<Received, IngressError>>,
 }
 
@@ -120,7 +122,8 @@ impl Ingress {
     /// Stores a batch; returns once it is committed.
     pub async fn accept(&self, batch: Batch) -> Result<Received, IngressError> {
         let (reply, answer) = oneshot::channel();
-        self.inbox.send(Pending { batch, reply }).await.map_err(|_| IngressError::WriterGone)?;
+        let request_id = crate::request_id::current();
+        self.inbox.send(Pending { batch, request_id, reply }).await.map_err(|_| IngressError::WriterGone)?;
         answer.await.map_err(|_| IngressError::WriterGone)?
     }
 }
@@ -141,7 +144,7 @@ async fn write_batches(db: Db, queue: Queue, inbox: Arc<Mutex<mpsc::Receiver<Pen
             }
             pending
         };
-        let batches: Vec<&Batch> = pending.iter().map(|p| &p.batch).collect();
+        let batches: Vec<&Pending> = pending.iter().collect();
         match write(&db, &queue, &batches).await {
             Ok(results) => {
                 for (pending, received) in pending.into_iter().zip(results) {
@@ -152,7 +155,7 @@ async fn write_batches(db: Db, queue: Queue, inbox: Arc<Mutex<mpsc::Receiver<Pen
             Err(error) if pending.len() > 1 => {
                 tracing::warn!(%error, deliveries = pending.len(), "batch write failed; writing one by one");
                 for one in pending {
-                    let result = write(&db, &queue, &[&one.batch]).await.map(|mut r| r.remove(0));
+                    let result = write(&db, &queue, &[&one]).await.map(|mut r| r.remove(0));
                     let _ = one.reply.send(result);
                 }
             }
@@ -165,13 +168,14 @@ async fn write_batches(db: Db, queue: Queue, inbox: Arc<Mutex<mpsc::Receiver<Pen
     }
 }
 
-/// Writes batches in one transaction.
-async fn write(db: &Db, queue: &Queue, batches: &[&Batch]) -> Result<Vec<Received>, IngressError> {
+/// Writes batches in one transaction, each batch's jobs under its request's id.
+async fn write(db: &Db, queue: &Queue, batches: &[&Pending]) -> Result<Vec<Received>, IngressError> {
     let now = now_ms();
     let mut tx = db.begin().await?;
     let mut results = Vec::with_capacity(batches.len());
-    for batch in batches {
-        results.push(write_one(&mut tx, queue, batch, now).await?);
+    for pending in batches {
+        let id = pending.request_id.clone().unwrap_or_else(crate::request_id::fresh);
+        results.push(crate::request_id::scope(id, write_one(&mut tx, queue, &pending.batch, now)).await?);
     }
     tx.commit().await?;
     Ok(results)

@@ -1,15 +1,10 @@
 //! Making the public copies that are still missing (issue 22): photos stored before bystander
 //! detection existed, and photos whose detection failed when they came in. Every
-//! `photos.recheck_seconds` (a minute by default), where
-//! the workers run, a few of them are read back from the photo store (the cleaned JPEG; the
+//! `photos.recheck_seconds` (a minute by default), on one of the instances where the workers run
+//! (`queue::Schedule`), a few of them are read back from the photo store (the cleaned JPEG; the
 //! upload is long gone), checked for faces and plates, and get their public copy; until then
 //! they stay private. A photo that fails `public_copies::MAX_ATTEMPTS` times is left for a
 //! staff member (its review page says why).
-
-use std::sync::Arc;
-use std::time::Duration;
-
-use tokio_util::sync::CancellationToken;
 
 use super::Pipeline;
 use crate::public_copies::{self, Checked};
@@ -18,20 +13,12 @@ use crate::time::now_ms;
 /// Photos checked per turn.
 const BATCH: i64 = 8;
 
-pub fn spawn(pipeline: Arc<Pipeline>, every: Duration, shutdown: CancellationToken) {
-    tokio::spawn(async move {
-        let mut wait = every.min(Duration::from_secs(5));
-        loop {
-            tokio::select! {
-                () = tokio::time::sleep(wait) => {}
-                () = shutdown.cancelled() => return,
-            }
-            if let Err(reason) = turn(&pipeline).await {
-                tracing::warn!(%reason, "checking stored photos for faces and plates failed; it runs again at the next turn");
-            }
-            wait = every;
-        }
-    });
+/// The scheduled turn (`queue::Schedule` "photo_recheck", every `photos.recheck_seconds`): a
+/// failure is logged and the next turn tries again.
+pub async fn scheduled_turn(pipeline: &Pipeline) {
+    if let Err(reason) = turn(pipeline).await {
+        tracing::warn!(%reason, "checking stored photos for faces and plates failed; it runs again at the next turn");
+    }
 }
 
 /// Checks up to `BATCH` photos that have no public copy; returns how many got one.

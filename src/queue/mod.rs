@@ -11,7 +11,10 @@
 //! claimable only when no earlier job with the same key is still in the table, so they run one
 //! at a time and in order. Because the earlier job's row exists until it completes, this holds
 //! across processes without any lock beyond the claim itself.
+//!
+//! Scheduled work runs once across all processes through `Schedule` (one row per schedule).
 
+mod schedule;
 mod wake;
 mod worker;
 
@@ -24,6 +27,7 @@ use sqlx::Row;
 use crate::config::QueueSettings;
 use crate::db::{Backend, Db, Tx};
 
+pub use schedule::Schedule;
 pub use wake::{spawn_postgres_listener, spawn_postgres_notifier};
 pub use worker::{JobFailure, JobHandler, Worker};
 
@@ -101,6 +105,8 @@ pub struct ClaimedJob {
     pub attempt: u32,
     pub max_attempts: u32,
     lease_token: String,
+    /// The request it was enqueued under (a fresh one for jobs from before migration 0023).
+    pub request_id: String,
 }
 
 impl ClaimedJob {
@@ -211,8 +217,8 @@ impl Queue {
         now_ms: i64,
     ) -> Result<i64, QueueError> {
         let id = sqlx::query_scalar(
-            "INSERT INTO jobs (kind, serial_key, payload, run_at, max_attempts, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            "INSERT INTO jobs (kind, serial_key, payload, run_at, max_attempts, created_at, request_id)
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
         )
         .bind(kind.as_str())
         .bind(serial_key)
@@ -220,6 +226,7 @@ impl Queue {
         .bind(run_at)
         .bind(i64::from(self.settings.max_attempts))
         .bind(now_ms)
+        .bind(crate::request_id::current())
         .fetch_one(tx.conn())
         .await?;
         tx.mark_enqueued();
@@ -242,7 +249,7 @@ impl Queue {
                    AND (j.locked_until IS NULL OR j.locked_until <= $4)
                    AND {FIRST_IN_SERIES}
                  ORDER BY j.run_at, j.id LIMIT $5 {lock})
-             RETURNING id, kind, payload, attempts, max_attempts"
+             RETURNING id, kind, payload, attempts, max_attempts, request_id"
         ))
         .bind(now_ms + self.lease().as_millis() as i64)
         .bind(&self.worker_name)
@@ -268,6 +275,7 @@ impl Queue {
                 attempt: u32::try_from(attempts).unwrap_or(u32::MAX),
                 max_attempts: u32::try_from(max_attempts).unwrap_or(u32::MAX),
                 lease_token: token.clone(),
+                request_id: row.try_get::<Option<String>, _>("request_id")?.unwrap_or_else(crate::request_id::fresh),
             });
         }
         jobs.sort_by_key(|job| job.id);

@@ -112,7 +112,16 @@ impl<H: JobHandler> Worker<H> {
     }
 }
 
+/// Runs one job under its request id (jobs it enqueues carry the same id) and in a span that
+/// names it, so every log line of the job can be found by that id.
 async fn run_job<H: JobHandler>(queue: Queue, handler: Arc<H>, job: ClaimedJob, completed: Arc<AtomicU64>) {
+    use tracing::Instrument;
+    let span = tracing::info_span!("job", request_id = %job.request_id, job = job.id, kind = job.kind.as_str());
+    let id = job.request_id.clone();
+    crate::request_id::scope(id, run_claimed(queue, handler, job, completed).instrument(span)).await
+}
+
+async fn run_claimed<H: JobHandler>(queue: Queue, handler: Arc<H>, job: ClaimedJob, completed: Arc<AtomicU64>) {
     let kind = job.kind.as_str();
     let started = std::time::Instant::now();
     let outcome = tokio::select! {

@@ -153,3 +153,20 @@ pub async fn count_of_reporter(conn: &mut AnyConnection, reporter_id: i64) -> sq
         .await?;
     Ok(count as u64)
 }
+
+/// Which of `tokens` name a stored photo (the rest are files without a row).
+pub async fn known_tokens(
+    conn: &mut AnyConnection,
+    tokens: &[String],
+) -> sqlx::Result<std::collections::HashSet<String>> {
+    if tokens.is_empty() {
+        return Ok(Default::default());
+    }
+    let placeholders: Vec<String> = (1..=tokens.len()).map(|n| format!("${n}")).collect();
+    let sql = format!("SELECT token FROM photos WHERE token IN ({})", placeholders.join(", "));
+    let mut query = sqlx::query_scalar::<_, String>(&sql);
+    for token in tokens {
+        query = query.bind(token);
+    }
+    Ok(query.fetch_all(conn).await?.into_iter().collect())
+}

@@ -67,5 +67,7 @@ pub fn router(settings: &Settings, pipeline: Arc<Pipeline>, channels: Vec<Routes
             request.map(|body| Body::new(TimeoutBody::new(body_timeout, body)))
         }))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, request_timeout));
-    headers::on_every_answer(router, &settings.map.tile_url).layer(TraceLayer::new_for_http())
+    headers::on_every_answer(router, &settings.map.tile_url)
+        .layer(TraceLayer::new_for_http())
+        .layer(axum::middleware::from_fn(crate::http::request_tag::tag))
 }

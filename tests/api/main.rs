@@ -3,6 +3,7 @@
 //! One test binary, so it links once.
 
 mod architecture;
+mod backup;
 mod browser;
 mod bystanders;
 mod cli;
@@ -31,12 +32,15 @@ mod privacy_p8;
 mod privacy_p9;
 mod queue;
 mod quick_start;
+mod s3_server;
 mod sandbox;
+mod scale_out;
 mod search;
 mod staff;
 mod staff_api;
 mod staff_helpers;
 mod stats;
+mod storage;
 mod status_replies;
 mod triage;
 mod webhook;
