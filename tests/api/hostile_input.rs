@@ -171,6 +171,9 @@ async fn uploads_held_at_once_are_bounded_and_the_next_form_is_asked_to_come_bac
     let app = spawn_app_with(|s| {
         s.photos.max_input_mib = 1;
         s.http.max_upload_mib_in_flight = 1;
+        // The slow form below must not time out while a loaded machine answers the others.
+        s.http.body_timeout_seconds = 300;
+        s.http.request_timeout_seconds = 600;
     })
     .await;
     // A form whose photo is still arriving holds the whole budget.
