@@ -10,8 +10,13 @@
 //! work order as a duplicate. So every report runs the whole triage: district, routing, the
 //! duplicate search under the open-order lock, and a new order or a link to one.
 //!
+//! With `--instances N` (PostgreSQL) N `meldeweg serve` processes share the database and the
+//! deliveries go round-robin to them (a citizen's messages to different ones, as behind a load
+//! balancer). On PostgreSQL the run also samples `pg_stat_activity` every few milliseconds and
+//! prints what the database's busy sessions were doing or waiting for: where the time goes.
+//!
 //!     cargo bench --bench end_to_end -- --backend sqlite --rate 100 --seconds 60
-//!     cargo bench --bench end_to_end -- --backend postgres --rate 100 --seconds 60
+//!     cargo bench --bench end_to_end -- --backend postgres --rate 100 --seconds 60 [--instances 2]
 
 mod support;
 
@@ -21,7 +26,7 @@ use std::time::{Duration, Instant};
 use meldeweg_workers::geotag::{Area, Placement};
 use meldeweg_workers::LatLon;
 use support::deliveries::signed_delivery;
-use support::{drop_database, fresh_database, percentile_ms, Options, Server};
+use support::{drop_database, fresh_database, percentile_ms, Options};
 
 /// One description per category; each classifies with high confidence, so no citizen is asked
 /// to pick a category.
@@ -102,20 +107,21 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let graph = support::fake_graph::FakeGraph::start().await;
     let database_url = fresh_database(&options.backend, dir.path()).await;
-    let server = Server::launch(&database_url, dir.path(), &graph, options.launch()).await;
+    let servers = support::launch_instances(&options, &database_url, dir.path(), &graph).await;
     let http = reqwest::Client::new();
-    let url = format!("{}/webhooks/whatsapp", server.base);
+    let urls: Vec<String> = servers.iter().map(|server| format!("{}/webhooks/whatsapp", server.base)).collect();
+    let url = |n: usize| &urls[n % urls.len()];
     let reports = (options.rate * options.seconds) as usize;
     let citizens: Vec<String> = (0..reports).map(|n| format!("49160{n:08}")).collect();
     let places = places(reports);
-    println!("backend {}, {} reports at {}/s", options.backend, reports, options.rate);
+    println!("backend {}, {} instances, {} reports at {}/s", options.backend, servers.len(), reports, options.rate);
 
     // Every citizen describes a problem and is asked for the location.
     let prepared = Instant::now();
     let mut posts = Vec::new();
     for (n, citizen) in citizens.iter().enumerate() {
         let (body, signature) = signed_delivery(citizen, &format!("wamid.e2e.text.{n}"), &text(TEXTS[places[n].text]));
-        posts.push(http.post(&url).header("x-hub-signature-256", signature).body(body).send());
+        posts.push(http.post(url(n)).header("x-hub-signature-256", signature).body(body).send());
         if posts.len() == 32 {
             for response in futures_util::future::join_all(posts.drain(..)).await {
                 assert!(response.unwrap().status().is_success());
@@ -136,12 +142,13 @@ async fn main() {
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
     let mut sent_at = HashMap::with_capacity(reports);
     let mut in_flight = Vec::with_capacity(reports);
+    let sampler = (options.backend == "postgres").then(|| support::waits::Sampler::start(&database_url));
     let started = Instant::now();
     for (n, citizen) in citizens.iter().enumerate() {
         ticker.tick().await;
         let (body, signature) = signed_delivery(citizen, &format!("wamid.e2e.location.{n}"), &location(places[n].at));
         sent_at.insert(citizen.clone(), Instant::now());
-        let request = http.post(&url).header("x-hub-signature-256", signature).body(body);
+        let request = http.post(url(n + 1)).header("x-hub-signature-256", signature).body(body);
         in_flight.push(tokio::spawn(async move { request.send().await.map(|r| r.status().is_success()) }));
     }
     let offered = started.elapsed();
@@ -155,8 +162,14 @@ async fn main() {
     while graph.requests().len() < expected + reports && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    println!("server peak memory (VmHWM): {} MiB", server.peak_memory_mib());
-    server.stop().await;
+    let waits = match sampler {
+        Some(sampler) => Some(sampler.stop().await),
+        None => None,
+    };
+    for server in servers {
+        println!("server peak memory (VmHWM): {} MiB", server.peak_memory_mib());
+        server.stop().await;
+    }
     let outcome = outcomes(&database_url).await;
     drop_database(&database_url).await;
 
@@ -185,6 +198,9 @@ async fn main() {
         percentile_ms(&latencies, 99.0),
         percentile_ms(&latencies, 100.0)
     );
+    if let Some(waits) = waits {
+        println!("{waits}");
+    }
 }
 
 /// How the reports ended: new work orders, duplicates joined to one, forwarded to another body,

@@ -12,8 +12,11 @@
 //! Only answers 200 count as throughput (anything else is an error, printed); afterwards every
 //! delivery that was answered 200 must be in the database, or the run fails.
 //!
+//! With `--instances N` (PostgreSQL) the deliveries go round-robin to N `meldeweg serve`
+//! processes on the one database.
+//!
 //!     cargo bench --bench ingest -- --backend sqlite --seconds 20
-//!     cargo bench --bench ingest -- --backend postgres --seconds 20 [--workers off]
+//!     cargo bench --bench ingest -- --backend postgres --seconds 20 [--workers off] [--instances 2]
 
 mod support;
 
@@ -23,7 +26,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::deliveries::signed_delivery;
-use support::{drop_database, fresh_database, percentile_ms, Options, Server, ENCRYPTION_KEY};
+use support::{drop_database, fresh_database, percentile_ms, Options, ENCRYPTION_KEY};
 
 /// Every delivery: one text message.
 const TEXT: &str = r#""type":"text","text":{"body":"Tiefes Schlagloch vor der Grundschule, bitte schnell reparieren"}"#;
@@ -108,10 +111,11 @@ async fn main() {
     let dir = tempfile::tempdir().unwrap();
     let graph = support::fake_graph::FakeGraph::start().await;
     let database_url = fresh_database(&options.backend, dir.path()).await;
-    let server = Server::launch(&database_url, dir.path(), &graph, options.launch()).await;
+    let servers = support::launch_instances(&options, &database_url, dir.path(), &graph).await;
     println!(
-        "backend {}, workers {}, {} connections, {} s per run, {} cores",
+        "backend {}, {} instances, workers {}, {} connections, {} s per run, {} cores",
         options.backend,
+        servers.len(),
         if options.workers_in_process { "in process" } else { "off" },
         options.connections,
         options.seconds,
@@ -119,7 +123,7 @@ async fn main() {
     );
 
     let http = client(options.connections);
-    let url = format!("{}/webhooks/whatsapp", server.base);
+    let urls: Vec<String> = servers.iter().map(|server| format!("{}/webhooks/whatsapp", server.base)).collect();
     let run_id = std::process::id();
     let message_id = move |n: u64| format!("wamid.bench.{run_id}.{n}");
     // Every delivery answered 200, warm-up included: each must be stored.
@@ -128,7 +132,7 @@ async fn main() {
     let ingest = load("meldeweg webhook ingest", options.connections, options.seconds, move |n| {
         let (body, signature) = signed_delivery(&format!("49151{:08}", n), &message_id(n), TEXT);
         let request = http
-            .post(&url)
+            .post(&urls[n as usize % urls.len()])
             .header("x-hub-signature-256", signature)
             .header("content-type", "application/json")
             .body(body);
@@ -144,14 +148,16 @@ async fn main() {
     .await;
 
     let http = client(options.connections);
-    let url = format!("{}/healthz", server.base);
+    let url = format!("{}/healthz", servers[0].base);
     let healthz = load("same server, GET /healthz", options.connections, options.seconds, move |_| {
         let request = http.get(&url);
         async move { matches!(request.send().await, Ok(r) if r.status().is_success()) }
     })
     .await;
-    println!("server peak memory (VmHWM): {} MiB", server.peak_memory_mib());
-    server.stop().await;
+    for server in servers {
+        println!("server peak memory (VmHWM): {} MiB", server.peak_memory_mib());
+        server.stop().await;
+    }
 
     let database = database_floor(&options, &database_url).await;
     ingest.print();

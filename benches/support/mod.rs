@@ -10,6 +10,9 @@ pub mod deliveries;
 #[path = "../../tests/api/fake_graph.rs"]
 pub mod fake_graph;
 pub mod stats;
+/// Sampling PostgreSQL's busy sessions: only the benchmarks that look at the database use it.
+#[allow(dead_code)]
+pub mod waits;
 
 pub use database::{drop_database, fresh_database};
 pub use stats::percentile_ms;
@@ -37,6 +40,8 @@ pub struct Options {
     pub sockets: usize,
     /// Another build of `meldeweg` to run instead of this one (a before/after comparison).
     pub binary: Option<std::path::PathBuf>,
+    /// `meldeweg serve` processes on the one database (more than one: PostgreSQL only).
+    pub instances: usize,
 }
 
 impl Options {
@@ -50,6 +55,7 @@ impl Options {
             attack: "slow".into(),
             sockets: 2000,
             binary: None,
+            instances: 1,
         };
         let args: Vec<String> = std::env::args().skip(1).collect();
         let mut i = 0;
@@ -63,6 +69,7 @@ impl Options {
                 "--attack" => options.attack = value,
                 "--sockets" => options.sockets = value.parse().expect("--sockets N"),
                 "--binary" => options.binary = Some(value.into()),
+                "--instances" => options.instances = value.parse().expect("--instances N"),
                 "--workers" => {
                     options.workers_in_process = match value.as_str() {
                         "in-process" => true,
@@ -93,6 +100,20 @@ impl Options {
 pub struct Server {
     pub base: String,
     child: tokio::process::Child,
+}
+
+/// `options.instances` servers on one database, started one after another (the first
+/// migrates); several only on PostgreSQL, where instances share the database.
+pub async fn launch_instances(options: &Options, database_url: &str, dir: &std::path::Path, graph: &FakeGraph) -> Vec<Server> {
+    assert!(
+        options.instances == 1 || options.backend == "postgres",
+        "several instances share one PostgreSQL database (--backend postgres)"
+    );
+    let mut servers = Vec::with_capacity(options.instances);
+    for _ in 0..options.instances.max(1) {
+        servers.push(Server::launch(database_url, dir, graph, options.launch()).await);
+    }
+    servers
 }
 
 /// How to start a server: which binary (another build, for a before/after comparison), the
