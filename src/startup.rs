@@ -23,7 +23,7 @@ use crate::http::uploads::UploadBudget;
 use crate::pipeline::ingress::Ingress;
 use crate::pipeline::niced::NicedPool;
 use crate::pipeline::photo::PhotoStage;
-use crate::pipeline::{Channels, OpenOrders, Pipeline};
+use crate::pipeline::{Channels, Pipeline};
 use crate::queue::{self, Queue, Schedule, Worker};
 use crate::reports;
 use crate::service_hours::ServiceHours;
@@ -127,7 +127,6 @@ impl Services {
                 detectors: Arc::new(Detectors::load(&settings.photos.models_dir, settings.photos.detection())?),
                 publish: settings.photos.publish,
             },
-            open_orders: tokio::sync::Mutex::new(OpenOrders::new(municipality.town.area.centre())),
             municipality,
             draft_ttl_ms: i64::from(settings.conversation.draft_ttl_hours) * 3_600_000,
             sla: settings.sla.clone(),
