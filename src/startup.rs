@@ -256,6 +256,7 @@ impl Application {
         if self.metrics_enabled {
             crate::telemetry::spawn_upkeep(self.shutdown.clone());
         }
+        let sealer = crate::audit::spawn_sealer(self.services.db.clone(), self.shutdown.clone());
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         if self.run_workers {
             self.services.spawn_schedules(&self.shutdown);
@@ -269,6 +270,7 @@ impl Application {
         if let Some(worker) = worker {
             let _ = worker.await;
         }
+        let _ = sealer.await;
         self.services.db.close().await;
         Ok(())
     }
@@ -285,7 +287,9 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Resu
     }
     services.spawn_announcer(&shutdown);
     services.spawn_schedules(&shutdown);
+    let sealer = crate::audit::spawn_sealer(services.db.clone(), shutdown.clone());
     let _ = services.spawn_worker(&shutdown).await;
+    let _ = sealer.await;
     services.db.close().await;
     Ok(())
 }
