@@ -457,9 +457,9 @@ async fn write_orders(db: &Db, orders: &[SeedOrder]) -> Result<HashMap<String, i
         let mut tx = db.begin().await?;
         let sql = format!(
             "INSERT INTO work_orders (number, depot, category, district, lat, lon, address, status, priority,
-                                      created_at, updated_at, revision, due_at, accepted_at, done_at, closed_at,
+                                      created_at, updated_at, due_at, accepted_at, done_at, closed_at,
                                       reason, forwarded_to) VALUES {} RETURNING id, number",
-            placeholders(chunk.len(), 18)
+            placeholders(chunk.len(), 17)
         );
         let mut insert = sqlx::query(&sql);
         for o in chunk {
@@ -475,7 +475,6 @@ async fn write_orders(db: &Db, orders: &[SeedOrder]) -> Result<HashMap<String, i
                 .bind(o.priority.as_str())
                 .bind(o.created)
                 .bind(o.closed.or(o.accepted).unwrap_or(o.created))
-                .bind(1i64)
                 .bind(o.due)
                 .bind(o.accepted)
                 .bind(o.done)
@@ -538,8 +537,7 @@ async fn write_reports(
     Ok(())
 }
 
-/// Live numbering continues after the history; every process's duplicate index re-reads the
-/// orders (they carry revision 1).
+/// Live numbering continues after the history.
 async fn write_counters(db: &Db, counters: &BTreeMap<(char, u16), u32>) -> Result<(), SeedError> {
     let mut tx = db.begin().await?;
     for ((kind, year), last) in counters {
@@ -561,9 +559,6 @@ async fn write_counters(db: &Db, counters: &BTreeMap<(char, u16), u32>) -> Resul
         };
         query.bind(i64::from(*last)).execute(tx.conn()).await?;
     }
-    sqlx::query("UPDATE counters SET value = 1 WHERE name = 'work_orders.revision' AND value < 1")
-        .execute(tx.conn())
-        .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -23,7 +23,7 @@ use crate::http::uploads::UploadBudget;
 use crate::pipeline::ingress::Ingress;
 use crate::pipeline::niced::NicedPool;
 use crate::pipeline::photo::PhotoStage;
-use crate::pipeline::{Channels, OpenOrders, Pipeline};
+use crate::pipeline::{Channels, Pipeline};
 use crate::queue::{self, Queue, Schedule, Worker};
 use crate::reports;
 use crate::service_hours::ServiceHours;
@@ -127,7 +127,6 @@ impl Services {
                 detectors: Arc::new(Detectors::load(&settings.photos.models_dir, settings.photos.detection())?),
                 publish: settings.photos.publish,
             },
-            open_orders: tokio::sync::Mutex::new(OpenOrders::new(municipality.town.area.centre())),
             municipality,
             draft_ttl_ms: i64::from(settings.conversation.draft_ttl_hours) * 3_600_000,
             sla: settings.sla.clone(),
@@ -257,6 +256,7 @@ impl Application {
         if self.metrics_enabled {
             crate::telemetry::spawn_upkeep(self.shutdown.clone());
         }
+        let sealer = crate::audit::spawn_sealer(self.services.db.clone(), self.shutdown.clone());
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         if self.run_workers {
             self.services.spawn_schedules(&self.shutdown);
@@ -270,6 +270,7 @@ impl Application {
         if let Some(worker) = worker {
             let _ = worker.await;
         }
+        let _ = sealer.await;
         self.services.db.close().await;
         Ok(())
     }
@@ -286,7 +287,9 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Resu
     }
     services.spawn_announcer(&shutdown);
     services.spawn_schedules(&shutdown);
+    let sealer = crate::audit::spawn_sealer(services.db.clone(), shutdown.clone());
     let _ = services.spawn_worker(&shutdown).await;
+    let _ = sealer.await;
     services.db.close().await;
     Ok(())
 }

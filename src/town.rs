@@ -42,6 +42,13 @@ pub struct Municipality {
 pub type Selection = (Option<Category>, Option<String>, Option<String>);
 
 impl Municipality {
+    /// The lock grid of the duplicate search: squares as wide as the largest duplicate radius,
+    /// around the town's centre (every instance computes the same from the same files).
+    pub fn duplicate_cells(&self) -> meldeweg_workers::geotag::Cells {
+        let largest = self.radii.values().copied().fold(0.0, f64::max);
+        meldeweg_workers::geotag::Cells::new(self.town.area.centre(), largest)
+    }
+
     pub fn district(&self, id: &str) -> Option<&District> {
         self.town.area.districts().iter().find(|d| d.id == id)
     }

@@ -9,6 +9,10 @@ pub mod deliveries;
 #[allow(dead_code)]
 #[path = "../../tests/api/fake_graph.rs"]
 pub mod fake_graph;
+/// The S3-compatible server of the tests (SeaweedFS), for the photo-store benchmark.
+#[allow(dead_code)]
+#[path = "../../tests/api/s3_server.rs"]
+pub mod s3_server;
 pub mod stats;
 /// Sampling PostgreSQL's busy sessions: only the benchmarks that look at the database use it.
 #[allow(dead_code)]

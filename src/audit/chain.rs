@@ -2,10 +2,17 @@
 //! so no two events encode alike), the SHA-256 of its detail and the previous event's hash.
 //! The detail (JSON) is hashed separately so that redacting personal data from it later keeps
 //! every hash valid.
+//!
+//! `record` appends an event to `audit_pending` in the caller's transaction, taking no lock, so
+//! steps on any number of instances never wait for each other's commits. `seal` chains the
+//! committed ones shortly after: one sealer at a time takes the head, numbers and hashes the
+//! pending events in the order they were appended and moves them into `audit_log`.
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, Row};
+use sqlx::{AnyConnection, Connection, Row};
+
+use crate::db::Backend;
 
 /// A step to record.
 pub struct Entry<'a> {
@@ -73,48 +80,151 @@ pub(super) fn digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Appends `entry` in the caller's transaction; returns its number. Taking the next number
-/// locks the chain's head row until the transaction ends, so concurrent steps are chained
-/// one after the other, in the order they commit.
-pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>, now_ms: i64) -> sqlx::Result<i64> {
-    let head = sqlx::query("UPDATE audit_head SET last_id = last_id + 1 WHERE id = 1 RETURNING last_id, last_hash")
-        .fetch_one(&mut *conn)
-        .await?;
-    let (id, prev_hash): (i64, String) = (head.try_get("last_id")?, head.try_get("last_hash")?);
-    let detail = entry.detail.to_string();
-    let detail_hash = digest(&detail);
-    let hash = Sealed {
-        id,
-        at: now_ms,
-        kind: entry.kind,
-        report_id: entry.report_id,
-        order_id: entry.order_id,
-        reporter_id: entry.reporter_id,
-        actor: entry.actor.as_deref(),
-        detail_hash: &detail_hash,
-        prev_hash: &prev_hash,
-    }
-    .hash();
+/// Appends `entry` in the caller's transaction, unchained: it waits for no other transaction,
+/// and commits or rolls back with the step it records. `seal` chains it after the commit.
+pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>, now_ms: i64) -> sqlx::Result<()> {
     sqlx::query(
-        "INSERT INTO audit_log (id, at, kind, report_id, order_id, reporter_id, actor, detail, detail_hash,
-                                prev_hash, hash)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        "INSERT INTO audit_pending (at, kind, report_id, order_id, reporter_id, actor, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
-    .bind(id)
     .bind(now_ms)
     .bind(entry.kind)
     .bind(entry.report_id)
     .bind(entry.order_id)
     .bind(entry.reporter_id)
     .bind(entry.actor)
-    .bind(detail)
-    .bind(&detail_hash)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut *conn)
+    .bind(entry.detail.to_string())
+    .execute(conn)
     .await?;
-    sqlx::query("UPDATE audit_head SET last_hash = $1 WHERE id = 1").bind(hash).execute(conn).await?;
-    Ok(id)
+    Ok(())
+}
+
+/// Events chained per transaction of `seal`.
+const SEAL_BATCH: i64 = 500;
+/// Events per INSERT (11 values each, well below either database's limit on parameters).
+const INSERT_ROWS: usize = 100;
+
+/// Chains the committed pending events, in the order they were appended: numbers them after the
+/// chain's head, hashes each over its fields and the one before, moves them into `audit_log`
+/// and moves the head, in one transaction per batch. One sealer at a time: on PostgreSQL a
+/// sealer that finds the head taken by another returns at once (that one seals). Returns how
+/// many events it chained.
+pub async fn seal(conn: &mut AnyConnection) -> sqlx::Result<u64> {
+    let backend = if conn.backend_name() == "PostgreSQL" { Backend::Postgres } else { Backend::Sqlite };
+    let mut sealed = 0;
+    loop {
+        let waiting: Option<i64> = sqlx::query_scalar("SELECT seq FROM audit_pending LIMIT 1").fetch_optional(&mut *conn).await?;
+        if waiting.is_none() {
+            return Ok(sealed);
+        }
+        let mut tx = conn.begin().await?;
+        let head_sql = match backend {
+            Backend::Postgres => "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "SELECT last_id, last_hash FROM audit_head WHERE id = 1",
+        };
+        let Some(head) = sqlx::query(head_sql).fetch_optional(&mut *tx).await? else { return Ok(sealed) };
+        let (mut last_id, mut last_hash): (i64, String) = (head.try_get("last_id")?, head.try_get("last_hash")?);
+        let rows = sqlx::query(
+            "SELECT seq, at, kind, report_id, order_id, reporter_id, actor, detail FROM audit_pending
+             ORDER BY seq LIMIT $1",
+        )
+        .bind(SEAL_BATCH)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut chained = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let detail: String = row.try_get("detail")?;
+            let event = Chained {
+                seq: row.try_get("seq")?,
+                id: last_id + 1,
+                at: row.try_get("at")?,
+                kind: row.try_get("kind")?,
+                report_id: row.try_get("report_id")?,
+                order_id: row.try_get("order_id")?,
+                reporter_id: row.try_get("reporter_id")?,
+                actor: row.try_get("actor")?,
+                detail_hash: digest(&detail),
+                detail,
+                prev_hash: last_hash.clone(),
+                hash: String::new(),
+            };
+            let hash = Sealed {
+                id: event.id,
+                at: event.at,
+                kind: &event.kind,
+                report_id: event.report_id,
+                order_id: event.order_id,
+                reporter_id: event.reporter_id,
+                actor: event.actor.as_deref(),
+                detail_hash: &event.detail_hash,
+                prev_hash: &event.prev_hash,
+            }
+            .hash();
+            (last_id, last_hash) = (event.id, hash.clone());
+            chained.push(Chained { hash, ..event });
+        }
+        for events in chained.chunks(INSERT_ROWS) {
+            insert(&mut tx, events).await?;
+            // Exactly the events chained: one appended meanwhile with a lower number waits for
+            // the next round.
+            let seqs: Vec<String> = events.iter().map(|e| e.seq.to_string()).collect();
+            sqlx::query(&format!("DELETE FROM audit_pending WHERE seq IN ({})", seqs.join(", "))).execute(&mut *tx).await?;
+        }
+        sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1")
+            .bind(last_id)
+            .bind(&last_hash)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        sealed += chained.len() as u64;
+    }
+}
+
+/// A pending event with its place in the chain.
+struct Chained {
+    seq: i64,
+    id: i64,
+    at: i64,
+    kind: String,
+    report_id: Option<i64>,
+    order_id: Option<i64>,
+    reporter_id: Option<i64>,
+    actor: Option<String>,
+    detail: String,
+    detail_hash: String,
+    prev_hash: String,
+    hash: String,
+}
+
+async fn insert(conn: &mut AnyConnection, events: &[Chained]) -> sqlx::Result<()> {
+    let rows: Vec<String> = (0..events.len())
+        .map(|i| {
+            let n = i * 11;
+            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8, n + 9, n + 10, n + 11)
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO audit_log (id, at, kind, report_id, order_id, reporter_id, actor, detail, detail_hash,
+                                prev_hash, hash) VALUES {}",
+        rows.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for e in events {
+        query = query
+            .bind(e.id)
+            .bind(e.at)
+            .bind(&e.kind)
+            .bind(e.report_id)
+            .bind(e.order_id)
+            .bind(e.reporter_id)
+            .bind(&e.actor)
+            .bind(&e.detail)
+            .bind(&e.detail_hash)
+            .bind(&e.prev_hash)
+            .bind(&e.hash);
+    }
+    query.execute(conn).await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -75,6 +75,7 @@ async fn orders_of(conn: &mut AnyConnection, report_id: i64) -> sqlx::Result<Vec
 }
 
 pub async fn export_report(conn: &mut AnyConnection, reference: &str) -> Result<ReportHistory, AuditError> {
+    super::seal(&mut *conn).await?;
     let report = sqlx::query(
         "SELECT r.id, o.number FROM reports r LEFT JOIN work_orders o ON o.id = r.work_order_id WHERE r.reference = $1",
     )

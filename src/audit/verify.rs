@@ -22,9 +22,10 @@ pub enum Verdict {
     Broken { event: i64, reason: String },
 }
 
-/// Walks the chain up to the head as it stands when the walk starts, so steps recorded
-/// meanwhile on a running service are left for the next check.
+/// Chains what is pending, then walks the chain up to the head as it stands when the walk
+/// starts, so steps recorded meanwhile on a running service are left for the next check.
 pub async fn verify(conn: &mut AnyConnection) -> sqlx::Result<Verdict> {
+    super::seal(&mut *conn).await?;
     let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
     let (last_id, last_hash): (i64, String) = (head.try_get("last_id")?, head.try_get("last_hash")?);
     let (mut expected_id, mut previous, mut redacted) = (1i64, GENESIS.to_string(), 0i64);

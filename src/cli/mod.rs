@@ -156,14 +156,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-/// Opens the configured database (migrated), runs `command` with it, and closes it again, also
-/// when the command failed.
+/// Opens the configured database (migrated), runs `command` with it, chains the audit events it
+/// recorded, and closes the database again, also when the command failed.
 async fn with_db<T>(settings: &Settings, command: impl AsyncFnOnce(&Db) -> anyhow::Result<T>) -> anyhow::Result<T> {
     let db = Db::connect(&settings.database_url(), &settings.database).await?;
     db.migrate().await?;
     let result = command(&db).await;
+    let sealed = async {
+        let mut conn = db.pool().acquire().await?;
+        meldeweg::audit::seal(&mut conn).await
+    };
+    let sealed = sealed.await;
     db.close().await;
-    result
+    let value = result?;
+    sealed.context("chaining the audit events")?;
+    Ok(value)
 }
 
 /// Like `with_db`, for a command that needs one connection (returned before the database

@@ -33,6 +33,8 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (22, "order events by time", include_str!("../../migrations/sqlite/0022_order_events_time.sql")),
     (23, "job request ids", include_str!("../../migrations/sqlite/0023_job_request_ids.sql")),
     (24, "schedules", include_str!("../../migrations/sqlite/0024_schedules.sql")),
+    (25, "duplicate cells", include_str!("../../migrations/sqlite/0025_duplicate_cells.sql")),
+    (26, "audit pending", include_str!("../../migrations/sqlite/0026_audit_pending.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -60,6 +62,8 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (22, "order events by time", include_str!("../../migrations/postgres/0022_order_events_time.sql")),
     (23, "job request ids", include_str!("../../migrations/postgres/0023_job_request_ids.sql")),
     (24, "schedules", include_str!("../../migrations/postgres/0024_schedules.sql")),
+    (25, "duplicate cells", include_str!("../../migrations/postgres/0025_duplicate_cells.sql")),
+    (26, "audit pending", include_str!("../../migrations/postgres/0026_audit_pending.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

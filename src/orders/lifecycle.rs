@@ -129,10 +129,18 @@ pub async fn apply(
     command: Command,
     now: i64,
 ) -> Result<Option<Told>, OrderError> {
-    // The open-order revision first, as triage takes it: on PostgreSQL every change to orders
-    // then queues behind one lock, so triage cannot link a report to an order being closed,
-    // and two changes never wait for each other's rows in opposite order.
-    store::lock_revision(conn, rules.backend).await?;
+    // The squares of the orders concerned first, as triage takes them, then their rows: triage
+    // cannot link a report to an order being closed, and two changes never wait for each
+    // other's rows in opposite order.
+    let cells = rules.municipality.duplicate_cells();
+    let mut squares = Vec::with_capacity(2);
+    squares.extend(store::cell_of(conn, &cells, number).await?);
+    if let Command::Merge { into } = &command {
+        squares.extend(store::cell_of(conn, &cells, into.trim()).await?);
+    }
+    squares.sort_unstable();
+    squares.dedup();
+    store::lock_cells(conn, rules.backend, &squares).await?;
     let order =
         store::lock(conn, rules.backend, number).await?.ok_or_else(|| OrderError::NotFound(number.to_string()))?;
     access::check(&actor.grant(), command.operation(), Some(&order.depot)).map_err(OrderError::Forbidden)?;
@@ -182,7 +190,6 @@ async fn transition_order(
     if let Some(status) = ReportStatus::of_order(to) {
         reports::follow_order(conn, order.id, status).await?;
     }
-    store::bump_revision(conn, rules.backend, order.id).await?;
     let mut changed = event(order, actor, EventKind::Transition(transition), note.as_deref());
     changed.from = Some(order.status);
     changed.to = Some(to);
@@ -215,7 +222,6 @@ async fn reroute(
     // The new depot has not accepted anything yet: the order starts over as open.
     store::reroute(conn, order.id, depot, now).await?;
     reports::follow_order(conn, order.id, ReportStatus::Open).await?;
-    store::bump_revision(conn, rules.backend, order.id).await?;
     let detail = format!("{} → {depot}", order.depot);
     let mut rerouted = event(order, actor, EventKind::Rerouted, Some(&detail));
     rerouted.from = Some(order.status);
@@ -254,7 +260,6 @@ async fn merge(
     reports::move_to_order(conn, order.id, target.id, target_status).await?;
     store::close_merged(conn, order.id, target.id, now).await?;
     store::raise_priority(conn, target.id, order.priority, rules.sla, now).await?;
-    store::bump_revision(conn, rules.backend, order.id).await?;
     let mut merged = event(order, actor, EventKind::Merged, Some(into));
     merged.from = Some(order.status);
     merged.to = Some(OrderStatus::Merged);
@@ -287,8 +292,7 @@ async fn recategorise(
     };
     if opened {
         store::set_category(conn, order.id, category, now).await?;
-        store::bump_revision(conn, rules.backend, order.id).await?;
-    }
+        }
     let detail = format!("{from} → {}", category.id());
     let mut corrected = event(order, actor, EventKind::Recategorised, Some(&detail));
     corrected.report_id = Some(report_id);

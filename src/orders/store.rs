@@ -1,12 +1,18 @@
 //! Work orders: one problem for one depot, with every report of it linked. Numbers are
-//! `A-<year>-<number>`, counted per year. Each change to the set of open orders bumps the
-//! `work_orders.revision` counter and stamps the order with it, so `OpenOrders` in each process
-//! can catch up by reading only what changed (staff reads of orders are in `order_board`). "Open" here means active: open, accepted or in
-//! progress, the orders a new report of the same problem can still join.
+//! `A-<year>-<number>`, counted per year (staff reads of orders are in `board`). "Open" here
+//! means active: open, accepted or in progress, the orders a new report of the same problem can
+//! still join.
+//!
+//! Who may change which orders at once: the squares of `Cells` around a place are locked
+//! (PostgreSQL advisory locks, held until the transaction ends) by triage before it searches
+//! for a duplicate and opens an order, and by every change to an order for the order's own
+//! square, before any row. So two reports of one pothole never open two orders and a report is
+//! never linked to an order being closed, while reports far apart never wait for each other.
+//! SQLite has one writer: nothing to lock.
 
 use meldeweg_workers::category::Category;
 use meldeweg_workers::classify::Priority;
-use meldeweg_workers::geotag::OpenOrder;
+use meldeweg_workers::geotag::{Cell, Cells, OpenOrder};
 use meldeweg_workers::LatLon;
 use sqlx::{AnyConnection, Row};
 
@@ -14,8 +20,6 @@ use super::{events, OrderError};
 use crate::config::SlaSettings;
 use crate::db::Backend;
 use meldeweg_workers::status::{OrderStatus, Transition};
-
-const REVISION: &str = "work_orders.revision";
 
 /// SQL: the active statuses as a list, `'open', 'accepted', 'in_progress'`.
 pub fn active_sql() -> String {
@@ -33,15 +37,26 @@ pub struct NewOrder<'a> {
     pub due_at: i64,
 }
 
-/// Reads the revision of the open-order set. On PostgreSQL the row stays locked until the
-/// transaction ends, so duplicate searches and new orders happen one at a time across processes
-/// (SQLite has a single writer anyway).
-pub async fn lock_revision(conn: &mut AnyConnection, backend: Backend) -> Result<i64, OrderError> {
-    let sql = match backend {
-        Backend::Postgres => "SELECT value FROM counters WHERE name = $1 FOR UPDATE",
-        Backend::Sqlite => "SELECT value FROM counters WHERE name = $1",
-    };
-    Ok(sqlx::query_scalar(sql).bind(REVISION).fetch_one(conn).await?)
+/// Locks the squares `cells` (sorted, as `Cells::around` gives them) until the transaction
+/// ends: on PostgreSQL, one advisory lock per square in that order; on SQLite nothing (one
+/// writer).
+pub async fn lock_cells(conn: &mut AnyConnection, backend: Backend, cells: &[Cell]) -> Result<(), OrderError> {
+    if backend == Backend::Sqlite || cells.is_empty() {
+        return Ok(());
+    }
+    // The two-number form: a key space of its own, apart from the startup lock's.
+    let locks: Vec<String> = cells.iter().map(|(x, y)| format!("pg_advisory_xact_lock({x}, {y})")).collect();
+    sqlx::query(&format!("SELECT {}", locks.join(", "))).execute(conn).await?;
+    Ok(())
+}
+
+/// The square an order lies in, for a change to it to lock (`None`: no such order).
+pub async fn cell_of(conn: &mut AnyConnection, cells: &Cells, number: &str) -> Result<Option<Cell>, OrderError> {
+    let row = sqlx::query("SELECT id, lat, lon FROM work_orders WHERE number = $1").bind(number).fetch_optional(conn).await?;
+    let Some(row) = row else { return Ok(None) };
+    let (id, lat, lon): (i64, f64, f64) = (row.try_get("id")?, row.try_get("lat")?, row.try_get("lon")?);
+    let at = LatLon::new(lat, lon).map_err(|_| OrderError::Corrupt { id, field: "position", value: format!("{lat},{lon}") })?;
+    Ok(Some(cells.of(at)))
 }
 
 fn category(id: i64, value: String) -> Result<Category, OrderError> {
@@ -65,33 +80,27 @@ fn readable<T>(result: Result<T, OrderError>) -> Option<T> {
     result.map_err(|error| tracing::warn!(%error, "work order left out of the duplicate search")).ok()
 }
 
-/// All active orders.
-pub async fn all_open(conn: &mut AnyConnection) -> Result<Vec<OpenOrder>, OrderError> {
-    let sql = format!("SELECT id, category, lat, lon FROM work_orders WHERE status IN ({})", active_sql());
-    let rows = sqlx::query(&sql).fetch_all(conn).await?;
+/// The active orders of `category` inside `bounds` (south, north, west and east edges, as
+/// `Cells::bounds` gives them).
+pub async fn open_within(
+    conn: &mut AnyConnection,
+    category: Category,
+    [south, north, west, east]: [f64; 4],
+) -> Result<Vec<OpenOrder>, OrderError> {
+    let sql = format!(
+        "SELECT id, category, lat, lon FROM work_orders
+         WHERE category = $1 AND status IN ({}) AND lat BETWEEN $2 AND $3 AND lon BETWEEN $4 AND $5",
+        active_sql()
+    );
+    let rows =
+        sqlx::query(&sql).bind(category.id()).bind(south).bind(north).bind(west).bind(east).fetch_all(conn).await?;
     Ok(rows.iter().filter_map(|row| readable(open_order(row))).collect())
 }
 
-/// Orders changed after `revision`, each with whether it is still open.
-pub async fn changed_since(conn: &mut AnyConnection, revision: i64) -> Result<Vec<(OpenOrder, bool)>, OrderError> {
-    let rows = sqlx::query("SELECT id, category, lat, lon, status FROM work_orders WHERE revision > $1")
-        .bind(revision)
-        .fetch_all(conn)
-        .await?;
-    let mut changed = Vec::with_capacity(rows.len());
-    for row in &rows {
-        let status: String = row.try_get("status")?;
-        let open = OrderStatus::parse(&status).is_some_and(OrderStatus::is_active);
-        changed.extend(readable(open_order(row)).map(|order| (order, open)));
-    }
-    Ok(changed)
-}
-
-/// Opens an order with the next number of `year`, as revision `revision`; returns id and number.
+/// Opens an order with the next number of `year`; returns id and number.
 pub async fn insert(
     conn: &mut AnyConnection,
     order: NewOrder<'_>,
-    revision: i64,
     year: u16,
     now_ms: i64,
 ) -> Result<(i64, String), OrderError> {
@@ -105,8 +114,8 @@ pub async fn insert(
     let number = format!("A-{year}-{counter:06}");
     let id = sqlx::query_scalar(
         "INSERT INTO work_orders (number, depot, category, district, lat, lon, address, status, priority,
-                                  created_at, updated_at, revision, due_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id",
+                                  created_at, updated_at, due_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
     )
     .bind(&number)
     .bind(order.depot)
@@ -118,29 +127,10 @@ pub async fn insert(
     .bind(OrderStatus::Open.as_str())
     .bind(order.priority.as_str())
     .bind(now_ms)
-    .bind(revision)
     .bind(order.due_at)
     .fetch_one(&mut *conn)
     .await?;
-    set_revision(conn, revision).await?;
     Ok((id, number))
-}
-
-pub async fn set_revision(conn: &mut AnyConnection, revision: i64) -> Result<(), OrderError> {
-    sqlx::query("UPDATE counters SET value = $1 WHERE name = $2").bind(revision).bind(REVISION).execute(conn).await?;
-    Ok(())
-}
-
-/// Stamps an order as changed: the next revision, so every process's duplicate index re-reads
-/// it. Call with the revision locked (`lock_revision`).
-pub async fn bump_revision(conn: &mut AnyConnection, backend: Backend, id: i64) -> Result<(), OrderError> {
-    let revision = lock_revision(&mut *conn, backend).await? + 1;
-    sqlx::query("UPDATE work_orders SET revision = $1 WHERE id = $2")
-        .bind(revision)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    set_revision(conn, revision).await
 }
 
 /// Raises an order's priority to `priority` if that is higher (the due date follows the
@@ -296,16 +286,15 @@ pub async fn set_category(
     Ok(())
 }
 
-/// Opens an order for report `report_id` as revision `revision`, with its `opened` event;
+/// Opens an order for report `report_id`, with its `opened` event;
 /// returns its id and number.
 pub async fn open(
     conn: &mut AnyConnection,
     order: NewOrder<'_>,
     report_id: i64,
-    revision: i64,
     now_ms: i64,
 ) -> Result<(i64, String), OrderError> {
-    let (id, number) = insert(conn, order, revision, crate::time::berlin_year(now_ms), now_ms).await?;
+    let (id, number) = insert(conn, order, crate::time::berlin_year(now_ms), now_ms).await?;
     events::insert(conn, events::NewEvent::system(id, report_id, events::EventKind::Opened), now_ms).await?;
     Ok((id, number))
 }

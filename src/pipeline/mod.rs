@@ -23,7 +23,6 @@ pub mod ingress;
 pub mod intake;
 pub mod niced;
 pub mod notify;
-mod open_orders;
 pub mod photo;
 pub mod photo_url;
 pub mod recheck;
@@ -34,7 +33,7 @@ pub mod updates;
 use std::sync::Arc;
 
 use meldeweg_workers::conversation::Lang;
-use tokio::sync::{watch, Mutex};
+use tokio::sync::watch;
 
 use crate::config::SlaSettings;
 use crate::crypto::Vault;
@@ -44,7 +43,6 @@ use crate::service_hours::ServiceHours;
 use crate::texts::Texts;
 use crate::town::Municipality;
 pub use channel::Channels;
-pub use open_orders::OpenOrders;
 
 /// Everything the steps share. Built once at start-up.
 pub struct Pipeline {
@@ -58,7 +56,6 @@ pub struct Pipeline {
     pub ingress: ingress::Ingress,
     pub photos: photo::PhotoStage,
     pub municipality: Municipality,
-    pub open_orders: Mutex<OpenOrders>,
     pub draft_ttl_ms: i64,
     pub sla: SlaSettings,
     /// The Bauhof's working hours, when configured (P14).

@@ -7,17 +7,18 @@
 //! it, and the citizen hears the problem is known) — otherwise a new work order. The reply goes
 //! out with the report's reference; urgent reports add the emergency numbers.
 //!
-//! The duplicate search and a new order happen under the lock on the open-order revision, so
-//! two reports of one pothole arriving together cannot open two orders.
+//! The duplicate search and a new order happen under the locks on the squares around the report
+//! (`orders::store::lock_cells`), so two reports of one pothole arriving together cannot open
+//! two orders, on however many instances, while reports elsewhere in town go on at once.
 
 use meldeweg_workers::classify::Priority;
-use meldeweg_workers::geotag::{OpenOrder, Placement, Route};
+use meldeweg_workers::geotag::{OrderIndex, Placement, Route};
 use meldeweg_workers::status::ReportStatus;
 use serde::{Deserialize, Serialize};
 
 use super::forward::ForwardJob;
 use super::replies::ReportUpdate;
-use super::{complete, retry, OpenOrders, Pipeline};
+use super::{complete, retry, Pipeline};
 use crate::db::Tx;
 use crate::orders::store::{self as work_orders, NewOrder};
 use crate::outbox::Addressee;
@@ -46,18 +47,14 @@ enum Answer<'a> {
     Forwarded(&'a str),
 }
 
-/// What triage decided: the report's new state, what the citizen hears, and the order it
-/// opened (to add to this process's index once committed).
+/// What triage decided: the report's new state and what the citizen hears.
 struct Decision<'a> {
     triaged: Triaged<'a>,
     answer: Answer<'a>,
-    opened: Option<(OpenOrder, i64)>,
 }
 
 pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure> {
     let TriageJob { report_id } = job.payload().map_err(|e| JobFailure::Fatal(format!("bad triage payload: {e}")))?;
-    // Held until the transaction ends: this process's open-order copy changes only with it.
-    let mut open_orders = pipeline.open_orders.lock().await;
     let now = now_ms();
     let mut tx = pipeline.db.begin().await?;
     let report = reports::load_for_triage(tx.conn(), report_id)
@@ -69,7 +66,7 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
         return complete(pipeline, job).await;
     }
     let address = pipeline.municipality.address_near(report.at);
-    let decision = decide(pipeline, &mut tx, &mut open_orders, report_id, &report, address.as_deref(), now).await?;
+    let decision = decide(pipeline, &mut tx, report_id, &report, address.as_deref(), now).await?;
     let status = decision.triaged.status;
     let forwarded_to = decision.triaged.forwarded_to;
     reports::record_triage(tx.conn(), report_id, decision.triaged, now).await.map_err(retry)?;
@@ -81,9 +78,6 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
     acknowledge(pipeline, &mut tx, report_id, &report, decision.answer, now).await?;
     pipeline.queue.complete_in(&mut tx, job).await?;
     tx.commit().await?;
-    if let Some((order, revision)) = decision.opened {
-        open_orders.opened(order, revision);
-    }
     tracing::debug!(report = %report.reference, status = status.as_str(), "triaged");
     pipeline.chat_changed();
     Ok(())
@@ -94,7 +88,6 @@ pub async fn run(pipeline: &Pipeline, job: &ClaimedJob) -> Result<(), JobFailure
 async fn decide<'a>(
     pipeline: &'a Pipeline,
     tx: &mut Tx,
-    open_orders: &mut OpenOrders,
     report_id: i64,
     report: &ForTriage,
     address: Option<&'a str>,
@@ -116,7 +109,6 @@ async fn decide<'a>(
             order: None,
         },
         answer: Answer::Outside,
-        opened: None,
     };
     let Some(district) = district else { return Ok(decision) };
     let depot = match municipality.routing.route(report.category, &district.id) {
@@ -129,9 +121,13 @@ async fn decide<'a>(
         }
         Some(Route::Depot(depot)) => depot,
     };
-    let revision = work_orders::lock_revision(tx.conn(), pipeline.db.backend()).await.map_err(retry)?;
-    let index = open_orders.catch_up(tx.conn(), revision).await.map_err(retry)?;
-    if let Some((order_id, _)) = index.duplicate_of(report.at, report.category, municipality.radii[&report.category]) {
+    let radius = municipality.radii[&report.category];
+    let cells = municipality.duplicate_cells();
+    work_orders::lock_cells(tx.conn(), pipeline.db.backend(), &cells.around(report.at)).await.map_err(retry)?;
+    let nearby =
+        work_orders::open_within(tx.conn(), report.category, cells.bounds(report.at, radius)).await.map_err(retry)?;
+    let index = OrderIndex::new(report.at, nearby);
+    if let Some((order_id, _)) = index.duplicate_of(report.at, report.category, radius) {
         let order_status =
             work_orders::link_duplicate(tx.conn(), order_id, report_id, report.priority, &pipeline.sla, now)
                 .await
@@ -151,12 +147,11 @@ async fn decide<'a>(
         priority: report.priority,
         due_at: pipeline.sla.due(report.priority, now),
     };
-    let (order_id, number) = work_orders::open(tx.conn(), order, report_id, revision + 1, now).await.map_err(retry)?;
+    let (order_id, number) = work_orders::open(tx.conn(), order, report_id, now).await.map_err(retry)?;
     tracing::info!(report = %report.reference, order = %number, depot = %depot.id, "work order opened");
     decision.triaged.status = ReportStatus::Open;
     decision.triaged.order = Some((order_id, "opened"));
     decision.answer = Answer::Created;
-    decision.opened = Some((OpenOrder { id: order_id, category: report.category, at: report.at }, revision + 1));
     Ok(decision)
 }
 

@@ -165,5 +165,5 @@ async fn record(
         actor: Some(by.actor.to_string()),
         detail,
     };
-    audit::record(conn, entry, now_ms).await.map(drop)
+    audit::record(conn, entry, now_ms).await
 }

@@ -247,7 +247,7 @@ pub async fn record_notice(conn: &mut AnyConnection, id: i64, version: &str, at_
 }
 
 async fn record_consent(conn: &mut AnyConnection, id: i64, kind: &str, detail: Value, at_ms: i64) -> sqlx::Result<()> {
-    audit::record(conn, audit::Entry::reporter(kind, id, None, detail), at_ms).await.map(drop)
+    audit::record(conn, audit::Entry::reporter(kind, id, None, detail), at_ms).await
 }
 
 pub async fn recipient(conn: &mut AnyConnection, vault: &Vault, id: i64) -> Result<Recipient, ReporterError> {

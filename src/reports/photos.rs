@@ -121,7 +121,7 @@ pub async fn attach_to_report(
         actor: None,
         detail: json!({ "photos": attached }),
     };
-    audit::record(conn, entry, now_ms).await.map(drop)
+    audit::record(conn, entry, now_ms).await
 }
 
 /// Reporter `reporter_id`'s photos that may go now (erasure, P9): in no report (an unfinished

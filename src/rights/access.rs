@@ -45,9 +45,7 @@ pub async fn record_given(
     now_ms: i64,
 ) -> sqlx::Result<()> {
     let detail = serde_json::json!({ "reports": summary.reports.len() });
-    audit::record(conn, audit::Entry::reporter("reporter.access_given", reporter_id, Some(by), detail), now_ms)
-        .await
-        .map(drop)
+    audit::record(conn, audit::Entry::reporter("reporter.access_given", reporter_id, Some(by), detail), now_ms).await
 }
 
 /// The summary as chat messages in `lang`, each within WhatsApp's limit; nothing is left out

@@ -177,6 +177,7 @@ async fn by_default_a_photo_waits_for_approval_and_every_decision_is_audited() {
     assert_eq!(copy_state(&app, &token).await, "hidden");
     assert_eq!(get_status(&app, &format!("/photos/{token}")).await, 404);
 
+    app.seal_audit().await;
     let events = sqlx::query("SELECT kind, actor, detail FROM audit_log WHERE kind LIKE 'photo.%' ORDER BY id")
         .fetch_all(app.db.pool())
         .await

@@ -73,6 +73,7 @@ async fn a_phone_photo_with_gps_is_placed_there_once_confirmed_and_is_served_cle
     assert!((row.get::<f64, _>("lon") - 10.429187).abs() < 1e-5);
     assert_eq!(row.get::<Option<String>, _>("description").as_deref(), Some("Schlagloch vor der Schule"));
     // P4: the cleaning is in the audit chain with the cleaned file's checksum, not the position.
+    app.seal_audit().await;
     let (clean_sha256, detail): (String, String) =
         sqlx::query_as("SELECT p.clean_sha256, a.detail FROM photos p JOIN audit_log a ON a.kind = 'photo.cleaned'")
             .fetch_one(app.db.pool())

@@ -20,6 +20,7 @@ async fn stop_and_start_are_recorded_in_the_audit_chain() {
     app.queue_drained().await;
 
     let reporter: i64 = sqlx::query_scalar("SELECT id FROM reporters").fetch_one(app.db.pool()).await.unwrap();
+    app.seal_audit().await;
     let events: Vec<(String, Option<i64>, String)> =
         sqlx::query_as("SELECT kind, reporter_id, detail FROM audit_log WHERE kind LIKE 'reporter.%' ORDER BY id")
             .fetch_all(app.db.pool())

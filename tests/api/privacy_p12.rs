@@ -93,6 +93,7 @@ async fn a_report_from_the_form_is_triaged_shown_on_its_status_page_and_mailed_a
     assert_eq!(kept, 0, "the address goes with the update that reports the closing");
     let sent = app.count("SELECT COUNT(*) FROM audit_log WHERE kind = 'message.sent' AND reporter_id IS NULL").await;
     assert_eq!(sent, 3, "each mail is on record, without the address");
+    app.seal_audit().await;
     let details: Vec<String> = sqlx::query_scalar("SELECT detail FROM audit_log WHERE detail IS NOT NULL")
         .fetch_all(app.db.pool())
         .await

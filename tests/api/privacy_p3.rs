@@ -40,6 +40,7 @@ async fn the_notice_is_versioned_recorded_and_sent_again_after_it_changed() {
     app.queue_drained().await;
     assert_eq!(notices(&app), 2, "the new notice on the next contact");
     assert_eq!(notice_of(&app).await.0.as_deref(), Some(app.texts.notice_version()));
+    app.seal_audit().await;
     let versions: Vec<String> =
         sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = 'reporter.notice_sent' ORDER BY id")
             .fetch_all(app.db.pool())

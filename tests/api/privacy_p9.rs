@@ -137,6 +137,7 @@ async fn loeschen_through_the_webhook_erases_the_personal_data_and_keeps_the_rep
     assert_eq!(app.count(&copies(deleted)).await, 0, "the public copy went with its photo");
     assert_eq!(app.count(&copies(kept)).await, 1);
     assert_eq!(app.http.get(app.url(&format!("/photos/{kept}"))).send().await.unwrap().status(), 200);
+    app.seal_audit().await;
     let erased: String =
         sqlx::query_scalar("SELECT detail FROM audit_log WHERE kind = 'reporter.erased' AND reporter_id = $1")
             .bind(reporter)
@@ -231,6 +232,7 @@ async fn staff_answer_a_letter_from_the_admin_page() {
     assert_eq!(erased.status(), 200);
     let page = erased.text().await.unwrap();
     assert!(page.contains("Gelöscht") && page.contains(&reference) && !page.contains("Baum auf dem Radweg"));
+    app.seal_audit().await;
     let actor: String = sqlx::query_scalar("SELECT actor FROM audit_log WHERE kind = 'reporter.erased'")
         .fetch_one(app.db.pool())
         .await

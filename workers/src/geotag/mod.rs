@@ -10,7 +10,7 @@ pub mod streets;
 pub mod words;
 
 pub use area::{Area, AreaError, District, Placement};
-pub use nearby::{OpenOrder, OrderIndex};
+pub use nearby::{Cell, Cells, OpenOrder, OrderIndex};
 pub use routing::{Depot, Route, Routing, RoutingError};
 pub use streets::{AddressPoint, Gazetteer, StreetsError};
 pub use words::Spot;
