@@ -155,7 +155,7 @@ pub async fn apply(
         Command::Reroute { depot } => reroute(conn, rules, actor, &order, &depot, now).await?,
         Command::Merge { into } => merge(conn, rules, actor, &order, &into, now).await?,
         Command::Recategorise { reference, category } => {
-            recategorise(conn, rules, actor, &order, &reference, category, now).await?
+            recategorise(conn, actor, &order, &reference, category, now).await?
         }
     }
     Ok(None)
@@ -273,7 +273,6 @@ async fn merge(
 /// deliberate step.
 async fn recategorise(
     conn: &mut AnyConnection,
-    rules: &Rules<'_>,
     actor: &StaffUser,
     order: &Locked,
     reference: &str,

@@ -174,6 +174,9 @@ async fn uploads_held_at_once_are_bounded_and_the_next_form_is_asked_to_come_bac
         // The slow form below must not time out while a loaded machine answers the others.
         s.http.body_timeout_seconds = 300;
         s.http.request_timeout_seconds = 600;
+        // Each form below comes from its own address (via the proxy), so the limit of 20 forms
+        // per address and hour does not end the test before the budget is seen full.
+        s.http.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
     })
     .await;
     // A form whose photo is still arriving holds the whole budget.
@@ -191,8 +194,10 @@ async fn uploads_held_at_once_are_bounded_and_the_next_form_is_asked_to_come_bac
     };
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
     let mut busy = None;
-    for _ in 0..50 {
-        let response = http.post(app.url("/melden")).multipart(form()).send().await.unwrap();
+    for n in 0..200 {
+        let client = format!("10.0.{}.{}", n / 250, n % 250 + 1);
+        let response =
+            http.post(app.url("/melden")).header("x-forwarded-for", client).multipart(form()).send().await.unwrap();
         if response.status() == 503 {
             busy = Some(response.text().await.unwrap());
             break;
@@ -202,6 +207,9 @@ async fn uploads_held_at_once_are_bounded_and_the_next_form_is_asked_to_come_bac
     let busy = busy.expect("a form found no room while the other photo arrived");
     assert!(busy.contains("sehr viele Fotos"), "{busy}");
     drop(slow);
-    let stored = || async { http.post(app.url("/melden")).multipart(form()).send().await.unwrap().status() == 303 };
+    let stored = || async {
+        let response = http.post(app.url("/melden")).header("x-forwarded-for", "10.9.9.9").multipart(form());
+        response.send().await.unwrap().status() == 303
+    };
     eventually("the budget is free again", stored).await;
 }

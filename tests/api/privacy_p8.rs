@@ -74,6 +74,7 @@ async fn a_changed_detail_a_removed_event_and_a_cut_off_end_are_each_found() {
     let app = spawn_app().await;
     reported(&app, "Schlagloch vor der Schule", NORD).await;
     reported(&app, "Laterne defekt am Markt", SUED).await;
+    app.seal_audit().await;
     without_guard(&app, "UPDATE audit_log SET detail = '{\"reference\":\"M-2026-000099\"}' WHERE id = 1").await;
     assert_eq!(verdict(&app).await, Verdict::Broken { event: 1, reason: "its detail was changed".into() });
     sqlx::query("UPDATE audit_log SET detail = NULL WHERE id = 1").execute(app.db.pool()).await.unwrap();
@@ -85,6 +86,7 @@ async fn a_changed_detail_a_removed_event_and_a_cut_off_end_are_each_found() {
 
     let app = spawn_app().await;
     reported(&app, "Schlagloch vor der Schule", NORD).await;
+    app.seal_audit().await;
     without_guard(&app, "DELETE FROM audit_log WHERE id = (SELECT MAX(id) FROM audit_log)").await;
     let Verdict::Broken { reason, .. } = verdict(&app).await else { panic!("the cut-off end is found") };
     assert!(reason.contains("events were removed"), "{reason}");
