@@ -98,6 +98,8 @@ pub struct ClassifySettings {
     pub categories_file: PathBuf,
     pub training_dir: PathBuf,
     pub min_confidence: f64,
+    /// How often each process looks whether the classifier was retrained elsewhere.
+    pub follow_seconds: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -574,6 +576,9 @@ impl Settings {
         }
         self.photos.validate()?;
         self.storage.validate()?;
+        if !(1..=3600).contains(&self.classify.follow_seconds) {
+            return Err(invalid("classify.follow_seconds", "must be between 1 and 3600"));
+        }
         let queue = &self.queue;
         for (key, value) in [
             ("queue.concurrency", queue.concurrency as u64),

@@ -34,6 +34,7 @@ use crate::town::Municipality;
 /// How often the statistics roll-ups are brought up to date in the background.
 const STATISTICS_EVERY: Duration = Duration::from_secs(300);
 
+
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot listen on {addr}: {source}")]
@@ -81,6 +82,10 @@ pub struct Services {
     recheck_seconds: u32,
     /// This process's name in job leases and schedule holds.
     holder: String,
+    /// For retraining the classifier: the municipality's files.
+    settings: Settings,
+    /// The retrain (`reports::corrections_upto`) the classifier has learnt up to.
+    corrections_seen: i64,
 }
 
 impl Services {
@@ -106,7 +111,7 @@ impl Services {
         let vault = settings.vault()?;
         let database_url = settings.database_url();
         let db = open_database(settings, &database_url, &vault).await?;
-        let municipality = with_corrections(settings, &db, municipality).await?;
+        let (municipality, corrections_seen) = with_corrections(settings, &db, municipality).await?;
         // This process, as named in job leases and schedule holds.
         let holder = format!("{}-{}", std::process::id(), short_random());
         let queue = Queue::new(db.clone(), settings.queue.clone(), holder.clone());
@@ -137,7 +142,19 @@ impl Services {
         });
         let recheck_seconds = settings.photos.recheck_seconds;
         let retention = settings.retention.clone();
-        Ok(Self { db, pipeline, routes, uploads, database_url, retention, recheck_seconds, holder })
+        let settings = settings.clone();
+        Ok(Self {
+            db,
+            pipeline,
+            routes,
+            uploads,
+            database_url,
+            retention,
+            recheck_seconds,
+            holder,
+            settings,
+            corrections_seen,
+        })
     }
 
     /// On PostgreSQL, tells other processes about jobs this one commits, until `shutdown`.
@@ -179,6 +196,32 @@ impl Services {
                     Err(error) => {
                         tracing::warn!(%error, "statistics roll-ups not built; the statistics page will build them")
                     }
+                }
+            }
+        });
+    }
+
+    /// Follows retraining done elsewhere (`meldeweg classify retrain`, another instance): every
+    /// `classify.follow_seconds`, when the corrections the model learns from have moved, this process
+    /// retrains and takes the new model over while it goes on classifying. Stops with `shutdown`.
+    pub fn spawn_classifier_follow(&self, shutdown: &CancellationToken) {
+        let (db, pipeline, settings) = (self.db.clone(), self.pipeline.clone(), self.settings.clone());
+        let (mut seen, shutdown) = (self.corrections_seen, shutdown.clone());
+        let every = Duration::from_secs(u64::from(self.settings.classify.follow_seconds));
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    () = tokio::time::sleep(every) => {}
+                    () = shutdown.cancelled() => return,
+                }
+                match retrained(&db, &settings, seen).await {
+                    Ok(None) => {}
+                    Ok(Some((classifier, upto))) => {
+                        pipeline.municipality.town.classifier.learn_from(classifier);
+                        seen = upto;
+                        tracing::info!(upto, "the classifier learnt the corrections of a retrain");
+                    }
+                    Err(error) => tracing::warn!(%error, "following the classifier's retraining failed; it is tried again"),
                 }
             }
         });
@@ -257,6 +300,7 @@ impl Application {
             crate::telemetry::spawn_upkeep(self.shutdown.clone());
         }
         let sealer = crate::audit::spawn_sealer(self.services.db.clone(), self.shutdown.clone());
+        self.services.spawn_classifier_follow(&self.shutdown);
         let worker = self.run_workers.then(|| self.services.spawn_worker(&self.shutdown));
         if self.run_workers {
             self.services.spawn_schedules(&self.shutdown);
@@ -288,6 +332,7 @@ pub async fn run_worker(settings: Settings, shutdown: CancellationToken) -> Resu
     services.spawn_announcer(&shutdown);
     services.spawn_schedules(&shutdown);
     let sealer = crate::audit::spawn_sealer(services.db.clone(), shutdown.clone());
+    services.spawn_classifier_follow(&shutdown);
     let _ = services.spawn_worker(&shutdown).await;
     let _ = sealer.await;
     services.db.close().await;
@@ -344,20 +389,37 @@ async fn prepare(db: &Db, vault: &Vault) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// The municipality with a classifier that has also learnt from staff corrections, if any.
+/// The municipality with a classifier that has also learnt from staff corrections, if any, and
+/// the retrain it learnt up to.
 async fn with_corrections(
     settings: &Settings,
     db: &Db,
     mut municipality: Municipality,
-) -> Result<Municipality, StartupError> {
-    let corrections = {
+) -> Result<(Municipality, i64), StartupError> {
+    let (upto, corrections) = {
         let mut conn = db.pool().acquire().await.map_err(DbError::from)?;
-        reports::training_corrections(&mut conn).await?
+        (reports::corrections_upto(&mut conn).await?, reports::training_corrections(&mut conn).await?)
     };
     if !corrections.is_empty() {
         municipality.town.classifier = crate::town::load_classifier(settings, &corrections)?;
     }
-    Ok(municipality)
+    Ok((municipality, upto))
+}
+
+/// A classifier trained anew, when the corrections it learns from moved past `seen`.
+async fn retrained(
+    db: &Db,
+    settings: &Settings,
+    seen: i64,
+) -> Result<Option<(meldeweg_workers::classify::Classifier, i64)>, StartupError> {
+    let mut conn = db.pool().acquire().await.map_err(DbError::from)?;
+    let upto = reports::corrections_upto(&mut conn).await?;
+    if upto == seen {
+        return Ok(None);
+    }
+    let corrections = reports::training_corrections(&mut conn).await?;
+    drop(conn);
+    Ok(Some((crate::town::load_classifier(settings, &corrections)?, upto)))
 }
 
 fn short_random() -> String {

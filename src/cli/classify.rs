@@ -16,8 +16,8 @@ use super::with_conn;
 
 #[derive(Subcommand)]
 pub enum ClassifyCommand {
-    /// Let the model learn from every staff correction made so far (used from the next start
-    /// of the service), and show the held-out figures before and after.
+    /// Let the model learn from every staff correction made so far (running instances take it
+    /// over within `classify.follow_seconds`), and show the held-out figures before and after.
     Retrain {
         /// The held-out evaluation set.
         #[arg(long, value_name = "FILE.tsv", default_value = "config/evaluation/eval.tsv")]
@@ -56,7 +56,7 @@ async fn retrain(settings: &Settings, eval: &Path) -> anyhow::Result<()> {
         Ok((before, corrections, after))
     })
     .await?;
-    println!("{corrections} staff corrections included; restart the service to use the new model");
+    println!("{corrections} staff corrections included; running instances use the new model within a minute");
     println!(
         "held-out ({}): accuracy {:.3} -> {:.3}, macro-F1 {:.3} -> {:.3}",
         eval.display(),

@@ -11,7 +11,7 @@ pub mod public;
 pub mod search;
 pub mod search_walk;
 
-pub use corrections::{include_all_corrections, recategorise, training_corrections, Recategorised};
+pub use corrections::{corrections_upto, include_all_corrections, recategorise, training_corrections, Recategorised};
 pub use linked::{follow_order, followers, in_order, move_to_order, Follower};
 pub use listing::{for_staff, list, Listing, StaffReport};
 pub use own::{find_for_reporter, forget_texts_of_reporter, of_reporter, recent_for_reporter, OwnReport, Summary};

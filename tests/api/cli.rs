@@ -198,8 +198,8 @@ async fn classify_reads_lines_and_prints_one_json_object_each() {
 }
 
 #[tokio::test]
-async fn a_staff_correction_changes_the_answer_after_the_next_retrain() {
-    let app = spawn_app().await;
+async fn a_staff_correction_changes_the_answer_after_the_next_retrain_also_in_the_running_service() {
+    let app = spawn_app_with(|s| s.classify.follow_seconds = 1).await;
     let citizen = Citizen::new();
     let words = "Die Bank am Teich wackelt";
     app.send(&citizen, text(words)).await;
@@ -220,6 +220,16 @@ async fn a_staff_correction_changes_the_answer_after_the_next_retrain() {
     assert!(ok, "{stderr}");
     assert!(stdout.starts_with("1 staff corrections included"), "{stdout}");
     assert_eq!(classify(&app, words).await[0]["category"], "gruen");
+
+    // The running service follows the retrain without a restart.
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let neighbour = Citizen::new();
+    app.send(&neighbour, text(words)).await;
+    app.send(&neighbour, location(51.9611, 7.6265)).await;
+    app.replies(&neighbour, 3).await;
+    let categories: Vec<String> =
+        sqlx::query_scalar("SELECT category FROM reports ORDER BY id").fetch_all(app.db.pool()).await.unwrap();
+    assert_eq!(categories, ["gruen", "gruen"], "the second report is classified by the retrained model");
 
     let (ok, stdout, _) = run(&app, &["reports", "recategorise", reference, "gruen"], &[]).await;
     assert!(ok && stdout.contains("already gruen"), "{stdout}");

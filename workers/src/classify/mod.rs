@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod text;
 
 use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use rust_stemmers::{Algorithm, Stemmer};
@@ -63,9 +64,8 @@ enum Meaning {
 pub struct Classifier {
     categories: Categories,
     stemmer: Stemmer,
-    /// Feature hash → log P(feature | category).
-    likelihood: HashMap<u64, [f32; CATEGORIES]>,
-    log_prior: [f64; CATEGORIES],
+    /// What training learnt; `learn_from` replaces it while the classifier is in use.
+    learnt: RwLock<Arc<Learnt>>,
     /// Every keyword and danger word, found in one pass over the text.
     patterns: AhoCorasick,
     /// By pattern id: what finding it means (one string can mean several things).
@@ -74,9 +74,16 @@ pub struct Classifier {
     entry_offsets: Vec<usize>,
 }
 
+/// The part of a classifier its training examples make.
+struct Learnt {
+    /// Feature hash → log P(feature | category).
+    likelihood: HashMap<u64, [f32; CATEGORIES]>,
+    log_prior: [f64; CATEGORIES],
+}
+
 impl std::fmt::Debug for Classifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Classifier").field("features", &self.likelihood.len()).finish()
+        f.debug_struct("Classifier").field("features", &self.learnt().likelihood.len()).finish()
     }
 }
 
@@ -154,7 +161,19 @@ impl Classifier {
             .match_kind(MatchKind::Standard)
             .build(&strings)
             .expect("keywords are a few hundred short strings");
-        Self { categories, stemmer, likelihood, log_prior, patterns, meanings, entry_offsets }
+        let learnt = RwLock::new(Arc::new(Learnt { likelihood, log_prior }));
+        Self { categories, stemmer, learnt, patterns, meanings, entry_offsets }
+    }
+
+    /// Takes over what `other` learnt (another instance retrained with more corrections), while
+    /// classifications go on; the categories and their keywords stay this classifier's.
+    pub fn learn_from(&self, other: Classifier) {
+        let learnt = other.learnt();
+        *self.learnt.write().unwrap_or_else(std::sync::PoisonError::into_inner) = learnt;
+    }
+
+    fn learnt(&self) -> Arc<Learnt> {
+        self.learnt.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 
     pub fn categories(&self) -> &Categories {
@@ -163,10 +182,11 @@ impl Classifier {
 
     pub fn classify(&self, text: &str) -> Classification {
         let folded = text::fold(text);
+        let learnt = self.learnt();
         let mut scores = [0.0f64; CATEGORIES];
         let mut weight = 0.0;
         for_each_feature(&self.stemmer, &folded, |hash, w| {
-            if let Some(logs) = self.likelihood.get(&hash) {
+            if let Some(logs) = learnt.likelihood.get(&hash) {
                 for (score, log) in scores.iter_mut().zip(logs) {
                     *score += w * f64::from(*log);
                 }
@@ -187,7 +207,7 @@ impl Classifier {
         // evidence keeps long texts from looking more certain than they are.
         let norm = (weight + 1.0).sqrt();
         let z: [f64; CATEGORIES] = std::array::from_fn(|c| {
-            SHARPNESS * ((scores[c] + self.log_prior[c]) / norm + KEYWORD_BONUS * f64::from(hits[c].min(2)))
+            SHARPNESS * ((scores[c] + learnt.log_prior[c]) / norm + KEYWORD_BONUS * f64::from(hits[c].min(2)))
         });
         let max = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         let exp: Vec<f64> = z.iter().map(|v| (v - max).exp()).collect();
@@ -250,5 +270,26 @@ fn for_each_feature(stemmer: &Stemmer, folded: &str, mut f: impl FnMut(u64, f64)
         for gram in padded.windows(4) {
             f(feature_hash(b'g', gram), NGRAM_WEIGHT);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn categories() -> Categories {
+        Categories::from_toml(include_str!("../../../config/categories.toml")).unwrap()
+    }
+
+    #[test]
+    fn a_classifier_in_use_takes_over_what_another_learnt() {
+        let running = Classifier::train(categories(), [(Category::Strassenschaden, "Schlagloch im Asphalt")]);
+        let unknown = running.classify("quaxel wumpert");
+        assert_eq!((unknown.category, unknown.confidence), (Category::Sonstiges, 0.0), "no word it knows");
+        let corrections = std::iter::repeat_n((Category::Spielplatz, "quaxel wumpert"), 5);
+        let retrained = Classifier::train(categories(), corrections.chain([(Category::Strassenschaden, "Schlagloch")]));
+        running.learn_from(retrained);
+        assert_eq!(running.classify("quaxel wumpert").category, Category::Spielplatz);
+        assert_eq!(running.classify("Schlagloch").category, Category::Strassenschaden);
     }
 }
