@@ -167,8 +167,9 @@ mod tests {
                 assert!(shared >= 2, "{a:?} and {b:?} share {shared} squares");
                 assert!(cells.around(a).contains(&cells.of(b)), "b's order lies in a's squares");
             }
-            let far = east(north(a, 250.0), 250.0);
-            assert!(cells.around(a).iter().all(|c| !cells.around(far).contains(c)), "250 m apart: no waiting");
+            // Three squares apart along one axis, their squares never meet.
+            let far = east(north(a, 40.0), 300.5);
+            assert!(cells.around(a).iter().all(|c| !cells.around(far).contains(c)), "300 m apart: no waiting");
         }
     }
 
