@@ -7,13 +7,18 @@
 //!
 //!     MELDEWEG_TEST_WEED=~/.cache/meldeweg-ci/seaweedfs/bin/weed cargo bench --bench photo_store -- --photos 500
 
-mod support;
+// The tests' S3 server; the benchmark configures it in-process only (not `env`).
+#[allow(dead_code)]
+#[path = "../tests/api/s3_server.rs"]
+mod s3_server;
+#[path = "support/stats.rs"]
+mod stats;
 
 use std::time::{Duration, Instant};
 
 use meldeweg::storage::{PhotoStore, Variant};
-use support::percentile_ms;
-use support::s3_server::S3Server;
+use s3_server::S3Server;
+use stats::percentile_ms;
 
 #[tokio::main]
 async fn main() {

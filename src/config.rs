@@ -329,7 +329,7 @@ impl StorageSettings {
             }
         }
         let endpoint = self.s3_endpoint.trim();
-        if !endpoint.is_empty() && !(endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
+        if !(endpoint.is_empty() || endpoint.starts_with("https://") || endpoint.starts_with("http://")) {
             return Err(invalid("storage.s3_endpoint", "must start with https:// or http://"));
         }
         Ok(())

@@ -34,7 +34,6 @@ use crate::town::Municipality;
 /// How often the statistics roll-ups are brought up to date in the background.
 const STATISTICS_EVERY: Duration = Duration::from_secs(300);
 
-
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
     #[error("cannot listen on {addr}: {source}")]
@@ -221,7 +220,9 @@ impl Services {
                         seen = upto;
                         tracing::info!(upto, "the classifier learnt the corrections of a retrain");
                     }
-                    Err(error) => tracing::warn!(%error, "following the classifier's retraining failed; it is tried again"),
+                    Err(error) => {
+                        tracing::warn!(%error, "following the classifier's retraining failed; it is tried again")
+                    }
                 }
             }
         });

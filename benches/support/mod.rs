@@ -9,10 +9,6 @@ pub mod deliveries;
 #[allow(dead_code)]
 #[path = "../../tests/api/fake_graph.rs"]
 pub mod fake_graph;
-/// The S3-compatible server of the tests (SeaweedFS), for the photo-store benchmark.
-#[allow(dead_code)]
-#[path = "../../tests/api/s3_server.rs"]
-pub mod s3_server;
 pub mod stats;
 /// Sampling PostgreSQL's busy sessions: only the benchmarks that look at the database use it.
 #[allow(dead_code)]
@@ -107,8 +103,15 @@ pub struct Server {
 }
 
 /// `options.instances` servers on one database, started one after another (the first
-/// migrates); several only on PostgreSQL, where instances share the database.
-pub async fn launch_instances(options: &Options, database_url: &str, dir: &std::path::Path, graph: &FakeGraph) -> Vec<Server> {
+/// migrates); several only on PostgreSQL, where instances share the database. Only the
+/// benchmarks that take `--instances` use it.
+#[allow(dead_code)]
+pub async fn launch_instances(
+    options: &Options,
+    database_url: &str,
+    dir: &std::path::Path,
+    graph: &FakeGraph,
+) -> Vec<Server> {
     assert!(
         options.instances == 1 || options.backend == "postgres",
         "several instances share one PostgreSQL database (--backend postgres)"

@@ -113,7 +113,8 @@ pub async fn seal(conn: &mut AnyConnection) -> sqlx::Result<u64> {
     let backend = if conn.backend_name() == "PostgreSQL" { Backend::Postgres } else { Backend::Sqlite };
     let mut sealed = 0;
     loop {
-        let waiting: Option<i64> = sqlx::query_scalar("SELECT seq FROM audit_pending LIMIT 1").fetch_optional(&mut *conn).await?;
+        let waiting: Option<i64> =
+            sqlx::query_scalar("SELECT seq FROM audit_pending LIMIT 1").fetch_optional(&mut *conn).await?;
         if waiting.is_none() {
             return Ok(sealed);
         }
@@ -168,7 +169,9 @@ pub async fn seal(conn: &mut AnyConnection) -> sqlx::Result<u64> {
             // Exactly the events chained: one appended meanwhile with a lower number waits for
             // the next round.
             let seqs: Vec<String> = events.iter().map(|e| e.seq.to_string()).collect();
-            sqlx::query(&format!("DELETE FROM audit_pending WHERE seq IN ({})", seqs.join(", "))).execute(&mut *tx).await?;
+            sqlx::query(&format!("DELETE FROM audit_pending WHERE seq IN ({})", seqs.join(", ")))
+                .execute(&mut *tx)
+                .await?;
         }
         sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1")
             .bind(last_id)
@@ -200,7 +203,20 @@ async fn insert(conn: &mut AnyConnection, events: &[Chained]) -> sqlx::Result<()
     let rows: Vec<String> = (0..events.len())
         .map(|i| {
             let n = i * 11;
-            format!("(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})", n + 1, n + 2, n + 3, n + 4, n + 5, n + 6, n + 7, n + 8, n + 9, n + 10, n + 11)
+            format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                n + 1,
+                n + 2,
+                n + 3,
+                n + 4,
+                n + 5,
+                n + 6,
+                n + 7,
+                n + 8,
+                n + 9,
+                n + 10,
+                n + 11
+            )
         })
         .collect();
     let sql = format!(

@@ -291,7 +291,7 @@ async fn recategorise(
     };
     if opened {
         store::set_category(conn, order.id, category, now).await?;
-        }
+    }
     let detail = format!("{from} → {}", category.id());
     let mut corrected = event(order, actor, EventKind::Recategorised, Some(&detail));
     corrected.report_id = Some(report_id);

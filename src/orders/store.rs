@@ -52,10 +52,15 @@ pub async fn lock_cells(conn: &mut AnyConnection, backend: Backend, cells: &[Cel
 
 /// The square an order lies in, for a change to it to lock (`None`: no such order).
 pub async fn cell_of(conn: &mut AnyConnection, cells: &Cells, number: &str) -> Result<Option<Cell>, OrderError> {
-    let row = sqlx::query("SELECT id, lat, lon FROM work_orders WHERE number = $1").bind(number).fetch_optional(conn).await?;
+    let row =
+        sqlx::query("SELECT id, lat, lon FROM work_orders WHERE number = $1").bind(number).fetch_optional(conn).await?;
     let Some(row) = row else { return Ok(None) };
     let (id, lat, lon): (i64, f64, f64) = (row.try_get("id")?, row.try_get("lat")?, row.try_get("lon")?);
-    let at = LatLon::new(lat, lon).map_err(|_| OrderError::Corrupt { id, field: "position", value: format!("{lat},{lon}") })?;
+    let at = LatLon::new(lat, lon).map_err(|_| OrderError::Corrupt {
+        id,
+        field: "position",
+        value: format!("{lat},{lon}"),
+    })?;
     Ok(Some(cells.of(at)))
 }
 

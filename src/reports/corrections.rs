@@ -90,8 +90,10 @@ pub async fn training_corrections(conn: &mut AnyConnection) -> Result<Vec<(Categ
 /// Up to which correction the model learns: it moves when `include_all_corrections` runs (on
 /// any instance, or from the command line), so each process can follow it.
 pub async fn corrections_upto(conn: &mut AnyConnection) -> Result<i64, ReportError> {
-    let value: Option<i64> =
-        sqlx::query_scalar("SELECT value FROM counters WHERE name = $1").bind(CORRECTIONS_UPTO).fetch_optional(conn).await?;
+    let value: Option<i64> = sqlx::query_scalar("SELECT value FROM counters WHERE name = $1")
+        .bind(CORRECTIONS_UPTO)
+        .fetch_optional(conn)
+        .await?;
     Ok(value.unwrap_or(0))
 }
 

