@@ -33,6 +33,9 @@ use crate::town::Municipality;
 
 /// How often the statistics roll-ups are brought up to date in the background.
 const STATISTICS_EVERY: Duration = Duration::from_secs(300);
+/// When the first turn of a heavy schedule (retention, statistics) comes after the first start
+/// of a version that has it: not while a restarted service catches up with what waited for it.
+const FIRST_TURN: Duration = Duration::from_secs(60);
 
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
@@ -172,7 +175,7 @@ impl Services {
         if self.retention.run_every_hours > 0 {
             let every = Duration::from_secs(u64::from(self.retention.run_every_hours) * 3600);
             let (db, store, retention) = (self.db.clone(), self.pipeline.photos.store.clone(), self.retention.clone());
-            schedule("retention", every).spawn(Duration::from_secs(5), shutdown.clone(), move || {
+            schedule("retention", every).spawn(FIRST_TURN, shutdown.clone(), move || {
                 let (db, store, retention) = (db.clone(), store.clone(), retention.clone());
                 async move { crate::retention::scheduled_run(&db, &store, &retention).await }
             });
@@ -183,10 +186,10 @@ impl Services {
             let pipeline = pipeline.clone();
             async move { crate::pipeline::recheck::scheduled_turn(&pipeline).await }
         });
-        // Soon after start (after an upgrade, a whole history), then now and then, so that the
-        // statistics page seldom has roll-ups to build first.
+        // Now and then, so that the statistics page seldom has roll-ups to build first (after an
+        // upgrade, a whole history).
         let db = self.db.clone();
-        schedule("statistics", STATISTICS_EVERY).spawn(Duration::from_secs(1), shutdown.clone(), move || {
+        schedule("statistics", STATISTICS_EVERY).spawn(FIRST_TURN, shutdown.clone(), move || {
             let db = db.clone();
             async move {
                 match crate::stats::rollup::refresh(&db).await {

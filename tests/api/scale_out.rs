@@ -22,7 +22,7 @@ async fn scale_out_two_instances_lose_nothing_and_do_nothing_twice_when_one_is_k
     let s3 = S3Server::start(&app.dir.path().join("s3")).await;
     let mut env = s3.env("stadt");
     for (key, value) in [
-        // One turn of each schedule in the test's time: the first comes seconds after the
+        // One turn of each schedule in the test's time: the first comes within a minute of the
         // start, the next an hour (or five minutes) later.
         ("MELDEWEG_PHOTOS_RECHECK_SECONDS", "3600"),
         ("MELDEWEG_RETENTION_RUN_EVERY_HOURS", "1"),
@@ -88,6 +88,8 @@ async fn scale_out_two_instances_lose_nothing_and_do_nothing_twice_when_one_is_k
     }
     assert!(files_under(&app.settings.data_dir.join("photos")).is_empty(), "no photo on a local disk");
 
+    // Retention's and the statistics' first turns come a minute after the start.
+    tokio::time::sleep(std::time::Duration::from_secs(30)).await;
     eventually("every schedule to have run", || async {
         app.count("SELECT COUNT(*) FROM schedules WHERE runs >= 1").await == SCHEDULES.len() as i64
     })
