@@ -1,7 +1,7 @@
--- Audit events are appended unchained by the transaction that takes the step, without waiting
--- for any other, and chained shortly after their commit by one sealer at a time, in the order
--- it finds them (issue 25). Until then they wait here; `audit verify`, the export of a report's
--- history and redaction seal first.
+-- On PostgreSQL audit events are appended unchained by the transaction that takes the step,
+-- without waiting for any other, and chained shortly after their commit by one sealer at a time
+-- (issue 25). SQLite has one writer and chains each event at once, so this table, kept for the
+-- same schema on both, stays empty here.
 CREATE TABLE audit_pending (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
     at          INTEGER NOT NULL,

@@ -3,10 +3,11 @@
 //! The detail (JSON) is hashed separately so that redacting personal data from it later keeps
 //! every hash valid.
 //!
-//! `record` appends an event to `audit_pending` in the caller's transaction, taking no lock, so
-//! steps on any number of instances never wait for each other's commits. `seal` chains the
-//! committed ones shortly after: one sealer at a time takes the head, numbers and hashes the
-//! pending events in the order they were appended and moves them into `audit_log`.
+//! On PostgreSQL `record` appends an event to `audit_pending` in the caller's transaction,
+//! taking no lock, so steps on any number of instances never wait for each other's commits.
+//! `seal` chains the committed ones shortly after: one sealer at a time takes the head, numbers
+//! and hashes the pending events in the order they were appended and moves them into
+//! `audit_log`. SQLite has a single writer: there `record` chains the event at once.
 
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -80,9 +81,13 @@ pub(super) fn digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
-/// Appends `entry` in the caller's transaction, unchained: it waits for no other transaction,
-/// and commits or rolls back with the step it records. `seal` chains it after the commit.
+/// Appends `entry` in the caller's transaction. On PostgreSQL unchained: it waits for no other
+/// transaction, and commits or rolls back with the step it records; `seal` chains it after the
+/// commit. SQLite has one writer, so nothing waits there: the event is chained at once.
 pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>, now_ms: i64) -> sqlx::Result<()> {
+    if backend_of(conn) == Backend::Sqlite {
+        return chain_now(conn, entry, now_ms).await;
+    }
     sqlx::query(
         "INSERT INTO audit_pending (at, kind, report_id, order_id, reporter_id, actor, detail)
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -99,6 +104,73 @@ pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>, now_ms: i64) -> 
     Ok(())
 }
 
+fn backend_of(conn: &AnyConnection) -> Backend {
+    if conn.backend_name() == "PostgreSQL" {
+        Backend::Postgres
+    } else {
+        Backend::Sqlite
+    }
+}
+
+/// Chains `entry` after the head in the caller's transaction (SQLite).
+async fn chain_now(conn: &mut AnyConnection, entry: Entry<'_>, now_ms: i64) -> sqlx::Result<()> {
+    let head = sqlx::query("SELECT last_id, last_hash FROM audit_head WHERE id = 1").fetch_one(&mut *conn).await?;
+    let pending = Pending {
+        seq: 0,
+        at: now_ms,
+        kind: entry.kind.to_string(),
+        report_id: entry.report_id,
+        order_id: entry.order_id,
+        reporter_id: entry.reporter_id,
+        actor: entry.actor,
+        detail: entry.detail.to_string(),
+    };
+    let event = pending.chained(head.try_get("last_id")?, head.try_get("last_hash")?);
+    insert(conn, std::slice::from_ref(&event)).await?;
+    move_head(conn, event.id, &event.hash).await
+}
+
+async fn move_head(conn: &mut AnyConnection, last_id: i64, last_hash: &str) -> sqlx::Result<()> {
+    sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1")
+        .bind(last_id)
+        .bind(last_hash)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// An event appended but not yet chained.
+struct Pending {
+    seq: i64,
+    at: i64,
+    kind: String,
+    report_id: Option<i64>,
+    order_id: Option<i64>,
+    reporter_id: Option<i64>,
+    actor: Option<String>,
+    detail: String,
+}
+
+impl Pending {
+    /// The event as the chain's next after `last_id` with hash `last_hash`.
+    fn chained(self, last_id: i64, last_hash: String) -> Chained {
+        let detail_hash = digest(&self.detail);
+        let hash = Sealed {
+            id: last_id + 1,
+            at: self.at,
+            kind: &self.kind,
+            report_id: self.report_id,
+            order_id: self.order_id,
+            reporter_id: self.reporter_id,
+            actor: self.actor.as_deref(),
+            detail_hash: &detail_hash,
+            prev_hash: &last_hash,
+        }
+        .hash();
+        Chained { id: last_id + 1, detail_hash, prev_hash: last_hash, hash, event: self }
+    }
+}
+
 /// Events chained per transaction of `seal`.
 const SEAL_BATCH: i64 = 500;
 /// Events per INSERT (11 values each, well below either database's limit on parameters).
@@ -110,7 +182,7 @@ const INSERT_ROWS: usize = 100;
 /// sealer that finds the head taken by another returns at once (that one seals). Returns how
 /// many events it chained.
 pub async fn seal(conn: &mut AnyConnection) -> sqlx::Result<u64> {
-    let backend = if conn.backend_name() == "PostgreSQL" { Backend::Postgres } else { Backend::Sqlite };
+    let backend = backend_of(conn);
     let mut sealed = 0;
     loop {
         let waiting: Option<i64> =
@@ -132,52 +204,32 @@ pub async fn seal(conn: &mut AnyConnection) -> sqlx::Result<u64> {
         .bind(SEAL_BATCH)
         .fetch_all(&mut *tx)
         .await?;
-        let mut chained = Vec::with_capacity(rows.len());
+        let mut chained: Vec<Chained> = Vec::with_capacity(rows.len());
         for row in &rows {
-            let detail: String = row.try_get("detail")?;
-            let event = Chained {
+            let pending = Pending {
                 seq: row.try_get("seq")?,
-                id: last_id + 1,
                 at: row.try_get("at")?,
                 kind: row.try_get("kind")?,
                 report_id: row.try_get("report_id")?,
                 order_id: row.try_get("order_id")?,
                 reporter_id: row.try_get("reporter_id")?,
                 actor: row.try_get("actor")?,
-                detail_hash: digest(&detail),
-                detail,
-                prev_hash: last_hash.clone(),
-                hash: String::new(),
+                detail: row.try_get("detail")?,
             };
-            let hash = Sealed {
-                id: event.id,
-                at: event.at,
-                kind: &event.kind,
-                report_id: event.report_id,
-                order_id: event.order_id,
-                reporter_id: event.reporter_id,
-                actor: event.actor.as_deref(),
-                detail_hash: &event.detail_hash,
-                prev_hash: &event.prev_hash,
-            }
-            .hash();
-            (last_id, last_hash) = (event.id, hash.clone());
-            chained.push(Chained { hash, ..event });
+            let event = pending.chained(last_id, last_hash);
+            (last_id, last_hash) = (event.id, event.hash.clone());
+            chained.push(event);
         }
         for events in chained.chunks(INSERT_ROWS) {
             insert(&mut tx, events).await?;
             // Exactly the events chained: one appended meanwhile with a lower number waits for
             // the next round.
-            let seqs: Vec<String> = events.iter().map(|e| e.seq.to_string()).collect();
+            let seqs: Vec<String> = events.iter().map(|e| e.event.seq.to_string()).collect();
             sqlx::query(&format!("DELETE FROM audit_pending WHERE seq IN ({})", seqs.join(", ")))
                 .execute(&mut *tx)
                 .await?;
         }
-        sqlx::query("UPDATE audit_head SET last_id = $1, last_hash = $2 WHERE id = 1")
-            .bind(last_id)
-            .bind(&last_hash)
-            .execute(&mut *tx)
-            .await?;
+        move_head(&mut tx, last_id, &last_hash).await?;
         tx.commit().await?;
         sealed += chained.len() as u64;
     }
@@ -185,18 +237,11 @@ pub async fn seal(conn: &mut AnyConnection) -> sqlx::Result<u64> {
 
 /// A pending event with its place in the chain.
 struct Chained {
-    seq: i64,
     id: i64,
-    at: i64,
-    kind: String,
-    report_id: Option<i64>,
-    order_id: Option<i64>,
-    reporter_id: Option<i64>,
-    actor: Option<String>,
-    detail: String,
     detail_hash: String,
     prev_hash: String,
     hash: String,
+    event: Pending,
 }
 
 async fn insert(conn: &mut AnyConnection, events: &[Chained]) -> sqlx::Result<()> {
@@ -228,13 +273,13 @@ async fn insert(conn: &mut AnyConnection, events: &[Chained]) -> sqlx::Result<()
     for e in events {
         query = query
             .bind(e.id)
-            .bind(e.at)
-            .bind(&e.kind)
-            .bind(e.report_id)
-            .bind(e.order_id)
-            .bind(e.reporter_id)
-            .bind(&e.actor)
-            .bind(&e.detail)
+            .bind(e.event.at)
+            .bind(&e.event.kind)
+            .bind(e.event.report_id)
+            .bind(e.event.order_id)
+            .bind(e.event.reporter_id)
+            .bind(&e.event.actor)
+            .bind(&e.event.detail)
             .bind(&e.detail_hash)
             .bind(&e.prev_hash)
             .bind(&e.hash);

@@ -35,8 +35,12 @@ pub async fn redact(conn: &mut sqlx::AnyConnection, condition: &str, reason: &st
 const SEAL_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Chains committed events every `SEAL_EVERY` until `shutdown` (every process that records
-/// events runs one; on PostgreSQL they take turns), and once more on the way out.
+/// events runs one on PostgreSQL, and they take turns), and once more on the way out.
 pub fn spawn_sealer(db: crate::db::Db, shutdown: tokio_util::sync::CancellationToken) -> tokio::task::JoinHandle<()> {
+    if db.backend() == crate::db::Backend::Sqlite {
+        // SQLite chains every event as it is recorded: nothing ever waits to be sealed.
+        return tokio::spawn(async {});
+    }
     tokio::spawn(async move {
         loop {
             let stopping = tokio::select! {
