@@ -294,3 +294,40 @@ async fn health_and_readiness_report_the_process_and_the_database() {
     let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503, "a closed database is not ready");
 }
+
+/// Posts `delivery` signed, with `X-Request-Id: request_id`; returns the id the answer names.
+async fn post_with_request_id(app: &TestApp, delivery: &Value, request_id: &str) -> String {
+    let body = serde_json::to_vec(delivery).unwrap();
+    let response = app
+        .http
+        .post(app.url("/webhooks/whatsapp"))
+        .header("content-type", "application/json")
+        .header("x-hub-signature-256", sign(APP_SECRET.as_bytes(), &body))
+        .header("x-request-id", request_id)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.headers()["x-request-id"].to_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_request_id_of_a_delivery_follows_its_message_into_every_job_it_leads_to() {
+    let app = spawn_app().await;
+    // Replies fail for now, so the reply's job stays in the queue to be looked at.
+    app.graph.script(std::iter::repeat_n(crate::fake_graph::Answer::Status(503), 10_000));
+    let citizen = Citizen::new();
+    let first = delivery(vec![citizen.contact()], vec![citizen.message(text("Laterne kaputt"))], vec![]);
+    assert_eq!(post_with_request_id(&app, &first, "proxy-4711").await, "proxy-4711", "the answer names it");
+    eventually("the intake to have queued the reply", || async {
+        app.count("SELECT COUNT(*) FROM jobs WHERE kind = 'notify' AND request_id = 'proxy-4711'").await == 1
+    })
+    .await;
+
+    // An id a client could forge lines with is not taken: the request gets one of its own.
+    let other = Citizen::new();
+    let second = delivery(vec![other.contact()], vec![other.message(text("Müll"))], vec![]);
+    let given = post_with_request_id(&app, &second, "a b\tc").await;
+    assert!(given.len() == 16 && given.bytes().all(|b| b.is_ascii_hexdigit()), "{given}");
+}
