@@ -178,10 +178,26 @@ const INSERT_ROWS: usize = 100;
 
 /// Chains the committed pending events, in the order they were appended: numbers them after the
 /// chain's head, hashes each over its fields and the one before, moves them into `audit_log`
-/// and moves the head, in one transaction per batch. One sealer at a time: on PostgreSQL a
-/// sealer that finds the head taken by another returns at once (that one seals). Returns how
-/// many events it chained.
+/// and moves the head, in one transaction per batch. One sealer at a time: this one waits for
+/// another to finish, so every event committed before the call is chained when it returns (what
+/// a reader of the chain needs). Returns how many events it chained.
 pub async fn seal(conn: &mut AnyConnection) -> sqlx::Result<u64> {
+    seal_with(conn, Turn::Wait).await
+}
+
+/// Like `seal`, but returns at once when another sealer holds the head (that one chains): for
+/// the background sealers of several instances, which need not queue behind each other.
+pub(super) async fn seal_unless_busy(conn: &mut AnyConnection) -> sqlx::Result<u64> {
+    seal_with(conn, Turn::SkipWhenTaken).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    Wait,
+    SkipWhenTaken,
+}
+
+async fn seal_with(conn: &mut AnyConnection, turn: Turn) -> sqlx::Result<u64> {
     let backend = backend_of(conn);
     let mut sealed = 0;
     loop {
@@ -191,9 +207,12 @@ pub async fn seal(conn: &mut AnyConnection) -> sqlx::Result<u64> {
             return Ok(sealed);
         }
         let mut tx = conn.begin().await?;
-        let head_sql = match backend {
-            Backend::Postgres => "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "SELECT last_id, last_hash FROM audit_head WHERE id = 1",
+        let head_sql = match (backend, turn) {
+            (Backend::Postgres, Turn::SkipWhenTaken) => {
+                "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE SKIP LOCKED"
+            }
+            (Backend::Postgres, Turn::Wait) => "SELECT last_id, last_hash FROM audit_head WHERE id = 1 FOR UPDATE",
+            (Backend::Sqlite, _) => "SELECT last_id, last_hash FROM audit_head WHERE id = 1",
         };
         let Some(head) = sqlx::query(head_sql).fetch_optional(&mut *tx).await? else { return Ok(sealed) };
         let (mut last_id, mut last_hash): (i64, String) = (head.try_get("last_id")?, head.try_get("last_hash")?);

@@ -49,7 +49,7 @@ pub fn spawn_sealer(db: crate::db::Db, shutdown: tokio_util::sync::CancellationT
             };
             let sealed = async {
                 let mut conn = db.pool().acquire().await?;
-                seal(&mut conn).await
+                chain::seal_unless_busy(&mut conn).await
             };
             if let Err(error) = sealed.await {
                 tracing::warn!(%error, "chaining audit events failed; they wait for the next round");
