@@ -44,6 +44,7 @@ max_len() {
         webhook_body) echo 16384 ;;          # Meta's deliveries are a few KB (the endpoint takes 3 MiB)
         staff_api_json) echo 8192 ;;         # a comment is at most 2000 characters
         form_multipart) echo 65536 ;;        # over the target's 16 KiB photo cap
+        open311_body) echo 65536 ;;          # form-encoded or multipart POSTs; the endpoint takes 256 KiB
         photo_bytes | clean) echo 262144 ;;  # room for a photo's metadata and a small picture
         *) echo "fuzz/run.sh: unknown target $1" >&2; usage ;;
     esac
