@@ -9,6 +9,9 @@
 //! Beside it, in the same run, what one would write without the index: the same list with
 //! `LIKE '%word%'` over the reports' descriptions and addresses.
 //!
+//! Then the order board as staff open it, without a search: the active orders, one depot's
+//! active orders, the overdue ones, and the archive of done orders paged back (page 1 to 40).
+//!
 //!     cargo bench --bench search                               # SQLite in target/bench-search-1000000
 //!     MELDEWEG_BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/meldeweg_search cargo bench --bench search
 //!     MELDEWEG_BENCH_REPORTS=100000 cargo bench --bench search  # a smaller history
@@ -17,6 +20,7 @@ use std::time::{Duration, Instant};
 
 use meldeweg::orders::board::{self, Filter, StatusFilter};
 use meldeweg::reports::search::Search;
+use meldeweg_workers::status::OrderStatus;
 
 #[path = "support/seeded.rs"]
 mod seeded;
@@ -123,7 +127,49 @@ async fn run() {
         percentile(&mut all_like, 99.0),
         all.len(),
         all_like.len()
-    );
+    );    board_views(&db, now).await;
+}
+
+/// The order board without a search, `RUNS` times per view: a page of `PAGE` and the count.
+async fn board_views(db: &meldeweg::db::Db, now: i64) {
+    let depots: Vec<String> = sqlx::query_scalar("SELECT DISTINCT depot FROM work_orders ORDER BY depot")
+        .fetch_all(db.pool())
+        .await
+        .unwrap();
+    let views: [(&str, fn(usize, &[String]) -> Filter); 4] = [
+        ("active", |_, _| Filter { limit: PAGE, ..Filter::default() }),
+        ("one depot, active", |i, depots| Filter {
+            depot: Some(depots[i % depots.len()].clone()),
+            limit: PAGE,
+            ..Filter::default()
+        }),
+        ("overdue", |_, _| Filter { overdue: true, limit: PAGE, ..Filter::default() }),
+        ("done, page 1 to 40", |i, _| Filter {
+            status: StatusFilter::Only(OrderStatus::Done),
+            limit: PAGE,
+            offset: i as i64 * PAGE,
+            ..Filter::default()
+        }),
+    ];
+    println!("
+board without a search   p50 / p99 ms   (each: a page of {PAGE} and the count)");
+    let mut all = Vec::new();
+    for (view, filter) in views {
+        let (mut times, mut found) = (Vec::new(), 0);
+        for i in 0..RUNS {
+            let filter = filter(i, &depots);
+            let mut conn = db.pool().acquire().await.unwrap();
+            let started = Instant::now();
+            let (rows, (total, _)) = board::page(&mut conn, &filter, now).await.unwrap();
+            times.push(started.elapsed());
+            assert!(rows.len() as i64 <= total, "{view}: {} of {total}", rows.len());
+            found = found.max(total);
+        }
+        all.extend(times.iter().copied());
+        let (p50, p99) = (percentile(&mut times, 50.0), percentile(&mut times, 99.0));
+        println!("{view:<24} {p50:>6.1} / {p99:>6.1}   (counted: {found})");
+    }
+    println!("{:<24} {:>6.1} / {:>6.1}", "all", percentile(&mut all, 50.0), percentile(&mut all, 99.0));
 }
 
 /// The order list without the index: every word of `query` in a report's description or

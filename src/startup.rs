@@ -102,7 +102,7 @@ impl Services {
         }
         // The municipality's files first: a start that cannot work leaves nothing behind.
         let texts = Arc::new(Texts::load(&settings.messages_dir, &settings.municipality)?);
-        let municipality = crate::town::load(settings, &[])?;
+        let mut municipality = crate::town::load(settings, &[])?;
         let mut channels = Channels::default();
         let uploads = UploadBudget::new(settings.http.max_upload_mib_in_flight as usize * 1024 * 1024);
         let parts =
@@ -113,7 +113,14 @@ impl Services {
         let vault = settings.vault()?;
         let database_url = settings.database_url();
         let db = open_database(settings, &database_url, &vault).await?;
-        let (municipality, corrections_seen) = with_corrections(settings, &db, municipality).await?;
+        // No retrain yet (0) keeps the shipped model; otherwise it learns the corrections too.
+        let corrections_seen = match retrained(&db, settings, 0).await? {
+            Some((classifier, upto)) => {
+                municipality.town.classifier = classifier;
+                upto
+            }
+            None => 0,
+        };
         // This process, as named in job leases and schedule holds.
         let holder = format!("{}-{}", std::process::id(), short_random());
         let queue = Queue::new(db.clone(), settings.queue.clone(), holder.clone());
@@ -393,24 +400,8 @@ async fn prepare(db: &Db, vault: &Vault) -> Result<(), StartupError> {
     Ok(())
 }
 
-/// The municipality with a classifier that has also learnt from staff corrections, if any, and
-/// the retrain it learnt up to.
-async fn with_corrections(
-    settings: &Settings,
-    db: &Db,
-    mut municipality: Municipality,
-) -> Result<(Municipality, i64), StartupError> {
-    let (upto, corrections) = {
-        let mut conn = db.pool().acquire().await.map_err(DbError::from)?;
-        (reports::corrections_upto(&mut conn).await?, reports::training_corrections(&mut conn).await?)
-    };
-    if !corrections.is_empty() {
-        municipality.town.classifier = crate::town::load_classifier(settings, &corrections)?;
-    }
-    Ok((municipality, upto))
-}
-
-/// A classifier trained anew, when the corrections it learns from moved past `seen`.
+/// A classifier trained anew, also from staff corrections, when the corrections it learns from
+/// moved past `seen` (0: none yet), and the retrain it learnt up to.
 async fn retrained(
     db: &Db,
     settings: &Settings,

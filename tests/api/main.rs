@@ -18,6 +18,7 @@ mod metrics;
 mod open311;
 mod outbound;
 mod photos;
+mod private_ca;
 mod privacy_p10;
 mod privacy_p11;
 mod privacy_p12;
