@@ -39,6 +39,8 @@ pub enum ConfigError {
     Section { section: String, source: Box<config::ConfigError> },
     #[error("configuration: [{0}] is neither a setting nor the section of a channel")]
     UnknownSection(String),
+    #[error("configuration: the credential file {path} names no setting{hint}; credentials are named like the environment variables without MELDEWEG_ (DATABASE_URL, ENCRYPTION_KEY, WHATSAPP_ACCESS_TOKEN, …)")]
+    UnknownCredential { path: String, hint: String },
 }
 
 pub fn invalid(key: &'static str, reason: impl Into<String>) -> ConfigError {
@@ -481,6 +483,9 @@ impl Settings {
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
         let systemd = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
         let beside = file.and_then(Path::parent).map(|dir| dir.join("credentials"));
+        if let Some(dir) = &beside {
+            check_credential_names(dir)?;
+        }
         Self::load_with_env(file, |name| {
             std::env::var(name)
                 .ok()
@@ -755,6 +760,29 @@ fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
 }
 
 /// The environment variable name of every leaf key in the default configuration.
+/// Every file in the `credentials` folder must name a setting: a misspelt one (`database_url`)
+/// would otherwise be ignored, and the service would run on the default in its place. Hidden
+/// files (an editor's) are left alone; a folder that cannot be read holds nothing to check.
+fn check_credential_names(dir: &Path) -> Result<(), ConfigError> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    let tree: toml::Table = toml::from_str(DEFAULT_TOML).expect("the built-in default.toml is valid TOML");
+    let known: Vec<String> =
+        env_names(&tree).into_iter().map(|(_, name)| name[ENV_PREFIX.len() + 1..].to_string()).collect();
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') || known.contains(&name) {
+            continue;
+        }
+        let hint = known
+            .iter()
+            .find(|setting| setting.eq_ignore_ascii_case(&name))
+            .map(|setting| format!(" (write it as {setting})"))
+            .unwrap_or_default();
+        return Err(ConfigError::UnknownCredential { path: entry.path().display().to_string(), hint });
+    }
+    Ok(())
+}
+
 fn env_names(tree: &toml::Table) -> Vec<(String, String)> {
     let mut names = Vec::new();
     for (key, value) in tree {
@@ -798,6 +826,23 @@ mod tests {
         std::fs::write(dir.path().join("MELDEWEG_ENCRYPTION_KEY"), "a2V5\n").unwrap();
         assert_eq!(credential(dir.path(), "MELDEWEG_ENCRYPTION_KEY").as_deref(), Some("a2V5"));
         assert_eq!(credential(dir.path(), "MELDEWEG_DATABASE_URL"), None);
+    }
+
+    #[test]
+    fn a_credential_file_must_name_a_setting_and_a_misspelt_one_is_named_back() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["ENCRYPTION_KEY", "DATABASE_URL", "WHATSAPP_ACCESS_TOKEN", "STORAGE_S3_SECRET_ACCESS_KEY", ".swp"] {
+            std::fs::write(dir.path().join(name), "x").unwrap();
+        }
+        assert!(check_credential_names(dir.path()).is_ok());
+        assert!(check_credential_names(&dir.path().join("missing")).is_ok());
+        std::fs::write(dir.path().join("database_url"), "postgres://db/meldeweg").unwrap();
+        let error = check_credential_names(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("database_url names no setting (write it as DATABASE_URL)"), "{error}");
+        std::fs::remove_file(dir.path().join("database_url")).unwrap();
+        std::fs::write(dir.path().join("PASSWORD"), "x").unwrap();
+        let error = check_credential_names(dir.path()).unwrap_err().to_string();
+        assert!(error.contains("PASSWORD names no setting;"), "{error}");
     }
 
     #[test]

@@ -63,6 +63,22 @@ pub async fn rotate(db: &Db, vault: &Vault, now_ms: i64) -> Result<Rotated, Rota
     Ok(rotated)
 }
 
+/// Whether `vault` holds the key of the personal data already stored: true when one of the
+/// newest sealed values (inbound payloads, reporters' numbers or user ids) opens with it, or when
+/// there are none yet. An instance started with another machine's key would otherwise seal what
+/// the other instances cannot open, and know no citizen who wrote before.
+pub async fn opens_stored_data(db: &Db, vault: &Vault) -> Result<bool, sqlx::Error> {
+    let sealed: Vec<Vec<u8>> = sqlx::query_scalar(
+        "SELECT v FROM (SELECT payload_enc AS v FROM inbound_events ORDER BY id DESC LIMIT 10) AS payloads
+         UNION ALL
+         SELECT v FROM (SELECT COALESCE(phone_enc, user_id_enc) AS v FROM reporters ORDER BY id DESC LIMIT 10) AS numbers
+         WHERE v IS NOT NULL",
+    )
+    .fetch_all(db.pool())
+    .await?;
+    Ok(sealed.is_empty() || sealed.iter().any(|value| vault.open(value).is_ok()))
+}
+
 /// Marks in `counters` that an upgrade has run on this database.
 const IDS_HASHED: &str = "privacy.upgraded";
 const KEYED_PER_CHANNEL: &str = "reporters.keyed_per_channel";

@@ -69,6 +69,8 @@ pub enum StartupError {
     RotationUnfinished,
     #[error("cannot bring stored personal data up to date: {0}")]
     Upgrade(#[from] crate::key_rotation::RotationError),
+    #[error("the encryption key opens none of the personal data in this database: every instance needs the key the others use (copy credentials/ENCRYPTION_KEY from the first machine; after `meldeweg keys rotate`, the new key)")]
+    ForeignKey,
 }
 
 /// The parts every process needs: database, queue, keys, the channels and the pipeline.
@@ -370,7 +372,9 @@ fn serve_metrics(
     limits: ConnectionLimits,
     shutdown: &CancellationToken,
 ) {
-    tracing::info!(addr = ?listener.local_addr().ok(), "metrics listening");
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "metrics listening");
+    }
     let shutdown = shutdown.clone();
     tokio::spawn(server::serve(listener, router, limits, shutdown));
 }
@@ -389,6 +393,9 @@ async fn open_database(settings: &Settings, url: &str, vault: &Vault) -> Result<
 
 async fn prepare(db: &Db, vault: &Vault) -> Result<(), StartupError> {
     db.migrate().await?;
+    if !crate::key_rotation::opens_stored_data(db, vault).await.map_err(DbError::from)? {
+        return Err(StartupError::ForeignKey);
+    }
     let upgraded = crate::key_rotation::upgrade(db, vault).await?;
     if upgraded > 0 {
         tracing::info!(upgraded, "data stored by an earlier version was brought up to this one");

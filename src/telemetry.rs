@@ -16,15 +16,16 @@ use std::time::Duration;
 use metrics::{counter, gauge, histogram};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-/// Logs to standard error at the level `RUST_LOG` asks for (info by default): as text, each
-/// field value escaped by `for_log`, or with `MELDEWEG_LOG_FORMAT=json` as one JSON object per
-/// line with the fields of the span it was written in (the request id among them).
+/// Logs to standard error at the level `RUST_LOG` asks for (info by default, without the
+/// PostgreSQL notices every start's migration check draws, "relation … already exists"): as
+/// text, each field value escaped by `for_log`, or with `MELDEWEG_LOG_FORMAT=json` as one JSON
+/// object per line with the fields of the span it was written in (the request id among them).
 pub fn init_logging() {
     use std::io::IsTerminal;
     use tracing_subscriber::field::MakeExt;
     use tracing_subscriber::EnvFilter;
 
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn"));
     if std::env::var("MELDEWEG_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
         tracing_subscriber::fmt()
             .json()

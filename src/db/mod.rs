@@ -103,14 +103,18 @@ impl Db {
         Ok(())
     }
 
-    /// Whether every migration this build knows has been applied (for /readyz).
-    pub async fn is_migrated(&self) -> sqlx::Result<bool> {
+    /// How the database's migrations compare with this build's (for /readyz).
+    pub async fn schema(&self) -> sqlx::Result<Schema> {
         let latest = migrations::latest_version(self.backend);
         let applied: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM _sqlx_migrations WHERE success = $1")
             .bind(true)
             .fetch_one(&self.pool)
             .await?;
-        Ok(applied == Some(latest))
+        Ok(match applied {
+            Some(version) if version == latest => Schema::Current,
+            Some(version) if version > latest => Schema::Ahead,
+            _ => Schema::Behind,
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -143,6 +147,17 @@ impl Db {
 /// The key of the advisory lock instances take while they start (`Db::startup_lock`); sqlx's
 /// migrator takes its own, another one, inside it.
 const STARTUP_LOCK: i64 = 0x6d65_6c64_6577_6567; // "meldeweg"
+
+/// The database's migrations against this build's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Schema {
+    /// Every migration this build knows is applied, and no other.
+    Current,
+    /// Some are missing: `meldeweg migrate` (or a start) applies them.
+    Behind,
+    /// A newer version migrated it further; this build must not work on it.
+    Ahead,
+}
 
 /// Held while this instance migrates and prepares the database.
 pub struct StartupLock(Option<sqlx::pool::PoolConnection<sqlx::Any>>);

@@ -7,7 +7,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::{json, Value};
 
-use crate::db::Db;
+use crate::db::{Db, Schema};
 
 pub fn router(db: Db) -> Router {
     Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz)).with_state(db)
@@ -18,18 +18,14 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn readyz(State(db): State<Db>) -> (StatusCode, Json<Value>) {
-    match db.is_migrated().await {
-        Ok(true) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
-        Ok(false) => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({ "status": "not ready", "reason": "migrations are not applied; run `meldeweg migrate`" })),
-        ),
+    let not_ready = |reason: &str| (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "reason": reason })));
+    match db.schema().await {
+        Ok(Schema::Current) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
+        Ok(Schema::Behind) => not_ready("migrations are not applied; run `meldeweg migrate`"),
+        Ok(Schema::Ahead) => not_ready("a newer version of Meldeweg migrated the database; upgrade this instance"),
         Err(error) => {
             tracing::warn!(%error, "readiness check failed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(json!({ "status": "not ready", "reason": "the database does not answer" })),
-            )
+            not_ready("the database does not answer")
         }
     }
 }

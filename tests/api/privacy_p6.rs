@@ -1,7 +1,8 @@
 //! P6 phone numbers: a known test number (and the citizen's WhatsApp user id) appears nowhere in
 //! clear — not in the database files, not in the log of the process that handled the messages,
 //! not on any staff or public page, API answer or CLI output. Keys rotate: after `meldeweg keys
-//! rotate` the new key alone opens everything and known reporters are still recognised.
+//! rotate` the new key alone opens everything and known reporters are still recognised; an
+//! instance with a key that opens none of the stored data refuses to start.
 
 use meldeweg::staff::Role;
 use sqlx::Row;
@@ -184,6 +185,36 @@ async fn after_keys_rotate_the_new_key_alone_opens_everything_and_reporters_are_
     assert_eq!(rotated, 2);
     let (ok, _, stderr) = run(&app, &["audit", "verify"], &[]).await;
     assert!(ok, "{stderr}");
+}
+
+#[tokio::test]
+async fn an_instance_with_another_machines_key_refuses_to_start_instead_of_forgetting_every_citizen() {
+    let app = spawn_app_with(|settings| settings.queue.in_process = false).await;
+    let served = Served::start(&app, &[]).await;
+    let citizen = Citizen::new();
+    served.send(&citizen, text("Ampel defekt")).await;
+    app.replies(&citizen, 2).await;
+    served.stop().await;
+
+    // A second machine whose package made a key of its own.
+    let own_key = "3c".repeat(32);
+    let listen = "127.0.0.1:0";
+    let starting = app.start_process(&["serve"], &[("MELDEWEG_ENCRYPTION_KEY", &own_key), ("MELDEWEG_LISTEN", listen)]);
+    let output = tokio::time::timeout(std::time::Duration::from_secs(60), starting.wait_with_output())
+        .await
+        .expect("it stops by itself")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("the encryption key opens none of the personal data"), "{stderr}");
+    assert_eq!(app.count("SELECT COUNT(*) FROM reporters").await, 1, "no reporter sealed with the other key");
+
+    // The key the data was sealed with still starts, and knows the citizen.
+    let served = Served::start(&app, &[]).await;
+    served.send(&citizen, text("STATUS")).await;
+    app.replies(&citizen, 3).await;
+    assert_eq!(app.count("SELECT COUNT(*) FROM reporters").await, 1);
+    served.stop().await;
 }
 
 #[tokio::test]

@@ -290,6 +290,24 @@ async fn health_and_readiness_report_the_process_and_the_database() {
     assert_eq!(ready.status(), 200);
     assert_eq!(ready.json::<Value>().await.unwrap()["status"], "ready");
 
+    // A newer version migrated the database further (a rollback without its restore).
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99999999, 'from a newer version', $1, $2, 1)",
+    )
+    .bind(true)
+    .bind(vec![0u8; 48])
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 503);
+    let reason = ready.json::<Value>().await.unwrap()["reason"].as_str().unwrap_or_default().to_string();
+    assert!(reason.contains("newer version") && reason.contains("upgrade this instance"), "{reason}");
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version >= 99999999").execute(app.db.pool()).await.unwrap();
+    let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), 200, "back to the versions this build knows");
+
     app.db.close().await;
     let ready = app.http.get(app.url("/readyz")).send().await.unwrap();
     assert_eq!(ready.status(), 503, "a closed database is not ready");
