@@ -29,7 +29,6 @@ use crate::reports;
 use crate::service_hours::ServiceHours;
 use crate::storage::{PhotoStore, StorageError};
 use crate::texts::{Texts, TextsError};
-use crate::town::Municipality;
 
 /// How often the statistics roll-ups are brought up to date in the background.
 const STATISTICS_EVERY: Duration = Duration::from_secs(300);

@@ -227,7 +227,7 @@ async fn message_ids_stored_in_clear_before_the_upgrade_are_hashed_at_start() {
         "INSERT INTO inbound_events (channel, provider_id, kind, payload_enc, received_at) VALUES ('whatsapp', $1, 'text', $2, 0)",
     )
     .bind(old)
-    .bind(vec![0u8])
+    .bind(meldeweg::crypto::Vault::from_key_text(ENCRYPTION_KEY).unwrap().seal(b"{}"))
     .execute(app.db.pool())
     .await
     .unwrap();
