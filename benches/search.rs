@@ -127,15 +127,14 @@ async fn run() {
         percentile(&mut all_like, 99.0),
         all.len(),
         all_like.len()
-    );    board_views(&db, now).await;
+    );
+    board_views(&db, now).await;
 }
 
 /// The order board without a search, `RUNS` times per view: a page of `PAGE` and the count.
 async fn board_views(db: &meldeweg::db::Db, now: i64) {
-    let depots: Vec<String> = sqlx::query_scalar("SELECT DISTINCT depot FROM work_orders ORDER BY depot")
-        .fetch_all(db.pool())
-        .await
-        .unwrap();
+    let depots: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT depot FROM work_orders ORDER BY depot").fetch_all(db.pool()).await.unwrap();
     let views: [(&str, fn(usize, &[String]) -> Filter); 4] = [
         ("active", |_, _| Filter { limit: PAGE, ..Filter::default() }),
         ("one depot, active", |i, depots| Filter {
@@ -151,8 +150,10 @@ async fn board_views(db: &meldeweg::db::Db, now: i64) {
             ..Filter::default()
         }),
     ];
-    println!("
-board without a search   p50 / p99 ms   (each: a page of {PAGE} and the count)");
+    println!(
+        "
+board without a search   p50 / p99 ms   (each: a page of {PAGE} and the count)"
+    );
     let mut all = Vec::new();
     for (view, filter) in views {
         let (mut times, mut found) = (Vec::new(), 0);

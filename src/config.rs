@@ -831,7 +831,8 @@ mod tests {
     #[test]
     fn a_credential_file_must_name_a_setting_and_a_misspelt_one_is_named_back() {
         let dir = tempfile::tempdir().unwrap();
-        for name in ["ENCRYPTION_KEY", "DATABASE_URL", "WHATSAPP_ACCESS_TOKEN", "STORAGE_S3_SECRET_ACCESS_KEY", ".swp"] {
+        for name in ["ENCRYPTION_KEY", "DATABASE_URL", "WHATSAPP_ACCESS_TOKEN", "STORAGE_S3_SECRET_ACCESS_KEY", ".swp"]
+        {
             std::fs::write(dir.path().join(name), "x").unwrap();
         }
         assert!(check_credential_names(dir.path()).is_ok());

@@ -25,7 +25,8 @@ pub fn init_logging() {
     use tracing_subscriber::field::MakeExt;
     use tracing_subscriber::EnvFilter;
 
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn"));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx::postgres::notice=warn"));
     if std::env::var("MELDEWEG_LOG_FORMAT").is_ok_and(|format| format.eq_ignore_ascii_case("json")) {
         tracing_subscriber::fmt()
             .json()

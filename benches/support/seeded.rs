@@ -39,7 +39,10 @@ pub async fn seeded(name: &str) -> Seeded {
         let started = Instant::now();
         let days = history_days(reports);
         let orders = meldeweg::demo::seed(&db, &municipality, &settings.sla, reports, days, 1, now).await.unwrap();
-        println!("seeded {reports} reports over {days} days, {orders} orders in {:.1} s", started.elapsed().as_secs_f64());
+        println!(
+            "seeded {reports} reports over {days} days, {orders} orders in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     Seeded { db, url, municipality, now, reports: existing.max(reports as i64) as usize }
 }

@@ -18,7 +18,8 @@ async fn healthz() -> Json<Value> {
 }
 
 async fn readyz(State(db): State<Db>) -> (StatusCode, Json<Value>) {
-    let not_ready = |reason: &str| (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "reason": reason })));
+    let not_ready =
+        |reason: &str| (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "not ready", "reason": reason })));
     match db.schema().await {
         Ok(Schema::Current) => (StatusCode::OK, Json(json!({ "status": "ready" }))),
         Ok(Schema::Behind) => not_ready("migrations are not applied; run `meldeweg migrate`"),

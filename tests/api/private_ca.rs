@@ -34,8 +34,7 @@ async fn outgoing_https_trusts_a_ca_from_the_system_store_and_only_then() {
     untrusting.stop().await;
 
     // With it, the same reply goes out (the job is retried by the next process).
-    let trusting =
-        Served::start(&app, &[("MELDEWEG_WHATSAPP_API_BASE_URL", &api), ("SSL_CERT_FILE", &ca)]).await;
+    let trusting = Served::start(&app, &[("MELDEWEG_WHATSAPP_API_BASE_URL", &api), ("SSL_CERT_FILE", &ca)]).await;
     let replies = app.replies(&citizen, 1).await;
     assert!(!replies[0].is_empty(), "{replies:?}");
     assert!(front.relayed() > 0, "the reply went through the TLS front");
