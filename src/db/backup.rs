@@ -1,7 +1,8 @@
 //! `meldeweg backup`: a consistent copy of the embedded SQLite database taken while the service
 //! runs. SQLite's `VACUUM INTO` reads one snapshot (WAL mode lets writers go on meanwhile) and
 //! writes it as a compact database of its own; the copy appears under its name only once it is
-//! whole and on disk. PostgreSQL is copied with its own tool, `pg_dump` (docs/operations.md).
+//! whole and on disk, readable by its owner only (it holds personal data, sealed or not).
+//! PostgreSQL is copied with its own tool, `pg_dump` (docs/operations.md).
 
 use std::path::{Path, PathBuf};
 
@@ -47,6 +48,11 @@ impl Db {
         if let Err(error) = written {
             let _ = std::fs::remove_file(&partial);
             return Err(error.into());
+        }
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&partial, std::fs::Permissions::from_mode(0o600)).map_err(file(&partial))?;
         }
         std::fs::File::open(&partial).and_then(|f| f.sync_all()).map_err(file(&partial))?;
         std::fs::rename(&partial, target).map_err(file(target))?;

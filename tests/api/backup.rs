@@ -56,6 +56,9 @@ async fn sqlite_backup_restored(app: &TestApp) -> String {
     let (ok, stdout, stderr) = run(app, &["backup", copy.to_str().unwrap()], &[]).await;
     assert!(ok && stdout.contains("backup written"), "{stdout}{stderr}");
     assert!(!app.dir.path().join("backups/copy.db.partial").exists(), "no partial file is left");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&copy).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "the copy is its owner's alone: {mode:o}");
 
     let (ok, _, stderr) = run(app, &["backup", copy.to_str().unwrap()], &[]).await;
     assert!(!ok && stderr.contains("exists already"), "a backup never overwrites a file: {stderr}");
