@@ -135,11 +135,14 @@ async fn run() {
     board_views(&db, now).await;
 }
 
+/// A board view's filter for run `i` (of `RUNS`), given the depots.
+type BoardView = fn(usize, &[String]) -> Filter;
+
 /// The order board without a search, `RUNS` times per view: a page of `PAGE` and the count.
 async fn board_views(db: &meldeweg::db::Db, now: i64) {
     let depots: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT depot FROM work_orders ORDER BY depot").fetch_all(db.pool()).await.unwrap();
-    let views: [(&str, fn(usize, &[String]) -> Filter); 4] = [
+    let views: [(&str, BoardView); 4] = [
         ("active", |_, _| Filter { limit: PAGE, ..Filter::default() }),
         ("one depot, active", |i, depots| Filter {
             depot: Some(depots[i % depots.len()].clone()),
