@@ -501,8 +501,7 @@ impl Settings {
         if let Some(path) = file {
             builder = builder.add_source(File::from(path).format(FileFormat::Toml).required(true));
         }
-        let default_tree: toml::Table = toml::from_str(DEFAULT_TOML).expect("the built-in default.toml is valid TOML");
-        for (key, name) in env_names(&default_tree) {
+        for (key, name) in env_names(&default_tree()) {
             if let Some(value) = env(&name) {
                 builder = builder.set_override(key, value)?;
             }
@@ -759,15 +758,13 @@ fn field_names<T: DeserializeOwned>() -> &'static [&'static str] {
     names.0
 }
 
-/// The environment variable name of every leaf key in the default configuration.
 /// Every file in the `credentials` folder must name a setting: a misspelt one (`database_url`)
 /// would otherwise be ignored, and the service would run on the default in its place. Hidden
 /// files (an editor's) are left alone; a folder that cannot be read holds nothing to check.
 fn check_credential_names(dir: &Path) -> Result<(), ConfigError> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
-    let tree: toml::Table = toml::from_str(DEFAULT_TOML).expect("the built-in default.toml is valid TOML");
     let known: Vec<String> =
-        env_names(&tree).into_iter().map(|(_, name)| name[ENV_PREFIX.len() + 1..].to_string()).collect();
+        env_names(&default_tree()).into_iter().map(|(_, name)| name[ENV_PREFIX.len() + 1..].to_string()).collect();
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         if name.starts_with('.') || known.contains(&name) {
@@ -783,6 +780,12 @@ fn check_credential_names(dir: &Path) -> Result<(), ConfigError> {
     Ok(())
 }
 
+/// The built-in defaults as a TOML tree.
+fn default_tree() -> toml::Table {
+    toml::from_str(DEFAULT_TOML).expect("the built-in default.toml is valid TOML")
+}
+
+/// The environment variable name of every leaf key in the default configuration.
 fn env_names(tree: &toml::Table) -> Vec<(String, String)> {
     let mut names = Vec::new();
     for (key, value) in tree {
