@@ -6,6 +6,7 @@ use sqlx::{AnyConnection, Row};
 
 use super::store::user_from_row;
 use super::StaffError;
+use crate::db::Backend;
 use crate::staff::StaffUser;
 
 pub struct Session {
@@ -77,6 +78,21 @@ pub async fn delete_expired(conn: &mut AnyConnection, idle_before: i64, started_
     Ok(result.rows_affected())
 }
 
+/// Holds back the other login attempts of `account` from `client` until the transaction ends,
+/// so attempts sent at once are counted one after another: on PostgreSQL an advisory lock on
+/// the pair (its keys are apart from the startup lock's and the cells' two-number keys); on
+/// SQLite the attempt's insert takes the one write lock.
+pub async fn lock_pair(conn: &mut AnyConnection, backend: Backend, account: &str, client: &str) -> sqlx::Result<()> {
+    if backend == Backend::Sqlite {
+        return Ok(());
+    }
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+        .bind(format!("login:{account}:{client}"))
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
 /// Records a login attempt of `account` from `client` as failed before its password is
 /// checked (attempts sent in parallel see each other); its id.
 pub async fn record_attempt(conn: &mut AnyConnection, account: &str, client: &str, now_ms: i64) -> sqlx::Result<i64> {
@@ -88,9 +104,9 @@ pub async fn record_attempt(conn: &mut AnyConnection, account: &str, client: &st
         .await
 }
 
-/// The failures of `account` from `client` since `since` recorded before attempt `id`: how
-/// many, and when the last was.
-pub async fn failures_before(
+/// The failures of `account` from `client` since `since` other than attempt `id`: how many,
+/// and when the last was.
+pub async fn failures_besides(
     conn: &mut AnyConnection,
     account: &str,
     client: &str,
@@ -99,7 +115,7 @@ pub async fn failures_before(
 ) -> sqlx::Result<(i64, Option<i64>)> {
     let row = sqlx::query(
         "SELECT COUNT(*) AS failures, MAX(at) AS last FROM login_failures
-         WHERE account = $1 AND client = $2 AND at >= $3 AND id < $4",
+         WHERE account = $1 AND client = $2 AND at >= $3 AND id <> $4",
     )
     .bind(account)
     .bind(client)
@@ -108,11 +124,6 @@ pub async fn failures_before(
     .fetch_one(conn)
     .await?;
     Ok((row.try_get("failures")?, row.try_get("last")?))
-}
-
-/// Forgets one attempt (one that was turned away before its password was checked).
-pub async fn forget_attempt(conn: &mut AnyConnection, id: i64) -> sqlx::Result<()> {
-    sqlx::query("DELETE FROM login_failures WHERE id = $1").bind(id).execute(conn).await.map(drop)
 }
 
 /// A successful login forgets the failures of the account from that client; failures older

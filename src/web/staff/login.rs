@@ -124,7 +124,8 @@ async fn log_in(state: &StaffState, parts: &Parts, form: Credentials) -> Result<
     let now = now_ms();
     let settings = &state.settings;
     let window_ms = i64::from(settings.login_window_minutes) * 60_000;
-    let mut conn = state.pipeline.db.pool().acquire().await?;
+    let db = &state.pipeline.db;
+    let mut conn = db.pool().acquire().await?;
     // The address's allowance is charged before anything else and never given back.
     let allowance = Limit { max: settings.login_max_attempts_per_client, window_ms };
     if !rate_limit::charge(&mut conn, &format!("login-client:{client_key}"), allowance, now).await? {
@@ -135,23 +136,28 @@ async fn log_in(state: &StaffState, parts: &Parts, form: Credentials) -> Result<
         );
         return Ok(Err(Refusal(StatusCode::TOO_MANY_REQUESTS, reason)));
     }
-    // Counted as failed before the password is checked, so attempts sent in parallel see each
-    // other; a success clears the account's failures from this address below.
-    let attempt = sessions::record_attempt(&mut conn, &account_key, &client_key, now).await?;
+    drop(conn);
+    // Counted as failed before the password is checked, under the pair's lock, so attempts
+    // sent at once see each other; a success clears the account's failures from this address
+    // below.
+    let mut tx = db.begin().await?;
+    sessions::lock_pair(tx.conn(), db.backend(), &account_key, &client_key).await?;
+    let attempt = sessions::record_attempt(tx.conn(), &account_key, &client_key, now).await?;
     let (failures, last) =
-        sessions::failures_before(&mut conn, &account_key, &client_key, now - window_ms, attempt).await?;
+        sessions::failures_besides(tx.conn(), &account_key, &client_key, now - window_ms, attempt).await?;
     let wait_ms = last.map_or(0, |last| last + delay_ms(failures, settings.login_free_failures, window_ms) - now);
     if wait_ms > 0 {
-        // Turned away before any work: this attempt does not make the wait longer.
-        sessions::forget_attempt(&mut conn, attempt).await?;
+        // Turned away before any work: the attempt is rolled back and does not make the wait
+        // longer.
+        drop(tx);
         let seconds = (wait_ms + 999) / 1000;
         let reason = format!(
             "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie {seconds} Sekunden, bevor Sie es noch einmal versuchen."
         );
         return Ok(Err(Refusal(StatusCode::TOO_MANY_REQUESTS, reason)));
     }
-    let found = staff::for_login(&mut conn, &email).await?;
-    drop(conn);
+    let found = staff::for_login(tx.conn(), &email).await?;
+    tx.commit().await?;
     let stored = found.as_ref().map(|(_, hash)| hash.clone()).unwrap_or_else(|| password::decoy().to_string());
     let matches = match check_password(state, form.password.unwrap_or_default(), stored).await {
         Ok(matches) => matches,
