@@ -22,7 +22,7 @@ use meldeweg_workers::status::ReportStatus;
 
 const HOUR: i64 = 3_600_000;
 const DAY: i64 = 24 * HOUR;
-/// Rows per INSERT statement (18 values each: 9,000 parameters, under both databases' limits).
+/// Rows per INSERT statement (at most 19 values each: 9,500 parameters, under both databases' limits).
 const BATCH: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +138,8 @@ struct SeedOrder {
     closed: Option<i64>,
     reason: Option<&'static str>,
     forwarded_to: Option<&'static str>,
+    /// The channel of the report that opened it.
+    channel: &'static str,
 }
 
 struct SeedReport {
@@ -155,6 +157,8 @@ struct SeedReport {
     address: Option<String>,
     /// What the citizen wrote: a line of the shipped training texts of its category.
     description: &'static str,
+    /// How it came: one report in eight through the web form, the others by WhatsApp.
+    channel: &'static str,
 }
 
 /// The shipped training texts, one made-up message per line, as the demo's descriptions.
@@ -267,6 +271,7 @@ impl History<'_> {
             forwarded_to: None,
             address: self.municipality.address_near(at),
             description: self.description(category),
+            channel: if self.reports.len() % 8 == 7 { "web" } else { "whatsapp" },
         };
         match self.municipality.routing.route(category, &district) {
             Some(Route::Forward { to, .. }) => {
@@ -344,6 +349,7 @@ impl History<'_> {
             district: district.to_string(),
             at: report.at,
             address: report.address.clone(),
+            channel: report.channel,
             ..resolved
         };
         report.status = of_order(order.status);
@@ -392,6 +398,7 @@ fn resolve(
         closed: Some(done),
         reason: None,
         forwarded_to: None,
+        channel: "",
     };
     match rng.random_range(0..100) {
         0..=3 => {
@@ -458,8 +465,8 @@ async fn write_orders(db: &Db, orders: &[SeedOrder]) -> Result<HashMap<String, i
         let sql = format!(
             "INSERT INTO work_orders (number, depot, category, district, lat, lon, address, status, priority,
                                       created_at, updated_at, due_at, accepted_at, done_at, closed_at,
-                                      reason, forwarded_to) VALUES {} RETURNING id, number",
-            placeholders(chunk.len(), 17)
+                                      reason, forwarded_to, channel) VALUES {} RETURNING id, number",
+            placeholders(chunk.len(), 18)
         );
         let mut insert = sqlx::query(&sql);
         for o in chunk {
@@ -480,7 +487,8 @@ async fn write_orders(db: &Db, orders: &[SeedOrder]) -> Result<HashMap<String, i
                 .bind(o.done)
                 .bind(o.closed)
                 .bind(o.reason)
-                .bind(o.forwarded_to);
+                .bind(o.forwarded_to)
+                .bind(o.channel);
         }
         for row in insert.fetch_all(tx.conn()).await? {
             order_ids.insert(row.try_get("number")?, row.try_get("id")?);
@@ -512,7 +520,7 @@ async fn write_reports(
             });
             insert = insert
                 .bind(r.reference.clone())
-                .bind("whatsapp")
+                .bind(r.channel)
                 .bind(r.at.lat())
                 .bind(r.at.lon())
                 .bind("shared_location")

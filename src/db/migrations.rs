@@ -35,6 +35,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (24, "schedules", include_str!("../../migrations/sqlite/0024_schedules.sql")),
     (25, "duplicate cells", include_str!("../../migrations/sqlite/0025_duplicate_cells.sql")),
     (26, "audit pending", include_str!("../../migrations/sqlite/0026_audit_pending.sql")),
+    (27, "order lists", include_str!("../../migrations/sqlite/0027_order_lists.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -64,6 +65,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (24, "schedules", include_str!("../../migrations/postgres/0024_schedules.sql")),
     (25, "duplicate cells", include_str!("../../migrations/postgres/0025_duplicate_cells.sql")),
     (26, "audit pending", include_str!("../../migrations/postgres/0026_audit_pending.sql")),
+    (27, "order lists", include_str!("../../migrations/postgres/0027_order_lists.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {

@@ -67,8 +67,49 @@ fn is_overdue(status: &str, due_at: Option<i64>, now_ms: i64) -> bool {
     OrderStatus::parse(status).is_some_and(OrderStatus::is_active) && due_at.is_some_and(|due| due < now_ms)
 }
 
-/// Orders a search counts exactly; beyond that the list says "more than" and asks to narrow it.
-pub const SEARCH_COUNT_CAP: i64 = 200;
+/// Orders a list counts exactly when it is sorted newest first (a search, the archive of
+/// closed orders, all orders): beyond that, or beyond the page shown, the list says "more
+/// than", so that a page costs the same however many orders match. The active board is
+/// counted exactly (its orders are few, and counted from their own index).
+pub const COUNT_CAP: i64 = 200;
+
+/// How a list is sorted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sort {
+    /// Overdue first, then by priority, then oldest: the board of orders still to do.
+    Urgency,
+    /// Newest first: searches, closed orders and all orders, through the indexes on the time
+    /// an order was opened.
+    Newest,
+}
+
+impl Sort {
+    fn of(filter: &Filter) -> Self {
+        let active = match filter.status {
+            StatusFilter::Active => true,
+            StatusFilter::Only(status) => status.is_active(),
+            StatusFilter::All => false,
+        };
+        if active && filter.search.is_none() {
+            Sort::Urgency
+        } else {
+            Sort::Newest
+        }
+    }
+
+    /// The `ORDER BY` of this sort on `work_orders o`, naming only columns the orders' list
+    /// indexes hold (migration 0027). Urgency sorts active orders only, so an order is overdue
+    /// when its due time has passed.
+    fn sql(self, now_ms: i64) -> String {
+        match self {
+            Sort::Newest => "o.created_at DESC, o.id DESC".into(),
+            Sort::Urgency => format!(
+                "CASE WHEN o.due_at < {now_ms} THEN 0 ELSE 1 END,
+                 CASE o.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, o.created_at, o.id"
+            ),
+        }
+    }
+}
 
 /// The conditions of `filter` on `work_orders o` but a word search (`AND`ed, empty for none),
 /// and the values they bind from `$1`.
@@ -113,105 +154,103 @@ fn where_sql(conditions: &str) -> String {
     }
 }
 
-/// The orders matching `filter`, most urgent first (overdue, then priority, then oldest); the
-/// results of a search newest first.
+/// The orders matching `filter`: the board of active orders most urgent first (overdue, then
+/// priority, then oldest), everything else newest first.
 pub async fn list(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<Vec<OrderRow>> {
-    match &filter.search {
+    let ids = match &filter.search {
         Some(Search::Words(prefixes)) => {
             let wanted = (filter.offset + filter.limit) as usize;
             let (conditions, binds) = conditions(filter, now_ms);
             let found = search_walk::orders(&mut *conn, prefixes, (&conditions, &binds), wanted).await?;
-            found_rows(conn, &found, filter, now_ms).await
+            shown(&found, filter)
         }
-        _ => rows(conn, filter, now_ms).await,
-    }
+        _ => page_ids(&mut *conn, filter, now_ms).await?,
+    };
+    rows_of(conn, &ids, now_ms).await
 }
 
-/// A page of the orders matching `filter` (as `list`) and how many match: all of them, or for
-/// a search at most `SEARCH_COUNT_CAP` (then "more than"), so that a page costs the same
-/// however many orders match.
+/// A page of the orders matching `filter` (as `list`) and how many match: all active orders,
+/// or for a list sorted newest first at most `COUNT_CAP` or as far as the page shown (then
+/// "more than").
 pub async fn page(
     conn: &mut AnyConnection,
     filter: &Filter,
     now_ms: i64,
 ) -> sqlx::Result<(Vec<OrderRow>, (i64, bool))> {
+    let cap = (filter.offset + filter.limit).max(COUNT_CAP);
     if let Some(Search::Words(prefixes)) = &filter.search {
-        let wanted = (filter.offset + filter.limit).max(SEARCH_COUNT_CAP) as usize + 1;
         let (conditions, binds) = conditions(filter, now_ms);
-        let found = search_walk::orders(&mut *conn, prefixes, (&conditions, &binds), wanted).await?;
-        let total = counted(found.len() as i64);
-        return Ok((found_rows(conn, &found, filter, now_ms).await?, total));
+        let found = search_walk::orders(&mut *conn, prefixes, (&conditions, &binds), cap as usize + 1).await?;
+        let rows = rows_of(&mut *conn, &shown(&found, filter), now_ms).await?;
+        return Ok((rows, counted(found.len() as i64, cap)));
     }
-    let rows = rows(&mut *conn, filter, now_ms).await?;
+    let ids = page_ids(&mut *conn, filter, now_ms).await?;
+    let rows = rows_of(&mut *conn, &ids, now_ms).await?;
     let (conditions, binds) = conditions(filter, now_ms);
-    let sql = match filter.search {
-        Some(_) => format!(
+    let capped = Sort::of(filter) == Sort::Newest;
+    let sql = if capped {
+        format!(
             "SELECT COUNT(*) FROM (SELECT 1 FROM work_orders o {} LIMIT {}) AS found",
             where_sql(&conditions),
-            SEARCH_COUNT_CAP + 1
-        ),
-        None => format!("SELECT COUNT(*) FROM work_orders o {}", where_sql(&conditions)),
+            cap + 1
+        )
+    } else {
+        format!("SELECT COUNT(*) FROM work_orders o {}", where_sql(&conditions))
     };
     let mut query = sqlx::query_scalar(&sql);
     for value in &binds {
         query = query.bind(value);
     }
     let total: i64 = query.fetch_one(conn).await?;
-    Ok((rows, if filter.search.is_some() { counted(total) } else { (total, true) }))
+    Ok((rows, if capped { counted(total, cap) } else { (total, true) }))
 }
 
-/// A search's count as the list shows it: exact up to `SEARCH_COUNT_CAP`, "more than" beyond.
-fn counted(found: i64) -> (i64, bool) {
-    if found > SEARCH_COUNT_CAP {
-        (SEARCH_COUNT_CAP, false)
+/// A capped count as the list shows it: exact up to `cap`, "more than" beyond.
+fn counted(found: i64, cap: i64) -> (i64, bool) {
+    if found > cap {
+        (cap, false)
     } else {
         (found, true)
     }
 }
 
-async fn rows(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<Vec<OrderRow>> {
+/// The ids of `filter`'s page, in the order shown. Only indexed columns are read here; the
+/// rows are fetched for these ids alone (`rows_of`), so a page of 6,000,000 closed orders or
+/// of the whole active board reads the index and fifty rows.
+async fn page_ids(conn: &mut AnyConnection, filter: &Filter, now_ms: i64) -> sqlx::Result<Vec<i64>> {
     let (conditions, binds) = conditions(filter, now_ms);
-    let active = super::store::active_sql();
-    let order = if filter.search.is_some() {
-        "o.created_at DESC, o.id DESC".to_string()
-    } else {
-        format!(
-            "CASE WHEN o.status IN ({active}) AND o.due_at < {now_ms} THEN 0 ELSE 1 END,
-             CASE o.priority WHEN 'urgent' THEN 0 WHEN 'high' THEN 1 ELSE 2 END, o.created_at, o.id"
-        )
-    };
     let sql = format!(
-        "SELECT o.id, {ROW_COLUMNS}, {LIST_COLUMNS} FROM work_orders o {} ORDER BY {order} LIMIT {} OFFSET {}",
+        "SELECT o.id FROM work_orders o {} ORDER BY {} LIMIT {} OFFSET {}",
         where_sql(&conditions),
+        Sort::of(filter).sql(now_ms),
         filter.limit,
         filter.offset
     );
-    let mut query = sqlx::query(&sql);
+    let mut query = sqlx::query_scalar(&sql);
     for value in &binds {
         query = query.bind(value);
     }
-    query.fetch_all(conn).await?.iter().map(|row| list_row(row, now_ms)).collect()
+    query.fetch_all(conn).await
 }
 
-/// The rows of `filter`'s page of `found` (order ids, in the order shown).
-async fn found_rows(
-    conn: &mut AnyConnection,
-    found: &[i64],
-    filter: &Filter,
-    now_ms: i64,
-) -> sqlx::Result<Vec<OrderRow>> {
-    let shown: Vec<i64> = found.iter().copied().skip(filter.offset as usize).take(filter.limit as usize).collect();
-    if shown.is_empty() {
+/// `filter`'s page of the search results `found` (order ids, in the order shown).
+fn shown(found: &[i64], filter: &Filter) -> Vec<i64> {
+    found.iter().copied().skip(filter.offset as usize).take(filter.limit as usize).collect()
+}
+
+/// The list rows of the orders `ids`, in that order.
+async fn rows_of(conn: &mut AnyConnection, ids: &[i64], now_ms: i64) -> sqlx::Result<Vec<OrderRow>> {
+    if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let ids: Vec<String> = shown.iter().map(i64::to_string).collect();
+    let list: Vec<String> = ids.iter().map(i64::to_string).collect();
     let sql =
-        format!("SELECT o.id, {ROW_COLUMNS}, {LIST_COLUMNS} FROM work_orders o WHERE o.id IN ({})", ids.join(", "));
+        format!("SELECT o.id, {ROW_COLUMNS}, {LIST_COLUMNS} FROM work_orders o WHERE o.id IN ({})", list.join(", "));
     let mut rows: HashMap<i64, OrderRow> = HashMap::new();
     for row in sqlx::query(&sql).fetch_all(conn).await? {
         rows.insert(row.try_get("id")?, list_row(&row, now_ms)?);
     }
-    Ok(shown.iter().filter_map(|id| rows.remove(id)).collect())
+    Ok(ids.iter().filter_map(|id| rows.remove(id)).collect())
 }
 
 fn list_row(row: &sqlx::any::AnyRow, now_ms: i64) -> sqlx::Result<OrderRow> {

@@ -102,10 +102,12 @@ pub async fn open_within(
     Ok(rows.iter().filter_map(|row| readable(open_order(row))).collect())
 }
 
-/// Opens an order with the next number of `year`; returns id and number.
-pub async fn insert(
+/// Opens an order for report `report_id` with the next number of `year` (the order keeps the
+/// report's channel, for statistics); returns id and number.
+async fn insert(
     conn: &mut AnyConnection,
     order: NewOrder<'_>,
+    report_id: i64,
     year: u16,
     now_ms: i64,
 ) -> Result<(i64, String), OrderError> {
@@ -119,8 +121,9 @@ pub async fn insert(
     let number = format!("A-{year}-{counter:06}");
     let id = sqlx::query_scalar(
         "INSERT INTO work_orders (number, depot, category, district, lat, lon, address, status, priority,
-                                  created_at, updated_at, due_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id",
+                                  created_at, updated_at, due_at, channel)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11,
+                 COALESCE((SELECT channel FROM reports WHERE id = $12), '')) RETURNING id",
     )
     .bind(&number)
     .bind(order.depot)
@@ -133,6 +136,7 @@ pub async fn insert(
     .bind(order.priority.as_str())
     .bind(now_ms)
     .bind(order.due_at)
+    .bind(report_id)
     .fetch_one(&mut *conn)
     .await?;
     Ok((id, number))
@@ -299,7 +303,7 @@ pub async fn open(
     report_id: i64,
     now_ms: i64,
 ) -> Result<(i64, String), OrderError> {
-    let (id, number) = insert(conn, order, crate::time::berlin_year(now_ms), now_ms).await?;
+    let (id, number) = insert(conn, order, report_id, crate::time::berlin_year(now_ms), now_ms).await?;
     events::insert(conn, events::NewEvent::system(id, report_id, events::EventKind::Opened), now_ms).await?;
     Ok((id, number))
 }

@@ -117,9 +117,12 @@ pub async fn orders(
     let mut hi: i64 =
         sqlx::query_scalar::<_, i64>("SELECT COALESCE(MAX(id), 0) FROM reports").fetch_one(&mut *conn).await? + 1;
     // A window of report ids expected to hold `FIRST_WINDOW_ENTRIES` of the lead word's
-    // entries; a range is read whole.
+    // entries. A word counted only up to `COUNTED` may be in nearly every report: its first
+    // window is as narrow as if it were, and widens at the rate its entries turn up. A range
+    // is read whole (its entries are found by term, not by report).
     let mut width = match lead {
         Word::Range(..) => hi,
+        Word::Terms(_) if *entries >= COUNTED => FIRST_WINDOW_ENTRIES,
         Word::Terms(_) => (FIRST_WINDOW_ENTRIES.saturating_mul(hi) / entries.max(&1)).max(1),
     };
     let (mut found, mut seen) = (Vec::new(), HashSet::new());

@@ -5,11 +5,6 @@ use sqlx::AnyConnection;
 
 use super::StatsQuery;
 
-/// The channel of work order `o`: that of the report that opened it. A subquery per order
-/// through the index of opening reports (migration 0008), never a join over all reports.
-pub const OPENING_CHANNEL: &str =
-    "(SELECT f.channel FROM reports f WHERE f.work_order_id = o.id AND f.order_link = 'opened' LIMIT 1)";
-
 /// `channel` is the channel asked for or one of its parts ("open311" holds "open311:stadt-app",
 /// each Open311 key's reports).
 fn within(channel: &str) -> String {
@@ -46,7 +41,7 @@ impl Filter {
 
     /// The filters on work orders (the channel is that of the report that opened the order).
     pub fn orders(query: &StatsQuery) -> Self {
-        Self::of(query, ["o.category = ?", "o.district = ?", "o.depot = ?", &within(OPENING_CHANNEL), "o.priority = ?"])
+        Self::of(query, ["o.category = ?", "o.district = ?", "o.depot = ?", &within("o.channel"), "o.priority = ?"])
     }
 
     /// The values asked for, in the order category, district, depot, channel, priority.

@@ -12,7 +12,6 @@ use sqlx::{AnyConnection, Row};
 use super::buckets::{cell, BUCKET_MS, ORDER_FIELDS, REPORT_FIELDS};
 use super::entries::{Body, Writer};
 use super::figures::Sla;
-use super::filter::OPENING_CHANNEL;
 use super::load::{Event, OrderRow, EVENTS, ORDER_COLUMNS};
 use crate::db::{Db, DbError};
 use crate::time::now_ms;
@@ -107,7 +106,7 @@ async fn reports_of(conn: &mut AnyConnection, start: i64, end: i64) -> sqlx::Res
 /// The packed work-order groups of the orders opened, accepted, done or closed in [start, end).
 async fn orders_of(conn: &mut AnyConnection, start: i64, end: i64) -> sqlx::Result<Vec<u8>> {
     let sql = format!(
-        "SELECT {ORDER_COLUMNS}, o.depot, COALESCE({OPENING_CHANNEL}, '') AS channel
+        "SELECT {ORDER_COLUMNS}, o.depot, o.channel
          FROM work_orders o
          WHERE o.status <> 'merged' AND o.id IN (
              SELECT id FROM work_orders WHERE created_at >= $1 AND created_at < $2

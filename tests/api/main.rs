@@ -4,6 +4,7 @@
 
 mod architecture;
 mod backup;
+mod board;
 mod browser;
 mod bystanders;
 mod cli;

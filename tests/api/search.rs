@@ -1,9 +1,10 @@
 //! The staff search's walk over the index (newest report first, a window at a time) finds
 //! exactly what a plain recomputation over every report finds, in the same order, on every
-//! page and with the list's other filters; on a seeded history of 6,000 reports, and for a
-//! prefix that stands for more terms than are looked up one by one.
+//! page and with the list's other filters; on a seeded history of 6,000 reports, for a
+//! prefix that stands for more terms than are looked up one by one, and for a word in every
+//! report (more entries than the walk counts, so its first window starts narrow).
 
-use meldeweg::orders::board::{self, Filter, StatusFilter, SEARCH_COUNT_CAP};
+use meldeweg::orders::board::{self, Filter, StatusFilter, COUNT_CAP};
 use meldeweg::reports::search::Search;
 use meldeweg::staff::Role;
 use meldeweg_workers::category::Category;
@@ -40,8 +41,8 @@ async fn recomputed(app: &TestApp, query: &str, keep: impl Fn(&sqlx::any::AnyRow
     rows.iter().filter(|row| keep(row)).map(|row| row.get::<String, _>("number")).collect()
 }
 
-/// Every page of `filter`'s search as the list shows it, and the count of the first.
-async fn walked(app: &TestApp, filter: &Filter, now: i64) -> (Vec<String>, (i64, bool)) {
+/// Every page of `filter`'s list as the board shows it, and the count of the first.
+pub async fn walked(app: &TestApp, filter: &Filter, now: i64) -> (Vec<String>, (i64, bool)) {
     let mut conn = app.db.pool().acquire().await.unwrap();
     let mut numbers = Vec::new();
     let mut first_count = None;
@@ -85,6 +86,15 @@ async fn the_search_walk_finds_what_reading_every_report_finds_in_the_same_order
             .await
             .unwrap();
     }
+    // Four terms in every report: 24,000 entries, more than the walk counts per word.
+    sqlx::query(
+        "INSERT INTO search_terms (term, report_id, kind)
+         SELECT 'zz' || v.n, r.id, 't' FROM reports r
+         CROSS JOIN (SELECT 0 AS n UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3) v",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
 
     let all = |_: &sqlx::any::AnyRow| true;
     let done = |row: &sqlx::any::AnyRow| row.get::<String, _>("status") == "done";
@@ -133,15 +143,23 @@ async fn the_search_walk_finds_what_reading_every_report_finds_in_the_same_order
             search("qq Straße", StatusFilter::All, None, None),
             recomputed(&app, "qq Straße", all).await,
         ),
+        ("in every report", Filter { limit: 400, ..search("zz", StatusFilter::All, None, None) }, {
+            recomputed(&app, "zz", all).await
+        }),
+        (
+            "in every report, finished in one depot",
+            search("zz", StatusFilter::Only(OrderStatus::Done), Some("bauhof-sued"), None),
+            recomputed(&app, "zz", |row| done(row) && south(row)).await,
+        ),
         ("nothing", search("Vulkanausbruch", StatusFilter::All, None, None), Vec::new()),
     ];
     let mut large = false;
     for (case, filter, expected) in cases {
         let (numbers, (count, exact)) = walked(&app, &filter, now).await;
         assert_eq!(numbers, expected, "{case}");
-        if expected.len() as i64 > SEARCH_COUNT_CAP {
+        if expected.len() as i64 > COUNT_CAP {
             large = true;
-            assert_eq!((count, exact), (SEARCH_COUNT_CAP, false), "{case}: more than the cap");
+            assert_eq!((count, exact), (COUNT_CAP, false), "{case}: more than the cap");
         } else {
             assert_eq!((count, exact), (expected.len() as i64, true), "{case}");
         }

@@ -374,6 +374,7 @@ async fn the_figures_from_the_rollups_equal_a_plain_recomputation_also_after_the
         "district=nord",
         "depot=bauhof-sued",
         "channel=whatsapp",
+        "channel=web",
         "priority=urgent",
         "category=winterdienst&district=ost",
         "from=2025-11-01&to=2026-02-28",
