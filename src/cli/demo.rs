@@ -26,7 +26,14 @@ pub enum DemoCommand {
 pub async fn run(settings: &Settings, command: DemoCommand) -> anyhow::Result<()> {
     let DemoCommand::Seed { reports, days, seed } = command;
     anyhow::ensure!((1..=10_000_000).contains(&reports), "--reports must be between 1 and 10,000,000");
-    anyhow::ensure!((1..=3650).contains(&days), "--days must be between 1 and 3650");
+    anyhow::ensure!((1..=36_500).contains(&days), "--days must be between 1 and 36,500");
+    // A year's reference numbers have six digits: keep the average year well below 999,999.
+    let fewest_days = (reports as u64 * 365).div_ceil(800_000);
+    anyhow::ensure!(
+        days as u64 >= fewest_days,
+        "{reports} reports over {days} days would overrun a year's six-digit reference numbers: \
+         spread them over at least {fewest_days} days (--days)"
+    );
     let municipality = meldeweg::town::load(settings, &[])?;
     with_db(settings, async |db| {
         let started = std::time::Instant::now();

@@ -280,7 +280,7 @@ impl Backlog {
     /// one pass.
     pub async fn query(conn: &mut AnyConnection, query: &StatsQuery, as_of: i64) -> sqlx::Result<Self> {
         let orders = Filter::orders(query);
-        let columns = "id, created_at, category, district, depot, priority, address";
+        let columns = "created_at, category, district, depot, priority, address, channel";
         let sql = format!(
             "WITH open AS MATERIALIZED (
                  SELECT {columns} FROM work_orders WHERE closed_at IS NULL AND status <> 'merged' AND created_at < $1

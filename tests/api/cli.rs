@@ -343,4 +343,6 @@ async fn demo_seed_fills_an_empty_database_with_a_seasonal_history_and_refuses_a
     assert!(!ok && err.contains("empty database"), "{err}");
     let (ok, _, err) = run(&app, &["demo", "seed", "--reports", "0"], &[]).await;
     assert!(!ok && err.contains("--reports"), "{err}");
+    let (ok, _, err) = run(&app, &["demo", "seed", "--reports", "10000000", "--days", "3650"], &[]).await;
+    assert!(!ok && err.contains("at least 4563 days"), "{err}");
 }
