@@ -36,6 +36,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (25, "duplicate cells", include_str!("../../migrations/sqlite/0025_duplicate_cells.sql")),
     (26, "audit pending", include_str!("../../migrations/sqlite/0026_audit_pending.sql")),
     (27, "order lists", include_str!("../../migrations/sqlite/0027_order_lists.sql")),
+    (28, "backlog index", include_str!("../../migrations/sqlite/0028_backlog_index.sql")),
 ];
 
 const POSTGRES: &[(i64, &str, &str)] = &[
@@ -66,6 +67,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (25, "duplicate cells", include_str!("../../migrations/postgres/0025_duplicate_cells.sql")),
     (26, "audit pending", include_str!("../../migrations/postgres/0026_audit_pending.sql")),
     (27, "order lists", include_str!("../../migrations/postgres/0027_order_lists.sql")),
+    (28, "backlog index", include_str!("../../migrations/postgres/0028_backlog_index.sql")),
 ];
 
 fn list(backend: Backend) -> &'static [(i64, &'static str, &'static str)] {
