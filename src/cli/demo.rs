@@ -26,7 +26,8 @@ pub enum DemoCommand {
 pub async fn run(settings: &Settings, command: DemoCommand) -> anyhow::Result<()> {
     let DemoCommand::Seed { reports, days, seed } = command;
     anyhow::ensure!((1..=10_000_000).contains(&reports), "--reports must be between 1 and 10,000,000");
-    anyhow::ensure!((1..=36_500).contains(&days), "--days must be between 1 and 36,500");
+    // Fifty years reach back no further than 1976: the statistics' weeks count from 1970.
+    anyhow::ensure!((1..=18_250).contains(&days), "--days must be between 1 and 18,250");
     // A year's reference numbers have six digits: keep the average year well below 999,999.
     let fewest_days = (reports as u64 * 365).div_ceil(800_000);
     anyhow::ensure!(

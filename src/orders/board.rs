@@ -85,11 +85,12 @@ enum Sort {
 
 impl Sort {
     fn of(filter: &Filter) -> Self {
-        let active = match filter.status {
-            StatusFilter::Active => true,
-            StatusFilter::Only(status) => status.is_active(),
-            StatusFilter::All => false,
-        };
+        let active = filter.overdue
+            || match filter.status {
+                StatusFilter::Active => true,
+                StatusFilter::Only(status) => status.is_active(),
+                StatusFilter::All => false,
+            };
         if active && filter.search.is_none() {
             Sort::Urgency
         } else {
@@ -124,6 +125,11 @@ fn conditions(filter: &Filter, now_ms: i64) -> (String, Vec<String>) {
     match filter.status {
         StatusFilter::Active => clauses.push(format!("o.status IN ({active})")),
         StatusFilter::All => {}
+        // One active status names the active ones too: SQLite uses a partial index only for a
+        // query that repeats its condition.
+        StatusFilter::Only(status) if status.is_active() => {
+            bind(status.as_str().into(), &format!("o.status IN ({active}) AND o.status = ?"), &mut clauses)
+        }
         StatusFilter::Only(status) => bind(status.as_str().into(), "o.status = ?", &mut clauses),
     }
     if let Some(category) = filter.category {

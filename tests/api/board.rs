@@ -76,6 +76,7 @@ async fn the_board_sorts_active_orders_by_urgency_and_the_others_newest_first_wi
             true,
         ),
         ("overdue", list(StatusFilter::Active, None, true), by_urgency(&|o| o.due < now), true),
+        ("all, overdue", list(StatusFilter::All, None, true), by_urgency(&|o| o.due < now), true),
         (
             "open only",
             list(StatusFilter::Only(OrderStatus::Open), None, false),

@@ -232,13 +232,14 @@ async fn a_posted_report_is_read_back_as_a_request_and_its_status_changes_as_upd
     // A crew finishes it: the request is closed, and the updates say so.
     add_staff(&app, "dispo@musterstadt.de", Role::Dispatcher, None).await;
     let token = api_token(&app, "dispo@musterstadt.de").await;
-    let order: String = sqlx::query_scalar(
-        "SELECT o.number FROM work_orders o JOIN reports r ON r.work_order_id = o.id WHERE r.reference = $1",
+    let (order, order_channel): (String, String) = sqlx::query_as(
+        "SELECT o.number, o.channel FROM work_orders o JOIN reports r ON r.work_order_id = o.id WHERE r.reference = $1",
     )
     .bind(&id)
     .fetch_one(app.db.pool())
     .await
     .unwrap();
+    assert_eq!(order_channel, "open311:stadt-app", "the order keeps the channel of the report that opened it");
     transitions(&app, &token, &order, &["accept", "done"]).await;
     let (_, _, done) = get(&app, &format!("requests/{id}.json")).await;
     assert_eq!(json(&done)[0]["status"], "closed");

@@ -71,7 +71,9 @@ async fn a_report_from_the_form_is_triaged_shown_on_its_status_page_and_mailed_a
     let (photo_report, photo_reporter): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT report_id, reporter_id FROM photos").fetch_one(app.db.pool()).await.unwrap();
     assert!(photo_report.is_some() && photo_reporter.is_none());
-    let order: String = sqlx::query_scalar("SELECT number FROM work_orders").fetch_one(app.db.pool()).await.unwrap();
+    let (order, order_channel): (String, String) =
+        sqlx::query_as("SELECT number, channel FROM work_orders").fetch_one(app.db.pool()).await.unwrap();
+    assert_eq!(order_channel, "web", "the order keeps the channel of the report that opened it");
 
     eventually("the acknowledgement by e-mail", || async { !sink.mails().is_empty() }).await;
     let mail = &sink.mails()[0];

@@ -32,8 +32,8 @@ struct Order {
 async fn insert_order(app: &TestApp, o: &Order) -> i64 {
     sqlx::query_scalar(
         "INSERT INTO work_orders (number, depot, category, district, lat, lon, address, status, priority, created_at,
-                                  updated_at, due_at, accepted_at, done_at, closed_at)
-         VALUES ($1, $2, $3, $4, 51.97, 7.63, $5, $6, $7, $8, $8, $9, $10, $11, $12) RETURNING id",
+                                  updated_at, due_at, accepted_at, done_at, closed_at, channel)
+         VALUES ($1, $2, $3, $4, 51.97, 7.63, $5, $6, $7, $8, $8, $9, $10, $11, $12, 'whatsapp') RETURNING id",
     )
     .bind(o.number)
     .bind(o.depot)

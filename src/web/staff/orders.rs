@@ -33,10 +33,10 @@ pub struct Selected {
     pub query: String,
     pub next_offset: Option<i64>,
     pub prev_offset: Option<i64>,
-    /// Orders matching on all pages (for a search at most the cap), and this page's number and
-    /// the number of pages.
+    /// Orders matching on all pages (for a list sorted newest first at most the cap or as far
+    /// as this page), and this page's number and the number of pages.
     pub total: i64,
-    /// A search found more than it counts: it should be narrowed.
+    /// More orders match than were counted: the list should be narrowed.
     pub more: bool,
     pub page: i64,
     pub pages: i64,
@@ -66,7 +66,8 @@ fn options(state: &StaffState, staff: &Staff, ui: &Ui) -> Options {
 }
 
 fn selected(query: &FilterQuery, filter: &Filter, (total, complete): (i64, bool)) -> Selected {
-    // A search counts only so far; then there is at least one more page than counted.
+    // A list sorted newest first counts only so far; then there is at least one more page
+    // than counted.
     let more = !complete;
     let value = |v: &Option<String>| v.clone().unwrap_or_default();
     let query_string = query_string(&[
