@@ -142,7 +142,7 @@ type BoardView = fn(usize, &[String]) -> Filter;
 async fn board_views(db: &meldeweg::db::Db, now: i64) {
     let depots: Vec<String> =
         sqlx::query_scalar("SELECT DISTINCT depot FROM work_orders ORDER BY depot").fetch_all(db.pool()).await.unwrap();
-    let views: [(&str, BoardView); 4] = [
+    let views: [(&str, BoardView); 5] = [
         ("active", |_, _| Filter { limit: PAGE, ..Filter::default() }),
         ("one depot, active", |i, depots| Filter {
             depot: Some(depots[i % depots.len()].clone()),
@@ -152,6 +152,12 @@ async fn board_views(db: &meldeweg::db::Db, now: i64) {
         ("overdue", |_, _| Filter { overdue: true, limit: PAGE, ..Filter::default() }),
         ("done, page 1 to 40", |i, _| Filter {
             status: StatusFilter::Only(OrderStatus::Done),
+            limit: PAGE,
+            offset: i as i64 * PAGE,
+            ..Filter::default()
+        }),
+        ("all, page 1 to 40", |i, _| Filter {
+            status: StatusFilter::All,
             limit: PAGE,
             offset: i as i64 * PAGE,
             ..Filter::default()

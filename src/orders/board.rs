@@ -24,6 +24,17 @@ pub enum StatusFilter {
     Only(OrderStatus),
 }
 
+impl StatusFilter {
+    /// Whether only active orders pass.
+    fn only_active(self) -> bool {
+        match self {
+            StatusFilter::Active => true,
+            StatusFilter::Only(status) => status.is_active(),
+            StatusFilter::All => false,
+        }
+    }
+}
+
 /// A list's filters; every field is checked before it gets here.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -85,13 +96,7 @@ enum Sort {
 
 impl Sort {
     fn of(filter: &Filter) -> Self {
-        let active = filter.overdue
-            || match filter.status {
-                StatusFilter::Active => true,
-                StatusFilter::Only(status) => status.is_active(),
-                StatusFilter::All => false,
-            };
-        if active && filter.search.is_none() {
+        if (filter.overdue || filter.status.only_active()) && filter.search.is_none() {
             Sort::Urgency
         } else {
             Sort::Newest
@@ -125,11 +130,6 @@ fn conditions(filter: &Filter, now_ms: i64) -> (String, Vec<String>) {
     match filter.status {
         StatusFilter::Active => clauses.push(format!("o.status IN ({active})")),
         StatusFilter::All => {}
-        // One active status names the active ones too: SQLite uses a partial index only for a
-        // query that repeats its condition.
-        StatusFilter::Only(status) if status.is_active() => {
-            bind(status.as_str().into(), &format!("o.status IN ({active}) AND o.status = ?"), &mut clauses)
-        }
         StatusFilter::Only(status) => bind(status.as_str().into(), "o.status = ?", &mut clauses),
     }
     if let Some(category) = filter.category {
@@ -142,7 +142,12 @@ fn conditions(filter: &Filter, now_ms: i64) -> (String, Vec<String>) {
         bind(depot.clone(), "o.depot = ?", &mut clauses);
     }
     if filter.overdue {
-        clauses.push(format!("o.status IN ({active}) AND o.due_at < {now_ms}"));
+        // Named once: PostgreSQL would take a repeated condition for a second, independent one
+        // and expect a handful of rows where there are tens of thousands.
+        if !filter.status.only_active() {
+            clauses.push(format!("o.status IN ({active})"));
+        }
+        clauses.push(format!("o.due_at < {now_ms}"));
     }
     if let Some(Search::Reference(reference)) = &filter.search {
         let (clause, values) = Search::reference_condition(reference, binds.len() + 1);
